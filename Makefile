@@ -1,0 +1,36 @@
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+help: ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## set up .venv, translations and the database (quick when nothing changed)
+	$(VENV)/bin/survey-app compile-translations
+	$(VENV)/bin/survey-app db upgrade
+
+run: install ## serve the app on http://127.0.0.1:8000 (SQLite under var/)
+	$(VENV)/bin/survey-app serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP) ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy survey_app analysis
+
+test: install lint ## lint, then the whole suite on SQLite and on PostgreSQL
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q
+	SURVEY_TEST_DATABASE_URL=$${SURVEY_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q -m "not browser"
+
+bench: install ## benchmarks (not part of make test)
+	$(VENV)/bin/python -m bench
+
+.PHONY: help install run lint test bench

@@ -1,0 +1,52 @@
+"""The Litestar application: `create_app(settings)` wires settings, database and routes."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from survey_app.db.engine import Database
+from survey_app.services.surveys import publish_directory
+from survey_app.settings import Settings, get_settings
+from survey_app.web.api import SurveyApiController
+from survey_app.web.templating import static_router, template_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; reads the environment only when `settings` is not given."""
+    settings = settings or get_settings()
+    db = Database(settings.database_url)
+
+    def publish_questionnaires() -> None:
+        report = publish_directory(db, settings.questionnaires)
+        for problem in report.problems:
+            log.warning("%s", problem)
+
+    def close_database() -> None:
+        db.dispose()
+
+    return Litestar(
+        route_handlers=[SurveyApiController, static_router()],
+        template_config=template_config(),
+        dependencies={
+            "db": Provide(lambda: db, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+        },
+        state=State({"db": db, "settings": settings}),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.base_url.startswith("https://"),
+            cookie_httponly=True,
+            # The JSON API changes no account's state and must work without a browser.
+            exclude=["/api/"],
+        ),
+        on_startup=[publish_questionnaires],
+        on_shutdown=[close_database],
+        debug=False,
+    )

@@ -1,0 +1,74 @@
+"""Commands on questionnaire files: check (and, registered by their modules, XLSForm I/O)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from survey_app.questionnaire.loader import load_questionnaire, questionnaire_files
+from survey_app.questionnaire.validation import missing_translations
+from survey_app.services.surveys import load_working_group_catalog
+from survey_app.settings import get_settings
+
+
+def register(main: click.Group) -> None:
+    main.add_command(check)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(paths: tuple[Path, ...]) -> None:
+    """Validate questionnaire files (or directories of them).
+
+    Prints every problem as FILE:LINE: message and a translation completeness report;
+    exits 1 if any file has an error (warnings alone exit 0).
+    """
+    from survey_app.i18n import catalogue_languages
+
+    files = questionnaire_files(paths)
+    missing_paths = [path for path in files if not path.exists()]
+    for path in missing_paths:
+        click.echo(f"{path}:1: no such file or directory")
+    groups, group_problems = load_working_group_catalog(_groups_directory(paths))
+    for problem in group_problems:
+        click.echo(str(problem))
+    known_groups = {group.id for group in groups}
+    ui_languages = set(catalogue_languages())
+    failed = bool(missing_paths or group_problems)
+    report: list[tuple[str, dict[str, int]]] = []
+    for path in files:
+        if not path.exists():
+            continue
+        result = load_questionnaire(path, working_groups=known_groups)
+        for problem in result.problems:
+            click.echo(str(problem))
+        if result.questionnaire is None:
+            failed = True
+            continue
+        questionnaire = result.questionnaire
+        for language in questionnaire.languages:
+            if language not in ui_languages:
+                click.echo(
+                    f"{path}:1: warning: no UI catalogue for language '{language}' "
+                    "(buttons and messages will be in English)"
+                )
+        counts = {lang: len(found) for lang, found in missing_translations(questionnaire).items()}
+        report.append((questionnaire.id, counts))
+    if report:
+        click.echo("\nTranslation completeness (texts missing per language):")
+        for survey_id, counts in report:
+            row = "  ".join(f"{lang} {count}" for lang, count in counts.items())
+            click.echo(f"  {survey_id}: {row}")
+    click.echo(f"\n{len(files)} file(s) checked: {'FAILED' if failed else 'ok'}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+def _groups_directory(paths: tuple[Path, ...]) -> Path:
+    """Working groups come from beside the files if there, else from the configured set."""
+    for path in paths:
+        directory = path if path.is_dir() else path.parent
+        if (directory / "working_groups.yaml").exists():
+            return directory
+    return get_settings().questionnaires

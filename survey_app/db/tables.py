@@ -1,0 +1,129 @@
+"""The tables, as SQLModel classes; Alembic migrations in `migrations/` create them.
+
+Answer storage: each submission keeps its answers as one canonical JSON text (sorted
+keys, compact) plus a SHA-256 of that text. The text is what was acknowledged, byte for
+byte, so a replay is recognised by comparing hashes, and a removed or renamed question
+stays readable in old submissions because nothing depends on a per-question column.
+Results read many rows at once: `analysis` parses the JSON texts in one vectorised pass
+(JSON lines through pandas' C parser) and caches the frame per survey version, appending
+only submissions newer than the cache, so a million responses stay within seconds
+without a column per question (which would need a migration per questionnaire change).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class Survey(SQLModel, table=True):
+    __tablename__ = "survey"
+
+    id: str = Field(primary_key=True, max_length=100)
+    is_open: bool = True
+    created_at: datetime.datetime = Field(default_factory=utc_now)
+
+
+class SurveyVersion(SQLModel, table=True):
+    """A questionnaire as it was published; submissions point at the version they answered."""
+
+    __tablename__ = "survey_version"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "content_hash"),
+        UniqueConstraint("survey_id", "number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    number: int
+    label: str = Field(max_length=100)
+    content_hash: str = Field(max_length=64)
+    series: int = 1
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_at: datetime.datetime = Field(default_factory=utc_now)
+
+
+class Submission(SQLModel, table=True):
+    """One acknowledged response. Only the date is kept, never the time or the sender."""
+
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("survey_id", "submission_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    version_id: int = Field(foreign_key="survey_version.id", index=True)
+    submission_id: str = Field(max_length=100)
+    language: str = Field(max_length=16)
+    answers: str = Field(sa_column=Column(Text, nullable=False))
+    answers_hash: str = Field(max_length=64)
+    created_on: datetime.date
+
+
+class Draft(SQLModel, table=True):
+    """Answers of a respondent who has not submitted yet; never counted in results."""
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    resume_code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    version_id: int = Field(foreign_key="survey_version.id")
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id")
+    language: str = Field(max_length=16)
+    page: int = 0
+    answers: str = Field(sa_column=Column(Text, nullable=False))
+    updated_on: datetime.date
+    expires_on: datetime.date = Field(index=True)
+
+
+class Invitation(SQLModel, table=True):
+    """A personal link; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime.datetime = Field(default_factory=utc_now)
+    used_on: datetime.date | None = None
+    submission_pk: int | None = Field(default=None, foreign_key="submission.id")
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    password_hash: str = Field(max_length=200)
+    is_admin: bool = False
+    created_at: datetime.datetime = Field(default_factory=utc_now)
+
+
+class UserGroup(SQLModel, table=True):
+    """Membership of a user in a working group (ids from `working_groups.yaml`)."""
+
+    __tablename__ = "user_group"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    group_id: str = Field(primary_key=True, max_length=100)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what when: logins, user changes, exports, purges. Never answers or IPs."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime.datetime = Field(default_factory=utc_now, index=True)
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -1,0 +1,77 @@
+"""UI message catalogues (gettext, managed with Babel) for every survey language.
+
+Catalogues live in `survey_app/locale/<lang>/LC_MESSAGES/messages.po` and are compiled to
+`.mo` by `survey-app compile-translations` (run by `make install`). Questionnaire texts
+are not here: they are translated in the questionnaire files themselves.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from survey_app.questionnaire.rules import AnswerError
+from survey_app.questionnaire.schema import Questionnaire
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
+
+
+def catalogue_languages() -> list[str]:
+    """Languages that have a UI catalogue (the source language needs none)."""
+    found = {path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return sorted(found | {SOURCE_LANGUAGE})
+
+
+def compile_catalogues() -> list[Path]:
+    """Compile every `.po` whose `.mo` is missing or older; return the files written."""
+    written: list[Path] = []
+    for po_path in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        written.append(mo_path)
+    translations.cache_clear()
+    return written
+
+
+@lru_cache(maxsize=64)
+def translations(language: str) -> NullTranslations:
+    """The UI translations for `language` (untranslated English when there are none)."""
+    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction into the catalogues; translated where it is shown."""
+    return message
+
+
+ANSWER_ERROR_MESSAGES = {
+    "required": N_("Please answer this question."),
+    "constraint": N_("This answer is not possible. Please check it."),
+    "integer": N_("Please enter a whole number."),
+    "decimal": N_("Please enter a number."),
+    "date": N_("Please enter a date (year-month-day)."),
+    "text": N_("Please enter text."),
+    "too_long": N_("This answer is too long."),
+    "choice": N_("Please choose one of the options."),
+    "choices": N_("Please choose only from the options."),
+    "unknown_question": N_("This question is not part of the survey."),
+}
+
+
+def answer_error_message(error: AnswerError, questionnaire: Questionnaire, language: str) -> str:
+    """The message for a refused answer in `language`: the questionnaire's own
+    `constraint_message` when it has one, otherwise the translated UI message."""
+    if error.constraint_message:
+        return questionnaire.text(error.constraint_message, language)
+    return translations(language).gettext(ANSWER_ERROR_MESSAGES[error.code.value])

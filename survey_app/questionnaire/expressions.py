@@ -1,0 +1,509 @@
+"""The expression language of `relevant`, `constraint` and `calculation`: an XLSForm XPath subset.
+
+Expressions are parsed once (with a `lark` LALR grammar) into a tree of frozen nodes that
+evaluate in pure Python against a dict of answers.  The evaluator is hand-written because no
+maintained Python library evaluates the XLSForm XPath dialect (`${name}` references,
+`selected()`, `count-selected()`, ...) against plain values: pyxform only translates XLSForms
+into XForm XML for ODK's Java/JavaScript engines, and generic XPath libraries (elementpath,
+lxml) need an XML document and know none of the ODK functions.
+
+Runtime semantics follow ODK/XPath 1.0 pragmatically, with one rule above all: evaluating never
+raises.  Unanswered questions are "", arithmetic on non-numbers is NaN, division by zero is
+±Infinity/NaN, and anything odd ends up as NaN, "" or false.  ISO dates ('YYYY-MM-DD') are
+numbers of days since 1970-01-01 in numeric context, as in ODK, so `today() - ${dob}` and
+`${end} >= ${start}` work on the strings the answers hold.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Protocol
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+__all__ = ["Expression", "ExpressionError", "parse_expression", "to_boolean"]
+
+# A runtime value: None never appears (unanswered is ""), numbers stay int where exact.
+Value = str | int | float | bool | list[str]
+
+_GRAMMAR = r"""
+?start: or_expr
+?or_expr: and_expr | or_expr "or" and_expr -> or_op
+?and_expr: eq_expr | and_expr "and" eq_expr -> and_op
+?eq_expr: rel_expr | eq_expr "=" rel_expr -> eq | eq_expr "!=" rel_expr -> ne
+?rel_expr: add_expr
+    | rel_expr "<" add_expr -> lt
+    | rel_expr "<=" add_expr -> le
+    | rel_expr ">" add_expr -> gt
+    | rel_expr ">=" add_expr -> ge
+?add_expr: mul_expr | add_expr "+" mul_expr -> add | add_expr "-" mul_expr -> sub
+?mul_expr: unary_expr
+    | mul_expr "*" unary_expr -> mul
+    | mul_expr "div" unary_expr -> div
+    | mul_expr "mod" unary_expr -> mod
+?unary_expr: primary | "-" unary_expr -> neg
+?primary: REF -> ref
+    | "." -> current
+    | NUMBER -> number
+    | STRING -> string
+    | NAME "(" (or_expr ("," or_expr)*)? ")" -> call
+    | "(" or_expr ")"
+
+REF: /\$\{[A-Za-z_][A-Za-z0-9_.\-]*\}/
+NUMBER: /\d+(\.\d*)?|\.\d+/
+STRING: /'[^']*'|"[^"]*"/
+// '-' only joins letters ('count-selected'), so '${a} div-1' still lexes as 'div', '-', '1';
+// the literals "div", "mod", "and", "or" win over NAME through lark's keyword handling.
+NAME: /[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*/
+%ignore /\s+/
+"""
+
+_PARSER = Lark(_GRAMMAR, parser="lalr")
+
+# Evaluation recurses once or twice per level; this keeps far below Python's recursion limit
+# while allowing sums of a couple of hundred terms.
+_MAX_DEPTH = 200
+_EPOCH = datetime.date(1970, 1, 1)
+_NUMBER_RE = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class ExpressionError(ValueError):
+    """Syntax error, unknown function or wrong arity found by `parse_expression`.
+
+    `.message` is a sentence for the form author; `.position` the 0-based character offset
+    in the source, or None when there is no single place to point at.
+    """
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+# -- conversions (XPath string(), number(), boolean()) ----------------------------------------
+
+
+def _scalar(value: object) -> str | bool | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    try:
+        return str(value)
+    except Exception:  # evaluation must not raise, whatever the caller stored
+        return ""
+
+
+def _normalize(value: object) -> Value:
+    """Any answer value as a runtime value: None is "", sequences are lists of choice names."""
+    if isinstance(value, list | tuple | set | frozenset):
+        # One level only: nested containers are just text, which also defuses cyclic lists.
+        return [_to_string(_scalar(item)) for item in value]
+    return _scalar(value)
+
+
+def _format_number(number: float) -> str:
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number.is_integer():
+        return str(int(number))
+    # XPath never uses exponent notation: 1e-07 is '0.0000001'.
+    return f"{Decimal(repr(number)):f}"
+
+
+def _to_string(value: Value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python will print
+            return _format_number(_to_number(value))
+    if isinstance(value, float):
+        return _format_number(value)
+    return " ".join(value)
+
+
+def _date_days(text: str) -> int | None:
+    if not _DATE_RE.fullmatch(text):
+        return None
+    try:
+        return (datetime.date.fromisoformat(text) - _EPOCH).days
+    except ValueError:
+        return None
+
+
+def _to_number(value: Value) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
+    text = _to_string(value).strip()
+    if _NUMBER_RE.fullmatch(text):
+        return float(text)
+    days = _date_days(text)
+    return math.nan if days is None else float(days)
+
+
+def _number_out(number: float) -> int | float:
+    """Whole results as int, so a calculation shows '3' rather than '3.0'."""
+    if number.is_integer() and abs(number) <= 2**53:
+        return int(number)
+    return number
+
+
+def to_boolean(value: object) -> bool:
+    """XPath boolean(): "" / None / 0 / NaN / [] are false, everything else is true."""
+    value = _normalize(value)
+    if isinstance(value, float):
+        return value != 0 and not math.isnan(value)
+    if isinstance(value, int):  # bool included
+        return value != 0
+    return len(value) > 0
+
+
+# -- operators --------------------------------------------------------------------------------
+
+
+def _flat(value: Value) -> Value:
+    # XForms stores a select_multiple as 'a b c'; comparing a list compares that string.
+    return " ".join(value) if isinstance(value, list) else value
+
+
+def _equal(left: Value, right: Value) -> bool:
+    left, right = _flat(left), _flat(right)
+    if isinstance(left, int | float) or isinstance(right, int | float):
+        x, y = _to_number(left), _to_number(right)
+        if isinstance(left, int | float) and isinstance(right, int | float):
+            return x == y
+        if not math.isnan(x) and not math.isnan(y):
+            return x == y
+    # Not both numeric: '5' vs 'abc', or 'false' vs False, compare as written.
+    return _to_string(left) == _to_string(right)
+
+
+def _relational(test: Callable[[float, float], bool]) -> Callable[[Value, Value], Value]:
+    # Dates become day numbers, so date ordering needs no special case; NaN compares false.
+    return lambda left, right: test(_to_number(_flat(left)), _to_number(_flat(right)))
+
+
+def _arithmetic(operation: Callable[[float, float], float]) -> Callable[[Value, Value], Value]:
+    return lambda left, right: _number_out(operation(_to_number(left), _to_number(right)))
+
+
+def _divide(x: float, y: float) -> float:
+    if y == 0:
+        if x == 0 or math.isnan(x):
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return x / y
+
+
+def _modulo(x: float, y: float) -> float:
+    # XPath mod truncates like Java's %, i.e. fmod, not Python's floor-based %.
+    if y == 0 or math.isnan(y) or not math.isfinite(x):
+        return math.nan
+    return math.fmod(x, y)
+
+
+_BINARY: dict[str, Callable[[Value, Value], Value]] = {
+    "eq": _equal,
+    "ne": lambda left, right: not _equal(left, right),
+    "lt": _relational(lambda x, y: x < y),
+    "le": _relational(lambda x, y: x <= y),
+    "gt": _relational(lambda x, y: x > y),
+    "ge": _relational(lambda x, y: x >= y),
+    "add": _arithmetic(lambda x, y: x + y),
+    "sub": _arithmetic(lambda x, y: x - y),
+    "mul": _arithmetic(lambda x, y: x * y),
+    "div": _arithmetic(_divide),
+    "mod": _arithmetic(_modulo),
+}
+
+
+# -- functions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    answers: Mapping[str, object]
+    current: Value
+    today: datetime.date | None
+
+
+def _choices(value: Value) -> list[str]:
+    return value if isinstance(value, list) else _to_string(value).split()
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+
+
+def _regex(text: Value, pattern: Value) -> bool:
+    # ODK uses Java's Matcher.find(): a search, anchored only where the pattern says ^...$.
+    compiled = _compile(_to_string(pattern))
+    return compiled is not None and compiled.search(_to_string(text)) is not None
+
+
+def _int(value: Value) -> int | float:
+    number = _to_number(value)
+    return number if not math.isfinite(number) else _number_out(float(math.trunc(number)))
+
+
+def _round(value: Value, digits: Value = 0) -> int | float:
+    number, places = _to_number(value), _to_number(digits)
+    if not math.isfinite(number):
+        return number
+    if not math.isfinite(places):
+        return math.nan
+    try:
+        exponent = Decimal(1).scaleb(-max(-400, min(400, int(places))))
+        rounded = Decimal(repr(number)).quantize(exponent, rounding=ROUND_HALF_UP)
+    except ArithmeticError:  # more digits than the decimal context holds: nothing to round
+        return _number_out(number)
+    return _number_out(float(rounded))
+
+
+def _sum(*values: Value) -> int | float:
+    items = [item for value in values for item in (value if isinstance(value, list) else [value])]
+    return _number_out(sum((_to_number(item) for item in items), 0.0))
+
+
+def _date(value: Value) -> str:
+    text = _to_string(value).strip()
+    if _date_days(text) is not None:
+        return text
+    number = _to_number(value)
+    try:
+        return (_EPOCH + datetime.timedelta(days=math.floor(number))).isoformat()
+    except (ValueError, OverflowError):
+        return ""
+
+
+def _today(context: _Context) -> str:
+    return (context.today or datetime.date.today()).isoformat()
+
+
+# name -> (fewest arguments, most arguments or None for any, implementation)
+_FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], Value]]] = {
+    "not": (1, 1, lambda c, a: not to_boolean(a[0])),
+    "true": (0, 0, lambda c, a: True),
+    "false": (0, 0, lambda c, a: False),
+    "boolean": (1, 1, lambda c, a: to_boolean(a[0])),
+    "string": (1, 1, lambda c, a: _to_string(a[0])),
+    "number": (1, 1, lambda c, a: _number_out(_to_number(a[0]))),
+    "selected": (2, 2, lambda c, a: _to_string(a[1]).strip() in _choices(a[0])),
+    "count-selected": (1, 1, lambda c, a: len(_choices(a[0]))),
+    "if": (3, 3, lambda c, a: a[1] if to_boolean(a[0]) else a[2]),
+    "coalesce": (2, 2, lambda c, a: a[0] if _to_string(a[0]) != "" else a[1]),
+    "concat": (1, None, lambda c, a: "".join(_to_string(value) for value in a)),
+    "string-length": (1, 1, lambda c, a: len(_to_string(a[0]))),
+    "regex": (2, 2, lambda c, a: _regex(a[0], a[1])),
+    "int": (1, 1, lambda c, a: _int(a[0])),
+    "round": (1, 2, lambda c, a: _round(*a)),
+    "sum": (1, None, lambda c, a: _sum(*a)),
+    "today": (0, 0, lambda c, a: _today(c)),
+    "date": (1, 1, lambda c, a: _date(a[0])),
+}
+
+
+# -- syntax tree ------------------------------------------------------------------------------
+
+
+class _Node(Protocol):
+    def evaluate(self, context: _Context) -> Value: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Constant:
+    value: Value
+
+    def evaluate(self, context: _Context) -> Value:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    name: str
+
+    def evaluate(self, context: _Context) -> Value:
+        return _normalize(context.answers.get(self.name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    def evaluate(self, context: _Context) -> Value:
+        return context.current
+
+
+@dataclass(frozen=True, slots=True)
+class _Negate:
+    operand: _Node
+
+    def evaluate(self, context: _Context) -> Value:
+        return _number_out(-_to_number(self.operand.evaluate(context)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Logical:
+    is_or: bool
+    left: _Node
+    right: _Node
+
+    def evaluate(self, context: _Context) -> Value:
+        # Short-circuits like XPath; the result is always a boolean.
+        if to_boolean(self.left.evaluate(context)) is self.is_or:
+            return self.is_or
+        return to_boolean(self.right.evaluate(context))
+
+
+# Operators and functions are kept by name, not as callables, so trees pickle and read well.
+@dataclass(frozen=True, slots=True)
+class _Binary:
+    operator: str
+    left: _Node
+    right: _Node
+
+    def evaluate(self, context: _Context) -> Value:
+        operation = _BINARY[self.operator]
+        return operation(self.left.evaluate(context), self.right.evaluate(context))
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    name: str
+    arguments: tuple[_Node, ...]
+
+    def evaluate(self, context: _Context) -> Value:
+        function = _FUNCTIONS[self.name][2]
+        return function(context, [argument.evaluate(context) for argument in self.arguments])
+
+
+def _build(node: Tree[Token] | Token, references: set[str], depth: int = 0) -> _Node:
+    """Turn lark's tree into evaluable nodes, checking functions and their arity."""
+    if depth > _MAX_DEPTH:
+        raise ExpressionError("expression is nested too deeply")
+    assert isinstance(node, Tree)
+    kind, children = str(node.data), node.children
+
+    def child(index: int) -> _Node:
+        return _build(children[index], references, depth + 1)
+
+    if kind == "ref":
+        name = str(children[0])[2:-1]
+        references.add(name)
+        return _Reference(name)
+    if kind == "current":
+        return _Current()
+    if kind == "number":
+        return _Constant(_number_out(float(str(children[0]))))
+    if kind == "string":
+        return _Constant(str(children[0])[1:-1])
+    if kind == "neg":
+        return _Negate(child(0))
+    if kind in ("or_op", "and_op"):
+        return _Logical(kind == "or_op", child(0), child(1))
+    if kind in _BINARY:
+        return _Binary(kind, child(0), child(1))
+    assert kind == "call", kind
+    name_token = children[0]
+    assert isinstance(name_token, Token)
+    name, position = str(name_token), name_token.start_pos
+    if name not in _FUNCTIONS:
+        raise ExpressionError(f"unknown function '{name}' at position {position}", position)
+    fewest, most, _ = _FUNCTIONS[name]
+    arguments = tuple(child(index) for index in range(1, len(children)))
+    if len(arguments) < fewest or (most is not None and len(arguments) > most):
+        expected = str(fewest) if fewest == most else f"at least {fewest}"
+        if most is not None and most != fewest:
+            expected = f"{fewest} to {most}"
+        message = f"{name}() takes {expected} argument(s), got {len(arguments)}"
+        raise ExpressionError(message, position)
+    pattern = arguments[1] if name == "regex" else None
+    if isinstance(pattern, _Constant) and _compile(_to_string(pattern.value)) is None:
+        raise ExpressionError(f"invalid regular expression {pattern.value!r}", position)
+    return _Call(name, arguments)
+
+
+def _syntax_error(source: str, error: UnexpectedInput) -> ExpressionError:
+    if isinstance(error, UnexpectedToken):
+        at_end = error.token.type == "$END"
+        position = len(source) if at_end else (error.token.start_pos or 0)
+        if error.expected == {"LPAR"}:
+            # A bare name: almost always a question written as `age` instead of `${age}`.
+            message = f"expected '(' at position {position}; refer to questions as ${{name}}"
+        elif at_end:
+            message = "empty expression" if not source.strip() else "unexpected end of expression"
+        else:
+            message = f"unexpected {error.token.value!r} at position {position}"
+        return ExpressionError(message, position)
+    if isinstance(error, UnexpectedCharacters):
+        position = error.pos_in_stream or 0
+        return ExpressionError(f"unexpected {source[position]!r} at position {position}", position)
+    return ExpressionError("syntax error")
+
+
+# -- public interface -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression; evaluate it as often as needed against answers."""
+
+    source: str
+    references: frozenset[str]
+    _root: _Node = field(repr=False, compare=False)
+
+    def evaluate(
+        self,
+        answers: Mapping[str, object],
+        *,
+        current: object = None,
+        today: datetime.date | None = None,
+    ) -> object:
+        """The value (str, int, float, bool or list[str]); `current` is `.`. Never raises."""
+        return self._root.evaluate(_Context(answers, _normalize(current), today))
+
+    def is_true(
+        self,
+        answers: Mapping[str, object],
+        *,
+        current: object = None,
+        today: datetime.date | None = None,
+    ) -> bool:
+        """evaluate() then XPath boolean(): how `relevant` and `constraint` are read."""
+        return to_boolean(self.evaluate(answers, current=current, today=today))
+
+
+def parse_expression(source: str) -> Expression:
+    """Parse `source` once, at questionnaire load time; raises ExpressionError."""
+    try:
+        tree = _PARSER.parse(source)
+    except UnexpectedInput as error:
+        raise _syntax_error(source, error) from None
+    references: set[str] = set()
+    root = _build(tree, references)
+    return Expression(source, frozenset(references), root)

@@ -1,0 +1,239 @@
+"""Answers checked against a questionnaire: relevance, required, types, choices, constraints.
+
+One implementation for every path (survey pages, the submission API, demo data), so a
+set of answers gets the same verdict wherever it comes from. Questions are processed in
+questionnaire order, so a relevance or calculation sees the cleaned answers before it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from survey_app.questionnaire.expressions import to_boolean
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
+
+Answer = str | int | float | list[str]
+MAX_TEXT_LENGTH = 5_000
+MAX_ABS_NUMBER = 2**53
+
+
+class ErrorCode(StrEnum):
+    REQUIRED = "required"
+    CONSTRAINT = "constraint"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    TEXT = "text"
+    TOO_LONG = "too_long"
+    CHOICE = "choice"
+    CHOICES = "choices"
+    UNKNOWN_QUESTION = "unknown_question"
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    """Why an answer was refused; `constraint_message` is the questionnaire's own text."""
+
+    question: str
+    code: ErrorCode
+    constraint_message: Text | None = None
+
+
+@dataclass
+class CheckedAnswers:
+    """Cleaned answers (relevant, typed, calculated) and the errors found."""
+
+    answers: dict[str, Answer] = field(default_factory=dict)
+    errors: dict[str, AnswerError] = field(default_factory=dict)
+    relevant: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _Invalid(Exception):
+    def __init__(self, code: ErrorCode) -> None:
+        self.code = code
+
+
+def is_empty(value: object) -> bool:
+    return (
+        value is None
+        or value == ""
+        or value == []
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def check_answers(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, object],
+    *,
+    scope: Collection[str] | None = None,
+    today: datetime.date | None = None,
+) -> CheckedAnswers:
+    """Check `answers` (JSON-like values) against `questionnaire`.
+
+    Irrelevant answers are discarded, not refused. Errors are reported only for questions
+    in `scope` (default: all), so a page can be checked while later pages are unanswered.
+    """
+    result = CheckedAnswers()
+    for name in answers:
+        if name not in questionnaire.questions and (scope is None or name in scope):
+            result.errors[name] = AnswerError(name, ErrorCode.UNKNOWN_QUESTION)
+    for question in questionnaire.iter_questions():
+        if not _is_relevant(questionnaire, question, result.answers, today):
+            continue
+        result.relevant.add(question.name)
+        if question.type is QuestionType.CALCULATE:
+            result.answers[question.name] = _calculate(
+                questionnaire, question, result.answers, today
+            )
+            continue
+        if question.type is QuestionType.NOTE:
+            continue
+        error = _check_one(questionnaire, question, answers.get(question.name), result, today)
+        if error is not None and (scope is None or question.name in scope):
+            result.errors[question.name] = error
+    return result
+
+
+def _is_relevant(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None,
+) -> bool:
+    expression = questionnaire.compiled.get((question.name, "relevant"))
+    return expression is None or expression.is_true(answers, today=today)
+
+
+def _calculate(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None,
+) -> Answer:
+    value = questionnaire.compiled[(question.name, "calculation")].evaluate(answers, today=today)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    if isinstance(value, int | float | str):
+        return value
+    return str(value)
+
+
+def _check_one(
+    questionnaire: Questionnaire,
+    question: Question,
+    raw: object,
+    result: CheckedAnswers,
+    today: datetime.date | None,
+) -> AnswerError | None:
+    if is_empty(raw):
+        return AnswerError(question.name, ErrorCode.REQUIRED) if question.required else None
+    try:
+        value = coerce(questionnaire, question, raw)
+    except _Invalid as invalid:
+        return AnswerError(question.name, invalid.code)
+    constraint = questionnaire.compiled.get((question.name, "constraint"))
+    if constraint is not None and not to_boolean(
+        constraint.evaluate(result.answers, current=value, today=today)
+    ):
+        return AnswerError(question.name, ErrorCode.CONSTRAINT, question.constraint_message or None)
+    result.answers[question.name] = value
+    return None
+
+
+def coerce(questionnaire: Questionnaire, question: Question, raw: object) -> Answer:
+    """A JSON-like value as the answer type of `question`; raises `_Invalid`."""
+    match question.type:
+        case QuestionType.INTEGER:
+            return _integer(raw)
+        case QuestionType.DECIMAL:
+            return _decimal(raw)
+        case QuestionType.DATE:
+            return _date(raw)
+        case QuestionType.SELECT_ONE:
+            if not isinstance(raw, str) or raw not in _choice_names(questionnaire, question):
+                raise _Invalid(ErrorCode.CHOICE)
+            return raw
+        case QuestionType.SELECT_MULTIPLE:
+            return _choice_list(questionnaire, question, raw)
+        case _:
+            if not isinstance(raw, str):
+                raise _Invalid(ErrorCode.TEXT)
+            if len(raw) > MAX_TEXT_LENGTH:
+                raise _Invalid(ErrorCode.TOO_LONG)
+            return raw.strip()
+
+
+def _integer(raw: object) -> int:
+    if isinstance(raw, bool):
+        raise _Invalid(ErrorCode.INTEGER)
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if not isinstance(raw, int) or abs(raw) > MAX_ABS_NUMBER:
+        raise _Invalid(ErrorCode.INTEGER)
+    return raw
+
+
+def _decimal(raw: object) -> float | int:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _Invalid(ErrorCode.DECIMAL)
+    if not math.isfinite(raw) or abs(raw) > MAX_ABS_NUMBER:
+        raise _Invalid(ErrorCode.DECIMAL)
+    return raw
+
+
+def _date(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise _Invalid(ErrorCode.DATE)
+    try:
+        return datetime.date.fromisoformat(raw.strip()).isoformat()
+    except ValueError:
+        raise _Invalid(ErrorCode.DATE) from None
+
+
+def _choice_names(questionnaire: Questionnaire, question: Question) -> list[str]:
+    return [choice.name for choice in questionnaire.choices_of(question)]
+
+
+def _choice_list(questionnaire: Questionnaire, question: Question, raw: object) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise _Invalid(ErrorCode.CHOICES)
+    names = _choice_names(questionnaire, question)
+    chosen = set(raw)
+    if not chosen <= set(names):
+        raise _Invalid(ErrorCode.CHOICES)
+    return [name for name in names if name in chosen]
+
+
+def parse_form_value(question: Question, values: list[str]) -> object:
+    """What an HTML form sent for `question` (always strings) as a JSON-like value.
+
+    Numbers that do not parse are passed on as strings so `check_answers` reports them.
+    """
+    if question.type is QuestionType.SELECT_MULTIPLE:
+        return [value for value in values if value]
+    value = values[-1].strip() if values else ""
+    if value == "":
+        return None
+    if question.type is QuestionType.INTEGER:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if question.type is QuestionType.DECIMAL:
+        try:
+            number = float(value.replace(",", "."))
+        except ValueError:
+            return value
+        return number if math.isfinite(number) else value
+    return value

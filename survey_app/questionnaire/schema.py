@@ -1,0 +1,164 @@
+"""The questionnaire model: what a questionnaire file says, validated and immutable.
+
+A `Questionnaire` is the definition file of a survey. It knows nothing of HTTP or the
+database; the loader builds it from YAML, the XLSForm reader from a workbook, and the
+service layer publishes it as a versioned survey.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from survey_app.questionnaire.expressions import Expression, parse_expression
+
+Text = dict[str, str]
+"""Every human-readable text: a mapping language code -> text."""
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
+
+
+class QuestionType(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    SELECT_ONE = "select_one"
+    SELECT_MULTIPLE = "select_multiple"
+    DATE = "date"
+    NOTE = "note"
+    CALCULATE = "calculate"
+
+    @property
+    def is_select(self) -> bool:
+        return self in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE)
+
+    @property
+    def takes_answer(self) -> bool:
+        """Whether a respondent answers it (notes are shown, calculations computed)."""
+        return self not in (QuestionType.NOTE, QuestionType.CALCULATE)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Choice(_Frozen):
+    name: str = Field(pattern=NAME_PATTERN)
+    label: Text = Field(default_factory=dict)
+
+
+class Question(_Frozen):
+    name: str = Field(pattern=NAME_PATTERN)
+    type: QuestionType
+    label: Text = Field(default_factory=dict)
+    hint: Text = Field(default_factory=dict)
+    required: bool = False
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: Text = Field(default_factory=dict)
+    calculation: str | None = None
+    choices: str | None = None
+    appearance: str | None = None
+    working_groups: tuple[str, ...] = ()
+
+
+class Page(_Frozen):
+    name: str = Field(pattern=NAME_PATTERN)
+    title: Text = Field(default_factory=dict)
+    questions: tuple[Question, ...]
+
+
+class WorkingGroup(_Frozen):
+    id: str = Field(pattern=NAME_PATTERN)
+    name: Text
+
+
+class Questionnaire(_Frozen):
+    """A survey definition; build it with `loader.load_questionnaire`, which also checks it."""
+
+    id: str = Field(pattern=NAME_PATTERN)
+    version: str = "1"
+    title: Text
+    description: Text = Field(default_factory=dict)
+    languages: tuple[str, ...]
+    default_language: str
+    min_cell: int = Field(default=5, ge=1, le=100)
+    audience: Literal["anonymous", "invitation"] = "anonymous"
+    retention: datetime.date | None = None
+    privacy_notice: Text = Field(default_factory=dict)
+    thank_you: Text = Field(default_factory=dict)
+    choices: dict[str, tuple[Choice, ...]] = Field(default_factory=dict)
+    pages: tuple[Page, ...]
+
+    # -- navigation -------------------------------------------------------------------
+
+    def iter_questions(self) -> Iterator[Question]:
+        for page in self.pages:
+            yield from page.questions
+
+    @cached_property
+    def questions(self) -> dict[str, Question]:
+        """All questions by name, in questionnaire order."""
+        return {question.name: question for question in self.iter_questions()}
+
+    def choices_of(self, question: Question) -> tuple[Choice, ...]:
+        return self.choices.get(question.choices or "", ())
+
+    def questions_of_group(self, group: str | None) -> list[Question]:
+        """Questions shown to a working group (every question when `group` is None)."""
+        return [
+            question
+            for question in self.iter_questions()
+            if group is None or group in question.working_groups
+        ]
+
+    # -- texts ------------------------------------------------------------------------
+
+    def text(self, text: Text, language: str) -> str:
+        """The text in `language`, falling back to the default language, then any."""
+        if language in text:
+            return text[language]
+        if self.default_language in text:
+            return text[self.default_language]
+        return next(iter(text.values()), "")
+
+    def language_or_default(self, language: str | None) -> str:
+        return language if language in self.languages else self.default_language
+
+    # -- rules ------------------------------------------------------------------------
+
+    @cached_property
+    def compiled(self) -> dict[tuple[str, str], Expression]:
+        """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation')."""
+        compiled: dict[tuple[str, str], Expression] = {}
+        for question in self.iter_questions():
+            for kind in ("relevant", "constraint", "calculation"):
+                source = getattr(question, kind)
+                if source:
+                    compiled[(question.name, kind)] = parse_expression(source)
+        return compiled
+
+    # -- identity ---------------------------------------------------------------------
+
+    def to_definition(self) -> dict[str, Any]:
+        """The questionnaire as plain JSON data (what is published and served)."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Identifies a published version: equal definitions have equal hashes."""
+        canonical = json.dumps(self.to_definition(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def direction(language: str) -> Literal["rtl", "ltr"]:
+    """Writing direction of a language code ('ar', 'fa-AF', ...)."""
+    return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"

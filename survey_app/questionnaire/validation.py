@@ -1,0 +1,194 @@
+"""Checks on a whole questionnaire that a schema alone cannot express.
+
+Each check is a small function yielding `(path, message, severity)`; `locate` turns a
+path inside the definition (e.g. `("pages", 0, "questions", 2, "relevant")`) into a place
+in the source file, so YAML files report lines and XLSForm imports report sheet rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
+
+from survey_app.questionnaire.errors import Problem, Severity
+from survey_app.questionnaire.expressions import ExpressionError, parse_expression
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
+
+Path = tuple[str | int, ...]
+Finding = tuple[Path, str, Severity]
+Locate = Callable[[Path], str]
+
+_EXPRESSION_FIELDS = ("relevant", "constraint", "calculation")
+_TRANSLATABLE_QUESTION_FIELDS = ("label", "hint", "constraint_message")
+
+
+def check_questionnaire(
+    questionnaire: Questionnaire, *, working_groups: Collection[str], locate: Locate
+) -> list[Problem]:
+    """Every semantic problem of `questionnaire`, errors and warnings, in file order."""
+    checks = (
+        _check_languages(questionnaire),
+        _check_unique_names(questionnaire),
+        _check_questions(questionnaire, working_groups),
+        _check_choice_lists(questionnaire),
+        _check_declared_languages(questionnaire),
+        _check_translations(questionnaire),
+    )
+    return [
+        Problem(locate(path), message, severity)
+        for findings in checks
+        for path, message, severity in findings
+    ]
+
+
+def iter_texts(questionnaire: Questionnaire) -> Iterator[tuple[Path, Text]]:
+    """Every human-readable text of the questionnaire with its path."""
+    for field in ("title", "description", "privacy_notice", "thank_you"):
+        yield (field,), getattr(questionnaire, field)
+    for page_index, page in enumerate(questionnaire.pages):
+        yield ("pages", page_index, "title"), page.title
+        for question_index, question in enumerate(page.questions):
+            for field in _TRANSLATABLE_QUESTION_FIELDS:
+                path = ("pages", page_index, "questions", question_index, field)
+                yield path, getattr(question, field)
+    for list_name, choices in questionnaire.choices.items():
+        for choice_index, choice in enumerate(choices):
+            yield ("choices", list_name, choice_index, "label"), choice.label
+
+
+def missing_translations(questionnaire: Questionnaire) -> dict[str, list[Path]]:
+    """Per declared language, the paths of texts present in some language but not in it."""
+    missing: dict[str, list[Path]] = {language: [] for language in questionnaire.languages}
+    for path, text in iter_texts(questionnaire):
+        if not any(value.strip() for value in text.values()):
+            continue
+        for language in questionnaire.languages:
+            if not text.get(language, "").strip():
+                missing[language].append(path)
+    return missing
+
+
+def _question_paths(questionnaire: Questionnaire) -> Iterator[tuple[Path, Question]]:
+    for page_index, page in enumerate(questionnaire.pages):
+        for question_index, question in enumerate(page.questions):
+            yield ("pages", page_index, "questions", question_index), question
+
+
+def _check_languages(questionnaire: Questionnaire) -> Iterator[Finding]:
+    if not questionnaire.pages:
+        yield ("pages",), "a questionnaire needs at least one page", Severity.ERROR
+    for page_index, page in enumerate(questionnaire.pages):
+        if not page.questions:
+            message = f"page '{page.name}' has no questions"
+            yield ("pages", page_index, "questions"), message, Severity.ERROR
+    if questionnaire.default_language not in questionnaire.languages:
+        yield (
+            ("default_language",),
+            f"default language '{questionnaire.default_language}' is not in languages",
+            Severity.ERROR,
+        )
+    for language, count in Counter(questionnaire.languages).items():
+        if count > 1:
+            yield ("languages",), f"language '{language}' is listed twice", Severity.ERROR
+
+
+def _check_unique_names(questionnaire: Questionnaire) -> Iterator[Finding]:
+    seen_pages: set[str] = set()
+    for page_index, page in enumerate(questionnaire.pages):
+        if page.name in seen_pages:
+            yield (
+                ("pages", page_index, "name"),
+                f"duplicate page name '{page.name}'",
+                Severity.ERROR,
+            )
+        seen_pages.add(page.name)
+    seen_questions: set[str] = set()
+    for path, question in _question_paths(questionnaire):
+        if question.name in seen_questions:
+            message = f"duplicate question name '{question.name}'"
+            yield (*path, "name"), message, Severity.ERROR
+        seen_questions.add(question.name)
+
+
+def _check_questions(
+    questionnaire: Questionnaire, working_groups: Collection[str]
+) -> Iterator[Finding]:
+    names = {question.name for question in questionnaire.iter_questions()}
+    for path, question in _question_paths(questionnaire):
+        where = f"question '{question.name}'"
+        if question.type.is_select:
+            if not question.choices:
+                yield path, f"{where} ({question.type}) needs a choice list", Severity.ERROR
+            elif question.choices not in questionnaire.choices:
+                message = f"{where} uses unknown choice list '{question.choices}'"
+                yield (*path, "choices"), message, Severity.ERROR
+        elif question.choices:
+            message = f"{where} is not a select question but names choices"
+            yield (*path, "choices"), message, Severity.ERROR
+        if question.type is QuestionType.CALCULATE and not question.calculation:
+            yield path, f"{where} is a calculate question without calculation", Severity.ERROR
+        if question.type is not QuestionType.CALCULATE and question.calculation:
+            message = f"{where} has a calculation but is not of type calculate"
+            yield (*path, "calculation"), message, Severity.ERROR
+        if question.type is not QuestionType.CALCULATE and not any(question.label.values()):
+            yield path, f"{where} has no label", Severity.ERROR
+        if question.required and not question.type.takes_answer:
+            message = f"{where} of type {question.type} cannot be required"
+            yield (*path, "required"), message, Severity.ERROR
+        for group in question.working_groups:
+            if group not in working_groups:
+                message = f"{where} names unknown working group '{group}'"
+                yield (*path, "working_groups"), message, Severity.ERROR
+        for field in _EXPRESSION_FIELDS:
+            source = getattr(question, field)
+            if source:
+                yield from _check_expression((*path, field), source, names)
+
+
+def _check_expression(path: Path, source: str, names: set[str]) -> Iterator[Finding]:
+    try:
+        expression = parse_expression(source)
+    except ExpressionError as error:
+        yield path, f"{path[-1]} expression {source!r}: {error.message}", Severity.ERROR
+        return
+    for reference in sorted(expression.references - names):
+        message = f"{path[-1]} expression {source!r} refers to unknown question '{reference}'"
+        yield path, message, Severity.ERROR
+
+
+def _check_choice_lists(questionnaire: Questionnaire) -> Iterator[Finding]:
+    used = {question.choices for question in questionnaire.iter_questions()}
+    for list_name, choices in questionnaire.choices.items():
+        if not choices:
+            yield ("choices", list_name), f"choice list '{list_name}' is empty", Severity.ERROR
+        seen: set[str] = set()
+        for index, choice in enumerate(choices):
+            path: Path = ("choices", list_name, index)
+            if choice.name in seen:
+                message = f"duplicate choice '{choice.name}' in list '{list_name}'"
+                yield (*path, "name"), message, Severity.ERROR
+            seen.add(choice.name)
+            if not any(choice.label.values()):
+                message = f"choice '{choice.name}' in list '{list_name}' has no label"
+                yield path, message, Severity.ERROR
+        if list_name not in used:
+            message = f"choice list '{list_name}' is not used by any question"
+            yield ("choices", list_name), message, Severity.WARNING
+
+
+def _check_declared_languages(questionnaire: Questionnaire) -> Iterator[Finding]:
+    declared = set(questionnaire.languages)
+    reported: set[str] = set()
+    for path, text in iter_texts(questionnaire):
+        for language in text:
+            if language not in declared and language not in reported:
+                reported.add(language)
+                message = f"text in language '{language}', which is not in languages"
+                yield (*path, language), message, Severity.ERROR
+
+
+def _check_translations(questionnaire: Questionnaire) -> Iterator[Finding]:
+    for language, paths in missing_translations(questionnaire).items():
+        if paths:
+            message = f"{len(paths)} text(s) have no '{language}' translation"
+            yield paths[0], message, Severity.WARNING

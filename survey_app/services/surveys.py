@@ -1,0 +1,215 @@
+"""Publishing questionnaires as versioned surveys, and reading what is published."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from survey_app.db.engine import Database
+from survey_app.db.tables import Survey, SurveyVersion
+from survey_app.questionnaire.errors import Problem
+from survey_app.questionnaire.loader import (
+    WORKING_GROUPS_FILE,
+    load_directory,
+    load_working_groups,
+)
+from survey_app.questionnaire.schema import Questionnaire, WorkingGroup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PublishedSurvey:
+    """The newest published version of a survey, with its questionnaire."""
+
+    id: str
+    version_id: int
+    number: int
+    questionnaire: Questionnaire
+    is_open: bool
+
+    def summary(self) -> dict[str, Any]:
+        """The shape of `GET /api/v1/surveys` entries."""
+        q = self.questionnaire
+        return {
+            "id": self.id,
+            "version": self.number,
+            "title": q.title,
+            "languages": list(q.languages),
+            "default_language": q.default_language,
+            "audience": q.audience,
+        }
+
+
+@dataclass
+class PublishReport:
+    published: list[PublishedSurvey] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@lru_cache(maxsize=256)
+def _questionnaire_from_json(content_hash: str, definition_json: str) -> Questionnaire:
+    # Keyed by content hash: published versions never change, so parsing once is exact.
+    return Questionnaire.model_validate_json(definition_json)
+
+
+def questionnaire_of(version: SurveyVersion) -> Questionnaire:
+    import json
+
+    return _questionnaire_from_json(
+        version.content_hash, json.dumps(version.definition, sort_keys=True)
+    )
+
+
+def load_working_group_catalog(directory: Path) -> tuple[list[WorkingGroup], list[Problem]]:
+    path = directory / WORKING_GROUPS_FILE
+    if not path.exists():
+        return [], [Problem(f"{path}:1", "working groups file not found")]
+    return load_working_groups(path)
+
+
+def publish_directory(db: Database, directory: Path) -> PublishReport:
+    """Publish every valid questionnaire in `directory`; invalid files are reported, skipped."""
+    groups, problems = load_working_group_catalog(directory)
+    report = PublishReport(problems=list(problems))
+    for result in load_directory(directory, working_groups={group.id for group in groups}):
+        if result.questionnaire is None:
+            report.problems.extend(result.problems)
+            for problem in result.errors:
+                log.error("questionnaire skipped: %s", problem)
+            continue
+        report.published.append(publish_questionnaire(db, result.questionnaire))
+    return report
+
+
+def publish_questionnaire(db: Database, questionnaire: Questionnaire) -> PublishedSurvey:
+    """Publish `questionnaire`; a new version only if its content changed. Idempotent.
+
+    Several app processes may start at once: the unique constraints decide, and a loser
+    of the race reads what the winner wrote.
+    """
+    for _attempt in range(3):
+        try:
+            with db.write() as session:
+                return _publish(session, questionnaire)
+        except IntegrityError:
+            continue
+    with db.read() as session:
+        found = _find_version(session, questionnaire)
+        if found is None:
+            raise RuntimeError(f"could not publish survey {questionnaire.id}")
+        survey = session.get(Survey, questionnaire.id)
+        return _published(found, questionnaire, survey.is_open if survey else True)
+
+
+def _find_version(session: Session, questionnaire: Questionnaire) -> SurveyVersion | None:
+    return session.exec(
+        select(SurveyVersion).where(
+            SurveyVersion.survey_id == questionnaire.id,
+            SurveyVersion.content_hash == questionnaire.content_hash,
+        )
+    ).first()
+
+
+def _publish(session: Session, questionnaire: Questionnaire) -> PublishedSurvey:
+    survey = session.get(Survey, questionnaire.id)
+    if survey is None:
+        survey = Survey(id=questionnaire.id)
+        session.add(survey)
+        session.flush()
+    existing = _find_version(session, questionnaire)
+    if existing is not None:
+        return _published(existing, questionnaire, survey.is_open)
+    newest = session.exec(
+        select(func.max(SurveyVersion.number)).where(SurveyVersion.survey_id == questionnaire.id)
+    ).one()
+    version = SurveyVersion(
+        survey_id=questionnaire.id,
+        number=(newest or 0) + 1,
+        label=questionnaire.version,
+        content_hash=questionnaire.content_hash,
+        definition=questionnaire.to_definition(),
+    )
+    session.add(version)
+    session.flush()
+    log.info("published survey %s version %s", questionnaire.id, version.number)
+    return _published(version, questionnaire, survey.is_open)
+
+
+def _published(
+    version: SurveyVersion, questionnaire: Questionnaire, is_open: bool
+) -> PublishedSurvey:
+    assert version.id is not None
+    return PublishedSurvey(
+        id=version.survey_id,
+        version_id=version.id,
+        number=version.number,
+        questionnaire=questionnaire,
+        is_open=is_open,
+    )
+
+
+def latest_surveys(db: Database) -> list[PublishedSurvey]:
+    """The newest version of every published survey, ordered by id."""
+    with db.read() as session:
+        newest = (
+            select(SurveyVersion.survey_id, func.max(SurveyVersion.number).label("number"))
+            .group_by(col(SurveyVersion.survey_id))
+            .subquery()
+        )
+        rows = session.exec(
+            select(SurveyVersion, Survey)
+            .join(
+                newest,
+                (col(SurveyVersion.survey_id) == newest.c.survey_id)
+                & (col(SurveyVersion.number) == newest.c.number),
+            )
+            .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
+            .order_by(col(SurveyVersion.survey_id))
+        ).all()
+        return [_published(v, questionnaire_of(v), s.is_open) for v, s in rows]
+
+
+def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
+    """The newest version of one survey, or None."""
+    with db.read() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            return None
+        version = session.exec(
+            select(SurveyVersion)
+            .where(SurveyVersion.survey_id == survey_id)
+            .order_by(col(SurveyVersion.number).desc())
+        ).first()
+        if version is None:
+            return None
+        return _published(version, questionnaire_of(version), survey.is_open)
+
+
+def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Questionnaire]]:
+    """Every published version of a survey, oldest first."""
+    with db.read() as session:
+        versions = session.exec(
+            select(SurveyVersion)
+            .where(SurveyVersion.survey_id == survey_id)
+            .order_by(col(SurveyVersion.number))
+        ).all()
+        return [(version, questionnaire_of(version)) for version in versions]
+
+
+def set_survey_open(db: Database, survey_id: str, is_open: bool) -> bool:
+    """Open or close a survey for answers; False if there is no such survey."""
+    with db.write() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            return False
+        survey.is_open = is_open
+        session.add(survey)
+        return True

@@ -1,0 +1,89 @@
+"""Settings from the environment (prefix `SURVEY_`), read only when asked for."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR = PROJECT_ROOT / "var"
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development"})
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    questionnaires: Path
+    secret_key: str
+    environment: str = "development"
+    draft_lifetime_days: int = 30
+    submission_rate_limit: int = 600
+    base_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = DEFAULT_VAR
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from `environ` (default: the process environment).
+
+    In production a real `SURVEY_SECRET_KEY` is required; in development one is generated
+    once and kept under `var/` so sessions survive restarts.
+    """
+    env = os.environ if environ is None else environ
+    var_dir = Path(env.get("SURVEY_VAR_DIR", str(DEFAULT_VAR)))
+    environment = env.get("SURVEY_ENVIRONMENT", "development")
+    secret_key = env.get("SURVEY_SECRET_KEY", "")
+    if environment == "production":
+        if secret_key.lower() in PLACEHOLDER_SECRETS or len(secret_key) < 32:
+            raise SettingsError(
+                "SURVEY_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`)"
+            )
+    elif not secret_key:
+        secret_key = _development_secret(var_dir)
+    return Settings(
+        database_url=env.get("SURVEY_DATABASE_URL", f"sqlite:///{var_dir / 'survey.sqlite3'}"),
+        questionnaires=Path(env.get("SURVEY_QUESTIONNAIRES", str(PROJECT_ROOT / "questionnaires"))),
+        secret_key=secret_key,
+        environment=environment,
+        draft_lifetime_days=_int(env, "SURVEY_DRAFT_LIFETIME_DAYS", 30),
+        submission_rate_limit=_int(env, "SURVEY_SUBMISSION_RATE_LIMIT", 600),
+        base_url=env.get("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        var_dir=var_dir,
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _development_secret(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key

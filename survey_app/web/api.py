@@ -1,0 +1,27 @@
+"""The JSON read API for published surveys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+from litestar.exceptions import NotFoundException
+
+from survey_app.db.engine import Database
+from survey_app.services.surveys import get_survey, latest_surveys
+
+
+class SurveyApiController(Controller):
+    path = "/api/v1/surveys"
+    tags = ["surveys"]
+
+    @get("/", sync_to_thread=True, summary="List published surveys")
+    def list_surveys(self, db: Database) -> list[dict[str, Any]]:
+        return [survey.summary() for survey in latest_surveys(db)]
+
+    @get("/{survey_id:str}", sync_to_thread=True, summary="The whole definition of a survey")
+    def get_survey(self, db: Database, survey_id: str) -> dict[str, Any]:
+        survey = get_survey(db, survey_id)
+        if survey is None:
+            raise NotFoundException(f"no survey '{survey_id}'")
+        return {**survey.summary(), "definition": survey.questionnaire.to_definition()}

@@ -1,0 +1,81 @@
+"""Fixtures: one fresh database per test, on SQLite or on the PostgreSQL server.
+
+Set `SURVEY_TEST_DATABASE_URL=postgresql+psycopg://...` to run the suite against
+PostgreSQL; each test then gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from survey_app.db.engine import Database
+from survey_app.db.migrate import upgrade
+from survey_app.settings import PROJECT_ROOT, Settings
+
+QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_XLSFORMS = PROJECT_ROOT.parent / "shared" / "fixtures" / "xlsform"
+
+
+def _postgres_schema_url(base_url: str, schema: str) -> str:
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database for one test."""
+    base = os.environ.get("SURVEY_TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _postgres_schema_url(base, schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        questionnaires=QUESTIONNAIRES,
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        var_dir=tmp_path / "var",
+        submission_rate_limit=0,
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[object]:
+    """The real app with the project's questionnaires published, over an in-process client."""
+    from litestar.testing import TestClient
+
+    from survey_app.app import create_app
+
+    with TestClient(app=create_app(settings)) as test_client:
+        yield test_client

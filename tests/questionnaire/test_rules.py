@@ -1,0 +1,181 @@
+"""Answer rules: one verdict for a set of answers, wherever they come from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from survey_app.questionnaire.rules import ErrorCode, check_answers, parse_form_value
+from survey_app.questionnaire.schema import Questionnaire
+
+DEFINITION: dict[str, Any] = {
+    "id": "rules",
+    "title": {"en": "Rules"},
+    "languages": ["en"],
+    "default_language": "en",
+    "choices": {
+        "yes_no": [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}],
+        "langs": [
+            {"name": "de", "label": {"en": "German"}},
+            {"name": "en", "label": {"en": "English"}},
+            {"name": "ar", "label": {"en": "Arabic"}},
+        ],
+    },
+    "pages": [
+        {
+            "name": "one",
+            "questions": [
+                {
+                    "name": "works",
+                    "type": "select_one",
+                    "choices": "yes_no",
+                    "required": True,
+                    "label": {"en": "Do you work?"},
+                },
+                {
+                    "name": "hours",
+                    "type": "integer",
+                    "required": True,
+                    "relevant": "${works} = 'yes'",
+                    "constraint": ". >= 1 and . <= 80",
+                    "constraint_message": {"en": "Between 1 and 80."},
+                    "label": {"en": "Hours?"},
+                },
+                {"name": "intro", "type": "note", "label": {"en": "Some notes."}},
+            ],
+        },
+        {
+            "name": "two",
+            "questions": [
+                {
+                    "name": "spoken",
+                    "type": "select_multiple",
+                    "choices": "langs",
+                    "constraint": "count-selected(.) <= 2",
+                    "label": {"en": "Languages?"},
+                },
+                {
+                    "name": "arabic_help",
+                    "type": "select_one",
+                    "choices": "yes_no",
+                    "relevant": "selected(${spoken}, 'ar')",
+                    "label": {"en": "Help in Arabic?"},
+                },
+                {"name": "income", "type": "decimal", "label": {"en": "Income?"}},
+                {"name": "arrived", "type": "date", "label": {"en": "Arrival?"}},
+                {"name": "comment", "type": "text", "label": {"en": "Comment?"}},
+                {"name": "weekly", "type": "calculate", "calculation": "${hours} * 4"},
+            ],
+        },
+    ],
+}
+
+QUESTIONNAIRE = Questionnaire.model_validate(DEFINITION)
+
+
+def errors_of(answers: dict[str, object], **kwargs: Any) -> dict[str, ErrorCode]:
+    result = check_answers(QUESTIONNAIRE, answers, **kwargs)
+    return {name: error.code for name, error in result.errors.items()}
+
+
+def test_a_complete_valid_set_of_answers_passes() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "yes", "hours": 20, "spoken": ["de", "ar"]})
+    assert result.ok
+    assert result.answers["hours"] == 20
+
+
+def test_a_required_relevant_question_must_be_answered() -> None:
+    assert errors_of({"works": "yes"}) == {"hours": ErrorCode.REQUIRED}
+
+
+def test_required_only_applies_when_relevant() -> None:
+    assert errors_of({"works": "no"}) == {}
+
+
+def test_irrelevant_answers_are_discarded_not_refused() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "hours": 500})
+    assert result.ok
+    assert "hours" not in result.answers
+
+
+def test_a_failed_constraint_carries_the_questionnaire_message() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "yes", "hours": 100})
+    error = result.errors["hours"]
+    assert error.code is ErrorCode.CONSTRAINT
+    assert error.constraint_message == {"en": "Between 1 and 80."}
+
+
+def test_a_constraint_over_a_multi_select_counts_the_choices() -> None:
+    answers = {"works": "no", "spoken": ["de", "en", "ar"]}
+    assert errors_of(answers) == {"spoken": ErrorCode.CONSTRAINT}
+
+
+def test_relevance_sees_answers_given_earlier_in_the_questionnaire() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "spoken": ["ar"], "arabic_help": "yes"})
+    assert result.answers["arabic_help"] == "yes"
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "spoken": ["de"], "arabic_help": "yes"})
+    assert "arabic_help" not in result.answers
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "code"),
+    [
+        ("works", "maybe", ErrorCode.CHOICE),
+        ("works", 1, ErrorCode.CHOICE),
+        ("spoken", "de", ErrorCode.CHOICES),
+        ("spoken", ["de", "fr"], ErrorCode.CHOICES),
+        ("income", "a lot", ErrorCode.DECIMAL),
+        ("income", True, ErrorCode.DECIMAL),
+        ("arrived", "2024-02-30", ErrorCode.DATE),
+        ("comment", 12, ErrorCode.TEXT),
+        ("comment", "x" * 5001, ErrorCode.TOO_LONG),
+    ],
+)
+def test_wrong_types_and_unknown_choices_are_refused(
+    name: str, value: object, code: ErrorCode
+) -> None:
+    assert errors_of({"works": "no", name: value}) == {name: code}
+
+
+def test_a_whole_number_must_not_be_a_fraction_or_a_boolean() -> None:
+    assert errors_of({"works": "yes", "hours": 2.5}) == {"hours": ErrorCode.INTEGER}
+    assert errors_of({"works": "yes", "hours": True}) == {"hours": ErrorCode.INTEGER}
+
+
+def test_an_unknown_question_is_refused() -> None:
+    assert errors_of({"works": "no", "shoe_size": 42}) == {"shoe_size": ErrorCode.UNKNOWN_QUESTION}
+
+
+def test_errors_are_reported_only_within_the_scope_of_a_page() -> None:
+    assert errors_of({}, scope={"spoken", "income"}) == {}
+    assert errors_of({}, scope={"works", "hours"}) == {"works": ErrorCode.REQUIRED}
+
+
+def test_calculations_are_computed_on_the_server() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "yes", "hours": 10, "weekly": 9999})
+    assert result.answers["weekly"] == 40
+
+
+def test_multi_select_answers_are_kept_in_choice_order() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "spoken": ["ar", "de"]})
+    assert result.answers["spoken"] == ["de", "ar"]
+
+
+def test_notes_never_carry_an_answer() -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "intro": "typed into a note"})
+    assert "intro" not in result.answers
+
+
+def test_form_values_are_typed_before_they_are_checked() -> None:
+    questions = QUESTIONNAIRE.questions
+    assert parse_form_value(questions["hours"], ["12"]) == 12
+    assert parse_form_value(questions["income"], ["1250,50"]) == 1250.5
+    assert parse_form_value(questions["hours"], ["twelve"]) == "twelve"
+    assert parse_form_value(questions["hours"], [""]) is None
+    assert parse_form_value(questions["spoken"], ["de", "ar"]) == ["de", "ar"]
+
+
+def test_a_number_typed_as_text_in_a_form_is_a_type_error() -> None:
+    value = parse_form_value(QUESTIONNAIRE.questions["hours"], ["twelve"])
+    assert errors_of({"works": "yes", "hours": value}) == {"hours": ErrorCode.INTEGER}

@@ -1,0 +1,74 @@
+"""`survey-app check`: FILE:LINE errors, warnings, exit codes, translation report."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from survey_app.settings import PROJECT_ROOT
+from tests.conftest import QUESTIONNAIRES
+
+SURVEY_APP = PROJECT_ROOT / ".venv" / "bin" / "survey-app"
+
+
+def run_check(*paths: Path | str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SURVEY_APP), "check", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_project_questionnaires_pass_with_nothing_missing() -> None:
+    result = run_check(QUESTIONNAIRES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "company: de 0  en 0" in result.stdout
+    assert "newcomer: de 0  en 0  ar 0  uk 0  fa 0  ru 0  tr 0" in result.stdout
+    assert "warning" not in result.stdout
+
+
+def test_an_error_is_one_line_with_file_and_line_and_exits_1(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "id: broken\ntitle: {de: X}\nlanguages: [de]\ndefault_language: de\npages: 7\n"
+    )
+    result = run_check(broken)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith(f"{broken}:5: ")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_broken_yaml_an_empty_file_and_a_binary_file_exit_1_without_traceback(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text("id: [\n")
+    (tmp_path / "b.yaml").write_text("")
+    (tmp_path / "c.yaml").write_bytes(bytes(range(256)))
+    result = run_check(tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(f"{tmp_path / 'a.yaml'}:") for line in lines)
+    assert f"{tmp_path / 'b.yaml'}:1: the file is empty" in lines
+    assert any(line.startswith(f"{tmp_path / 'c.yaml'}:1: ") for line in lines)
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    result = run_check(tmp_path / "nothing.yaml")
+    assert result.returncode == 1
+    assert f"{tmp_path / 'nothing.yaml'}:1: no such file or directory" in result.stdout
+
+
+def test_missing_translations_are_warnings_and_counted(tmp_path: Path) -> None:
+    survey = tmp_path / "partial.yaml"
+    survey.write_text(
+        "id: partial\ntitle: {de: Teil, en: Part}\nlanguages: [de, en]\ndefault_language: de\n"
+        "pages:\n  - name: one\n    title: {de: Eins}\n    questions:\n"
+        "      - {name: q, type: text, label: {de: Frage}}\n"
+    )
+    result = run_check(survey)
+    assert result.returncode == 0
+    assert f"{survey}:7: warning: 2 text(s) have no 'en' translation" in result.stdout
+    assert "partial: de 0  en 2" in result.stdout
