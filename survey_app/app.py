@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -13,6 +14,7 @@ from survey_app.db.engine import Database
 from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings, get_settings
 from survey_app.web.api import SurveyApiController
+from survey_app.web.results_api import ResultsApiController
 from survey_app.web.templating import static_router, template_config
 
 log = logging.getLogger(__name__)
@@ -32,13 +34,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         db.dispose()
 
     return Litestar(
-        route_handlers=[SurveyApiController, static_router()],
+        route_handlers=[SurveyApiController, ResultsApiController, static_router()],
         template_config=template_config(),
         dependencies={
             "db": Provide(lambda: db, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         state=State({"db": db, "settings": settings}),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.base_url.startswith("https://"),

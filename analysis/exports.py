@@ -1,0 +1,369 @@
+"""Results and responses as files and terminal text.
+
+- `results_text`: results as a readable terminal table; `results_csv`: results as long CSV
+  rows. Suppressed values are "·" with the footnote `footnote(k)`.
+- `write_responses_csv` / `write_responses_xlsx`: row-level data for admins: one row per
+  submission, headers "label [name]", choice labels, one 1/0 column per choice of a
+  `select_multiple` question. CSV is UTF-8 with BOM (Excel reads the encoding from it)
+  and is written chunk by chunk, so memory stays constant for a million rows.
+- `write_results_xlsx`: the aggregated workbook for a working group: an info sheet, then
+  one sheet per question with its suppressed table and a bar chart.
+
+Formula injection: every text cell that starts with `=`, `+`, `-`, `@`, tab or carriage
+return is prefixed with `'` in CSV and XLSX, so Excel or LibreOffice never evaluates an
+answer (or a label) as a formula. Numbers of number questions are written as numbers; a
+negative number cannot carry a formula, and turning it into text would corrupt the data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
+
+from analysis.frames import choice_column
+from analysis.results import Results
+from analysis.summaries import QuestionResult
+from survey_app.questionnaire.schema import Questionnaire, QuestionType
+
+__all__ = [
+    "SUPPRESSED",
+    "footnote",
+    "neutralize",
+    "response_table",
+    "results_csv",
+    "results_text",
+    "write_responses_csv",
+    "write_responses_xlsx",
+    "write_results_xlsx",
+]
+
+SUPPRESSED = "·"
+_DANGEROUS = re.compile(r"^[=+\-@\t\r]")
+_META = ("submitted_on", "language", "version")
+_STATISTICS = ("mean", "median", "q1", "q3")
+
+
+def footnote(k: int) -> str:
+    """The explanation printed wherever "·" appears."""
+    return (
+        f"{SUPPRESSED} = suppressed: fewer than {k} responses, "
+        "or a value from which such a small number could be worked out"
+    )
+
+
+def neutralize(value: str) -> str:
+    """A text cell that spreadsheets will never read as a formula."""
+    return "'" + value if _DANGEROUS.match(value) else value
+
+
+def _neutralize_series(values: pd.Series) -> pd.Series:
+    text = values.astype("str")
+    dangerous = text.str.match(_DANGEROUS.pattern).fillna(False).astype(bool)
+    return text.where(~dangerous, "'" + text).where(values.notna(), None)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return SUPPRESSED
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# -- terminal and CSV ------------------------------------------------------------------
+
+
+def results_text(results: Results) -> str:
+    """Results as a plain-text report for the terminal."""
+    out = io.StringIO()
+    group = results.group or "all questions"
+    out.write(
+        f"Survey {results.survey} (version {results.version}) | group: {group} | "
+        f"responses: {_shown(results.responses)} | minimum cell: {results.min_cell}\n"
+    )
+    if results.compare is not None:
+        out.write(
+            f"compared with {results.compare.survey} (version {results.compare.version}, "
+            f"responses: {_shown(results.compare.responses)}); change in percentage points\n"
+        )
+    for question in results.questions:
+        out.write(f"\n{question.name}: {question.label}\n")
+        out.write(f"  {question.type}, n = {_shown(question.n)}\n")
+        _write_question_rows(out, question)
+    if results.suppressed:
+        out.write(f"\n{footnote(results.min_cell)}\n")
+    return out.getvalue()
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
+    rows: list[list[str]] = []
+    if question.counts:
+        header = ["", "count", "%"]
+        if question.compare is not None:
+            header += [f"% {question.compare.survey}", "change"]
+        rows.append(header)
+        for choice, label in question.choices.items():
+            row = [label, _shown(question.counts[choice]), _shown(question.percent[choice])]
+            if question.compare is not None:
+                row += [
+                    _shown(question.compare.percent.get(choice)),
+                    _shown(question.compare.change.get(choice)),
+                ]
+            rows.append(row)
+    elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        rows.append(["", *_STATISTICS])
+        rows.append(["", *(_shown(getattr(question, name)) for name in _STATISTICS)])
+    elif question.months:
+        rows.append(["month", "count"])
+        rows += [[month, _shown(count)] for month, count in question.months.items()]
+    if rows:
+        out.write(_table(rows))
+    if question.by is not None:
+        by = question.by
+        out.write(f"  by {by.question}:\n")
+        header = ["", *(by.column_labels[c] for c in by.columns), "total"]
+        table = [header, ["n", *(_shown(by.n[c]) for c in by.columns), _shown(by.total)]]
+        labels = question.choices or {key: key for key in by.counts}
+        for key, cells in by.counts.items():
+            table.append(
+                [
+                    labels.get(key, key),
+                    *(_shown(cells[c]) for c in by.columns),
+                    _shown(by.totals[key]),
+                ]
+            )
+        for name, values in by.statistics.items():
+            table.append([name, *(_shown(values[c]) for c in by.columns), ""])
+        out.write(_table(table))
+
+
+_CSV_HEADER = [
+    "question", "type", "label", "n", "item", "item_label", "column",
+    "count", "percent", "value", "compare_percent", "change",
+]  # fmt: skip
+
+
+def results_csv(results: Results) -> str:
+    """Results as CSV (one row per question and item); suppressed values are "·"."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_HEADER)
+    for row in _results_rows(results):
+        writer.writerow([neutralize(cell) for cell in row])
+    return out.getvalue()
+
+
+def _results_rows(results: Results) -> Iterator[list[str]]:
+    for q in results.questions:
+        head = [q.name, str(q.type), q.label, _shown(q.n)]
+        if q.type is QuestionType.TEXT or (not q.counts and not q.months and q.mean is None):
+            yield [*head, "", "", "", "", "", "", "", ""]
+        for choice, label in q.choices.items():
+            compare = ["", ""]
+            if q.compare is not None:
+                compare = [
+                    _shown(q.compare.percent.get(choice)),
+                    _shown(q.compare.change.get(choice)),
+                ]
+            yield [*head, choice, label, "", _shown(q.counts[choice]),
+                   _shown(q.percent[choice]), "", *compare]  # fmt: skip
+        for month, count in q.months.items():
+            yield [*head, month, month, "", _shown(count), "", "", "", ""]
+        if q.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q.n:
+            for name in _STATISTICS:
+                yield [*head, name, name, "", "", "", _shown(getattr(q, name)), "", ""]
+        if q.by is not None:
+            by = q.by
+            for row, cells in by.counts.items():
+                for column in by.columns:
+                    yield [*head, row, q.choices.get(row, row), column, _shown(cells[column]),
+                           _shown(by.percent[row][column]), "", "", ""]  # fmt: skip
+            for column in by.columns:
+                yield [*head, "n", "n", column, _shown(by.n[column]), "", "", "", ""]
+                for name, values in by.statistics.items():
+                    yield [*head, name, name, column, "", "", _shown(values[column]), "", ""]
+
+
+# -- row-level exports -----------------------------------------------------------------
+
+
+def response_table(
+    frame: pd.DataFrame, questionnaire: Questionnaire, language: str
+) -> pd.DataFrame:
+    """Submissions (a frame from `analysis.frames`, with meta columns) for people to read."""
+    columns: dict[str, Any] = {}
+    for name in _META:
+        if name in frame:
+            columns[name] = _neutralize_series(frame[name]) if name != "version" else frame[name]
+    for question in questionnaire.iter_questions():
+        if not question.type.takes_answer:
+            continue
+        header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
+        choices = questionnaire.choices_of(question)
+        if question.type is QuestionType.SELECT_MULTIPLE:
+            for choice in choices:
+                label = questionnaire.text(choice.label, language)
+                flags = frame[choice_column(question.name, choice.name)]
+                columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
+        elif question.type is QuestionType.SELECT_ONE:
+            labels = {c.name: questionnaire.text(c.label, language) for c in choices}
+            named = frame[question.name].astype("object").map(labels)
+            columns[header] = _neutralize_series(named)
+        elif question.type is QuestionType.DATE:
+            columns[header] = frame[question.name].dt.strftime("%Y-%m-%d")
+        elif question.type is QuestionType.TEXT:
+            columns[header] = _neutralize_series(frame[question.name])
+        else:
+            columns[header] = frame[question.name]
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def write_responses_csv(
+    frames: Iterable[pd.DataFrame], questionnaire: Questionnaire, language: str, handle: IO[str]
+) -> int:
+    """Write submissions chunk by chunk to `handle` (opened with encoding 'utf-8-sig')."""
+    written = 0
+    for frame in frames:
+        table = response_table(frame, questionnaire, language)
+        table.to_csv(handle, header=written == 0, index=False, lineterminator="\r\n")
+        written += len(table)
+    if written == 0:
+        empty = response_table(_empty_with_meta(questionnaire), questionnaire, language)
+        empty.to_csv(handle, index=False, lineterminator="\r\n")
+    return written
+
+
+def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
+    from analysis.frames import empty_frame
+
+    frame = empty_frame(questionnaire)
+    for name in reversed(_META):
+        frame.insert(0, name, pd.Series([], dtype="str"))
+    return frame
+
+
+def _cell(value: object) -> object:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def write_responses_xlsx(
+    frames: Iterable[pd.DataFrame], questionnaire: Questionnaire, language: str, path: Path
+) -> int:
+    """Write submissions to an XLSX workbook (openpyxl's streaming write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("responses")
+    written = 0
+    for frame in frames:
+        table = response_table(frame, questionnaire, language)
+        if written == 0:
+            sheet.append([_cell(c) for c in table.columns])
+        for row in table.itertuples(index=False, name=None):
+            sheet.append([_cell(value) for value in row])
+        written += len(table)
+    if written == 0:
+        empty = response_table(_empty_with_meta(questionnaire), questionnaire, language)
+        sheet.append([_cell(c) for c in empty.columns])
+    workbook.save(path)
+    return written
+
+
+# -- aggregated workbook ---------------------------------------------------------------
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "question"
+    candidate, number = title, 2
+    while candidate.lower() in used:
+        suffix = f"~{number}"
+        candidate, number = title[: 31 - len(suffix)] + suffix, number + 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def write_results_xlsx(results: Results, path: Path) -> None:
+    """The aggregated results of a working group: one sheet per question with a chart."""
+    workbook = Workbook()
+    info = workbook.active
+    assert info is not None
+    info.title = "info"
+    used = {"info"}
+    for row in (
+        ["survey", results.survey],
+        ["version", results.version],
+        ["group", results.group or "all"],
+        ["responses", _shown(results.responses)],
+        ["minimum cell", results.min_cell],
+        [footnote(results.min_cell)],
+    ):
+        info.append([neutralize(c) if isinstance(c, str) else c for c in row])
+    for question in results.questions:
+        sheet = workbook.create_sheet(_sheet_title(question.name, used))
+        sheet.append([neutralize(question.label)])
+        sheet.append(["n", _xlsx_value(question.n)])
+        sheet.append([])
+        first = sheet.max_row + 1
+        if question.counts:
+            sheet.append(["choice", "count", "percent"])
+            for choice, label in question.choices.items():
+                sheet.append([neutralize(label), _xlsx_value(question.counts[choice]),
+                              _xlsx_value(question.percent[choice])])  # fmt: skip
+        elif question.months:
+            sheet.append(["month", "count"])
+            for month, count in question.months.items():
+                sheet.append([month, _xlsx_value(count)])
+        elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+            sheet.append(["statistic", "value"])
+            for name in _STATISTICS:
+                sheet.append([name, _xlsx_value(getattr(question, name))])
+        last = sheet.max_row
+        if (question.counts or question.months) and last > first:
+            _add_chart(sheet, question, first, last)
+        sheet.append([])
+        sheet.append([footnote(results.min_cell)])
+        sheet.column_dimensions[get_column_letter(1)].width = 40
+    workbook.save(path)
+
+
+def _xlsx_value(value: int | float | None) -> int | float | str:
+    return SUPPRESSED if value is None else value
+
+
+def _add_chart(sheet: Any, question: QuestionResult, first: int, last: int) -> None:
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = question.name
+    column = 3 if question.counts else 2
+    chart.y_axis.title = "%" if question.counts else "count"
+    chart.add_data(
+        Reference(sheet, min_col=column, min_row=first, max_row=last), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first + 1, max_row=last))
+    chart.legend = None
+    sheet.add_chart(chart, "E2")

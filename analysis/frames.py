@@ -1,0 +1,266 @@
+"""Stored answers (JSON texts, per questionnaire version) as one tidy DataFrame.
+
+One row per submission, one column per question of the *target* questionnaire (the
+newest version), typed for counting:
+
+- `select_one` -> Categorical with the choices in questionnaire order (an answer that is
+  no longer a choice becomes missing);
+- `select_multiple` -> one nullable boolean column per choice, named `question/choice`
+  (missing where the question was not answered);
+- `integer` -> nullable Int64, `decimal` -> float64, `date` -> datetime64, `text` -> str;
+- `note` and `calculate` have no column: results never show them, and exports carry
+  what respondents answered.
+
+Questions that exist only in older versions are dropped: results, breakdowns and
+exports describe the current questionnaire, and a removed question belongs to no working
+group any more. A question whose type changed between versions is converted where that
+is meaningful (a number typed as text is parsed, a former `select_one` answer counts as
+a one-choice `select_multiple` answer) and missing otherwise; nothing raises.
+
+Parsing is one vectorised pass per version: the texts are newline-delimited JSON for
+pyarrow's multithreaded JSON reader with an explicit schema taken from the version's
+own questionnaire (within a version every answer has its question's type, because
+`check_answers` enforced it on the way in). Input that breaks that promise (hand-edited
+rows, invalid JSON) falls back to a per-row parse that coerces or drops bad values, so a
+broken row costs speed, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from io import BytesIO
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+
+__all__ = [
+    "answers_frame",
+    "choice_column",
+    "empty_frame",
+    "frame_from_texts",
+    "frame_questions",
+    "join_texts",
+    "parse_answers",
+]
+
+_NUMBER_TYPES = (QuestionType.INTEGER, QuestionType.DECIMAL)
+
+
+def frame_questions(questionnaire: Questionnaire) -> list[Question]:
+    """The questions that get columns: every question a respondent answers."""
+    return [q for q in questionnaire.iter_questions() if q.type.takes_answer]
+
+
+def choice_column(question: str, choice: str) -> str:
+    """Column name of one choice of a `select_multiple` question."""
+    return f"{question}/{choice}"
+
+
+def join_texts(texts: Iterable[str]) -> str:
+    """Answer texts as newline-delimited JSON (a raw newline in JSON is only whitespace)."""
+    return "\n".join(text.replace("\n", " ") for text in texts)
+
+
+def parse_answers(
+    target: Questionnaire, source: Questionnaire, lines: str, rows: int
+) -> pd.DataFrame:
+    """Answers of one version (`lines`: `rows` JSON texts, one per line) as target columns.
+
+    `source` is the questionnaire the answers were given to; `target` the one whose
+    columns the frame has (usually the newest version).
+    """
+    if rows == 0:
+        return empty_frame(target)
+    schema = _arrow_schema(target, source)
+    table = _read_fast(lines, schema, rows)
+    if table is None:
+        table = _read_slow(lines, schema, rows)
+    table = table.combine_chunks()
+    columns: dict[str, Any] = {}
+    for question in frame_questions(target):
+        column = table.column(question.name) if question.name in table.column_names else None
+        columns.update(_typed(target, question, column, rows))
+    return pd.DataFrame(columns, index=pd.RangeIndex(rows))
+
+
+def answers_frame(target: Questionnaire, parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Frames of several versions (from `parse_answers`) as one frame."""
+    frames = [part for part in parts if len(part)]
+    if not frames:
+        return empty_frame(target)
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
+
+
+def frame_from_texts(
+    target: Questionnaire, versions: Iterable[tuple[Questionnaire, Sequence[str]]]
+) -> pd.DataFrame:
+    """Convenience: (questionnaire of a version, its answer texts) pairs as one frame."""
+    return answers_frame(
+        target,
+        (
+            parse_answers(target, source, join_texts(texts), len(texts))
+            for source, texts in versions
+        ),
+    )
+
+
+def empty_frame(target: Questionnaire) -> pd.DataFrame:
+    """A frame with the target's columns and no rows."""
+    columns: dict[str, Any] = {}
+    for question in frame_questions(target):
+        columns.update(_typed(target, question, None, 0))
+    return pd.DataFrame(columns, index=pd.RangeIndex(0))
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def _arrow_type(question: Question) -> pa.DataType:
+    if question.type in _NUMBER_TYPES:
+        return pa.float64()
+    if question.type is QuestionType.SELECT_MULTIPLE:
+        return pa.list_(pa.string())
+    return pa.string()
+
+
+def _arrow_schema(target: Questionnaire, source: Questionnaire) -> pa.Schema:
+    wanted = {q.name for q in frame_questions(target)}
+    return pa.schema(
+        [pa.field(q.name, _arrow_type(q)) for q in frame_questions(source) if q.name in wanted]
+    )
+
+
+def _read_fast(lines: str, schema: pa.Schema, rows: int) -> pa.Table | None:
+    try:
+        table = pa_json.read_json(
+            BytesIO(lines.encode()),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    # Blank or non-object lines make the row count differ: let the careful path decide.
+    return table if table.num_rows == rows else None
+
+
+def _read_slow(lines: str, schema: pa.Schema, rows: int) -> pa.Table:
+    texts = lines.split("\n") if lines else []
+    texts = (texts + ["{}"] * rows)[:rows]
+    records = [_coerce_record(_loads(text), schema) for text in texts]
+    return pa.Table.from_pylist(records, schema=schema)
+
+
+def _loads(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _coerce_record(record: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
+    return {field.name: _coerce(record.get(field.name), field.type) for field in schema}
+
+
+def _coerce(value: object, arrow_type: pa.DataType) -> object:
+    if arrow_type == pa.float64():
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        return value if is_number else None
+    if arrow_type == pa.string():
+        return value if isinstance(value, str) else None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+# -- typing ----------------------------------------------------------------------------
+
+
+def _choice_names(questionnaire: Questionnaire, question: Question) -> list[str]:
+    return [choice.name for choice in questionnaire.choices_of(question)]
+
+
+def _typed(
+    target: Questionnaire, question: Question, column: pa.Array | None, rows: int
+) -> dict[str, Any]:
+    """Columns of one target question from the arrow column of its answers (or None)."""
+    if column is None:
+        column = pa.nulls(rows, _arrow_type(question))
+    match question.type:
+        case QuestionType.SELECT_ONE:
+            return {question.name: _categorical(column, _choice_names(target, question))}
+        case QuestionType.SELECT_MULTIPLE:
+            return _choice_flags(question.name, column, _choice_names(target, question), rows)
+        case QuestionType.INTEGER | QuestionType.DECIMAL:
+            numbers = _numbers(column)
+            if question.type is QuestionType.DECIMAL:
+                return {question.name: pd.Series(numbers, dtype="float64")}
+            integral = np.isfinite(numbers) & (np.floor(numbers) == numbers)
+            values = np.where(integral, numbers, 0).astype("int64")
+            return {question.name: pd.arrays.IntegerArray(values, ~integral)}
+        case QuestionType.DATE:
+            texts = pd.Series(_strings(column), dtype="str")
+            return {question.name: pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")}
+        case _:
+            return {question.name: pd.Series(_strings(column), dtype="str")}
+
+
+def _strings(column: pa.Array) -> pa.Array:
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_floating(column.type):
+        return pc.cast(column, pa.string())
+    return pa.nulls(len(column), pa.string())
+
+
+def _numbers(column: pa.Array) -> npt.NDArray[np.float64]:
+    if pa.types.is_floating(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype="float64")
+    if pa.types.is_string(column.type):
+        parsed = pd.to_numeric(pd.Series(column.to_pandas()), errors="coerce")
+        return np.asarray(parsed, dtype="float64")
+    return np.full(len(column), np.nan)
+
+
+def _codes(values: pa.Array, choices: list[str]) -> npt.NDArray[np.int64]:
+    """Position of each value among `choices`, -1 where missing or not a choice."""
+    if not choices or not pa.types.is_string(values.type):
+        return np.full(len(values), -1, dtype="int64")
+    found = pc.index_in(values, value_set=pa.array(choices, pa.string()))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
+
+
+def _categorical(column: pa.Array, choices: list[str]) -> pd.Categorical[Any]:
+    return pd.Categorical.from_codes(_codes(column, choices), categories=pd.Index(choices))
+
+
+def _choice_flags(
+    name: str, column: pa.Array, choices: list[str], rows: int
+) -> dict[str, pd.arrays.BooleanArray]:
+    if pa.types.is_list(column.type):
+        lengths = np.asarray(pc.list_value_length(column).fill_null(0).to_numpy(), dtype="int64")
+        answered = lengths > 0
+        parents = np.asarray(pc.list_parent_indices(column).to_numpy(), dtype="int64")
+        codes = _codes(pc.list_flatten(column), choices)
+    else:
+        # An earlier version asked it as select_one: its answer is a one-choice selection.
+        codes = _codes(column, choices)
+        answered = codes >= 0
+        parents = np.arange(rows)
+    flags: dict[str, pd.arrays.BooleanArray] = {}
+    for position, choice in enumerate(choices):
+        chosen = np.zeros(rows, dtype=bool)
+        chosen[parents[codes == position]] = True
+        flags[choice_column(name, choice)] = pd.arrays.BooleanArray(chosen, ~answered)
+    return flags

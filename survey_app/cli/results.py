@@ -1,0 +1,171 @@
+"""Commands on results: `results`, `export` and `demo`.
+
+Errors a user can make (unknown survey, working group or breakdown question) exit with
+status 2 and one line on stderr naming what was not found.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from survey_app.settings import Settings, get_settings
+
+_FORMATS = click.Choice(["json", "table", "csv"])
+
+
+def register(main: click.Group) -> None:
+    main.add_command(results)
+    main.add_command(export)
+    main.add_command(demo)
+
+
+def _fail(message: object) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _working_groups(settings: Settings) -> set[str]:
+    from survey_app.services.results import working_group_ids
+
+    return working_group_ids(settings.questionnaires)
+
+
+def _guarded(action: Callable[[], Any]) -> Any:
+    """Run `action`, turning the errors a user can cause into exit status 2."""
+    from analysis.results import ResultsError
+    from survey_app.services.results import UnknownGroup, UnknownSurvey
+
+    try:
+        return action()
+    except (UnknownSurvey, UnknownGroup) as error:
+        _fail(error.args[0])
+    except ResultsError as error:
+        _fail(error)
+
+
+@click.command("results")
+@click.argument("survey")
+@click.option("--group", help="Working group id: only its questions.")
+@click.option("--by", "by", metavar="QUESTION", help="Break down by a select_one question.")
+@click.option("--compare", metavar="SURVEY2", help="Set another wave beside this one.")
+@click.option("--format", "output_format", type=_FORMATS, default="json", show_default=True)
+@click.option("--lang", help="Language of labels (default: the survey's default).")
+def results(
+    survey: str,
+    group: str | None,
+    by: str | None,
+    compare: str | None,
+    output_format: str,
+    lang: str | None,
+) -> None:
+    """Suppressed results of SURVEY (all versions) as JSON, a table or CSV."""
+    from analysis.exports import results_csv, results_text
+    from survey_app.db.engine import Database
+    from survey_app.services.results import survey_results
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        found = _guarded(
+            lambda: survey_results(
+                db,
+                survey,
+                group=group,
+                working_groups=_working_groups(settings),
+                by=by,
+                compare=compare,
+                language=lang,
+            )
+        )
+    finally:
+        db.dispose()
+    if output_format == "table":
+        click.echo(results_text(found), nl=False)
+    elif output_format == "csv":
+        click.echo(results_csv(found), nl=False)
+    else:
+        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+
+
+@click.command("export")
+@click.argument("survey")
+@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--group", help="Aggregated results of this working group instead of rows.")
+@click.option("--aggregated", is_flag=True, help="Aggregated results of all questions.")
+@click.option("--lang", help="Language of headers and labels.")
+def export(
+    survey: str,
+    output_format: str,
+    output: Path,
+    group: str | None,
+    aggregated: bool,
+    lang: str | None,
+) -> None:
+    """Export SURVEY: row-level data (one row per submission), or with --group/--aggregated
+    the suppressed results (XLSX: one sheet per question with a chart)."""
+    from analysis.exports import (
+        results_csv,
+        write_responses_csv,
+        write_responses_xlsx,
+        write_results_xlsx,
+    )
+    from survey_app.db.engine import Database
+    from survey_app.services.results import export_frames, survey_results
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        if group is not None or aggregated:
+            found = _guarded(
+                lambda: survey_results(
+                    db, survey, group=group, working_groups=_working_groups(settings), language=lang
+                )
+            )
+            if output_format == "xlsx":
+                write_results_xlsx(found, output)
+            else:
+                output.write_text(results_csv(found), encoding="utf-8-sig")
+            click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
+            return
+        questionnaire, frames = _guarded(lambda: export_frames(db, survey))
+        language = questionnaire.language_or_default(lang)
+        if output_format == "xlsx":
+            count = write_responses_xlsx(frames, questionnaire, language, output)
+        else:
+            with output.open("w", encoding="utf-8-sig", newline="") as handle:
+                count = write_responses_csv(frames, questionnaire, language, handle)
+        click.echo(f"{output}: {count} responses", err=True)
+    finally:
+        db.dispose()
+
+
+@click.command("demo")
+@click.argument("survey")
+@click.option("--responses", "count", type=click.IntRange(min=1), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def demo(survey: str, count: int, seed: int) -> None:
+    """Store synthetic, valid responses to SURVEY (publishes the questionnaires first)."""
+    from survey_app.db.engine import Database
+    from survey_app.db.migrate import upgrade
+    from survey_app.services.results import store_demo_responses
+    from survey_app.services.surveys import publish_directory
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        publish_directory(db, settings.questionnaires)
+        started = time.perf_counter()
+        stored = _guarded(lambda: store_demo_responses(db, survey, count, seed=seed))
+    finally:
+        db.dispose()
+    seconds = time.perf_counter() - started
+    click.echo(f"stored {stored} demo responses for {survey} in {seconds:.1f} s", err=True)

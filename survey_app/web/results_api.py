@@ -1,0 +1,67 @@
+"""GET /api/v1/results/{survey}: suppressed results as JSON (see `analysis.results`).
+
+Errors are JSON like every Litestar error (`{"status_code", "detail"}`): an unknown
+survey or working group is 404; an unknown comparison survey or a breakdown question
+that is unknown or not `select_one` is 422.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, FromQuery
+
+from analysis.results import ResultsError
+from survey_app.db.engine import Database
+from survey_app.services.results import (
+    UnknownGroup,
+    UnknownSurvey,
+    survey_results,
+    working_group_ids,
+)
+from survey_app.settings import Settings
+
+
+def _error(status: int, message: str) -> Response[dict[str, Any]]:
+    return Response({"status_code": status, "detail": message}, status_code=status)
+
+
+def _unknown_survey(request: Request[Any, Any, Any], error: UnknownSurvey) -> Response[Any]:
+    asked = request.path_params.get("survey_id")
+    return _error(404 if error.survey_id == asked else 422, str(error.args[0]))
+
+
+def _unknown_group(_request: Request[Any, Any, Any], error: UnknownGroup) -> Response[Any]:
+    return _error(404, str(error.args[0]))
+
+
+def _bad_request(_request: Request[Any, Any, Any], error: ResultsError) -> Response[Any]:
+    return _error(422, str(error))
+
+
+class ResultsApiController(Controller):
+    path = "/api/v1/results"
+    tags = ["results"]
+    exception_handlers = {
+        UnknownSurvey: _unknown_survey,
+        UnknownGroup: _unknown_group,
+        ResultsError: _bad_request,
+    }
+
+    @get("/{survey_id:str}", sync_to_thread=True, summary="Results of a survey for a group")
+    def results(
+        self,
+        db: Database,
+        settings: Settings,
+        survey_id: FromPath[str],
+        group: FromQuery[str | None] = None,
+        by: FromQuery[str | None] = None,
+        compare: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        groups = working_group_ids(settings.questionnaires)
+        found = survey_results(
+            db, survey_id, group=group, working_groups=groups, by=by, compare=compare, language=lang
+        )
+        return found.to_json()

@@ -1,0 +1,49 @@
+"""Demo data: valid by the questionnaire's own rules, skewed like real answers, reproducible."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+from analysis.demo import demo_responses
+from survey_app.questionnaire.rules import check_answers
+from survey_app.questionnaire.schema import Questionnaire
+
+TODAY = datetime.date(2026, 3, 1)
+
+
+def test_every_demo_response_passes_check_answers(wave1: Questionnaire) -> None:
+    for response in demo_responses(wave1, 2000, seed=7, today=TODAY):
+        checked = check_answers(wave1, response.answers, today=TODAY)
+        assert checked.ok, checked.errors
+        assert checked.answers == response.answers
+        assert response.language in wave1.languages
+
+
+def test_demo_answers_respect_relevance_and_constraints(wave1: Questionnaire) -> None:
+    responses = list(demo_responses(wave1, 2000, seed=3, today=TODAY))
+
+    for response in responses:
+        answers = response.answers
+        assert ("hours" in answers) <= (answers["employed"] == "yes")
+        assert 16 <= int(answers["age"]) <= 99  # type: ignore[call-overload]
+        assert str(answers.get("arrived", "2000-01-01")) <= TODAY.isoformat()
+    assert any("hours" in r.answers for r in responses)
+
+
+def test_demo_choices_are_skewed_not_uniform(wave1: Questionnaire) -> None:
+    levels = Counter(
+        r.answers["german_level"] for r in demo_responses(wave1, 5000, seed=11, today=TODAY)
+    )
+
+    assert len(levels) >= 3
+    assert max(levels.values()) > 2 * min(levels.values())
+
+
+def test_demo_is_reproducible_with_a_seed(wave1: Questionnaire) -> None:
+    first = [r.answers for r in demo_responses(wave1, 300, seed=5, today=TODAY)]
+    again = [r.answers for r in demo_responses(wave1, 300, seed=5, today=TODAY)]
+    other = [r.answers for r in demo_responses(wave1, 300, seed=6, today=TODAY)]
+
+    assert first == again
+    assert first != other

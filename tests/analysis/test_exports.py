@@ -1,0 +1,133 @@
+"""Exports: results as text and CSV, row-level CSV/XLSX, the aggregated workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from analysis.exports import (
+    SUPPRESSED,
+    neutralize,
+    results_csv,
+    results_text,
+    write_responses_csv,
+    write_responses_xlsx,
+    write_results_xlsx,
+)
+from analysis.frames import frame_from_texts
+from analysis.results import SurveyAnswers, build_results
+from survey_app.questionnaire.schema import Questionnaire
+from tests.analysis.conftest import texts
+
+MALICIOUS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+
+
+def with_meta(frame: pd.DataFrame) -> pd.DataFrame:
+    meta = pd.DataFrame(
+        {"submitted_on": "2026-01-02", "language": "de", "version": 1}, index=frame.index
+    )
+    return pd.concat([meta, frame], axis=1)
+
+
+def malicious_frame(wave1: Questionnaire) -> pd.DataFrame:
+    rows = [{"german_level": "a1", "age": 30, "comment": text} for text in MALICIOUS]
+    rows.append({"german_level": "b1", "age": -1, "support": ["job"], "comment": "harmless"})
+    return with_meta(frame_from_texts(wave1, [(wave1, texts(*rows))]))
+
+
+def results_of(wave1: Questionnaire, rows: list[dict[str, Any]]) -> Any:
+    frame = frame_from_texts(wave1, [(wave1, texts(*rows))])
+    return build_results(SurveyAnswers("wave1", 1, wave1, frame))
+
+
+def test_formula_prefixes_are_neutralized() -> None:
+    assert [neutralize(text) for text in MALICIOUS] == ["'" + text for text in MALICIOUS]
+    assert neutralize("Danke") == "Danke"
+
+
+def test_row_level_csv_has_a_bom_readable_headers_and_no_formulas(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    path = tmp_path / "responses.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        count = write_responses_csv(
+            [malicious_frame(wave1).iloc[:3], malicious_frame(wave1).iloc[3:]], wave1, "de", handle
+        )
+
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert count == len(rows) == 7
+    comments = [row["Was möchten Sie uns sagen? [comment]"] for row in rows]
+    assert comments == ["'" + text for text in MALICIOUS] + ["harmless"]
+    assert rows[6]["Wie gut sprechen Sie Deutsch? [german_level]"] == "B1"
+    assert rows[6]["Welche Unterstützung brauchen Sie? [support]: Arbeitssuche"] == "1"
+    assert rows[6]["Welche Unterstützung brauchen Sie? [support]: Sprachkurs"] == "0"
+    assert rows[0]["Welche Unterstützung brauchen Sie? [support]: Sprachkurs"] == ""
+    # Numbers stay numbers.
+    assert rows[6]["Wie alt sind Sie? [age]"] == "-1"
+
+
+def test_row_level_xlsx_stores_answers_as_text_never_formulas(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    path = tmp_path / "responses.xlsx"
+
+    write_responses_xlsx([malicious_frame(wave1)], wave1, "en", path)
+
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("What would you like to tell us? [comment]") + 1
+    values = [sheet.cell(row=r, column=column) for r in range(2, 9)]
+    # XML reads a stored carriage return back as a line feed; the prefix is what matters.
+    expected = ["'" + t.replace("\r", "\n") for t in MALICIOUS] + ["harmless"]
+    assert [cell.value for cell in values] == expected
+    assert all(cell.data_type == "s" for cell in values)
+
+
+def test_results_text_marks_suppressed_values_with_a_footnote(wave1: Questionnaire) -> None:
+    rows = [{"german_level": "a1", "age": 30}] * 20 + [{"german_level": "b2", "age": 40}] * 2
+
+    text = results_text(results_of(wave1, rows))
+
+    assert "german_level: Wie gut sprechen Sie Deutsch?" in text
+    assert SUPPRESSED in text
+    assert "suppressed: fewer than 5 responses" in text
+
+
+def test_results_csv_has_one_row_per_choice_with_suppressed_marks(wave1: Questionnaire) -> None:
+    rows = [{"german_level": "a1", "age": 30}] * 20 + [{"german_level": "b2", "age": 40}] * 2
+
+    parsed = list(csv.DictReader(io.StringIO(results_csv(results_of(wave1, rows)))))
+
+    level = [row for row in parsed if row["question"] == "german_level"]
+    assert [row["item"] for row in level] == ["none", "a1", "a2", "b1", "b2"]
+    assert level[4]["count"] == SUPPRESSED
+    assert level[4]["percent"] == SUPPRESSED
+    mean = next(r for r in parsed if r["question"] == "age" and r["item"] == "mean")
+    assert float(mean["value"]) == round((20 * 30 + 2 * 40) / 22, 2)
+
+
+def test_aggregated_workbook_has_a_sheet_and_chart_per_question(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    rows = [{"german_level": "a1", "age": 30, "employed": "no"}] * 20
+    rows += [{"german_level": "b2", "age": 40, "employed": "no"}] * 2
+    path = tmp_path / "arbeit.xlsx"
+    frame = frame_from_texts(wave1, [(wave1, texts(*rows))])
+
+    write_results_xlsx(build_results(SurveyAnswers("wave1", 1, wave1, frame), group="arbeit"), path)
+
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["info", "german_level", "age", "employed", "hours"]
+    level = workbook["german_level"]
+    values = [[cell.value for cell in row] for row in level.iter_rows()]
+    assert ["B2 oder besser", SUPPRESSED, SUPPRESSED] in values
+    assert any(str(row[0]).startswith(SUPPRESSED + " = suppressed") for row in values if row)
+    assert len(level._charts) == 1

@@ -1,0 +1,97 @@
+"""The results selector: every version of a survey read from the database, cached exactly."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from analysis.frames import frame_from_texts
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
+from survey_app.questionnaire.rules import check_answers
+from survey_app.services.results import (
+    UnknownGroup,
+    UnknownSurvey,
+    canonical_json,
+    read_answers,
+    store_demo_responses,
+    survey_results,
+)
+from survey_app.services.surveys import get_survey, publish_questionnaire
+from tests.analysis.conftest import GROUPS, load, variant
+
+TODAY = datetime.date(2026, 3, 1)
+
+
+@pytest.fixture
+def published(db: Database) -> Database:
+    publish_questionnaire(db, load("wave1"))
+    publish_questionnaire(db, load("wave2"))
+    return db
+
+
+def test_demo_responses_are_stored_valid_and_counted(published: Database) -> None:
+    stored = store_demo_responses(published, "wave1", 1200, seed=2, chunk=500, today=TODAY)
+
+    questionnaire = load("wave1")
+    with published.read() as session:
+        rows = session.execute(select(Submission.answers, Submission.answers_hash)).all()
+    assert stored == len(rows) == 1200
+    for text, _hash in rows[:300]:
+        answers = json.loads(text)
+        assert check_answers(questionnaire, answers, today=TODAY).ok
+        assert canonical_json(answers) == text
+    assert survey_results(published, "wave1").responses == 1200
+
+
+def test_results_read_submissions_of_every_version(published: Database) -> None:
+    store_demo_responses(published, "wave1", 300, seed=1, today=TODAY)
+    changed = variant(load("wave1"), version="2025-b", min_cell=3)
+    publish_questionnaire(published, changed)
+    store_demo_responses(published, "wave1", 200, seed=2, today=TODAY)
+
+    results = survey_results(published, "wave1")
+
+    assert get_survey(published, "wave1").number == 2  # type: ignore[union-attr]
+    assert results.version == 2
+    assert results.min_cell == 3
+    assert results.responses == 500
+    level = next(q for q in results.questions if q.name == "german_level")
+    assert level.n == 500
+
+
+def test_group_filter_and_unknown_names_are_reported(published: Database) -> None:
+    store_demo_responses(published, "wave1", 100, seed=1, today=TODAY)
+
+    results = survey_results(published, "wave1", group="wohnen", working_groups=GROUPS)
+
+    assert [q.name for q in results.questions] == ["support"]
+    with pytest.raises(UnknownGroup, match="no working group 'nope'"):
+        survey_results(published, "wave1", group="nope", working_groups=GROUPS)
+    with pytest.raises(UnknownSurvey, match="no survey 'nope'"):
+        survey_results(published, "nope")
+    with pytest.raises(UnknownSurvey, match="no survey 'other'"):
+        survey_results(published, "wave1", compare="other")
+
+
+def test_cached_frames_stay_exact_when_responses_arrive_or_go(published: Database) -> None:
+    store_demo_responses(published, "wave1", 400, seed=1, today=TODAY)
+    assert len(read_answers(published, "wave1").frame) == 400
+
+    store_demo_responses(published, "wave1", 150, seed=2, today=TODAY)
+    frame = read_answers(published, "wave1").frame
+    assert len(frame) == 550
+
+    with published.write() as session:
+        oldest = session.execute(select(func.min(Submission.id))).scalar_one()
+        session.execute(delete(Submission).where(Submission.id == oldest))
+    after_purge = read_answers(published, "wave1").frame
+    with published.read() as session:
+        remaining = list(session.execute(select(Submission.answers)).scalars())
+    fresh = frame_from_texts(load("wave1"), [(load("wave1"), remaining)])
+    assert len(after_purge) == 549
+    assert after_purge["age"].sum() == fresh["age"].sum()
+    assert after_purge["german_level"].value_counts().equals(fresh["german_level"].value_counts())

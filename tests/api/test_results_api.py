@@ -1,0 +1,77 @@
+"""GET /api/v1/results/{survey}: the results JSON over HTTP, errors as JSON.
+
+The access rules (login, group membership) come with the access issue; these tests
+fix the contract of the handler: shape, filtering and error statuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from survey_app.app import create_app
+from survey_app.db.engine import Database
+from survey_app.services.results import store_demo_responses
+from survey_app.settings import Settings
+from tests.analysis.conftest import QUESTIONNAIRES
+
+TODAY = datetime.date(2026, 3, 1)
+
+
+@pytest.fixture
+def results_client(settings: Settings) -> Iterator[Any]:
+    """The real app serving the analysis test questionnaires, with demo responses."""
+    settings = dataclasses.replace(settings, questionnaires=QUESTIONNAIRES)
+    with TestClient(app=create_app(settings)) as client:
+        db = Database(settings.database_url)
+        store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
+        store_demo_responses(db, "wave2", 120, seed=2, today=TODAY)
+        db.dispose()
+        yield client
+
+
+def test_results_of_a_group_as_json(results_client: Any) -> None:
+    response = results_client.get("/api/v1/results/wave1", params={"group": "beratung"})
+
+    assert response.status_code == 200
+    data = response.json()
+    assert set(data) == {"survey", "version", "group", "responses", "min_cell", "questions"}
+    assert (data["group"], data["responses"], data["min_cell"]) == ("beratung", 300, 5)
+    assert [q["name"] for q in data["questions"]] == ["arrived", "support", "comment"]
+
+
+def test_breakdown_comparison_and_language_parameters(results_client: Any) -> None:
+    response = results_client.get(
+        "/api/v1/results/wave2",
+        params={"group": "arbeit", "by": "employed", "compare": "wave1", "lang": "en"},
+    )
+
+    assert response.status_code == 200
+    level = response.json()["questions"][0]
+    assert level["label"] == "How well do you speak German?"
+    assert level["by"]["question"] == "employed"
+    assert level["compare"]["survey"] == "wave1"
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "status", "detail"),
+    [
+        ("/api/v1/results/nope", {}, 404, "no survey 'nope'"),
+        ("/api/v1/results/wave1", {"group": "nope"}, 404, "no working group 'nope'"),
+        ("/api/v1/results/wave1", {"by": "nope"}, 422, "survey 'wave1' has no question 'nope'"),
+        ("/api/v1/results/wave1", {"by": "age"}, 422, "breakdowns need a select_one question"),
+        ("/api/v1/results/wave1", {"compare": "nope"}, 422, "no survey 'nope'"),
+    ],
+)
+def test_unknown_names_are_json_errors(
+    results_client: Any, url: str, params: dict[str, str], status: int, detail: str
+) -> None:
+    response = results_client.get(url, params=params)
+
+    assert response.status_code == status
+    assert detail in response.json()["detail"]

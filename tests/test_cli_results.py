@@ -1,0 +1,121 @@
+"""`survey-app results`, `export` and `demo` through the real console script."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.analysis.conftest import QUESTIONNAIRES
+
+SCRIPT = Path(sys.executable).parent / "survey-app"
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SURVEY_DATABASE_URL": database_url,
+        "SURVEY_QUESTIONNAIRES": str(QUESTIONNAIRES),
+        "SURVEY_VAR_DIR": str(tmp_path / "var"),
+    }
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def demo(env: dict[str, str]) -> dict[str, str]:
+    done = run(env, "demo", "wave1", "--responses", "400", "--seed", "1")
+    assert done.returncode == 0, done.stderr
+    assert "stored 400 demo responses for wave1" in done.stderr
+    return env
+
+
+def test_results_prints_the_json_of_a_working_group(demo: dict[str, str]) -> None:
+    done = run(demo, "results", "wave1", "--group", "arbeit", "--lang", "en")
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["survey"], data["group"], data["responses"]) == ("wave1", "arbeit", 400)
+    assert [q["name"] for q in data["questions"]] == ["german_level", "age", "employed", "hours"]
+    assert data["questions"][0]["label"] == "How well do you speak German?"
+
+
+def test_results_table_and_csv_formats(demo: dict[str, str]) -> None:
+    table = run(demo, "results", "wave1", "--format", "table", "--by", "employed")
+    rows = run(demo, "results", "wave1", "--format", "csv")
+
+    assert table.returncode == 0, table.stderr
+    assert "german_level: Wie gut sprechen Sie Deutsch?" in table.stdout
+    assert "by employed:" in table.stdout
+    parsed = list(csv.DictReader(io.StringIO(rows.stdout)))
+    assert {row["question"] for row in parsed} >= {"german_level", "age", "support"}
+
+
+def test_results_compare_sets_two_waves_side_by_side(demo: dict[str, str]) -> None:
+    assert run(demo, "demo", "wave2", "--responses", "200", "--seed", "2").returncode == 0
+
+    done = run(demo, "results", "wave2", "--compare", "wave1")
+
+    data = json.loads(done.stdout)
+    assert data["compare"]["responses"] == 400
+    assert "change" in data["questions"][0]["compare"]
+
+
+UNKNOWN = [
+    (["results", "nope"], "error: no survey 'nope'"),
+    (["results", "wave1", "--group", "nope"], "error: no working group 'nope'"),
+    (["results", "wave1", "--by", "nope"], "error: survey 'wave1' has no question 'nope'"),
+    (["results", "wave1", "--by", "age"], "breakdowns need a select_one question"),
+    (["results", "wave1", "--compare", "nope"], "error: no survey 'nope'"),
+    (["export", "nope", "--format", "csv", "--output", "x.csv"], "error: no survey 'nope'"),
+]
+
+
+def test_unknown_names_exit_2_with_a_message(demo: dict[str, str]) -> None:
+    for args, message in UNKNOWN:
+        done = run(demo, *args)
+
+        assert done.returncode == 2, args
+        assert message in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_export_writes_row_level_csv_and_xlsx(demo: dict[str, str], tmp_path: Path) -> None:
+    done = run(demo, "export", "wave1", "--format", "csv", "--output", str(tmp_path / "a.csv"))
+    xlsx = run(demo, "export", "wave1", "--format", "xlsx", "--output", str(tmp_path / "a.xlsx"))
+
+    assert done.returncode == 0, done.stderr
+    assert xlsx.returncode == 0, xlsx.stderr
+    raw = (tmp_path / "a.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 400
+    assert rows[0]["version"] == "1"
+    sheet = load_workbook(tmp_path / "a.xlsx", read_only=True).active
+    assert sheet is not None
+    assert sum(1 for _row in sheet.iter_rows()) == 401
+
+
+def test_export_of_a_group_writes_the_aggregated_workbook(
+    demo: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "arbeit.xlsx"
+
+    done = run(
+        demo, "export", "wave1", "--group", "arbeit", "--format", "xlsx", "--output", str(path)
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert load_workbook(path).sheetnames == ["info", "german_level", "age", "employed", "hours"]
