@@ -1,0 +1,713 @@
+"""XLSForm import and export: what comes in, what is left out (and said so), what goes out."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from survey_app.questionnaire.errors import Severity
+from survey_app.questionnaire.loader import load_questionnaire, load_working_groups
+from survey_app.questionnaire.schema import Questionnaire, QuestionType
+from survey_app.questionnaire.xlsform import (
+    XlsformImport,
+    export_xlsform,
+    import_xlsform,
+    language_column,
+    questionnaire_yaml,
+)
+from tests.conftest import FIXTURES, QUESTIONNAIRES, SHARED_XLSFORMS
+from tests.fixtures.xlsform.build import write_xlsform
+
+WORKING_GROUPS = {
+    group.id for group in load_working_groups(QUESTIONNAIRES / "working_groups.yaml")[0]
+}
+SHARED_FORMS = sorted(
+    path for path in SHARED_XLSFORMS.iterdir() if path.suffix in (".xls", ".xlsx")
+)
+ROUND_TRIP_FILES = [
+    FIXTURES / "xlsform" / "rich.yaml",
+    QUESTIONNAIRES / "company.yaml",
+    QUESTIONNAIRES / "newcomer.yaml",
+]
+
+
+def imported(path: Path) -> XlsformImport:
+    return import_xlsform(path, working_groups=WORKING_GROUPS)
+
+
+def questionnaire_of(path: Path) -> Questionnaire:
+    result = imported(path)
+    assert result.questionnaire is not None, "\n".join(map(str, result.problems))
+    return result.questionnaire
+
+
+def warnings_of(result: XlsformImport) -> list[str]:
+    return [str(problem) for problem in result.problems if problem.severity is Severity.WARNING]
+
+
+def form(tmp_path: Path, survey: list[list[str]], **sheets: list[list[str]]) -> Path:
+    return write_xlsform(tmp_path / "form.xlsx", survey=survey, **sheets)
+
+
+def load_yaml_file(path: Path) -> Questionnaire:
+    result = load_questionnaire(path, working_groups=WORKING_GROUPS)
+    assert result.questionnaire is not None, "\n".join(map(str, result.problems))
+    return result.questionnaire
+
+
+def round_trip(questionnaire: Questionnaire, tmp_path: Path) -> Questionnaire:
+    workbook_path = tmp_path / "exported.xlsx"
+    export_xlsform(questionnaire).save(workbook_path)
+    return questionnaire_of(workbook_path)
+
+
+# -- the real forms of others -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SHARED_FORMS, ids=lambda path: path.name)
+def test_every_shared_form_imports_and_its_yaml_passes_check(path: Path, tmp_path: Path) -> None:
+    result = imported(path)
+    assert result.errors == []
+    assert result.questionnaire is not None
+    assert result.imported > 0
+    written = tmp_path / f"{result.questionnaire.id}.yaml"
+    written.write_text(questionnaire_yaml(result.questionnaire), "utf-8")
+    checked = load_questionnaire(written, working_groups=WORKING_GROUPS)
+    assert checked.errors == []
+    assert checked.questionnaire is not None
+    assert checked.questionnaire.to_definition() == result.questionnaire.to_definition()
+
+
+def test_the_shared_fixture_directory_holds_forms() -> None:
+    assert len(SHARED_FORMS) >= 5
+
+
+def test_legacy_xls_names_and_single_colon_languages_are_understood() -> None:
+    questionnaire = questionnaire_of(SHARED_XLSFORMS / "onadata_tutorial_arabic_labels.xls")
+    assert questionnaire.languages == ("en", "ar")
+    question = questionnaire.questions["has_children"]
+    assert question.type is QuestionType.SELECT_ONE
+    assert question.label["ar"] == "4. هل لديك أي أطفال؟"
+    assert questionnaire.questions["web_browsers"].type is QuestionType.SELECT_MULTIPLE
+
+
+def test_a_repeat_is_left_out_whole_with_one_warning_at_its_row() -> None:
+    result = imported(SHARED_XLSFORMS / "pyxform_xlsform_spec_test.xlsx")
+    repeat_warnings = [line for line in warnings_of(result) if "repeat 'repeat_test'" in line]
+    assert repeat_warnings == [
+        f"{SHARED_XLSFORMS / 'pyxform_xlsform_spec_test.xlsx'}:survey:15: warning: repeat "
+        "'repeat_test' skipped with its 7 question row(s): repeated questions are not supported"
+    ]
+    assert result.questionnaire is not None
+    assert "required_text" not in result.questionnaire.questions
+
+
+# -- languages --------------------------------------------------------------------------------
+
+
+def test_language_columns_with_codes_become_languages(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::Deutsch (de)", "label::English (en)"],
+            ["text", "city", "Wohnort", "Place of residence"],
+        ],
+    )
+    questionnaire = questionnaire_of(path)
+    assert questionnaire.languages == ("de", "en")
+    assert questionnaire.default_language == "de"
+    assert questionnaire.questions["city"].label == {"de": "Wohnort", "en": "Place of residence"}
+
+
+def test_a_language_given_only_by_its_english_name_gets_its_code_and_a_warning(
+    tmp_path: Path,
+) -> None:
+    path = form(tmp_path, [["type", "name", "label::French"], ["text", "city", "Ville"]])
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.languages == ("fr",)
+    assert f"{path}:survey:1: warning: language 'French' has no code; taken as 'fr' " in (
+        "\n".join(warnings_of(result))
+    )
+
+
+def test_an_unknown_language_name_becomes_a_slug_with_a_warning(tmp_path: Path) -> None:
+    path = form(tmp_path, [["type", "name", "label::Plattdüütsch"], ["text", "city", "Wahnort"]])
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.languages == ("plattduutsch",)
+    assert any("it is called 'plattduutsch'" in line for line in warnings_of(result))
+
+
+def test_columns_without_language_are_the_default_language_of_the_settings(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label", "label::English (en)"], ["text", "city", "Wohnort", "City"]],
+        settings=[["form_id", "default_language"], ["where", "Deutsch (de)"]],
+    )
+    questionnaire = questionnaire_of(path)
+    assert questionnaire.default_language == "de"
+    assert questionnaire.questions["city"].label == {"de": "Wohnort", "en": "City"}
+
+
+def test_a_form_naming_no_language_is_imported_as_undetermined_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    path = form(tmp_path, [["type", "name", "label"], ["text", "city", "City"]])
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.languages == ("und",)
+    assert any("stored as 'und' (undetermined)" in line for line in warnings_of(result))
+
+
+# -- structure --------------------------------------------------------------------------------
+
+
+def test_top_level_groups_become_pages_and_loose_questions_get_pages_in_order(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)"],
+            ["text", "first", "First"],
+            ["begin_group", "work", "Work"],
+            ["text", "job", "Job"],
+            ["end_group", "", ""],
+            ["text", "last", "Last"],
+        ],
+    )
+    pages = questionnaire_of(path).pages
+    assert [(page.name, [q.name for q in page.questions]) for page in pages] == [
+        ("page_1", ["first"]),
+        ("work", ["job"]),
+        ("page_3", ["last"]),
+    ]
+    assert pages[1].title == {"en": "Work"}
+
+
+def test_nested_groups_are_flattened_and_their_relevant_applies_to_each_question(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "relevant"],
+            ["integer", "age", "Age", ""],
+            ["begin group", "adults", "Adults", "${age} >= 18"],
+            ["begin group", "job", "Job", "${age} < 67"],
+            ["text", "occupation", "Occupation", "${age} > 20"],
+            ["end group", "", "", ""],
+            ["end group", "", "", ""],
+        ],
+    )
+    questionnaire = questionnaire_of(path)
+    assert [page.name for page in questionnaire.pages] == ["page_1", "adults"]
+    assert questionnaire.questions["occupation"].relevant == (
+        "(${age} >= 18) and (${age} < 67) and (${age} > 20)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("type_text", "reason"),
+    [
+        ("start", "metadata ('start') is recorded by ODK devices, not asked"),
+        ("deviceid", "metadata ('deviceid') is recorded by ODK devices, not asked"),
+        ("geopoint", "a location (geopoint) cannot be collected by a web survey"),
+        ("image", "file uploads (image) are not supported"),
+        ("barcode", "barcode scanning is not available in a web survey"),
+        ("time", "time answers are not supported (only dates)"),
+        ("acknowledge", "acknowledge/trigger questions are not supported"),
+        ("select_one_from_file places.csv", "choices from an external file ('places.csv')"),
+    ],
+)
+def test_what_a_web_survey_cannot_collect_is_skipped_with_row_and_reason(
+    tmp_path: Path, type_text: str, reason: str
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)"],
+            ["text", "name", "Name"],
+            [type_text, "odd", "Odd one"],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert list(result.questionnaire.questions) == ["name"]
+    assert (result.imported, result.skipped) == (1, 1)
+    assert any(
+        line.startswith(f"{path}:survey:3: warning: 'odd' skipped: {reason}")
+        for line in warnings_of(result)
+    )
+
+
+def test_time_questions_are_skipped_rather_than_collected_as_text(tmp_path: Path) -> None:
+    path = form(tmp_path, [["type", "name", "label"], ["text", "a", "A"], ["time", "t", "T"]])
+    assert "t" not in questionnaire_of(path).questions
+
+
+def test_a_range_becomes_a_number_field_with_its_bounds_as_constraint(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "parameters"],
+            ["range", "stars", "Stars", "start=1 end=5 step=1"],
+        ],
+    )
+    question = questionnaire_of(path).questions["stars"]
+    assert question.type is QuestionType.INTEGER
+    assert question.constraint == ". >= 1 and . <= 5"
+
+
+def test_legacy_type_names_are_understood(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)"],
+            ["string", "s", "S"],
+            ["int", "i", "I"],
+            ["select one from yes_no", "yn", "Y/N"],
+        ],
+        choices=[["list name", "name", "label::English (en)"], ["yes_no", "y", "Yes"]],
+    )
+    questions = questionnaire_of(path).questions
+    assert [questions[name].type for name in ("s", "i", "yn")] == [
+        QuestionType.TEXT,
+        QuestionType.INTEGER,
+        QuestionType.SELECT_ONE,
+    ]
+
+
+# -- expressions ------------------------------------------------------------------------------
+
+
+def test_an_expression_referring_to_a_skipped_question_is_dropped_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "relevant"],
+            ["geopoint", "where", "Where?", ""],
+            ["text", "street", "Street", "${where} != ''"],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["street"].relevant is None
+    assert f"{path}:survey:3: warning: relevant '${{where}} != ''' dropped: it refers to " in (
+        "\n".join(warnings_of(result))
+    )
+
+
+def test_an_expression_referring_to_no_question_at_all_is_dropped_saying_so(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label", "relevant"], ["text", "street", "Street", "${typo} = 'x'"]],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["street"].relevant is None
+    assert any("refers to 'typo' (no such question)" in line for line in warnings_of(result))
+
+
+def test_a_calculation_that_depends_on_a_dropped_one_is_dropped_too(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "calculation", "relevant"],
+            ["calculate", "id", "", "uuid()", ""],
+            ["calculate", "short_id", "", "concat('x', ${id})", ""],
+            ["text", "note", "Note", "", "${short_id} != ''"],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert list(result.questionnaire.questions) == ["note"]
+    assert result.questionnaire.questions["note"].relevant is None
+    assert any("uses uuid(), which this service cannot evaluate" in w for w in warnings_of(result))
+
+
+@pytest.mark.parametrize(
+    ("expression", "function"),
+    [
+        ("jr:choice-name(${q}, '${q}') = 'Yes'", "jr:choice-name"),
+        ("position(..) = 1", "position"),
+        ("pulldata('fruits', 'name', 'key', ${q}) != ''", "pulldata"),
+    ],
+)
+def test_an_expression_using_a_function_we_lack_is_dropped_naming_the_function(
+    tmp_path: Path, expression: str, function: str
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "relevant"],
+            ["text", "q", "Q", ""],
+            ["text", "r", "R", expression],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["r"].relevant is None
+    assert any(f"uses {function}(), which" in line for line in warnings_of(result))
+
+
+def test_typographic_quotes_in_expressions_are_straightened(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "relevant"],
+            ["text", "q", "Q", ""],
+            ["text", "r", "R‘s question", "${q} = ‘other’"],
+        ],
+    )
+    question = questionnaire_of(path).questions["r"]
+    assert question.relevant == "${q} = 'other'"
+    assert question.label == {"en": "R‘s question"}
+
+
+def test_labels_with_output_and_markdown_are_kept_as_written(tmp_path: Path) -> None:
+    label = "Hello ${name}, is this **right**?"
+    path = form(
+        tmp_path,
+        [["type", "name", "label::English (en)"], ["text", "name", "Name"], ["note", "n", label]],
+    )
+    assert questionnaire_of(path).questions["n"].label == {"en": label}
+
+
+# -- columns ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "required"), [("yes", True), ("TRUE", True), ("true()", True), ("no", False)]
+)
+def test_required_accepts_the_xlsform_spellings(tmp_path: Path, value: str, required: bool) -> None:
+    path = form(tmp_path, [["type", "name", "label", "required"], ["text", "q", "Q", value]])
+    assert questionnaire_of(path).questions["q"].required is required
+
+
+def test_a_conditional_required_becomes_optional_with_a_warning(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label", "required"],
+            ["text", "a", "A", ""],
+            ["text", "q", "Q", "${a} = 'x'"],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["q"].required is False
+    assert any("required only when" in line for line in warnings_of(result))
+
+
+def test_all_columns_a_question_has_are_mapped(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            [
+                "type", "name", "label::English (en)", "hint::English (en)", "required",
+                "constraint", "constraint_message::English (en)", "appearance", "working_groups",
+            ],
+            [
+                "integer", "year", "Year?", "e.g. 2019", "yes", ". >= 1950",
+                "From 1950", "numbers", "sprache arbeit",
+            ],
+        ],
+    )  # fmt: skip
+    question = questionnaire_of(path).questions["year"]
+    assert question.model_dump(exclude_defaults=True) == {
+        "name": "year",
+        "type": QuestionType.INTEGER,
+        "label": {"en": "Year?"},
+        "hint": {"en": "e.g. 2019"},
+        "required": True,
+        "constraint": ". >= 1950",
+        "constraint_message": {"en": "From 1950"},
+        "appearance": "numbers",
+        "working_groups": ("sprache", "arbeit"),
+    }
+
+
+def test_an_unknown_working_group_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    path = form(
+        tmp_path, [["type", "name", "label", "working_groups"], ["text", "q", "Q", "sprache sport"]]
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["q"].working_groups == ("sprache",)
+    assert any("unknown working group 'sport' dropped" in line for line in warnings_of(result))
+
+
+def test_or_other_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label"], ["select_one colours or_other", "c", "Colour"]],
+        choices=[["list_name", "name", "label"], ["colours", "red", "Red"]],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["c"].choices == "colours"
+    assert any("'or_other' dropped" in line for line in warnings_of(result))
+
+
+# -- choices ----------------------------------------------------------------------------------
+
+
+def test_only_choice_lists_that_are_used_are_imported(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label"], ["select_one colours", "c", "Colour"]],
+        choices=[
+            ["list_name", "name", "label"],
+            ["colours", "red", "Red"],
+            ["sizes", "big", "Big"],
+        ],
+    )
+    assert list(questionnaire_of(path).choices) == ["colours"]
+
+
+def test_a_duplicate_choice_keeps_the_first_with_a_warning(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label"], ["select_one colours", "c", "Colour"]],
+        choices=[
+            ["list_name", "name", "label"],
+            ["colours", "red", "Red"],
+            ["colours", "red", "Crimson"],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert [choice.label for choice in result.questionnaire.choices["colours"]] == [{"und": "Red"}]
+    assert f"{path}:choices:3: warning: duplicate choice 'red' in list 'colours' ignored" in (
+        warnings_of(result)
+    )
+
+
+def test_numeric_choice_names_are_renamed_and_expressions_follow(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["select_one level", "level", "Level", ""],
+            ["text", "why", "Why?", "${level} = '1' or selected(${level}, \"2\")"],
+        ],
+        choices=[["list_name", "name", "label"], ["level", "1", "Low"], ["level", "2", "High"]],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert [choice.name for choice in result.questionnaire.choices["level"]] == ["_1", "_2"]
+    assert result.questionnaire.questions["why"].relevant == (
+        "${level} = '_1' or selected(${level}, \"_2\")"
+    )
+    assert f"{path}:choices:2: warning: choice name '1' is not allowed here; renamed to '_1'" in (
+        warnings_of(result)
+    )
+
+
+def test_a_question_name_our_schema_rejects_is_renamed_and_references_follow(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["integer", "1st_visit", "First visit", ""],
+            ["text", "details", "Details", "${1st_visit} > 2000"],
+        ],
+    )
+    questions = questionnaire_of(path).questions
+    assert list(questions) == ["_1st_visit", "details"]
+    assert questions["details"].relevant == "${_1st_visit} > 2000"
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_settings_give_id_version_title_and_default_language(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label::Deutsch (de)", "label::English (en)"], ["text", "q", "F", "Q"]],
+        settings=[
+            ["form_id", "version", "form_title", "default_language"],
+            ["needs_2026", "2026-1", "Bedarfe 2026", "Deutsch (de)"],
+        ],
+    )
+    questionnaire = questionnaire_of(path)
+    assert (questionnaire.id, questionnaire.version) == ("needs_2026", "2026-1")
+    assert questionnaire.title == {"de": "Bedarfe 2026"}
+    assert questionnaire.default_language == "de"
+
+
+def test_without_settings_the_id_is_the_file_name(tmp_path: Path) -> None:
+    path = write_xlsform(
+        tmp_path / "Needs assessment 2026.xlsx",
+        survey=[["type", "name", "label"], ["text", "q", "Q"]],
+    )
+    questionnaire = questionnaire_of(path)
+    assert questionnaire.id == "Needs_assessment_2026"
+    assert questionnaire.title == {"und": "Needs_assessment_2026"}
+
+
+# -- broken input -----------------------------------------------------------------------------
+
+
+def test_a_file_that_is_not_a_workbook_is_one_error_at_line_1(tmp_path: Path) -> None:
+    path = tmp_path / "form.xlsx"
+    path.write_text("type,name\ntext,q\n")
+    result = imported(path)
+    assert result.questionnaire is None
+    assert [str(problem) for problem in result.problems] == [
+        f"{path}:1: not an Excel workbook (.xlsx or .xls)"
+    ]
+
+
+def test_a_workbook_without_survey_sheet_is_an_error(tmp_path: Path) -> None:
+    path = write_xlsform(tmp_path / "form.xlsx", notes=[["a"], ["b"]], other=[["c"]])
+    result = imported(path)
+    assert [str(problem) for problem in result.problems] == [
+        f"{path}:1: no 'survey' sheet (sheets: notes, other)"
+    ]
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    result = imported(tmp_path / "absent.xlsx")
+    assert [str(problem) for problem in result.errors] == [
+        f"{tmp_path / 'absent.xlsx'}:1: cannot read: No such file or directory"
+    ]
+
+
+def test_a_form_where_nothing_can_be_imported_is_an_error(tmp_path: Path) -> None:
+    path = form(tmp_path, [["type", "name", "label"], ["geopoint", "where", "Where?"]])
+    result = imported(path)
+    assert result.questionnaire is None
+    assert f"{path}:1: no question could be imported" in [str(p) for p in result.errors]
+
+
+# -- YAML -------------------------------------------------------------------------------------
+
+
+def test_yaml_is_block_style_quotes_yes_and_no_and_reads_back_the_same(tmp_path: Path) -> None:
+    questionnaire = load_yaml_file(FIXTURES / "xlsform" / "rich.yaml")
+    text = questionnaire_yaml(questionnaire)
+    assert "- name: 'yes'" in text
+    assert "„Reiche“ Beispielbefragung" in text  # unicode as written, not escaped
+    assert not re.search(r": [{\[]", text)  # no flow style anywhere
+    written = tmp_path / "rich.yaml"
+    written.write_text(text, "utf-8")
+    assert load_yaml_file(written).to_definition() == questionnaire.to_definition()
+
+
+def test_yaml_keys_follow_the_order_of_the_format_description() -> None:
+    data = yaml.safe_load(questionnaire_yaml(load_yaml_file(FIXTURES / "xlsform" / "rich.yaml")))
+    assert list(data) == [
+        "id", "version", "title", "description", "languages", "default_language", "min_cell",
+        "audience", "retention", "privacy_notice", "thank_you", "choices", "pages",
+    ]  # fmt: skip
+    first = data["pages"][0]["questions"][1]
+    assert list(first) == [
+        "name", "type", "label", "hint", "required", "constraint", "constraint_message",
+        "working_groups",
+    ]  # fmt: skip
+
+
+# -- export and round trip --------------------------------------------------------------------
+
+
+def readme_example(tmp_path: Path) -> Path:
+    readme = (QUESTIONNAIRES / "README.md").read_text("utf-8")
+    match = re.search(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    assert match, "questionnaires/README.md has a ```yaml example"
+    path = tmp_path / "example.yaml"
+    path.write_text(match.group(1), "utf-8")
+    return path
+
+
+def test_the_readme_example_survives_export_and_import(tmp_path: Path) -> None:
+    original = load_yaml_file(readme_example(tmp_path))
+    assert round_trip(original, tmp_path).to_definition() == original.to_definition()
+
+
+@pytest.mark.parametrize("path", ROUND_TRIP_FILES, ids=lambda path: path.name)
+def test_export_then_import_gives_the_same_questionnaire(path: Path, tmp_path: Path) -> None:
+    original = load_yaml_file(path)
+    assert round_trip(original, tmp_path).to_definition() == original.to_definition()
+
+
+def test_the_round_trip_imports_without_warnings(tmp_path: Path) -> None:
+    workbook_path = tmp_path / "exported.xlsx"
+    export_xlsform(load_yaml_file(FIXTURES / "xlsform" / "rich.yaml")).save(workbook_path)
+    assert imported(workbook_path).problems == []
+
+
+def test_the_export_has_a_column_per_language_named_as_kobotoolbox_does(tmp_path: Path) -> None:
+    workbook_path = tmp_path / "exported.xlsx"
+    export_xlsform(load_yaml_file(FIXTURES / "xlsform" / "rich.yaml")).save(workbook_path)
+    workbook = load_workbook(workbook_path)
+    assert workbook.sheetnames == ["survey", "choices", "settings"]
+    header = [cell.value for cell in workbook["survey"][1]]
+    assert header[:5] == ["type", "name", "label::German (de)", "label::English (en)",
+                          "label::Arabic (ar)"]  # fmt: skip
+    types = [row[0].value for row in workbook["survey"].iter_rows(min_row=2)]
+    assert types[:3] == ["begin_group", "note", "integer"]
+    assert "select_one yes_no" in types
+
+
+def test_a_text_starting_with_an_equals_sign_is_exported_as_text_not_formula(
+    tmp_path: Path,
+) -> None:
+    workbook_path = tmp_path / "exported.xlsx"
+    export_xlsform(load_yaml_file(FIXTURES / "xlsform" / "rich.yaml")).save(workbook_path)
+    cell = load_workbook(workbook_path)["survey"]["C3"]
+    assert cell.data_type == "s"
+    assert str(cell.value).startswith("= Bitte")
+
+
+def test_a_translator_can_add_a_language_column_and_import_it_back(tmp_path: Path) -> None:
+    example = load_yaml_file(readme_example(tmp_path))
+    workbook_path = tmp_path / "exported.xlsx"
+    workbook = export_xlsform(example)
+    survey = workbook["survey"]
+    column = survey.max_column + 1
+    survey.cell(row=1, column=column, value="label::Ukrainian (uk)")
+    for row in range(2, survey.max_row + 1):
+        if survey.cell(row=row, column=2).value == "course_attended":
+            survey.cell(row=row, column=column, value="Чи відвідували ви мовний курс?")
+    workbook.save(workbook_path)
+    result = imported(workbook_path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.languages == ("de", "en", "uk")
+    label = result.questionnaire.questions["course_attended"].label
+    assert label["uk"] == "Чи відвідували ви мовний курс?"
+
+
+def test_the_export_is_a_valid_xlsform_for_kobotoolbox_and_odk(tmp_path: Path) -> None:
+    from pyxform.xls2xform import convert
+
+    workbook_path = tmp_path / "exported.xlsx"
+    export_xlsform(load_yaml_file(FIXTURES / "xlsform" / "rich.yaml")).save(workbook_path)
+    result = convert(xlsform=str(workbook_path), validate=False)
+    assert "Beispielbefragung</h:title>" in result.xform
+    assert "relevant=\"selected( /data/language/course , 'yes')\"" in result.xform
+
+
+@pytest.mark.parametrize(
+    ("code", "column"),
+    [("de", "German (de)"), ("fa", "Persian (fa)"), ("pt-BR", "Portuguese (Brazil) (pt-BR)"),
+     ("und", "Unknown language (und)"), ("klingon", "klingon")],
+)  # fmt: skip
+def test_language_columns_name_the_language_in_english_with_its_code(
+    code: str, column: str
+) -> None:
+    assert language_column(code) == column
