@@ -25,9 +25,22 @@ lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy survey_app analysis
 
+PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+# The SQLite pass ignores a SURVEY_TEST_DATABASE_URL from the environment (else both passes
+# would run on PostgreSQL); the PostgreSQL pass uses it when set, the local server if not,
+# starting an installed but stopped local cluster first. Either pass failing fails `make`.
 test: install lint ## lint, then the whole suite on SQLite and on PostgreSQL
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q
-	SURVEY_TEST_DATABASE_URL=$${SURVEY_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	env -u SURVEY_TEST_DATABASE_URL $(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q
+	@if [ -z "$${SURVEY_TEST_DATABASE_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		for version in $$(ls /etc/postgresql 2>/dev/null); do \
+			pg_ctlcluster --skip-systemctl-redirect $$version main start || true; \
+		done; \
+		for _ in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+		pg_isready -q -h 127.0.0.1 -p 5432 || { \
+			echo "no PostgreSQL on 127.0.0.1:5432: run .ci/system-deps as root" >&2; exit 1; }; \
+	fi
+	SURVEY_TEST_DATABASE_URL=$${SURVEY_TEST_DATABASE_URL:-$(PG_TEST_URL)} \
 		$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q -m "not browser"
 
 bench: install ## benchmarks (not part of make test)

@@ -9,12 +9,15 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.db.engine import Database
 from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings, get_settings
 from survey_app.web.api import SurveyApiController
 from survey_app.web.results_api import ResultsApiController
+from survey_app.web.submissions import SubmissionApiController, database_unavailable
 from survey_app.web.templating import static_router, template_config
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         db.dispose()
 
     return Litestar(
-        route_handlers=[SurveyApiController, ResultsApiController, static_router()],
+        route_handlers=[
+            SurveyApiController,
+            ResultsApiController,
+            SubmissionApiController,
+            static_router(),
+        ],
         template_config=template_config(),
         dependencies={
             "db": Provide(lambda: db, sync_to_thread=False),
@@ -49,6 +57,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The JSON API changes no account's state and must work without a browser.
             exclude=["/api/"],
         ),
+        # A locked or unreachable database is a 503 with Retry-After everywhere, never a 500.
+        exception_handlers={
+            OperationalError: database_unavailable,
+            InterfaceError: database_unavailable,
+            SQLAlchemyTimeoutError: database_unavailable,
+        },
         on_startup=[publish_questionnaires],
         on_shutdown=[close_database],
         debug=False,

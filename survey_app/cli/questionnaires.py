@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from survey_app.questionnaire.loader import load_questionnaire, questionnaire_files
+from survey_app.questionnaire.loader import load_questionnaire, questionnaire_files, read_yaml
+from survey_app.questionnaire.schema import Questionnaire
 from survey_app.questionnaire.validation import missing_translations
 from survey_app.services.surveys import load_working_group_catalog
 from survey_app.settings import get_settings
@@ -19,11 +20,18 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def check(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--allow-breaking",
+    is_flag=True,
+    help="Publish questionnaires with breaking changes as a new series.",
+)
+def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
     """Validate questionnaire files (or directories of them).
 
     Prints every problem as FILE:LINE: message and a translation completeness report;
-    exits 1 if any file has an error (warnings alone exit 0).
+    exits 1 if any file has an error (warnings alone exit 0). A renamed or re-typed
+    question is a breaking change against the newest version published in the configured
+    database (skipped when there is none); `--allow-breaking` publishes it as a new series.
     """
     from survey_app.i18n import catalogue_languages
 
@@ -54,6 +62,8 @@ def check(paths: tuple[Path, ...]) -> None:
                     f"{path}:1: warning: no UI catalogue for language '{language}' "
                     "(buttons and messages will be in English)"
                 )
+        if _breaking(path, questionnaire, allow_breaking):
+            failed = True
         counts = {lang: len(found) for lang, found in missing_translations(questionnaire).items()}
         report.append((questionnaire.id, counts))
     if report:
@@ -63,6 +73,37 @@ def check(paths: tuple[Path, ...]) -> None:
             click.echo(f"  {survey_id}: {row}")
     click.echo(f"\n{len(files)} file(s) checked: {'FAILED' if failed else 'ok'}", err=True)
     sys.exit(1 if failed else 0)
+
+
+def _breaking(path: Path, questionnaire: Questionnaire, allow_breaking: bool) -> bool:
+    """Report breaking changes against the published version; True if they block."""
+    from survey_app.db.engine import Database
+    from survey_app.services.surveys import publish_questionnaire
+    from survey_app.services.versions import breaking_changes, published_version
+
+    database_url = get_settings().database_url
+    published = published_version(database_url, questionnaire.id)
+    if published is None:
+        return False
+    changes = breaking_changes(published.questionnaire, questionnaire)
+    if not changes:
+        return False
+    document = read_yaml(path)
+    for change in changes:
+        click.echo(
+            f"{path}:{document.line_of(change.path)}: breaking change: {change.message} "
+            f"(against published version {published.number})"
+        )
+    if not allow_breaking:
+        click.echo(f"{path}:1: publish it on purpose with --allow-breaking (a new series)")
+        return True
+    db = Database(database_url)
+    try:
+        version = publish_questionnaire(db, questionnaire, new_series=True)
+    finally:
+        db.dispose()
+    click.echo(f"{path}:1: published as version {version.number}, a new series")
+    return False
 
 
 def _groups_directory(paths: tuple[Path, ...]) -> Path:

@@ -4,6 +4,8 @@ SQLite: WAL with `synchronous=FULL` (a commit is on disk before it returns), a b
 timeout instead of immediate "database is locked" errors, foreign keys on, and
 `BEGIN IMMEDIATE` for writes so two writers never deadlock upgrading a read lock.
 Reads use plain deferred transactions so they never wait for a writer in WAL mode.
+PostgreSQL: `synchronous_commit=on` (its default, made explicit per connection) and a
+`lock_timeout` equal to SQLite's busy timeout.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    if parsed.get_backend_name() == "postgresql":
+        _configure_postgresql(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -52,6 +57,19 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Like SQLite's busy timeout: a request waits for a lock this long, then fails
+        # (a 503 with Retry-After) instead of holding a worker thread indefinitely.
+        # synchronous_commit is set explicitly: a commit is durable before it returns.
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_MS)}")
+        cursor.execute("SET synchronous_commit = on")
+        cursor.close()
+        dbapi_connection.commit()
 
 
 class Database:

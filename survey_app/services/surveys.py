@@ -89,8 +89,14 @@ def publish_directory(db: Database, directory: Path) -> PublishReport:
     return report
 
 
-def publish_questionnaire(db: Database, questionnaire: Questionnaire) -> PublishedSurvey:
+def publish_questionnaire(
+    db: Database, questionnaire: Questionnaire, *, new_series: bool = False
+) -> PublishedSurvey:
     """Publish `questionnaire`; a new version only if its content changed. Idempotent.
+
+    A new version continues the series of the newest one, or starts the next series when
+    `new_series` is set (a breaking change published on purpose: results do not compare
+    answers across series).
 
     Several app processes may start at once: the unique constraints decide, and a loser
     of the race reads what the winner wrote.
@@ -98,7 +104,7 @@ def publish_questionnaire(db: Database, questionnaire: Questionnaire) -> Publish
     for _attempt in range(3):
         try:
             with db.write() as session:
-                return _publish(session, questionnaire)
+                return _publish(session, questionnaire, new_series)
         except IntegrityError:
             continue
     with db.read() as session:
@@ -118,7 +124,7 @@ def _find_version(session: Session, questionnaire: Questionnaire) -> SurveyVersi
     ).first()
 
 
-def _publish(session: Session, questionnaire: Questionnaire) -> PublishedSurvey:
+def _publish(session: Session, questionnaire: Questionnaire, new_series: bool) -> PublishedSurvey:
     survey = session.get(Survey, questionnaire.id)
     if survey is None:
         survey = Survey(id=questionnaire.id)
@@ -128,11 +134,15 @@ def _publish(session: Session, questionnaire: Questionnaire) -> PublishedSurvey:
     if existing is not None:
         return _published(existing, questionnaire, survey.is_open)
     newest = session.exec(
-        select(func.max(SurveyVersion.number)).where(SurveyVersion.survey_id == questionnaire.id)
-    ).one()
+        select(SurveyVersion)
+        .where(SurveyVersion.survey_id == questionnaire.id)
+        .order_by(col(SurveyVersion.number).desc())
+    ).first()
+    series = newest.series if newest else 1
     version = SurveyVersion(
         survey_id=questionnaire.id,
-        number=(newest or 0) + 1,
+        number=newest.number + 1 if newest else 1,
+        series=series + 1 if newest and new_series else series,
         label=questionnaire.version,
         content_hash=questionnaire.content_hash,
         definition=questionnaire.to_definition(),

@@ -1,0 +1,144 @@
+"""Commands on the stored data: invitations, backup, restore, purge."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from survey_app.settings import get_settings
+
+
+def register(main: click.Group) -> None:
+    main.add_command(invitations)
+    main.add_command(backup)
+    main.add_command(restore)
+    main.add_command(purge)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def invitations() -> None:
+    """Personal invitation links for `audience: invitation` surveys."""
+
+
+@invitations.command("create")
+@click.argument("survey_id")
+@click.option("--count", required=True, type=click.IntRange(1, 100_000), help="Links to make.")
+@click.option("--label", default="", help="Kept with each invitation, e.g. the mailing.")
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="New CSV file (columns link, label); it is the only copy of the links.",
+)
+def invitations_create(survey_id: str, count: int, label: str, output: Path) -> None:
+    """Create COUNT personal links for SURVEY_ID and write them to a new CSV file."""
+    from survey_app.db.engine import Database
+    from survey_app.db.migrate import upgrade
+    from survey_app.services.invitations import invitation_link
+    from survey_app.services.invitations import invitations_create as create
+    from survey_app.services.surveys import get_survey, publish_directory
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        survey = get_survey(db, survey_id)
+        if survey is None:
+            # Not served yet: publish the configured questionnaires as `serve` would.
+            publish_directory(db, settings.questionnaires)
+            survey = get_survey(db, survey_id)
+        if survey is None:
+            _fail(f"no survey '{survey_id}' in {settings.questionnaires}")
+            return
+        if survey.questionnaire.audience != "invitation":
+            _fail(f"survey '{survey_id}' is anonymous (audience: anonymous); it needs no links")
+        try:
+            # Exclusive creation: never overwrite an earlier file of still valid links.
+            csv_file = output.open("x", encoding="utf-8", newline="")
+        except FileExistsError:
+            _fail(f"{output} exists; choose a new file name (its links would be lost)")
+            return
+        with csv_file:
+            output.chmod(0o600)
+            tokens = create(db, survey_id, count, label)
+            writer = csv.writer(csv_file)
+            writer.writerow(["link", "label"])
+            for token in tokens:
+                writer.writerow([invitation_link(settings.base_url, survey_id, token), label])
+    finally:
+        db.dispose()
+    click.echo(f"{count} invitation link(s) for '{survey_id}' written to {output}", err=True)
+
+
+@click.command()
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def backup(output: Path) -> None:
+    """Write a consistent copy of the database (safe while the server runs)."""
+    from survey_app.services.maintenance import MaintenanceError, backup_database
+
+    try:
+        backup_database(get_settings().database_url, output)
+    except MaintenanceError as error:
+        _fail(str(error))
+    click.echo(f"backup written to {output}", err=True)
+
+
+@click.command()
+@click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
+def restore(backup_file: Path) -> None:
+    """Restore BACKUP_FILE into the configured database, which must hold no data."""
+    from survey_app.services.maintenance import MaintenanceError, restore_database
+
+    try:
+        restore_database(get_settings().database_url, backup_file)
+    except MaintenanceError as error:
+        _fail(str(error))
+    click.echo(f"restored {backup_file}; `survey-app db upgrade` brings it up to date", err=True)
+
+
+DURATION = re.compile(r"(\d+)([dw])")
+
+
+def _duration(_ctx: object, _param: object, value: str | None) -> datetime.timedelta | None:
+    if value is None:
+        return None
+    found = DURATION.fullmatch(value.strip())
+    if found is None:
+        raise click.BadParameter("use days or weeks, e.g. 30d or 4w")
+    number, unit = int(found.group(1)), found.group(2)
+    return datetime.timedelta(days=number * (7 if unit == "w" else 1))
+
+
+@click.command()
+@click.option(
+    "--drafts-older-than",
+    callback=_duration,
+    help="Also delete drafts last saved longer ago than this (30d, 4w).",
+)
+def purge(drafts_older_than: datetime.timedelta | None) -> None:
+    """Delete expired drafts and the responses of surveys past their retention date.
+
+    Written to the audit log with counts. Aggregate reports are not stored separately
+    yet, so a survey purged for retention has no results afterwards.
+    """
+    from survey_app.db.engine import Database
+    from survey_app.services.maintenance import purge as run_purge
+
+    db = Database(get_settings().database_url)
+    try:
+        report = run_purge(db, drafts_older_than=drafts_older_than)
+    finally:
+        db.dispose()
+    click.echo(f"drafts deleted: {report.drafts}")
+    for survey_id, count in sorted(report.submissions.items()):
+        click.echo(f"responses deleted (retention passed): {survey_id}: {count}")

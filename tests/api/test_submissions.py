@@ -1,0 +1,238 @@
+"""POST /api/v1/surveys/{id}/responses: every status code of the submission API."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, func, text
+from sqlmodel import select
+
+from survey_app.app import create_app
+from survey_app.db import engine as engine_module
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
+from survey_app.services.invitations import invitations_create
+from survey_app.services.surveys import set_survey_open
+from survey_app.settings import Settings
+from tests.storage.conftest import STORAGE_QUESTIONNAIRES
+
+URL = "/api/v1/surveys/feedback/responses"
+VALID = {"submission_id": "s-1", "language": "de", "answers": {"satisfied": "yes"}}
+
+
+@pytest.fixture
+def api(settings: Settings) -> Iterator[TestClient[Any]]:
+    """The real app with the small storage-test surveys published."""
+    app = create_app(dataclasses.replace(settings, questionnaires=STORAGE_QUESTIONNAIRES))
+    with TestClient(app=app) as client:
+        yield client
+
+
+def count_rows(db: Database) -> int:
+    with db.read() as session:
+        return session.exec(select(func.count()).select_from(Submission)).one()
+
+
+def test_a_valid_submission_is_stored_and_answered_with_201(
+    api: TestClient[Any], db: Database
+) -> None:
+    response = api.post(URL, json=VALID)
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {"id": body["id"], "submission_id": "s-1", "survey": "feedback", "version": 1}
+    assert count_rows(db) == 1
+
+
+def test_a_replay_is_answered_with_200_and_the_same_body(
+    api: TestClient[Any], db: Database
+) -> None:
+    first = api.post(URL, json=VALID)
+    again = api.post(URL, json=VALID)
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert count_rows(db) == 1
+
+
+def test_the_same_submission_id_with_other_answers_is_409(
+    api: TestClient[Any], db: Database
+) -> None:
+    api.post(URL, json=VALID)
+    response = api.post(URL, json={**VALID, "answers": {"satisfied": "no"}})
+    assert response.status_code == 409
+    assert "different answers" in response.json()["detail"]
+    assert count_rows(db) == 1
+
+
+def test_invalid_answers_are_422_naming_every_question_and_field(
+    api: TestClient[Any], db: Database
+) -> None:
+    response = api.post(
+        URL,
+        json={
+            "submission_id": "",
+            "language": "de",
+            "answers": {"age": "zwölf", "help": ["fly"], "shoe_size": 44},
+        },
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "errors": {
+            "submission_id": "A submission id of 1 to 100 characters is required.",
+            "satisfied": "Please answer this question.",
+            "age": "Please enter a whole number.",
+            "help": "Please choose only from the options.",
+            "shoe_size": "This question is not part of the survey.",
+        }
+    }
+    assert count_rows(db) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"submission_id": "x" * 101}, "submission_id"),
+        ({"submission_id": 17}, "submission_id"),
+        ({"language": "xx"}, "language"),
+        ({"answers": ["satisfied", "yes"]}, "answers"),
+        ({"invitation": {"token": "x"}}, "invitation"),
+    ],
+)
+def test_each_malformed_field_is_named_in_a_422(
+    api: TestClient[Any], change: dict[str, object], field: str
+) -> None:
+    response = api.post(URL, json={**VALID, **change})
+    assert response.status_code == 422
+    assert field in response.json()["errors"]
+
+
+def test_a_missing_field_is_named_in_a_422(api: TestClient[Any]) -> None:
+    response = api.post(URL, json={"answers": {"satisfied": "yes"}})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"submission_id", "language"}
+
+
+def test_an_unknown_survey_is_404(api: TestClient[Any]) -> None:
+    response = api.post("/api/v1/surveys/nope/responses", json=VALID)
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no survey 'nope'"
+
+
+def test_an_invitation_survey_without_a_valid_token_is_403(
+    api: TestClient[Any], db: Database
+) -> None:
+    url = "/api/v1/surveys/employers/responses"
+    body = {"submission_id": "e-1", "language": "de", "answers": {"staff": 3}}
+    assert api.post(url, json=body).status_code == 403
+    assert api.post(url, json={**body, "invitation": "guessed"}).status_code == 403
+    [token] = invitations_create(db, "employers", 1)
+    assert api.post(url, json={**body, "invitation": token}).status_code == 201
+    assert api.post(url, json={**body, "invitation": token}).status_code == 200
+    used = api.post(url, json={**body, "submission_id": "e-2", "invitation": token})
+    assert used.status_code == 403
+    assert count_rows(db) == 1
+
+
+def test_a_closed_survey_is_403_with_a_clear_message(api: TestClient[Any], db: Database) -> None:
+    set_survey_open(db, "feedback", False)
+    response = api.post(URL, json=VALID)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "This survey is closed and accepts no more answers."
+
+
+def test_a_body_over_256_kb_is_413(api: TestClient[Any], db: Database) -> None:
+    padding = "x" * (256 * 1024)
+    response = api.post(URL, json={**VALID, "answers": {"satisfied": "yes", "reason": padding}})
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/json")
+    assert count_rows(db) == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"satisfied=yes", b'{"submission_id": "s-1",', b"\xff\xfe\x00", b"", b"[1, 2]", b'"text"'],
+)
+def test_a_body_that_is_not_a_json_object_is_a_json_400(
+    api: TestClient[Any], content: bytes
+) -> None:
+    response = api.post(URL, content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The request body must be a JSON object."
+
+
+def test_deeply_nested_json_is_refused_without_a_500(api: TestClient[Any]) -> None:
+    nested = b'{"submission_id": "s-1", "language": "de", "answers": {"reason": '
+    nested += b"[" * 50_000 + b"]" * 50_000 + b"}}"
+    response = api.post(URL, content=nested, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert "Traceback" not in response.text
+
+
+def test_nested_and_huge_answer_values_are_422(api: TestClient[Any], db: Database) -> None:
+    answers = {"satisfied": [[["yes"]]], "age": {"years": 30}, "help": "x" * 100_000}
+    response = api.post(URL, json={**VALID, "answers": answers})
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"satisfied", "age", "help"}
+    assert count_rows(db) == 0
+
+
+def test_a_locked_database_is_503_with_retry_after_and_no_row(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)
+    app = create_app(dataclasses.replace(settings, questionnaires=STORAGE_QUESTIONNAIRES))
+    with TestClient(app=app) as client, _locked(settings.database_url):
+        response = client.post(URL, json=VALID)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "Traceback" not in response.text
+    assert count_rows(db) == 0
+
+
+class _locked:
+    """Holds an exclusive lock on the submission table from another connection."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> None:
+        if self.url.startswith("sqlite"):
+            self.sqlite = sqlite3.connect(self.url.removeprefix("sqlite:///"), isolation_level=None)
+            self.sqlite.execute("BEGIN EXCLUSIVE")
+            return
+        self.engine = create_engine(self.url)
+        self.connection = self.engine.connect()
+        self.transaction = self.connection.begin()
+        self.connection.execute(text("LOCK TABLE submission IN ACCESS EXCLUSIVE MODE"))
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.url.startswith("sqlite"):
+            self.sqlite.execute("ROLLBACK")
+            self.sqlite.close()
+            return
+        self.transaction.rollback()
+        self.connection.close()
+        self.engine.dispose()
+
+
+def test_an_unreachable_database_is_503_with_retry_after(
+    settings: Settings, tmp_path: Path
+) -> None:
+    nothing = tmp_path / "no-questionnaires"
+    nothing.mkdir()
+    unreachable = dataclasses.replace(
+        settings,
+        database_url="postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2",
+        questionnaires=nothing,
+    )
+    with TestClient(app=create_app(unreachable)) as client:
+        response = client.post(URL, json=VALID)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert json.loads(response.text)["status_code"] == 503

@@ -1,0 +1,179 @@
+"""Questionnaire versions: submissions keep theirs; `check` reports breaking changes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlmodel import select
+
+from survey_app.cli import main
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
+from survey_app.questionnaire.loader import load_questionnaire
+from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.submissions import submission_create
+from survey_app.services.surveys import get_survey, publish_directory, survey_versions
+from survey_app.services.versions import breaking_changes
+from tests.storage.conftest import STORAGE_QUESTIONNAIRES
+
+FEEDBACK = (STORAGE_QUESTIONNAIRES / "feedback.yaml").read_text(encoding="utf-8")
+AGE_QUESTION = FEEDBACK[
+    FEEDBACK.index("      - name: age") : FEEDBACK.index("      - name: reason")
+]
+WITHOUT_AGE = FEEDBACK.replace(AGE_QUESTION, "")
+AGE_RENAMED = FEEDBACK.replace("name: age\n", "name: age_years\n")
+AGE_AS_TEXT = FEEDBACK.replace(
+    "        type: integer\n        constraint: . >= 16 and . <= 99\n", "        type: text\n"
+)
+
+
+def directory(tmp_path: Path, content: str) -> Path:
+    folder = tmp_path / "questionnaires"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(STORAGE_QUESTIONNAIRES / "working_groups.yaml", folder)
+    (folder / "feedback.yaml").write_text(content, encoding="utf-8")
+    return folder
+
+
+def questionnaire(tmp_path: Path, content: str) -> Questionnaire:
+    path = directory(tmp_path, content) / "feedback.yaml"
+    loaded = load_questionnaire(path, working_groups={"sprache", "arbeit", "beratung"})
+    assert loaded.questionnaire is not None, loaded.problems
+    return loaded.questionnaire
+
+
+def test_submissions_keep_their_version_and_a_removed_question_stays_readable(
+    db: Database, tmp_path: Path
+) -> None:
+    publish_directory(db, directory(tmp_path, FEEDBACK))
+    first = get_survey(db, "feedback")
+    assert first is not None
+    submission_create(
+        db,
+        survey=first,
+        submission_id="old",
+        language="en",
+        answers={"satisfied": "yes", "age": 40},
+    )
+    publish_directory(db, directory(tmp_path, WITHOUT_AGE))
+    second = get_survey(db, "feedback")
+    assert second is not None
+    assert second.number == 2
+    submission_create(
+        db, survey=second, submission_id="new", language="en", answers={"satisfied": "yes"}
+    )
+
+    with db.read() as session:
+        stored = {row.submission_id: row for row in session.exec(select(Submission)).all()}
+    versions = {version.id: (version.number, q) for version, q in survey_versions(db, "feedback")}
+    old_number, old_questionnaire = versions[stored["old"].version_id]
+    assert (old_number, versions[stored["new"].version_id][0]) == (1, 2)
+    assert json.loads(stored["old"].answers)["age"] == 40
+    assert old_questionnaire.questions["age"].label["en"] == "Age"
+    assert "age" not in second.questionnaire.questions
+
+
+def test_a_question_renamed_in_place_is_a_breaking_change(tmp_path: Path) -> None:
+    [change] = breaking_changes(
+        questionnaire(tmp_path, FEEDBACK), questionnaire(tmp_path, AGE_RENAMED)
+    )
+    assert change.path == ("pages", 0, "questions", 1, "name")
+    assert "'age_years' replaces 'age'" in change.message
+
+
+def test_a_question_with_another_type_is_a_breaking_change(tmp_path: Path) -> None:
+    [change] = breaking_changes(
+        questionnaire(tmp_path, FEEDBACK), questionnaire(tmp_path, AGE_AS_TEXT)
+    )
+    assert change.path == ("pages", 0, "questions", 1, "type")
+    assert "changed type from integer to text" in change.message
+
+
+def test_removing_or_adding_questions_is_not_breaking(tmp_path: Path) -> None:
+    assert (
+        breaking_changes(questionnaire(tmp_path, FEEDBACK), questionnaire(tmp_path, WITHOUT_AGE))
+        == []
+    )
+    assert (
+        breaking_changes(questionnaire(tmp_path, WITHOUT_AGE), questionnaire(tmp_path, FEEDBACK))
+        == []
+    )
+
+
+def check(database_url: str, tmp_path: Path, *args: str) -> Result:
+    env = {"SURVEY_DATABASE_URL": database_url, "SURVEY_VAR_DIR": str(tmp_path / "var")}
+    return CliRunner().invoke(main, ["check", *args], env=env)
+
+
+def test_check_reports_a_breaking_change_against_the_published_version(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    publish_directory(db, directory(tmp_path, FEEDBACK))
+    path = directory(tmp_path, AGE_RENAMED) / "feedback.yaml"
+    done = check(database_url, tmp_path, str(path))
+    assert done.exit_code == 1
+    line = AGE_RENAMED[: AGE_RENAMED.index("name: age_years")].count("\n") + 1
+    assert f"{path}:{line}: breaking change: question 'age_years' replaces 'age'" in done.output
+    assert "against published version 1" in done.output
+    assert len(survey_versions(db, "feedback")) == 1
+
+
+def test_check_with_allow_breaking_publishes_a_new_series(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    publish_directory(db, directory(tmp_path, FEEDBACK))
+    path = directory(tmp_path, AGE_AS_TEXT) / "feedback.yaml"
+    done = check(database_url, tmp_path, "--allow-breaking", str(path))
+    assert done.exit_code == 0, done.output
+    assert "breaking change: question 'age' changed type" in done.output
+    versions = [(version.number, version.series) for version, _ in survey_versions(db, "feedback")]
+    assert versions == [(1, 1), (2, 2)]
+    # The server publishing the same file at start-up finds that version: nothing new.
+    publish_directory(db, path.parent)
+    assert len(survey_versions(db, "feedback")) == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///{tmp}/missing/none.sqlite3", "postgresql+psycopg://nobody@127.0.0.1:9/none"],
+)
+def test_check_skips_the_comparison_without_a_reachable_database(tmp_path: Path, url: str) -> None:
+    path = directory(tmp_path, AGE_RENAMED) / "feedback.yaml"
+    done = check(url.format(tmp=tmp_path), tmp_path, str(path))
+    assert done.exit_code == 0, done.output
+    assert "breaking" not in done.output
+    assert not (tmp_path / "missing").exists()
+
+
+def test_check_skips_the_comparison_for_a_survey_never_published(
+    database_url: str, tmp_path: Path
+) -> None:
+    done = check(database_url, tmp_path, str(directory(tmp_path, AGE_RENAMED) / "feedback.yaml"))
+    assert done.exit_code == 0, done.output
+
+
+def test_a_retry_after_a_new_version_is_judged_by_the_version_it_answered(
+    db: Database, tmp_path: Path
+) -> None:
+    publish_directory(db, directory(tmp_path, FEEDBACK))
+    first = get_survey(db, "feedback")
+    assert first is not None
+    answers = {"satisfied": "yes", "age": 40}
+    stored = submission_create(
+        db, survey=first, submission_id="s-1", language="en", answers=answers
+    )
+    publish_directory(db, directory(tmp_path, WITHOUT_AGE))
+    second = get_survey(db, "feedback")
+    assert second is not None
+
+    again = submission_create(
+        db, survey=second, submission_id="s-1", language="en", answers=answers
+    )
+
+    assert again.body() == stored.body()
+    assert again.version == 1
+    assert not again.created
