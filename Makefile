@@ -43,7 +43,7 @@ test: install lint ## lint, then the whole suite on SQLite and on PostgreSQL
 	SURVEY_TEST_DATABASE_URL=$${SURVEY_TEST_DATABASE_URL:-$(PG_TEST_URL)} \
 		$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q -m "not browser"
 
-bench: install ## benchmarks (not part of make test)
-	$(VENV)/bin/python -m bench
+bench: install ## benchmarks (not part of make test); BENCH_ARGS="--quick" or names, see bench/README.md
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 .PHONY: help install run lint test bench

@@ -9,18 +9,34 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.stores.file import FileStore
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.db.engine import Database
 from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings, get_settings
+from survey_app.web.access import LoginRequired
 from survey_app.web.api import SurveyApiController
+from survey_app.web.auth import AuthController
+from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
+from survey_app.web.security import (
+    RateLimiter,
+    add_security_headers,
+    login_required_redirect,
+    submission_rate_guard,
+    unexpected_error,
+)
+from survey_app.web.sessions import RenewingSessionConfig
 from survey_app.web.submissions import SubmissionApiController, database_unavailable
 from survey_app.web.templating import static_router, template_config
 
 log = logging.getLogger(__name__)
+
+SESSION_IDLE_SECONDS = 2 * 3600
+LOGIN_FAILURES_ALLOWED = 10
+LOGIN_WINDOW_SECONDS = 15 * 60
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -36,11 +52,36 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def close_database() -> None:
         db.dispose()
 
+    # Server-side sessions in files under var/: shared by every worker process, revoked at
+    # logout, and expiring after two hours without a request.
+    session_config = RenewingSessionConfig(
+        max_age=SESSION_IDLE_SECONDS,
+        renew_on_access=True,
+        secure=settings.base_url.startswith("https://"),
+        httponly=True,
+        samesite="lax",
+        key="survey_session",
+        exclude=["/api/v1/surveys", "/static"],
+    )
+    state = State(
+        {
+            "db": db,
+            "settings": settings,
+            "login_limiters": (
+                RateLimiter(LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_SECONDS),
+                RateLimiter(LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_SECONDS),
+            ),
+            "submission_limiter": RateLimiter(settings.submission_rate_limit, 60),
+        }
+    )
+
     return Litestar(
         route_handlers=[
             SurveyApiController,
+            AuthController,
             ResultsApiController,
             SubmissionApiController,
+            RespondController,
             static_router(),
         ],
         template_config=template_config(),
@@ -48,7 +89,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(lambda: db, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
-        state=State({"db": db, "settings": settings}),
+        state=state,
+        stores={"sessions": FileStore(settings.var_dir / "sessions", create_directories=True)},
+        middleware=[session_config.middleware],
+        guards=[submission_rate_guard],
+        before_send=[add_security_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -59,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         # A locked or unreachable database is a 503 with Retry-After everywhere, never a 500.
         exception_handlers={
+            Exception: unexpected_error,
+            LoginRequired: login_required_redirect,
             OperationalError: database_unavailable,
             InterfaceError: database_unavailable,
             SQLAlchemyTimeoutError: database_unavailable,

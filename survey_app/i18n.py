@@ -7,9 +7,12 @@ are not here: they are translated in the questionnaire files themselves.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -46,8 +49,56 @@ def compile_catalogues() -> list[Path]:
 
 @lru_cache(maxsize=64)
 def translations(language: str) -> NullTranslations:
-    """The UI translations for `language` (untranslated English when there are none)."""
-    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    """The UI translations for `language` (untranslated English when there are none).
+
+    Reads the compiled `.mo` when it is up to date, else compiles the `.po` in memory:
+    a fresh checkout (or a test run) shows translated pages before `compile-translations`.
+    """
+    po_path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo_path = po_path.with_suffix(".mo")
+    if not po_path.exists() or (
+        mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime
+    ):
+        return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def language_name(language: str) -> str:
+    """The name of a language in its own script, capitalised (`Українська`, `العربية`)."""
+    try:
+        name = Locale.parse(language.replace("-", "_")).get_display_name(language) or language
+    except (ValueError, UnknownLocaleError):
+        return language
+    return name[:1].upper() + name[1:]
+
+
+def negotiate_language(accept_language: str | None, available: Sequence[str]) -> str | None:
+    """The best of `available` for an `Accept-Language` header, or None.
+
+    Weights are honoured; `de-AT` matches `de`. Malformed parts are ignored.
+    """
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        code, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                continue
+        if code and quality > 0:
+            wanted.append((-quality, position, code.strip().lower()))
+    lowered = {language.lower(): language for language in available}
+    for _quality, _position, code in sorted(wanted):
+        for candidate in (code, code.split("-")[0]):
+            if candidate in lowered:
+                return lowered[candidate]
+    return None
 
 
 def N_(message: str) -> str:

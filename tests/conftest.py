@@ -7,9 +7,11 @@ PostgreSQL; each test then gets its own schema, dropped afterwards.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -79,3 +81,58 @@ def client(settings: Settings) -> Iterator[object]:
 
     with TestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+# -- accounts --------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+ACCOUNTS = {
+    "admin": ("admin@landkreis.example", (), True),
+    "arbeit": ("arbeit@netzwerk.example", ("arbeit",), False),
+    "sprache": ("sprache@netzwerk.example", ("sprache",), False),
+}
+
+
+def csrf_token(client: Any, path: str = "/login") -> str:
+    """The CSRF token a form on `path` carries (GET it first, as a browser does)."""
+    page = client.get(path, headers={"accept": "text/html"})
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+def login(client: Any, who: str) -> Any:
+    """Log `who` (a key of ACCOUNTS) in through the real login form."""
+    email = ACCOUNTS[who][0]
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return response
+
+
+def create_accounts(database_url: str) -> None:
+    """An admin and members of the Arbeit and Sprache working groups."""
+    from survey_app.services.accounts import user_add
+
+    database = Database(database_url)
+    known = {"arbeit", "sprache", "beratung", "wohnen", "projekte"}
+    for email, groups, is_admin in ACCOUNTS.values():
+        user_add(
+            database,
+            email=email,
+            password=PASSWORD,
+            groups=groups,
+            is_admin=is_admin,
+            known_groups=known,
+            actor="test",
+        )
+    database.dispose()
+
+
+@pytest.fixture
+def accounts(database_url: str) -> dict[str, tuple[str, tuple[str, ...], bool]]:
+    create_accounts(database_url)
+    return ACCOUNTS

@@ -2,7 +2,8 @@
 
 Errors are JSON like every Litestar error (`{"status_code", "detail"}`): an unknown
 survey or working group is 404; an unknown comparison survey or a breakdown question
-that is unknown or not `select_one` is 422.
+that is unknown or not `select_one` is 422. Without a login: 401; a member of another
+group: 403; no `group` (all questions): admins only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from survey_app.services.results import (
     working_group_ids,
 )
 from survey_app.settings import Settings
+from survey_app.web.access import require_viewer_for_group
 
 
 def _error(status: int, message: str) -> Response[dict[str, Any]]:
@@ -52,6 +54,7 @@ class ResultsApiController(Controller):
     @get("/{survey_id:str}", sync_to_thread=True, summary="Results of a survey for a group")
     def results(
         self,
+        request: Request[Any, Any, Any],
         db: Database,
         settings: Settings,
         survey_id: FromPath[str],
@@ -60,6 +63,7 @@ class ResultsApiController(Controller):
         compare: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
     ) -> dict[str, Any]:
+        require_viewer_for_group(request, group, api=True)
         groups = working_group_ids(settings.questionnaires)
         found = survey_results(
             db, survey_id, group=group, working_groups=groups, by=by, compare=compare, language=lang

@@ -1,7 +1,7 @@
 """GET /api/v1/results/{survey}: the results JSON over HTTP, errors as JSON.
 
-The access rules (login, group membership) come with the access issue; these tests
-fix the contract of the handler: shape, filtering and error statuses.
+An admin is logged in (the access rules have their own matrix in tests/security); these
+tests fix the contract of the handler: shape, filtering and error statuses.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from survey_app.db.engine import Database
 from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES
+from tests.conftest import create_accounts, login
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -27,7 +28,9 @@ TODAY = datetime.date(2026, 3, 1)
 def results_client(settings: Settings) -> Iterator[Any]:
     """The real app serving the analysis test questionnaires, with demo responses."""
     settings = dataclasses.replace(settings, questionnaires=QUESTIONNAIRES)
+    create_accounts(settings.database_url)
     with TestClient(app=create_app(settings)) as client:
+        login(client, "admin")
         db = Database(settings.database_url)
         store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
         store_demo_responses(db, "wave2", 120, seed=2, today=TODAY)

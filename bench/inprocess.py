@@ -1,0 +1,63 @@
+"""`python -m bench.inprocess DATABASE_URL SURVEY [--group G] [--by Q]`: time the results
+computation inside one process, without interpreter start-up, imports or output.
+
+Prints one JSON object: `read_seconds` (stored answers -> frame: the database read and
+the JSON parse), `compute_seconds` (frame -> suppressed results, pure pandas), `cold_seconds`
+(the whole `survey_results` call on a fresh process, what `survey-app results` pays),
+`warm_seconds` (the same call again, with the per-version frame cache filled) and
+`responses`. Run in a child process so every measurement starts cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("survey")
+    parser.add_argument("--group")
+    parser.add_argument("--by")
+    args = parser.parse_args()
+
+    from analysis.results import build_results
+    from survey_app.db.engine import Database
+    from survey_app.services import results as service
+
+    db = Database(args.url)
+    started = time.perf_counter()
+    found = service.survey_results(db, args.survey, group=args.group, by=args.by)
+    cold = time.perf_counter() - started
+
+    service._cache.clear()  # measure the read alone, cold again
+    started = time.perf_counter()
+    answers = service.read_answers(db, args.survey)
+    read = time.perf_counter() - started
+
+    started = time.perf_counter()
+    build_results(answers, group=args.group, by=args.by)
+    compute = time.perf_counter() - started
+
+    started = time.perf_counter()
+    service.survey_results(db, args.survey, group=args.group, by=args.by)
+    warm = time.perf_counter() - started
+    db.dispose()
+    print(
+        json.dumps(
+            {
+                "responses": answers.responses,
+                "questions": len(found.questions),
+                "cold_seconds": cold,
+                "read_seconds": read,
+                "compute_seconds": compute,
+                "warm_seconds": warm,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Start-up: `survey-app serve` until the first 200 on GET /api/v1/surveys (both surveys
+published), and the wall time of `survey-app check questionnaires`.
+
+When `check` is slow, `python -X importtime` says which imports dominate.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bench.common import (
+    PYTHON,
+    SURVEY_APP,
+    BenchError,
+    Section,
+    Server,
+    fresh_database,
+    get_json,
+    median,
+    run,
+)
+
+IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+
+
+def startup(quick: bool, databases: tuple[str, ...]) -> list[Section]:
+    """Benchmark 5."""
+    section = Section("Start-up")
+    repeats = 1 if quick else 3
+    for kind in databases:
+        first: list[float] = []
+        again: list[float] = []
+        for _ in range(repeats):
+            with fresh_database(kind) as database:
+                env = database.env()
+                with Server(env) as server:
+                    first.append(server.startup_seconds)
+                    surveys = _published(server)
+                with Server(env) as server:
+                    again.append(server.startup_seconds)
+        section.at_most(
+            f"serve on an empty {kind} database: migrate, publish {surveys}, first 200",
+            median(first),
+            2.0,
+            "s",
+        )
+        section.at_most(
+            f"serve again on the same {kind} database, first 200", median(again), 2.0, "s"
+        )
+    with fresh_database("sqlite") as database:
+        env = database.env()
+        checks = [
+            run([SURVEY_APP, "check", "questionnaires"], env).require_success("check")
+            for _ in range(repeats + 2)
+        ]
+        bare = median([run([PYTHON, "-c", "pass"], env).seconds for _ in range(3)])
+        imports = median(
+            [run([PYTHON, "-c", "import survey_app.cli"], env).seconds for _ in range(3)]
+        )
+        profile = run(
+            [
+                PYTHON,
+                "-X",
+                "importtime",
+                "-c",
+                "from survey_app.cli import main; main()",
+                "check",
+                "questionnaires",
+            ],
+            env,
+        )
+    section.at_most(
+        "survey-app check questionnaires (wall time, median)",
+        median([c.seconds for c in checks]),
+        1.0,
+        "s",
+    )
+    section.info("of which: Python start-up alone (python -c pass)", f"{bare:.2f} s")
+    section.info("of which: import survey_app.cli (incl. start-up)", f"{imports:.2f} s")
+    section.info(
+        "import time by package during check (own modules)", _slowest_imports(profile.stderr)
+    )
+    return [section]
+
+
+def _published(server: Server) -> int:
+    surveys = get_json(server.port, "/api/v1/surveys")
+    if not isinstance(surveys, list) or len(surveys) < 2:
+        raise BenchError(f"expected both surveys published, got {surveys}")
+    return len(surveys)
+
+
+def _slowest_imports(stderr: str, top: int = 8) -> str:
+    """Packages by the import time of their own modules (self time summed per top-level
+    package, so nothing is counted twice), from `-X importtime` output."""
+    totals: dict[str, int] = {}
+    for line in stderr.splitlines():
+        match = IMPORT_LINE.match(line)
+        if match is None:
+            continue
+        own, _cumulative, _indent, name = match.groups()
+        root = name.split(".")[0]
+        totals[root] = totals.get(root, 0) + int(own)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
+    return ", ".join(f"{name} {micros / 1e6:.2f} s" for name, micros in ranked) or "(none)"

@@ -1,0 +1,89 @@
+"""`survey-app user ...`: accounts of admins and working-group members."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from survey_app.db.engine import Database
+from survey_app.services.accounts import (
+    AccountError,
+    user_add,
+    user_list,
+    user_remove,
+    user_set_password,
+)
+from survey_app.services.surveys import load_working_group_catalog
+from survey_app.settings import get_settings
+
+ACTOR = "cli"
+
+
+def register(main: click.Group) -> None:
+    main.add_command(user)
+
+
+@click.group()
+def user() -> None:
+    """Accounts: admins (integration office) and members of working groups."""
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--group", "groups", multiple=True, help="Working group id (repeatable).")
+@click.option("--admin", is_flag=True, help="Integration office: sees and manages everything.")
+def add(email: str, password: str, groups: tuple[str, ...], admin: bool) -> None:
+    """Create an account for EMAIL."""
+    known = {group.id for group in load_working_group_catalog(get_settings().questionnaires)[0]}
+    try:
+        account = user_add(
+            _database(),
+            email=email,
+            password=password,
+            groups=groups,
+            is_admin=admin,
+            known_groups=known,
+            actor=ACTOR,
+        )
+    except AccountError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    role = "admin" if account.is_admin else "member of " + ", ".join(sorted(account.groups))
+    click.echo(f"added {account.email} ({role})")
+
+
+@user.command("list")
+def list_users() -> None:
+    """Every account with its role and groups."""
+    for account in user_list(_database()):
+        role = "admin" if account.is_admin else "member"
+        click.echo(f"{account.email}\t{role}\t{' '.join(sorted(account.groups))}")
+
+
+@user.command("remove")
+@click.argument("email")
+def remove(email: str) -> None:
+    """Delete the account of EMAIL."""
+    if not user_remove(_database(), email=email, actor=ACTOR):
+        click.echo(f"error: no account for {email}", err=True)
+        sys.exit(1)
+    click.echo(f"removed {email}")
+
+
+@user.command("passwd")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def passwd(email: str, password: str) -> None:
+    """Set a new password for EMAIL."""
+    try:
+        user_set_password(_database(), email=email, password=password, actor=ACTOR)
+    except AccountError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"password changed for {email}")

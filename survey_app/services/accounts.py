@@ -1,0 +1,177 @@
+"""Accounts of integration-office staff (admins) and working-group members.
+
+Respondents have no accounts. Passwords are hashed with Argon2id (argon2-cffi); the
+answer to a failed login is the same, and takes the same time, whether the email is
+unknown or the password wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, col, select
+
+from survey_app.db.engine import Database
+from survey_app.db.tables import User, UserGroup
+from survey_app.services.audit import audit_record
+
+MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
+
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A refused account change; the message says why, for a person to read."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    is_admin: bool
+    groups: frozenset[str]
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    return frozenset(COMMON_PASSWORDS.read_text().split())
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a password of anybody")
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+    if password.lower() in _common_passwords():
+        return "This password is too common. Please choose another one."
+    return None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_email(email: str) -> str:
+    email = normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254 or " " in email:
+        raise AccountError(f"'{email}' is not an email address.")
+    return email
+
+
+def _check_groups(groups: Iterable[str], known_groups: Collection[str]) -> list[str]:
+    groups = sorted(set(groups))
+    unknown = [group for group in groups if group not in known_groups]
+    if unknown:
+        raise AccountError(
+            f"Unknown working group(s): {', '.join(unknown)}. "
+            f"Known: {', '.join(sorted(known_groups))}."
+        )
+    return groups
+
+
+def _account(session: Session, user: User) -> Account:
+    assert user.id is not None
+    groups = session.exec(select(UserGroup.group_id).where(UserGroup.user_id == user.id)).all()
+    return Account(user.id, user.email, user.is_admin, frozenset(groups))
+
+
+def user_add(
+    db: Database,
+    *,
+    email: str,
+    password: str,
+    groups: Iterable[str],
+    is_admin: bool,
+    known_groups: Collection[str],
+    actor: str,
+) -> Account:
+    """Create an account; raises `AccountError` for a bad email, password or group."""
+    email = _check_email(email)
+    group_ids = _check_groups(groups, known_groups)
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    if not group_ids and not is_admin:
+        raise AccountError("A member needs at least one working group (or --admin).")
+    with db.write() as session:
+        if session.exec(select(User).where(User.email == email)).first() is not None:
+            raise AccountError(f"An account for {email} exists already.")
+        user = User(email=email, password_hash=_hasher.hash(password), is_admin=is_admin)
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        for group in group_ids:
+            session.add(UserGroup(user_id=user.id, group_id=group))
+        detail = {"email": email, "groups": group_ids, "admin": is_admin}
+        audit_record(session, actor=actor, action="user_add", detail=detail)
+        session.flush()
+        return _account(session, user)
+
+
+def user_remove(db: Database, *, email: str, actor: str) -> bool:
+    """Delete an account; False if there is none."""
+    email = normalise_email(email)
+    with db.write() as session:
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None:
+            return False
+        for membership in session.exec(select(UserGroup).where(UserGroup.user_id == user.id)):
+            session.delete(membership)
+        session.delete(user)
+        audit_record(session, actor=actor, action="user_remove", detail={"email": email})
+        return True
+
+
+def user_set_password(db: Database, *, email: str, password: str, actor: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    email = normalise_email(email)
+    with db.write() as session:
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None:
+            raise AccountError(f"No account for {email}.")
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+        audit_record(session, actor=actor, action="user_passwd", detail={"email": email})
+
+
+def user_list(db: Database) -> list[Account]:
+    with db.read() as session:
+        users = session.exec(select(User).order_by(col(User.email))).all()
+        return [_account(session, user) for user in users]
+
+
+def account_by_id(db: Database, user_id: int) -> Account | None:
+    with db.read() as session:
+        user = session.get(User, user_id)
+        return _account(session, user) if user is not None else None
+
+
+def authenticate(db: Database, *, email: str, password: str) -> Account | None:
+    """The account if `password` is right; every failure is recorded in the audit log."""
+    email = normalise_email(email)
+    with db.read() as session:
+        user = session.exec(select(User).where(User.email == email)).first()
+        account = _account(session, user) if user is not None else None
+        stored_hash = user.password_hash if user is not None else _dummy_hash()
+    try:
+        _hasher.verify(stored_hash, password)
+        verified = user is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        verified = False
+    with db.write() as session:
+        action = "login" if verified else "login_failed"
+        audit_record(session, actor=email[:254], action=action)
+    return account if verified else None

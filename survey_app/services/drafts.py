@@ -1,0 +1,251 @@
+"""Drafts: the answers of a respondent who has not submitted yet, kept server-side.
+
+A draft is found by a secret *key*: a random value in an HttpOnly cookie for anonymous
+surveys, the invitation token for invitation surveys (so the personal link resumes the
+draft in any browser). Only the SHA-256 of a key is stored. A short *resume code*
+(typed on another device) is stored as an HMAC keyed with the app's secret, so a copy of
+the database alone cannot be used to guess codes offline. Drafts expire after the
+configured number of days since they were last saved and are never counted in results
+(they live in their own table; `maintenance.purge` deletes the expired ones).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from survey_app.db.engine import Database
+from survey_app.db.tables import Draft, Submission
+from survey_app.services.surveys import PublishedSurvey
+
+KEY_BYTES = 32
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: easy to read aloud and to type on a phone.
+RESUME_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+RESUME_LENGTH = 10  # 25**10: about 46 bits
+SUBMISSION_PREFIX = "web-"
+
+
+@dataclass(frozen=True)
+class DraftState:
+    """A draft as the pages need it."""
+
+    survey_id: str
+    answers: dict[str, Any]
+    page: int
+    language: str
+    expires_on: datetime.date
+    invitation_id: int | None
+
+
+def today_utc() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def new_draft_key() -> str:
+    """A fresh random key for an anonymous draft (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(KEY_BYTES)
+
+
+def key_hash(key: str) -> str:
+    """What is stored for a draft key: its SHA-256 as hex."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def submission_id_for(key: str) -> str:
+    """The stable submission id of a draft's final answers: a double-click or a retried
+    request stores one response. Derived from the key, so it cannot be linked to the
+    stored key hash, and nobody without the key can compute it."""
+    digest = hashlib.sha256(b"submission\0" + key.encode("utf-8")).hexdigest()
+    return SUBMISSION_PREFIX + digest[:40]
+
+
+def normalize_resume_code(text: str) -> str:
+    """A typed resume code without spaces or dashes, upper case."""
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def format_resume_code(code: str) -> str:
+    """A resume code as shown: two groups of five (`ACDE3-FGHJ4`)."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _resume_code_hash(code: str, secret: str) -> str:
+    message = normalize_resume_code(code).encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def _state(row: Draft) -> DraftState:
+    answers = json.loads(row.answers)
+    return DraftState(
+        survey_id=row.survey_id,
+        answers=answers if isinstance(answers, dict) else {},
+        page=row.page,
+        language=row.language,
+        expires_on=row.expires_on,
+        invitation_id=row.invitation_id,
+    )
+
+
+def _row(session: Session, survey_id: str, hashed_key: str) -> Draft | None:
+    return session.exec(
+        select(Draft).where(Draft.survey_id == survey_id, Draft.key_hash == hashed_key)
+    ).first()
+
+
+def draft_load(
+    db: Database, survey_id: str, key: str, *, today: datetime.date | None = None
+) -> DraftState | None:
+    """The unexpired draft of `key` for `survey_id`, or None."""
+    with db.read() as session:
+        row = _row(session, survey_id, key_hash(key))
+    if row is None or row.expires_on < (today or today_utc()):
+        return None
+    return _state(row)
+
+
+def draft_save(
+    db: Database,
+    *,
+    survey: PublishedSurvey,
+    key: str,
+    answers: Mapping[str, object],
+    page: int,
+    language: str,
+    lifetime_days: int,
+    invitation_id: int | None = None,
+    today: datetime.date | None = None,
+) -> DraftState:
+    """Create or replace the draft of `key`; its expiry moves `lifetime_days` ahead.
+
+    An expired draft with the same key is overwritten, so old answers never come back.
+    """
+    today = today or today_utc()
+    values: dict[str, Any] = {
+        "survey_id": survey.id,
+        "version_id": survey.version_id,
+        "invitation_id": invitation_id,
+        "language": language,
+        "page": page,
+        "answers": json.dumps(dict(answers), sort_keys=True, ensure_ascii=False),
+        "updated_on": today,
+        "expires_on": today + datetime.timedelta(days=lifetime_days),
+    }
+    hashed = key_hash(key)
+    for _attempt in range(2):
+        try:
+            with db.write() as session:
+                row = session.exec(select(Draft).where(Draft.key_hash == hashed)).first()
+                if row is None:
+                    row = Draft(key_hash=hashed, **values)
+                else:
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                session.add(row)
+                return _state(row)
+        except IntegrityError:
+            # Two first saves of one key raced (a double-click on an invitation link's
+            # first page): the other one inserted, so this attempt updates its row.
+            continue
+    raise RuntimeError("could not save the draft")
+
+
+def draft_delete(db: Database, survey_id: str, key: str) -> bool:
+    """Delete the draft of `key`; False if there was none."""
+    with db.write() as session:
+        result = session.execute(
+            delete(Draft).where(
+                col(Draft.survey_id) == survey_id, col(Draft.key_hash) == key_hash(key)
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def resume_code_create(
+    db: Database,
+    *,
+    survey_id: str,
+    key: str,
+    secret: str,
+    today: datetime.date | None = None,
+) -> str | None:
+    """A new resume code for the unexpired draft of `key` (replacing an earlier one),
+    or None when there is no such draft."""
+    for _attempt in range(3):
+        code = "".join(secrets.choice(RESUME_ALPHABET) for _ in range(RESUME_LENGTH))
+        try:
+            with db.write() as session:
+                row = _row(session, survey_id, key_hash(key))
+                if row is None or row.expires_on < (today or today_utc()):
+                    return None
+                row.resume_code_hash = _resume_code_hash(code, secret)
+                session.add(row)
+            return code
+        except IntegrityError:
+            continue  # the same code is already taken by another draft: draw again
+    raise RuntimeError("could not create a unique resume code")
+
+
+def _row_by_code(session: Session, survey_id: str, code: str, secret: str) -> Draft | None:
+    return session.exec(
+        select(Draft).where(
+            Draft.survey_id == survey_id,
+            Draft.resume_code_hash == _resume_code_hash(code, secret),
+            col(Draft.invitation_id).is_(None),
+        )
+    ).first()
+
+
+def draft_resume(
+    db: Database,
+    *,
+    survey_id: str,
+    code: str,
+    secret: str,
+    today: datetime.date | None = None,
+) -> str | None:
+    """Move the draft with resume `code` to this browser: returns its new key (the old
+    key stops working), or None when the code matches no unexpired draft."""
+    if not normalize_resume_code(code):
+        return None
+    key = new_draft_key()
+    with db.write() as session:
+        row = _row_by_code(session, survey_id, code, secret)
+        if row is None or row.expires_on < (today or today_utc()):
+            return None
+        row.key_hash = key_hash(key)
+        session.add(row)
+    return key
+
+
+def draft_delete_by_code(db: Database, *, survey_id: str, code: str, secret: str) -> bool:
+    """Delete the draft with resume `code` (a respondent who wants the answers gone)."""
+    if not normalize_resume_code(code):
+        return False
+    with db.write() as session:
+        row = _row_by_code(session, survey_id, code, secret)
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+
+
+def draft_was_sent(db: Database, survey_id: str, key: str) -> bool:
+    """Whether the answers of the draft of `key` were stored: a second click on Send,
+    arriving after the first one deleted the draft, is then answered with thanks."""
+    with db.read() as session:
+        found = session.exec(
+            select(Submission.id).where(
+                Submission.survey_id == survey_id,
+                Submission.submission_id == submission_id_for(key),
+            )
+        ).first()
+    return found is not None

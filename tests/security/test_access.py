@@ -1,0 +1,243 @@
+"""Who may see what: the authorisation matrix, login, CSRF, rate limits, headers, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar import get
+from litestar.testing import TestClient
+
+from survey_app.app import create_app
+from survey_app.db.engine import Database
+from survey_app.services.audit import audit_events
+from survey_app.settings import Settings
+from tests.conftest import PASSWORD, csrf_token, login
+
+ANONYMOUS = "anonymous"
+# (route, the group whose members may see it or None for admins only, is it a page?)
+ROUTES = [
+    ("/api/v1/results/newcomer?group=arbeit", "arbeit", False),
+    ("/api/v1/results/company?group=arbeit", "arbeit", False),
+    ("/api/v1/results/newcomer?group=arbeit&by=german_level", "arbeit", False),
+    ("/api/v1/results/newcomer?group=sprache", "sprache", False),
+    ("/api/v1/results/newcomer", None, False),
+]
+ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
+
+
+def expected_status(role: str, group: str | None, is_page: bool) -> int:
+    if role == ANONYMOUS:
+        return 303 if is_page else 401
+    if role == "admin" or role == group:
+        return 200
+    return 403
+
+
+@pytest.fixture
+def app_client(settings: Settings, accounts: object) -> Iterator[Any]:
+    with TestClient(app=create_app(settings)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("route", "group", "is_page"), ROUTES)
+def test_authorisation_matrix(
+    app_client: Any, role: str, route: str, group: str | None, is_page: bool
+) -> None:
+    if role != ANONYMOUS:
+        login(app_client, role)
+    response = app_client.get(route, follow_redirects=False)
+    assert response.status_code == expected_status(role, group, is_page), response.text
+    if response.status_code == 303:
+        assert response.headers["location"].startswith("/login?next=")
+
+
+def test_login_sets_a_fresh_http_only_session_cookie(app_client: Any) -> None:
+    app_client.get("/login")
+    before = app_client.cookies.get("survey_session")
+    response = login(app_client, "arbeit")
+    cookie = response.headers["set-cookie"]
+    assert "survey_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie or "samesite=lax" in cookie.lower()
+    assert app_client.cookies.get("survey_session") != before
+
+
+def test_logout_ends_the_session(app_client: Any) -> None:
+    login(app_client, "admin")
+    assert app_client.get("/api/v1/results/newcomer").status_code == 200
+    token = csrf_token(app_client)
+    response = app_client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    assert app_client.get("/api/v1/results/newcomer").status_code == 401
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(app_client: Any) -> None:
+    answers = []
+    for email in ("nobody@example.org", "arbeit@netzwerk.example"):
+        response = app_client.post(
+            "/login",
+            data={
+                "email": email,
+                "password": "wrong password!",
+                "_csrf_token": csrf_token(app_client),
+            },
+            headers={"accept": "text/html"},
+        )
+        answers.append((response.status_code, response.text.replace(email, "EMAIL")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 401
+
+
+def test_failed_and_successful_logins_are_audited_without_passwords(
+    app_client: Any, settings: Settings
+) -> None:
+    app_client.post(
+        "/login",
+        data={
+            "email": "arbeit@netzwerk.example",
+            "password": "guess-guess-guess",
+            "_csrf_token": csrf_token(app_client),
+        },
+    )
+    login(app_client, "arbeit")
+    db = Database(settings.database_url)
+    events = [(event.actor, event.action, event.detail) for event in audit_events(db)]
+    db.dispose()
+    assert ("arbeit@netzwerk.example", "login", "{}") in events
+    assert ("arbeit@netzwerk.example", "login_failed", "{}") in events
+    assert not any("guess" in detail or PASSWORD in detail for _, _, detail in events)
+
+
+def test_thirty_wrong_passwords_in_a_row_get_429_with_retry_after(app_client: Any) -> None:
+    token = csrf_token(app_client)
+    statuses = [
+        app_client.post(
+            "/login",
+            data={
+                "email": "arbeit@netzwerk.example",
+                "password": f"wrong-{i:04d}-password",
+                "_csrf_token": token,
+            },
+        )
+        for i in range(30)
+    ]
+    codes = [response.status_code for response in statuses]
+    assert codes[:10] == [401] * 10
+    assert codes[10:] == [429] * 20
+    assert int(statuses[-1].headers["retry-after"]) > 0
+
+
+def test_a_locked_account_cannot_log_in_even_with_the_right_password(app_client: Any) -> None:
+    token = csrf_token(app_client)
+    for i in range(10):
+        app_client.post(
+            "/login",
+            data={
+                "email": "sprache@netzwerk.example",
+                "password": f"nope-{i}-nope-nope",
+                "_csrf_token": token,
+            },
+        )
+    response = app_client.post(
+        "/login",
+        data={"email": "sprache@netzwerk.example", "password": PASSWORD, "_csrf_token": token},
+    )
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("path", ["/login", "/logout"])
+def test_a_form_post_without_csrf_token_is_refused(app_client: Any, path: str) -> None:
+    app_client.get("/login")
+    response = app_client.post(
+        path, data={"email": "admin@landkreis.example", "password": PASSWORD}
+    )
+    assert response.status_code == 403
+
+
+def test_next_after_login_stays_on_this_site(app_client: Any) -> None:
+    response = app_client.post(
+        "/login",
+        data={
+            "email": "admin@landkreis.example",
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+            "_csrf_token": csrf_token(app_client),
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == "/results"
+
+
+@pytest.mark.parametrize(
+    "path", ["/login", "/api/v1/surveys", "/static/app.css", "/no/such/page", "/api/v1/nothing"]
+)
+def test_security_headers_are_on_every_response(app_client: Any, path: str) -> None:
+    response = app_client.get(path)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "camera=()" in response.headers["permissions-policy"]
+    assert "server" not in response.headers
+
+
+def test_unknown_routes_are_404_as_json_for_the_api_and_html_for_pages(app_client: Any) -> None:
+    api = app_client.get("/api/v1/nothing")
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/json")
+    page = app_client.get("/no/such/page", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+
+
+def test_an_unexpected_error_shows_a_request_id_and_no_traceback(settings: Settings) -> None:
+    @get("/test-only/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app = create_app(settings)
+    app.register(boom)
+    with TestClient(app=app) as client:
+        page = client.get("/test-only/boom", headers={"accept": "text/html"})
+        api = client.get("/test-only/boom", headers={"accept": "application/json"})
+    assert page.status_code == 500
+    assert "request id" in page.text
+    assert "secret internal detail" not in page.text
+    assert "Traceback" not in page.text
+    assert api.json()["request_id"] in api.json()["detail"]
+
+
+def test_anonymous_submissions_are_rate_limited_per_client(settings: Settings) -> None:
+    limited = dataclasses.replace(settings, submission_rate_limit=3)
+    body = {"language": "de", "answers": {}}
+    with TestClient(app=create_app(limited)) as client:
+        codes = [
+            client.post(
+                "/api/v1/surveys/newcomer/responses", json={**body, "submission_id": f"s{i}"}
+            ).status_code
+            for i in range(4)
+        ]
+        last = client.post(
+            "/api/v1/surveys/newcomer/responses", json={**body, "submission_id": "x"}
+        )
+    assert 429 not in codes[:3]
+    assert codes[3] == 429
+    assert int(last.headers["retry-after"]) > 0
+
+
+def test_a_removed_account_loses_access_at_once(app_client: Any, settings: Settings) -> None:
+    from survey_app.services.accounts import user_remove
+
+    login(app_client, "arbeit")
+    assert app_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 200
+    db = Database(settings.database_url)
+    user_remove(db, email="arbeit@netzwerk.example", actor="test")
+    db.dispose()
+    assert app_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 401
