@@ -30,7 +30,10 @@ PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The SQLite pass ignores a SURVEY_TEST_DATABASE_URL from the environment (else both passes
 # would run on PostgreSQL); the PostgreSQL pass uses it when set, the local server if not,
 # starting an installed but stopped local cluster first. Either pass failing fails `make`.
-test: install lint ## lint, then the whole suite on SQLite and on PostgreSQL
+system-deps: ## Debian packages the tests need (Chromium, PostgreSQL, fonts, ...); quick if present
+	bash .ci/system-deps
+
+test: system-deps install lint ## lint, then the whole suite on SQLite and on PostgreSQL
 	env -u SURVEY_TEST_DATABASE_URL $(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q
 	@if [ -z "$${SURVEY_TEST_DATABASE_URL:-}" ] && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
 		for version in $$(ls /etc/postgresql 2>/dev/null); do \
@@ -46,4 +49,4 @@ test: install lint ## lint, then the whole suite on SQLite and on PostgreSQL
 bench: install ## benchmarks (not part of make test); BENCH_ARGS="--quick" or names, see bench/README.md
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
-.PHONY: help install run lint test bench
+.PHONY: help install run lint system-deps test bench

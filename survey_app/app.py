@@ -21,6 +21,7 @@ from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
+from survey_app.web.results_pages import ResultsPagesController
 from survey_app.web.security import (
     RateLimiter,
     add_security_headers,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SurveyApiController,
             AuthController,
             ResultsApiController,
+            ResultsPagesController,
             SubmissionApiController,
             RespondController,
             static_router(),

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from survey_app.cli import data, questionnaires, respond, results, server, users, xlsform
+from survey_app.cli import data, questionnaires, reports, respond, results, server, users, xlsform
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,5 +19,5 @@ def main(verbose: bool) -> None:
     )
 
 
-for module in (server, questionnaires, results, data, xlsform, respond, users):
+for module in (server, questionnaires, results, reports, data, xlsform, respond, users):
     module.register(main)

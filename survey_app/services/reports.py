@@ -1,5 +1,6 @@
-"""Reads behind the results pages and reports that the results themselves do not carry:
-which surveys have questions for a working group, and the period of the responses."""
+"""Services of the results pages and reports beyond the results themselves: which
+surveys have questions for a working group, the period of the responses, and the audit
+entry of a download."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlmodel import col
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.services.audit import audit_record
 from survey_app.services.surveys import PublishedSurvey, latest_surveys
 
-__all__ = ["ResponsePeriod", "response_period", "surveys_of_group"]
+__all__ = ["ResponsePeriod", "record_download", "response_period", "surveys_of_group"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,9 @@ def response_period(db: Database, survey_id: str) -> ResponsePeriod:
     """The first and last response date of a survey (all versions); None when it has none."""
     with db.read() as session:
         first, last = session.execute(
-            select(func.min(col(Submission.created_on)), func.max(col(Submission.created_on))).where(
-                col(Submission.survey_id) == survey_id
-            )
+            select(
+                func.min(col(Submission.created_on)), func.max(col(Submission.created_on))
+            ).where(col(Submission.survey_id) == survey_id)
         ).one()
     return ResponsePeriod(first, last)
 
@@ -42,3 +44,9 @@ def surveys_of_group(db: Database, group: str) -> list[PublishedSurvey]:
         for survey in latest_surveys(db)
         if any(q.type.takes_answer for q in survey.questionnaire.questions_of_group(group))
     ]
+
+
+def record_download(db: Database, *, actor: str, action: str, survey: str, group: str) -> None:
+    """Put a download of results (export or report) in the audit log."""
+    with db.write() as session:
+        audit_record(session, actor=actor, action=action, detail={"survey": survey, "group": group})

@@ -1,0 +1,201 @@
+"""Bar charts as small inline SVG strings, drawn from the results data classes.
+
+Why hand-written SVG: results pages must work without JavaScript, weigh a few dozen KB
+and pass a strict Content-Security-Policy (`style-src 'self'`, no inline script), and
+the same chart must print and go through WeasyPrint into the PDF report. The kept Python
+chart libraries do not fit: Plotly, Bokeh and Altair/Vega draw in the browser with a
+JavaScript runtime; matplotlib writes a `<style>` block and `style=` attributes on every
+shape (blocked by the policy) and tens of KB per chart; pygal embeds a `<style>` block
+and a script; leather uses presentation attributes but has no `role`/`aria-label`/
+`<title>`, no `viewBox` (it does not shrink on a phone), no way to mark a suppressed
+value, and no value labels. A horizontal bar chart is a few rectangles and texts, so it
+is drawn here with presentation attributes only (`fill`, `width`, `font-size`), about a
+kilobyte per question, accessible (`role="img"`, an `aria-label` and a `<title>`; the
+numbers themselves are in the table beside the chart) and identical on screen, in print
+and in the PDF.
+
+Suppressed values (None) get no bar, only the mark "·", so a chart never shows more than
+the table does.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from analysis.summaries import QuestionResult
+from survey_app.questionnaire.schema import QuestionType
+
+__all__ = [
+    "SUPPRESSED_MARK",
+    "ChartRow",
+    "bar_chart",
+    "question_chart",
+]
+
+SUPPRESSED_MARK = "·"
+WIDTH = 640
+_BAR_SPACE = 530
+_LABEL_CHARS = 70
+_LABEL_HEIGHT = 19
+_BAR_HEIGHT = 16
+_BAR_GAP = 3
+_ROW_GAP = 9
+_LEGEND_HEIGHT = 22
+_COLOURS = ("#0b5cad", "#8796a8")
+_TEXT = "#1a1a1a"
+_FONT = "Noto Sans, DejaVu Sans, Arial, sans-serif"
+_NUMBER_STATISTICS = ("q1", "median", "mean", "q3")
+
+Formatter = Callable[[float], str]
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """One category of a chart: its label and one value per series (None: suppressed)."""
+
+    label: str
+    values: tuple[float | None, ...]
+
+
+def _plain(value: float) -> str:
+    return f"{value:g}"
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _shortened(label: str) -> str:
+    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _text(parent: ET.Element, x: float, y: float, content: str, size: int) -> ET.Element:
+    element = ET.SubElement(
+        parent, "text", {"x": _number(x), "y": _number(y), "font-size": str(size), "fill": _TEXT}
+    )
+    element.text = content
+    return element
+
+
+def bar_chart(
+    title: str,
+    rows: Sequence[ChartRow],
+    *,
+    series: Sequence[str] = (),
+    format_value: Formatter = _plain,
+    suppressed_text: str = "suppressed",
+) -> str:
+    """A horizontal bar chart as an `<svg>` element (a string, XML-escaped).
+
+    Each row is a label line with one bar per series below it, scaled to the largest
+    shown value; `series` names the series for the legend (shown when there are two or
+    more). `format_value` writes the value beside each bar; a hidden value gets the mark
+    "·" and a `<title>` with `suppressed_text` instead of a bar.
+    """
+    count = max((len(row.values) for row in rows), default=1)
+    shown = [v for row in rows for v in row.values if v is not None]
+    maximum = max([*shown, 0.0]) or 1.0
+    legend = _LEGEND_HEIGHT if len(series) > 1 else 0
+    row_height = _LABEL_HEIGHT + count * (_BAR_HEIGHT + _BAR_GAP) + _ROW_GAP
+    height = legend + len(rows) * row_height
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {WIDTH} {height}",
+            "width": str(WIDTH),
+            "height": str(height),
+            "role": "img",
+            "aria-label": title,
+            "font-family": _FONT,
+            "class": "chart",
+        },
+    )
+    ET.SubElement(svg, "title").text = title
+    if legend:
+        x = 0.0
+        for index, name in enumerate(series):
+            colour = _COLOURS[index % len(_COLOURS)]
+            ET.SubElement(
+                svg, "rect", {"x": _number(x), "y": "4", "width": "12", "height": "12",
+                              "fill": colour},
+            )  # fmt: skip
+            _text(svg, x + 16, 15, name, 14)
+            x += 16 + 8.5 * len(name) + 24
+    for index, row in enumerate(rows):
+        top = legend + index * row_height
+        _text(svg, 0, top + 14, _shortened(row.label), 15)
+        for position, value in enumerate(row.values):
+            y = top + _LABEL_HEIGHT + position * (_BAR_HEIGHT + _BAR_GAP)
+            if value is None:
+                mark = _text(svg, 2, y + 14, SUPPRESSED_MARK, 22)
+                ET.SubElement(mark, "title").text = suppressed_text
+                continue
+            width = _BAR_SPACE * value / maximum
+            if width > 0:
+                ET.SubElement(
+                    svg, "rect", {"x": "0", "y": _number(y), "width": _number(width),
+                                  "height": str(_BAR_HEIGHT),
+                                  "fill": _COLOURS[position % len(_COLOURS)]},
+                )  # fmt: skip
+            _text(svg, width + 5, y + 13, format_value(value), 14)
+    return ET.tostring(svg, encoding="unicode")
+
+
+def question_chart(
+    result: QuestionResult,
+    *,
+    title: str,
+    series: Sequence[str] = (),
+    statistic_labels: Mapping[str, str] | None = None,
+    format_percent: Formatter = _plain,
+    format_number: Formatter = _plain,
+    suppressed_text: str = "suppressed",
+) -> str | None:
+    """The chart of one question's summary, or None when it has nothing to draw.
+
+    Choice questions: the percentage of each choice (with the compared wave as a second
+    series when the result has one; `series` names both); dates: responses per month;
+    numbers: lower quartile, median, mean and upper quartile (labelled by
+    `statistic_labels`); text: no chart (free text is never shown, only its n).
+    """
+    rows: list[ChartRow]
+    formatter = format_number
+    if result.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+        compare = result.compare
+        rows = [
+            ChartRow(
+                label,
+                (result.percent.get(choice),)
+                if compare is None
+                else (result.percent.get(choice), compare.percent.get(choice)),
+            )
+            for choice, label in result.choices.items()
+        ]
+        formatter = format_percent
+        if compare is None:
+            series = ()
+    elif result.type is QuestionType.DATE:
+        rows = [
+            ChartRow(month, (None if x is None else float(x),))
+            for month, x in result.months.items()
+        ]
+        series = ()
+    elif result.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        if result.mean is None:
+            return None
+        labels = statistic_labels or {}
+        rows = [
+            ChartRow(labels.get(name, name), (getattr(result, name),))
+            for name in _NUMBER_STATISTICS
+        ]
+        series = ()
+    else:
+        return None
+    if not rows:
+        return None
+    return bar_chart(
+        title, rows, series=series, format_value=formatter, suppressed_text=suppressed_text
+    )

@@ -1,0 +1,583 @@
+"""Results pages for working groups: `/results`, `/results/{group}` (+ the question
+fragment for htmx), the aggregated XLSX export and the printable report.
+
+Every handler first asks `require_viewer_for_group` (login, membership); everything shown
+comes from `analysis` data classes, already suppressed: this module formats, it never
+counts. One template renders a page and, for htmx, one question's fragment
+(`results/_question.html`): a request with `HX-Request` (not a boosted navigation) and
+`question=NAME` gets only that fragment.
+
+UI strings of these pages live in `MESSAGES` below (German and English, the viewer's
+choice), not in the gettext catalogues: the catalogues serve the respondents' seven
+languages and are edited by another engineer; the results pages need only two.
+"""
+
+from __future__ import annotations
+
+import datetime
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from jinja2 import Environment
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from markupsafe import Markup
+
+from analysis.breakdowns import MISSING_COLUMN
+from analysis.charts import question_chart
+from analysis.exports import write_results_xlsx
+from analysis.results import Results, ResultsError
+from analysis.summaries import QuestionResult
+from survey_app.db.engine import Database
+from survey_app.questionnaire.schema import QuestionType, WorkingGroup
+from survey_app.services.reports import record_download, response_period, surveys_of_group
+from survey_app.services.results import UnknownGroup, UnknownSurvey, survey_results
+from survey_app.services.surveys import PublishedSurvey, get_survey, load_working_group_catalog
+from survey_app.settings import Settings
+from survey_app.web.access import LoginRequired, require_viewer_for_group, viewer_of
+from survey_app.web.templating import jinja_environment, static_url
+
+__all__ = [
+    "LANGUAGES",
+    "MESSAGES",
+    "ResultsPagesController",
+    "report_html",
+]
+
+LANGUAGES = ("de", "en")
+STYLESHEET = "results.css"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "de": {
+        "results": "Ergebnisse",
+        "results_of": "Ergebnisse der Arbeitsgruppe {group}",
+        "groups": "Arbeitsgruppen",
+        "no_surveys": "Keine Befragung hat Fragen für diese Arbeitsgruppe.",
+        "no_groups": "Sie gehören keiner Arbeitsgruppe an.",
+        "no_questions": "Diese Befragung hat keine Fragen für diese Arbeitsgruppe.",
+        "survey": "Befragung",
+        "show": "Anzeigen",
+        "responses": "Antworten",
+        "compare": "Vergleich mit Welle",
+        "no_compare": "kein Vergleich",
+        "no_waves": "Keine andere Welle mit denselben Fragen.",
+        "compared_with": "Verglichen mit {survey}",
+        "breakdown": "Aufschlüsseln nach",
+        "no_breakdown": "nicht aufschlüsseln",
+        "by": "Aufgeschlüsselt nach: {question}",
+        "answer": "Antwort",
+        "count": "Anzahl",
+        "percent": "%",
+        "change": "Veränderung (Prozentpunkte)",
+        "month": "Monat",
+        "total": "Gesamt",
+        "missing": "keine Angabe",
+        "statistic": "Kennzahl",
+        "value": "Wert",
+        "q1": "unteres Quartil",
+        "median": "Median",
+        "mean": "Mittelwert",
+        "q3": "oberes Quartil",
+        "text_hidden": "Freitextantworten werden den Arbeitsgruppen nicht gezeigt.",
+        "chart": "Balkendiagramm: {label}",
+        "suppressed": "verborgen",
+        "footnote": "· = weniger als {k} Antworten; verborgen, damit niemand erkannt werden kann",
+        "rule": (
+            "Zahlen von 1 bis {k_1} werden nicht gezeigt, sondern durch „·“ ersetzt, "
+            "ebenso Zahlen, aus denen sich eine so kleine Zahl ausrechnen ließe, und "
+            "Prozentwerte und Kennzahlen, die auf solchen Zahlen beruhen. So kann niemand "
+            "anhand der Ergebnisse erkannt werden."
+        ),
+        "exports": "Herunterladen",
+        "xlsx": "Tabellen (XLSX)",
+        "report": "Bericht zum Drucken",
+        "json": "Daten (JSON)",
+        "language": "Sprache",
+        "skip": "Zum Inhalt springen",
+        "period_label": "Zeitraum",
+        "period": "Antworten von {first} bis {last}",
+        "no_period": "Noch keine Antworten.",
+        "created": "Erstellt am {date}",
+        "minimum": "Mindestzahl je Zelle: {k}",
+        "version": "{survey}, Version {number}",
+        "not_found": "Nicht gefunden",
+        "bad_request": "Ungültige Anfrage",
+    },
+    "en": {
+        "results": "Results",
+        "results_of": "Results of the working group {group}",
+        "groups": "Working groups",
+        "no_surveys": "No survey has questions for this working group.",
+        "no_groups": "You are not a member of any working group.",
+        "no_questions": "This survey has no questions for this working group.",
+        "survey": "Survey",
+        "show": "Show",
+        "responses": "Responses",
+        "compare": "Compare with wave",
+        "no_compare": "no comparison",
+        "no_waves": "No other wave with the same questions.",
+        "compared_with": "Compared with {survey}",
+        "breakdown": "Break down by",
+        "no_breakdown": "no breakdown",
+        "by": "Broken down by: {question}",
+        "answer": "Answer",
+        "count": "Count",
+        "percent": "%",
+        "change": "Change (percentage points)",
+        "month": "Month",
+        "total": "Total",
+        "missing": "no answer",
+        "statistic": "Statistic",
+        "value": "Value",
+        "q1": "lower quartile",
+        "median": "median",
+        "mean": "mean",
+        "q3": "upper quartile",
+        "text_hidden": "Free-text answers are not shown to working groups.",
+        "chart": "Bar chart: {label}",
+        "suppressed": "hidden",
+        "footnote": "· = fewer than {k} answers; hidden so that no one can be identified",
+        "rule": (
+            "Numbers from 1 to {k_1} are not shown but replaced by “·”, and so are numbers "
+            "from which such a small number could be worked out, and percentages and "
+            "statistics based on them. So no one can be identified from the results."
+        ),
+        "exports": "Download",
+        "xlsx": "Tables (XLSX)",
+        "report": "Printable report",
+        "json": "Data (JSON)",
+        "language": "Language",
+        "skip": "Skip to content",
+        "period_label": "Period",
+        "period": "Responses from {first} to {last}",
+        "no_period": "No responses yet.",
+        "created": "Created on {date}",
+        "minimum": "Minimum per cell: {k}",
+        "version": "{survey}, version {number}",
+        "not_found": "Not found",
+        "bad_request": "Bad request",
+    },
+}
+
+_STATISTICS = ("q1", "median", "mean", "q3")
+
+
+# -- formatting ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Texts:
+    """UI strings and number formats of one language, for templates."""
+
+    language: str
+
+    def __call__(self, key: str, **values: object) -> str:
+        return MESSAGES[self.language][key].format(**values)
+
+    def count(self, value: int | None) -> str:
+        return "·" if value is None else format_decimal(value, locale=self.language)
+
+    def number(self, value: float | None) -> str:
+        if value is None:
+            return "·"
+        return format_decimal(value, format="#,##0.##", locale=self.language)
+
+    def percent(self, value: float | None) -> str:
+        if value is None:
+            return "·"
+        shown = format_decimal(value, format="#,##0.0", locale=self.language)
+        return f"{shown}\u00a0%" if self.language == "de" else f"{shown}%"
+
+    def change(self, value: float | None) -> str:
+        if value is None:
+            return "·"
+        shown = format_decimal(abs(value), format="#,##0.0", locale=self.language)
+        return f"{'+' if value > 0 else '−' if value < 0 else '±'}{shown}"
+
+    def month(self, value: datetime.date) -> str:
+        return format_date(value, "MMMM yyyy", locale=self.language)
+
+    def date(self, value: datetime.date) -> str:
+        return format_date(value, "long", locale=self.language)
+
+
+def _language(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else LANGUAGES[0]
+
+
+# -- view models -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """One question as the template shows it: the suppressed result and its chart."""
+
+    result: QuestionResult
+    chart: Markup | None
+    row_labels: Mapping[str, str]
+    column_labels: Mapping[str, str] = field(default_factory=dict)  # breakdown columns shown
+
+    @property
+    def anchor(self) -> str:
+        return f"q-{self.result.name}"
+
+    @property
+    def is_number(self) -> bool:
+        return self.result.type in (QuestionType.INTEGER, QuestionType.DECIMAL)
+
+
+@dataclass(frozen=True)
+class ResultsView:
+    """Everything a results page, fragment or report shows."""
+
+    t: Texts
+    group: WorkingGroup
+    group_name: str
+    survey: PublishedSurvey
+    survey_title: str
+    results: Results
+    questions: tuple[QuestionView, ...]
+    surveys: tuple[tuple[str, str], ...]
+    waves: tuple[tuple[str, str], ...]
+    breakdowns: tuple[tuple[str, str], ...]
+    compare_title: str | None
+    interactive: bool = True
+
+    @property
+    def lang(self) -> str:
+        return self.t.language
+
+    def breakdown_label(self, name: str) -> str:
+        return dict(self.breakdowns).get(name, name)
+
+    @property
+    def compare_id(self) -> str | None:
+        return None if self.results.compare is None else self.results.compare.survey
+
+    def url(self, suffix: str = "", **params: str | None) -> str:
+        """A URL of this group's pages keeping survey, language, breakdown and comparison
+        unless `params` replace them (None removes one)."""
+        current: dict[str, str | None] = {"survey": self.survey.id, "lang": self.lang}
+        current |= {"by": self.results.by, "compare": self.compare_id}
+        query = current | params
+        return f"/results/{self.group.id}{suffix}?" + urlencode(
+            {name: value for name, value in query.items() if value}
+        )
+
+
+def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) -> QuestionView:
+    chart = question_chart(
+        result,
+        title=t("chart", label=result.label),
+        series=series,
+        statistic_labels={name: t(name) for name in _STATISTICS},
+        format_percent=t.percent,
+        format_number=t.number,
+        suppressed_text=t("suppressed"),
+    )
+    column_labels: dict[str, str] = {}
+    if result.by is not None:
+        column_labels = {c: result.by.column_labels[c] for c in result.by.columns}
+        if result.by.n.get(MISSING_COLUMN) == 0:
+            # Everybody answered the breakdown question: an all-zero column says nothing.
+            del column_labels[MISSING_COLUMN]
+        else:
+            column_labels[MISSING_COLUMN] = t("missing")
+    return QuestionView(
+        result=result,
+        chart=None if chart is None else Markup(chart),  # noqa: S704 - built by ElementTree, escaped
+        row_labels=dict(result.choices) or {m: m for m in result.months},
+        column_labels=column_labels,
+    )
+
+
+def _working_group(settings: Settings, group: str) -> WorkingGroup:
+    groups, _problems = load_working_group_catalog(settings.questionnaires)
+    for candidate in groups:
+        if candidate.id == group:
+            return candidate
+    raise UnknownGroup(group)
+
+
+def _comparable(survey: PublishedSurvey, other: PublishedSurvey, group: str) -> bool:
+    names = {q.name for q in survey.questionnaire.questions_of_group(group)}
+    return other.id != survey.id and any(
+        q.name in names for q in other.questionnaire.questions_of_group(group)
+    )
+
+
+def _breakdown_questions(survey: PublishedSurvey, group: str, language: str) -> dict[str, str]:
+    """The group's own select_one questions (name -> label): what a page breaks down by."""
+    questionnaire = survey.questionnaire
+    return {
+        q.name: questionnaire.text(q.label, language)
+        for q in questionnaire.questions_of_group(group)
+        if q.type is QuestionType.SELECT_ONE
+    }
+
+
+def _titles(surveys: Iterable[PublishedSurvey], language: str) -> tuple[tuple[str, str], ...]:
+    return tuple((s.id, s.questionnaire.text(s.questionnaire.title, language)) for s in surveys)
+
+
+def results_view(
+    db: Database,
+    settings: Settings,
+    group: str,
+    survey_id: str | None,
+    *,
+    lang: str | None = None,
+    by: str | None = None,
+    compare: str | None = None,
+) -> ResultsView | None:
+    """The view of a group's results in a survey (the first with questions for the group
+    when `survey_id` is None); None when no survey has questions for the group.
+    Raises `UnknownGroup`, `UnknownSurvey` or `ResultsError`."""
+    t = Texts(_language(lang))
+    working_group = _working_group(settings, group)
+    candidates = surveys_of_group(db, group)
+    if survey_id is None and not candidates:
+        return None
+    survey = (
+        candidates[0]
+        if survey_id is None
+        else next((s for s in candidates if s.id == survey_id), None) or get_survey(db, survey_id)
+    )
+    if survey is None:
+        raise UnknownSurvey(str(survey_id))
+    breakdowns = _breakdown_questions(survey, group, t.language)
+    if by is not None and by not in breakdowns:
+        # Pages break down only by the group's own questions: a member must not cross
+        # the group's results with another group's (perhaps sensitive) question.
+        raise ResultsError(f"'{by}' is not a select_one question of working group '{group}'")
+    results = survey_results(
+        db, survey.id, group=group, by=by, compare=compare, language=t.language
+    )
+    questionnaire = survey.questionnaire
+    others = [s for s in candidates if _comparable(survey, s, group)]
+    compare_title = None
+    series: tuple[str, ...] = ()
+    if compare is not None:
+        compare_title = dict(_titles(others, t.language)).get(compare, compare)
+        series = (survey.id, compare)
+    return ResultsView(
+        t=t,
+        group=working_group,
+        group_name=questionnaire.text(working_group.name, t.language),
+        survey=survey,
+        survey_title=questionnaire.text(questionnaire.title, t.language),
+        results=results,
+        questions=tuple(_question_view(q, t, series) for q in results.questions),
+        surveys=_titles(candidates, t.language),
+        waves=_titles(others, t.language),
+        breakdowns=tuple(breakdowns.items()),
+        compare_title=compare_title,
+    )
+
+
+@dataclass(frozen=True)
+class GroupEntry:
+    """A working group on the index: its name and the surveys with questions for it."""
+
+    id: str
+    name: str
+    surveys: tuple[tuple[str, str], ...]
+
+
+def group_index(
+    db: Database, settings: Settings, groups: Callable[[str], bool], lang: str | None
+) -> list[GroupEntry]:
+    """The working groups for which `groups(id)` is true, in catalogue order."""
+    t = Texts(_language(lang))
+    catalogue, _problems = load_working_group_catalog(settings.questionnaires)
+    return [
+        GroupEntry(
+            group.id,
+            group.name.get(t.language) or next(iter(group.name.values()), group.id),
+            _titles(surveys_of_group(db, group.id), t.language),
+        )
+        for group in catalogue
+        if groups(group.id)
+    ]
+
+
+@cache
+def _report_environment() -> Environment:
+    return jinja_environment()
+
+
+def report_html(
+    db: Database,
+    settings: Settings,
+    group: str,
+    survey_id: str | None,
+    *,
+    lang: str | None = None,
+    stylesheet: str = STYLESHEET,
+    today: datetime.date | None = None,
+) -> str:
+    """The printable report as HTML: the page `/results/{group}/report` and the input of
+    `survey-app report` (with `stylesheet` relative to the static directory)."""
+    view = results_view(db, settings, group, survey_id, lang=lang)
+    if view is None:
+        raise UnknownSurvey(survey_id or "")
+    view = replace(view, interactive=False)
+    period = response_period(db, view.survey.id)
+    template = _report_environment().get_template("results/report.html")
+    return template.render(
+        page=view,
+        t=view.t,
+        stylesheet=stylesheet,
+        # Months only when the number of responses is shown: a month of two responses
+        # would say too much about them.
+        period=period if view.results.responses is not None else None,
+        today=today or datetime.date.today(),
+    )
+
+
+# -- handlers --------------------------------------------------------------------------
+
+
+def _page_assets() -> dict[str, str]:
+    return {"stylesheet": static_url(STYLESHEET)}
+
+
+def _error_page(request: Request[Any, Any, Any], status: int, key: str, message: str) -> Template:
+    t = Texts(_language(request.query_params.get("lang")))
+    return Template(
+        template_name="results/error.html",
+        context={"t": t, "language": t.language, "title": t(key), "message": message}
+        | _page_assets(),
+        status_code=status,
+    )
+
+
+def _not_found(request: Request[Any, Any, Any], error: LookupError) -> Template:
+    return _error_page(request, 404, "not_found", str(error.args[0]))
+
+
+def _unknown_survey(request: Request[Any, Any, Any], error: UnknownSurvey) -> Template:
+    if error.survey_id == request.query_params.get("compare"):
+        return _error_page(request, 422, "bad_request", str(error.args[0]))
+    return _not_found(request, error)
+
+
+def _bad_request(request: Request[Any, Any, Any], error: ResultsError) -> Template:
+    return _error_page(request, 422, "bad_request", str(error))
+
+
+def _is_fragment_request(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true" and "hx-boosted" not in request.headers
+
+
+class ResultsPagesController(Controller):
+    """HTML results for members of a working group (and admins)."""
+
+    path = "/results"
+    include_in_schema = False
+    exception_handlers = {
+        UnknownSurvey: _unknown_survey,
+        UnknownGroup: _not_found,
+        NotFoundException: _not_found,
+        ResultsError: _bad_request,
+    }
+
+    @get("/", sync_to_thread=True)
+    def index(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        lang: FromQuery[str | None] = None,
+    ) -> Template:
+        """The working groups and surveys the viewer may see."""
+        viewer = viewer_of(request)
+        if viewer is None:
+            raise LoginRequired(request.url.path)
+        t = Texts(_language(lang))
+        groups = group_index(db, settings, viewer.may_see, lang)
+        context = {"groups": groups, "t": t, "language": t.language}
+        return Template("results/index.html", context=context | _page_assets())
+
+    @get("/{group:str}", sync_to_thread=True)
+    def page(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        group: FromPath[str],
+        survey: FromQuery[str | None] = None,
+        by: FromQuery[str | None] = None,
+        compare: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
+        question: FromQuery[str | None] = None,
+    ) -> Template:
+        """The group's results; with htmx and `question`, only that question's fragment."""
+        require_viewer_for_group(request, group, api=False)
+        # The selectors send "" for "no breakdown" and "no comparison".
+        view = results_view(
+            db, settings, group, survey or None, lang=lang, by=by or None, compare=compare or None
+        )
+        t = view.t if view else Texts(_language(lang))
+        context = {"page": view, "t": t, "language": t.language} | _page_assets()
+        if view is not None and question is not None and _is_fragment_request(request):
+            found = next((q for q in view.questions if q.result.name == question), None)
+            if found is None:
+                raise NotFoundException(f"no question '{question}' for this group")
+            return Template("results/_question.html", context=context | {"q": found})
+        return Template("results/page.html", context=context)
+
+    @get("/{group:str}/export.xlsx", sync_to_thread=True)
+    def export(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        group: FromPath[str],
+        survey: FromQuery[str],
+        lang: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The group's suppressed results as a workbook: one sheet per question, a chart."""
+        viewer = require_viewer_for_group(request, group, api=False)
+        _working_group(settings, group)
+        found = survey_results(db, survey, group=group, language=_language(lang))
+        record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "results.xlsx"
+            write_results_xlsx(found, path)
+            content = path.read_bytes()
+        filename = f"{found.survey}-{group}.xlsx"
+        return Response(
+            content,
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @get("/{group:str}/report", sync_to_thread=True)
+    def report(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        group: FromPath[str],
+        survey: FromQuery[str],
+        lang: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """The printable report (A4, a page per question); `survey-app report` makes its PDF."""
+        viewer = require_viewer_for_group(request, group, api=False)
+        html = report_html(
+            db, settings, group, survey, lang=lang, stylesheet=static_url(STYLESHEET)
+        )
+        record_download(db, actor=viewer.email, action="results_report", survey=survey, group=group)
+        return Response(html, media_type="text/html; charset=utf-8")

@@ -1,0 +1,137 @@
+"""Exported workbooks opened by a real spreadsheet program (LibreOffice Calc, headless).
+
+Answers that look like formulas are stored through the submission service, exported as
+row-level XLSX and aggregated XLSX, and converted by LibreOffice to CSV and PDF: every
+answer must come out as the literal text, never as a computed value or a link.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from analysis.exports import write_responses_xlsx, write_results_xlsx
+from survey_app.db.engine import Database
+from survey_app.services.results import export_frames, survey_results
+from survey_app.services.submissions import submission_create
+from survey_app.services.surveys import get_survey, publish_directory
+from tests.analysis.conftest import QUESTIONNAIRES
+
+SOFFICE = shutil.which("soffice")
+pytestmark = pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice is not installed (Debian package libreoffice-calc-nogui)",
+)
+
+MALICIOUS = [
+    '=HYPERLINK("http://x","y")',
+    "=1+1",
+    "+1+1",
+    "-1+4",
+    "@SUM(1,2)",
+    '=WEBSERVICE("http://x")',
+]
+
+
+def convert(workbook: Path, target: str, tmp_path: Path) -> Path:
+    """Convert with a private LibreOffice profile (parallel tests must not share one)."""
+    profile = tmp_path / "lo-profile"
+    out = tmp_path / "converted"
+    subprocess.run(
+        [
+            str(SOFFICE),
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    converted = sorted(out.iterdir())
+    assert len(converted) == 1, converted
+    return converted[0]
+
+
+@pytest.fixture
+def responses_xlsx(db: Database, tmp_path: Path) -> Path:
+    """A row-level export of the wave1 survey with one formula-like comment per response."""
+    publish_directory(db, QUESTIONNAIRES)
+    survey = get_survey(db, "wave1")
+    assert survey is not None
+    for text in MALICIOUS:
+        submission_create(
+            db,
+            survey=survey,
+            submission_id=str(uuid.uuid4()),
+            language="de",
+            answers={"german_level": "a1", "age": 30, "employed": "no", "comment": text},
+        )
+    questionnaire, frames = export_frames(db, "wave1")
+    path = tmp_path / "responses.xlsx"
+    assert write_responses_xlsx(frames, questionnaire, "de", path) == len(MALICIOUS)
+    return path
+
+
+def comments(csv_file: Path) -> list[str]:
+    with csv_file.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    column = next(i for i, name in enumerate(rows[0]) if name.endswith("[comment]"))
+    return [row[column] for row in rows[1:]]
+
+
+def test_formula_answers_stay_literal_text_in_libreoffice(
+    responses_xlsx: Path, tmp_path: Path
+) -> None:
+    converted = convert(responses_xlsx, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
+
+    shown = comments(converted)
+    assert shown == ["'" + text for text in MALICIOUS]
+    assert not {"2", "3", "y", "#NAME?", "Err:508"} & set(shown)
+
+
+def test_row_level_export_converts_to_pdf_with_the_literal_answers(
+    responses_xlsx: Path, tmp_path: Path
+) -> None:
+    pdf = convert(responses_xlsx, "pdf", tmp_path)
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert "'=1+1" in text
+    assert "'=HYPERLINK(" in text
+
+
+def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) -> None:
+    publish_directory(db, QUESTIONNAIRES)
+    survey = get_survey(db, "wave1")
+    assert survey is not None
+    for level in ["a1"] * 6 + ["b1"] * 7:
+        submission_create(
+            db,
+            survey=survey,
+            submission_id=str(uuid.uuid4()),
+            language="de",
+            answers={"german_level": level, "age": 30, "employed": "no"},
+        )
+    workbook = tmp_path / "results.xlsx"
+    write_results_xlsx(survey_results(db, "wave1", group="sprache"), workbook)
+
+    pdf = convert(workbook, "pdf", tmp_path)
+
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "wave1" in text
+    assert "sprache" in text

@@ -1,0 +1,138 @@
+"""`survey-app report`: the printable report of a working group as a PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from survey_app.cli import main
+from survey_app.db.engine import Database
+from survey_app.services.submissions import submission_create
+from survey_app.services.surveys import get_survey, publish_directory
+from survey_app.settings import Settings
+from tests.analysis.conftest import QUESTIONNAIRES
+
+K = 5  # min_cell of the wave1 survey
+LEVELS = ["a1"] * 12 + ["b1"] * 9 + ["a2"] * 3 + ["b2"] * 1  # a2 and b2 are below K
+
+
+@pytest.fixture
+def env(settings: Settings, db: Database, tmp_path: Path) -> dict[str, str]:
+    """wave1 published with 25 known responses; the environment the CLI reads."""
+    publish_directory(db, QUESTIONNAIRES)
+    survey = get_survey(db, "wave1")
+    assert survey is not None
+    for i, level in enumerate(LEVELS):
+        employed = "yes" if i % 3 == 0 else "no"
+        answers: dict[str, object] = {"german_level": level, "age": 20 + i, "employed": employed}
+        if employed == "yes":
+            answers["hours"] = 20.0 + i
+        submission_create(
+            db, survey=survey, submission_id=str(uuid.uuid4()), language="de", answers=answers
+        )
+    return {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_QUESTIONNAIRES": str(QUESTIONNAIRES),
+        "SURVEY_VAR_DIR": str(tmp_path / "var"),
+    }
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def page_count(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def pdf(env: dict[str, str], tmp_path: Path) -> Path:
+    output = tmp_path / "arbeit.pdf"
+    result = CliRunner().invoke(
+        main, ["report", "wave1", "--group", "arbeit", "--output", str(output)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    return output
+
+
+def test_report_has_a_title_page_and_a_page_per_question(pdf: Path) -> None:
+    # arbeit in wave1: german_level, age, employed, hours
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert page_count(pdf) == 1 + 4
+
+
+def test_first_page_renders_as_an_image(pdf: Path, tmp_path: Path) -> None:
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+    )
+
+    (png,) = tmp_path.glob("page-*.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 2_000  # a blank A4 page at 50 dpi is far smaller
+
+
+def test_title_page_names_survey_group_responses_and_the_rule(pdf: Path) -> None:
+    title_page = pdf_text(pdf).split("\f")[0]
+
+    assert "Befragung Welle 1" in title_page
+    assert "Arbeit" in title_page
+    assert re.search(r"Antworten\s+25\b", title_page)
+    assert "Zahlen von 1 bis 4 werden nicht gezeigt" in title_page
+
+
+def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
+    pages = pdf_text(pdf).split("\f")[1:]
+    shown = [
+        int(token)
+        for page in pages
+        for line in page.splitlines()
+        if not re.fullmatch(r"\s*\d+ / \d+\s*", line)  # the page footer "2 / 5"
+        for token in re.findall(r"(?<![\S])\d+(?![\S])", line)
+    ]
+
+    assert shown, "the question pages show counts"
+    assert not [count for count in shown if 0 < count < K]
+    assert "·" in pages[0]  # a2 and b2 are hidden, with a third cell to protect them
+
+
+def test_english_report(env: dict[str, str], tmp_path: Path) -> None:
+    output = tmp_path / "en.pdf"
+    result = CliRunner().invoke(
+        main,
+        ["report", "wave1", "--group", "arbeit", "--output", str(output), "--lang", "en"],
+        env=env,
+    )
+
+    assert result.exit_code == 0, result.output
+    text = pdf_text(output)
+    assert "Survey wave 1" in text
+    assert "How well do you speak German?" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope", "--group", "arbeit"], "no survey 'nope'"),
+        (["wave1", "--group", "nope"], "no working group 'nope'"),
+    ],
+)
+def test_unknown_names_are_one_line_errors(
+    env: dict[str, str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(
+        main, ["report", *args, "--output", str(tmp_path / "x.pdf")], env=env
+    )
+
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {message}"
+    assert not (tmp_path / "x.pdf").exists()

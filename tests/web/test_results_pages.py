@@ -1,0 +1,396 @@
+"""Results pages of working groups: `/results/{group}`, its htmx fragment, the XLSX
+export and the printable report, on the project's surveys and on two test waves."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import io
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from openpyxl import load_workbook
+
+from survey_app.app import create_app
+from survey_app.db.engine import Database
+from survey_app.services.audit import audit_events
+from survey_app.services.results import store_demo_responses
+from survey_app.services.surveys import get_survey
+from survey_app.settings import Settings
+from tests.analysis.conftest import QUESTIONNAIRES as WAVES
+from tests.conftest import ACCOUNTS, login
+
+TODAY = datetime.date(2026, 3, 1)
+SEED_GROUPS = (
+    "sprache",
+    "arbeit",
+    "beratung",
+    "wohnen",
+    "projekte",
+    "schulen",
+    "gesundheit",
+    "kultur",
+)
+
+
+class Page(HTMLParser):
+    """The parts of a results page the tests look at."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.counts: list[str] = []
+        self.attributes: list[tuple[str, dict[str, str | None]]] = []
+        self.tags: list[str] = []
+        self.options: dict[str, list[str]] = {}
+        self._in_count = False
+        self._select: str | None = None
+        self.text = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.tags.append(tag)
+        self.attributes.append((tag, attributes))
+        classes = (attributes.get("class") or "").split()
+        if tag == "section" and "result-question" in classes:
+            self.sections.append(str(attributes["id"]).removeprefix("q-"))
+        if tag == "span" and "count" in classes:
+            self._in_count = True
+            self.counts.append("")
+        if tag == "select":
+            self._select = str(attributes.get("id"))
+            self.options.setdefault(self._select, [])
+        if tag == "option" and self._select is not None:
+            self.options[self._select].append(str(attributes.get("value")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "span":
+            self._in_count = False
+        if tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+        if self._in_count:
+            self.counts[-1] += data
+
+    def count_values(self) -> list[int]:
+        """Every shown count (German number format: '1.234'); '·' marks hidden ones."""
+        return [int(c.replace(".", "")) for c in self.counts if c.strip() != "·"]
+
+
+@pytest.fixture
+def seeded(settings: Settings, accounts: Any) -> Iterator[tuple[TestClient[Any], Settings]]:
+    """The real app on the project's surveys, with demo responses in both (not logged in)."""
+    with TestClient(app=create_app(settings)) as client:
+        db = Database(settings.database_url)
+        store_demo_responses(db, "company", 400, seed=1, today=TODAY)
+        store_demo_responses(db, "newcomer", 1500, seed=1, today=TODAY)
+        db.dispose()
+        yield client, settings
+
+
+@pytest.fixture
+def waves(settings: Settings, accounts: Any) -> Iterator[TestClient[Any]]:
+    """The real app on the two test waves (wave2 has the questions of wave1 and more),
+    with an admin logged in."""
+    settings = dataclasses.replace(settings, questionnaires=WAVES)
+    with TestClient(app=create_app(settings)) as client:
+        db = Database(settings.database_url)
+        store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
+        store_demo_responses(db, "wave2", 200, seed=2, today=TODAY)
+        db.dispose()
+        login(client, "admin")
+        yield client
+
+
+def test_every_group_of_both_surveys_sees_only_its_questions(
+    seeded: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = seeded
+    login(client, "admin")
+    db = Database(settings.database_url)
+    for survey_id in ("company", "newcomer"):
+        survey = get_survey(db, survey_id)
+        assert survey is not None
+        for group in SEED_GROUPS:
+            expected = [
+                q.name
+                for q in survey.questionnaire.questions_of_group(group)
+                if q.type.takes_answer
+            ]
+
+            response = client.get(f"/results/{group}", params={"survey": survey_id})
+
+            assert response.status_code == 200, (survey_id, group)
+            assert Page(response.text).sections == expected, (survey_id, group)
+    db.dispose()
+
+
+def test_no_count_below_min_cell_on_any_page(seeded: tuple[TestClient[Any], Settings]) -> None:
+    client, settings = seeded
+    login(client, "admin")
+    db = Database(settings.database_url)
+    for survey_id in ("company", "newcomer"):
+        survey = get_survey(db, survey_id)
+        assert survey is not None
+        k = survey.questionnaire.min_cell
+        for group in SEED_GROUPS:
+            requests: list[dict[str, str]] = [{"survey": survey_id}]
+            requests += [
+                {"survey": survey_id, "by": q.name}
+                for q in survey.questionnaire.questions_of_group(group)[:12]
+                if q.type == "select_one"
+            ][:1]
+            for params in requests:
+                page = Page(client.get(f"/results/{group}", params=params).text)
+
+                assert page.count_values(), (group, params)
+                assert not [x for x in page.count_values() if 0 < x < k], (group, params)
+    db.dispose()
+
+
+def test_pages_have_no_inline_style_or_script(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit", params={"survey": "wave2", "compare": "wave1"})
+
+    page = Page(response.text)
+    assert "style" not in page.tags
+    for tag, attributes in page.attributes:
+        assert "style" not in attributes, tag
+        assert not [name for name in attributes if name.startswith("on")], tag
+        if tag == "script":
+            assert attributes.get("src", "").startswith("/static/")  # type: ignore[union-attr]
+
+
+def test_each_question_has_an_accessible_chart_and_table(waves: TestClient[Any]) -> None:
+    page = Page(waves.get("/results/arbeit", params={"survey": "wave1"}).text)
+
+    charts = [a for tag, a in page.attributes if tag == "svg"]
+    # german_level, age, employed, hours: hours has a chart once it has enough answers
+    assert len(charts) >= 3
+    assert all(a["role"] == "img" and a.get("aria-label") for a in charts)
+    assert page.tags.count("table") == len(page.sections)
+    assert page.tags.count("title") >= len(charts) + 1
+
+
+def test_labels_and_ui_in_english_on_request(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit", params={"survey": "wave1", "lang": "en"})
+
+    assert 'lang="en"' in response.text
+    assert "Results of the working group Work" in response.text
+    assert "How well do you speak German?" in response.text
+    assert "fewer than 5 answers; hidden so that no one can be identified" in response.text
+
+
+def test_german_is_the_default(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit", params={"survey": "wave1"})
+
+    assert "Wie gut sprechen Sie Deutsch?" in response.text
+    assert "weniger als 5 Antworten; verborgen, damit niemand erkannt werden kann" in response.text
+
+
+def test_breakdown_without_javascript_reloads_the_page_broken_down(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit", params={"survey": "wave1", "by": "employed"})
+
+    assert response.text.count('class="numbers breakdown"') == 4
+    assert response.text.startswith("<!doctype html>")
+
+
+def test_htmx_breakdown_returns_only_that_questions_fragment(waves: TestClient[Any]) -> None:
+    response = waves.get(
+        "/results/arbeit",
+        params={"survey": "wave1", "by": "employed", "question": "german_level"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section class="result-question" id="q-german_level"')
+    assert "<html" not in response.text
+    assert Page(response.text).sections == ["german_level"]
+    assert 'class="numbers breakdown"' in response.text
+
+
+def test_boosted_navigation_gets_the_whole_page(waves: TestClient[Any]) -> None:
+    response = waves.get(
+        "/results/arbeit",
+        params={"survey": "wave1", "question": "german_level"},
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
+    )
+
+    assert response.text.startswith("<!doctype html>")
+    assert len(Page(response.text).sections) == 4
+
+
+def test_breakdown_selector_offers_the_groups_own_select_one_questions(
+    waves: TestClient[Any],
+) -> None:
+    page = Page(waves.get("/results/arbeit", params={"survey": "wave1"}).text)
+
+    # arbeit in wave1: german_level and employed are its select_one questions
+    assert page.options["q-german_level-select"] == ["", "employed"]
+    assert page.options["q-age-select"] == ["", "german_level", "employed"]
+
+
+def test_breakdown_by_another_groups_question_is_refused(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/beratung", params={"survey": "wave1", "by": "employed"})
+
+    assert response.status_code == 422
+    assert "not a select_one question of working group 'beratung'" in Page(response.text).text
+
+
+def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> None:
+    page = Page(waves.get("/results/arbeit", params={"survey": "wave2"}).text)
+    assert page.options["compare"] == ["", "wave1"]
+
+    response = waves.get("/results/arbeit", params={"survey": "wave2", "compare": "wave1"})
+
+    assert response.status_code == 200
+    assert "Veränderung (Prozentpunkte)" in response.text
+    assert "Verglichen mit Befragung Welle 1" in response.text
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "status"),
+    [
+        ("/results/nope", {"survey": "wave1"}, 404),
+        ("/results/arbeit", {"survey": "nope"}, 404),
+        ("/results/arbeit", {"survey": "wave1", "by": "nope"}, 422),
+        ("/results/arbeit", {"survey": "wave1", "compare": "nope"}, 422),
+        ("/results/arbeit/export.xlsx", {"survey": "nope"}, 404),
+        ("/results/arbeit/report", {"survey": "nope"}, 404),
+    ],
+)
+def test_unknown_names_are_error_pages(
+    waves: TestClient[Any], url: str, params: dict[str, str], status: int
+) -> None:
+    response = waves.get(url, params=params)
+
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert "'nope'" in Page(response.text).text
+
+
+def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit/export.xlsx", params={"survey": "wave1"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="wave1-arbeit.xlsx"' in response.headers["content-disposition"]
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["info", "german_level", "age", "employed", "hours"]
+
+
+def test_report_page_has_a_title_page_and_every_question(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit/report", params={"survey": "wave1", "lang": "en"})
+
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert page.sections == ["german_level", "age", "employed", "hours"]
+    assert "Survey wave 1" in response.text
+    assert "Numbers from 1 to 4 are not shown" in response.text
+    assert re.search(r"Responses from [A-Z][a-z]+ 20\d\d to [A-Z][a-z]+ 2026", response.text)
+    assert "<form" not in response.text  # nothing to click on paper
+
+
+def test_report_stylesheet_prints_a4_with_a_page_per_question(waves: TestClient[Any]) -> None:
+    page = waves.get("/results/arbeit/report", params={"survey": "wave1"}).text
+    (href,) = [a["href"] for tag, a in Page(page).attributes if tag == "link"]
+
+    css = waves.get(str(href)).text
+
+    assert "size: A4" in css
+    assert ".result-question { break-before: page;" in css
+
+
+def test_empty_selector_values_mean_no_breakdown_and_no_comparison(
+    waves: TestClient[Any],
+) -> None:
+    response = waves.get(
+        "/results/arbeit",
+        params={"survey": "wave2", "by": "", "compare": "", "question": "german_level"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "breakdown" not in response.text.split("<form")[0]
+    assert "Veränderung" not in response.text
+
+
+# -- access ---------------------------------------------------------------------------
+
+GROUP_URLS = [
+    "/results/arbeit?survey=wave1",
+    "/results/arbeit/export.xlsx?survey=wave1",
+    "/results/arbeit/report?survey=wave1",
+]
+
+
+@pytest.fixture
+def anonymous(settings: Settings, accounts: Any) -> Iterator[TestClient[Any]]:
+    settings = dataclasses.replace(settings, questionnaires=WAVES)
+    with TestClient(app=create_app(settings)) as client:
+        db = Database(settings.database_url)
+        store_demo_responses(db, "wave1", 100, seed=1, today=TODAY)
+        db.dispose()
+        yield client
+
+
+@pytest.mark.parametrize("url", [*GROUP_URLS, "/results"])
+def test_anonymous_visitors_are_sent_to_the_login(anonymous: TestClient[Any], url: str) -> None:
+    response = anonymous.get(url, follow_redirects=False)
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/results")
+
+
+@pytest.mark.parametrize("url", GROUP_URLS)
+def test_members_of_another_group_are_refused(anonymous: TestClient[Any], url: str) -> None:
+    login(anonymous, "sprache")
+
+    response = anonymous.get(url, headers={"accept": "text/html"})
+
+    assert response.status_code == 403
+    assert "Sprache" not in response.text  # nothing of the page leaks into the refusal
+
+
+@pytest.mark.parametrize("url", GROUP_URLS)
+def test_members_reach_their_groups_pages_and_files(anonymous: TestClient[Any], url: str) -> None:
+    login(anonymous, "arbeit")
+
+    assert anonymous.get(url).status_code == 200
+
+
+def test_index_lists_only_the_members_groups(anonymous: TestClient[Any]) -> None:
+    login(anonymous, "arbeit")
+
+    page = anonymous.get("/results").text
+
+    assert 'id="g-arbeit"' in page
+    assert 'href="/results/arbeit?survey=wave1&amp;lang=de"' in page
+    assert 'id="g-sprache"' not in page
+
+
+def test_index_lists_every_group_for_admins(anonymous: TestClient[Any]) -> None:
+    login(anonymous, "admin")
+
+    page = anonymous.get("/results").text
+
+    assert all(f'id="g-{group}"' in page for group in ("sprache", "arbeit", "beratung"))
+
+
+def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Settings) -> None:
+    login(anonymous, "arbeit")
+    anonymous.get("/results/arbeit/export.xlsx?survey=wave1")
+    anonymous.get("/results/arbeit/report?survey=wave1")
+
+    db = Database(settings.database_url)
+    events = [(e.actor, e.action) for e in audit_events(db)]
+    db.dispose()
+    email = ACCOUNTS["arbeit"][0]
+    assert (email, "results_export") in events
+    assert (email, "results_report") in events
