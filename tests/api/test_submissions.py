@@ -82,13 +82,14 @@ def test_invalid_answers_are_422_naming_every_question_and_field(
         },
     )
     assert response.status_code == 422
+    # In the submission's language (German), from the UI catalogue.
     assert response.json() == {
         "errors": {
-            "submission_id": "A submission id of 1 to 100 characters is required.",
-            "satisfied": "Please answer this question.",
-            "age": "Please enter a whole number.",
-            "help": "Please choose only from the options.",
-            "shoe_size": "This question is not part of the survey.",
+            "submission_id": "Eine Übermittlungskennung mit 1 bis 100 Zeichen ist erforderlich.",
+            "satisfied": "Bitte beantworten Sie diese Frage.",
+            "age": "Bitte geben Sie eine ganze Zahl ein.",
+            "help": "Bitte wählen Sie nur aus den Antworten.",
+            "shoe_size": "Diese Frage gehört nicht zur Befragung.",
         }
     }
     assert count_rows(db) == 0
