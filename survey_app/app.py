@@ -17,12 +17,16 @@ from survey_app.db.engine import Database
 from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings, get_settings
 from survey_app.web.access import LoginRequired
+from survey_app.web.admin import AdminController
 from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
 from survey_app.web.results_pages import ResultsPagesController
 from survey_app.web.security import (
+    GUESS_WINDOW_SECONDS,
+    GUESSES_ALLOWED,
+    GuessLimit,
     RateLimiter,
     add_security_headers,
     login_required_redirect,
@@ -73,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 RateLimiter(LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_SECONDS),
             ),
             "submission_limiter": RateLimiter(settings.submission_rate_limit, 60),
+            "guess_limiter": RateLimiter(GUESSES_ALLOWED, GUESS_WINDOW_SECONDS),
         }
     )
 
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             SurveyApiController,
             AuthController,
+            AdminController,
             ResultsApiController,
             ResultsPagesController,
             SubmissionApiController,
@@ -93,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         state=state,
         stores={"sessions": FileStore(settings.var_dir / "sessions", create_directories=True)},
-        middleware=[session_config.middleware],
+        middleware=[GuessLimit, session_config.middleware],
         guards=[submission_rate_guard],
         before_send=[add_security_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=500),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
@@ -126,8 +127,9 @@ def user_remove(db: Database, *, email: str, actor: str) -> bool:
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None:
             return False
-        for membership in session.exec(select(UserGroup).where(UserGroup.user_id == user.id)):
-            session.delete(membership)
+        # One statement for the memberships (the ORM knows no relationship to order the
+        # deletes by, and the database's ON DELETE CASCADE would leave it nothing to match).
+        session.execute(delete(UserGroup).where(col(UserGroup.user_id) == user.id))
         session.delete(user)
         audit_record(session, actor=actor, action="user_remove", detail={"email": email})
         return True

@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 
 from analysis.demo import demo_responses
 from analysis.frames import answers_frame, parse_answers
-from analysis.results import Results, SurveyAnswers, build_results
+from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission, SurveyVersion
 from survey_app.questionnaire.schema import Questionnaire
@@ -98,11 +98,18 @@ def survey_results(
     """Suppressed results of a survey (all versions) for a working group.
 
     Raises `UnknownSurvey`, `UnknownGroup` (when `working_groups` is given and does not
-    hold `group`) or `analysis.results.ResultsError` (unknown or unfit `by` question).
+    hold `group`) or `analysis.results.ResultsError` (unknown or unfit `by` question, or
+    with a group, a `by` question that is not one of the group's).
     """
     if group is not None and working_groups is not None and group not in working_groups:
         raise UnknownGroup(group)
     answers = read_answers(db, survey_id)
+    if group is not None and by is not None:
+        own = {question.name for question in answers.questionnaire.questions_of_group(group)}
+        if by not in own:
+            # A member must not cross the group's results with another group's (perhaps
+            # sensitive) question: break down only by the group's own questions.
+            raise ResultsError(f"'{by}' is not a question of working group '{group}'")
     other = read_answers(db, compare) if compare is not None else None
     return build_results(answers, group=group, by=by, language=language, compare=other)
 

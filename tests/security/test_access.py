@@ -24,6 +24,26 @@ ROUTES = [
     ("/api/v1/results/newcomer?group=arbeit&by=german_level", "arbeit", False),
     ("/api/v1/results/newcomer?group=sprache", "sprache", False),
     ("/api/v1/results/newcomer", None, False),
+    ("/results/arbeit?survey=newcomer", "arbeit", True),
+    ("/results/arbeit?survey=company&by=company_size", "arbeit", True),
+    ("/results/sprache?survey=newcomer", "sprache", True),
+    ("/results/arbeit/report?survey=newcomer", "arbeit", True),
+    ("/results/arbeit/export.xlsx?survey=newcomer", "arbeit", True),
+    ("/results/sprache/export.xlsx?survey=newcomer", "sprache", True),
+    ("/admin", None, True),
+    ("/admin/users", None, True),
+    ("/admin/audit", None, True),
+    ("/admin/surveys/newcomer/responses.csv", None, True),
+    ("/admin/surveys/company/responses.xlsx", None, True),
+]
+# State-changing admin forms: (route, form fields).
+ADMIN_ACTIONS = [
+    ("/admin/surveys/newcomer/close", {}),
+    ("/admin/surveys/newcomer/open", {}),
+    ("/admin/surveys/company/invitations", {"count": "2", "label": "Matrix"}),
+    ("/admin/users", {"email": "neu@netzwerk.example", "password": "ein langes Passwort 42"}),
+    ("/admin/users/1/password", {"password": "ein anderes langes Passwort"}),
+    ("/admin/users/2/remove", {}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 
@@ -53,6 +73,32 @@ def test_authorisation_matrix(
     assert response.status_code == expected_status(role, group, is_page), response.text
     if response.status_code == 303:
         assert response.headers["location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("role", [ANONYMOUS, "arbeit"])
+@pytest.mark.parametrize(("route", "fields"), ADMIN_ACTIONS)
+def test_admin_actions_are_refused_to_everyone_but_admins(
+    app_client: Any, settings: Settings, role: str, route: str, fields: dict[str, str]
+) -> None:
+    if role != ANONYMOUS:
+        login(app_client, role)
+    token = csrf_token(app_client, "/login" if role == ANONYMOUS else "/results")
+    changes_before = admin_changes(settings)
+    response = app_client.post(route, data={**fields, "_csrf_token": token}, follow_redirects=False)
+    assert response.status_code == expected_status(role, None, is_page=True), response.text
+    if role == ANONYMOUS:
+        assert response.headers["location"].startswith("/login?next=")
+    assert admin_changes(settings) == changes_before
+
+
+def admin_changes(settings: Settings) -> list[int | None]:
+    """The audited events other than logins: every admin action writes one."""
+    database = Database(settings.database_url)
+    try:
+        events = audit_events(database, limit=1000)
+        return [event.id for event in events if not event.action.startswith("login")]
+    finally:
+        database.dispose()
 
 
 def test_login_sets_a_fresh_http_only_session_cookie(app_client: Any) -> None:
@@ -241,3 +287,10 @@ def test_a_removed_account_loses_access_at_once(app_client: Any, settings: Setti
     user_remove(db, email="arbeit@netzwerk.example", actor="test")
     db.dispose()
     assert app_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 401
+
+
+def test_a_member_cannot_break_results_down_by_another_groups_question(app_client: Any) -> None:
+    login(app_client, "arbeit")
+    response = app_client.get("/api/v1/results/newcomer?group=arbeit&by=housing_situation")
+    assert response.status_code == 422
+    assert "not a question of working group 'arbeit'" in response.json()["detail"]

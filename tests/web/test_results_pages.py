@@ -240,7 +240,7 @@ def test_breakdown_by_another_groups_question_is_refused(waves: TestClient[Any])
     response = waves.get("/results/beratung", params={"survey": "wave1", "by": "employed"})
 
     assert response.status_code == 422
-    assert "not a select_one question of working group 'beratung'" in Page(response.text).text
+    assert "'employed' is not a question of working group 'beratung'" in Page(response.text).text
 
 
 def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> None:

@@ -1,0 +1,152 @@
+"""What the admin pages read and change: surveys with their response counts, opening and
+closing, invitations, row-level exports. Every change is written to the audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from analysis.exports import neutralize, write_responses_csv, write_responses_xlsx
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
+from survey_app.services.audit import audit_record
+from survey_app.services.invitations import (
+    InvitationCounts,
+    invitation_counts,
+    invitation_link,
+    invitations_create,
+)
+from survey_app.services.results import UnknownSurvey, export_frames
+from survey_app.services.surveys import (
+    get_survey,
+    latest_surveys,
+    set_survey_open,
+    survey_versions,
+)
+
+MAX_INVITATIONS_AT_ONCE = 5000
+
+
+class AdminError(ValueError):
+    """A refused admin action; the message is for the admin to read."""
+
+
+@dataclass(frozen=True)
+class VersionOverview:
+    number: int
+    label: str
+    published_on: datetime.date
+    responses: int
+
+
+@dataclass(frozen=True)
+class SurveyOverview:
+    id: str
+    title: str
+    is_open: bool
+    audience: str
+    versions: list[VersionOverview]
+    invitations: InvitationCounts | None
+
+    @property
+    def responses(self) -> int:
+        return sum(version.responses for version in self.versions)
+
+
+def _responses_per_version(db: Database) -> dict[int, int]:
+    with db.read() as session:
+        rows = session.exec(
+            select(Submission.version_id, func.count(col(Submission.id))).group_by(
+                col(Submission.version_id)
+            )
+        ).all()
+        return dict(rows)
+
+
+def survey_overview(db: Database) -> list[SurveyOverview]:
+    """Every published survey with its versions, response counts and invitation counts."""
+    counts = _responses_per_version(db)
+    overview = []
+    for survey in latest_surveys(db):
+        questionnaire = survey.questionnaire
+        versions = [
+            VersionOverview(
+                number=version.number,
+                label=version.label,
+                published_on=version.published_at.date(),
+                responses=counts.get(version.id or 0, 0),
+            )
+            for version, _ in survey_versions(db, survey.id)
+        ]
+        invitations = (
+            invitation_counts(db, survey.id) if questionnaire.audience == "invitation" else None
+        )
+        overview.append(
+            SurveyOverview(
+                id=survey.id,
+                title=questionnaire.text(questionnaire.title, questionnaire.default_language),
+                is_open=survey.is_open,
+                audience=questionnaire.audience,
+                versions=versions,
+                invitations=invitations,
+            )
+        )
+    return overview
+
+
+def survey_open_close(db: Database, survey_id: str, *, is_open: bool, actor: str) -> None:
+    """Open or close a survey for answers; raises `AdminError` for an unknown survey."""
+    if not set_survey_open(db, survey_id, is_open):
+        raise AdminError(f"There is no survey '{survey_id}'.")
+    with db.write() as session:
+        action = "survey_open" if is_open else "survey_close"
+        audit_record(session, actor=actor, action=action, detail={"survey": survey_id})
+
+
+def invitations_csv(
+    db: Database, survey_id: str, *, count: int, label: str, base_url: str, actor: str
+) -> str:
+    """Create `count` invitations and return them as CSV (label, link): the only time the
+    links are shown. The audit log records how many, never the tokens."""
+    if not 1 <= count <= MAX_INVITATIONS_AT_ONCE:
+        raise AdminError(f"Create between 1 and {MAX_INVITATIONS_AT_ONCE} invitations at once.")
+    survey = get_survey(db, survey_id)
+    if survey is None or survey.questionnaire.audience != "invitation":
+        raise AdminError(f"'{survey_id}' is not a survey with personal invitations.")
+    label = label.strip()[:200]
+    tokens = invitations_create(db, survey_id, count, label)
+    with db.write() as session:
+        detail = {"survey": survey_id, "count": count, "label": label}
+        audit_record(session, actor=actor, action="invitations_create", detail=detail)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["label", "link"])
+    for token in tokens:
+        # A label typed by an admin must not become a spreadsheet formula.
+        writer.writerow([neutralize(label), invitation_link(base_url, survey_id, token)])
+    return out.getvalue()
+
+
+def rows_export(db: Database, survey_id: str, *, file_format: str, output: Path, actor: str) -> int:
+    """Write every submission of a survey (one row each) to `output` as CSV or XLSX, in
+    the survey's default language, and record the export in the audit log."""
+    try:
+        questionnaire, frames = export_frames(db, survey_id)
+    except UnknownSurvey:
+        raise AdminError(f"There is no survey '{survey_id}'.") from None
+    language = questionnaire.default_language
+    if file_format == "xlsx":
+        count = write_responses_xlsx(frames, questionnaire, language, output)
+    else:
+        with output.open("w", encoding="utf-8-sig", newline="") as handle:
+            count = write_responses_csv(frames, questionnaire, language, handle)
+    with db.write() as session:
+        detail = {"survey": survey_id, "format": file_format, "rows": count}
+        audit_record(session, actor=actor, action="export_rows", detail=detail)
+    return count

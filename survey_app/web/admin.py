@@ -1,0 +1,314 @@
+"""The admin pages of the integration office (admins only): surveys and versions with
+response counts, opening and closing, invitations, row-level exports, users, audit log.
+
+Handlers check the role (`require_admin`: anonymous visitors go to the login form,
+members get 403) and call `survey_app.services.admin` / `accounts`, which write the
+audit log with every change.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import File, Redirect, Template
+from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
+
+from survey_app.db.engine import Database
+from survey_app.services.accounts import (
+    AccountError,
+    account_by_id,
+    user_add,
+    user_list,
+    user_remove,
+    user_set_password,
+)
+from survey_app.services.admin import (
+    AdminError,
+    invitations_csv,
+    rows_export,
+    survey_open_close,
+    survey_overview,
+)
+from survey_app.services.audit import audit_events
+from survey_app.services.surveys import load_working_group_catalog
+from survey_app.settings import Settings
+from survey_app.web.access import Viewer, require_admin
+from survey_app.web.templating import static_url
+
+T = TypeVar("T")
+
+EXPORT_MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+AUDIT_ROWS = 200
+
+
+async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
+
+
+def _page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
+    context.update(viewer=viewer, stylesheet=static_url("admin.css"))
+    return Template(f"admin/{name}", context=context, status_code=status)
+
+
+def _working_groups(settings: Settings) -> list[tuple[str, str]]:
+    """(id, name) of every working group, for the checkboxes of the user form."""
+    groups, _problems = load_working_group_catalog(settings.questionnaires)
+    return [(g.id, g.name.get("de") or next(iter(g.name.values()), g.id)) for g in groups]
+
+
+def overview_page(
+    db: Database, viewer: Viewer, *, error: str | None = None, status: int = 200
+) -> Template:
+    return _page("index.html", viewer, status, surveys=survey_overview(db), error=error)
+
+
+def users_page(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Template:
+    return _page(
+        "users.html",
+        viewer,
+        status,
+        users=user_list(db),
+        groups=_working_groups(settings),
+        error=error,
+        notice=notice,
+    )
+
+
+def add_user(
+    db: Database, settings: Settings, viewer: Viewer, form: FormMultiDict
+) -> Response[Any]:
+    """The new-account form: back to the list, or the list with the refusal (422)."""
+    try:
+        user_add(
+            db,
+            email=str(form.get("email", ""))[:254],
+            password=str(form.get("password", "")),
+            groups=[str(group) for group in form.getall("group", [])],
+            is_admin=form.get("admin") == "on",
+            known_groups={group_id for group_id, _ in _working_groups(settings)},
+            actor=viewer.email,
+        )
+    except AccountError as error:
+        return users_page(db, settings, viewer, error=str(error), status=422)
+    return Redirect("/admin/users", status_code=303)
+
+
+def set_password(
+    db: Database, settings: Settings, viewer: Viewer, user_id: int, password: str
+) -> Response[Any]:
+    account = account_by_id(db, user_id)
+    if account is None:
+        raise NotFoundException("There is no such account.")
+    try:
+        user_set_password(db, email=account.email, password=password, actor=viewer.email)
+    except AccountError as error:
+        return users_page(db, settings, viewer, error=str(error), status=422)
+    notice = f"The password of {account.email} was changed."
+    return users_page(db, settings, viewer, notice=notice)
+
+
+def remove_user(db: Database, settings: Settings, viewer: Viewer, user_id: int) -> Response[Any]:
+    account = account_by_id(db, user_id)
+    if account is None:
+        raise NotFoundException("There is no such account.")
+    if account.id == viewer.user_id:
+        # Nobody locks the integration office out of its own admin pages by accident.
+        error = "You cannot remove your own account."
+        return users_page(db, settings, viewer, error=error, status=422)
+    user_remove(db, email=account.email, actor=viewer.email)
+    return Redirect("/admin/users", status_code=303)
+
+
+def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) -> File:
+    """Every response of a survey, written to a temporary file (memory stays constant
+    however many there are), sent, and deleted afterwards."""
+    handle, name = tempfile.mkstemp(suffix=f".{file_format}")
+    os.close(handle)
+    path = Path(name)
+    try:
+        rows_export(db, survey_id, file_format=file_format, output=path, actor=viewer.email)
+    except AdminError as error:
+        path.unlink(missing_ok=True)
+        raise NotFoundException(str(error)) from None
+    return File(
+        path,
+        filename=f"{survey_id}-responses.{file_format}",
+        media_type=EXPORT_MEDIA_TYPES[file_format],
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+class AdminController(Controller):
+    """The integration office's pages."""
+
+    path = "/admin"
+    include_in_schema = False
+
+    @get("/")
+    async def overview(
+        self, request: Request[Any, Any, Any], db: NamedDependency[Database]
+    ) -> Template:
+        viewer = await _in_thread(require_admin, request, api=False)
+        return await _in_thread(overview_page, db, viewer)
+
+    @post("/surveys/{survey_id:str}/open")
+    async def survey_open(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+    ) -> Response[Any]:
+        return await self._open_or_close(request, db, survey_id, is_open=True)
+
+    @post("/surveys/{survey_id:str}/close")
+    async def survey_close(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+    ) -> Response[Any]:
+        return await self._open_or_close(request, db, survey_id, is_open=False)
+
+    async def _open_or_close(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: str,
+        *,
+        is_open: bool,
+    ) -> Response[Any]:
+        viewer = await _in_thread(require_admin, request, api=False)
+        try:
+            await _in_thread(survey_open_close, db, survey_id, is_open=is_open, actor=viewer.email)
+        except AdminError as error:
+            return await _in_thread(overview_page, db, viewer, error=str(error), status=404)
+        return Redirect("/admin", status_code=303)
+
+    @post("/surveys/{survey_id:str}/invitations")
+    async def invitations(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+    ) -> Response[Any]:
+        viewer = await _in_thread(require_admin, request, api=False)
+        form = await request.form()
+        try:
+            count = int(str(form.get("count", "")).strip())
+        except ValueError:
+            return await _in_thread(
+                overview_page, db, viewer, error="Please enter a number.", status=422
+            )
+        try:
+            text = await _in_thread(
+                invitations_csv,
+                db,
+                survey_id,
+                count=count,
+                label=str(form.get("label", "")),
+                base_url=settings.base_url,
+                actor=viewer.email,
+            )
+        except AdminError as error:
+            return await _in_thread(
+                overview_page, db, viewer, error=str(error), status=HTTP_422_UNPROCESSABLE_ENTITY
+            )
+        # The links are in this answer only: never cached, never shown again.
+        return Response(
+            text.encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="{survey_id}-invitations.csv"',
+                "cache-control": "no-store",
+            },
+        )
+
+    @get("/surveys/{survey_id:str}/{filename:str}")
+    async def export(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+        filename: FromPath[str],
+    ) -> File:
+        viewer = await _in_thread(require_admin, request, api=False)
+        name, _, file_format = filename.partition(".")
+        if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
+            raise NotFoundException("Exports are responses.csv or responses.xlsx.")
+        return await _in_thread(export_file, db, viewer, survey_id, file_format)
+
+    @get("/users")
+    async def users(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        viewer = await _in_thread(require_admin, request, api=False)
+        return await _in_thread(users_page, db, settings, viewer)
+
+    @post("/users")
+    async def users_add(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+    ) -> Response[Any]:
+        viewer = await _in_thread(require_admin, request, api=False)
+        form = await request.form()
+        return await _in_thread(add_user, db, settings, viewer, form)
+
+    @post("/users/{user_id:int}/password")
+    async def users_password(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        user_id: FromPath[int],
+    ) -> Response[Any]:
+        viewer = await _in_thread(require_admin, request, api=False)
+        password = str((await request.form()).get("password", ""))
+        return await _in_thread(set_password, db, settings, viewer, user_id, password)
+
+    @post("/users/{user_id:int}/remove")
+    async def users_remove(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        user_id: FromPath[int],
+    ) -> Response[Any]:
+        viewer = await _in_thread(require_admin, request, api=False)
+        return await _in_thread(remove_user, db, settings, viewer, user_id)
+
+    @get("/audit")
+    async def audit(
+        self, request: Request[Any, Any, Any], db: NamedDependency[Database]
+    ) -> Template:
+        viewer = await _in_thread(require_admin, request, api=False)
+        events = await _in_thread(audit_events, db, limit=AUDIT_ROWS)
+        return _page("audit.html", viewer, events=events)
