@@ -13,13 +13,6 @@ import click
 from survey_app.settings import get_settings
 
 
-def register(main: click.Group) -> None:
-    main.add_command(invitations)
-    main.add_command(backup)
-    main.add_command(restore)
-    main.add_command(purge)
-
-
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from survey_app.questionnaire.loader import load_questionnaire, questionnaire_files, read_yaml
+from survey_app.questionnaire.loader import (
+    load_questionnaire,
+    load_working_group_catalog,
+    questionnaire_files,
+    read_yaml,
+)
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.questionnaire.validation import missing_translations
-from survey_app.services.surveys import load_working_group_catalog
 from survey_app.settings import get_settings
-
-
-def register(main: click.Group) -> None:
-    main.add_command(check)
 
 
 @click.command()

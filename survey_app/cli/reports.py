@@ -17,10 +17,6 @@ import click
 from survey_app.settings import get_settings
 
 
-def register(main: click.Group) -> None:
-    main.add_command(report)
-
-
 def _fail(message: object) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)

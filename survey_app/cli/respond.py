@@ -10,10 +10,6 @@ import click
 from survey_app.settings import get_settings
 
 
-def register(main: click.Group) -> None:
-    main.add_command(poster)
-
-
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)

@@ -20,12 +20,6 @@ from survey_app.settings import Settings, get_settings
 _FORMATS = click.Choice(["json", "table", "csv"])
 
 
-def register(main: click.Group) -> None:
-    main.add_command(results)
-    main.add_command(export)
-    main.add_command(demo)
-
-
 def _fail(message: object) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)

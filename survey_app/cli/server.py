@@ -7,12 +7,6 @@ import click
 from survey_app.settings import get_settings
 
 
-def register(main: click.Group) -> None:
-    main.add_command(serve)
-    main.add_command(db)
-    main.add_command(compile_translations)
-
-
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

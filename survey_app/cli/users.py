@@ -7,6 +7,7 @@ import sys
 import click
 
 from survey_app.db.engine import Database
+from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.services.accounts import (
     AccountError,
     user_add,
@@ -14,14 +15,9 @@ from survey_app.services.accounts import (
     user_remove,
     user_set_password,
 )
-from survey_app.services.surveys import load_working_group_catalog
 from survey_app.settings import get_settings
 
 ACTOR = "cli"
-
-
-def register(main: click.Group) -> None:
-    main.add_command(user)
 
 
 @click.group()

@@ -13,18 +13,13 @@ from survey_app.questionnaire.loader import (
     WORKING_GROUPS_FILE,
     LoadResult,
     load_questionnaire,
+    load_working_group_catalog,
     questionnaire_files,
 )
 from survey_app.questionnaire.xlsform import export_xlsform as build_workbook
 from survey_app.questionnaire.xlsform import import_xlsform as read_xlsform
 from survey_app.questionnaire.xlsform import questionnaire_yaml
-from survey_app.services.surveys import load_working_group_catalog
 from survey_app.settings import SettingsError, get_settings
-
-
-def register(main: click.Group) -> None:
-    main.add_command(import_xlsform)
-    main.add_command(export_xlsform)
 
 
 @click.command("import-xlsform")

@@ -4,14 +4,19 @@ SQLite: WAL with `synchronous=FULL` (a commit is on disk before it returns), a b
 timeout instead of immediate "database is locked" errors, foreign keys on, and
 `BEGIN IMMEDIATE` for writes so two writers never deadlock upgrading a read lock.
 Reads use plain deferred transactions so they never wait for a writer in WAL mode.
+Writers of one process queue on a lock before `BEGIN IMMEDIATE`: SQLite's busy handler
+sleeps in growing steps (up to 100 ms) while it waits, which made the slowest 1 % of
+submissions 10-50x slower than the median under load (bench/README.md); the busy timeout
+still covers writers in other processes.
 PostgreSQL: `synchronous_commit=on` (its default, made explicit per connection) and a
 `lock_timeout` equal to SQLite's busy timeout.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +77,18 @@ def _configure_postgresql(engine: Engine) -> None:
         dbapi_connection.commit()
 
 
+_SQLITE_WRITER_LOCKS: dict[str, threading.RLock] = {}
+_SQLITE_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_writer_lock(url: str) -> threading.RLock:
+    """One lock per database file in this process, shared by every `Database` on it."""
+    database = make_url(url).database or ":memory:"
+    key = str(Path(database).resolve()) if database != ":memory:" else url
+    with _SQLITE_WRITER_LOCKS_GUARD:
+        return _SQLITE_WRITER_LOCKS.setdefault(key, threading.RLock())
+
+
 class Database:
     """The application's way to the database: `read()` and `write()` sessions."""
 
@@ -82,6 +99,9 @@ class Database:
         self._writer = (
             self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
         )
+        self._write_turn: AbstractContextManager[Any] = (
+            _sqlite_writer_lock(url) if self.is_sqlite else nullcontext()
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -91,7 +111,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one transaction: committed (durably) on exit, rolled back on error."""
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+        with (
+            self._write_turn,
+            Session(self._writer, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     def dispose(self) -> None:

@@ -34,10 +34,10 @@ from analysis.frames import answers_frame, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission, SurveyVersion
+from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.surveys import (
     get_survey,
-    load_working_group_catalog,
     questionnaire_of,
     survey_versions,
 )

@@ -27,7 +27,7 @@ from survey_app.db.tables import Invitation, Submission, Survey, SurveyVersion
 from survey_app.i18n import N_, answer_error_message, translations
 from survey_app.questionnaire.rules import check_answers
 from survey_app.services.invitations import token_hash
-from survey_app.services.surveys import PublishedSurvey, questionnaire_of
+from survey_app.services.surveys import WITHOUT_DEFINITION, PublishedSurvey, questionnaire_of
 
 MAX_SUBMISSION_ID = 100
 MAX_INVITATION = 200
@@ -162,17 +162,18 @@ def _answered_version(
     with db.read() as session:
         version = session.exec(
             select(SurveyVersion)
+            .options(WITHOUT_DEFINITION)
             .join(Submission, col(Submission.version_id) == col(SurveyVersion.id))
             .where(Submission.survey_id == survey.id, Submission.submission_id == submission_id)
         ).first()
-    if version is None or version.id is None or version.id == survey.version_id:
-        return survey
-    return replace(
-        survey,
-        version_id=version.id,
-        number=version.number,
-        questionnaire=questionnaire_of(version),
-    )
+        if version is None or version.id is None or version.id == survey.version_id:
+            return survey
+        return replace(
+            survey,
+            version_id=version.id,
+            number=version.number,
+            questionnaire=questionnaire_of(version),
+        )
 
 
 def _checked_submission(

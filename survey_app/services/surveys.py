@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Survey, SurveyVersion
 from survey_app.questionnaire.errors import Problem
-from survey_app.questionnaire.loader import (
-    WORKING_GROUPS_FILE,
-    load_directory,
-    load_working_groups,
-)
-from survey_app.questionnaire.schema import Questionnaire, WorkingGroup
+from survey_app.questionnaire.loader import load_directory, load_working_group_catalog
+from survey_app.questionnaire.schema import Questionnaire
 
 log = logging.getLogger(__name__)
 
@@ -54,25 +50,25 @@ class PublishReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-@lru_cache(maxsize=256)
-def _questionnaire_from_json(content_hash: str, definition_json: str) -> Questionnaire:
-    # Keyed by content hash: published versions never change, so parsing once is exact.
-    return Questionnaire.model_validate_json(definition_json)
+# Published versions never change, so a version's questionnaire is parsed once per process
+# and found again by (survey, content hash) without reading its definition (~100 KB of
+# JSON for the newcomer survey) at all: readers select versions with `WITHOUT_DEFINITION`.
+_QUESTIONNAIRES: dict[tuple[str, str], Questionnaire] = {}
+_QUESTIONNAIRES_KEPT = 256
+WITHOUT_DEFINITION = defer(cast(QueryableAttribute[Any], SurveyVersion.definition))
 
 
 def questionnaire_of(version: SurveyVersion) -> Questionnaire:
-    import json
-
-    return _questionnaire_from_json(
-        version.content_hash, json.dumps(version.definition, sort_keys=True)
-    )
-
-
-def load_working_group_catalog(directory: Path) -> tuple[list[WorkingGroup], list[Problem]]:
-    path = directory / WORKING_GROUPS_FILE
-    if not path.exists():
-        return [], [Problem(f"{path}:1", "working groups file not found")]
-    return load_working_groups(path)
+    """The questionnaire of a published version; call it while the version's session is
+    open (a version read `WITHOUT_DEFINITION` loads its definition on the first call)."""
+    key = (version.survey_id, version.content_hash)
+    found = _QUESTIONNAIRES.get(key)
+    if found is None:
+        found = Questionnaire.model_validate(version.definition)
+        if len(_QUESTIONNAIRES) >= _QUESTIONNAIRES_KEPT:
+            _QUESTIONNAIRES.clear()
+        _QUESTIONNAIRES[key] = found
+    return found
 
 
 def publish_directory(db: Database, directory: Path) -> PublishReport:
@@ -176,6 +172,7 @@ def latest_surveys(db: Database) -> list[PublishedSurvey]:
         )
         rows = session.exec(
             select(SurveyVersion, Survey)
+            .options(WITHOUT_DEFINITION)
             .join(
                 newest,
                 (col(SurveyVersion.survey_id) == newest.c.survey_id)
@@ -195,6 +192,7 @@ def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
             return None
         version = session.exec(
             select(SurveyVersion)
+            .options(WITHOUT_DEFINITION)
             .where(SurveyVersion.survey_id == survey_id)
             .order_by(col(SurveyVersion.number).desc())
         ).first()
@@ -208,6 +206,7 @@ def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Q
     with db.read() as session:
         versions = session.exec(
             select(SurveyVersion)
+            .options(WITHOUT_DEFINITION)
             .where(SurveyVersion.survey_id == survey_id)
             .order_by(col(SurveyVersion.number))
         ).all()

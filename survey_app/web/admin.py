@@ -26,6 +26,7 @@ from litestar.response import File, Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
+from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.services.accounts import (
     AccountError,
     account_by_id,
@@ -42,7 +43,6 @@ from survey_app.services.admin import (
     survey_overview,
 )
 from survey_app.services.audit import audit_events
-from survey_app.services.surveys import load_working_group_catalog
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer, require_admin
 from survey_app.web.templating import static_url

@@ -39,10 +39,11 @@ from analysis.exports import write_results_xlsx
 from analysis.results import Results, ResultsError
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
+from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.services.reports import record_download, response_period, surveys_of_group
 from survey_app.services.results import UnknownGroup, UnknownSurvey, survey_results
-from survey_app.services.surveys import PublishedSurvey, get_survey, load_working_group_catalog
+from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
 from survey_app.web.access import LoginRequired, require_viewer_for_group, viewer_of
 from survey_app.web.templating import jinja_environment, static_url
