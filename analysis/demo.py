@@ -164,6 +164,22 @@ def _draw(
     return [None if skip else value for value, skip in zip(values, skipped, strict=True)]
 
 
+def _redraw(profile: _Profile, attempt: int, rng: np.random.Generator, today: datetime.date) -> Any:
+    """Another answer after a refused one. Late attempts narrow down to what constraints
+    on several choices almost always allow (at most N ticks, exclusive "none" choices):
+    a single tick, and for an optional question, no answer."""
+    question = profile.question
+    if attempt < _ATTEMPTS // 2:
+        return _draw(replace(profile, skip=0.0), 1, rng, today)[0]
+    if question.type is QuestionType.SELECT_MULTIPLE and profile.choices:
+        assert profile.weights is not None
+        share = profile.weights / profile.weights.sum()
+        return [profile.choices[int(rng.choice(len(profile.choices), p=share))]]
+    if not question.required:
+        return None
+    return _draw(replace(profile, skip=0.0), 1, rng, today)[0]
+
+
 def _valid(
     questionnaire: Questionnaire,
     profiles: list[_Profile],
@@ -181,5 +197,5 @@ def _valid(
             if profile is None:
                 answers.pop(name, None)
                 continue
-            answers[name] = _draw(replace(profile, skip=0.0), 1, rng, today)[0]
+            answers[name] = _redraw(profile, _attempt, rng, today)
     raise DemoError(f"no valid answers found for: {', '.join(sorted(checked.errors))}")

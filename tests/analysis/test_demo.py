@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
+import pytest
+
 from analysis.demo import demo_responses
+from survey_app.questionnaire.loader import load_questionnaire, load_working_group_catalog
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
+from tests.conftest import QUESTIONNAIRES
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -47,3 +51,15 @@ def test_demo_is_reproducible_with_a_seed(wave1: Questionnaire) -> None:
 
     assert first == again
     assert first != other
+
+
+@pytest.mark.parametrize("survey", ["newcomer", "company"])
+@pytest.mark.parametrize("seed", range(8))
+def test_demo_data_for_the_real_surveys_is_made_with_any_seed(survey: str, seed: int) -> None:
+    groups = {group.id for group in load_working_group_catalog(QUESTIONNAIRES)[0]}
+    loaded = load_questionnaire(QUESTIONNAIRES / f"{survey}.yaml", working_groups=groups)
+    assert loaded.questionnaire is not None
+
+    responses = list(demo_responses(loaded.questionnaire, 200, seed=seed, today=TODAY))
+
+    assert len(responses) == 200
