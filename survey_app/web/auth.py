@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_401_UNAUTHORIZED
 
@@ -31,7 +32,9 @@ class AuthController(Controller):
     include_in_schema = False
 
     @get("/login", sync_to_thread=True)
-    def login_form(self, request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    def login_form(
+        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+    ) -> Template:
         return Template(
             "auth/login.html",
             context={
@@ -46,7 +49,7 @@ class AuthController(Controller):
     def login(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
+        db: NamedDependency[Database],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         email = normalise_email(data.get("email", ""))[:254]
