@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from survey_app.db.engine import Database
 from survey_app.services.surveys import get_survey, latest_surveys
+from survey_app.web.api_docs import errors
 
 
 class SurveyApiController(Controller):
@@ -16,11 +19,16 @@ class SurveyApiController(Controller):
     tags = ["surveys"]
 
     @get("/", sync_to_thread=True, summary="List published surveys")
-    def list_surveys(self, db: Database) -> list[dict[str, Any]]:
+    def list_surveys(self, db: NamedDependency[Database]) -> list[dict[str, Any]]:
         return [survey.summary() for survey in latest_surveys(db)]
 
-    @get("/{survey_id:str}", sync_to_thread=True, summary="The whole definition of a survey")
-    def get_survey(self, db: Database, survey_id: str) -> dict[str, Any]:
+    @get(
+        "/{survey_id:str}",
+        sync_to_thread=True,
+        summary="The whole definition of a survey",
+        responses=errors({404: "No published survey has this id."}),
+    )
+    def get_survey(self, db: NamedDependency[Database], survey_id: FromPath[str]) -> dict[str, Any]:
         survey = get_survey(db, survey_id)
         if survey is None:
             raise NotFoundException(f"no survey '{survey_id}'")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from analysis.results import ResultsError
@@ -23,6 +24,7 @@ from survey_app.services.results import (
 )
 from survey_app.settings import Settings
 from survey_app.web.access import require_viewer_for_group
+from survey_app.web.api_docs import errors
 
 
 def _error(status: int, message: str) -> Response[dict[str, Any]]:
@@ -51,12 +53,24 @@ class ResultsApiController(Controller):
         ResultsError: _bad_request,
     }
 
-    @get("/{survey_id:str}", sync_to_thread=True, summary="Results of a survey for a group")
+    @get(
+        "/{survey_id:str}",
+        sync_to_thread=True,
+        summary="Results of a survey for a group",
+        responses=errors(
+            {
+                401: "Not logged in.",
+                403: "Not a member of the group (no group: not an admin).",
+                404: "Unknown survey or working group.",
+                422: "Unknown comparison survey, or `by` is not a select_one question.",
+            }
+        ),
+    )
     def results(
         self,
         request: Request[Any, Any, Any],
-        db: Database,
-        settings: Settings,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
         group: FromQuery[str | None] = None,
         by: FromQuery[str | None] = None,

@@ -24,8 +24,11 @@ from litestar.status_codes import (
     HTTP_201_CREATED,
     HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
@@ -38,6 +41,13 @@ from survey_app.services.submissions import (
     submission_create_from_json,
 )
 from survey_app.services.surveys import get_survey
+from survey_app.web.api_docs import (
+    SubmissionErrors,
+    SubmissionOperation,
+    SubmissionStored,
+    answer,
+    errors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +102,25 @@ class SubmissionApiController(Controller):
         "/",
         summary="Submit a response (exactly once per submission_id)",
         request_max_body_size=MAX_BODY_BYTES,
+        operation_class=SubmissionOperation,
+        responses={
+            HTTP_201_CREATED: answer(SubmissionStored, "Stored."),
+            HTTP_200_OK: answer(SubmissionStored, "Replay: this submission id was already stored."),
+            **errors(
+                {
+                    HTTP_400_BAD_REQUEST: NOT_JSON_MESSAGE,
+                    HTTP_403_FORBIDDEN: "The invitation is refused, or the survey is closed.",
+                    HTTP_404_NOT_FOUND: "No published survey has this id.",
+                    HTTP_409_CONFLICT: "This submission id was stored with other answers.",
+                    HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The body is over 256 KB.",
+                    HTTP_429_TOO_MANY_REQUESTS: "Too many submissions from this client.",
+                    HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE_MESSAGE,
+                }
+            ),
+            HTTP_422_UNPROCESSABLE_ENTITY: answer(
+                SubmissionErrors, "Refused answers or fields, with messages."
+            ),
+        },
     )
     async def create(
         self,

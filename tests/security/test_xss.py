@@ -2,14 +2,14 @@
 language (Arabic right-to-left included), and in the answers, rendered over HTTP through
 every page that shows them. Each page must show the payloads as text, never as markup.
 
-(The browser run of the same corpus, which checks that no script executes, is in the
-Playwright suite.)
+The corpus and the questionnaire built from it are in `xss_corpus.py`; the browser run
+of the same corpus, which checks that no script executes, is
+`tests/browser/test_xss_browser.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -17,52 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from litestar.testing import TestClient
 
 from survey_app.app import create_app
 from survey_app.settings import Settings
 from tests.conftest import create_accounts, csrf_token, login
+from tests.security.xss_corpus import (
+    CORPUS,
+    LANGUAGES,
+    submit_payload_answers,
+    write_xss_questionnaires,
+    xss_questionnaire,
+)
 from tests.web.respondent import Respondent
 
-CORPUS = [
-    "<script>alert(1)</script>",
-    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
-    '"><script>alert(2)</script>',
-    "'><script>alert(3)</script>",
-    '"><img src=x onerror=alert(4)>',
-    "<img src=x onerror=alert(5)//",
-    "<svg onload=alert(6)>",
-    "<svg><script>alert(7)</script></svg>",
-    '<a href="javascript:alert(8)">link</a>',
-    "javascript:alert(9)",
-    "<iframe src=javascript:alert(10)></iframe>",
-    "<body onload=alert(11)>",
-    '<input autofocus onfocus="alert(12)">',
-    "<details open ontoggle=alert(13)>",
-    '<math><mtext><table><mglyph><style><img src=x onerror="alert(14)">',
-    "<object data=javascript:alert(15)>",
-    "<embed src=javascript:alert(16)>",
-    '<meta http-equiv="refresh" content="0;url=javascript:alert(17)">',
-    '<base href="//evil.example/">',
-    '<form action="//evil.example/"><button>go</button></form>',
-    "<style>*{background:url(javascript:alert(19))}</style>",
-    '<div style="background:url(javascript:alert(20))">x</div>',
-    "{{7*7}}",
-    "{% raw %}{{ config }}{% endraw %}",
-    "${7*7}",
-    "<!--",
-    "]]><script>alert(21)</script>",
-    "</textarea><script>alert(22)</script>",
-    "</title><script>alert(23)</script>",
-    '" onmouseover="alert(24)" x="',
-    "' onmouseover='alert(25)' x='",
-    "&lt;script&gt;alert(26)&lt;/script&gt;",
-    "<scr<script>ipt>alert(27)</script>",
-    "\u202e<script>alert(28)</script>",
-    "ﺍﻟ<img src=x onerror=alert(29)>عربي",
-]
-LANGUAGES = ("de", "en", "ar")
 # The vendored htmx is the only script a page may load.
 ALLOWED_SCRIPT = "/static/htmx.min.js?v="
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href"}
@@ -105,115 +73,13 @@ def markup_problems(html: str) -> list[str]:
     return problems
 
 
-def _payloads() -> Iterator[str]:
-    return itertools.cycle(CORPUS)
-
-
-def _text(payloads: Iterator[str]) -> dict[str, str]:
-    return {language: next(payloads) for language in LANGUAGES}
-
-
-def xss_questionnaire() -> dict[str, Any]:
-    """A survey whose every text, in every language, is a payload; one note per payload
-    as well, so that each payload is shown at least once in each language."""
-    p = _payloads()
-    choices = [{"name": f"c{i}", "label": _text(p)} for i in range(4)]
-    notes = [
-        {"name": f"note_{i}", "type": "note", "label": dict.fromkeys(LANGUAGES, payload)}
-        for i, payload in enumerate(CORPUS)
-    ]
-    return {
-        "id": "xss",
-        "version": "1",
-        "title": _text(p),
-        "description": _text(p),
-        "languages": list(LANGUAGES),
-        "default_language": "de",
-        "min_cell": 1,
-        "audience": "anonymous",
-        "privacy_notice": _text(p),
-        "thank_you": _text(p),
-        "choices": {"options": choices},
-        "pages": [
-            {
-                "name": "first",
-                "title": _text(p),
-                "questions": [
-                    {
-                        "name": "comment",
-                        "type": "text",
-                        "label": _text(p),
-                        "hint": _text(p),
-                        "working_groups": ["arbeit"],
-                    },
-                    {
-                        "name": "age",
-                        "type": "integer",
-                        "label": _text(p),
-                        "hint": _text(p),
-                        "constraint": ". >= 16",
-                        "constraint_message": _text(p),
-                        "working_groups": ["arbeit"],
-                    },
-                    {
-                        "name": "pick",
-                        "type": "select_one",
-                        "choices": "options",
-                        "label": _text(p),
-                        "working_groups": ["arbeit"],
-                    },
-                    *notes,
-                ],
-            },
-            {
-                "name": "second",
-                "title": _text(p),
-                "questions": [
-                    {
-                        "name": "many",
-                        "type": "select_multiple",
-                        "choices": "options",
-                        "label": _text(p),
-                        "hint": _text(p),
-                        "working_groups": ["arbeit"],
-                    }
-                ],
-            },
-        ],
-    }
-
-
-def working_groups() -> dict[str, Any]:
-    p = _payloads()
-    ids = ("sprache", "arbeit", "beratung", "wohnen", "projekte")
-    return {"working_groups": [{"id": group, "name": _text(p)} for group in ids]}
-
-
 @pytest.fixture
 def xss_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient[Any]]:
-    directory = tmp_path / "questionnaires"
-    directory.mkdir()
-    (directory / "xss.yaml").write_text(yaml.safe_dump(xss_questionnaire(), allow_unicode=True))
-    (directory / "working_groups.yaml").write_text(
-        yaml.safe_dump(working_groups(), allow_unicode=True)
-    )
+    directory = write_xss_questionnaires(tmp_path / "questionnaires")
     create_accounts(settings.database_url)
     with TestClient(app=create_app(dataclasses.replace(settings, questionnaires=directory))) as c:
         assert c.get("/api/v1/surveys/xss").status_code == 200, "the XSS survey was not published"
         yield c
-
-
-def _submit_payload_answers(client: TestClient[Any]) -> None:
-    for index, payload in enumerate(CORPUS):
-        response = client.post(
-            "/api/v1/surveys/xss/responses",
-            json={
-                "submission_id": f"xss-{index}",
-                "language": LANGUAGES[index % len(LANGUAGES)],
-                "answers": {"comment": payload, "age": 30, "pick": "c1", "many": ["c0", "c2"]},
-            },
-        )
-        assert response.status_code == 201, response.text
 
 
 def _respondent_pages(client: TestClient[Any], language: str) -> dict[str, str]:
@@ -264,7 +130,7 @@ def test_respondent_pages_show_every_payload_as_text(
 def test_results_pages_and_report_show_every_payload_as_text(
     xss_client: TestClient[Any], language: str
 ) -> None:
-    _submit_payload_answers(xss_client)
+    submit_payload_answers(xss_client)
     login(xss_client, "admin")
     urls = [
         f"/results/?lang={language}",
@@ -281,7 +147,7 @@ def test_results_pages_and_report_show_every_payload_as_text(
 def test_admin_pages_show_payloads_in_labels_and_the_audit_log_as_text(
     xss_client: TestClient[Any],
 ) -> None:
-    _submit_payload_answers(xss_client)
+    submit_payload_answers(xss_client)
     login(xss_client, "admin")
     xss_client.post(
         "/admin/surveys/xss/close", data={"_csrf_token": csrf_token(xss_client, "/admin")}
@@ -295,7 +161,7 @@ def test_admin_pages_show_payloads_in_labels_and_the_audit_log_as_text(
 def test_results_json_carries_payloads_as_plain_strings_never_as_html(
     xss_client: TestClient[Any],
 ) -> None:
-    _submit_payload_answers(xss_client)
+    submit_payload_answers(xss_client)
     login(xss_client, "admin")
     response = xss_client.get("/api/v1/results/xss?group=arbeit&lang=ar")
     assert response.status_code == 200
