@@ -85,6 +85,27 @@ def client(settings: Settings) -> Iterator[object]:
 
 # -- accounts --------------------------------------------------------------------------
 
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id with its smallest cost in the tests' own process.
+
+    Production parameters cost 0.1-0.3 s per hash and per login on this machine, and the
+    suite creates and logs in accounts hundreds of times. The algorithm and the code path
+    stay the same; servers started as subprocesses keep the production cost.
+    """
+    from argon2 import PasswordHasher
+
+    from survey_app.services import accounts
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    accounts._dummy_hash.cache_clear()
+    yield
+    patch.undo()
+    accounts._dummy_hash.cache_clear()
+
+
 PASSWORD = "correct horse battery staple"
 ACCOUNTS = {
     "admin": ("admin@landkreis.example", (), True),
