@@ -456,7 +456,10 @@ def _survey_context(visit: Visit, page: str = "") -> dict[str, Any]:
         "language_url": lambda language: visit.link(page, lang=language),
         "action_url": visit.url,
         "refresh_url": visit.link("refresh"),
-        "resume_url": visit.link("resume"),
+        # Links that may lead to a page without a draft carry the language, or the page
+        # would come in the browser's language (inside the old <html lang dir>, boosted).
+        "resume_url": visit.link("resume", lang=visit.language),
+        "start_url": visit.link(lang=visit.language),
         "invitation": visit.token is not None,
     }
 
