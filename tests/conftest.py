@@ -23,7 +23,8 @@ from survey_app.settings import PROJECT_ROOT, Settings
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED_XLSFORMS = PROJECT_ROOT.parent / "shared" / "fixtures" / "xlsform"
+# Real XLSForms from public projects (copied from ../shared/fixtures with their licences)
+SHARED_XLSFORMS = FIXTURES / "xlsform" / "shared"
 
 
 def _postgres_schema_url(base_url: str, schema: str) -> str:
