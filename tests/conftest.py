@@ -27,6 +27,17 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_XLSFORMS = FIXTURES / "xlsform" / "shared"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, tests of SQLite's own mechanisms are deselected (not skipped)."""
+    if not os.environ.get("SURVEY_TEST_DATABASE_URL"):
+        return
+    selected = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    deselected = [item for item in items if item.get_closest_marker("sqlite_only") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
 def _postgres_schema_url(base_url: str, schema: str) -> str:
     url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)

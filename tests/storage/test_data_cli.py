@@ -204,11 +204,10 @@ def test_restore_into_a_migrated_but_empty_database_is_allowed(
         restored.dispose()
 
 
+@pytest.mark.sqlite_only  # pg_dump's snapshot consistency is PostgreSQL's own guarantee
 def test_a_sqlite_backup_is_consistent_while_responses_arrive(
     database_url: str, db: Database, feedback: PublishedSurvey, tmp_path: Path
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("pg_dump's snapshot consistency is PostgreSQL's own guarantee")
     submit(db, feedback, 10, prefix="early")
     writing = threading.Thread(target=submit, args=(db, feedback, 150, "during"))
     writing.start()

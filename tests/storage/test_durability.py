@@ -32,9 +32,8 @@ def test_a_locked_database_is_waited_for_then_refused(db: Database) -> None:
         assert setting(db, "SHOW lock_timeout") == f"{BUSY_TIMEOUT_MS // 1000}s"
 
 
+@pytest.mark.sqlite_only  # PostgreSQL locks rows, not the database
 def test_sqlite_writes_take_the_write_lock_when_they_begin(db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("BEGIN IMMEDIATE is SQLite's; PostgreSQL locks rows, not the database")
     path = db.engine.url.database
     assert path is not None
     with db.write() as session:
