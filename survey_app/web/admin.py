@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import FormMultiDict
@@ -45,19 +42,14 @@ from survey_app.services.admin import (
 from survey_app.services.audit import audit_events
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer, require_admin
+from survey_app.web.handlers import in_thread
 from survey_app.web.templating import static_url
-
-T = TypeVar("T")
 
 EXPORT_MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 AUDIT_ROWS = 200
-
-
-async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
 
 
 def _page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
@@ -171,8 +163,8 @@ class AdminController(Controller):
     async def overview(
         self, request: Request[Any, Any, Any], db: NamedDependency[Database]
     ) -> Template:
-        viewer = await _in_thread(require_admin, request, api=False)
-        return await _in_thread(overview_page, db, viewer)
+        viewer = await in_thread(require_admin, request, api=False)
+        return await in_thread(overview_page, db, viewer)
 
     @post("/surveys/{survey_id:str}/open")
     async def survey_open(
@@ -200,11 +192,11 @@ class AdminController(Controller):
         *,
         is_open: bool,
     ) -> Response[Any]:
-        viewer = await _in_thread(require_admin, request, api=False)
+        viewer = await in_thread(require_admin, request, api=False)
         try:
-            await _in_thread(survey_open_close, db, survey_id, is_open=is_open, actor=viewer.email)
+            await in_thread(survey_open_close, db, survey_id, is_open=is_open, actor=viewer.email)
         except AdminError as error:
-            return await _in_thread(overview_page, db, viewer, error=str(error), status=404)
+            return await in_thread(overview_page, db, viewer, error=str(error), status=404)
         return Redirect("/admin", status_code=303)
 
     @post("/surveys/{survey_id:str}/invitations")
@@ -215,16 +207,16 @@ class AdminController(Controller):
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        viewer = await _in_thread(require_admin, request, api=False)
+        viewer = await in_thread(require_admin, request, api=False)
         form = await request.form()
         try:
             count = int(str(form.get("count", "")).strip())
         except ValueError:
-            return await _in_thread(
+            return await in_thread(
                 overview_page, db, viewer, error="Please enter a number.", status=422
             )
         try:
-            text = await _in_thread(
+            text = await in_thread(
                 invitations_csv,
                 db,
                 survey_id,
@@ -234,7 +226,7 @@ class AdminController(Controller):
                 actor=viewer.email,
             )
         except AdminError as error:
-            return await _in_thread(
+            return await in_thread(
                 overview_page, db, viewer, error=str(error), status=HTTP_422_UNPROCESSABLE_ENTITY
             )
         # The links are in this answer only: never cached, never shown again.
@@ -255,11 +247,11 @@ class AdminController(Controller):
         survey_id: FromPath[str],
         filename: FromPath[str],
     ) -> File:
-        viewer = await _in_thread(require_admin, request, api=False)
+        viewer = await in_thread(require_admin, request, api=False)
         name, _, file_format = filename.partition(".")
         if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
             raise NotFoundException("Exports are responses.csv or responses.xlsx.")
-        return await _in_thread(export_file, db, viewer, survey_id, file_format)
+        return await in_thread(export_file, db, viewer, survey_id, file_format)
 
     @get("/users")
     async def users(
@@ -268,8 +260,8 @@ class AdminController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Template:
-        viewer = await _in_thread(require_admin, request, api=False)
-        return await _in_thread(users_page, db, settings, viewer)
+        viewer = await in_thread(require_admin, request, api=False)
+        return await in_thread(users_page, db, settings, viewer)
 
     @post("/users")
     async def users_add(
@@ -278,9 +270,9 @@ class AdminController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        viewer = await _in_thread(require_admin, request, api=False)
+        viewer = await in_thread(require_admin, request, api=False)
         form = await request.form()
-        return await _in_thread(add_user, db, settings, viewer, form)
+        return await in_thread(add_user, db, settings, viewer, form)
 
     @post("/users/{user_id:int}/password")
     async def users_password(
@@ -290,9 +282,9 @@ class AdminController(Controller):
         settings: NamedDependency[Settings],
         user_id: FromPath[int],
     ) -> Response[Any]:
-        viewer = await _in_thread(require_admin, request, api=False)
+        viewer = await in_thread(require_admin, request, api=False)
         password = str((await request.form()).get("password", ""))
-        return await _in_thread(set_password, db, settings, viewer, user_id, password)
+        return await in_thread(set_password, db, settings, viewer, user_id, password)
 
     @post("/users/{user_id:int}/remove")
     async def users_remove(
@@ -302,13 +294,13 @@ class AdminController(Controller):
         settings: NamedDependency[Settings],
         user_id: FromPath[int],
     ) -> Response[Any]:
-        viewer = await _in_thread(require_admin, request, api=False)
-        return await _in_thread(remove_user, db, settings, viewer, user_id)
+        viewer = await in_thread(require_admin, request, api=False)
+        return await in_thread(remove_user, db, settings, viewer, user_id)
 
     @get("/audit")
     async def audit(
         self, request: Request[Any, Any, Any], db: NamedDependency[Database]
     ) -> Template:
-        viewer = await _in_thread(require_admin, request, api=False)
-        events = await _in_thread(audit_events, db, limit=AUDIT_ROWS)
+        viewer = await in_thread(require_admin, request, api=False)
+        events = await in_thread(audit_events, db, limit=AUDIT_ROWS)
         return _page("audit.html", viewer, events=events)

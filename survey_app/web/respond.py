@@ -17,13 +17,12 @@ questionnaire texts through `t` (the questionnaire's own translations).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, urlencode
 
-import anyio.to_thread
 import segno
 from babel.dates import format_date
 from litestar import Controller, Request, Response, get, post
@@ -72,6 +71,7 @@ from survey_app.services.submissions import (
 )
 from survey_app.services.surveys import PublishedSurvey, get_survey, latest_surveys
 from survey_app.settings import Settings
+from survey_app.web.handlers import in_thread, is_fragment_request, is_htmx
 from survey_app.web.templating import STATIC, jinja_environment
 
 COOKIE_NAME = "survey_draft"
@@ -124,8 +124,6 @@ RESULTS_NOTICE = N_(
     "Nobody can see your individual answers there."
 )
 POSTER_DEFAULT_TEXT = N_("Your opinion counts. Take part in our survey.")
-
-T = TypeVar("T")
 
 
 class Refused(Exception):
@@ -811,19 +809,6 @@ def poster_html(
 # -- the controller --------------------------------------------------------------------
 
 
-async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
-
-
-def _is_htmx(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
-def _is_fragment_request(request: Request[Any, Any, Any]) -> bool:
-    """An htmx request for a part of the page (a boosted navigation wants the page)."""
-    return _is_htmx(request) and request.headers.get("hx-boosted") != "true"
-
-
 def _refused(_request: Request[Any, Any, Any], refused: Refused) -> Response[Any]:
     return message_page(refused)
 
@@ -841,7 +826,7 @@ class RespondController(Controller):
         survey_id: str,
         requested_language: str | None,
     ) -> Visit:
-        return await _in_thread(
+        return await in_thread(
             open_visit,
             db,
             survey_id,
@@ -858,7 +843,7 @@ class RespondController(Controller):
         language = _page_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
-        return await _in_thread(landing_page, db, language)
+        return await in_thread(landing_page, db, language)
 
     @get("/s/{survey_id:str}")
     async def show(
@@ -868,7 +853,7 @@ class RespondController(Controller):
         survey_id: FromPath[str],
     ) -> Template:
         visit = await self._visit(request, db, survey_id, request.query_params.get("lang"))
-        return show_survey(visit, fragment=_is_fragment_request(request))
+        return show_survey(visit, fragment=is_fragment_request(request))
 
     @post("/s/{survey_id:str}")
     async def answer(
@@ -880,8 +865,8 @@ class RespondController(Controller):
     ) -> Response[Any]:
         form = await request.form()
         visit = await self._visit(request, db, survey_id, form.get(LANGUAGE))
-        answering = Answering(db, settings, visit, htmx=_is_htmx(request))
-        return await _in_thread(answering.page, form)
+        answering = Answering(db, settings, visit, htmx=is_htmx(request))
+        return await in_thread(answering.page, form)
 
     @post("/s/{survey_id:str}/refresh")
     async def refresh(
@@ -892,7 +877,7 @@ class RespondController(Controller):
     ) -> Template:
         form = await request.form()
         visit = await self._visit(request, db, survey_id, form.get(LANGUAGE))
-        return await _in_thread(refresh_page, visit, form)
+        return await in_thread(refresh_page, visit, form)
 
     @get("/s/{survey_id:str}/resume")
     async def resume(
@@ -915,8 +900,8 @@ class RespondController(Controller):
         form = await request.form()
         visit = await self._visit(request, db, survey_id, form.get(LANGUAGE))
         resume_form(visit)  # refuses invitation surveys before any code is tried
-        answering = Answering(db, settings, visit, htmx=_is_htmx(request))
-        return await _in_thread(answering.resume, form)
+        answering = Answering(db, settings, visit, htmx=is_htmx(request))
+        return await in_thread(answering.resume, form)
 
     @get("/s/{survey_id:str}/thanks")
     async def thanks(
@@ -925,7 +910,7 @@ class RespondController(Controller):
         db: NamedDependency[Database],
         survey_id: FromPath[str],
     ) -> Template:
-        survey = await _in_thread(get_survey, db, survey_id)
+        survey = await in_thread(get_survey, db, survey_id)
         accept = request.headers.get("accept-language")
         if survey is None:
             raise Refused("unknown_survey", 404, _page_language(None, accept))
@@ -942,7 +927,7 @@ class RespondController(Controller):
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[str]:
-        survey = await _in_thread(get_survey, db, survey_id)
+        survey = await in_thread(get_survey, db, survey_id)
         accept = request.headers.get("accept-language")
         if survey is None:
             raise Refused("unknown_survey", 404, _page_language(None, accept))

@@ -46,6 +46,7 @@ from survey_app.services.results import UnknownGroup, UnknownSurvey, survey_resu
 from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
 from survey_app.web.access import LoginRequired, require_viewer_for_group, viewer_of
+from survey_app.web.handlers import is_fragment_request
 from survey_app.web.templating import jinja_environment, static_url
 
 __all__ = [
@@ -478,10 +479,6 @@ def _bad_request(request: Request[Any, Any, Any], error: ResultsError) -> Templa
     return _error_page(request, 422, "bad_request", str(error))
 
 
-def _is_fragment_request(request: Request[Any, Any, Any]) -> bool:
-    return request.headers.get("hx-request") == "true" and "hx-boosted" not in request.headers
-
-
 class ResultsPagesController(Controller):
     """HTML results for members of a working group (and admins)."""
 
@@ -533,7 +530,7 @@ class ResultsPagesController(Controller):
         t = view.t if view else Texts(_language(lang))
         context = {"page": view, "t": t, "language": t.language, "viewer": viewer}
         context |= _page_assets()
-        if view is not None and question is not None and _is_fragment_request(request):
+        if view is not None and question is not None and is_fragment_request(request):
             found = next((q for q in view.questions if q.result.name == question), None)
             if found is None:
                 raise NotFoundException(f"no question '{question}' for this group")
