@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from io import BytesIO
 from typing import Any
 
 import numpy as np
@@ -70,9 +69,10 @@ def join_texts(texts: Iterable[str]) -> str:
 
 
 def parse_answers(
-    target: Questionnaire, source: Questionnaire, lines: str, rows: int
+    target: Questionnaire, source: Questionnaire, lines: str | bytes, rows: int
 ) -> pd.DataFrame:
-    """Answers of one version (`lines`: `rows` JSON texts, one per line) as target columns.
+    """Answers of one version (`lines`: `rows` JSON texts, one per line, as text or as
+    UTF-8 bytes) as target columns.
 
     `source` is the questionnaire the answers were given to; `target` the one whose
     columns the frame has (usually the newest version).
@@ -140,10 +140,11 @@ def _arrow_schema(target: Questionnaire, source: Questionnaire) -> pa.Schema:
     )
 
 
-def _read_fast(lines: str, schema: pa.Schema, rows: int) -> pa.Table | None:
+def _read_fast(lines: str | bytes, schema: pa.Schema, rows: int) -> pa.Table | None:
+    data = lines.encode() if isinstance(lines, str) else lines
     try:
         table = pa_json.read_json(
-            BytesIO(lines.encode()),
+            pa.BufferReader(data),
             parse_options=pa_json.ParseOptions(
                 explicit_schema=schema, unexpected_field_behavior="ignore"
             ),
@@ -154,7 +155,9 @@ def _read_fast(lines: str, schema: pa.Schema, rows: int) -> pa.Table | None:
     return table if table.num_rows == rows else None
 
 
-def _read_slow(lines: str, schema: pa.Schema, rows: int) -> pa.Table:
+def _read_slow(lines: str | bytes, schema: pa.Schema, rows: int) -> pa.Table:
+    if isinstance(lines, bytes):
+        lines = lines.decode("utf-8", "replace")
     texts = lines.split("\n") if lines else []
     texts = (texts + ["{}"] * rows)[:rows]
     records = [_coerce_record(_loads(text), schema) for text in texts]
@@ -211,7 +214,9 @@ def _typed(
             return {question.name: pd.arrays.IntegerArray(values, ~integral)}
         case QuestionType.DATE:
             texts = pd.Series(_strings(column), dtype="str")
-            return {question.name: pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")}
+            dates = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
+            # One unit whatever the rows (pandas infers seconds for an empty column).
+            return {question.name: dates.astype("datetime64[us]")}
         case _:
             return {question.name: pd.Series(_strings(column), dtype="str")}
 

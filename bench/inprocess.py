@@ -1,11 +1,15 @@
-"""`python -m bench.inprocess DATABASE_URL SURVEY [--group G] [--by Q]`: time the results
-computation inside one process, without interpreter start-up, imports or output.
+"""`python -m bench.inprocess DATABASE_URL SURVEY [--group G] [--by Q] [--cache-dir DIR]`:
+time the results computation inside one process, without interpreter start-up, imports
+or output.
 
-Prints one JSON object: `read_seconds` (stored answers -> frame: the database read and
-the JSON parse), `compute_seconds` (frame -> suppressed results, pure pandas), `cold_seconds`
-(the whole `survey_results` call on a fresh process, what `survey-app results` pays),
-`warm_seconds` (the same call again, with the per-version frame cache filled) and
-`responses`. Run in a child process so every measurement starts cold.
+Prints one JSON object: `cold_seconds` (the whole `survey_results` call on a fresh
+process, what `survey-app results` pays: with `--cache-dir` holding a file of this data
+set, it reads that file; with an empty one it reads the database and writes the file),
+`read_seconds` (stored answers -> frame again after emptying the in-process cache: from
+the cache file with `--cache-dir`, else the database read and JSON parse),
+`compute_seconds` (frame -> suppressed results, pure pandas), `warm_seconds` (the same
+call again, with the per-process frame cache filled) and `responses`. Run in a child
+process so every measurement starts cold.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 
 def main() -> None:
@@ -21,6 +26,7 @@ def main() -> None:
     parser.add_argument("survey")
     parser.add_argument("--group")
     parser.add_argument("--by")
+    parser.add_argument("--cache-dir", type=Path)
     args = parser.parse_args()
 
     from analysis.results import build_results
@@ -28,13 +34,14 @@ def main() -> None:
     from survey_app.services import results as service
 
     db = Database(args.url)
+    cache = args.cache_dir
     started = time.perf_counter()
-    found = service.survey_results(db, args.survey, group=args.group, by=args.by)
+    found = service.survey_results(db, args.survey, group=args.group, by=args.by, cache_dir=cache)
     cold = time.perf_counter() - started
 
     service._cache.clear()  # measure the read alone, cold again
     started = time.perf_counter()
-    answers = service.read_answers(db, args.survey)
+    answers = service.read_answers(db, args.survey, cache_dir=cache)
     read = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -42,7 +49,7 @@ def main() -> None:
     compute = time.perf_counter() - started
 
     started = time.perf_counter()
-    service.survey_results(db, args.survey, group=args.group, by=args.by)
+    service.survey_results(db, args.survey, group=args.group, by=args.by, cache_dir=cache)
     warm = time.perf_counter() - started
     db.dispose()
     print(

@@ -59,10 +59,12 @@ def results(
     output_format: str,
     lang: str | None,
 ) -> None:
-    """Suppressed results of SURVEY (all versions) as JSON, a table or CSV."""
+    """Suppressed results of SURVEY (all versions) as JSON, a table or CSV.
+
+    Parsed answers are kept in var/results-cache/ (see `survey_app.services.results`)."""
     from analysis.exports import results_csv, results_text
     from survey_app.db.engine import Database
-    from survey_app.services.results import survey_results
+    from survey_app.services.results import cache_directory, survey_results
 
     settings = get_settings()
     db = Database(settings.database_url)
@@ -76,6 +78,7 @@ def results(
                 by=by,
                 compare=compare,
                 language=lang,
+                cache_dir=cache_directory(settings.var_dir),
             )
         )
     finally:
@@ -112,7 +115,7 @@ def export(
         write_results_xlsx,
     )
     from survey_app.db.engine import Database
-    from survey_app.services.results import export_frames, survey_results
+    from survey_app.services.results import cache_directory, export_frames, survey_results
 
     settings = get_settings()
     db = Database(settings.database_url)
@@ -120,7 +123,12 @@ def export(
         if group is not None or aggregated:
             found = _guarded(
                 lambda: survey_results(
-                    db, survey, group=group, working_groups=_working_groups(settings), language=lang
+                    db,
+                    survey,
+                    group=group,
+                    working_groups=_working_groups(settings),
+                    language=lang,
+                    cache_dir=cache_directory(settings.var_dir),
                 )
             )
             if output_format == "xlsx":

@@ -4,11 +4,18 @@ Reading a million responses is the expensive part, so the answers of each versio
 read in id ranges with the database concatenating the JSON texts into one newline-
 delimited blob per range (`group_concat` on SQLite, `string_agg` on PostgreSQL): one
 string per range instead of one Python object per row, parsed by `analysis.frames` in
-one vectorised pass. Parsed frames are cached per survey version in the process; the
-cache stays exact as responses arrive: it remembers how many submissions it holds and
-the highest id, reads only newer ids when the count below that id is unchanged, and
-reads the version again otherwise (a purge, or a PostgreSQL transaction that committed
-an older id late).
+one vectorised pass.
+
+Parsed frames are cached per survey version and target questionnaire, in the process
+and, when a `cache_dir` is given (the CLI passes `var/results-cache/`), on disk as Arrow
+IPC files (`services.results_cache`), so a new process reads columns instead of parsing
+JSON. Both caches stay exact as responses arrive: an entry remembers how many
+submissions of the version it holds, the highest id and that row's `submission_id`
+(identity checks that use only the version's index); when these match, the entry is
+used; when only newer ids were added (the count up to the remembered id and the
+remembered row are unchanged), only those are read and appended; otherwise (a purge, a
+PostgreSQL transaction that committed an older id late, a restored or replaced
+database) the version is read again.
 """
 
 from __future__ import annotations
@@ -26,16 +33,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import LargeBinary, cast, func, insert, select
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
 from analysis.demo import demo_responses
-from analysis.frames import answers_frame, parse_answers
+from analysis.frames import answers_frame, empty_frame, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission, SurveyVersion
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services import results_cache
+from survey_app.services.results_cache import StoredAnswers, cache_directory
 from survey_app.services.surveys import (
     get_survey,
     questionnaire_of,
@@ -45,6 +55,7 @@ from survey_app.services.surveys import (
 __all__ = [
     "UnknownGroup",
     "UnknownSurvey",
+    "cache_directory",
     "export_frames",
     "read_answers",
     "store_demo_responses",
@@ -70,8 +81,7 @@ class UnknownGroup(LookupError):
 
 @dataclass
 class _Cached:
-    count: int
-    max_id: int
+    stored: StoredAnswers
     frame: pd.DataFrame
 
 
@@ -94,81 +104,128 @@ def survey_results(
     by: str | None = None,
     compare: str | None = None,
     language: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Results:
     """Suppressed results of a survey (all versions) for a working group.
 
+    `cache_dir`: where parsed answers are kept between processes (see `read_answers`).
     Raises `UnknownSurvey`, `UnknownGroup` (when `working_groups` is given and does not
     hold `group`) or `analysis.results.ResultsError` (unknown or unfit `by` question, or
     with a group, a `by` question that is not one of the group's).
     """
     if group is not None and working_groups is not None and group not in working_groups:
         raise UnknownGroup(group)
-    answers = read_answers(db, survey_id)
+    answers = read_answers(db, survey_id, cache_dir=cache_dir)
     if group is not None and by is not None:
         own = {question.name for question in answers.questionnaire.questions_of_group(group)}
         if by not in own:
             # A member must not cross the group's results with another group's (perhaps
             # sensitive) question: break down only by the group's own questions.
             raise ResultsError(f"'{by}' is not a question of working group '{group}'")
-    other = read_answers(db, compare) if compare is not None else None
+    other = read_answers(db, compare, cache_dir=cache_dir) if compare is not None else None
     return build_results(answers, group=group, by=by, language=language, compare=other)
 
 
-def read_answers(db: Database, survey_id: str) -> SurveyAnswers:
-    """The newest questionnaire of a survey and the answers frame of all its versions."""
+def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None) -> SurveyAnswers:
+    """The newest questionnaire of a survey and the answers frame of all its versions.
+
+    With `cache_dir` (e.g. `cache_directory(settings.var_dir)`), parsed answers are also
+    kept there between processes; without it, only in this process.
+    """
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
     target = survey.questionnaire
+    parts = []
     with db.read() as session:
-        versions = {
-            version.id: version
-            for version in session.execute(
-                select(SurveyVersion).where(col(SurveyVersion.survey_id) == survey_id)
-            ).scalars()
-        }
-        stats = session.execute(
-            select(col(Submission.version_id), func.count(), func.max(col(Submission.id)))
-            .where(col(Submission.survey_id) == survey_id)
-            .group_by(col(Submission.version_id))
-        ).all()
-        parts = [
-            _version_frame(session, target, versions[version_id], int(count), int(max_id))
-            for version_id, count, max_id in sorted(stats)
-        ]
+        versions = session.execute(
+            select(SurveyVersion)
+            .where(col(SurveyVersion.survey_id) == survey_id)
+            .order_by(col(SurveyVersion.id))
+        ).scalars()
+        for version in versions:
+            assert version.id is not None
+            stored = _stored(session, version.id)
+            if stored is None:
+                if cache_dir is not None:
+                    # Nothing is stored (any more): no file may keep answers of it.
+                    results_cache.delete_version_files(cache_dir, db.url, version.id)
+                continue
+            parts.append(_version_frame(db, session, target, version, stored, cache_dir))
     return SurveyAnswers(survey_id, survey.number, target, answers_frame(target, parts))
 
 
+def _stored(session: Session, version_id: int, up_to: int | None = None) -> StoredAnswers | None:
+    """Count, highest id and its `submission_id` of a version's submissions (with `up_to`:
+    of those with id <= up_to). Filtering on `version_id` alone lets the database answer
+    from that column's index without reading the rows."""
+    condition = col(Submission.version_id) == version_id
+    if up_to is not None:
+        condition = condition & (col(Submission.id) <= up_to)
+    count, max_id = session.execute(
+        select(func.count(), func.max(col(Submission.id))).where(condition)
+    ).one()
+    if not count:
+        return None
+    newest = session.execute(
+        select(col(Submission.submission_id)).where(col(Submission.id) == max_id)
+    ).scalar_one()
+    return StoredAnswers(int(count), int(max_id), str(newest))
+
+
 def _version_frame(
-    session: Session, target: Questionnaire, version: SurveyVersion, count: int, max_id: int
+    db: Database,
+    session: Session,
+    target: Questionnaire,
+    version: SurveyVersion,
+    stored: StoredAnswers,
+    cache_dir: Path | None,
 ) -> pd.DataFrame:
     assert version.id is not None
-    source = questionnaire_of(version)
-    key = (str(session.get_bind().engine.url), version.id, target.content_hash)
+    key = (results_cache.database_key(db.url), version.id, target.content_hash)
     with _cache_lock:
         cached = _cache.get(key)
-    if cached is not None and (cached.count, cached.max_id) == (count, max_id):
-        with _cache_lock:
-            _cache.move_to_end(key)
-        return cached.frame
-    frame: pd.DataFrame | None = None
-    if cached is not None and max_id > cached.max_id:
-        below = session.execute(
-            select(func.count())
-            .select_from(Submission)
-            .where(col(Submission.version_id) == version.id, col(Submission.id) <= cached.max_id)
-        ).scalar_one()
-        if below == cached.count:
-            newer = _read_version(session, target, source, version.id, cached.max_id, max_id)
-            frame = answers_frame(target, [cached.frame, newer])
-    if frame is None:
-        frame = _read_version(session, target, source, version.id, 0, max_id)
+    saved = False
+    if (cached is None or cached.stored != stored) and cache_dir is not None:
+        loaded = results_cache.load_frame(
+            cache_dir, db.url, version.id, target.content_hash, empty_frame(target)
+        )
+        if loaded is not None:
+            cached = _Cached(*loaded)
+            saved = cached.stored == stored
+    if cached is not None and cached.stored == stored:
+        frame = cached.frame
+    else:
+        frame = _read_newer_or_all(session, target, version, stored, cached)
     with _cache_lock:
-        _cache[key] = _Cached(count, max_id, frame)
+        _cache[key] = _Cached(stored, frame)
         _cache.move_to_end(key)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
+    if cache_dir is not None and not saved:
+        results_cache.save_frame(cache_dir, db.url, version.id, target.content_hash, stored, frame)
     return frame
+
+
+def _read_newer_or_all(
+    session: Session,
+    target: Questionnaire,
+    version: SurveyVersion,
+    stored: StoredAnswers,
+    cached: _Cached | None,
+) -> pd.DataFrame:
+    """The version's frame from a cached one plus the newer ids when only those were
+    added since; read whole otherwise."""
+    assert version.id is not None
+    source = questionnaire_of(version)
+    if cached is not None and stored.max_id > cached.stored.max_id:
+        before = _stored(session, version.id, up_to=cached.stored.max_id)
+        if before == cached.stored:
+            newer = _read_version(
+                session, target, source, version.id, cached.stored.max_id, stored.max_id
+            )
+            return answers_frame(target, [cached.frame, newer])
+    return _read_version(session, target, source, version.id, 0, stored.max_id)
 
 
 def _read_version(
@@ -180,12 +237,17 @@ def _read_version(
     max_id: int,
 ) -> pd.DataFrame:
     """Submissions of one version with after_id < id <= max_id, parsed range by range."""
-    blob = func.aggregate_strings(func.replace(col(Submission.answers), "\n", " "), "\n")
+    texts: ColumnElement[Any] = func.aggregate_strings(
+        func.replace(col(Submission.answers), "\n", " "), "\n"
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        # The bytes as stored (UTF-8): no decoding into a str only to encode it again.
+        texts = cast(texts, LargeBinary)
     parts = []
     for low in range(after_id, max_id, ID_RANGE):
         high = min(low + ID_RANGE, max_id)
         count, lines = session.execute(
-            select(func.count(), blob).where(
+            select(func.count(), texts).where(
                 col(Submission.version_id) == version_id,
                 col(Submission.id) > low,
                 col(Submission.id) <= high,

@@ -1,0 +1,165 @@
+"""The on-disk cache of parsed answers: one Arrow IPC file per database, survey version and
+target questionnaire, so a new process (a `survey-app results` call) reads columns
+instead of parsing every stored JSON text again.
+
+The files hold row-level answers, so they are treated like the database: the directory
+is mode 0700, each file 0600, written to a temporary file and renamed into place (a
+reader never sees half a file), and `services.maintenance` deletes a database's files on
+purge and restore. A file that cannot be read, or whose columns or identity do not match,
+is ignored and rebuilt, never an error; one that cannot be written only costs speed.
+
+This module imports no pandas or pyarrow at the top: `maintenance` uses it to delete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "StoredAnswers",
+    "cache_directory",
+    "delete_database_files",
+    "delete_version_files",
+    "load_frame",
+    "save_frame",
+]
+
+FORMAT = 1
+"""Bumped whenever the layout of a cached frame changes: older files are then ignored."""
+_METADATA_KEY = b"survey_app.results_cache"
+
+
+@dataclass(frozen=True)
+class StoredAnswers:
+    """What identifies the stored submissions of one version: how many there are, the
+    highest id, and the `submission_id` (a random UUID) of that row, which tells a reused
+    id (SQLite hands out the ids of deleted rows again) from the row that was cached."""
+
+    count: int
+    max_id: int
+    newest: str
+
+
+def cache_directory(var_dir: Path) -> Path:
+    """Where the cache lives for the settings' var directory."""
+    return var_dir / "results-cache"
+
+
+def database_key(url: str) -> str:
+    """A name for the database at `url` that holds no password (the URL never goes into
+    a file name); a relative SQLite path is made absolute so two working directories do
+    not share a name for two files."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        parsed = parsed.set(database=str(Path(str(parsed.database)).resolve()))
+    plain = parsed.set(password=None).render_as_string(hide_password=False)
+    return hashlib.sha256(plain.encode()).hexdigest()[:20]
+
+
+def _file(directory: Path, url: str, version_id: int, target_hash: str) -> Path:
+    target = hashlib.sha256(target_hash.encode()).hexdigest()[:16]
+    return directory / f"{database_key(url)}-{version_id}-{target}.arrow"
+
+
+def load_frame(
+    directory: Path, url: str, version_id: int, target_hash: str, empty: pd.DataFrame
+) -> tuple[StoredAnswers, pd.DataFrame] | None:
+    """The cached frame of a version and what it was read from, or None when there is no
+    usable file (missing, unreadable, another format, or columns unlike `empty`'s)."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    path = _file(directory, url, version_id, target_hash)
+    try:
+        with pa.OSFile(str(path), "rb") as source:
+            table = ipc.open_file(source).read_all()
+        meta = json.loads((table.schema.metadata or {})[_METADATA_KEY])
+        if meta["format"] != FORMAT:
+            return None
+        stored = StoredAnswers(int(meta["count"]), int(meta["max_id"]), str(meta["newest"]))
+        frame = table.to_pandas()
+    except (OSError, pa.ArrowException, KeyError, ValueError, TypeError):
+        return None
+    if len(frame) != stored.count or not frame.dtypes.equals(empty.dtypes):
+        return None
+    return stored, frame
+
+
+def save_frame(
+    directory: Path,
+    url: str,
+    version_id: int,
+    target_hash: str,
+    stored: StoredAnswers,
+    frame: pd.DataFrame,
+) -> None:
+    """Write the frame of a version atomically (0600 in a 0700 directory) and drop the
+    files of that version made for older questionnaires. Failing to write is not an error."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    path = _file(directory, url, version_id, target_hash)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = {"format": FORMAT, "count": stored.count, "max_id": stored.max_id,
+                "newest": stored.newest}  # fmt: skip
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _METADATA_KEY: json.dumps(meta).encode()}
+        )
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{database_key(url)}-", suffix=".partial"
+        )
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                options = ipc.IpcWriteOptions(compression="zstd")
+                with ipc.new_file(handle, table.schema, options=options) as writer:
+                    writer.write_table(table)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except (OSError, pa.ArrowException):
+        return
+    for other in directory.glob(f"{database_key(url)}-{version_id}-*.arrow"):
+        if other != path:
+            with contextlib.suppress(OSError):
+                other.unlink()
+
+
+def delete_version_files(directory: Path, url: str, version_id: int) -> None:
+    """Delete the files of one version (it has no submissions any more)."""
+    _delete(directory.glob(f"{database_key(url)}-{version_id}-*.arrow"))
+
+
+def delete_database_files(directory: Path, url: str) -> int:
+    """Delete every file of the database at `url` (also temporary files a crash left);
+    returns how many there were."""
+    if not directory.is_dir():
+        return 0
+    key = database_key(url)
+    return _delete([*directory.glob(f"{key}-*.arrow"), *directory.glob(f".{key}-*.partial")])
+
+
+def _delete(paths: Iterable[Path]) -> int:
+    deleted = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            deleted += 1
+    return deleted
