@@ -32,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import LargeBinary, cast, func, insert, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
 from analysis.demo import demo_responses
-from analysis.frames import answers_frame, empty_frame, parse_answers
+from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission, SurveyVersion
@@ -274,21 +275,26 @@ def export_frames(
         last_id = 0
         while True:
             with db.read() as session:
-                rows = session.execute(
-                    select(
-                        col(Submission.id),
-                        col(Submission.version_id),
-                        col(Submission.created_on),
-                        col(Submission.language),
-                        col(Submission.answers),
+                # Core rows through the connection: the ORM's row processing is not needed.
+                rows = (
+                    session.connection()
+                    .execute(
+                        select(
+                            col(Submission.id),
+                            col(Submission.version_id),
+                            col(Submission.created_on),
+                            col(Submission.language),
+                            col(Submission.answers),
+                        )
+                        .where(col(Submission.survey_id) == survey_id, col(Submission.id) > last_id)
+                        .order_by(col(Submission.id))
+                        .limit(chunk)
                     )
-                    .where(col(Submission.survey_id) == survey_id, col(Submission.id) > last_id)
-                    .order_by(col(Submission.id))
-                    .limit(chunk)
-                ).all()
+                    .all()
+                )
             if not rows:
                 return
-            last_id = rows[-1][0]
+            last_id = int(str(rows[-1][0]))
             yield _export_chunk(target, versions, [tuple(row) for row in rows])
 
     return target, frames()
@@ -299,30 +305,36 @@ def _export_chunk(
     versions: dict[int | None, tuple[int, Questionnaire]],
     rows: list[tuple[Any, ...]],
 ) -> pd.DataFrame:
-    meta = pd.DataFrame(rows, columns=["id", "version_id", "submitted_on", "language", "answers"])
-    parts = []
-    for version_id, group in meta.groupby("version_id", sort=False):
-        number, source = versions[int(str(version_id))]
-        texts = group["answers"].str.replace("\n", " ", regex=False)
-        answers = parse_answers(target, source, "\n".join(texts), len(group))
-        answers.index = group.index
-        parts.append(
-            pd.concat(
-                [
-                    pd.DataFrame(
-                        {
-                            "submitted_on": group["submitted_on"].astype("str"),
-                            "language": group["language"],
-                            "version": number,
-                        },
-                        index=group.index,
-                    ),
-                    answers,
-                ],
-                axis=1,
-            )
-        )
-    return pd.concat(parts).sort_index().reset_index(drop=True)
+    """One chunk of rows (id, version_id, created_on, language, answers) as a frame in
+    the same order. The answer texts stay a Python list joined once per version: put
+    into a frame first, each would be copied into an Arrow string array and back."""
+    _ids, version_ids, dates, languages, texts = (
+        list(column) for column in zip(*rows, strict=True)
+    )
+    of_version = np.asarray(version_ids, dtype="int64")
+    numbers = np.empty(len(rows), dtype="int64")
+    parts: list[pd.DataFrame] = []
+    positions: list[npt.NDArray[np.intp]] = []
+    for version_id in dict.fromkeys(version_ids):
+        number, source = versions[version_id]
+        where = np.flatnonzero(of_version == version_id)
+        numbers[where] = number
+        own = texts if len(where) == len(rows) else [texts[i] for i in where]
+        parts.append(parse_answers(target, source, join_texts(own), len(own)))
+        positions.append(where)
+    answers = answers_frame(target, parts)
+    if len(parts) > 1:
+        # Back into id order: row k of the concatenation came from position order[k].
+        answers = answers.take(np.argsort(np.concatenate(positions), kind="stable"))
+        answers = answers.reset_index(drop=True)
+    meta = pd.DataFrame(
+        {
+            "submitted_on": pd.array([str(date) for date in dates], dtype="str"),
+            "language": pd.array(languages, dtype="str"),
+            "version": numbers,
+        }
+    )
+    return pd.concat([meta, answers], axis=1)
 
 
 def canonical_json(answers: dict[str, object]) -> str:
