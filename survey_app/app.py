@@ -34,7 +34,11 @@ from survey_app.web.security import (
     unexpected_error,
 )
 from survey_app.web.sessions import RenewingSessionConfig
-from survey_app.web.submissions import SubmissionApiController, database_unavailable
+from survey_app.web.submissions import (
+    SubmissionApiController,
+    database_unavailable,
+    submission_threads,
+)
 from survey_app.web.templating import static_router, template_config
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         report = publish_directory(db, settings.questionnaires)
         for problem in report.problems:
             log.warning("%s", problem)
+
+    def admit_submissions(app: Litestar) -> None:
+        app.state.submission_threads = submission_threads()
 
     def close_database() -> None:
         db.dispose()
@@ -118,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InterfaceError: database_unavailable,
             SQLAlchemyTimeoutError: database_unavailable,
         },
-        on_startup=[publish_questionnaires],
+        on_startup=[publish_questionnaires, admit_submissions],
         on_shutdown=[close_database],
         debug=False,
     )

@@ -25,6 +25,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 BUSY_TIMEOUT_MS = 10_000
+# Connections kept open per process: on SQLite one per worker thread (anyio's default
+# limiter has 40); on PostgreSQL fewer, so that several worker processes stay within its
+# max_connections (100 by default) with the overflow. A pool smaller than the load closes
+# and reopens connections, and every open costs: SQLite runs the PRAGMAs below,
+# PostgreSQL forks a backend (bench/README.md).
+SQLITE_POOL = 40
+POSTGRESQL_POOL = 20
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -36,11 +43,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            pool_size=SQLITE_POOL,
+            max_overflow=10,
             **kwargs,
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=POSTGRESQL_POOL, max_overflow=20, **kwargs
+    )
     if parsed.get_backend_name() == "postgresql":
         _configure_postgresql(engine)
     return engine

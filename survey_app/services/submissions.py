@@ -3,8 +3,9 @@
 `submission_create` is the one way a response enters the database, for the survey pages
 and for the JSON API alike. It checks the answers with the questionnaire's rules, stores
 the cleaned answers as canonical JSON with their SHA-256, and lets the unique constraint
-(survey_id, submission_id) decide between concurrent writers: whoever loses the race
-re-reads the stored row and answers with it (a replay) or refuses (a conflict). All of it
+(survey_id, submission_id) decide between concurrent writers: the insert is optimistic
+(`ON CONFLICT DO NOTHING`), and only when the id is taken is the stored row read, to
+answer with it (a replay) or refuse (a conflict). All of it
 happens in one write transaction, so a response is either wholly stored, with its
 invitation marked used, or not at all; the caller acknowledges only after the commit,
 which is durable (see `survey_app.db.engine`).
@@ -16,10 +17,11 @@ import datetime
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, bindparam, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
@@ -60,6 +62,22 @@ class SubmissionReceipt:
             "survey": self.survey,
             "version": self.version,
         }
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """Checked answers ready to be stored as a `Submission` row."""
+
+    survey_id: str
+    version_id: int
+    submission_id: str
+    language: str
+    answers: str
+    answers_hash: str
+    created_on: datetime.date
+
+    def row(self) -> dict[str, object]:
+        return asdict(self)
 
 
 class SubmissionInvalid(Exception):
@@ -135,28 +153,26 @@ def submission_create_from_json(
     Every failing field and question is reported at once in `SubmissionInvalid.errors`.
     """
     fields = payload if isinstance(payload, dict) else {}
-    survey = _answered_version(db, survey, fields.get("submission_id"))
-    new, token = _checked_submission(survey, fields)
+    try:
+        new, token = _checked_submission(survey, fields)
+    except SubmissionInvalid:
+        # A retry that arrives after a new version was published is judged by the
+        # questionnaire it answered; only a refused submission needs the lookup.
+        answered = _answered_version(db, survey, fields.get("submission_id"))
+        if answered is survey:
+            raise
+        survey = answered
+        new, token = _checked_submission(survey, fields)
     needs_invitation = survey.questionnaire.audience == "invitation"
     hashed_token = token_hash(token) if needs_invitation and token else None
-    try:
-        with db.write() as session:
-            return _store(session, new, survey.number, hashed_token, needs_invitation)
-    except IntegrityError:
-        # Another request stored this submission id between our check and our insert;
-        # its transaction has committed, so the stored row decides.
-        with db.read() as session:
-            stored = _stored(session, new.survey_id, new.submission_id)
-            if stored is None:
-                raise
-            return _replay(session, *stored, new, hashed_token, needs_invitation)
+    with db.write() as session:
+        return _store(session, survey, fields, new, hashed_token, needs_invitation)
 
 
 def _answered_version(
     db: Database, survey: PublishedSurvey, submission_id: object
 ) -> PublishedSurvey:
-    """The version a stored submission answered, else `survey`: a retry that arrives
-    after a new version was published is judged by the questionnaire it answered."""
+    """The version a stored submission answered, else `survey` itself."""
     if not isinstance(submission_id, str):
         return survey
     with db.read() as session:
@@ -166,19 +182,23 @@ def _answered_version(
             .join(Submission, col(Submission.version_id) == col(SurveyVersion.id))
             .where(Submission.survey_id == survey.id, Submission.submission_id == submission_id)
         ).first()
-        if version is None or version.id is None or version.id == survey.version_id:
-            return survey
-        return replace(
-            survey,
-            version_id=version.id,
-            number=version.number,
-            questionnaire=questionnaire_of(version),
-        )
+        return survey if version is None else _as_version(survey, version)
+
+
+def _as_version(survey: PublishedSurvey, version: SurveyVersion) -> PublishedSurvey:
+    if version.id is None or version.id == survey.version_id:
+        return survey
+    return replace(
+        survey,
+        version_id=version.id,
+        number=version.number,
+        questionnaire=questionnaire_of(version),
+    )
 
 
 def _checked_submission(
     survey: PublishedSurvey, fields: Mapping[str, object]
-) -> tuple[Submission, str | None]:
+) -> tuple[NewSubmission, str | None]:
     """The row to store and the invitation token; raises `SubmissionInvalid`."""
     questionnaire = survey.questionnaire
     submission_id = fields.get("submission_id")
@@ -205,7 +225,7 @@ def _checked_submission(
     if errors or not isinstance(submission_id, str) or not isinstance(language, str):
         raise SubmissionInvalid(errors)
     canonical = canonical_json(checked.answers)
-    new = Submission(
+    new = NewSubmission(
         survey_id=survey.id,
         version_id=survey.version_id,
         submission_id=submission_id,
@@ -219,43 +239,80 @@ def _checked_submission(
 
 def _store(
     session: Session,
-    new: Submission,
-    version_number: int,
+    survey: PublishedSurvey,
+    fields: Mapping[str, object],
+    new: NewSubmission,
     hashed_token: str | None,
     needs_invitation: bool,
 ) -> SubmissionReceipt:
-    stored = _stored(session, new.survey_id, new.submission_id)
-    if stored is not None:
-        return _replay(session, *stored, new, hashed_token, needs_invitation)
-    survey = session.get(Survey, new.survey_id)
-    if survey is None or not survey.is_open:
-        raise SurveyClosed()
-    invitation = _invitation(session, new.survey_id, hashed_token) if needs_invitation else None
-    if needs_invitation and (invitation is None or invitation.used_on is not None):
+    """Insert `new` optimistically: a new submission costs one lookup and the insert; the
+    stored row is read only when the id is taken, the survey closed or the invitation
+    unusable (a replay may still be answered then)."""
+    is_open = session.execute(_IS_OPEN, {"survey_id": survey.id}).scalar_one_or_none()
+    invitation = _invitation(session, survey.id, hashed_token) if needs_invitation else None
+    refusal: Exception | None = None
+    if not is_open:
+        refusal = SurveyClosed()
+    elif needs_invitation and (invitation is None or invitation.used_on is not None):
+        refusal = InvitationRejected()
+    if refusal is None:
+        insert = _INSERT_NEW[session.get_bind().dialect.name]
+        inserted = session.execute(insert, new.row()).scalar_one_or_none()
+        if inserted is not None:
+            if invitation is not None:
+                _mark_used(session, invitation, inserted, new.created_on)
+            return SubmissionReceipt(
+                inserted, new.submission_id, survey.id, survey.number, created=True
+            )
+    stored = _stored(session, survey.id, new.submission_id)
+    if stored is None:
+        if refusal is None:
+            raise RuntimeError("the submission id was taken but no row holds it")
+        raise refusal
+    row, version = stored
+    if row.version_id != new.version_id:
+        # Judge the replay by the answers as the version it answered cleaned them.
+        new, _token = _checked_submission(_as_version(survey, version), fields)
+    return _replay(session, row, version.number, new, hashed_token, needs_invitation)
+
+
+_IS_OPEN = select(col(Survey.is_open)).where(col(Survey.id) == bindparam("survey_id"))
+
+
+def _new_row_insert(dialect: str) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the unique constraint decides
+    between concurrent writers without an exception (and without an error in
+    PostgreSQL's log); no row returned means the submission id is taken."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Submission)
+        .on_conflict_do_nothing(index_elements=["survey_id", "submission_id"])
+        .returning(col(Submission.id))
+    )
+
+
+_INSERT_NEW = {dialect: _new_row_insert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _mark_used(
+    session: Session, invitation: Invitation, submission_pk: int, on: datetime.date
+) -> None:
+    # Conditional, so two different submissions racing on one token cannot both win.
+    marked = session.execute(
+        update(Invitation)
+        .where(col(Invitation.id) == invitation.id, col(Invitation.used_on).is_(None))
+        .values(used_on=on, submission_pk=submission_pk)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
         raise InvitationRejected()
-    session.add(new)
-    session.flush()
-    if invitation is not None:
-        # Conditional, so two different submissions racing on one token cannot both win.
-        marked = session.execute(
-            update(Invitation)
-            .where(col(Invitation.id) == invitation.id, col(Invitation.used_on).is_(None))
-            .values(used_on=new.created_on, submission_pk=new.id)
-        )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
-            raise InvitationRejected()
-    return _receipt(new, version_number, created=True)
 
 
-def _receipt(row: Submission, version_number: int, *, created: bool) -> SubmissionReceipt:
-    if row.id is None:
-        raise RuntimeError("a stored submission has an id")
-    return SubmissionReceipt(row.id, row.submission_id, row.survey_id, version_number, created)
-
-
-def _stored(session: Session, survey_id: str, submission_id: str) -> tuple[Submission, int] | None:
+def _stored(
+    session: Session, survey_id: str, submission_id: str
+) -> tuple[Submission, SurveyVersion] | None:
     row = session.exec(
-        select(Submission, SurveyVersion.number)
+        select(Submission, SurveyVersion)
+        .options(WITHOUT_DEFINITION)
         .join(SurveyVersion, col(SurveyVersion.id) == col(Submission.version_id))
         .where(Submission.survey_id == survey_id, Submission.submission_id == submission_id)
     ).first()
@@ -266,7 +323,7 @@ def _replay(
     session: Session,
     stored: Submission,
     version_number: int,
-    new: Submission,
+    new: NewSubmission,
     hashed_token: str | None,
     needs_invitation: bool,
 ) -> SubmissionReceipt:
@@ -277,7 +334,11 @@ def _replay(
             raise InvitationRejected()
     if stored.answers_hash != new.answers_hash:
         raise SubmissionConflict()
-    return _receipt(stored, version_number, created=False)
+    if stored.id is None:
+        raise RuntimeError("a stored submission has an id")
+    return SubmissionReceipt(
+        stored.id, stored.submission_id, stored.survey_id, version_number, created=False
+    )
 
 
 def _invitation(session: Session, survey_id: str, hashed_token: str | None) -> Invitation | None:

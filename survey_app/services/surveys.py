@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
@@ -184,21 +184,25 @@ def latest_surveys(db: Database) -> list[PublishedSurvey]:
         return [_published(v, questionnaire_of(v), s.is_open) for v, s in rows]
 
 
+# Asked for by every submission: one prepared statement (built and cache-keyed once).
+_NEWEST_VERSION = (
+    select(SurveyVersion, col(Survey.is_open))
+    .options(WITHOUT_DEFINITION)
+    .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
+    .where(col(SurveyVersion.survey_id) == bindparam("survey_id"))
+    .order_by(col(SurveyVersion.number).desc())
+    .limit(1)
+)
+
+
 def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
     """The newest version of one survey, or None."""
     with db.read() as session:
-        survey = session.get(Survey, survey_id)
-        if survey is None:
+        row = session.execute(_NEWEST_VERSION, {"survey_id": survey_id}).first()
+        if row is None:
             return None
-        version = session.exec(
-            select(SurveyVersion)
-            .options(WITHOUT_DEFINITION)
-            .where(SurveyVersion.survey_id == survey_id)
-            .order_by(col(SurveyVersion.number).desc())
-        ).first()
-        if version is None:
-            return None
-        return _published(version, questionnaire_of(version), survey.is_open)
+        version, is_open = row
+        return _published(version, questionnaire_of(version), is_open)
 
 
 def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Questionnaire]]:

@@ -207,6 +207,22 @@ def test_a_closed_survey_takes_no_new_submissions(
     assert stored(published) == []
 
 
+def test_a_replay_is_answered_after_the_survey_was_closed(
+    published: Database, feedback: PublishedSurvey
+) -> None:
+    first = submission_create(
+        published, survey=feedback, submission_id="s-1", language="de", answers={"satisfied": "yes"}
+    )
+    set_survey_open(published, "feedback", False)
+
+    again = submission_create(
+        published, survey=feedback, submission_id="s-1", language="de", answers={"satisfied": "yes"}
+    )
+
+    assert (again.body(), again.created) == (first.body(), False)
+    assert len(stored(published)) == 1
+
+
 def test_an_invitation_survey_refuses_a_missing_or_unknown_token(
     published: Database, employers: PublishedSurvey
 ) -> None:

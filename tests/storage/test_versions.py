@@ -15,7 +15,7 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.services.submissions import submission_create
+from survey_app.services.submissions import SubmissionConflict, submission_create
 from survey_app.services.surveys import get_survey, publish_directory, survey_versions
 from survey_app.services.versions import breaking_changes
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
@@ -26,6 +26,10 @@ AGE_QUESTION = FEEDBACK[
 ]
 WITHOUT_AGE = FEEDBACK.replace(AGE_QUESTION, "")
 AGE_RENAMED = FEEDBACK.replace("name: age\n", "name: age_years\n")
+AGE_ONLY_IF_UNSATISFIED = FEEDBACK.replace(
+    "        constraint: . >= 16 and . <= 99\n",
+    "        constraint: . >= 16 and . <= 99\n        relevant: ${satisfied} = 'no'\n",
+)
 AGE_AS_TEXT = FEEDBACK.replace(
     "        type: integer\n        constraint: . >= 16 and . <= 99\n", "        type: text\n"
 )
@@ -177,3 +181,32 @@ def test_a_retry_after_a_new_version_is_judged_by_the_version_it_answered(
     assert again.body() == stored.body()
     assert again.version == 1
     assert not again.created
+
+
+def test_a_retry_is_compared_as_the_version_it_answered_cleaned_it(
+    db: Database, tmp_path: Path
+) -> None:
+    publish_directory(db, directory(tmp_path, FEEDBACK))
+    first = get_survey(db, "feedback")
+    assert first is not None
+    answers = {"satisfied": "yes", "age": 40}
+    stored = submission_create(
+        db, survey=first, submission_id="s-1", language="en", answers=answers
+    )
+    # The new version would discard the age as irrelevant: the same answers, cleaned by
+    # it, differ from the stored ones, yet the retry is the same submission.
+    publish_directory(db, directory(tmp_path, AGE_ONLY_IF_UNSATISFIED))
+    second = get_survey(db, "feedback")
+    assert second is not None and second.number == 2
+
+    again = submission_create(
+        db, survey=second, submission_id="s-1", language="en", answers=answers
+    )
+    with pytest.raises(SubmissionConflict):
+        submission_create(
+            db, survey=second, submission_id="s-1", language="en", answers={"satisfied": "no"}
+        )
+
+    assert (again.body(), again.created) == (stored.body(), False)
+    with db.read() as session:
+        assert len(session.exec(select(Submission)).all()) == 1
