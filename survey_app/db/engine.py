@@ -40,11 +40,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # An in-memory database lives in its one connection (SingletonThreadPool).
+            kwargs = {"pool_size": SQLITE_POOL, "max_overflow": 10, **kwargs}
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-            pool_size=SQLITE_POOL,
-            max_overflow=10,
             **kwargs,
         )
         _configure_sqlite(engine)
