@@ -29,13 +29,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
 from analysis.frames import choice_column
 from analysis.results import Results
 from analysis.summaries import QuestionResult
+from analysis.xlsx import StreamedSheet
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 
 __all__ = [
@@ -277,34 +277,21 @@ def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
     return frame
 
 
-def _cell(value: object) -> object:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
-        return None
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def write_responses_xlsx(
     frames: Iterable[pd.DataFrame], questionnaire: Questionnaire, language: str, path: Path
 ) -> int:
-    """Write submissions to an XLSX workbook (openpyxl's streaming write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("responses")
+    """Write submissions to an XLSX workbook, streamed chunk by chunk (`analysis.xlsx`)."""
     written = 0
-    for frame in frames:
-        table = response_table(frame, questionnaire, language)
+    with StreamedSheet(path, "responses") as sheet:
+        for frame in frames:
+            table = response_table(frame, questionnaire, language)
+            if written == 0:
+                sheet.append_header(list(table.columns))
+            sheet.append_frame(table)
+            written += len(table)
         if written == 0:
-            sheet.append([_cell(c) for c in table.columns])
-        for row in table.itertuples(index=False, name=None):
-            sheet.append([_cell(value) for value in row])
-        written += len(table)
-    if written == 0:
-        empty = response_table(_empty_with_meta(questionnaire), questionnaire, language)
-        sheet.append([_cell(c) for c in empty.columns])
-    workbook.save(path)
+            empty = response_table(_empty_with_meta(questionnaire), questionnaire, language)
+            sheet.append_header(list(empty.columns))
     return written
 
 

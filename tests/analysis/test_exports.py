@@ -92,6 +92,40 @@ def test_row_level_xlsx_stores_answers_as_text_never_formulas(
     assert all(cell.data_type == "s" for cell in values)
 
 
+def test_row_level_xlsx_holds_the_values_of_the_csv_across_chunks(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    awkward = [
+        "a & b < c > d", "  leading and trailing  ", "line\r\nbreak", "tab\tinside",
+        "bell\x07gone", "مرحبا", "'quoted'", "\"double\"", "",
+    ]  # fmt: skip
+    rows = [
+        {"german_level": level, "age": age, "support": support, "comment": comment}
+        for level, age, support, comment in zip(
+            ["a1", "b1", "c2"] * 3, [18, 99, 40, 0, 65, 33, 21, 50, 77],
+            [["job"], [], ["job", "course"]] * 3, awkward, strict=True,
+        )
+    ] + [{}]  # fmt: skip
+    frame = with_meta(frame_from_texts(wave1, [(wave1, texts(*rows))]))
+    chunks = [frame.iloc[:4], frame.iloc[4:]]
+    xlsx, csv_path = tmp_path / "responses.xlsx", tmp_path / "responses.csv"
+
+    assert write_responses_xlsx(chunks, wave1, "de", xlsx) == 10
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
+        write_responses_csv(chunks, wave1, "de", handle)
+
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    from_xlsx = [["" if v is None else str(v) for v in row] for row in sheet.values]
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        # XML cannot hold control characters such as BEL: only the workbook drops them.
+        from_csv = [[cell.replace("\x07", "") for cell in row] for row in csv.reader(handle)]
+    assert from_xlsx == from_csv
+    comments = from_xlsx[0].index("Was möchten Sie uns sagen? [comment]")
+    expected = [text.replace("\x07", "") for text in awkward] + [""]
+    assert [row[comments] for row in from_xlsx[1:]] == expected
+
+
 def test_results_text_marks_suppressed_values_with_a_footnote(wave1: Questionnaire) -> None:
     rows = [{"german_level": "a1", "age": 30}] * 20 + [{"german_level": "b2", "age": 40}] * 2
 

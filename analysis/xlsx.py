@@ -1,0 +1,167 @@
+"""A one-sheet XLSX workbook written as a stream, for row-level exports of any size.
+
+openpyxl's write-only mode builds a cell object and an XML element for every value
+(~4 µs each: 35 s for 100,000 rows × 86 columns). Here the sheet XML is made column by
+column instead: each distinct value of a column is turned into its cell markup once and
+the rows are joined from those strings, then deflated straight into the zip file, so
+memory stays at one chunk of rows.
+
+The package holds only what Excel and LibreOffice need to open it: content types,
+relationships, the workbook, a minimal style sheet and the sheet, whose text cells are
+inline strings (no shared-string table to keep in memory). Texts are written as text,
+never as formulas; the caller neutralises what a spreadsheet would otherwise evaluate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["StreamedSheet"]
+
+# Characters XML 1.0 cannot hold (openpyxl drops the same ones).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_PARTS = {
+    "[Content_Types].xml": (
+        f'<Types xmlns="{_PACKAGE}/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_PACKAGE}/relationships">'
+        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_PACKAGE}/relationships">'
+        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" '
+        'Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/styles.xml": (
+        f'<styleSheet xmlns="{_MAIN}">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+        "</borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        "</cellStyleXfs>"
+        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        "</cellXfs>"
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
+_EMPTY = "<c/>"
+_ROWS_AT_ONCE = 10_000
+"""Rows whose markup is held in memory at once."""
+
+
+def _workbook(sheet_name: str) -> str:
+    return (
+        f'<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}"><sheets>'
+        f'<sheet name="{_escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+
+
+def _escape(text: str) -> str:
+    text = _ILLEGAL.sub("", text)
+    # A carriage return is written as a reference: XML readers turn a literal one into \n.
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _cell(value: Any) -> str:
+    """The markup of one cell: a number, or any other value as inline text."""
+    if isinstance(value, bool | np.bool_):
+        value = int(value)
+    if isinstance(value, int | np.integer):
+        return f"<c><v>{int(value)}</v></c>"
+    if isinstance(value, float | np.floating):
+        return f"<c><v>{float(value)!r}</v></c>" if math.isfinite(value) else _EMPTY
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{_escape(str(value))}</t></is></c>'
+
+
+def _column_cells(values: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """Cell markup for every value of a column, each distinct value formatted once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    markup = np.array([*(_cell(value) for value in uniques), _EMPTY], dtype=object)
+    return markup[codes]  # the sentinel -1 picks the empty cell at the end
+
+
+class StreamedSheet:
+    """`with StreamedSheet(path, "responses") as sheet: sheet.append_header([...]);
+    sheet.append_frame(frame)`: rows go straight into the deflated sheet of the file."""
+
+    def __init__(self, path: Path, sheet_name: str, *, compresslevel: int = 1) -> None:
+        self._zip = zipfile.ZipFile(
+            path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+        )
+        self._sheet_name = sheet_name
+        self._stream: IO[bytes] | None = None
+        self._rows = 0
+
+    def __enter__(self) -> StreamedSheet:
+        for name, text in _PARTS.items():
+            self._zip.writestr(name, _HEAD + text)
+        self._zip.writestr("xl/workbook.xml", _HEAD + _workbook(self._sheet_name))
+        self._stream = self._zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        self._stream.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
+        return self
+
+    def append_header(self, names: list[str]) -> None:
+        """One row of texts."""
+        self._write([[_cell(name) for name in names]])
+
+    def append_frame(self, frame: pd.DataFrame) -> None:
+        """The rows of `frame`: numbers as numbers, missing values as empty cells,
+        everything else as text."""
+        for start in range(0, len(frame), _ROWS_AT_ONCE):
+            part = frame.iloc[start : start + _ROWS_AT_ONCE]
+            columns = [_column_cells(part[name]) for name in part.columns]
+            self._write(np.stack(columns, axis=1).tolist())
+
+    def _write(self, rows: list[list[str]]) -> None:
+        assert self._stream is not None
+        first = self._rows + 1
+        text = "".join(
+            f'<row r="{number}">{"".join(cells)}</row>'
+            for number, cells in enumerate(rows, start=first)
+        )
+        self._stream.write(text.encode())
+        self._rows += len(rows)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self._stream is not None:
+                self._stream.write(b"</sheetData></worksheet>")
+                self._stream.close()
+        finally:
+            self._zip.close()
