@@ -238,25 +238,38 @@ def _read_version(
     max_id: int,
 ) -> pd.DataFrame:
     """Submissions of one version with after_id < id <= max_id, parsed range by range."""
-    texts: ColumnElement[Any] = func.aggregate_strings(
-        func.replace(col(Submission.answers), "\n", " "), "\n"
-    )
-    if session.get_bind().dialect.name == "sqlite":
-        # The bytes as stored (UTF-8): no decoding into a str only to encode it again.
-        texts = cast(texts, LargeBinary)
+    sqlite = session.get_bind().dialect.name == "sqlite"
     parts = []
     for low in range(after_id, max_id, ID_RANGE):
         high = min(low + ID_RANGE, max_id)
+        in_range = (
+            col(Submission.version_id) == version_id,
+            col(Submission.id) > low,
+            col(Submission.id) <= high,
+        )
         count, lines = session.execute(
-            select(func.count(), texts).where(
-                col(Submission.version_id) == version_id,
-                col(Submission.id) > low,
-                col(Submission.id) <= high,
-            )
+            select(func.count(), _joined_texts(sqlite, replace_newlines=False)).where(*in_range)
         ).one()
+        if count and lines.count(b"\n" if sqlite else "\n") != count - 1:
+            # A text with a raw newline (whitespace in JSON; this application never
+            # stores one): read the range again with newlines replaced, one text a line.
+            count, lines = session.execute(
+                select(func.count(), _joined_texts(sqlite, replace_newlines=True)).where(*in_range)
+            ).one()
         if count:
             parts.append(parse_answers(target, source, lines, int(count)))
     return answers_frame(target, parts)
+
+
+def _joined_texts(sqlite: bool, *, replace_newlines: bool) -> ColumnElement[Any]:
+    """The answer texts of the selected rows joined by newlines, in one value."""
+    answers = col(Submission.answers)
+    texts = func.replace(answers, "\n", " ") if replace_newlines else answers
+    joined: ColumnElement[Any] = func.aggregate_strings(texts, "\n")
+    if sqlite:
+        # The bytes as stored (UTF-8): no decoding into a str only to encode it again.
+        joined = cast(joined, LargeBinary)
+    return joined
 
 
 def export_frames(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from analysis.frames import frame_from_texts
+from analysis.frames import frame_from_texts, parse_answers
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.questionnaire.rules import check_answers
+from survey_app.services import results as results_service
 from survey_app.services.results import (
     UnknownGroup,
     UnknownSurvey,
@@ -95,3 +97,40 @@ def test_cached_frames_stay_exact_when_responses_arrive_or_go(published: Databas
     assert len(after_purge) == 549
     assert after_purge["age"].sum() == fresh["age"].sum()
     assert after_purge["german_level"].value_counts().equals(fresh["german_level"].value_counts())
+
+
+def test_stored_texts_with_raw_newlines_are_still_one_response_each(
+    published: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pretty-printed JSON (a hand-edited row): its newlines must not split it into rows.
+    # The parser is handed one text per line (its fast path splits blocks at newlines).
+    handed: list[tuple[int, int]] = []
+
+    def parse(target: Any, source: Any, lines: str | bytes, rows: int) -> Any:
+        handed.append((lines.count(b"\n" if isinstance(lines, bytes) else "\n"), rows))
+        return parse_answers(target, source, lines, rows)
+
+    monkeypatch.setattr(results_service, "parse_answers", parse)
+    store_demo_responses(published, "wave1", 20, seed=1, today=TODAY)
+    survey = get_survey(published, "wave1")
+    assert survey is not None
+    pretty = '{\n  "age": 77,\n  "comment": "zwei\\nZeilen"\n}'
+    with published.write() as session:
+        session.add(
+            Submission(
+                survey_id="wave1",
+                version_id=survey.version_id,
+                submission_id="hand-edited",
+                language="de",
+                answers=pretty,
+                answers_hash="-",
+                created_on=TODAY,
+            )
+        )
+
+    frame = read_answers(published, "wave1").frame
+
+    assert len(frame) == 21
+    assert handed == [(20, 21)]
+    edited = frame[frame["age"] == 77]
+    assert list(edited["comment"]) == ["zwei\nZeilen"]
