@@ -27,6 +27,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,28 +238,45 @@ def _read_version(
     after_id: int,
     max_id: int,
 ) -> pd.DataFrame:
-    """Submissions of one version with after_id < id <= max_id, parsed range by range."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    """Submissions of one version with after_id < id <= max_id, parsed range by range.
+
+    With several ranges, a second thread reads the next one while this one is parsed
+    (the database and pyarrow both work outside the GIL). It uses the same session, one
+    statement after the other, so every range comes from the same transaction."""
+    ranges = [(low, min(low + ID_RANGE, max_id)) for low in range(after_id, max_id, ID_RANGE)]
+    if not ranges:
+        return empty_frame(target)
     parts = []
-    for low in range(after_id, max_id, ID_RANGE):
-        high = min(low + ID_RANGE, max_id)
-        in_range = (
-            col(Submission.version_id) == version_id,
-            col(Submission.id) > low,
-            col(Submission.id) <= high,
-        )
-        count, lines = session.execute(
-            select(func.count(), _joined_texts(sqlite, replace_newlines=False)).where(*in_range)
-        ).one()
-        if count and lines.count(b"\n" if sqlite else "\n") != count - 1:
-            # A text with a raw newline (whitespace in JSON; this application never
-            # stores one): read the range again with newlines replaced, one text a line.
-            count, lines = session.execute(
-                select(func.count(), _joined_texts(sqlite, replace_newlines=True)).where(*in_range)
-            ).one()
-        if count:
-            parts.append(parse_answers(target, source, lines, int(count)))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-read") as reader:
+        following = reader.submit(_read_range, session, version_id, *ranges[0])
+        for index in range(len(ranges)):
+            count, lines = following.result()
+            if index + 1 < len(ranges):
+                following = reader.submit(_read_range, session, version_id, *ranges[index + 1])
+            if count:
+                parts.append(parse_answers(target, source, lines, count))
+            del lines  # at most two ranges' texts in memory: this one's and the next
     return answers_frame(target, parts)
+
+
+def _read_range(session: Session, version_id: int, low: int, high: int) -> tuple[int, Any]:
+    """How many submissions of a version have low < id <= high, and their texts, one a line."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    in_range = (
+        col(Submission.version_id) == version_id,
+        col(Submission.id) > low,
+        col(Submission.id) <= high,
+    )
+    count, lines = session.execute(
+        select(func.count(), _joined_texts(sqlite, replace_newlines=False)).where(*in_range)
+    ).one()
+    if count and lines.count(b"\n" if sqlite else "\n") != count - 1:
+        # A text with a raw newline (whitespace in JSON; this application never stores
+        # one): read the range again with newlines replaced, one text a line.
+        count, lines = session.execute(
+            select(func.count(), _joined_texts(sqlite, replace_newlines=True)).where(*in_range)
+        ).one()
+    return int(count), lines
 
 
 def _joined_texts(sqlite: bool, *, replace_newlines: bool) -> ColumnElement[Any]:

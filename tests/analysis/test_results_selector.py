@@ -6,6 +6,7 @@ import datetime
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -134,3 +135,20 @@ def test_stored_texts_with_raw_newlines_are_still_one_response_each(
     assert handed == [(20, 21)]
     edited = frame[frame["age"] == 77]
     assert list(edited["comment"]) == ["zwei\nZeilen"]
+
+
+def test_answers_read_in_many_id_ranges_equal_those_read_in_one(
+    published: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_demo_responses(published, "wave1", 230, seed=5, today=TODAY)
+    whole = read_answers(published, "wave1").frame
+    results_service._cache.clear()
+    monkeypatch.setattr(results_service, "ID_RANGE", 17)
+
+    ranged = read_answers(published, "wave1").frame
+
+    def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+    assert len(ranged) == 230
+    pd.testing.assert_frame_equal(ordered(ranged), ordered(whole))
