@@ -69,11 +69,14 @@ def breakdown(
     columns = (*(c.name for c in by_choices), MISSING_COLUMN)
     column_labels = {c.name: questionnaire.text(c.label, language) for c in by_choices}
     column_labels[MISSING_COLUMN] = MISSING_COLUMN
-    groups = frame[by.name].cat.add_categories([MISSING_COLUMN]).fillna(MISSING_COLUMN)
+    # Column of each respondent: the position of their answer among the choices, the
+    # last column for no answer. Tables are counted with bincount over these codes.
+    by_codes = np.asarray(frame[by.name].cat.codes, dtype="int64")
+    by_codes = np.where(by_codes < 0, len(columns) - 1, by_codes)
     base: dict[str, Any] = {"question": by.name, "columns": columns, "column_labels": column_labels}
 
     if question.type in (QuestionType.SELECT_ONE, QuestionType.DATE):
-        rows, body = _additive_table(frame[question.name], groups, question.type)
+        rows, body = _additive_table(frame[question.name], by_codes, len(columns), question.type)
         table = suppress_table(
             body, [int(x) for x in body.sum(axis=1)], [int(x) for x in body.sum(axis=0)],
             int(body.sum()), k,
@@ -82,10 +85,16 @@ def breakdown(
     if question.type is QuestionType.SELECT_MULTIPLE:
         rows = [c.name for c in questionnaire.choices_of(question)]
         flags = frame[[choice_column(question.name, c) for c in rows]]
-        answered = flags.notna().any(axis=1) if rows else pd.Series(False, index=frame.index)
-        ticks = flags.groupby(groups, observed=False).sum().reindex(list(columns), fill_value=0)
-        body = ticks.to_numpy(dtype="int64").T.reshape(len(rows), len(columns))
-        column_n = answered.groupby(groups, observed=False).sum().reindex(list(columns))
+        answered = flags.notna().any(axis=1).to_numpy() if rows else np.zeros(len(frame), bool)
+        body = np.array(
+            [
+                np.bincount(by_codes[flags[name].to_numpy(bool, na_value=False)],
+                            minlength=len(columns))
+                for name in flags.columns
+            ],
+            dtype="int64",
+        ).reshape(len(rows), len(columns))  # fmt: skip
+        column_n = np.bincount(by_codes[answered], minlength=len(columns))
         table = suppress_table(
             body,
             [int(x) for x in body.sum(axis=1)],
@@ -95,23 +104,23 @@ def breakdown(
             columns_additive=False,
         )
         return _table_breakdown(base, rows, columns, table)
+    groups = pd.Series(pd.Categorical.from_codes(by_codes, categories=pd.Index(columns)))
+    groups.index = frame.index
     return _line_breakdown(base, frame[question.name], groups, columns, question.type, k)
 
 
 def _additive_table(
-    values: pd.Series, groups: pd.Series, kind: QuestionType
+    values: pd.Series, by_codes: npt.NDArray[np.int64], width: int, kind: QuestionType
 ) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Counts of each row (choice or month) by column; respondents without a row value
+    are not counted."""
     if kind is QuestionType.DATE:
         values = months_of(values)
     rows = [str(c) for c in values.cat.categories]
-    counts = (
-        pd.DataFrame({"row": values, "column": groups})
-        .groupby(["row", "column"], observed=False)
-        .size()
-        .unstack("column")
-        .reindex(index=rows, columns=groups.cat.categories, fill_value=0)
-    )
-    return rows, counts.to_numpy(dtype="int64")
+    row_codes = np.asarray(values.cat.codes, dtype="int64")
+    present = row_codes >= 0
+    cells = np.bincount(row_codes[present] * width + by_codes[present], minlength=len(rows) * width)
+    return rows, cells.reshape(len(rows), width).astype("int64")
 
 
 def _table_breakdown(

@@ -3,8 +3,8 @@
 Reading a million responses is the expensive part, so the answers of each version are
 read in id ranges with the database concatenating the JSON texts into one newline-
 delimited blob per range (`group_concat` on SQLite, `string_agg` on PostgreSQL): one
-string per range instead of one Python object per row, parsed by `analysis.frames` in
-one vectorised pass.
+string per range instead of one Python object per row (on SQLite as bytes), parsed by
+`analysis.frames` in one vectorised pass while a second thread reads the next range.
 
 Parsed frames are cached per survey version and target questionnaire, in the process
 and, when a `cache_dir` is given (the CLI passes `var/results-cache/`), on disk as Arrow
@@ -15,7 +15,11 @@ submissions of the version it holds, the highest id and that row's `submission_i
 used; when only newer ids were added (the count up to the remembered id and the
 remembered row are unchanged), only those are read and appended; otherwise (a purge, a
 PostgreSQL transaction that committed an older id late, a restored or replaced
-database) the version is read again.
+database) the version is read again. Over a million responses a first read takes ~4 s,
+a later process reads the cache file in ~0.3 s (bench/README.md).
+
+The web pages and the API pass no `cache_dir` yet: a server process keeps its frames in
+memory anyway.
 """
 
 from __future__ import annotations
