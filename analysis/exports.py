@@ -230,9 +230,14 @@ def response_table(
                 flags = frame[choice_column(question.name, choice.name)]
                 columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
         elif question.type is QuestionType.SELECT_ONE:
-            labels = {c.name: questionnaire.text(c.label, language) for c in choices}
-            named = frame[question.name].astype("object").map(labels)
-            columns[header] = _neutralize_series(named)
+            labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
+            values = frame[question.name]
+            named = [labels.get(str(name), str(name)) for name in values.cat.categories]
+            if len(set(named)) == len(named):
+                # Labels set on the categories: as many steps as choices, not rows.
+                columns[header] = values.cat.rename_categories(named)
+            else:  # two choices with one label (an untranslated text): row by row
+                columns[header] = values.astype("object").map(labels)
         elif question.type is QuestionType.DATE:
             columns[header] = frame[question.name].dt.strftime("%Y-%m-%d")
         elif question.type is QuestionType.TEXT:

@@ -22,7 +22,7 @@ from analysis.exports import (
 from analysis.frames import frame_from_texts
 from analysis.results import SurveyAnswers, build_results
 from survey_app.questionnaire.schema import Questionnaire
-from tests.analysis.conftest import texts
+from tests.analysis.conftest import texts, variant
 
 MALICIOUS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
@@ -124,6 +124,27 @@ def test_row_level_xlsx_holds_the_values_of_the_csv_across_chunks(
     comments = from_xlsx[0].index("Was möchten Sie uns sagen? [comment]")
     expected = [text.replace("\x07", "") for text in awkward] + [""]
     assert [row[comments] for row in from_xlsx[1:]] == expected
+
+
+def test_choices_that_share_a_label_are_both_exported_with_it(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    levels = wave1.to_definition()["choices"]["level"]
+    same = [{**c, "label": {"de": "A", "en": "A"}} if c["name"] in ("a1", "a2") else c
+            for c in levels]  # fmt: skip
+    shared = variant(wave1, choices={**wave1.to_definition()["choices"], "level": same})
+    rows = [{"german_level": level} for level in ("a1", "a2", "b1", "none")] + [{}]
+    frame = with_meta(frame_from_texts(shared, [(shared, texts(*rows))]))
+    path = tmp_path / "responses.csv"
+
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        write_responses_csv([frame], shared, "de", handle)
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        exported = [
+            row["Wie gut sprechen Sie Deutsch? [german_level]"] for row in csv.DictReader(handle)
+        ]
+    assert exported == ["A", "A", "B1", "Keine Kenntnisse", ""]
 
 
 def test_results_text_marks_suppressed_values_with_a_footnote(wave1: Questionnaire) -> None:
