@@ -28,9 +28,6 @@ from typing import IO, Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import get_column_letter
 
 from analysis.frames import choice_column
 from analysis.results import Results
@@ -315,6 +312,10 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 def write_results_xlsx(results: Results, path: Path) -> None:
     """The aggregated results of a working group: one sheet per question with a chart."""
+    # openpyxl only here: the CLI's results and row exports do not pay for its import.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     info = workbook.active
     assert info is not None
@@ -362,6 +363,8 @@ def _xlsx_value(value: int | float | None) -> int | float | str:
 
 
 def _add_chart(sheet: Any, question: QuestionResult, first: int, last: int) -> None:
+    from openpyxl.chart import BarChart, Reference
+
     chart = BarChart()
     chart.type = "bar"
     chart.title = question.name
