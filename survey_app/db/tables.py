@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -127,3 +127,10 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(max_length=254)
     action: str = Field(max_length=64)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+def core_table(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for statements on hot paths that skip the ORM's
+    per-row bookkeeping (the submission insert)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

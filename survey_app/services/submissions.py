@@ -25,7 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Invitation, Submission, Survey, SurveyVersion
+from survey_app.db.tables import Invitation, Submission, Survey, SurveyVersion, core_table
 from survey_app.i18n import N_, answer_error_message, translations
 from survey_app.questionnaire.rules import check_answers
 from survey_app.services.invitations import token_hash
@@ -276,7 +276,8 @@ def _store(
     return _replay(session, row, version.number, new, hashed_token, needs_invitation)
 
 
-_IS_OPEN = select(col(Survey.is_open)).where(col(Survey.id) == bindparam("survey_id"))
+_SURVEY = core_table(Survey)
+_IS_OPEN = select(_SURVEY.c.is_open).where(_SURVEY.c.id == bindparam("survey_id"))
 
 
 def _new_row_insert(dialect: str) -> Insert:
@@ -284,10 +285,11 @@ def _new_row_insert(dialect: str) -> Insert:
     between concurrent writers without an exception (and without an error in
     PostgreSQL's log); no row returned means the submission id is taken."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = core_table(Submission)  # no ORM bulk-insert machinery per row
     return (
-        insert(Submission)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["survey_id", "submission_id"])
-        .returning(col(Submission.id))
+        .returning(table.c.id)
     )
 
 
