@@ -134,7 +134,7 @@ def save_frame(
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
-    except (OSError, pa.ArrowException):
+    except (OSError, ValueError, TypeError, pa.ArrowException):
         return
     for other in directory.glob(f"{database_key(url)}-{version_id}-*.arrow"):
         if other != path:

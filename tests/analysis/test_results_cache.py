@@ -315,3 +315,16 @@ def test_results_are_the_same_with_and_without_the_cache(
     ).to_json()
 
     assert cached == plain
+
+
+def test_a_cache_that_cannot_be_written_only_costs_speed(
+    published: Database, tmp_path: Path
+) -> None:
+    store_demo_responses(published, "wave1", 40, seed=1, today=TODAY)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be")
+
+    frame = read_answers(published, "wave1", cache_dir=blocked).frame
+
+    assert_same_rows(frame, parsed_from_scratch(published))
+    assert blocked.read_text() == "a file where the cache directory would be"
