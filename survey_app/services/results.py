@@ -85,10 +85,12 @@ class UnknownGroup(LookupError):
         super().__init__(f"no working group '{group}'")
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Cached:
     stored: StoredAnswers
     frame: pd.DataFrame
+    saved_in: Path | None = None
+    """The cache directory that holds this frame's file (None: only in memory)."""
 
 
 _cache: OrderedDict[tuple[str, int, str], _Cached] = OrderedDict()
@@ -191,26 +193,27 @@ def _version_frame(
     key = (results_cache.database_key(db.url), version.id, target.content_hash)
     with _cache_lock:
         cached = _cache.get(key)
-    saved = False
     if (cached is None or cached.stored != stored) and cache_dir is not None:
         loaded = results_cache.load_frame(
             cache_dir, db.url, version.id, target.content_hash, empty_frame(target)
         )
         if loaded is not None:
-            cached = _Cached(*loaded)
-            saved = cached.stored == stored
+            cached = _Cached(*loaded, saved_in=cache_dir)
     if cached is not None and cached.stored == stored:
-        frame = cached.frame
+        entry = cached
     else:
-        frame = _read_newer_or_all(session, target, version, stored, cached)
+        entry = _Cached(stored, _read_newer_or_all(session, target, version, stored, cached))
+    if cache_dir is not None and entry.saved_in != cache_dir:
+        saved = results_cache.save_frame(
+            cache_dir, db.url, version.id, target.content_hash, stored, entry.frame
+        )
+        entry = _Cached(entry.stored, entry.frame, saved_in=cache_dir if saved else None)
     with _cache_lock:
-        _cache[key] = _Cached(stored, frame)
+        _cache[key] = entry
         _cache.move_to_end(key)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
-    if cache_dir is not None and not saved:
-        results_cache.save_frame(cache_dir, db.url, version.id, target.content_hash, stored, frame)
-    return frame
+    return entry.frame
 
 
 def _read_newer_or_all(

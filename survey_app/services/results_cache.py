@@ -105,9 +105,10 @@ def save_frame(
     target_hash: str,
     stored: StoredAnswers,
     frame: pd.DataFrame,
-) -> None:
+) -> bool:
     """Write the frame of a version atomically (0600 in a 0700 directory) and drop the
-    files of that version made for older questionnaires. Failing to write is not an error."""
+    files of that version made for older questionnaires. Failing to write is not an error:
+    it returns False."""
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
@@ -135,11 +136,12 @@ def save_frame(
                 os.unlink(temporary)
             raise
     except (OSError, ValueError, TypeError, pa.ArrowException):
-        return
+        return False
     for other in directory.glob(f"{database_key(url)}-{version_id}-*.arrow"):
         if other != path:
             with contextlib.suppress(OSError):
                 other.unlink()
+    return True
 
 
 def delete_version_files(directory: Path, url: str, version_id: int) -> None:

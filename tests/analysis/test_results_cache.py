@@ -328,3 +328,25 @@ def test_a_cache_that_cannot_be_written_only_costs_speed(
 
     assert_same_rows(frame, parsed_from_scratch(published))
     assert blocked.read_text() == "a file where the cache directory would be"
+
+
+def test_a_process_writes_the_file_only_when_the_answers_changed(
+    published: Database, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[int] = []
+    original = results_cache.save_frame
+
+    def save(*args: Any) -> bool:
+        written.append(len(args[5]))
+        return original(*args)
+
+    monkeypatch.setattr(results_cache, "save_frame", save)
+    store_demo_responses(published, "wave1", 30, seed=1, today=TODAY)
+
+    for _ in range(3):
+        read_answers(published, "wave1", cache_dir=cache_dir)
+    read_answers(fresh_process(published), "wave1", cache_dir=cache_dir)
+    store_demo_responses(published, "wave1", 5, seed=2, today=TODAY)
+    read_answers(published, "wave1", cache_dir=cache_dir)
+
+    assert written == [30, 35]
