@@ -263,9 +263,13 @@ def _choice_flags(
         codes = _codes(column, choices)
         answered = codes >= 0
         parents = np.arange(rows)
-    flags: dict[str, pd.arrays.BooleanArray] = {}
-    for position, choice in enumerate(choices):
-        chosen = np.zeros(rows, dtype=bool)
-        chosen[parents[codes == position]] = True
-        flags[choice_column(name, choice)] = pd.arrays.BooleanArray(chosen, ~answered)
-    return flags
+    # One scatter for all choices (row `position` of `chosen` is that choice's column)
+    # instead of one pass over the selections per choice.
+    chosen = np.zeros((len(choices), rows), dtype=bool)
+    known = codes >= 0
+    chosen[codes[known], parents[known]] = True
+    unanswered = ~answered
+    return {
+        choice_column(name, choice): pd.arrays.BooleanArray(chosen[position], unanswered.copy())
+        for position, choice in enumerate(choices)
+    }
