@@ -91,9 +91,15 @@ def backup(output: Path) -> None:
 def restore(backup_file: Path) -> None:
     """Restore BACKUP_FILE into the configured database, which must hold no data."""
     from survey_app.services.maintenance import MaintenanceError, restore_database
+    from survey_app.services.results_cache import cache_directory
 
+    settings = get_settings()
     try:
-        restore_database(get_settings().database_url, backup_file)
+        restore_database(
+            settings.database_url,
+            backup_file,
+            results_cache_dir=cache_directory(settings.var_dir),
+        )
     except MaintenanceError as error:
         _fail(str(error))
     click.echo(f"restored {backup_file}; `survey-app db upgrade` brings it up to date", err=True)
@@ -126,10 +132,16 @@ def purge(drafts_older_than: datetime.timedelta | None) -> None:
     """
     from survey_app.db.engine import Database
     from survey_app.services.maintenance import purge as run_purge
+    from survey_app.services.results_cache import cache_directory
 
-    db = Database(get_settings().database_url)
+    settings = get_settings()
+    db = Database(settings.database_url)
     try:
-        report = run_purge(db, drafts_older_than=drafts_older_than)
+        report = run_purge(
+            db,
+            drafts_older_than=drafts_older_than,
+            results_cache_dir=cache_directory(settings.var_dir),
+        )
     finally:
         db.dispose()
     click.echo(f"drafts deleted: {report.drafts}")

@@ -11,7 +11,7 @@ has no results until reports are kept separately. Every purge is written to the 
 log with its counts (never answers).
 
 Purging submissions and restoring a database also delete that database's files in the
-results cache (`services.results_cache`, under `SURVEY_VAR_DIR`), which hold parsed
+results cache (`services.results_cache`, under the var directory), which hold parsed
 answers: purged answers must not linger there, and a restored database must not be
 mistaken for the one whose answers were cached.
 """
@@ -40,7 +40,6 @@ from survey_app.db.engine import Database, make_engine
 from survey_app.db.tables import AuditEvent, Draft, Invitation, Submission, Survey, SurveyVersion
 from survey_app.services import results_cache
 from survey_app.services.surveys import questionnaire_of
-from survey_app.settings import DEFAULT_VAR
 
 # Tables that say nothing about whether a database holds data.
 BOOKKEEPING_TABLES = frozenset({"alembic_version"})
@@ -70,17 +69,16 @@ def backup_database(url: str, output: Path) -> None:
         os.replace(partial, output)
 
 
-def restore_database(url: str, backup: Path, *, results_cache_dir: Path | None = None) -> None:
+def restore_database(url: str, backup: Path, *, results_cache_dir: Path) -> None:
     """Restore `backup` (made by `backup_database`) into the database at `url`.
 
     The target must hold no data (tables created by migrations alone are fine); it is
     never overwritten. Stop the server while restoring; it migrates on start-up. Cached
-    results of a database that was at `url` before are deleted (`results_cache_dir`,
-    default: the one under `SURVEY_VAR_DIR`).
+    results of a database that was at `url` before are deleted from `results_cache_dir`.
     """
     if not backup.is_file():
         raise MaintenanceError(f"{backup}: no such backup file")
-    results_cache.delete_database_files(results_cache_dir or _default_results_cache(), url)
+    results_cache.delete_database_files(results_cache_dir, url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _check_empty(url)
@@ -109,12 +107,6 @@ def restore_database(url: str, backup: Path, *, results_cache_dir: Path | None =
             str(backup),
         ],
     )
-
-
-def _default_results_cache() -> Path:
-    """The results cache of the settings' var directory (read without `get_settings()`,
-    which would create a development secret as a side effect)."""
-    return results_cache.cache_directory(Path(os.environ.get("SURVEY_VAR_DIR", str(DEFAULT_VAR))))
 
 
 def _check_empty(url: str) -> None:
@@ -252,15 +244,14 @@ def purge(
     drafts_older_than: datetime.timedelta | None = None,
     today: datetime.date | None = None,
     actor: str = "cli",
-    results_cache_dir: Path | None = None,
+    results_cache_dir: Path,
 ) -> PurgeReport:
     """Delete expired drafts and the submissions of surveys past their retention date.
 
     Drafts go when their expiry date has passed, or when they were last saved more than
     `drafts_older_than` ago. Invitations stay (used ones stay used) but lose their link
     to a deleted submission. One transaction, with its audit event. When submissions
-    were deleted, so are the database's cached results (`results_cache_dir`, default:
-    the one under `SURVEY_VAR_DIR`).
+    were deleted, so are the database's cached results in `results_cache_dir`.
     """
     today = today or datetime.datetime.now(datetime.UTC).date()
     report = PurgeReport()
@@ -283,7 +274,7 @@ def purge(
             report.submissions[survey_id] = _deleted(deleted)
         session.add(AuditEvent(actor=actor, action="purge", detail=report.detail()))
     if report.submissions:
-        results_cache.delete_database_files(results_cache_dir or _default_results_cache(), db.url)
+        results_cache.delete_database_files(results_cache_dir, db.url)
     return report
 
 

@@ -7,7 +7,7 @@ string per range instead of one Python object per row (on SQLite as bytes), pars
 `analysis.frames` in one vectorised pass while a second thread reads the next range.
 
 Parsed frames are cached per survey version and target questionnaire, in the process
-and, when a `cache_dir` is given (the CLI passes `var/results-cache/`), on disk as Arrow
+and, when a `cache_dir` is given (`var/results-cache/`), on disk as Arrow
 IPC files (`services.results_cache`), so a new process reads columns instead of parsing
 JSON. Both caches stay exact as responses arrive: an entry remembers how many
 submissions of the version it holds, the highest id and that row's `submission_id`
@@ -18,8 +18,8 @@ PostgreSQL transaction that committed an older id late, a restored or replaced
 database) the version is read again. Over a million responses a first read takes ~4 s,
 a later process reads the cache file in ~0.3 s (bench/README.md).
 
-The web pages and the API pass no `cache_dir` yet: a server process keeps its frames in
-memory anyway.
+The CLI, the results pages and the API all pass the cache under the var directory, so a
+restarted server's first results are as fast as a later CLI call.
 """
 
 from __future__ import annotations

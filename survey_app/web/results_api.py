@@ -19,6 +19,7 @@ from survey_app.db.engine import Database
 from survey_app.services.results import (
     UnknownGroup,
     UnknownSurvey,
+    cache_directory,
     survey_results,
     working_group_ids,
 )
@@ -80,6 +81,13 @@ class ResultsApiController(Controller):
         require_viewer_for_group(request, group, api=True)
         groups = working_group_ids(settings.questionnaires)
         found = survey_results(
-            db, survey_id, group=group, working_groups=groups, by=by, compare=compare, language=lang
+            db,
+            survey_id,
+            group=group,
+            working_groups=groups,
+            by=by,
+            compare=compare,
+            language=lang,
+            cache_dir=cache_directory(settings.var_dir),
         )
         return found.to_json()

@@ -42,7 +42,12 @@ from survey_app.db.engine import Database
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.services.reports import record_download, response_period, surveys_of_group
-from survey_app.services.results import UnknownGroup, UnknownSurvey, survey_results
+from survey_app.services.results import (
+    UnknownGroup,
+    UnknownSurvey,
+    cache_directory,
+    survey_results,
+)
 from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
 from survey_app.web.access import LoginRequired, require_viewer_for_group, viewer_of
@@ -364,7 +369,13 @@ def results_view(
         raise UnknownSurvey(str(survey_id))
     breakdowns = _breakdown_questions(survey, group, t.language)
     results = survey_results(
-        db, survey.id, group=group, by=by, compare=compare, language=t.language
+        db,
+        survey.id,
+        group=group,
+        by=by,
+        compare=compare,
+        language=t.language,
+        cache_dir=cache_directory(settings.var_dir),
     )
     questionnaire = survey.questionnaire
     others = [s for s in candidates if _comparable(survey, s, group)]
@@ -550,7 +561,13 @@ class ResultsPagesController(Controller):
         """The group's suppressed results as a workbook: one sheet per question, a chart."""
         viewer = require_viewer_for_group(request, group, api=False)
         _working_group(settings, group)
-        found = survey_results(db, survey, group=group, language=_language(lang))
+        found = survey_results(
+            db,
+            survey,
+            group=group,
+            language=_language(lang),
+            cache_dir=cache_directory(settings.var_dir),
+        )
         record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
-from survey_app.services.results import store_demo_responses
+from survey_app.services.results import cache_directory, store_demo_responses
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES
 from tests.conftest import create_accounts, login
@@ -46,6 +46,18 @@ def test_results_of_a_group_as_json(results_client: Any) -> None:
     assert set(data) == {"survey", "version", "group", "responses", "min_cell", "questions"}
     assert (data["group"], data["responses"], data["min_cell"]) == ("beratung", 300, 5)
     assert [q["name"] for q in data["questions"]] == ["arrived", "support", "comment"]
+
+
+def test_the_server_keeps_parsed_answers_in_the_results_cache_of_its_var_directory(
+    results_client: Any, settings: Settings
+) -> None:
+    cache = cache_directory(settings.var_dir)
+    assert not list(cache.glob("*.arrow"))
+
+    assert results_client.get("/api/v1/results/wave1").status_code == 200
+
+    [cached] = cache.glob("*.arrow")
+    assert cached.stat().st_mode & 0o777 == 0o600
 
 
 def test_breakdown_comparison_and_language_parameters(results_client: Any) -> None:

@@ -272,7 +272,7 @@ def test_purge_rejects_a_duration_it_cannot_read(database_url: str, tmp_path: Pa
 
 
 def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
-    db: Database, feedback: PublishedSurvey, employers: PublishedSurvey
+    db: Database, feedback: PublishedSurvey, employers: PublishedSurvey, tmp_path: Path
 ) -> None:
     [token] = invitations_create(db, "employers", 1)
     submission_create(
@@ -286,8 +286,9 @@ def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
     submit(db, feedback, 3)
     assert employers.questionnaire.retention == datetime.date(2030, 12, 31)
 
-    on_the_day = purge(db, today=datetime.date(2030, 12, 31))
-    after = purge(db, today=datetime.date(2031, 1, 1))
+    cache = tmp_path / "results-cache"
+    on_the_day = purge(db, today=datetime.date(2030, 12, 31), results_cache_dir=cache)
+    after = purge(db, today=datetime.date(2031, 1, 1), results_cache_dir=cache)
 
     assert on_the_day.submissions == {}
     assert after.submissions == {"employers": 1}

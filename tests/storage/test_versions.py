@@ -197,7 +197,8 @@ def test_a_retry_is_compared_as_the_version_it_answered_cleaned_it(
     # it, differ from the stored ones, yet the retry is the same submission.
     publish_directory(db, directory(tmp_path, AGE_ONLY_IF_UNSATISFIED))
     second = get_survey(db, "feedback")
-    assert second is not None and second.number == 2
+    assert second is not None
+    assert second.number == 2
 
     again = submission_create(
         db, survey=second, submission_id="s-1", language="en", answers=answers
