@@ -15,8 +15,17 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.services.submissions import SubmissionConflict, submission_create
-from survey_app.services.surveys import get_survey, publish_directory, survey_versions
+from survey_app.services.submissions import (
+    SubmissionConflict,
+    SubmissionReceipt,
+    submission_create,
+)
+from survey_app.services.surveys import (
+    PublishedSurvey,
+    get_survey,
+    publish_directory,
+    survey_versions,
+)
 from survey_app.services.versions import breaking_changes
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
@@ -160,22 +169,34 @@ def test_check_skips_the_comparison_for_a_survey_never_published(
     assert done.exit_code == 0, done.output
 
 
-def test_a_retry_after_a_new_version_is_judged_by_the_version_it_answered(
-    db: Database, tmp_path: Path
-) -> None:
+ANSWERS = {"satisfied": "yes", "age": 40}
+
+
+def stored_then_republished(
+    db: Database, tmp_path: Path, new_content: str
+) -> tuple[SubmissionReceipt, PublishedSurvey]:
+    """`ANSWERS` stored as "s-1" under the first version, then `new_content` published:
+    the receipt and the survey's new version."""
     publish_directory(db, directory(tmp_path, FEEDBACK))
     first = get_survey(db, "feedback")
     assert first is not None
-    answers = {"satisfied": "yes", "age": 40}
     stored = submission_create(
-        db, survey=first, submission_id="s-1", language="en", answers=answers
+        db, survey=first, submission_id="s-1", language="en", answers=ANSWERS
     )
-    publish_directory(db, directory(tmp_path, WITHOUT_AGE))
+    publish_directory(db, directory(tmp_path, new_content))
     second = get_survey(db, "feedback")
     assert second is not None
+    assert second.number == 2
+    return stored, second
+
+
+def test_a_retry_after_a_new_version_is_judged_by_the_version_it_answered(
+    db: Database, tmp_path: Path
+) -> None:
+    stored, second = stored_then_republished(db, tmp_path, WITHOUT_AGE)
 
     again = submission_create(
-        db, survey=second, submission_id="s-1", language="en", answers=answers
+        db, survey=second, submission_id="s-1", language="en", answers=ANSWERS
     )
 
     assert again.body() == stored.body()
@@ -186,22 +207,12 @@ def test_a_retry_after_a_new_version_is_judged_by_the_version_it_answered(
 def test_a_retry_is_compared_as_the_version_it_answered_cleaned_it(
     db: Database, tmp_path: Path
 ) -> None:
-    publish_directory(db, directory(tmp_path, FEEDBACK))
-    first = get_survey(db, "feedback")
-    assert first is not None
-    answers = {"satisfied": "yes", "age": 40}
-    stored = submission_create(
-        db, survey=first, submission_id="s-1", language="en", answers=answers
-    )
     # The new version would discard the age as irrelevant: the same answers, cleaned by
     # it, differ from the stored ones, yet the retry is the same submission.
-    publish_directory(db, directory(tmp_path, AGE_ONLY_IF_UNSATISFIED))
-    second = get_survey(db, "feedback")
-    assert second is not None
-    assert second.number == 2
+    stored, second = stored_then_republished(db, tmp_path, AGE_ONLY_IF_UNSATISFIED)
 
     again = submission_create(
-        db, survey=second, submission_id="s-1", language="en", answers=answers
+        db, survey=second, submission_id="s-1", language="en", answers=ANSWERS
     )
     with pytest.raises(SubmissionConflict):
         submission_create(
