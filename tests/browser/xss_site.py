@@ -16,11 +16,6 @@ The watch sees:
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +25,8 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog,
 
 from survey_app.db.migrate import upgrade
 from tests.conftest import create_accounts
+from tests.live_server import LiveServer
 from tests.security.xss_corpus import submit_payload_answers, write_xss_questionnaires
-from tests.storage.live import SURVEY_APP, free_port
 
 EVIL_HOST = "evil.example"
 START_TIMEOUT_S = 30
@@ -93,62 +88,24 @@ DOM_PROBLEMS = """
 """
 
 
-class XssServer:
+class XssServer(LiveServer):
     """`survey-app serve` with only the XSS survey, payload answers stored, accounts."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
         self.database_url = f"sqlite:///{directory / 'xss.sqlite3'}"
-        self.log = directory / "server.log"
-        self.env = {
-            **os.environ,
-            "SURVEY_DATABASE_URL": self.database_url,
-            "SURVEY_QUESTIONNAIRES": str(write_xss_questionnaires(directory / "questionnaires")),
-            "SURVEY_SUBMISSION_RATE_LIMIT": "0",
-            "SURVEY_SECRET_KEY": "xss-browser-test-secret-0123456789abcdef",
-            "SURVEY_VAR_DIR": str(directory / "var"),
-            "SURVEY_BASE_URL": self.base_url,
-        }
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(
+            self.database_url,
+            directory / "var",
+            questionnaires=write_xss_questionnaires(directory / "questionnaires"),
+            ready_path="/api/v1/surveys/xss",
+        )
 
     def start(self) -> None:
         upgrade(self.database_url)
         create_accounts(self.database_url)
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(SURVEY_APP), "serve", "--port", str(self.port), "--workers", "1"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.base_url}/api/v1/surveys/xss", timeout=1).is_success:
-                    break
-            time.sleep(0.1)
-        else:
-            self.stop()
-            raise RuntimeError(f"server did not start: {self.log.read_text()}")
+        super().start()
         with httpx.Client(base_url=self.base_url) as client:
             submit_payload_answers(client)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
 
 
 @dataclass

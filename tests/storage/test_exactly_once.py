@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
-from tests.storage.live import LiveServer
+from tests.storage.live import storage_server
 
 PATH = "/api/v1/surveys/feedback/responses"
 RACERS = 20
@@ -48,7 +48,10 @@ def test_twenty_racing_replays_store_one_row(
             start.wait()
             return client.post(server.base_url + PATH, json=payload)
 
-    with LiveServer(database_url, tmp_path / "var") as server, ThreadPoolExecutor(RACERS) as pool:
+    with (
+        storage_server(database_url, tmp_path / "var") as server,
+        ThreadPoolExecutor(RACERS) as pool,
+    ):
         responses = list(pool.map(post, range(RACERS)))
     statuses = Counter(response.status_code for response in responses)
     assert statuses == {201: 1, 200: RACERS - 1}
@@ -70,7 +73,7 @@ def test_acknowledged_submissions_survive_a_sigkill_and_retries_store_nothing_tw
     }
     acknowledged: dict[str, int] = {}
     lock = threading.Lock()
-    server = LiveServer(database_url, tmp_path / "var")
+    server = storage_server(database_url, tmp_path / "var")
 
     def first_pass(client: int) -> None:
         with httpx.Client(base_url=server.base_url, timeout=10) as http:
