@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from analysis.frames import choice_column
-from analysis.results import Results
+from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
 from analysis.xlsx import StreamedSheet
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
@@ -56,8 +56,8 @@ _STATISTICS = ("mean", "median", "q1", "q3")
 def footnote(k: int) -> str:
     """The explanation printed wherever "·" appears."""
     return (
-        f"{SUPPRESSED} = suppressed: fewer than {k} responses, "
-        "or a value from which such a small number could be worked out"
+        f"{SUPPRESSED} = not shown: fewer than {k} answers, "
+        "or hidden so that a small number cannot be worked out"
     )
 
 
@@ -96,6 +96,11 @@ def results_text(results: Results) -> str:
             f"compared with {results.compare.survey} (version {results.compare.version}, "
             f"responses: {_shown(results.compare.responses)}); change in percentage points\n"
         )
+    if results.release is not None:
+        released = results.release.released_at.isoformat()
+        out.write(f"release {results.release.number} of {released}\n")
+    else:
+        out.write("live results (not released)\n")
     for question in results.questions:
         out.write(f"\n{question.name}: {question.label}\n")
         out.write(f"  {question.type}, n = {_shown(question.n)}\n")
@@ -135,8 +140,8 @@ def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
         rows.append(["", *_STATISTICS])
         rows.append(["", *(_shown(getattr(question, name)) for name in _STATISTICS)])
     elif question.months:
-        rows.append(["month", "count"])
-        rows += [[month, _shown(count)] for month, count in question.months.items()]
+        rows.append(["year", "count"])
+        rows += [[bin_label(key), _shown(count)] for key, count in question.months.items()]
     if rows:
         out.write(_table(rows))
     if question.by is not None:
@@ -144,7 +149,7 @@ def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
         out.write(f"  by {by.question}:\n")
         header = ["", *(by.column_labels[c] for c in by.columns), "total"]
         table = [header, ["n", *(_shown(by.n[c]) for c in by.columns), _shown(by.total)]]
-        labels = question.choices or {key: key for key in by.counts}
+        labels = question.choices or {key: bin_label(key) for key in by.counts}
         for key, cells in by.counts.items():
             table.append(
                 [
@@ -188,8 +193,8 @@ def _results_rows(results: Results) -> Iterator[list[str]]:
                 ]
             yield [*head, choice, label, "", _shown(q.counts[choice]),
                    _shown(q.percent[choice]), "", *compare]  # fmt: skip
-        for month, count in q.months.items():
-            yield [*head, month, month, "", _shown(count), "", "", "", ""]
+        for key, count in q.months.items():
+            yield [*head, key, bin_label(key), "", _shown(count), "", "", "", ""]
         if q.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q.n:
             for name in _STATISTICS:
                 yield [*head, name, name, "", "", "", _shown(getattr(q, name)), "", ""]
@@ -197,7 +202,8 @@ def _results_rows(results: Results) -> Iterator[list[str]]:
             by = q.by
             for row, cells in by.counts.items():
                 for column in by.columns:
-                    yield [*head, row, q.choices.get(row, row), column, _shown(cells[column]),
+                    label = q.choices.get(row) or bin_label(row)
+                    yield [*head, row, label, column, _shown(cells[column]),
                            _shown(by.percent[row][column]), "", "", ""]  # fmt: skip
             for column in by.columns:
                 yield [*head, "n", "n", column, _shown(by.n[column]), "", "", "", ""]
@@ -325,6 +331,8 @@ def write_results_xlsx(results: Results, path: Path) -> None:
         ["survey", results.survey],
         ["version", results.version],
         ["group", results.group or "all"],
+        ["release", results.release.number if results.release else "live"],
+        ["released on", results.release.released_at.isoformat() if results.release else ""],
         ["responses", _shown(results.responses)],
         ["minimum cell", results.min_cell],
         [footnote(results.min_cell)],
@@ -342,9 +350,9 @@ def write_results_xlsx(results: Results, path: Path) -> None:
                 sheet.append([neutralize(label), _xlsx_value(question.counts[choice]),
                               _xlsx_value(question.percent[choice])])  # fmt: skip
         elif question.months:
-            sheet.append(["month", "count"])
-            for month, count in question.months.items():
-                sheet.append([month, _xlsx_value(count)])
+            sheet.append(["year", "count"])
+            for key, count in question.months.items():
+                sheet.append([bin_label(key), _xlsx_value(count)])
         elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
             sheet.append(["statistic", "value"])
             for name in _STATISTICS:

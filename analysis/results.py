@@ -1,39 +1,51 @@
 """Results of a survey for a working group: the data classes behind JSON, pages and files.
 
-`build_results` takes a survey's answers frame (see `analysis.frames`) and returns a
-`Results`, whose `to_json()` is the contract of `survey-app results` and
+Results are read from a `Publication` (`analysis.publication`): every number in them was
+audited before, so this module only arranges and labels. `results_from_publication`
+serves releases; `build_results` publishes a frame of answers on the spot (the live view
+of admins and of `survey-app results`) under the same rules.
+
+`Results.to_json()` is the contract of `survey-app results` and
 `GET /api/v1/results/{survey}`:
 
-    {"survey", "version", "group", "responses", "min_cell",
+    {"survey", "version", "group", "responses", "min_cell", "release",
      "questions": [{"name", "type", "label", "n", "choices", "counts", "percent",
                     "mean", "median", "q1", "q3", "months"[, "by"][, "compare"]}]}
 
 `questions` holds exactly the questions of the working group (all questions without a
 group) in questionnaire order, without notes and calculations. `responses` is the number
-of stored responses (all versions), hidden like any count when below `min_cell`. With a
-comparison the top level also has `"compare": {"survey", "version", "responses"}`.
+of responses counted (hidden like any count when below `min_cell`). `release` is
+`{"number", "released_at": "YYYY-MM-DD"}`, or null for live results. Date questions
+count per year bin in `months` (keys "-2017" for 2017 or earlier, "2018", ...,
+"2026-" for 2026 or later; `bin_label` writes them "≤ 2017", "2018", "≥ 2026").
+With a comparison the top level also has `"compare": {"survey", "version", "responses"}`.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
-from analysis.breakdowns import breakdown, comparison
-from analysis.summaries import QuestionResult, summarize, summarized_types
-from analysis.suppression import Count, hide_small
-from survey_app.questionnaire.schema import Questionnaire, QuestionType
+from analysis.breakdowns import MISSING_COLUMN, comparison
+from analysis.publication import STATISTICS, Publication, plan_publication, publish
+from analysis.summaries import Breakdown, Number, QuestionResult, percent
+from analysis.suppression import Count
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
     "ComparedSurvey",
     "NotABreakdownQuestion",
+    "ReleaseInfo",
     "Results",
     "ResultsError",
     "SurveyAnswers",
     "UnknownQuestion",
+    "bin_label",
     "build_results",
+    "results_from_publication",
 ]
 
 
@@ -51,16 +63,30 @@ class NotABreakdownQuestion(ResultsError):
 
 @dataclass(frozen=True)
 class SurveyAnswers:
-    """What the results need from storage: the newest questionnaire and the answers frame."""
+    """What live results need from storage: the newest questionnaire and the answers.
+
+    `reference_year` fixes the date bins (the year the survey was first published)."""
 
     survey: str
     version: int
     questionnaire: Questionnaire
     frame: pd.DataFrame
+    reference_year: int | None = None
 
     @property
     def responses(self) -> int:
         return len(self.frame)
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """Which release results come from: shown on every output ("Stand: ...")."""
+
+    number: int
+    released_at: datetime.date
+
+    def to_json(self) -> dict[str, Any]:
+        return {"number": self.number, "released_at": self.released_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -83,10 +109,11 @@ class Results:
     questions: tuple[QuestionResult, ...]
     by: str | None = None
     compare: ComparedSurvey | None = None
+    release: ReleaseInfo | None = None
 
     @property
     def suppressed(self) -> bool:
-        """Whether any value is hidden (the footnote is needed)."""
+        """Whether any value is hidden (the legend is needed)."""
         return self.responses is None or any(q.suppressed for q in self.questions)
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +123,7 @@ class Results:
             "group": self.group,
             "responses": self.responses,
             "min_cell": self.min_cell,
+            "release": None if self.release is None else self.release.to_json(),
             "questions": [question.to_json() for question in self.questions],
         }
         if self.compare is not None:
@@ -107,6 +135,167 @@ class Results:
         return data
 
 
+def bin_label(key: str) -> str:
+    """A date bin's label in any language: "≤ 2017", "2018", "≥ 2026"."""
+    if key.startswith("-"):
+        return f"≤ {key[1:]}"
+    if key.endswith("-"):
+        return f"≥ {key[:-1]}"
+    return key
+
+
+def _breakdown_question(questionnaire: Questionnaire, survey: str, by: str | None) -> None:
+    if by is None:
+        return
+    question = questionnaire.questions.get(by)
+    if question is None:
+        raise UnknownQuestion(f"survey '{survey}' has no question '{by}'")
+    if question.type is not QuestionType.SELECT_ONE:
+        raise NotABreakdownQuestion(
+            f"'{by}' is a {question.type} question; breakdowns need a select_one question"
+        )
+
+
+def _answered(questionnaire: Questionnaire, group: str | None) -> list[Question]:
+    return [q for q in questionnaire.questions_of_group(group) if q.type.takes_answer]
+
+
+def results_from_publication(
+    publication: Publication,
+    questionnaire: Questionnaire,
+    *,
+    survey: str,
+    version: int,
+    group: str | None = None,
+    by: str | None = None,
+    language: str | None = None,
+    compare: tuple[str, int, Questionnaire, Publication] | None = None,
+    release: ReleaseInfo | None = None,
+) -> Results:
+    """The group's questions as `publication` shows them, broken down by `by` where the
+    publication has that breakdown, beside `compare` (survey, version, questionnaire and
+    publication of another wave) where the same question is published there."""
+    _breakdown_question(questionnaire, survey, by)
+    language = questionnaire.language_or_default(language)
+    view = _View(publication, questionnaire, language)
+    results: list[QuestionResult] = []
+    for question in _answered(questionnaire, group):
+        result = view.question(question)
+        if by is not None:
+            result = replace(result, by=view.breakdown(question, questionnaire.questions[by]))
+        if compare is not None:
+            other_survey, _version, other_questionnaire, other_publication = compare
+            other = other_questionnaire.questions.get(question.name)
+            if (
+                other is not None
+                and other.type.takes_answer
+                and other_publication.has(f"n|{question.name}")
+            ):
+                before = _View(other_publication, other_questionnaire, language).question(other)
+                result = replace(result, compare=comparison(result, before, other_survey))
+        results.append(result)
+    compared = None
+    if compare is not None:
+        compared = ComparedSurvey(compare[0], compare[1], compare[3].get("responses"))
+    return Results(
+        survey=survey,
+        version=version,
+        group=group,
+        responses=publication.get("responses"),
+        min_cell=publication.min_cell,
+        language=language,
+        questions=tuple(results),
+        by=by,
+        compare=compared,
+        release=release,
+    )
+
+
+class _View:
+    """Reads the numbers of one publication as results data classes."""
+
+    def __init__(self, publication: Publication, questionnaire: Questionnaire, language: str):
+        self.publication = publication
+        self.questionnaire = questionnaire
+        self.language = language
+
+    def rows(self, question: Question) -> dict[str, str]:
+        """Row keys and labels: choices, or date bins."""
+        if question.type is QuestionType.DATE:
+            return {key: bin_label(key) for key in self.publication.bins.get(question.name, ())}
+        return {
+            c.name: self.questionnaire.text(c.label, self.language)
+            for c in self.questionnaire.choices_of(question)
+        }
+
+    def question(self, question: Question) -> QuestionResult:
+        get = self.publication.get
+        name = question.name
+        label = self.questionnaire.text(question.label, self.language)
+        n = get(f"n|{name}")
+        head = (name, question.type, label, n)
+        rows = self.rows(question)
+        match question.type:
+            case QuestionType.SELECT_ONE | QuestionType.SELECT_MULTIPLE:
+                counts = {c: get(f"count|{name}|{c}") for c in rows}
+                shares = {c: percent(x, n) for c, x in counts.items()}
+                return QuestionResult(*head, choices=rows, counts=counts, percent=shares)
+            case QuestionType.DATE:
+                return QuestionResult(*head, months={c: get(f"count|{name}|{c}") for c in rows})
+            case QuestionType.INTEGER | QuestionType.DECIMAL:
+                found = self.publication.statistics.get(name, {})
+                return QuestionResult(
+                    *head,
+                    mean=found.get("mean"),
+                    median=found.get("median"),
+                    q1=found.get("q1"),
+                    q3=found.get("q3"),
+                )
+            case _:
+                return QuestionResult(*head)
+
+    def breakdown(self, question: Question, by: Question) -> Breakdown | None:
+        """`question` by the choices of `by`, or None when it is not published."""
+        get = self.publication.get
+        q, b = question.name, by.name
+        by_choices = {
+            c.name: self.questionnaire.text(c.label, self.language)
+            for c in self.questionnaire.choices_of(by)
+        }
+        columns = (*by_choices, MISSING_COLUMN)
+        labels = by_choices | {MISSING_COLUMN: MISSING_COLUMN}
+        base: dict[str, Any] = {"question": b, "columns": columns, "column_labels": labels}
+        total = get(f"n|{q}")
+        rows = list(self.rows(question)) if question.type is not QuestionType.TEXT else []
+        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+            rows = []
+        if q == b:
+            # A question by itself: its one-way counts on the diagonal, nothing else.
+            counts = {r: {c: get(f"count|{q}|{r}") if r == c else 0 for c in columns} for r in rows}
+            n: dict[str, Count] = {c: get(f"count|{q}|{c}") for c in by_choices}
+            n[MISSING_COLUMN] = 0
+        elif self.publication.has(f"column|{q}|{b}|{MISSING_COLUMN}"):
+            n = {c: get(f"column|{q}|{b}|{c}") for c in columns}
+            counts = {r: {c: get(f"cell|{q}|{b}|{r}|{c}") for c in columns} for r in rows}
+        else:
+            return None
+        statistics: dict[str, dict[str, Number]] = {}
+        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q != b:
+            found = {c: self.publication.statistics.get(f"{q}|{b}|{c}", {}) for c in columns}
+            statistics = {s: {c: found[c].get(s) for c in columns} for s in STATISTICS}
+        return Breakdown(
+            **base,
+            n=n,
+            total=total,
+            counts=counts,
+            totals={r: get(f"count|{q}|{r}") for r in rows},
+            percent={
+                r: {c: percent(x, n[c]) for c, x in cells.items()} for r, cells in counts.items()
+            },
+            statistics=statistics,
+        )
+
+
 def build_results(
     answers: SurveyAnswers,
     *,
@@ -115,48 +304,36 @@ def build_results(
     language: str | None = None,
     compare: SurveyAnswers | None = None,
 ) -> Results:
-    """Summaries of the group's questions, optionally broken down by `by` and set beside
-    the same questions of `compare` (another wave). Raises `ResultsError` subclasses."""
+    """Live results: the group's questions (and the breakdown by `by`) published from
+    `answers` on the spot, with both steps of suppression, and beside the same questions
+    of `compare` (another wave). Raises `ResultsError` subclasses."""
     questionnaire = answers.questionnaire
-    language = questionnaire.language_or_default(language)
-    by_question = None
-    if by is not None:
-        by_question = questionnaire.questions.get(by)
-        if by_question is None:
-            raise UnknownQuestion(f"survey '{answers.survey}' has no question '{by}'")
-        if by_question.type is not QuestionType.SELECT_ONE:
-            raise NotABreakdownQuestion(
-                f"'{by}' is a {by_question.type} question; breakdowns need a select_one question"
-            )
-    types = summarized_types()
-    results: list[QuestionResult] = []
-    for question in questionnaire.questions_of_group(group):
-        if question.type not in types:
-            continue
-        result = summarize(answers.frame, questionnaire, question, language)
-        if by_question is not None:
-            table = breakdown(answers.frame, questionnaire, question, by_question, language)
-            result = replace(result, by=table)
-        if compare is not None:
-            other = compare.questionnaire.questions.get(question.name)
-            if other is not None and other.type.takes_answer:
-                before = summarize(compare.frame, compare.questionnaire, other, language)
-                result = replace(result, compare=comparison(result, before, compare.survey))
-        results.append(result)
-    return Results(
+    _breakdown_question(questionnaire, answers.survey, by)
+    publication = live_publication(answers, group=group, by=by)
+    other = None
+    if compare is not None:
+        other = (
+            compare.survey,
+            compare.version,
+            compare.questionnaire,
+            live_publication(compare, group=group, by=None),
+        )
+    return results_from_publication(
+        publication,
+        questionnaire,
         survey=answers.survey,
         version=answers.version,
         group=group,
-        responses=hide_small(answers.responses, questionnaire.min_cell),
-        min_cell=questionnaire.min_cell,
-        language=language,
-        questions=tuple(results),
         by=by,
-        compare=None
-        if compare is None
-        else ComparedSurvey(
-            compare.survey,
-            compare.version,
-            hide_small(compare.responses, compare.questionnaire.min_cell),
-        ),
+        language=language,
+        compare=other,
     )
+
+
+def live_publication(answers: SurveyAnswers, *, group: str | None, by: str | None) -> Publication:
+    """What a live view shows (the group's one-way results and one breakdown), audited."""
+    year = answers.reference_year or datetime.date.today().year
+    plan = plan_publication(
+        answers.questionnaire, breakdowns={group: [by] if by else []}, reference_year=year
+    )
+    return publish(plan, [answers.frame]).publication

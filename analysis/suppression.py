@@ -1,50 +1,82 @@
-"""Small-cell suppression that cannot be undone by subtraction.
+"""Small-cell suppression: what is guaranteed to the people counted, and the first step.
 
-The rule, with `k` = the survey's `min_cell`:
+Threat model
+------------
+The people protected are the respondents; the attacker is anyone who receives results of
+a working group (a member with a login, or anyone a member passes results on to: results
+are presented at network meetings, so every working group's results are treated as
+known to every attacker at once). The attacker knows the questionnaire, this software
+and its rules, every number of every *release* (results are never live for working
+groups), and may have saved every earlier release. `k` is the survey's `min_cell`.
 
-(a) the `n` of a question is shown only if it is 0 or >= k; otherwise it is hidden, and
-    so is every count, percentage and statistic of that question;
-(b) a count x with 0 < x < k is hidden (primary suppression); for `select_multiple`
-    also when 0 < n - x < k, because the complement would reveal it;
-(c) for `select_one`, while the hidden counts of a question add up to more than 0 and
-    less than k, the smallest remaining non-zero count is hidden too (the first in
-    choice order on ties), so the difference between `n` and the shown counts never
-    reveals a small number;
-(d) numeric statistics only when n >= k (min and max are never computed);
-(e) tables (breakdowns) apply (a)-(c) to every row and every column, margins included,
-    repeating until nothing changes.
+Guaranteed, for every release of a survey (`analysis.publication`, `analysis.disclosure`):
 
-Every line of a table is a set of cells with a total. A line is *additive* when its
-cells add up to its total (each respondent in exactly one cell: `select_one`, months,
-one row of a `select_multiple` table across the breakdown columns) and gets (a)-(c);
-a line of `select_multiple` choices is not additive (one respondent can tick several)
-and gets (a)-(b) with the complement rule. In a table a cell can also be hidden by the
-*other* direction, so an additive line can end up with a single hidden non-zero cell of
-any size, or with a hidden total and every cell shown; both would be derivable, so (c)
-also fires then (for a one-dimensional question this never happens: a lone hidden count
-is always a primary one below k). If no non-zero cell is left to hide, the line's total
-is hidden instead, and the lines it belongs to are settled in turn.
+1. No shown number is a count between 1 and k-1 (rule (a)-(b) below).
+2. For every hidden count, the smallest and the largest value that is consistent with
+   *all* numbers of this and every earlier release, and with the linear relations
+   between them (one-way tables, every breakdown a member may request with its row and
+   column margins and `n`, multi-select ticks and their complements, the number of
+   responses, and that each release holds the responses of the one before plus new
+   ones), do not both lie within 1..k-1, and a hidden non-zero count is never exactly
+   determined. Bounds are computed by linear programming (HiGHS) and confirmed in
+   integers where the linear optimum is fractional.
+3. The same holds for every *difference* between two releases: no count of the
+   responses that arrived between two releases can be pinned within 1..k-1.
+4. Percentages are shown only where both their count and their base are shown; means
+   only where their `n` is shown and at least k, medians and quartiles only where `n` is
+   at least max(20, 2k); minimum and maximum never. A mean shown next to shown means of
+   the other breakdown columns reveals the sum of the hidden columns, which belong to at
+   least k respondents (rule (c)).
+5. Dates are counted in bins fixed by the questionnaire and the release date (whole
+   years, the first and last open), never on an axis that starts or ends at one
+   person's answer.
 
-Known limit (stated, not solved): the rule protects each table on its own. Differences
-*between* published tables (two questions linked by relevance, or a margin hidden in a
-breakdown but shown in the plain results) are not checked.
+Not guaranteed (stated, not solved):
+
+- *Padding.* Anyone can send answers to an anonymous open link; someone who sends k-1
+  answers of a known kind can subtract them from a count that then appears. Releases
+  stop the before/after reading of one person's answers, and the submission API limits
+  what one client can send, but padding of an anonymous survey cannot be excluded.
+- *Knowledge outside the results.* Someone who knows that a particular person answered
+  and knows some of their answers learns nothing from a hidden cell, but a shown count
+  of a group they know to be complete (e.g. 12 of 12 companies of a sector said "yes")
+  reveals the answer of each member of that group; this is inherent in publishing counts.
+- *Reasoning about the suppression algorithm.* The audit bounds hidden counts by the
+  published numbers and their linear relations; it does not model an attacker who infers
+  from *which* cell was chosen for secondary suppression that it was the smallest.
+- *Higher-order relations.* Tables are linked through their shared margins; relations
+  that hold only for three or more questions jointly (a three-way table behind two
+  two-way tables) and skip logic between questions are not used to narrow bounds.
+
+Rules of the first step (applied to every *line*, i.e. a set of cells with a total):
+
+(a) a total between 1 and k-1 is hidden, and so is every cell of its line;
+(b) a count x with 0 < x < k is hidden (primary suppression); in a line that is not
+    additive (`select_multiple`: one respondent may tick several choices) also when
+    0 < total - x < k, because the complement would reveal it;
+(c) in an additive line (cells add up to the total: one answer per respondent), while
+    the hidden cells add up to more than 0 and less than k, or exactly one hidden cell
+    is non-zero, the smallest remaining non-zero cell is hidden too (the first in order
+    on ties); if the total is hidden while every non-zero cell is shown, a cell is
+    hidden; if none is left, the line's total is hidden instead.
+
+A number can belong to several lines (a one-way count is the row total of every
+breakdown of its question), so hiding it in one line hides it everywhere; the rules run
+over all lines until nothing changes. The second step (`analysis.disclosure`) then
+checks guarantee 2 and 3 by linear programming and hides more where they fail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
 __all__ = [
-    "SuppressedTable",
+    "Line",
     "hide_small",
-    "suppress_select_multiple",
-    "suppress_select_one",
-    "suppress_table",
-    "visible_statistics",
+    "order_statistics_shown",
+    "settle",
+    "statistics_shown",
 ]
 
 Count = int | None
@@ -55,145 +87,86 @@ def hide_small(count: int, k: int) -> Count:
     return None if 0 < count < k else count
 
 
-def visible_statistics(n: int, k: int) -> bool:
-    """Rule (d): statistics of a number question are shown only when n >= k."""
-    return n >= k
+def statistics_shown(n: Count, k: int) -> bool:
+    """Means of a number question (or of one breakdown column) need a shown n >= k."""
+    return n is not None and n >= k
+
+
+def order_statistics_shown(n: Count, k: int) -> bool:
+    """Medians and quartiles need n >= max(20, 2k): with fewer, a quartile of a small
+    group is one respondent's exact answer."""
+    return n is not None and n >= max(20, 2 * k)
 
 
 @dataclass(frozen=True)
-class SuppressedTable:
-    """A table after suppression: None marks a hidden value."""
+class Line:
+    """Numbers (indexes into a publication's values) that add up to `total`, or, when not
+    `additive`, are each at most `total` (ticks of a multiple choice)."""
 
-    cells: list[list[Count]]
-    row_totals: list[Count]
-    column_totals: list[Count]
-    total: Count
-
-
-@dataclass(frozen=True)
-class _Line:
-    cells: tuple[tuple[int, int], ...]
-    total: tuple[int, int]
-    additive: bool
+    cells: tuple[int, ...]
+    total: int
+    additive: bool = True
 
 
-class _Grid:
-    """Values and hidden flags of a table with its margins (last row and column)."""
+def settle(
+    values: Sequence[int], hidden: MutableSequence[bool], lines: Sequence[Line], k: int
+) -> list[int]:
+    """Apply rules (a)-(c) to every line until nothing changes, marking `hidden` in place.
 
-    def __init__(self, values: npt.NDArray[np.int64], k: int) -> None:
-        self.values = values
-        self.hidden = np.zeros(values.shape, dtype=bool)
-        self.k = k
+    `hidden` may already mark numbers (from an earlier round); nothing is ever unhidden.
+    Returns the indexes newly hidden, in the order they were hidden.
+    """
+    newly: list[int] = []
 
-    def hide(self, position: tuple[int, int]) -> bool:
-        if self.hidden[position]:
+    def hide(index: int) -> bool:
+        if hidden[index]:
             return False
-        self.hidden[position] = True
+        hidden[index] = True
+        newly.append(index)
         return True
 
-    def settle(self, line: _Line) -> bool:
-        """Apply (a)-(c) to one line; True if anything new was hidden."""
-        k = self.k
-        total = int(self.values[line.total])
+    def settle_line(line: Line) -> bool:
+        total = values[line.total]
         changed = False
         if 0 < total < k:  # (a)
-            for position in (line.total, *line.cells):
-                changed |= self.hide(position)
+            for index in (line.total, *line.cells):
+                changed |= hide(index)
             return changed
-        for position in line.cells:  # (b)
-            x = int(self.values[position])
+        for index in line.cells:  # (b)
+            x = values[index]
             if 0 < x < k or (not line.additive and 0 < total - x < k):
-                changed |= self.hide(position)
+                changed |= hide(index)
         if not line.additive:
             return changed
-        while self._derivable(line):  # (c)
-            extra = self._next_to_hide(line)
+        while _derivable(values, hidden, line, k):  # (c)
+            extra = _next_to_hide(values, hidden, line)
             if extra is None:
                 break
-            changed |= self.hide(extra)
+            changed |= hide(extra)
         return changed
 
-    def _derivable(self, line: _Line) -> bool:
-        hidden = [int(self.values[p]) for p in line.cells if self.hidden[p]]
-        hidden_nonzero = sum(1 for x in hidden if x > 0)
-        if self.hidden[line.total]:
-            return hidden_nonzero == 0 and int(self.values[line.total]) > 0
-        hidden_sum = sum(hidden)
-        return 0 < hidden_sum < self.k or hidden_nonzero == 1
-
-    def _next_to_hide(self, line: _Line) -> tuple[int, int] | None:
-        candidates = [p for p in line.cells if not self.hidden[p] and int(self.values[p]) > 0]
-        if candidates:
-            # min() keeps the first of equal values: ties go to the first in choice order.
-            return min(candidates, key=lambda p: int(self.values[p]))
-        if not self.hidden[line.total]:
-            return line.total
-        return None
-
-    def settle_all(self, lines: Sequence[_Line]) -> None:
-        changed = True
-        while changed:
-            changed = False
-            for line in lines:
-                changed |= self.settle(line)
-
-    def shown(self, position: tuple[int, int]) -> Count:
-        return None if self.hidden[position] else int(self.values[position])
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            changed |= settle_line(line)
+    return newly
 
 
-def suppress_select_one(counts: Sequence[int], k: int) -> tuple[Count, list[Count]]:
-    """Rules (a)-(c) for one `select_one` question (n is the sum of the counts)."""
-    grid = _Grid(np.array([[*counts, sum(counts)]], dtype=np.int64), k)
-    width = len(counts)
-    line = _Line(tuple((0, j) for j in range(width)), (0, width), additive=True)
-    grid.settle_all([line])
-    return grid.shown((0, width)), [grid.shown((0, j)) for j in range(width)]
+def _derivable(values: Sequence[int], hidden: Sequence[bool], line: Line, k: int) -> bool:
+    hidden_values = [values[i] for i in line.cells if hidden[i]]
+    hidden_nonzero = sum(1 for x in hidden_values if x > 0)
+    if hidden[line.total]:
+        return hidden_nonzero == 0 and values[line.total] > 0
+    hidden_sum = sum(hidden_values)
+    return 0 < hidden_sum < k or hidden_nonzero == 1
 
 
-def suppress_select_multiple(counts: Sequence[int], n: int, k: int) -> tuple[Count, list[Count]]:
-    """Rules (a)-(b) with the complement for one `select_multiple` question."""
-    grid = _Grid(np.array([[*counts, n]], dtype=np.int64), k)
-    width = len(counts)
-    line = _Line(tuple((0, j) for j in range(width)), (0, width), additive=False)
-    grid.settle_all([line])
-    return grid.shown((0, width)), [grid.shown((0, j)) for j in range(width)]
-
-
-def suppress_table(
-    cells: npt.ArrayLike,
-    row_totals: Sequence[int],
-    column_totals: Sequence[int],
-    total: int,
-    k: int,
-    *,
-    columns_additive: bool = True,
-) -> SuppressedTable:
-    """Rule (e) for a table (rows = choices of a question, columns = breakdown groups).
-
-    Rows are always additive across the breakdown columns (a respondent belongs to one
-    column); columns are additive unless the question is `select_multiple`, in which case
-    the column totals are respondents (not the sum of ticks) and so is the grand total
-    down the margin column.
-    """
-    body = np.asarray(cells, dtype=np.int64).reshape(len(row_totals), len(column_totals))
-    rows, columns = body.shape
-    values = np.zeros((rows + 1, columns + 1), dtype=np.int64)
-    values[:rows, :columns] = body
-    values[:rows, columns] = row_totals
-    values[rows, :columns] = column_totals
-    values[rows, columns] = total
-    lines = [
-        _Line(tuple((i, j) for j in range(columns)), (i, columns), additive=True)
-        for i in range(rows + 1)
-    ] + [
-        _Line(tuple((i, j) for i in range(rows)), (rows, j), additive=columns_additive)
-        for j in range(columns + 1)
-    ]
-    grid = _Grid(values, k)
-    grid.settle_all(lines)
-    return SuppressedTable(
-        cells=[[grid.shown((i, j)) for j in range(columns)] for i in range(rows)],
-        row_totals=[grid.shown((i, columns)) for i in range(rows)],
-        column_totals=[grid.shown((rows, j)) for j in range(columns)],
-        total=grid.shown((rows, columns)),
-    )
+def _next_to_hide(values: Sequence[int], hidden: Sequence[bool], line: Line) -> int | None:
+    candidates = [i for i in line.cells if not hidden[i] and values[i] > 0]
+    if candidates:
+        # min() keeps the first of equal values: ties go to the first in line order.
+        return min(candidates, key=lambda i: values[i])
+    if not hidden[line.total]:
+        return line.total
+    return None

@@ -169,3 +169,15 @@ def create_accounts(database_url: str) -> None:
 def accounts(database_url: str) -> dict[str, tuple[str, tuple[str, ...], bool]]:
     create_accounts(database_url)
     return ACCOUNTS
+
+
+def release(database_url: str, *surveys: str) -> None:
+    """Release the results of `surveys` to the working groups, as the office does."""
+    from survey_app.services.releases import release_create
+
+    database = Database(database_url)
+    try:
+        for survey in surveys:
+            release_create(database, survey, actor="test")
+    finally:
+        database.dispose()

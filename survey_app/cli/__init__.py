@@ -25,6 +25,7 @@ COMMANDS = {
     "invitations": ("data", "invitations"),
     "poster": ("respond", "poster"),
     "purge": ("data", "purge"),
+    "release": ("results", "release"),
     "report": ("reports", "report"),
     "restore": ("data", "restore"),
     "results": ("results", "results"),

@@ -29,12 +29,15 @@ def _fail(message: object) -> NoReturn:
     "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file."
 )
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
-def report(survey: str, group: str, output: Path, lang: str) -> None:
+@click.option("--live", is_flag=True, help="Live results instead of the latest release.")
+def report(survey: str, group: str, output: Path, lang: str, live: bool) -> None:
     """Write the printable results report of SURVEY for working group GROUP as PDF
-    (A4: a title page with the suppression rule, then a page per question)."""
+    (A4: a title page with the release and the suppression rule, then the questions).
+    It shows the latest release, like the working group's pages."""
     from analysis.report import render_pdf
     from analysis.results import ResultsError
     from survey_app.db.engine import Database
+    from survey_app.services.releases import NoRelease
     from survey_app.services.results import UnknownGroup, UnknownSurvey
     from survey_app.web.results_pages import report_html
     from survey_app.web.templating import STATIC
@@ -42,8 +45,8 @@ def report(survey: str, group: str, output: Path, lang: str) -> None:
     settings = get_settings()
     db = Database(settings.database_url)
     try:
-        html = report_html(db, settings, group, survey, lang=lang)
-    except (UnknownSurvey, UnknownGroup) as error:
+        html = report_html(db, settings, group, survey, lang=lang, live=live)
+    except (UnknownSurvey, UnknownGroup, NoRelease) as error:
         _fail(error.args[0])
     except ResultsError as error:
         _fail(error)

@@ -1,7 +1,8 @@
-"""Commands on results: `results`, `export` and `demo`.
+"""Commands on results: `results`, `release`, `export` and `demo`.
 
-Errors a user can make (unknown survey, working group or breakdown question) exit with
-status 2 and one line on stderr naming what was not found.
+Errors a user can make (unknown survey, working group, release or breakdown question)
+exit with status 2 and one line on stderr naming what was not found; a refused release
+exits with status 1 and the reason.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def _working_groups(settings: Settings) -> set[str]:
 def _guarded(action: Callable[[], Any]) -> Any:
     """Run `action`, turning the errors a user can cause into exit status 2."""
     from analysis.results import ResultsError
+    from survey_app.services.releases import NoRelease
     from survey_app.services.results import UnknownGroup, UnknownSurvey
 
     try:
         return action()
-    except (UnknownSurvey, UnknownGroup) as error:
+    except (UnknownSurvey, UnknownGroup, NoRelease) as error:
         _fail(error.args[0])
     except ResultsError as error:
         _fail(error)
@@ -51,6 +53,13 @@ def _guarded(action: Callable[[], Any]) -> Any:
 @click.option("--compare", metavar="SURVEY2", help="Set another wave beside this one.")
 @click.option("--format", "output_format", type=_FORMATS, default="json", show_default=True)
 @click.option("--lang", help="Language of labels (default: the survey's default).")
+@click.option(
+    "--release",
+    "number",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Results of release N, as working groups see them (default: live).",
+)
 def results(
     survey: str,
     group: str | None,
@@ -58,29 +67,41 @@ def results(
     compare: str | None,
     output_format: str,
     lang: str | None,
+    number: int | None,
 ) -> None:
-    """Suppressed results of SURVEY (all versions) as JSON, a table or CSV.
+    """Suppressed results of SURVEY (all versions) as JSON, a table or CSV: live (the
+    operator's view, suppressed by the same rules), or of a release with --release.
 
     Parsed answers are kept in var/results-cache/ (see `survey_app.services.results`)."""
     from analysis.exports import results_csv, results_text
     from survey_app.db.engine import Database
-    from survey_app.services.results import cache_directory, survey_results
+    from survey_app.services.releases import release_results
+    from survey_app.services.results import UnknownGroup, cache_directory, survey_results
 
     settings = get_settings()
     db = Database(settings.database_url)
     try:
-        found = _guarded(
-            lambda: survey_results(
-                db,
-                survey,
-                group=group,
-                working_groups=_working_groups(settings),
-                by=by,
-                compare=compare,
-                language=lang,
-                cache_dir=cache_directory(settings.var_dir),
+        if number is not None:
+            if group is not None and group not in _working_groups(settings):
+                _guarded(lambda: _raise(UnknownGroup(group)))
+            found = _guarded(
+                lambda: release_results(
+                    db, survey, group=group, by=by, compare=compare, language=lang, number=number
+                )
             )
-        )
+        else:
+            found = _guarded(
+                lambda: survey_results(
+                    db,
+                    survey,
+                    group=group,
+                    working_groups=_working_groups(settings),
+                    by=by,
+                    compare=compare,
+                    language=lang,
+                    cache_dir=cache_directory(settings.var_dir),
+                )
+            )
     finally:
         db.dispose()
     if output_format == "table":
@@ -89,6 +110,37 @@ def results(
         click.echo(results_csv(found), nl=False)
     else:
         click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+
+
+def _raise(error: Exception) -> NoReturn:
+    raise error
+
+
+@click.command("release")
+@click.argument("survey")
+@click.option("--note", default="", help="A note kept with the release (e.g. what it is for).")
+def release(survey: str, note: str) -> None:
+    """Publish the next release of SURVEY's results to the working groups.
+
+    Freezes which responses count, audits everything every working group can obtain
+    against all earlier releases, and stores it. Refused (exit 1) when fewer than the
+    survey's minimum cell size of responses arrived since the previous release."""
+    from survey_app.db.engine import Database
+    from survey_app.services.releases import ReleaseRefused, release_create
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        made = _guarded(lambda: release_create(db, survey, actor="cli", note=note))
+    except ReleaseRefused as error:
+        click.echo(f"refused: {error}", err=True)
+        sys.exit(1)
+    finally:
+        db.dispose()
+    click.echo(
+        f"release {made.number} of {survey}: {made.responses} responses "
+        f"({made.released_on.isoformat()})"
+    )
 
 
 @click.command("export")

@@ -98,6 +98,28 @@ class Invitation(SQLModel, table=True):
     submission_pk: int | None = Field(default=None, foreign_key="submission.id")
 
 
+class Release(SQLModel, table=True):
+    """Results of a survey as published to working groups: which responses count (per
+    version, every id up to `boundaries[version_id]`), and every number shown, audited
+    (`analysis.publication.Publication` as JSON). Kept for good: a later release is
+    audited against exactly what earlier ones showed."""
+
+    __tablename__ = "result_release"
+    __table_args__ = (UniqueConstraint("survey_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    number: int
+    released_at: datetime.datetime = Field(default_factory=utc_now)
+    actor: str = Field(max_length=254)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    version_id: int = Field(foreign_key="survey_version.id")
+    """The questionnaire version whose questions and labels the release shows."""
+    responses: int
+    boundaries: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    publication: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
 

@@ -22,6 +22,7 @@ from survey_app.services.invitations import (
     invitation_link,
     invitations_create,
 )
+from survey_app.services.releases import ReleaseSummary, releases_of
 from survey_app.services.results import UnknownSurvey, export_frames
 from survey_app.services.surveys import (
     get_survey,
@@ -53,6 +54,7 @@ class SurveyOverview:
     audience: str
     versions: list[VersionOverview]
     invitations: InvitationCounts | None
+    releases: list[ReleaseSummary]
 
     @property
     def responses(self) -> int:
@@ -95,6 +97,7 @@ def survey_overview(db: Database) -> list[SurveyOverview]:
                 audience=questionnaire.audience,
                 versions=versions,
                 invitations=invitations,
+                releases=releases_of(db, survey.id),
             )
         )
     return overview

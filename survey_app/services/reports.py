@@ -1,40 +1,15 @@
 """Services of the results pages and reports beyond the results themselves: which
-surveys have questions for a working group, the period of the responses, and the audit
-entry of a download."""
+surveys have questions for a working group, and the audit entry of a download. (The
+period of the responses is not shown: its first and last day are single respondents'
+dates; the release date says how current results are.)"""
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-
-from sqlalchemy import func, select
-from sqlmodel import col
-
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission
 from survey_app.services.audit import audit_record
 from survey_app.services.surveys import PublishedSurvey, latest_surveys
 
-__all__ = ["ResponsePeriod", "record_download", "response_period", "surveys_of_group"]
-
-
-@dataclass(frozen=True)
-class ResponsePeriod:
-    """Dates of the first and last stored response (submissions keep only the date)."""
-
-    first: datetime.date | None
-    last: datetime.date | None
-
-
-def response_period(db: Database, survey_id: str) -> ResponsePeriod:
-    """The first and last response date of a survey (all versions); None when it has none."""
-    with db.read() as session:
-        first, last = session.execute(
-            select(
-                func.min(col(Submission.created_on)), func.max(col(Submission.created_on))
-            ).where(col(Submission.survey_id) == survey_id)
-        ).one()
-    return ResponsePeriod(first, last)
+__all__ = ["record_download", "surveys_of_group"]
 
 
 def surveys_of_group(db: Database, group: str) -> list[PublishedSurvey]:

@@ -30,7 +30,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +64,7 @@ __all__ = [
     "cache_directory",
     "export_frames",
     "read_answers",
+    "release_layers",
     "store_demo_responses",
     "survey_results",
     "working_group_ids",
@@ -161,6 +162,33 @@ def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None)
                 continue
             parts.append(_version_frame(db, session, target, version, stored, cache_dir))
     return SurveyAnswers(survey_id, survey.number, target, answers_frame(target, parts))
+
+
+def release_layers(
+    db: Database, survey_id: str, target: Questionnaire, boundaries: Sequence[Mapping[int, int]]
+) -> list[pd.DataFrame]:
+    """The answers each release added, as frames with the target's columns: layer m holds,
+    per version, the submissions with `boundaries[m-1][version] < id <= boundaries[m][version]`
+    (a version missing from a boundary has none up to it). One read in one transaction."""
+    layers: list[pd.DataFrame] = []
+    with db.read() as session:
+        versions = session.execute(
+            select(SurveyVersion)
+            .where(col(SurveyVersion.survey_id) == survey_id)
+            .order_by(col(SurveyVersion.id))
+        ).scalars()
+        sources = {version.id: questionnaire_of(version) for version in versions}
+        before: Mapping[int, int] = {}
+        for boundary in boundaries:
+            parts = [
+                _read_version(session, target, source, version_id, before.get(version_id, 0), end)
+                for version_id, source in sources.items()
+                if version_id is not None
+                and (end := boundary.get(version_id, 0)) > before.get(version_id, 0)
+            ]
+            layers.append(answers_frame(target, parts))
+            before = boundary
+    return layers
 
 
 def _stored(session: Session, version_id: int, up_to: int | None = None) -> StoredAnswers | None:

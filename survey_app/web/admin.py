@@ -40,6 +40,8 @@ from survey_app.services.admin import (
     survey_overview,
 )
 from survey_app.services.audit import audit_events
+from survey_app.services.releases import ReleaseRefused, release_create, release_preview
+from survey_app.services.results import UnknownSurvey
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer, require_admin
 from survey_app.web.handlers import in_thread
@@ -64,9 +66,15 @@ def _working_groups(settings: Settings) -> list[tuple[str, str]]:
 
 
 def overview_page(
-    db: Database, viewer: Viewer, *, error: str | None = None, status: int = 200
+    db: Database,
+    viewer: Viewer,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
 ) -> Template:
-    return _page("index.html", viewer, status, surveys=survey_overview(db), error=error)
+    surveys = survey_overview(db)
+    return _page("index.html", viewer, status, surveys=surveys, error=error, notice=notice)
 
 
 def users_page(
@@ -134,6 +142,31 @@ def remove_user(db: Database, settings: Settings, viewer: Viewer, user_id: int) 
     return Redirect("/admin/users", status_code=303)
 
 
+def release_page(
+    db: Database, viewer: Viewer, survey_id: str, *, error: str | None = None, status: int = 200
+) -> Template:
+    try:
+        preview = release_preview(db, survey_id)
+    except UnknownSurvey:
+        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
+    return _page("release.html", viewer, status, preview=preview, error=error)
+
+
+def make_release(db: Database, viewer: Viewer, survey_id: str, note: str) -> Response[Any]:
+    """The release, then the overview; a refusal shows the confirmation page again (422)."""
+    try:
+        made = release_create(db, survey_id, actor=viewer.email, note=note)
+    except UnknownSurvey:
+        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
+    except ReleaseRefused as error:
+        return release_page(db, viewer, survey_id, error=str(error), status=422)
+    notice = (
+        f"Veröffentlichung {made.number} von „{survey_id}“ mit {made.responses} Antworten "
+        "ist jetzt für die Arbeitsgruppen sichtbar."
+    )
+    return overview_page(db, viewer, notice=notice)
+
+
 def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) -> File:
     """Every response of a survey, written to a temporary file (memory stays constant
     however many there are), sent, and deleted afterwards."""
@@ -198,6 +231,29 @@ class AdminController(Controller):
         except AdminError as error:
             return await in_thread(overview_page, db, viewer, error=str(error), status=404)
         return Redirect("/admin", status_code=303)
+
+    @get("/surveys/{survey_id:str}/release")
+    async def release_form(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+    ) -> Template:
+        """The confirmation step before a release: what it would hold, and a note."""
+        viewer = await in_thread(require_admin, request, api=False)
+        return await in_thread(release_page, db, viewer, survey_id)
+
+    @post("/surveys/{survey_id:str}/release")
+    async def release(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+    ) -> Response[Any]:
+        """Make the release (audited; may take a while on a large survey)."""
+        viewer = await in_thread(require_admin, request, api=False)
+        note = str((await request.form()).get("note", ""))
+        return await in_thread(make_release, db, viewer, survey_id, note)
 
     @post("/surveys/{survey_id:str}/invitations")
     async def invitations(

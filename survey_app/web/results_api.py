@@ -1,9 +1,13 @@
 """GET /api/v1/results/{survey}: suppressed results as JSON (see `analysis.results`).
 
-Errors are JSON like every Litestar error (`{"status_code", "detail"}`): an unknown
-survey or working group is 404; an unknown comparison survey or a breakdown question
-that is unknown or not `select_one` is 422. Without a login: 401; a member of another
-group: 403; no `group` (all questions): admins only.
+Results come from the survey's latest release (`"release": {"number", "released_at"}`);
+admins may ask for live results with `live=1` (`"release": null`), suppressed by the same
+rules. Errors are JSON like every Litestar error (`{"status_code", "detail"}`): an
+unknown survey or working group is 404, and so is a survey without a release yet (then
+also `"error"`, saying so); an unknown comparison survey, one without a release, or a
+breakdown question that is unknown or not `select_one` is 422. Without a login: 401; a
+member of another group, or a member asking for live results: 403; no `group` (all
+questions): admins only.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
 from analysis.results import ResultsError
 from survey_app.db.engine import Database
+from survey_app.services.releases import NoRelease, release_results
 from survey_app.services.results import (
     UnknownGroup,
     UnknownSurvey,
@@ -41,6 +47,11 @@ def _unknown_group(_request: Request[Any, Any, Any], error: UnknownGroup) -> Res
     return _error(404, str(error.args[0]))
 
 
+def _no_release(_request: Request[Any, Any, Any], error: NoRelease) -> Response[Any]:
+    message = str(error.args[0])
+    return Response({"status_code": 404, "detail": message, "error": message}, status_code=404)
+
+
 def _bad_request(_request: Request[Any, Any, Any], error: ResultsError) -> Response[Any]:
     return _error(422, str(error))
 
@@ -51,6 +62,7 @@ class ResultsApiController(Controller):
     exception_handlers = {
         UnknownSurvey: _unknown_survey,
         UnknownGroup: _unknown_group,
+        NoRelease: _no_release,
         ResultsError: _bad_request,
     }
 
@@ -61,8 +73,8 @@ class ResultsApiController(Controller):
         responses=errors(
             {
                 401: "Not logged in.",
-                403: "Not a member of the group (no group: not an admin).",
-                404: "Unknown survey or working group.",
+                403: "Not a member of the group (no group, or live results: not an admin).",
+                404: "Unknown survey or working group, or no results released yet.",
                 422: "Unknown comparison survey, or `by` is not a select_one question.",
             }
         ),
@@ -77,17 +89,27 @@ class ResultsApiController(Controller):
         by: FromQuery[str | None] = None,
         compare: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
     ) -> dict[str, Any]:
-        require_viewer_for_group(request, group, api=True)
+        viewer = require_viewer_for_group(request, group, api=True)
         groups = working_group_ids(settings.questionnaires)
-        found = survey_results(
-            db,
-            survey_id,
-            group=group,
-            working_groups=groups,
-            by=by,
-            compare=compare,
-            language=lang,
-            cache_dir=cache_directory(settings.var_dir),
-        )
+        if group is not None and group not in groups:
+            raise UnknownGroup(group)
+        if live and not viewer.is_admin:
+            raise PermissionDeniedException("Live results are for the integration office only.")
+        if live:
+            found = survey_results(
+                db,
+                survey_id,
+                group=group,
+                working_groups=groups,
+                by=by,
+                compare=compare,
+                language=lang,
+                cache_dir=cache_directory(settings.var_dir),
+            )
+        else:
+            found = release_results(
+                db, survey_id, group=group, by=by, compare=compare, language=lang
+            )
         return found.to_json()

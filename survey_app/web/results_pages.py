@@ -28,7 +28,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from markupsafe import Markup
@@ -36,12 +36,13 @@ from markupsafe import Markup
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
 from analysis.exports import write_results_xlsx
-from analysis.results import Results, ResultsError
+from analysis.results import Results, ResultsError, bin_label
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
-from survey_app.services.reports import record_download, response_period, surveys_of_group
+from survey_app.services.releases import NoRelease, release_results
+from survey_app.services.reports import record_download, surveys_of_group
 from survey_app.services.results import (
     UnknownGroup,
     UnknownSurvey,
@@ -50,7 +51,7 @@ from survey_app.services.results import (
 )
 from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
-from survey_app.web.access import LoginRequired, require_viewer_for_group, viewer_of
+from survey_app.web.access import LoginRequired, Viewer, require_viewer_for_group, viewer_of
 from survey_app.web.handlers import is_fragment_request
 from survey_app.web.templating import jinja_environment, static_url
 
@@ -84,12 +85,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "compared_with": "Verglichen mit {survey}",
         "breakdown": "Aufschlüsseln nach",
         "no_breakdown": "nicht aufschlüsseln",
+        "breakdown_withheld": (
+            "Aufschlüsselung nach „{question}“ nicht ausgewiesen: zu wenige Antworten, die "
+            "meisten Zahlen wären verborgen."
+        ),
         "by": "Aufgeschlüsselt nach: {question}",
         "answer": "Antwort",
         "count": "Anzahl",
         "percent": "%",
         "change": "Veränderung (Prozentpunkte)",
-        "month": "Monat",
         "total": "Gesamt",
         "missing": "keine Angabe",
         "statistic": "Kennzahl",
@@ -101,7 +105,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "text_hidden": "Freitextantworten werden den Arbeitsgruppen nicht gezeigt.",
         "chart": "Balkendiagramm: {label}",
         "suppressed": "verborgen",
-        "footnote": "· = weniger als {k} Antworten; verborgen, damit niemand erkannt werden kann",
+        "footnote": (
+            "· = nicht ausgewiesen: weniger als {k} Antworten, oder verborgen, damit sich "
+            "eine kleine Zahl nicht ausrechnen lässt"
+        ),
+        "hidden_count": "In dieser Tabelle sind {count} Werte nicht ausgewiesen.",
+        "period_label": "Stand",
+        "release": "Stand: {date} (Veröffentlichung {number})",
+        "live": "Live-Ergebnisse: nicht veröffentlicht, nur für das Integrationsbüro sichtbar",
+        "show_live": "Live-Ergebnisse anzeigen",
+        "show_release": "Veröffentlichten Stand anzeigen",
+        "no_release": (
+            "Für diese Befragung wurden noch keine Ergebnisse veröffentlicht. Das "
+            "Integrationsbüro veröffentlicht sie, sobald genug Antworten vorliegen."
+        ),
+        "live_forbidden": "Live-Ergebnisse sieht nur das Integrationsbüro.",
+        "year": "Jahr",
         "rule": (
             "Zahlen von 1 bis {k_1} werden nicht gezeigt, sondern durch „·“ ersetzt, "
             "ebenso Zahlen, aus denen sich eine so kleine Zahl ausrechnen ließe, und "
@@ -114,9 +133,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "json": "Daten (JSON)",
         "language": "Sprache",
         "skip": "Zum Inhalt springen",
-        "period_label": "Zeitraum",
-        "period": "Antworten von {first} bis {last}",
-        "no_period": "Noch keine Antworten.",
         "created": "Erstellt am {date}",
         "minimum": "Mindestzahl je Zelle: {k}",
         "version": "{survey}, Version {number}",
@@ -141,12 +157,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "compared_with": "Compared with {survey}",
         "breakdown": "Break down by",
         "no_breakdown": "no breakdown",
+        "breakdown_withheld": (
+            "Not broken down by “{question}”: too few answers, most numbers would be hidden."
+        ),
         "by": "Broken down by: {question}",
         "answer": "Answer",
         "count": "Count",
         "percent": "%",
         "change": "Change (percentage points)",
-        "month": "Month",
         "total": "Total",
         "missing": "no answer",
         "statistic": "Statistic",
@@ -158,7 +176,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "text_hidden": "Free-text answers are not shown to working groups.",
         "chart": "Bar chart: {label}",
         "suppressed": "hidden",
-        "footnote": "· = fewer than {k} answers; hidden so that no one can be identified",
+        "footnote": (
+            "· = not shown: fewer than {k} answers, or hidden so that a small number "
+            "cannot be worked out"
+        ),
+        "hidden_count": "{count} values of this table are not shown.",
+        "period_label": "As of",
+        "release": "As of {date} (release {number})",
+        "live": "Live results: not released, visible to the integration office only",
+        "show_live": "Show live results",
+        "show_release": "Show the released results",
+        "no_release": (
+            "No results of this survey have been released yet. The integration office "
+            "releases them once enough responses have arrived."
+        ),
+        "live_forbidden": "Live results are for the integration office only.",
+        "year": "Year",
         "rule": (
             "Numbers from 1 to {k_1} are not shown but replaced by “·”, and so are numbers "
             "from which such a small number could be worked out, and percentages and "
@@ -170,9 +203,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "json": "Data (JSON)",
         "language": "Language",
         "skip": "Skip to content",
-        "period_label": "Period",
-        "period": "Responses from {first} to {last}",
-        "no_period": "No responses yet.",
         "created": "Created on {date}",
         "minimum": "Minimum per cell: {k}",
         "version": "{survey}, version {number}",
@@ -215,9 +245,6 @@ class Texts:
             return "·"
         shown = format_decimal(abs(value), format="#,##0.0", locale=self.language)
         return f"{'+' if value > 0 else '−' if value < 0 else '±'}{shown}"
-
-    def month(self, value: datetime.date) -> str:
-        return format_date(value, "MMMM yyyy", locale=self.language)
 
     def date(self, value: datetime.date) -> str:
         return format_date(value, "long", locale=self.language)
@@ -264,6 +291,7 @@ class ResultsView:
     breakdowns: tuple[tuple[str, str], ...]
     compare_title: str | None
     interactive: bool = True
+    live: bool = False
 
     @property
     def lang(self) -> str:
@@ -281,6 +309,7 @@ class ResultsView:
         unless `params` replace them (None removes one)."""
         current: dict[str, str | None] = {"survey": self.survey.id, "lang": self.lang}
         current |= {"by": self.results.by, "compare": self.compare_id}
+        current |= {"live": "1" if self.live else None}
         query = current | params
         return f"/results/{self.group.id}{suffix}?" + urlencode(
             {name: value for name, value in query.items() if value}
@@ -308,7 +337,7 @@ def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) ->
     return QuestionView(
         result=result,
         chart=None if chart is None else Markup(chart),  # noqa: S704 - built by ElementTree, escaped
-        row_labels=dict(result.choices) or {m: m for m in result.months},
+        row_labels=dict(result.choices) or {key: bin_label(key) for key in result.months},
         column_labels=column_labels,
     )
 
@@ -351,10 +380,12 @@ def results_view(
     lang: str | None = None,
     by: str | None = None,
     compare: str | None = None,
+    live: bool = False,
 ) -> ResultsView | None:
     """The view of a group's results in a survey (the first with questions for the group
-    when `survey_id` is None); None when no survey has questions for the group.
-    Raises `UnknownGroup`, `UnknownSurvey` or `ResultsError`."""
+    when `survey_id` is None): of its latest release, or `live` (for admins only: the
+    caller checks). None when no survey has questions for the group.
+    Raises `UnknownGroup`, `UnknownSurvey`, `NoRelease` or `ResultsError`."""
     t = Texts(_language(lang))
     working_group = _working_group(settings, group)
     candidates = surveys_of_group(db, group)
@@ -368,15 +399,20 @@ def results_view(
     if survey is None:
         raise UnknownSurvey(str(survey_id))
     breakdowns = _breakdown_questions(survey, group, t.language)
-    results = survey_results(
-        db,
-        survey.id,
-        group=group,
-        by=by,
-        compare=compare,
-        language=t.language,
-        cache_dir=cache_directory(settings.var_dir),
-    )
+    if live:
+        results = survey_results(
+            db,
+            survey.id,
+            group=group,
+            by=by,
+            compare=compare,
+            language=t.language,
+            cache_dir=cache_directory(settings.var_dir),
+        )
+    else:
+        results = release_results(
+            db, survey.id, group=group, by=by, compare=compare, language=t.language
+        )
     questionnaire = survey.questionnaire
     others = [s for s in candidates if _comparable(survey, s, group)]
     compare_title = None
@@ -396,6 +432,7 @@ def results_view(
         waves=_titles(others, t.language),
         breakdowns=tuple(breakdowns.items()),
         compare_title=compare_title,
+        live=live,
     )
 
 
@@ -439,23 +476,18 @@ def report_html(
     lang: str | None = None,
     stylesheet: str = STYLESHEET,
     today: datetime.date | None = None,
+    live: bool = False,
 ) -> str:
     """The printable report as HTML: the page `/results/{group}/report` and the input of
-    `survey-app report` (with `stylesheet` relative to the static directory)."""
-    view = results_view(db, settings, group, survey_id, lang=lang)
+    `survey-app report` (with `stylesheet` relative to the static directory). It shows
+    the latest release, or `live` results (admins only; the caller checks)."""
+    view = results_view(db, settings, group, survey_id, lang=lang, live=live)
     if view is None:
         raise UnknownSurvey(survey_id or "")
     view = replace(view, interactive=False)
-    period = response_period(db, view.survey.id)
     template = _report_environment().get_template("results/report.html")
     return template.render(
-        page=view,
-        t=view.t,
-        stylesheet=stylesheet,
-        # Months only when the number of responses is shown: a month of two responses
-        # would say too much about them.
-        period=period if view.results.responses is not None else None,
-        today=today or datetime.date.today(),
+        page=view, t=view.t, stylesheet=stylesheet, today=today or datetime.date.today()
     )
 
 
@@ -490,6 +522,13 @@ def _bad_request(request: Request[Any, Any, Any], error: ResultsError) -> Templa
     return _error_page(request, 422, "bad_request", str(error))
 
 
+def _allow_live(viewer: Viewer, live: bool) -> bool:
+    """`?live=1` is for admins: working groups only ever see releases."""
+    if live and not viewer.is_admin:
+        raise PermissionDeniedException("Live results are for the integration office only.")
+    return live
+
+
 class ResultsPagesController(Controller):
     """HTML results for members of a working group (and admins)."""
 
@@ -498,6 +537,7 @@ class ResultsPagesController(Controller):
     exception_handlers = {
         UnknownSurvey: _unknown_survey,
         UnknownGroup: _not_found,
+        NoRelease: _not_found,
         NotFoundException: _not_found,
         ResultsError: _bad_request,
     }
@@ -531,16 +571,26 @@ class ResultsPagesController(Controller):
         compare: FromQuery[str | None] = None,
         lang: FromQuery[str | None] = None,
         question: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
     ) -> Template:
-        """The group's results; with htmx and `question`, only that question's fragment."""
+        """The group's results (the latest release; admins may ask for `live=1`); with
+        htmx and `question`, only that question's fragment."""
         viewer = require_viewer_for_group(request, group, api=False)
-        # The selectors send "" for "no breakdown" and "no comparison".
-        view = results_view(
-            db, settings, group, survey or None, lang=lang, by=by or None, compare=compare or None
-        )
-        t = view.t if view else Texts(_language(lang))
-        context = {"page": view, "t": t, "language": t.language, "viewer": viewer}
+        t = Texts(_language(lang))
+        context: dict[str, Any] = {"t": t, "language": t.language, "viewer": viewer}
         context |= _page_assets()
+        try:
+            # The selectors send "" for "no breakdown" and "no comparison".
+            view = results_view(
+                db, settings, group, survey or None, lang=lang, by=by or None,
+                compare=compare or None, live=_allow_live(viewer, live),
+            )  # fmt: skip
+        except NoRelease as error:
+            if error.survey_id != (survey or error.survey_id):
+                raise
+            context |= {"page": None, "no_release": True, "group": group, "survey": survey}
+            return Template("results/page.html", context=context)
+        context["page"] = view
         if view is not None and question is not None and is_fragment_request(request):
             found = next((q for q in view.questions if q.result.name == question), None)
             if found is None:
@@ -557,17 +607,21 @@ class ResultsPagesController(Controller):
         group: FromPath[str],
         survey: FromQuery[str],
         lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
     ) -> Response[bytes]:
         """The group's suppressed results as a workbook: one sheet per question, a chart."""
         viewer = require_viewer_for_group(request, group, api=False)
         _working_group(settings, group)
-        found = survey_results(
-            db,
-            survey,
-            group=group,
-            language=_language(lang),
-            cache_dir=cache_directory(settings.var_dir),
-        )
+        if _allow_live(viewer, live):
+            found = survey_results(
+                db,
+                survey,
+                group=group,
+                language=_language(lang),
+                cache_dir=cache_directory(settings.var_dir),
+            )
+        else:
+            found = release_results(db, survey, group=group, language=_language(lang))
         record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"
@@ -589,11 +643,13 @@ class ResultsPagesController(Controller):
         group: FromPath[str],
         survey: FromQuery[str],
         lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
     ) -> Response[str]:
         """The printable report (A4, a page per question); `survey-app report` makes its PDF."""
         viewer = require_viewer_for_group(request, group, api=False)
         html = report_html(
-            db, settings, group, survey, lang=lang, stylesheet=static_url(STYLESHEET)
-        )
+            db, settings, group, survey, lang=lang, stylesheet=static_url(STYLESHEET),
+            live=_allow_live(viewer, live),
+        )  # fmt: skip
         record_download(db, actor=viewer.email, action="results_report", survey=survey, group=group)
         return Response(html, media_type="text/html; charset=utf-8")

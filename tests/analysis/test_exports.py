@@ -154,7 +154,7 @@ def test_results_text_marks_suppressed_values_with_a_footnote(wave1: Questionnai
 
     assert "german_level: Wie gut sprechen Sie Deutsch?" in text
     assert SUPPRESSED in text
-    assert "suppressed: fewer than 5 responses" in text
+    assert "not shown: fewer than 5 answers" in text
 
 
 def test_results_csv_has_one_row_per_choice_with_suppressed_marks(wave1: Questionnaire) -> None:
@@ -185,5 +185,5 @@ def test_aggregated_workbook_has_a_sheet_and_chart_per_question(
     level = workbook["german_level"]
     values = [[cell.value for cell in row] for row in level.iter_rows()]
     assert ["B2 oder besser", SUPPRESSED, SUPPRESSED] in values
-    assert any(str(row[0]).startswith(SUPPRESSED + " = suppressed") for row in values if row)
+    assert any(str(row[0]).startswith(SUPPRESSED + " = not shown") for row in values if row)
     assert len(level._charts) == 1

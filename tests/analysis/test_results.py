@@ -9,13 +9,14 @@ import pytest
 
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.frames import frame_from_texts
+from analysis.publication import date_bins
 from analysis.results import (
     NotABreakdownQuestion,
     SurveyAnswers,
     UnknownQuestion,
     build_results,
 )
-from survey_app.questionnaire.schema import Questionnaire
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 from tests.analysis.conftest import texts
 
 
@@ -52,8 +53,11 @@ def rows() -> list[dict[str, Any]]:
 def test_results_have_the_documented_shape(wave1: Questionnaire) -> None:
     data = build_results(answers(wave1, rows())).to_json()
 
-    assert set(data) == {"survey", "version", "group", "responses", "min_cell", "questions"}
+    assert set(data) == {
+        "survey", "version", "group", "responses", "min_cell", "release", "questions",
+    }  # fmt: skip
     assert (data["survey"], data["version"], data["group"]) == ("wave1", 1, None)
+    assert data["release"] is None  # live
     assert (data["responses"], data["min_cell"]) == (44, 5)
     assert set(data["questions"][0]) == {
         "name", "type", "label", "n", "choices", "counts", "percent",
@@ -121,6 +125,35 @@ def test_number_statistics_are_hidden_below_the_minimum(wave1: Questionnaire) ->
     assert hours["q1"] is None
 
 
+def test_a_mean_needs_the_minimum_and_quartiles_need_twenty_or_twice_the_minimum(
+    wave1: Questionnaire,
+) -> None:
+    # k = 5: with 5 to 19 answers the mean is shown, but no quartile, which would be one
+    # respondent's exact answer.
+    for count, quartiles in ((5, False), (19, False), (20, True)):
+        data = [{"german_level": "a1", "age": 20 + i} for i in range(count)]
+        age = question(build_results(answers(wave1, data)).to_json(), "age")
+
+        assert age["mean"] == pytest.approx(20 + (count - 1) / 2)
+        assert (age["median"] is not None) is quartiles
+        assert (age["q1"] is not None) is quartiles
+        assert (age["q3"] is not None) is quartiles
+
+
+def test_breakdown_columns_follow_the_same_rules_for_statistics(wave1: Questionnaire) -> None:
+    data = [{"german_level": "a1", "age": 20 + i} for i in range(25)]
+    data += [{"german_level": "b1", "age": 50 + i} for i in range(8)]
+    data += [{"german_level": "b2", "age": 70 + i} for i in range(7)]
+
+    by = question(build_results(answers(wave1, data), by="german_level").to_json(), "age")["by"]
+
+    assert by["mean"]["a1"] == pytest.approx(32.0)
+    assert by["median"]["a1"] == pytest.approx(32.0)
+    assert by["mean"]["b1"] == pytest.approx(53.5)
+    assert by["median"]["b1"] is None  # 8 < 20
+    assert by["q1"]["b2"] is None
+
+
 def test_text_shows_only_how_many_answered(wave1: Questionnaire) -> None:
     comment = question(build_results(answers(wave1, rows())).to_json(), "comment")
 
@@ -129,11 +162,29 @@ def test_text_shows_only_how_many_answered(wave1: Questionnaire) -> None:
     assert comment["mean"] is None
 
 
-def test_dates_are_counted_per_month_including_empty_months(wave1: Questionnaire) -> None:
-    arrived = question(build_results(answers(wave1, rows())).to_json(), "arrived")
+def test_dates_are_counted_in_year_bins_fixed_by_the_questionnaire(wave1: Questionnaire) -> None:
+    data = rows()
+    data[0]["arrived"] = "2009-05-01"  # one early answer must not move the first bin
+    survey = SurveyAnswers("wave1", 1, wave1, answers(wave1, data).frame, reference_year=2026)
+
+    arrived = question(build_results(survey).to_json(), "arrived")
 
     assert arrived["n"] == 12
-    assert arrived["months"] == {"2024-01": 6, "2024-02": 0, "2024-03": 6}
+    # Ten years up to the year the survey was first published, open at both ends.
+    assert list(arrived["months"]) == ["-2017", *map(str, range(2018, 2026)), "2026-"]
+    assert arrived["months"]["-2017"] is None  # one answer: hidden
+    assert arrived["months"]["2024"] is None  # 11: hidden so that 1 cannot be worked out
+    assert arrived["months"]["2025"] == 0
+
+
+def test_date_bins_follow_the_constraint_when_it_names_years() -> None:
+    question_ = Question(
+        name="arrived",
+        type=QuestionType.DATE,
+        constraint=". >= date('2015-01-01') and . <= date('2024-12-31')",
+    )
+
+    assert date_bins(question_, 2026) == ("-2015", *map(str, range(2016, 2024)), "2024-")
 
 
 def test_labels_come_in_the_requested_language(wave1: Questionnaire) -> None:
@@ -155,7 +206,7 @@ def test_responses_below_the_minimum_are_hidden(wave1: Questionnaire) -> None:
 def test_breakdown_tables_have_margins_and_a_column_for_missing_answers(
     wave1: Questionnaire,
 ) -> None:
-    data = rows() + [{"age": 30, "employed": "no"}] * 5
+    data = rows() * 2 + [{"age": 30, "employed": "no"}] * 5
     employed = question(
         build_results(answers(wave1, data), by="german_level").to_json(), "employed"
     )
@@ -163,16 +214,32 @@ def test_breakdown_tables_have_margins_and_a_column_for_missing_answers(
 
     assert by["question"] == "german_level"
     assert by["columns"] == ["none", "a1", "a2", "b1", "b2", MISSING_COLUMN]
-    assert by["total"] == 49
+    assert by["total"] == 93
     assert by["counts"]["no"][MISSING_COLUMN] == 5
-    assert by["counts"]["yes"]["b1"] == 10
-    assert by["counts"]["no"]["b1"] == 10
+    assert by["counts"]["yes"]["b1"] == 20
+    assert by["counts"]["no"]["b1"] == 20
     assert by["percent"]["yes"]["b1"] == 50.0
-    assert by["totals"] == {"yes": 22, "no": 27}
-    # a2 has 3 respondents: its column is hidden whole, and so is a partner column.
-    assert by["n"]["a2"] is None
+    assert by["totals"] == {"yes": 44, "no": 49}
+    # a2 has 6 respondents, 3 and 3: both hidden, and partners so that they cannot be
+    # worked out from the margins.
     assert by["counts"]["yes"]["a2"] is None
     assert by["counts"]["no"]["a2"] is None
+    assert sum(x is None for x in by["counts"]["yes"].values()) >= 2
+
+
+def test_a_breakdown_that_would_be_mostly_hidden_is_not_published(wave1: Questionnaire) -> None:
+    # 30 respondents, 3 in each level and answer: every cell of the table is below 5.
+    data = [
+        {"german_level": level, "age": 30, "employed": employed}
+        for level in ("none", "a1", "a2", "b1", "b2")
+        for employed in ("yes", "no")
+        for _ in range(3)
+    ]
+
+    results = build_results(answers(wave1, data), by="german_level").to_json()
+
+    assert "by" not in question(results, "employed")
+    assert question(results, "employed")["counts"] == {"yes": 15, "no": 15}
 
 
 def test_breakdown_of_numbers_gives_statistics_per_column(wave1: Questionnaire) -> None:

@@ -19,7 +19,7 @@ from survey_app.db.engine import Database
 from survey_app.services.results import cache_directory, store_demo_responses
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES
-from tests.conftest import create_accounts, login
+from tests.conftest import create_accounts, login, release
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -35,6 +35,7 @@ def results_client(settings: Settings) -> Iterator[Any]:
         store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
         store_demo_responses(db, "wave2", 120, seed=2, today=TODAY)
         db.dispose()
+        release(settings.database_url, "wave1", "wave2")
         yield client
 
 
@@ -43,7 +44,10 @@ def test_results_of_a_group_as_json(results_client: Any) -> None:
 
     assert response.status_code == 200
     data = response.json()
-    assert set(data) == {"survey", "version", "group", "responses", "min_cell", "questions"}
+    assert set(data) == {
+        "survey", "version", "group", "responses", "min_cell", "release", "questions",
+    }  # fmt: skip
+    assert data["release"] == {"number": 1, "released_at": datetime.date.today().isoformat()}
     assert (data["group"], data["responses"], data["min_cell"]) == ("beratung", 300, 5)
     assert [q["name"] for q in data["questions"]] == ["arrived", "support", "comment"]
 
@@ -54,7 +58,8 @@ def test_the_server_keeps_parsed_answers_in_the_results_cache_of_its_var_directo
     cache = cache_directory(settings.var_dir)
     assert not list(cache.glob("*.arrow"))
 
-    assert results_client.get("/api/v1/results/wave1").status_code == 200
+    # Live results (admins) read the answers; releases are read from their publication.
+    assert results_client.get("/api/v1/results/wave1", params={"live": 1}).status_code == 200
 
     [cached] = cache.glob("*.arrow")
     assert cached.stat().st_mode & 0o777 == 0o600

@@ -24,7 +24,7 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, Request
 
 from survey_app.db.migrate import upgrade
-from tests.conftest import create_accounts
+from tests.conftest import create_accounts, release
 from tests.live_server import LiveServer
 from tests.security.xss_corpus import submit_payload_answers, write_xss_questionnaires
 
@@ -106,6 +106,7 @@ class XssServer(LiveServer):
         super().start()
         with httpx.Client(base_url=self.base_url) as client:
             submit_payload_answers(client)
+        release(self.database_url, "xss")
 
 
 @dataclass

@@ -13,8 +13,9 @@ from litestar.testing import TestClient
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.services.audit import audit_events
+from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import PASSWORD, csrf_token, login, release
 
 ANONYMOUS = "anonymous"
 # (route, the group whose members may see it or None for admins only, is it a page?)
@@ -24,6 +25,8 @@ ROUTES = [
     ("/api/v1/results/newcomer?group=arbeit&by=german_level", "arbeit", False),
     ("/api/v1/results/newcomer?group=sprache", "sprache", False),
     ("/api/v1/results/newcomer", None, False),
+    ("/api/v1/results/newcomer?group=arbeit&live=1", None, False),
+    ("/results/arbeit?survey=newcomer&live=1", None, True),
     ("/results/arbeit?survey=newcomer", "arbeit", True),
     ("/results/arbeit?survey=company&by=company_size", "arbeit", True),
     ("/results/sprache?survey=newcomer", "sprache", True),
@@ -35,12 +38,14 @@ ROUTES = [
     ("/admin/audit", None, True),
     ("/admin/surveys/newcomer/responses.csv", None, True),
     ("/admin/surveys/company/responses.xlsx", None, True),
+    ("/admin/surveys/newcomer/release", None, True),
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
     ("/admin/surveys/newcomer/close", {}),
     ("/admin/surveys/newcomer/open", {}),
     ("/admin/surveys/company/invitations", {"count": "2", "label": "Matrix"}),
+    ("/admin/surveys/company/release", {"note": "Matrix"}),
     ("/admin/users", {"email": "neu@netzwerk.example", "password": "ein langes Passwort 42"}),
     ("/admin/users/1/password", {"password": "ein anderes langes Passwort"}),
     ("/admin/users/2/remove", {}),
@@ -58,7 +63,13 @@ def expected_status(role: str, group: str | None, is_page: bool) -> int:
 
 @pytest.fixture
 def app_client(settings: Settings, accounts: object) -> Iterator[Any]:
+    """The app on the project's surveys with a few responses and a release of each."""
     with TestClient(app=create_app(settings)) as client:
+        db = Database(settings.database_url)
+        store_demo_responses(db, "newcomer", 20, seed=1)
+        store_demo_responses(db, "company", 20, seed=1)
+        db.dispose()
+        release(settings.database_url, "newcomer", "company")
         yield client
 
 

@@ -21,7 +21,7 @@ from litestar.testing import TestClient
 
 from survey_app.app import create_app
 from survey_app.settings import Settings
-from tests.conftest import create_accounts, csrf_token, login
+from tests.conftest import create_accounts, csrf_token, login, release
 from tests.security.xss_corpus import (
     CORPUS,
     LANGUAGES,
@@ -128,9 +128,10 @@ def test_respondent_pages_show_every_payload_as_text(
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_results_pages_and_report_show_every_payload_as_text(
-    xss_client: TestClient[Any], language: str
+    xss_client: TestClient[Any], language: str, database_url: str
 ) -> None:
     submit_payload_answers(xss_client)
+    release(database_url, "xss")
     login(xss_client, "admin")
     urls = [
         f"/results/?lang={language}",
@@ -159,9 +160,10 @@ def test_admin_pages_show_payloads_in_labels_and_the_audit_log_as_text(
 
 
 def test_results_json_carries_payloads_as_plain_strings_never_as_html(
-    xss_client: TestClient[Any],
+    xss_client: TestClient[Any], database_url: str
 ) -> None:
     submit_payload_answers(xss_client)
+    release(database_url, "xss")
     login(xss_client, "admin")
     response = xss_client.get("/api/v1/results/xss?group=arbeit&lang=ar")
     assert response.status_code == 200

@@ -1,0 +1,758 @@
+"""The disclosure audit: can a small count be worked out from everything published?
+
+The second step of suppression (the first is `analysis.suppression.settle`). The input
+is abstract, so this module knows nothing of questionnaires:
+
+- a `Structure`: count *variables* (every count is >= 0), the linear relations that hold
+  for every data set (e.g. the cells of a breakdown row add up to the one-way count of
+  that choice), the published *numbers* (each the sum of some variables) and the
+  *lines* of the suppression rules;
+- *layers*: the true values of the variables for the responses of the first release,
+  then for the responses added by each later release (a release holds the responses of
+  the one before plus new ones), so release m's numbers are sums over layers 0..m;
+- which numbers earlier releases hid.
+
+What the attacker knows is then a linear system: every number shown in any release
+fixes a sum of variables. The audit asks, for each *protected quantity*, the smallest
+and the largest value it can take in that system:
+
+- every hidden number of every release whose true value is not 0: its range must not
+  lie within 1..k-1, and it must not be exactly determined;
+- every difference of a number between two releases (the count among the responses
+  that arrived in between) whose true value is between 1 and k-1: its range must reach
+  0 or k.
+
+Where a quantity fails, the newest release hides one more number near it (the number
+itself if the newest release shows it, else the smallest non-zero shown number of a
+line it belongs to, the first on ties), the line rules run again, and the failures and
+the newly hidden numbers are checked again. Hiding a number only removes an equation,
+so a quantity that passed keeps passing: each round checks only what may have changed.
+
+Speed comes from three things: numbers determined by others are found by propagation
+(a row with one unknown, or a shown zero) without any program; the rest falls apart
+into independent components (usually one breakdown table each), solved separately; and
+a component's program is built once and re-solved with a new objective from the last
+basis (HiGHS through `highspy`, its own Python interface: SciPy's `linprog` wraps the
+same solver but rebuilds the model on every call, about ten times slower here).
+A linear optimum that is fractional is confirmed with the integer program (the attacker
+knows that counts are whole numbers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from analysis.suppression import Line, settle
+
+__all__ = ["AuditError", "AuditReport", "Row", "Structure", "audit", "sparse_tables"]
+
+Row = tuple[tuple[int, ...], tuple[int, ...]]
+"""A linear relation: variable indexes and their coefficients."""
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_EPSILON = 1e-6
+MIP_SECONDS = 0.3
+"""Longest wait for one integer program; past it the audit takes the safe side."""
+
+
+class AuditError(RuntimeError):
+    """The audit could not make a release safe (a bug, never an expected outcome)."""
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a publication is made of, independent of the data.
+
+    `equalities` hold as `sum(coefficient * variable) == 0`, `inequalities` as `<= 0`, for
+    every data set; `numbers[i]` lists the variables whose sum is published number i;
+    `lines` are the lines of the suppression rules over the numbers.
+    """
+
+    variables: int
+    equalities: tuple[Row, ...]
+    inequalities: tuple[Row, ...]
+    numbers: tuple[tuple[int, ...], ...]
+    lines: tuple[Line, ...]
+    tables: tuple[tuple[int, ...], ...] = ()
+    """The cells of each table: a table that is mostly hidden anyway is hidden whole (its
+    margins stay as the rules leave them)."""
+
+    def values(self, counts: IntArray) -> IntArray:
+        """The published numbers of a data set whose variables have the values `counts`."""
+        flat = np.fromiter((v for number in self.numbers for v in number), dtype=np.int64)
+        starts = np.cumsum([0, *(len(number) for number in self.numbers[:-1])])
+        return np.add.reduceat(counts[flat], starts) if len(self.numbers) else flat
+
+
+@dataclass
+class AuditReport:
+    """The outcome: which numbers of the newest release are hidden, and the work done."""
+
+    hidden: BoolArray
+    rounds: int = 0
+    programs: int = 0
+    seconds: float = 0.0
+    protected: int = 0
+
+
+def audit(
+    structure: Structure,
+    layers: Sequence[IntArray],
+    earlier_hidden: Sequence[BoolArray | None],
+    earlier_published: Sequence[BoolArray | None],
+    k: int,
+) -> AuditReport:
+    """The hidden numbers of the newest release (the sum of all `layers`).
+
+    `earlier_hidden[m]` and `earlier_published[m]` describe release m < newest: which
+    numbers it hid and which it published at all (None: every number; numbers a release
+    did not have, such as those of a question added later, are neither).
+
+    A hidden number that the published ones determine exactly is shown in the end when
+    it is 0 or at least k: the attacker knows it anyway, and a "·" would only mislead.
+    """
+    started = time.perf_counter()
+    newest = len(layers) - 1
+    cumulative = np.cumsum(np.stack(layers), axis=0)
+    values = [structure.values(cumulative[m]) for m in range(newest + 1)]
+    hidden = [False] * len(structure.numbers)
+    current = [int(x) for x in values[newest]]
+    shown_before = [
+        _shown_mask(earlier_hidden[m], earlier_published[m], len(structure.numbers))
+        for m in range(newest)
+    ]
+    _settle_with_differences(values, shown_before, hidden, structure.lines, k, structure.tables)
+    pending = _small_quantities(values, shown_before, hidden, k)
+    report = AuditReport(hidden=np.zeros(len(structure.numbers), dtype=bool))
+    report.protected = len(pending)
+    lines_of = _lines_of(structure)
+    system = _System(structure, layers, shown_before)
+    while True:
+        report.rounds += 1
+        solver = _Solver(system.with_newest(hidden), k)
+        failures = solver.pinned(pending)
+        report.programs += solver.programs
+        if not failures:
+            break
+        chosen = {m for q in failures for m in _to_hide(q.number, hidden, current, lines_of)}
+        for number in sorted(chosen):
+            hidden[number] = True
+        _settle_with_differences(values, shown_before, hidden, structure.lines, k, structure.tables)
+        pending = failures
+    solver.programs = 0
+    for number in solver.determined(
+        [i for i, is_hidden in enumerate(hidden) if is_hidden and current[i] >= k],
+        [i for i, is_hidden in enumerate(hidden) if is_hidden and current[i] == 0],
+    ):
+        hidden[number] = False
+    report.programs += solver.programs
+    report.hidden = np.array(hidden, dtype=bool)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def sparse_tables(structure: Structure, values: IntArray, k: int) -> list[int]:
+    """The tables (indexes into `structure.tables`) that the first step of suppression
+    hides whole (see `_hide_sparse_tables`)."""
+    current = [int(x) for x in values]
+    hidden = [False] * len(current)
+    changed = True
+    while changed:
+        changed = bool(settle(current, hidden, structure.lines, k))
+        changed |= _hide_sparse_tables(current, hidden, structure.tables)
+    return [t for t, cells in enumerate(structure.tables) if all(hidden[i] for i in cells)]
+
+
+def _hide_sparse_tables(
+    values: Sequence[int], hidden: list[bool], tables: Sequence[tuple[int, ...]]
+) -> bool:
+    """Hide every cell of a table whose hidden cells hold most of its answers, or are
+    more than two thirds of its non-zero cells: what is left says little, and picking
+    partners cell by cell in such a table costs many rounds of the audit. True if
+    anything was hidden."""
+    changed = False
+    for cells in tables:
+        nonzero = [i for i in cells if values[i] > 0]
+        covered = [i for i in nonzero if hidden[i]]
+        mass = sum(values[i] for i in covered)
+        if 2 * mass > sum(values[i] for i in nonzero) or 3 * len(covered) > 2 * len(nonzero):
+            for i in cells:
+                if not hidden[i]:
+                    hidden[i] = True
+                    changed = True
+    return changed
+
+
+def _settle_with_differences(
+    values: Sequence[IntArray],
+    shown_before: Sequence[BoolArray],
+    hidden: list[bool],
+    lines: Sequence[Line],
+    k: int,
+    tables: Sequence[tuple[int, ...]] = (),
+) -> None:
+    """The line rules on the newest release, and on its difference from each earlier one
+    (a number hidden in either release is hidden in the difference): what the difference
+    must hide, the newest release hides. Until nothing changes. The audit then finds few
+    failures, and each costs a round."""
+    newest = len(values) - 1
+    current = [int(x) for x in values[newest]]
+    differences = [[int(x) for x in values[newest] - values[m]] for m in range(newest)]
+    changed = True
+    while changed:
+        changed = bool(settle(current, hidden, lines, k))
+        changed |= _hide_sparse_tables(current, hidden, tables)
+        for m, difference in enumerate(differences):
+            in_difference = [h or not s for h, s in zip(hidden, shown_before[m], strict=True)]
+            for number in settle(difference, in_difference, lines, k):
+                if not hidden[number]:
+                    hidden[number] = True
+                    changed = True
+
+
+def _shown_mask(hidden: BoolArray | None, published: BoolArray | None, size: int) -> BoolArray:
+    shown = np.ones(size, dtype=bool) if published is None else published.copy()
+    if hidden is not None:
+        shown &= ~hidden
+    return shown
+
+
+@dataclass(frozen=True)
+class _Quantity:
+    """A protected quantity: the sum of `numbers[number]` over layers first..last, whose
+    true value is `truth`."""
+
+    number: int
+    first: int
+    last: int
+    truth: int
+
+
+def _small_quantities(
+    values: Sequence[IntArray], shown_before: Sequence[BoolArray], hidden: list[bool], k: int
+) -> list[_Quantity]:
+    """Hidden small numbers of every release, and small differences between releases."""
+    newest = len(values) - 1
+    quantities: list[_Quantity] = []
+    hidden_now = np.array(hidden, dtype=bool)
+    for m in range(newest + 1):
+        hidden_m = hidden_now if m == newest else ~shown_before[m]
+        small = (values[m] > 0) & (values[m] < k)
+        for i in np.flatnonzero(hidden_m & small).tolist():
+            quantities.append(_Quantity(i, 0, m, int(values[m][i])))
+    for a in range(newest):
+        for b in range(a + 1, newest + 1):
+            difference = values[b] - values[a]
+            for i in np.flatnonzero((difference > 0) & (difference < k)).tolist():
+                quantities.append(_Quantity(i, a + 1, b, int(difference[i])))
+    return quantities
+
+
+_Relation = tuple[tuple[int, ...], tuple[int, ...], bool]
+"""(variables, coefficients, is_equation). Equations hold for the true values, so their
+right side is implied (the sum of coefficient * truth); inequalities are `<= 0`."""
+
+_Item = tuple[_Quantity, tuple[int, ...]]
+"""A quantity and the variables it sums."""
+
+
+class _System:
+    """The attacker's linear system over the variables of every layer: the structure
+    per layer, and per release each shown number as the sum of its variables over the
+    layers up to that release. Only the newest release's rows change between rounds."""
+
+    def __init__(
+        self, structure: Structure, layers: Sequence[IntArray], shown_before: Sequence[BoolArray]
+    ) -> None:
+        self.structure = structure
+        self.size = structure.variables
+        self.layers = len(layers)
+        self.truth: list[int] = np.concatenate(layers).tolist()
+        self.base: list[_Relation] = []
+        for layer in range(self.layers):
+            offset = layer * self.size
+            truth = layers[layer]
+            for variables, coefficients in structure.equalities:
+                self.base.append((tuple(v + offset for v in variables), coefficients, True))
+            for variables, coefficients in structure.inequalities:
+                # A rule of the questionnaire that the stored answers break (an older
+                # version did not have it) is no knowledge: left out.
+                if (
+                    sum(c * int(truth[v]) for v, c in zip(variables, coefficients, strict=True))
+                    <= 0
+                ):
+                    self.base.append((tuple(v + offset for v in variables), coefficients, False))
+        for release, shown in enumerate(shown_before):
+            self.base += [self._shown_row(i, release) for i in np.flatnonzero(shown).tolist()]
+        self.rows: list[_Relation] = self.base
+
+    def _shown_row(self, number: int, release: int) -> _Relation:
+        variables = self.form(number, 0, release)
+        return variables, (1,) * len(variables), True
+
+    def form(self, number: int, first: int, last: int) -> tuple[int, ...]:
+        """The variables of a number summed over layers first..last."""
+        own = self.structure.numbers[number]
+        return tuple(v + layer * self.size for layer in range(first, last + 1) for v in own)
+
+    def with_newest(self, hidden: Sequence[bool]) -> _System:
+        newest = self.layers - 1
+        self.rows = self.base + [
+            self._shown_row(i, newest) for i, is_hidden in enumerate(hidden) if not is_hidden
+        ]
+        return self
+
+
+class _Solver:
+    """Bounds of quantities in one system: propagation first, then one program per
+    component, solved for a sum of many quantities at once where one solution settles
+    them all, and for one quantity alone where it does not."""
+
+    def __init__(self, system: _System, k: int) -> None:
+        self.system = system
+        self.k = k
+        self.fixed = _propagate(system.rows, system.truth)
+        self.programs = 0
+
+    def pinned(self, quantities: list[_Quantity]) -> list[_Quantity]:
+        """The quantities whose every possible value lies within 1..k-1."""
+        failures: list[_Quantity] = []
+        items: list[_Item] = []
+        for quantity in quantities:
+            form = self.system.form(quantity.number, quantity.first, quantity.last)
+            if all(self.fixed[v] for v in form):
+                failures.append(quantity)  # determined, and its true value is small
+            else:
+                items.append((quantity, form))
+        k = self.k
+        for program, group in self._programs(items):
+            with program:
+                # A solution where a quantity is 0 or >= k clears it; sums first.
+                rest = program.clear(group, lambda value, _truth: value <= 0, maximize=False)
+                rest = program.clear(rest, lambda value, _truth: value >= k, maximize=True)
+                for quantity, form in rest:
+                    # Unsure (an integer program ran out of time) counts as pinned.
+                    if program.reaches(form, maximize=False, threshold=0, unsure=False):
+                        continue
+                    if not program.reaches(form, maximize=True, threshold=k, unsure=False):
+                        failures.append(quantity)
+                self.programs += program.solved
+        return failures
+
+    def determined(self, numbers: list[int], zeros: list[int]) -> list[int]:
+        """The numbers (of the newest release) whose value the system fixes exactly:
+        among `numbers` by propagation or linear programs, among `zeros` (whose hiding
+        protects nothing and reveals nothing) by propagation alone.
+
+        A number is reported when its linear minimum and maximum are both its value,
+        which integers cannot widen; any other solution (also a fractional one) that
+        moves it keeps it hidden. Mistakes can only keep a number hidden, never show one
+        that was not known."""
+        newest = self.system.layers - 1
+        found = [
+            number
+            for number in zeros
+            if all(self.fixed[v] for v in self.system.form(number, 0, newest))
+        ]
+        items = []
+        for number in numbers:
+            form = self.system.form(number, 0, newest)
+            if all(self.fixed[v] for v in form):
+                found.append(number)
+            else:
+                truth = sum(self.system.truth[v] for v in form)
+                items.append((_Quantity(number, 0, newest, truth), form))
+        moved_up: Callable[[float, int], bool] = lambda value, truth: value > truth + _EPSILON  # noqa: E731
+        moved_down: Callable[[float, int], bool] = lambda value, truth: value < truth - _EPSILON  # noqa: E731
+        for program, group in self._programs(items):
+            with program:
+                rest = program.clear(group, moved_up, maximize=True, integral=False)
+                rest = program.clear(rest, moved_down, maximize=False, integral=False)
+                for quantity, form in rest:
+                    if program.bound(form, maximize=True) > quantity.truth + _EPSILON:
+                        continue
+                    if program.bound(form, maximize=False) < quantity.truth - _EPSILON:
+                        continue
+                    found.append(quantity.number)
+                self.programs += program.solved
+        return found
+
+    def _programs(self, items: list[_Item]) -> Iterator[tuple[_Program, list[_Item]]]:
+        """A program per component of the unknowns, with the items that fall in it."""
+        if not items:
+            return
+        fixed = self.fixed
+        rows = self.system.rows
+        root = _components(rows, fixed, [form for _q, form in items])
+        by_component: dict[int, list[_Item]] = defaultdict(list)
+        for quantity, form in items:
+            first_free = next(v for v in form if not fixed[v])
+            by_component[root(first_free)].append((quantity, form))
+        rows_of: dict[int, list[_Relation]] = defaultdict(list)
+        for row in rows:
+            unknown = next((v for v in row[0] if not fixed[v]), None)
+            if unknown is not None:
+                component = root(unknown)
+                if component in by_component:
+                    rows_of[component].append(row)
+        members: dict[int, list[int]] = defaultdict(list)
+        for v, is_fixed in enumerate(fixed):
+            if not is_fixed:
+                component = root(v)
+                if component in by_component:
+                    members[component].append(v)
+        for component, group in by_component.items():
+            program = _Program(self.system.truth, fixed, members[component], rows_of[component])
+            yield program, group
+
+
+def _propagate(rows: Sequence[_Relation], truth: Sequence[int]) -> list[bool]:
+    """Variables whose value the system determines without optimising: the one unknown
+    of an equation, and every unknown of a relation that can only hold with all of them
+    0 (unknowns of one sign that must sum to 0, or to at most 0)."""
+    fixed = [False] * len(truth)
+    rows_of: list[list[int]] = [[] for _ in range(len(truth))]
+    for r, (variables, _coefficients, _equation) in enumerate(rows):
+        for v in variables:
+            rows_of[v].append(r)
+    queue = list(range(len(rows)))
+    queued = [True] * len(rows)
+    while queue:
+        r = queue.pop()
+        queued[r] = False
+        variables, coefficients, equation = rows[r]
+        free = [(v, c) for v, c in zip(variables, coefficients, strict=True) if not fixed[v]]
+        if not free:
+            continue
+        if equation and len(free) == 1:
+            newly = [free[0][0]]
+        else:
+            positive = all(c > 0 for _v, c in free)
+            if equation and (positive or all(c < 0 for _v, c in free)):
+                # The unknowns sum to what their true values sum to.
+                if any(truth[v] for v, _c in free):
+                    continue
+            elif not equation and positive:
+                # sum(unknowns) <= -(the fixed part)
+                known = zip(variables, coefficients, strict=True)
+                if sum(c * truth[v] for v, c in known if fixed[v]) != 0:
+                    continue
+            else:
+                continue
+            newly = [v for v, _c in free]
+        for v in newly:
+            fixed[v] = True
+            for other in rows_of[v]:
+                if not queued[other]:
+                    queued[other] = True
+                    queue.append(other)
+    return fixed
+
+
+def _components(
+    rows: Sequence[_Relation], fixed: Sequence[bool], forms: Sequence[tuple[int, ...]]
+) -> Callable[[int], int]:
+    """The component of each unknown (as a function): unknowns that share a relation or
+    a protected quantity are in one component (union-find)."""
+    parent = list(range(len(fixed)))
+
+    def find(v: int) -> int:
+        root = v
+        while parent[root] != root:
+            root = parent[root]
+        while parent[v] != root:
+            parent[v], v = root, parent[v]
+        return root
+
+    def join(variables: tuple[int, ...]) -> None:
+        first = -1
+        for v in variables:
+            if fixed[v]:
+                continue
+            if first < 0:
+                first = find(v)
+                continue
+            other = find(v)
+            if other != first:
+                parent[other] = first
+
+    for row in rows:
+        join(row[0])
+    for form in forms:
+        join(form)
+    return find
+
+
+_highs_lock = threading.Lock()
+_highs_started = False
+
+
+@contextlib.contextmanager
+def _quiet_start() -> Iterator[None]:
+    """HiGHS prints a banner to the process's stdout when the first solver of a process
+    is made, before any option can silence it; `survey-app results` writes JSON there."""
+    global _highs_started
+    with _highs_lock:
+        if _highs_started:
+            yield
+            return
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            _highs_started = True
+
+
+class _Program:
+    """The linear program of one component, built once, re-solved per objective."""
+
+    def __init__(
+        self,
+        truth: Sequence[int],
+        fixed: Sequence[bool],
+        members: list[int],
+        rows: list[_Relation],
+    ) -> None:
+        self.truth = truth
+        self.fixed = fixed
+        self.column = {v: j for j, v in enumerate(members)}
+        starts, indexes, coefficients = [0], [], []
+        lower: list[float] = []
+        upper: list[float] = []
+        for variables, row_coefficients, equation in rows:
+            known = 0
+            side = 0
+            for v, c in zip(variables, row_coefficients, strict=True):
+                if fixed[v]:
+                    known += c * truth[v]
+                else:
+                    indexes.append(self.column[v])
+                    coefficients.append(c)
+                    side += c * truth[v]
+            starts.append(len(indexes))
+            if equation:
+                # Equations hold for the true values: the unknowns' side equals theirs.
+                lower.append(side)
+                upper.append(side)
+            else:
+                # Inequalities are <= 0: the unknowns' side is at most -(the fixed part).
+                lower.append(-highspy.kHighsInf)
+                upper.append(-known)
+        size = len(members)
+        model = highspy.HighsLp()
+        model.num_col_ = size
+        model.num_row_ = len(lower)
+        model.col_cost_ = np.zeros(size)
+        model.col_lower_ = np.zeros(size)
+        model.col_upper_ = np.full(size, highspy.kHighsInf)
+        model.row_lower_ = np.array(lower, dtype=float)
+        model.row_upper_ = np.array(upper, dtype=float)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        model.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        model.a_matrix_.index_ = np.array(indexes, dtype=np.int32)
+        model.a_matrix_.value_ = np.array(coefficients, dtype=float)
+        with _quiet_start():
+            self.highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(model)
+        self.size = size
+        self.cost = np.zeros(size)
+        self.solution = np.zeros(size)
+        self.maximize = False
+        self.objective = 0.0
+        self.solved = 0
+
+    def __enter__(self) -> _Program:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.highs.clear()
+
+    def value(self, form: tuple[int, ...]) -> float:
+        """The value of `form` in the last solution."""
+        return float(
+            sum(self.truth[v] if self.fixed[v] else self.solution[self.column[v]] for v in form)
+        )
+
+    def clear(
+        self,
+        items: list[_Item],
+        settled: Callable[[float, int], bool],
+        *,
+        maximize: bool,
+        integral: bool = True,
+    ) -> list[_Item]:
+        """Optimise the sum of the items' forms; drop every item whose value in the
+        optimal solution settles it (only if that solution is integral, when `integral`),
+        and repeat while that drops any. The rest."""
+        remaining = items
+        while remaining:
+            self._objective([form for _q, form in remaining], maximize=maximize)
+            if not self._solve():
+                if not np.isfinite(self.objective):
+                    return remaining
+                # One integer program (any integer solution it finds will do) settles
+                # what would otherwise cost one per item.
+                if integral and self._solve_integer() is None:
+                    return remaining
+            left = [(q, f) for q, f in remaining if not settled(self.value(f), q.truth)]
+            if len(left) == len(remaining):
+                return remaining
+            remaining = left
+        return remaining
+
+    def reaches(
+        self, form: tuple[int, ...], *, maximize: bool, threshold: int, unsure: bool
+    ) -> bool:
+        """Whether some integer solution makes `form` at least (`maximize`) or at most
+        `threshold`. The linear optimum decides when it falls short (integers cannot do
+        better) or is itself integral; otherwise the integer program, for at most
+        `MIP_SECONDS`: if it neither finds such a solution nor proves there is none,
+        the answer is `unsure` (the caller's safe side)."""
+        self._objective([form], maximize=maximize)
+        constant = sum(self.truth[v] for v in form if self.fixed[v])
+        integral = self._solve()
+        if not self._beyond(constant + self.objective, threshold, maximize):
+            return False
+        if integral or not np.isfinite(self.objective):
+            # Unbounded: the true (integer) counts plus a whole multiple of the ray.
+            return True
+        outcome = self._solve_integer()
+        if outcome is None:
+            return unsure
+        found, proven = outcome
+        if found and self._beyond(constant + self.value_free(), threshold, maximize):
+            return True
+        return False if proven else unsure
+
+    def bound(self, form: tuple[int, ...], *, maximize: bool) -> float:
+        """The linear optimum of `form` (+-inf when unbounded)."""
+        self._objective([form], maximize=maximize)
+        self._solve()
+        return sum(self.truth[v] for v in form if self.fixed[v]) + self.objective
+
+    @staticmethod
+    def _beyond(value: float, threshold: int, maximize: bool) -> bool:
+        return value >= threshold - _EPSILON if maximize else value <= threshold + _EPSILON
+
+    def value_free(self) -> float:
+        """The objective of the last solution (without the fixed part)."""
+        return float(self.cost @ self.solution)
+
+    def _objective(self, forms: list[tuple[int, ...]], *, maximize: bool) -> None:
+        cost = np.zeros(self.size)
+        for form in forms:
+            for v in form:
+                if not self.fixed[v]:
+                    cost[self.column[v]] += 1.0
+        changed = np.flatnonzero(cost != self.cost).astype(np.int32)
+        if len(changed):
+            self.highs.changeColsCost(len(changed), changed, cost[changed])
+        self.cost = cost
+        sense = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+        self.highs.changeObjectiveSense(sense)
+        self.maximize = maximize
+
+    def _solve_integer(self) -> tuple[bool, bool] | None:
+        """Solve the current objective in integers for at most `MIP_SECONDS`:
+        (an integer solution is in `solution`, it is proven optimal), or None if the
+        time ran out without one."""
+        highs = self.highs
+        every = np.arange(self.size, dtype=np.int32)
+        integer = np.full(self.size, highspy.HighsVarType.kInteger)
+        highs.changeColsIntegrality(self.size, every, integer)
+        highs.setOptionValue("time_limit", MIP_SECONDS)
+        try:
+            highs.run()
+            self.solved += 1
+            status = highs.getModelStatus()
+            solution = np.asarray(highs.getSolution().col_value)
+            if len(solution) != self.size or not np.all(np.isfinite(solution)):
+                return None
+            if np.any(np.abs(solution - np.round(solution)) > _EPSILON):
+                return None
+            self.solution = np.round(solution)
+            return True, status == highspy.HighsModelStatus.kOptimal
+        finally:
+            highs.setOptionValue("time_limit", highspy.kHighsInf)
+            continuous = np.full(self.size, highspy.HighsVarType.kContinuous)
+            highs.changeColsIntegrality(self.size, every, continuous)
+
+    def _solve(self) -> bool:
+        """Run; whether the optimum (in `objective` and `solution`) is integral.
+        Unbounded: `objective` is +-inf and nothing is integral."""
+        highs = self.highs
+        highs.run()
+        self.solved += 1
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            self.solution = np.asarray(highs.getSolution().col_value)
+            self.objective = float(highs.getInfo().objective_function_value)
+            if np.all(np.abs(self.solution - np.round(self.solution)) < _EPSILON):
+                self.solution = np.round(self.solution)
+                self.objective = float(round(self.objective))
+                return True
+            return False
+        if status in (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            self.objective = np.inf if self.maximize else -np.inf
+            return False
+        # The true counts satisfy every row, so the program is never infeasible.
+        raise AuditError(f"the linear program of a component ended with {status}")
+
+
+def _lines_of(structure: Structure) -> dict[int, list[Line]]:
+    lines_of: dict[int, list[Line]] = defaultdict(list)
+    for line in structure.lines:
+        for number in (*line.cells, line.total):
+            lines_of[number].append(line)
+    return lines_of
+
+
+def _to_hide(
+    number: int, hidden: list[bool], values: list[int], lines_of: dict[int, list[Line]]
+) -> list[int]:
+    """What the newest release hides next for a failing quantity of `number`: the number
+    itself if shown; else in each of its lines the smallest non-zero shown number (first
+    in order on ties); if its lines have none, the same one step further out."""
+    if not hidden[number]:
+        return [number]
+    frontier = {number}
+    seen = {number}
+    while frontier:
+        lines = [line for n in sorted(frontier) for line in lines_of[n]]
+        chosen = set()
+        for line in lines:
+            candidates = [m for m in (*line.cells, line.total) if not hidden[m] and values[m] > 0]
+            if candidates:
+                chosen.add(min(candidates, key=lambda m: (values[m], m)))
+        if chosen:
+            return sorted(chosen)
+        members = {m for line in lines for m in (*line.cells, line.total)}
+        frontier = members - seen
+        seen |= members
+    shown = [m for m in range(len(hidden)) if not hidden[m]]
+    if shown:
+        # Nothing non-zero is left near it: a shown zero or a number elsewhere.
+        return [min(shown, key=lambda m: (values[m], m))]
+    raise AuditError(f"nothing left to hide for number {number}")

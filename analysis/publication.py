@@ -1,0 +1,638 @@
+"""A publication: every number a working group can obtain from a release, audited once.
+
+`plan_publication` lists what is published for a questionnaire: one-way results of every
+question a respondent answers, and for every working group each of its questions broken
+down by each of its own `select_one` questions (the breakdowns its members may request).
+Every working group's part is planned and audited together: results are presented at
+network meetings, so what one group receives is assumed known to all (see the threat
+model in `analysis.suppression`).
+
+The plan becomes a `Structure` for `analysis.disclosure`: count variables per question
+(one per category, and one for "not answered") and per breakdown (one per pair of
+categories), the relations between them that hold for any responses, and the published
+numbers as sums of variables. A frame of answers becomes the variables' values
+(`tabulate`); `publish` runs both suppression steps over those values (and the layers of
+earlier releases) and returns a `Publication`: every published number by key, `None`
+where hidden, with the numeric statistics its rules allow. Publications are stored with
+their release as JSON (`to_json`/`from_json`), so a later release is audited against
+exactly what was shown, whatever the code does by then.
+
+Number keys (stable across releases, `|`-separated; names cannot contain `|`):
+`responses`, `n|Q`, `count|Q|C` (a choice, a date bin, or the ticks of a choice of a
+`select_multiple`), `cell|Q|B|C|J` (Q's category C among respondents in column J of the
+breakdown question B, J = a choice of B or `(missing)`), `column|Q|B|J` (respondents in
+column J who answered Q). A breakdown's row totals are the one-way counts and its total
+is Q's `n`, so they are one number wherever they appear.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from analysis.disclosure import AuditReport, Row, Structure, audit, sparse_tables
+from analysis.frames import choice_column
+from analysis.suppression import (
+    Line,
+    order_statistics_shown,
+    statistics_shown,
+)
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+
+__all__ = [
+    "MISSING",
+    "PUBLICATION_FORMAT",
+    "Plan",
+    "Publication",
+    "date_bins",
+    "plan_publication",
+    "publish",
+    "tabulate",
+]
+
+MISSING = "(missing)"
+"""Breakdown column of respondents who did not answer the breakdown question."""
+PUBLICATION_FORMAT = 1
+ANSWERED = "(answered)"
+STATISTICS = ("mean", "median", "q1", "q3")
+
+IntArray = npt.NDArray[np.int64]
+
+
+# -- what is published ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TickRules:
+    """Rules of a `select_multiple` an attacker can read in the questionnaire: choices
+    that exclude every other (`not(selected(., 'none') and count-selected(.) > 1)`) and
+    bounds on how many may be ticked (`count-selected(.) <= 3`)."""
+
+    exclusive: tuple[str, ...] = ()
+    at_most: int | None = None
+    at_least: int | None = None
+
+
+_EXCLUSIVE = re.compile(
+    r"not\(\s*selected\(\s*\.\s*,\s*'([^']+)'\s*\)\s*and\s*count-selected\(\s*\.\s*\)\s*>\s*1\s*\)"
+)
+_AT_MOST = re.compile(r"count-selected\(\s*\.\s*\)\s*(<=|<)\s*(\d+)")
+_AT_LEAST = re.compile(r"count-selected\(\s*\.\s*\)\s*(>=|>)\s*(\d+)")
+
+
+def tick_rules(question: Question) -> TickRules:
+    """The `TickRules` of a question's constraint (patterns an attacker would read)."""
+    text = question.constraint or ""
+    at_most = _AT_MOST.search(text)
+    at_least = _AT_LEAST.search(_EXCLUSIVE.sub("", text))
+    return TickRules(
+        exclusive=tuple(_EXCLUSIVE.findall(text)),
+        at_most=None if at_most is None else int(at_most[2]) - (at_most[1] == "<"),
+        at_least=None if at_least is None else int(at_least[2]) + (at_least[1] == ">"),
+    )
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A question as something to count by: its categories, and for `select_multiple`
+    the choices whose ticks are counted separately."""
+
+    question: Question
+    categories: tuple[str, ...]
+    """Answered categories: choices (select_one), bins (date), or just `(answered)`."""
+    ticks: tuple[str, ...] = ()
+    rules: TickRules = TickRules()
+
+    @property
+    def name(self) -> str:
+        return self.question.name
+
+    @property
+    def counted(self) -> bool:
+        """Whether its categories are published (not only how many answered)."""
+        return self.categories != (ANSWERED,)
+
+
+@dataclass
+class Plan:
+    """The published numbers of a questionnaire as a `Structure`, with keys."""
+
+    questionnaire: Questionnaire
+    dimensions: dict[str, Dimension]
+    pairs: list[tuple[str, str]]
+    structure: Structure
+    keys: list[str]
+    index: dict[str, int]
+    one_way: dict[str, dict[str, int]]
+    """Variables of each question's categories (and `(missing)`); ticks under `/CHOICE`."""
+    two_way: dict[tuple[str, str], dict[tuple[str, str], int]]
+    """Variables of each breakdown: (category of Q or `/CHOICE` for ticks, column of B)."""
+    aliases: dict[str, str]
+    """Keys of numbers published under another key (a cell of B by Q is one of Q by B)."""
+    tables: list[tuple[str, str]]
+    """The breakdown of each of `structure.tables`, in the same order."""
+    reference_year: int
+
+    def without(self, pairs: Collection[tuple[str, str]]) -> Plan:
+        """The same publication without the breakdowns `pairs` (withheld)."""
+        kept = [pair for pair in self.pairs if pair not in pairs]
+        return _Builder(self.questionnaire, self.dimensions, kept, self.reference_year).build()
+
+
+def date_bins(question: Question, reference_year: int) -> tuple[str, ...]:
+    """Whole years from the questionnaire: the years of the constraint's `date('...')`
+    literals (earliest to latest; one literal is the earliest), else the ten years up to
+    `reference_year` (the year the survey was first published). The first and last bins
+    are open ("-2015": 2015 or earlier, "2026-": 2026 or later), so no bin starts or ends
+    at one respondent's answer."""
+    years = sorted({int(y) for y in re.findall(r"date\(\s*'(\d{4})-", question.constraint or "")})
+    first = years[0] if years else reference_year - 9
+    last = years[-1] if len(years) > 1 else max(reference_year, first + 1)
+    return (f"-{first}", *(str(year) for year in range(first + 1, last)), f"{last}-")
+
+
+def plan_publication(
+    questionnaire: Questionnaire,
+    *,
+    groups: Iterable[str | None] | None = None,
+    breakdowns: Mapping[str | None, Sequence[str]] | None = None,
+    reference_year: int,
+) -> Plan:
+    """The publication of `questionnaire` for working groups.
+
+    `groups`: the groups whose breakdowns are published (default: every group named by a
+    question); None in it stands for all questions (the admins' view, no breakdowns of
+    its own). `breakdowns` instead names the breakdown questions per group explicitly
+    (e.g. one `by` for a live view). One-way results cover every answered question of
+    the named groups.
+    """
+    answered = [q for q in questionnaire.iter_questions() if q.type.takes_answer]
+    if groups is None and breakdowns is None:
+        groups = sorted({g for q in answered for g in q.working_groups})
+    wanted: dict[str | None, Sequence[str] | None] = {}
+    for group in groups or ():
+        wanted[group] = None
+    for group, chosen in (breakdowns or {}).items():
+        wanted[group] = chosen
+    shown: dict[str, Question] = {}
+    pairs: dict[tuple[str, str], None] = {}
+    for group, names in wanted.items():
+        members = [q for q in questionnaire.questions_of_group(group) if q.type.takes_answer]
+        shown.update((q.name, q) for q in members)
+        if names is None:
+            by = [q for q in members if q.type is QuestionType.SELECT_ONE and group is not None]
+        else:
+            by = [questionnaire.questions[name] for name in names]
+        for b in by:
+            for q in members:
+                if q.name != b.name:
+                    pairs[(q.name, b.name)] = None
+    order = {q.name: i for i, q in enumerate(answered)}
+    counted = sorted({*shown, *(b for _q, b in pairs)}, key=order.__getitem__)
+    dimensions = {
+        name: _dimension(questionnaire, questionnaire.questions[name], reference_year)
+        for name in counted
+    }
+    return _Builder(questionnaire, dimensions, list(pairs), reference_year).build()
+
+
+def _dimension(questionnaire: Questionnaire, question: Question, reference_year: int) -> Dimension:
+    match question.type:
+        case QuestionType.SELECT_ONE:
+            return Dimension(question, tuple(c.name for c in questionnaire.choices_of(question)))
+        case QuestionType.DATE:
+            return Dimension(question, date_bins(question, reference_year))
+        case QuestionType.SELECT_MULTIPLE:
+            choices = tuple(c.name for c in questionnaire.choices_of(question))
+            return Dimension(question, (ANSWERED,), ticks=choices, rules=tick_rules(question))
+        case _:
+            return Dimension(question, (ANSWERED,))
+
+
+class _Builder:
+    """Allocates variables, relations, numbers and lines of a plan."""
+
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        dimensions: dict[str, Dimension],
+        pairs: list[tuple[str, str]],
+        reference_year: int,
+    ) -> None:
+        self.questionnaire = questionnaire
+        self.dimensions = dimensions
+        self.pairs = pairs
+        self.reference_year = reference_year
+        self.table_pairs: list[tuple[str, str]] = []
+        self.variables = 0
+        self.equalities: list[Row] = []
+        self.inequalities: list[Row] = []
+        self.numbers: list[tuple[int, ...]] = []
+        self.keys: list[str] = []
+        self.index: dict[str, int] = {}
+        self.lines: list[Line] = []
+        self.tables: list[tuple[int, ...]] = []
+        self.one_way: dict[str, dict[str, int]] = {}
+        self.two_way: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+        self.aliases: dict[str, str] = {}
+
+    def variable(self) -> int:
+        self.variables += 1
+        return self.variables - 1
+
+    def number(self, key: str, variables: Iterable[int]) -> int:
+        if key in self.index:
+            return self.index[key]
+        self.index[key] = len(self.numbers)
+        self.keys.append(key)
+        self.numbers.append(tuple(variables))
+        return self.index[key]
+
+    def build(self) -> Plan:
+        total = self.variable()
+        responses = self.number("responses", (total,))
+        self.lines.append(Line((), responses))  # rule (a) alone: hidden when below k
+        for dimension in self.dimensions.values():
+            self._one_way(dimension, total)
+        for q, b in self.pairs:
+            self._two_way(self.dimensions[q], self.dimensions[b])
+        structure = Structure(
+            variables=self.variables,
+            equalities=tuple(self.equalities),
+            inequalities=tuple(self.inequalities),
+            numbers=tuple(self.numbers),
+            lines=tuple(self.lines),
+            tables=tuple(self.tables),
+        )
+        return Plan(
+            self.questionnaire,
+            self.dimensions,
+            self.pairs,
+            structure,
+            self.keys,
+            self.index,
+            self.one_way,
+            self.two_way,
+            self.aliases,
+            self.table_pairs,
+            self.reference_year,
+        )
+
+    def _one_way(self, dimension: Dimension, total: int) -> None:
+        name = dimension.name
+        cells = {c: self.variable() for c in (*dimension.categories, MISSING)}
+        self.one_way[name] = cells
+        self.equalities.append(_sum_is(list(cells.values()), total))
+        answered = [cells[c] for c in dimension.categories]
+        n = self.number(f"n|{name}", answered)
+        if dimension.counted:
+            counts = [self.number(f"count|{name}|{c}", (cells[c],)) for c in dimension.categories]
+            self.lines.append(Line(tuple(counts), n))
+        elif not dimension.ticks:
+            self.lines.append(Line((), n))  # rule (a) alone: n of a number or text
+        if dimension.ticks:
+            ticks = []
+            for choice in dimension.ticks:
+                tick = self.variable()
+                cells[f"/{choice}"] = tick
+                self.inequalities.append(((tick, cells[ANSWERED]), (1, -1)))
+                ticks.append(self.number(f"count|{name}|{choice}", (tick,)))
+            self.lines.append(Line(tuple(ticks), n, additive=False))
+            self._tick_rules(
+                dimension, cells[ANSWERED], {c: cells[f"/{c}"] for c in dimension.ticks}
+            )
+
+    def _two_way(self, q: Dimension, b: Dimension) -> None:
+        columns = (*b.categories, MISSING)
+        rows = (*q.categories, MISSING)
+        prefix = f"{q.name}|{b.name}"
+        transposed = self.two_way.get((b.name, q.name))
+        if transposed is not None:
+            # Q by B and B by Q count the same respondents: one variable and one number
+            # per pair of answers, so the attacker's knowledge that they are equal is in
+            # the system, and a count is shown or hidden in both tables alike.
+            cells = {(r, c): transposed[(c, r)] for r in rows for c in columns}
+            for r in q.categories:
+                for c in b.categories:  # (missing) is not a row of B by Q
+                    self.aliases[f"cell|{prefix}|{r}|{c}"] = f"cell|{b.name}|{q.name}|{c}|{r}"
+                    self.index[f"cell|{prefix}|{r}|{c}"] = self.index[
+                        f"cell|{b.name}|{q.name}|{c}|{r}"
+                    ]
+        else:
+            cells = {(r, c): self.variable() for r in rows for c in columns}
+            for r in rows:
+                parts = [cells[(r, c)] for c in columns]
+                self.equalities.append(_sum_is(parts, self.one_way[q.name][r]))
+            for c in columns:
+                parts = [cells[(r, c)] for r in rows]
+                self.equalities.append(_sum_is(parts, self.one_way[b.name][c]))
+        self.two_way[(q.name, b.name)] = cells
+        column_numbers = [
+            self.number(f"column|{prefix}|{c}", [cells[(r, c)] for r in q.categories])
+            for c in columns
+        ]
+        n = self.index[f"n|{q.name}"]
+        self.lines.append(Line(tuple(column_numbers), n))
+        if not q.counted and not q.ticks:
+            self.tables.append(tuple(column_numbers))
+            self.table_pairs.append((q.name, b.name))
+        if q.counted:
+            table = {
+                (r, c): self.number(f"cell|{prefix}|{r}|{c}", (cells[(r, c)],))
+                for r in q.categories
+                for c in columns
+            }
+            for r in q.categories:
+                row = tuple(table[(r, c)] for c in columns)
+                self.lines.append(Line(row, self.index[f"count|{q.name}|{r}"]))
+            for c, column in zip(columns, column_numbers, strict=True):
+                self.lines.append(Line(tuple(table[(r, c)] for r in q.categories), column))
+            self.tables.append(tuple(table.values()))
+            self.table_pairs.append((q.name, b.name))
+        if q.ticks:
+            ticked_cells: dict[tuple[str, str], int] = {}
+            for choice in q.ticks:
+                ticks = {c: self.variable() for c in columns}
+                for c in columns:
+                    cells[(f"/{choice}", c)] = ticks[c]
+                    self.inequalities.append(((ticks[c], cells[(ANSWERED, c)]), (1, -1)))
+                    ticked_cells[(choice, c)] = self.number(
+                        f"cell|{prefix}|{choice}|{c}", (ticks[c],)
+                    )
+                self.equalities.append(
+                    _sum_is(list(ticks.values()), self.one_way[q.name][f"/{choice}"])
+                )
+                row = tuple(ticked_cells[(choice, c)] for c in columns)
+                self.lines.append(Line(row, self.index[f"count|{q.name}|{choice}"]))
+            self.tables.append(tuple(ticked_cells.values()))
+            self.table_pairs.append((q.name, b.name))
+            for c, column in zip(columns, column_numbers, strict=True):
+                ticked = tuple(ticked_cells[(choice, c)] for choice in q.ticks)
+                self.lines.append(Line(ticked, column, additive=False))
+                ticks_of = {choice: cells[(f"/{choice}", c)] for choice in q.ticks}
+                self._tick_rules(q, cells[(ANSWERED, c)], ticks_of)
+
+    def _tick_rules(self, dimension: Dimension, answered: int, ticks: dict[str, int]) -> None:
+        """What an attacker knows of the ticks of one group of respondents: everyone who
+        answered ticked at least one choice, and the question's own rules (an exclusive
+        choice such as "none", at most or at least N choices)."""
+        self.inequalities.append(_at_most(answered, list(ticks.values())))
+        rules = dimension.rules
+        for exclusive in rules.exclusive:
+            if exclusive in ticks:
+                for other, tick in ticks.items():
+                    if other != exclusive:
+                        self.inequalities.append(((ticks[exclusive], tick, answered), (1, 1, -1)))
+        if rules.at_most is not None:
+            # sum(ticks) <= N * answered
+            self.inequalities.append(((*ticks.values(), answered),
+                                      (*([1] * len(ticks)), -rules.at_most)))  # fmt: skip
+        if rules.at_least is not None:
+            self.inequalities.append(((*ticks.values(), answered),
+                                      (*([-1] * len(ticks)), rules.at_least)))  # fmt: skip
+
+
+def _at_most(variable: int, parts: list[int]) -> Row:
+    """variable - sum(parts) <= 0."""
+    return (variable, *parts), (1, *([-1] * len(parts)))
+
+
+def _sum_is(parts: list[int], total: int) -> Row:
+    """sum(parts) - total == 0."""
+    return (*parts, total), (*([1] * len(parts)), -1)
+
+
+# -- counting -----------------------------------------------------------------------------
+
+
+def _codes(frame: pd.DataFrame, dimension: Dimension) -> IntArray:
+    """Each respondent's category (position in `categories`), or len(categories) when
+    the question was not answered."""
+    question = dimension.question
+    missing = len(dimension.categories)
+    match question.type:
+        case QuestionType.SELECT_ONE:
+            codes = np.asarray(frame[question.name].cat.codes, dtype=np.int64)
+            return np.where(codes < 0, missing, codes)
+        case QuestionType.DATE:
+            years = frame[question.name].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+            first = int(dimension.categories[0][1:])
+            position = np.clip(years - first, 0, missing - 1)
+            return np.where(np.isnan(years), missing, np.nan_to_num(position)).astype(np.int64)
+        case QuestionType.SELECT_MULTIPLE:
+            columns = [choice_column(question.name, c) for c in dimension.ticks]
+            answered = frame[columns].notna().any(axis=1).to_numpy() if columns else None
+            if answered is None:
+                return np.full(len(frame), missing, dtype=np.int64)
+            return np.where(answered, 0, missing).astype(np.int64)
+        case _:
+            return np.where(frame[question.name].notna().to_numpy(), 0, missing).astype(np.int64)
+
+
+def _ticks(frame: pd.DataFrame, dimension: Dimension) -> dict[str, npt.NDArray[np.bool_]]:
+    return {
+        choice: frame[choice_column(dimension.name, choice)].to_numpy(bool, na_value=False)
+        for choice in dimension.ticks
+    }
+
+
+def tabulate(plan: Plan, frame: pd.DataFrame) -> IntArray:
+    """The values of the plan's variables for the responses in `frame`."""
+    counts = np.zeros(plan.structure.variables, dtype=np.int64)
+    counts[0] = len(frame)
+    codes = {name: _codes(frame, d) for name, d in plan.dimensions.items()}
+    ticks = {name: _ticks(frame, d) for name, d in plan.dimensions.items() if d.ticks}
+    for name, dimension in plan.dimensions.items():
+        variables = plan.one_way[name]
+        size = len(dimension.categories) + 1
+        found = np.bincount(codes[name], minlength=size)
+        for position, category in enumerate((*dimension.categories, MISSING)):
+            counts[variables[category]] = found[position]
+        for choice, flags in ticks.get(name, {}).items():
+            counts[variables[f"/{choice}"]] = int(flags.sum())
+    for (q, b), pair in plan.two_way.items():
+        q_dimension, b_dimension = plan.dimensions[q], plan.dimensions[b]
+        rows = (*q_dimension.categories, MISSING)
+        columns = (*b_dimension.categories, MISSING)
+        width = len(columns)
+        found = np.bincount(codes[q] * width + codes[b], minlength=len(rows) * width)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(columns):
+                counts[pair[(r, c)]] = found[i * width + j]
+        for choice, flags in ticks.get(q, {}).items():
+            per_column = np.bincount(codes[b][flags], minlength=width)
+            for j, c in enumerate(columns):
+                counts[pair[(f"/{choice}", c)]] = per_column[j]
+    return counts
+
+
+# -- the publication ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a release shows: every number by key (None: hidden), numeric statistics by
+    question or `Q|B|J` (breakdown column), and the date bins used."""
+
+    min_cell: int
+    numbers: Mapping[str, int | None]
+    statistics: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
+    bins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: str) -> int | None:
+        return self.numbers.get(key)
+
+    def has(self, key: str) -> bool:
+        return key in self.numbers
+
+    @property
+    def hidden(self) -> int:
+        return sum(1 for value in self.numbers.values() if value is None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": PUBLICATION_FORMAT,
+            "min_cell": self.min_cell,
+            "numbers": dict(self.numbers),
+            "statistics": {key: dict(values) for key, values in self.statistics.items()},
+            "bins": {key: list(values) for key, values in self.bins.items()},
+            "pairs": [list(pair) for pair in self.pairs],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Publication:
+        if data.get("format") != PUBLICATION_FORMAT:
+            raise ValueError(f"unknown publication format {data.get('format')!r}")
+        return cls(
+            min_cell=int(data["min_cell"]),
+            numbers=dict(data["numbers"]),
+            statistics={key: dict(values) for key, values in data["statistics"].items()},
+            bins={key: tuple(values) for key, values in data["bins"].items()},
+            pairs=tuple((q, b) for q, b in data["pairs"]),
+        )
+
+    @classmethod
+    def loads(cls, text: str) -> Publication:
+        return cls.from_json(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Published:
+    """A publication and the audit behind it (figures for logs and benchmarks).
+
+    `unlinked` names numbers of earlier publications that the responses no longer give
+    (the questionnaire changed what they count, e.g. a choice was removed): they are left
+    out of the audit, which cannot relate them to today's numbers."""
+
+    publication: Publication
+    report: AuditReport
+    unlinked: tuple[str, ...] = ()
+
+
+def publish(
+    plan: Plan,
+    layers: Sequence[pd.DataFrame],
+    earlier: Sequence[Publication] = (),
+) -> Published:
+    """Audit and publish the responses of all `layers` (the responses of the first
+    release, then those each later release added; one layer for a single publication)
+    against the `earlier` publications (one per layer but the last, oldest first)."""
+    if len(earlier) != len(layers) - 1:
+        raise ValueError("one earlier publication per layer but the last is needed")
+    k = plan.questionnaire.min_cell
+    counts = [tabulate(plan, frame) for frame in layers]
+    withheld = {
+        plan.tables[t]
+        for t in sparse_tables(plan.structure, plan.structure.values(np.sum(counts, axis=0)), k)
+    } - {pair for pair in plan.pairs if _published_before(pair, earlier)}
+    if withheld:
+        # Not published at all: a breakdown that would be mostly "·" says little, and
+        # one that nothing of is shown adds nothing an attacker could use (any one-way
+        # counts can be crossed), so it leaves the audit too (earlier releases' keep
+        # theirs).
+        plan = plan.without(withheld)
+        counts = [tabulate(plan, frame) for frame in layers]
+    structure = plan.structure
+    earlier_hidden, earlier_published = [], []
+    unlinked: list[str] = []
+    cumulative = np.zeros(structure.variables, dtype=np.int64)
+    for layer, publication in zip(counts, earlier, strict=False):
+        cumulative = cumulative + layer
+        values = structure.values(cumulative)
+        published = np.zeros(len(plan.keys), dtype=bool)
+        hidden = np.zeros(len(plan.keys), dtype=bool)
+        for i, key in enumerate(plan.keys):
+            if not publication.has(key):
+                continue
+            shown = publication.get(key)
+            if shown is not None and shown != int(values[i]):
+                unlinked.append(key)
+                continue
+            published[i] = True
+            hidden[i] = shown is None
+        earlier_hidden.append(hidden)
+        earlier_published.append(published)
+    report = audit(structure, counts, earlier_hidden, earlier_published, k)
+    values = structure.values(np.sum(np.stack(counts), axis=0))
+    numbers = {key: None if report.hidden[i] else int(values[i]) for i, key in enumerate(plan.keys)}
+    numbers |= {alias: numbers[key] for alias, key in plan.aliases.items()}
+    frame = pd.concat(layers, ignore_index=True) if len(layers) > 1 else layers[0]
+    publication = Publication(
+        min_cell=k,
+        numbers=numbers,
+        statistics=_statistics(plan, frame, numbers, k),
+        bins={
+            name: d.categories
+            for name, d in plan.dimensions.items()
+            if d.question.type is QuestionType.DATE
+        },
+        pairs=tuple(plan.pairs),
+    )
+    return Published(publication, report, tuple(unlinked))
+
+
+def _published_before(pair: tuple[str, str], earlier: Sequence[Publication]) -> bool:
+    q, b = pair
+    return any(p.has(f"column|{q}|{b}|{MISSING}") for p in earlier)
+
+
+def _statistics(
+    plan: Plan, frame: pd.DataFrame, numbers: Mapping[str, int | None], k: int
+) -> dict[str, dict[str, float | None]]:
+    """Means where n is shown and >= k; medians and quartiles where n >= max(20, 2k)."""
+    statistics: dict[str, dict[str, float | None]] = {}
+    for name, dimension in plan.dimensions.items():
+        if dimension.question.type not in (QuestionType.INTEGER, QuestionType.DECIMAL):
+            continue
+        values = frame[name].astype("float64")
+        statistics[name] = _summary(values.dropna(), numbers.get(f"n|{name}"), k)
+        for q, b in plan.pairs:
+            if q != name:
+                continue
+            by = plan.dimensions[b]
+            codes = _codes(frame, by)
+            for position, column in enumerate((*by.categories, MISSING)):
+                n = numbers.get(f"column|{q}|{b}|{column}")
+                statistics[f"{q}|{b}|{column}"] = _summary(values[codes == position].dropna(), n, k)
+    return statistics
+
+
+def _summary(values: pd.Series, n: int | None, k: int) -> dict[str, float | None]:
+    found: dict[str, float | None] = dict.fromkeys(STATISTICS)
+    if statistics_shown(n, k) and len(values):
+        found["mean"] = round(float(values.mean()), 2)
+    if order_statistics_shown(n, k) and len(values):
+        q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
+        found |= {"q1": round(q1, 2), "median": round(median, 2), "q3": round(q3, 2)}
+    return found

@@ -1,0 +1,372 @@
+"""Releases: the results working groups see, frozen, audited once and kept.
+
+Working groups never see live data: someone who reads the results just before and just
+after one person sends would learn that person's answers. The integration office
+publishes a *release* instead. `release_create`:
+
+1. freezes which responses count: per version, every submission up to the highest id
+   stored now. On PostgreSQL the submission table is locked in SHARE mode for that
+   moment, which waits for transactions that are inserting (their ids were drawn before
+   they commit) and holds new ones back, so no submission with a lower id can commit
+   later; on SQLite the write transaction does the same. The lock lasts one query.
+2. refuses when fewer than `min_cell` responses arrived since the previous release:
+   the difference between two releases would be about too few people.
+3. reads the responses each release added (one layer each), plans the publication of
+   every working group at once, and audits it against every earlier release
+   (`analysis.publication.publish`), outside any transaction;
+4. stores the release with its publication and writes the audit log, in one transaction.
+
+Reading a release never touches the answers again: pages, API, workbooks and reports are
+built from the stored publication (`release_results`), kept per process after the
+first read.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlmodel import col, select
+
+from analysis.publication import Publication, plan_publication, publish
+from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
+from survey_app.db.engine import Database
+from survey_app.db.tables import Release, Submission, SurveyVersion
+from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.audit import audit_record
+from survey_app.services.results import UnknownSurvey, release_layers
+from survey_app.services.surveys import get_survey, questionnaire_of
+
+__all__ = [
+    "NoRelease",
+    "ReleasePreview",
+    "ReleaseRefused",
+    "ReleaseSummary",
+    "release_create",
+    "release_preview",
+    "release_results",
+    "releases_of",
+]
+
+log = logging.getLogger(__name__)
+
+_CACHE_SIZE = 32
+
+
+class ReleaseRefused(ValueError):
+    """A release that cannot be made now; the message says why, for the office to read."""
+
+
+class NoRelease(LookupError):
+    """No results of a survey (or not this release) have been released."""
+
+    def __init__(self, survey_id: str, number: int | None = None) -> None:
+        if number is None:
+            message = f"No results of survey '{survey_id}' have been released yet."
+        else:
+            message = f"Survey '{survey_id}' has no release {number}."
+        super().__init__(message)
+        self.survey_id = survey_id
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """A release as the office sees it."""
+
+    survey: str
+    number: int
+    released_at: datetime.datetime
+    responses: int
+    note: str
+    actor: str
+
+    @property
+    def released_on(self) -> datetime.date:
+        return self.released_at.date()
+
+
+def _summary(release: Release) -> ReleaseSummary:
+    return ReleaseSummary(
+        survey=release.survey_id,
+        number=release.number,
+        released_at=release.released_at,
+        responses=release.responses,
+        note=release.note,
+        actor=release.actor,
+    )
+
+
+def releases_of(db: Database, survey_id: str) -> list[ReleaseSummary]:
+    """The releases of a survey, newest first (without their publications)."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Release)
+            .options(defer(cast(QueryableAttribute[Any], Release.publication)))
+            .where(col(Release.survey_id) == survey_id)
+            .order_by(col(Release.number).desc())
+        ).scalars()
+        return [_summary(release) for release in rows]
+
+
+@dataclass(frozen=True)
+class ReleasePreview:
+    """What the next release of a survey would hold, for the office to confirm."""
+
+    survey: str
+    title: str
+    number: int
+    responses: int
+    since_previous: int
+    min_cell: int
+
+    @property
+    def allowed(self) -> bool:
+        return self.since_previous >= self.min_cell
+
+
+def release_preview(db: Database, survey_id: str) -> ReleasePreview:
+    """The next release's number and how many responses it would add (raises
+    `UnknownSurvey`)."""
+    survey = get_survey(db, survey_id)
+    if survey is None:
+        raise UnknownSurvey(survey_id)
+    questionnaire = survey.questionnaire
+    with db.read() as session:
+        responses = session.execute(
+            select(func.count()).where(col(Submission.survey_id) == survey_id)
+        ).scalar_one()
+    earlier = releases_of(db, survey_id)
+    before = earlier[0].responses if earlier else 0
+    return ReleasePreview(
+        survey=survey_id,
+        title=questionnaire.text(questionnaire.title, questionnaire.default_language),
+        number=earlier[0].number + 1 if earlier else 1,
+        responses=int(responses),
+        since_previous=max(int(responses) - before, 0),
+        min_cell=questionnaire.min_cell,
+    )
+
+
+def _freeze(db: Database, survey_id: str) -> dict[int, int]:
+    """Per version, the highest submission id of the survey now (see the module doc)."""
+    with db.write() as session:
+        if not db.is_sqlite:
+            session.execute(text("LOCK TABLE submission IN SHARE MODE"))
+        rows = session.execute(
+            select(col(Submission.version_id), func.max(col(Submission.id)))
+            .where(col(Submission.survey_id) == survey_id)
+            .group_by(col(Submission.version_id))
+        ).all()
+    return {int(version_id): int(max_id) for version_id, max_id in rows}
+
+
+def _count(db: Database, survey_id: str, boundaries: dict[int, int]) -> int:
+    with db.read() as session:
+        total = 0
+        for version_id, max_id in boundaries.items():
+            total += session.execute(
+                select(func.count()).where(
+                    col(Submission.version_id) == version_id, col(Submission.id) <= max_id
+                )
+            ).scalar_one()
+    return int(total)
+
+
+def _first_published_year(db: Database, survey_id: str) -> int:
+    with db.read() as session:
+        first = session.execute(
+            select(func.min(col(SurveyVersion.published_at))).where(
+                col(SurveyVersion.survey_id) == survey_id
+            )
+        ).scalar_one()
+    return first.year if first is not None else datetime.date.today().year
+
+
+def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") -> ReleaseSummary:
+    """Freeze, audit and store the next release of a survey (see the module doc).
+
+    Raises `UnknownSurvey`, or `ReleaseRefused` with the reason."""
+    survey = get_survey(db, survey_id)
+    if survey is None:
+        raise UnknownSurvey(survey_id)
+    questionnaire = survey.questionnaire
+    k = questionnaire.min_cell
+    with db.read() as session:
+        earlier = list(
+            session.execute(
+                select(Release)
+                .where(col(Release.survey_id) == survey_id)
+                .order_by(col(Release.number))
+            ).scalars()
+        )
+    boundaries = _freeze(db, survey_id)
+    responses = _count(db, survey_id, boundaries)
+    before = earlier[-1].responses if earlier else 0
+    if responses - before < k:
+        since = "" if not earlier else f" since release {earlier[-1].number}"
+        raise ReleaseRefused(
+            f"Only {max(responses - before, 0)} responses arrived{since}; a release needs at "
+            f"least {k} new ones (the survey's minimum cell size), so that no difference "
+            "between two releases is about fewer people."
+        )
+    started = time.perf_counter()
+    edges = [{int(v): m for v, m in release.boundaries.items()} for release in earlier]
+    layers = release_layers(db, survey_id, questionnaire, [*edges, boundaries])
+    if sum(len(layer) for layer in layers) != responses:
+        raise ReleaseRefused(
+            "Responses of an earlier release were deleted since (purge): a new release "
+            "could be compared with it. Nothing was released."
+        )
+    named = {g for q in questionnaire.iter_questions() for g in q.working_groups}
+    groups: list[str | None] = [*sorted(named), None]
+    plan = plan_publication(
+        questionnaire,
+        groups=groups,
+        reference_year=_first_published_year(db, survey_id),
+    )
+    published = publish(plan, layers, [Publication.loads(r.publication) for r in earlier])
+    if published.unlinked:
+        log.warning(
+            "release of %s: %d numbers of earlier releases changed meaning with the "
+            "questionnaire and are not linked in the audit",
+            survey_id,
+            len(published.unlinked),
+        )
+    number = earlier[-1].number + 1 if earlier else 1
+    release = Release(
+        survey_id=survey_id,
+        number=number,
+        actor=actor,
+        note=note.strip()[:2000],
+        version_id=survey.version_id,
+        responses=responses,
+        boundaries={str(v): m for v, m in boundaries.items()},
+        publication=published.publication.dumps(),
+    )
+    seconds = round(time.perf_counter() - started, 2)
+    try:
+        with db.write() as session:
+            session.add(release)
+            audit_record(
+                session,
+                actor=actor,
+                action="release",
+                detail={
+                    "survey": survey_id,
+                    "number": number,
+                    "responses": responses,
+                    "audit_seconds": seconds,
+                },
+            )
+    except IntegrityError:
+        raise ReleaseRefused(
+            f"Release {number} of '{survey_id}' was just made by someone else."
+        ) from None
+    log.info(
+        "released %s %d: %d responses, %d numbers hidden, audit %.2f s (%d rounds, %d programs)",
+        survey_id,
+        number,
+        responses,
+        published.publication.hidden,
+        published.report.seconds,
+        published.report.rounds,
+        published.report.programs,
+    )
+    return _summary(release)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    info: ReleaseInfo
+    survey: str
+    version: int
+    questionnaire: Questionnaire
+    publication: Publication
+
+
+_cache: OrderedDict[tuple[str, int, str], _Stored] = OrderedDict()
+"""Parsed releases by (database, id, time of release): a restored or another database
+with the same ids never gets another's."""
+_cache_lock = threading.Lock()
+
+
+def _stored(db: Database, survey_id: str, number: int | None) -> _Stored:
+    """A release (the latest when `number` is None), parsed once per process."""
+    with db.read() as session:
+        query = select(col(Release.id), col(Release.released_at)).where(
+            col(Release.survey_id) == survey_id
+        )
+        if number is not None:
+            query = query.where(col(Release.number) == number)
+        found = session.execute(query.order_by(col(Release.number).desc()).limit(1)).first()
+        if found is None:
+            if get_survey(db, survey_id) is None:
+                raise UnknownSurvey(survey_id)
+            raise NoRelease(survey_id, number)
+        release_id = int(found[0])
+        key = (db.url, release_id, found[1].isoformat())
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        release = session.get_one(Release, release_id)
+        version = session.get_one(SurveyVersion, release.version_id)
+        stored = _Stored(
+            info=ReleaseInfo(release.number, release.released_at.date()),
+            survey=survey_id,
+            version=version.number,
+            questionnaire=questionnaire_of(version),
+            publication=Publication.loads(release.publication),
+        )
+    with _cache_lock:
+        _cache[key] = stored
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return stored
+
+
+def release_results(
+    db: Database,
+    survey_id: str,
+    *,
+    group: str | None = None,
+    by: str | None = None,
+    compare: str | None = None,
+    language: str | None = None,
+    number: int | None = None,
+) -> Results:
+    """Results of a release (the latest by default) for a working group.
+
+    Raises `UnknownSurvey`, `NoRelease` (also for the `compare` survey) or `ResultsError`
+    (an unknown or unfit `by`, or with a group, a `by` that is not one of the group's)."""
+    stored = _stored(db, survey_id, number)
+    if group is not None and by is not None:
+        own = {q.name for q in stored.questionnaire.questions_of_group(group)}
+        if by not in own:
+            raise ResultsError(f"'{by}' is not a question of working group '{group}'")
+    other = None
+    if compare is not None:
+        try:
+            found = _stored(db, compare, None)
+        except NoRelease as error:
+            raise ResultsError(str(error)) from None
+        other = (found.survey, found.version, found.questionnaire, found.publication)
+    return results_from_publication(
+        stored.publication,
+        stored.questionnaire,
+        survey=survey_id,
+        version=stored.version,
+        group=group,
+        by=by,
+        language=language,
+        compare=other,
+        release=stored.info,
+    )

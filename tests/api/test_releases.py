@@ -1,0 +1,241 @@
+"""Releases: working groups see published results only, never live data; the office
+publishes them (CLI and admin page), each audited against everything shown before.
+The attacker test reads through the real API what a member can and solves for every
+hidden count."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
+
+from survey_app.app import create_app
+from survey_app.cli import main
+from survey_app.db.engine import Database
+from survey_app.services.audit import audit_events
+from survey_app.services.releases import ReleaseRefused, release_create
+from survey_app.settings import Settings
+from tests.analysis.attacker import Attacker, published_numbers
+from tests.analysis.test_disclosure import JOINT, K, answers
+from tests.conftest import csrf_token, login, release
+
+AUDIT_SURVEY = Path(__file__).resolve().parents[1] / "analysis" / "audit_questionnaire"
+
+
+@pytest.fixture
+def office(settings: Settings, accounts: Any) -> Iterator[tuple[TestClient[Any], Settings]]:
+    """The real app on the audit survey (3 single and 1 multiple choice, k = 5) with an
+    admin and a member of its group; no responses yet."""
+    settings = dataclasses.replace(settings, questionnaires=AUDIT_SURVEY)
+    with TestClient(app=create_app(settings)) as client:
+        yield client, settings
+
+
+def send(client: TestClient[Any], rows: list[dict[str, Any]], start: int = 0) -> None:
+    for index, row in enumerate(rows, start):
+        response = client.post(
+            "/api/v1/surveys/audit/responses",
+            json={"submission_id": f"r-{index}", "language": "de", "answers": row},
+        )
+        assert response.status_code == 201, response.text
+
+
+def member_reads(client: TestClient[Any]) -> list[dict[str, Any]]:
+    """Everything a member of the group can ask for: results and each breakdown."""
+    found = []
+    for by in (None, "a", "b", "c"):
+        params = {"group": "arbeit"} | ({"by": by} if by else {})
+        response = client.get("/api/v1/results/audit", params=params)
+        assert response.status_code == 200, response.text
+        found.append(response.json())
+    return found
+
+
+def test_before_the_first_release_members_get_a_clear_answer(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, _settings = office
+    send(client, answers(random.Random(1), 40, 0.4))
+    login(client, "arbeit")
+
+    api = client.get("/api/v1/results/audit", params={"group": "arbeit"})
+    page = client.get("/results/arbeit", params={"survey": "audit"})
+
+    assert api.status_code == 404
+    assert api.json()["error"] == "No results of survey 'audit' have been released yet."
+    assert page.status_code == 200
+    assert "wurden noch keine Ergebnisse veröffentlicht" in page.text
+    assert 'class="result-question"' not in page.text
+
+
+def test_results_do_not_move_when_someone_sends_until_the_next_release(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(2), 60, 0.4))
+    release(settings.database_url, "audit")
+    login(client, "arbeit")
+    before = member_reads(client)
+
+    send(client, [{"a": "z", "b": "z", "c": "q", "m": ["q"]}], start=1000)
+
+    assert member_reads(client) == before
+    assert before[0]["release"] == {"number": 1, "released_at": datetime.date.today().isoformat()}
+    assert before[0]["responses"] == 60
+
+
+def test_admins_may_ask_for_live_results_and_members_may_not(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(3), 60, 0.4))
+    release(settings.database_url, "audit")
+    send(client, answers(random.Random(4), 7, 0.4), start=500)
+
+    login(client, "arbeit")
+    refused = client.get("/api/v1/results/audit", params={"group": "arbeit", "live": 1})
+    login(client, "admin")
+    live = client.get("/api/v1/results/audit", params={"group": "arbeit", "live": 1}).json()
+    released = client.get("/api/v1/results/audit", params={"group": "arbeit"}).json()
+
+    assert refused.status_code == 403
+    assert (live["release"], live["responses"]) == (None, 67)
+    assert (released["release"]["number"], released["responses"]) == (1, 60)
+
+
+def test_a_release_needs_at_least_k_new_responses(
+    office: tuple[TestClient[Any], Settings], database_url: str
+) -> None:
+    client, _settings = office
+    send(client, answers(random.Random(5), 4, 0.4))
+    db = Database(database_url)
+    with pytest.raises(ReleaseRefused, match="Only 4 responses arrived"):
+        release_create(db, "audit", actor="test")
+    send(client, answers(random.Random(6), 30, 0.4), start=100)
+    assert release_create(db, "audit", actor="test").number == 1
+    send(client, answers(random.Random(7), K - 1, 0.4), start=200)
+
+    with pytest.raises(ReleaseRefused, match=f"Only {K - 1} responses arrived since release 1"):
+        release_create(db, "audit", actor="test")
+
+    events = [(e.action, e.detail) for e in audit_events(db)]
+    db.dispose()
+    assert [action for action, _detail in events].count("release") == 1
+    assert any('"number": 1' in detail and '"responses": 34' in detail for _a, detail in events)
+
+
+def test_the_release_command_names_the_release_and_refuses_with_exit_1(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    env = {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_QUESTIONNAIRES": str(AUDIT_SURVEY),
+        "SURVEY_VAR_DIR": str(settings.var_dir),
+    }
+    send(client, answers(random.Random(8), 25, 0.4))
+
+    made = CliRunner().invoke(main, ["release", "audit", "--note", "Zwischenstand"], env=env)
+    refused = CliRunner().invoke(main, ["release", "audit"], env=env)
+    shown = CliRunner().invoke(
+        main, ["results", "audit", "--group", "arbeit", "--release", "1"], env=env
+    )
+    unknown = CliRunner().invoke(main, ["results", "audit", "--release", "2"], env=env)
+
+    today = datetime.date.today().isoformat()
+    assert made.exit_code == 0, made.output
+    assert made.stdout == f"release 1 of audit: 25 responses ({today})\n"
+    assert refused.exit_code == 1
+    assert "Only 0 responses arrived since release 1" in refused.output
+    assert shown.exit_code == 0, shown.output
+    assert '"number": 1' in shown.stdout
+    assert unknown.exit_code == 2
+    assert "has no release 2" in unknown.output
+
+
+def test_the_office_releases_from_the_admin_page_after_confirming(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, _settings = office
+    send(client, answers(random.Random(9), 3, 0.4))
+    login(client, "admin")
+
+    too_few = client.get("/admin/surveys/audit/release")
+    assert "weniger als 5 neue Antworten" in too_few.text
+    assert "Jetzt veröffentlichen" not in too_few.text
+
+    send(client, answers(random.Random(10), 30, 0.4), start=10)
+    form = client.get("/admin/surveys/audit/release")
+    assert "Jetzt veröffentlichen" in form.text
+    assert re.search(r"<dt>Antworten</dt><dd>33</dd>", form.text)
+    token = csrf_token(client, "/admin/surveys/audit/release")
+    done = client.post(
+        "/admin/surveys/audit/release", data={"_csrf_token": token, "note": "März-Treffen"}
+    )
+
+    assert done.status_code == 200
+    assert "Veröffentlichung 1 von „audit“ mit 33 Antworten" in done.text
+    assert "März-Treffen" in client.get("/admin").text
+    again = client.post("/admin/surveys/audit/release", data={"_csrf_token": token})
+    assert again.status_code == 422
+    assert "Only 0 responses arrived since release 1" in again.text
+
+
+def test_a_member_reading_everything_through_the_api_cannot_solve_for_a_small_count(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    # 242 planted answers leaning to the first choices: tables of large and small counts.
+    client, settings = office
+    rows = answers(random.Random(242), 242, 0.25)
+    send(client, rows)
+    release(settings.database_url, "audit")
+    login(client, "arbeit")
+    attacker = Attacker(JOINT, [rows])
+
+    hidden = {
+        c: truth for results in member_reads(client) for c, truth in attacker.read(0, results)
+    }
+
+    assert hidden, "some counts are hidden"
+    found = [attacker.pinned(c, 0, 0, truth, K) for c, truth in hidden.items() if truth > 0]
+    assert [f for f in found if f is not None] == []
+
+
+def test_two_releases_read_through_the_api_do_not_give_away_who_came_in_between(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    first, added = answers(random.Random(11), 120, 0.3), answers(random.Random(12), 12, 0.3)
+    send(client, first)
+    release(settings.database_url, "audit")
+    login(client, "arbeit")
+    attacker = Attacker(JOINT, [first, added])
+    one = member_reads(client)
+    send(client, added, start=1000)
+    release(settings.database_url, "audit")
+    two = member_reads(client)
+
+    hidden = [(c, t, 0) for results in one for c, t in attacker.read(0, results)]
+    hidden += [(c, t, 1) for results in two for c, t in attacker.read(1, results)]
+    found = [attacker.pinned(c, 0, release, t, K) for c, t, release in hidden if t > 0]
+    for results in two:
+        for condition, truth in _differences(attacker, results):
+            found.append(attacker.pinned(condition, 1, 1, truth, K))
+    assert [f for f in found if f is not None] == []
+
+
+def _differences(attacker: Attacker, results: dict[str, Any]) -> list[tuple[Any, int]]:
+    """Every count of `results`, as the count among the responses of the second layer."""
+    out = []
+    for condition, _value in published_numbers(attacker.joint, results):
+        form = attacker._form(condition, 1, 1)
+        out.append((condition, int(form @ attacker.truth.flatten())))
+    return out
