@@ -1,29 +1,27 @@
 """Answering a survey in the browser: landing, pages, drafts, invitations, posters.
 
 Plain HTML forms are the baseline; htmx (`hx-boost` on the body) makes them smoother.
-A page is one questionnaire page; Next/Back post the page's answers, which are checked
-with the questionnaire's rules (`check_answers`, scoped to the page) and kept in a draft
-after every page. Answers to questions that are not relevant are discarded. A changed
-answer that other questions depend on re-renders the page fragment (`/refresh`), so skip
-logic shows and hides questions at once. `respond/page.html` includes the fragment
-`respond/_page.html`; a non-boosted htmx request gets the fragment alone.
+A page is one questionnaire page. What a posted page means (which questions are visible,
+which answers are kept or discarded, the errors, the previous and next page) is decided
+by the pure `page_state`; this module only maps it to responses and keeps the draft.
+When a page sent without JavaScript makes questions on it newly relevant (or withdraws
+an answered one), the same page comes back with a note instead of the next one, so no
+follow-up question is skipped. With htmx a changed answer that others depend on
+re-renders the page fragment (`/refresh`) at once. `respond/page.html` includes the
+fragment `respond/_page.html`; a non-boosted htmx request gets the fragment alone.
 
 The final submission goes through `submission_create`, the same function as the JSON
 API, with a submission id derived from the draft key: a double-click stores one response.
-
-UI strings go through `_` in the template context (the respondent's gettext catalogue);
-questionnaire texts through `t` (the questionnaire's own translations).
+The view models live in `survey_app.render.respond`, shared with the command line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import segno
 from babel.dates import format_date
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, FormMultiDict
@@ -36,17 +34,29 @@ from survey_app.i18n import (
     N_,
     answer_error_message,
     catalogue_languages,
-    language_name,
     negotiate_language,
     translations,
 )
-from survey_app.questionnaire.rules import ErrorCode, check_answers, is_empty, parse_form_value
-from survey_app.questionnaire.schema import (
-    Page,
-    Question,
-    Questionnaire,
-    QuestionType,
-    direction,
+from survey_app.questionnaire.navigation import (
+    PageState,
+    first_page,
+    first_page_with_errors,
+    page_state,
+)
+from survey_app.questionnaire.rules import AnswerError, parse_form_value
+from survey_app.questionnaire.schema import Page, Questionnaire
+from survey_app.render.respond import (
+    APPEARED_NOTICE,
+    REVIEW_NOTICE,
+    WITHDRAWN_NOTICE,
+    Respondent,
+    landing_context,
+    page_context,
+    poster_html,
+    start_context,
+    survey_context,
+    thanks_context,
+    ui_context,
 )
 from survey_app.services.drafts import (
     DraftState,
@@ -72,7 +82,6 @@ from survey_app.services.submissions import (
 from survey_app.services.surveys import PublishedSurvey, get_survey, latest_surveys
 from survey_app.settings import Settings
 from survey_app.web.handlers import in_thread, is_fragment_request, is_htmx
-from survey_app.web.templating import STATIC, jinja_environment
 
 COOKIE_NAME = "survey_draft"
 MAX_TOKEN_LENGTH = 200
@@ -83,6 +92,7 @@ ACTION = "nav:action"
 PAGE = "nav:page"
 LANGUAGE = "nav:lang"
 SWITCH = "nav:language"
+SHOWN = "nav:shown"
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_survey": (
@@ -119,11 +129,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         N_("These answers were already sent. Thank you for taking part!"),
     ),
 }
-RESULTS_NOTICE = N_(
-    "The results will be presented at the meeting of the integration network. "
-    "Nobody can see your individual answers there."
+DRAFT_GONE = N_(
+    "Your saved answers were not found. Saved answers are deleted after some time. "
+    "Please start again."
 )
-POSTER_DEFAULT_TEXT = N_("Your opinion counts. Take part in our survey.")
 
 
 class Refused(Exception):
@@ -134,38 +143,6 @@ class Refused(Exception):
         self.kind = kind
         self.status = status
         self.language = language
-
-
-# -- context --------------------------------------------------------------------------
-
-
-def ui_context(language: str) -> dict[str, Any]:
-    """What every respondent template needs: `_` (the UI catalogue), language, direction."""
-    gettext = translations(language).gettext
-
-    def _(message: str, **values: object) -> str:
-        text = gettext(message)
-        return text % values if values else text
-
-    return {"_": _, "language": language, "text_direction": direction(language)}
-
-
-def _language_links(languages: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
-    return [
-        {"code": code, "name": language_name(code), "dir": direction(code)} for code in languages
-    ]
-
-
-def survey_url(survey_id: str, token: str | None = None, page: str = "", **query: str) -> str:
-    """The address of a survey (or of its `page`: "resume", "thanks", ...), with the
-    invitation token when there is one."""
-    path = f"/s/{quote(survey_id, safe='')}" + (f"/{page}" if page else "")
-    parameters = {**({"invitation": token} if token else {}), **query}
-    return f"{path}?{urlencode(parameters)}" if parameters else path
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _choose_language(
@@ -213,11 +190,15 @@ class Visit:
         return self.survey.questionnaire
 
     @property
+    def respondent(self) -> Respondent:
+        return Respondent(self.survey, self.language, self.token)
+
+    @property
     def url(self) -> str:
-        return survey_url(self.survey.id, self.token)
+        return self.respondent.url
 
     def link(self, page: str = "", **query: str) -> str:
-        return survey_url(self.survey.id, self.token, page, **query)
+        return self.respondent.link(page, **query)
 
 
 def open_visit(
@@ -270,21 +251,7 @@ def _draft_cookie(visit: Visit, key: str, settings: Settings, *, delete: bool = 
     )
 
 
-# -- pages and answers ----------------------------------------------------------------
-
-_DEPENDED_ON: dict[str, frozenset[str]] = {}
-
-
-def depended_on(questionnaire: Questionnaire) -> frozenset[str]:
-    """Questions that an expression refers to: changing them may show, hide or
-    recompute another question, so the page is refreshed when they change."""
-    found = _DEPENDED_ON.get(questionnaire.content_hash)
-    if found is None:
-        found = frozenset(
-            name for expression in questionnaire.compiled.values() for name in expression.references
-        )
-        _DEPENDED_ON[questionnaire.content_hash] = found
-    return found
+# -- what a form sent -------------------------------------------------------------------
 
 
 def form_answers(page: Page, form: FormMultiDict) -> dict[str, object]:
@@ -294,46 +261,6 @@ def form_answers(page: Page, form: FormMultiDict) -> dict[str, object]:
         for question in page.questions
         if question.type.takes_answer
     }
-
-
-def merge_answers(
-    questionnaire: Questionnaire, earlier: Mapping[str, object], page: Mapping[str, object]
-) -> dict[str, object]:
-    """Earlier answers updated by a page's; empty answers removed, and answers of
-    questions that are not (or no longer) relevant discarded."""
-    merged = {
-        name: value
-        for name, value in earlier.items()
-        if name in questionnaire.questions and questionnaire.questions[name].type.takes_answer
-    }
-    for name, value in page.items():
-        if is_empty(value):
-            merged.pop(name, None)
-        else:
-            merged[name] = value
-    relevant = check_answers(questionnaire, merged).relevant
-    return {name: value for name, value in merged.items() if name in relevant}
-
-
-def _visible(questionnaire: Questionnaire, page: Page, relevant: set[str]) -> list[Question]:
-    return [
-        question
-        for question in page.questions
-        if question.type is not QuestionType.CALCULATE and question.name in relevant
-    ]
-
-
-def _step(
-    questionnaire: Questionnaire, answers: Mapping[str, object], index: int, step: int
-) -> int | None:
-    """The next (step 1) or previous (step -1) page with a visible question."""
-    relevant = check_answers(questionnaire, answers).relevant
-    index += step
-    while 0 <= index < len(questionnaire.pages):
-        if _visible(questionnaire, questionnaire.pages[index], relevant):
-            return index
-        index += step
-    return None
 
 
 def _posted_page(
@@ -348,176 +275,52 @@ def _posted_page(
     return index if 0 <= index < len(questionnaire.pages) else 0
 
 
-def _display_value(value: object) -> object:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return str(value)
-    return value
+def sent_page(visit: Visit, form: FormMultiDict) -> PageState:
+    """The state of the page a form was posted from, with its answers merged into the
+    draft's (irrelevant ones discarded).
 
-
-@dataclass
-class QuestionView:
-    """A question as the template shows it."""
-
-    question: Question
-    input_id: str
-    label: str
-    hint: str
-    value: object
-    control: str
-    error: str | None = None
-    autofocus: bool = False
-    refresh: bool = False
-    choices: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def described_by(self) -> str:
-        ids = [f"q-{self.question.name}-hint"] if self.hint else []
-        if self.error:
-            ids.append(f"q-{self.question.name}-error")
-        return " ".join(ids)
-
-
-def _control(question: Question) -> str:
-    match question.type:
-        case QuestionType.NOTE:
-            return "note"
-        case QuestionType.SELECT_ONE:
-            return "select" if question.appearance == "minimal" else "radio"
-        case QuestionType.SELECT_MULTIPLE:
-            return "checkbox"
-        case QuestionType.TEXT if question.appearance == "multiline":
-            return "textarea"
-        case QuestionType.INTEGER:
-            return "integer"
-        case QuestionType.DECIMAL:
-            return "decimal"
-        case QuestionType.DATE:
-            return "date"
-        case _:
-            return "text"
-
-
-def question_views(
-    questionnaire: Questionnaire,
-    page: Page,
-    answers: Mapping[str, object],
-    errors: Mapping[str, str],
-    language: str,
-    *,
-    autofocus: bool = True,
-) -> list[QuestionView]:
-    """The visible questions of `page` with their answers and errors."""
-    relevant = check_answers(questionnaire, answers).relevant
-    refreshing = depended_on(questionnaire)
-    views: list[QuestionView] = []
-    focus_given = not autofocus
-    for question in _visible(questionnaire, page, relevant):
-        control = _control(question)
-        choices = [
-            {"id": f"q-{question.name}-{index}", "name": choice.name, "label": label}
-            for index, choice in enumerate(questionnaire.choices_of(question))
-            for label in [questionnaire.text(choice.label, language) or choice.name]
-        ]
-        error = errors.get(question.name)
-        views.append(
-            QuestionView(
-                question=question,
-                input_id=choices[0]["id"]
-                if control in ("radio", "checkbox") and choices
-                else f"q-{question.name}",
-                label=questionnaire.text(question.label, language),
-                hint=questionnaire.text(question.hint, language) if question.hint else "",
-                value=_display_value(answers.get(question.name)),
-                control=control,
-                error=error,
-                autofocus=bool(error) and not focus_given,
-                refresh=question.name in refreshing,
-                choices=choices,
-            )
-        )
-        focus_given = focus_given or bool(error)
-    return views
-
-
-def _survey_context(visit: Visit, page: str = "") -> dict[str, Any]:
-    """What the survey's templates share; `page` is where the language links lead."""
+    What the page showed comes from the form (`nav:shown`, kept up to date by htmx
+    refreshes); a form without it showed what the draft's answers made visible.
+    """
     questionnaire = visit.questionnaire
+    earlier = visit.draft.answers if visit.draft else {}
+    index = _posted_page(form, visit.draft, questionnaire)
+    if SHOWN in form:
+        shown: Collection[str] = str(form.get(SHOWN, "")).split()
+    else:
+        shown = page_state(questionnaire, earlier, index).visible_names
+    sent = form_answers(questionnaire.pages[index], form)
+    return page_state(questionnaire, earlier, index, sent=sent, shown=shown)
+
+
+def error_messages(
+    visit: Visit, errors: Mapping[str, AnswerError], *, hide: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The messages of refused answers in the visit's language (none for `hide`)."""
     return {
-        **ui_context(visit.language),
-        "t": partial(questionnaire.text, language=visit.language),
-        "paragraphs": _paragraphs,
-        "title": questionnaire.text(questionnaire.title, visit.language),
-        "languages": _language_links(questionnaire.languages),
-        "current_language_name": language_name(visit.language),
-        "language_url": lambda language: visit.link(page, lang=language),
-        "action_url": visit.url,
-        "refresh_url": visit.link("refresh"),
-        # Links that may lead to a page without a draft carry the language, or the page
-        # would come in the browser's language (inside the old <html lang dir>, boosted).
-        "resume_url": visit.link("resume", lang=visit.language),
-        "start_url": visit.link(lang=visit.language),
-        "invitation": visit.token is not None,
+        name: answer_error_message(error, visit.questionnaire, visit.language)
+        for name, error in errors.items()
+        if name not in hide
     }
+
+
+# -- responses ----------------------------------------------------------------------------
 
 
 def page_template(
     visit: Visit,
-    index: int,
-    answers: Mapping[str, object],
-    errors: Mapping[str, str],
+    state: PageState,
+    messages: Mapping[str, str],
     *,
     fragment: bool,
     live: bool = False,
+    notices: tuple[str, ...] = (),
     status: int = 200,
 ) -> Template:
-    """Page `index` (the full page, or only its fragment for htmx)."""
-    questionnaire = visit.questionnaire
-    page = questionnaire.pages[index]
-    questions = question_views(
-        questionnaire, page, answers, errors, visit.language, autofocus=not live
-    )
-    shown = {view.question.name for view in questions}
-    context = {
-        **_survey_context(visit),
-        "page": page,
-        "page_index": index,
-        "page_count": len(questionnaire.pages),
-        "questions": questions,
-        "summary": [] if live else [view for view in questions if view.error],
-        "other_errors": []
-        if live
-        else [text for name, text in errors.items() if name not in shown],
-        "first_page": _step(questionnaire, answers, index, -1) is None,
-        "last_page": _step(questionnaire, answers, index, 1) is None,
-    }
+    """A page (the full page, or only its fragment for htmx)."""
+    context = page_context(visit.respondent, state, messages, live=live, notices=notices)
     name = "respond/_page.html" if fragment else "respond/page.html"
     return Template(template_name=name, context=context, status_code=status)
-
-
-def _page_names(page: Page) -> set[str]:
-    return {question.name for question in page.questions}
-
-
-def page_errors(
-    questionnaire: Questionnaire,
-    page: Page,
-    answers: Mapping[str, object],
-    language: str,
-    *,
-    required: bool = True,
-) -> dict[str, str]:
-    """Messages for the refused answers of `page`, in `language`."""
-    checked = check_answers(questionnaire, answers, scope=_page_names(page))
-    return {
-        name: answer_error_message(error, questionnaire, language)
-        for name, error in checked.errors.items()
-        if required or error.code is not ErrorCode.REQUIRED
-    }
-
-
-# -- the flows (synchronous; run in a worker thread) -----------------------------------
 
 
 def _redirect(url: str, cookies: list[Cookie] | None = None) -> Redirect:
@@ -536,30 +339,22 @@ def show_survey(visit: Visit, *, fragment: bool, notice: str | None = None) -> T
     """The draft's current page, or the start screen (privacy notice) without a draft."""
     if visit.draft is not None:
         index = min(visit.draft.page, len(visit.questionnaire.pages) - 1)
-        return page_template(visit, index, visit.draft.answers, {}, fragment=fragment)
-    questionnaire = visit.questionnaire
-    description = questionnaire.text(questionnaire.description, visit.language)
-    context = {
-        **_survey_context(visit),
-        "description": _paragraphs(description) if questionnaire.description else [],
-        "privacy_notice": _paragraphs(
-            questionnaire.text(questionnaire.privacy_notice, visit.language)
-        ),
-        "notice": notice,
-    }
+        state = page_state(visit.questionnaire, visit.draft.answers, index)
+        return page_template(visit, state, {}, fragment=fragment)
+    context = start_context(visit.respondent, notice)
     return Template(template_name="respond/start.html", context=context)
 
 
 def refresh_page(visit: Visit, form: FormMultiDict) -> Template:
     """The page fragment for the answers in the form (nothing is saved): skip logic
     applied, and errors of the answers given so far (not yet of the missing ones)."""
-    questionnaire = visit.questionnaire
-    earlier = visit.draft.answers if visit.draft else {}
-    index = _posted_page(form, visit.draft, questionnaire)
-    page = questionnaire.pages[index]
-    answers = merge_answers(questionnaire, earlier, form_answers(page, form))
-    errors = page_errors(questionnaire, page, answers, visit.language, required=False)
-    return page_template(visit, index, answers, errors, fragment=True, live=True)
+    state = sent_page(visit, form)
+    messages = error_messages(visit, state.errors_except_required())
+    return page_template(visit, state, messages, fragment=True, live=True)
+
+
+def _notices(state: PageState) -> tuple[str, ...]:
+    return (APPEARED_NOTICE,) * bool(state.appeared) + (WITHDRAWN_NOTICE,) * bool(state.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -594,31 +389,36 @@ class Answering:
 
     def page(self, form: FormMultiDict) -> Response[Any]:
         """A posted page: start, switch language, back, continue later, next or send."""
-        visit, questionnaire = self.visit, self.visit.questionnaire
+        visit = self.visit
         action = form.get(ACTION, "next")
         switch = form.get(SWITCH)
         if visit.draft is None or visit.key is None:
             return self._without_draft(action, switch)
         key = visit.key
-        index = _posted_page(form, visit.draft, questionnaire)
-        page = questionnaire.pages[index]
-        answers = merge_answers(questionnaire, visit.draft.answers, form_answers(page, form))
-        if switch in questionnaire.languages:
-            self._save(key, answers, index, switch)
+        state = sent_page(visit, form)
+        answers = state.answers
+        if switch in visit.questionnaire.languages:
+            self._save(key, answers, state.index, switch)
             return _reload(visit.url, htmx=self.htmx)
         if action == "back":
-            previous = _step(questionnaire, answers, index, -1)
-            self._save(key, answers, index if previous is None else previous)
+            self._save(key, answers, state.index if state.is_first else state.previous or 0)
             return _redirect(visit.url)
         if action == "save":
-            return self._saved(key, self._save(key, answers, index))
-        errors = page_errors(questionnaire, page, answers, visit.language)
-        if errors:
-            self._save(key, answers, index)
-            return page_template(visit, index, answers, errors, fragment=False, status=422)
-        following = _step(questionnaire, answers, index, 1)
-        if following is not None:
-            self._save(key, answers, following)
+            return self._saved(key, self._save(key, answers, state.index))
+        if state.changed or state.errors:
+            # Newly shown questions get no error before the respondent has seen them.
+            self._save(key, answers, state.index)
+            messages = error_messages(visit, state.errors, hide=state.appeared)
+            return page_template(
+                visit,
+                state,
+                messages,
+                fragment=False,
+                notices=_notices(state),
+                status=422 if messages else 200,
+            )
+        if state.next is not None:
+            self._save(key, answers, state.next)
             return _redirect(visit.url)
         return self._send(key, answers)
 
@@ -628,14 +428,11 @@ class Answering:
             return _reload(visit.link(lang=switch), htmx=self.htmx)
         if action == "start":
             key = visit.token or new_draft_key()
-            self._save(key, {}, _step(visit.questionnaire, {}, -1, 1) or 0)
+            self._save(key, {}, first_page(visit.questionnaire, {}))
             return _redirect(visit.url, self._cookies(key))
         if action == "submit" and visit.key and draft_was_sent(self.db, visit.survey.id, visit.key):
             return _redirect(visit.link("thanks", lang=visit.language))
-        notice = translations(visit.language).gettext(
-            "Your saved answers were not found. Saved answers are deleted after some time. "
-            "Please start again."
-        )
+        notice = translations(visit.language).gettext(DRAFT_GONE)
         return show_survey(visit, fragment=False, notice=notice)
 
     def _send(self, key: str, answers: dict[str, object]) -> Response[Any]:
@@ -650,18 +447,21 @@ class Answering:
                 invitation_token=visit.token,
             )
         except SubmissionInvalid as invalid:
-            # An earlier page no longer passes (the survey got a new version, say):
-            # show the first page with an error.
-            index = next(
-                (
-                    number
-                    for number, page in enumerate(questionnaire.pages)
-                    if _page_names(page) & invalid.errors.keys()
-                ),
-                len(questionnaire.pages) - 1,
+            # An earlier page no longer passes (the survey got a new version, say): show
+            # the first page with an error, with the messages the submission got.
+            index = first_page_with_errors(questionnaire, answers)
+            state = page_state(
+                questionnaire, answers, len(questionnaire.pages) - 1 if index is None else index
             )
-            self._save(key, answers, index)
-            return page_template(visit, index, answers, invalid.errors, fragment=False, status=422)
+            self._save(key, answers, state.index)
+            return page_template(
+                visit,
+                state,
+                invalid.errors,
+                fragment=False,
+                notices=(REVIEW_NOTICE,),
+                status=422,
+            )
         except SubmissionConflict:
             raise Refused("conflict", 409, visit.language) from None
         except InvitationRejected:
@@ -680,7 +480,7 @@ class Answering:
                 self.db, survey_id=visit.survey.id, key=key, secret=self.settings.secret_key
             )
         context = {
-            **_survey_context(visit),
+            **survey_context(visit.respondent),
             "code": format_resume_code(code) if code else None,
             "expires": format_date(saved.expires_on, format="long", locale=visit.language),
         }
@@ -711,21 +511,8 @@ def resume_form(
     """
     if visit.questionnaire.audience == "invitation":
         raise Refused("link_needed", 403, visit.language)
-    context = {**_survey_context(visit, "resume"), "error": error, "notice": notice}
+    context = {**survey_context(visit.respondent, "resume"), "error": error, "notice": notice}
     return Template(template_name="respond/resume.html", context=context, status_code=status)
-
-
-def thanks_page(visit: Visit) -> Template:
-    """The thank-you page in the survey language."""
-    questionnaire = visit.questionnaire
-    context = {
-        **_survey_context(visit, "thanks"),
-        "thank_you": _paragraphs(questionnaire.text(questionnaire.thank_you, visit.language))
-        if questionnaire.thank_you
-        else [],
-        "results_notice": RESULTS_NOTICE,
-    }
-    return Template(template_name="respond/thanks.html", context=context)
 
 
 def _landing_url(language: str) -> str:
@@ -734,26 +521,7 @@ def _landing_url(language: str) -> str:
 
 def landing_page(db: Database, language: str) -> Template:
     """Open surveys, each with a link per language."""
-    surveys = [
-        {
-            "id": survey.id,
-            "title": survey.questionnaire.text(survey.questionnaire.title, language),
-            "description": survey.questionnaire.text(survey.questionnaire.description, language),
-            "invitation": survey.questionnaire.audience == "invitation",
-            "links": [
-                {**link, "url": survey_url(survey.id, lang=link["code"])}
-                for link in _language_links(survey.questionnaire.languages)
-            ],
-        }
-        for survey in latest_surveys(db)
-        if survey.is_open
-    ]
-    context = {
-        **ui_context(language),
-        "surveys": surveys,
-        "languages": _language_links(catalogue_languages()),
-        "language_url": _landing_url,
-    }
+    context = landing_context(latest_surveys(db), language, _landing_url)
     return Template(template_name="respond/landing.html", context=context)
 
 
@@ -764,46 +532,6 @@ def message_page(refused: Refused) -> Template:
     return Template(
         template_name="respond/message.html", context=context, status_code=refused.status
     )
-
-
-# -- posters ---------------------------------------------------------------------------
-
-
-def qr_svg(url: str, title: str) -> str:
-    """A QR code for `url` as inline SVG: presentation attributes only (no style, no
-    script), so a strict Content-Security-Policy allows it."""
-    code = segno.make(url, error="m")
-    return str(
-        code.svg_inline(
-            scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None, title=title
-        )
-    )
-
-
-def poster_html(
-    survey: PublishedSurvey, language: str, base_url: str, *, inline_css: bool = False
-) -> str:
-    """A printable A4 poster: title, one line of invitation, the link and its QR code.
-
-    `inline_css` embeds the stylesheet (for a file written by the CLI).
-    """
-    questionnaire = survey.questionnaire
-    language = questionnaire.language_or_default(language)
-    ui = ui_context(language)
-    link = f"{base_url.rstrip('/')}{survey_url(survey.id, lang=language)}"
-    title = questionnaire.text(questionnaire.title, language)
-    description = questionnaire.text(questionnaire.description, language)
-    context = {
-        **ui,
-        "title": title,
-        "invitation_text": _paragraphs(description)[0]
-        if description
-        else ui["_"](POSTER_DEFAULT_TEXT),
-        "link": link,
-        "qr": qr_svg(link, title),
-        "css": (STATIC / "app.css").read_text(encoding="utf-8") if inline_css else None,
-    }
-    return jinja_environment().get_template("respond/poster.html").render(context)
 
 
 # -- the controller --------------------------------------------------------------------
@@ -835,6 +563,17 @@ class RespondController(Controller):
             cookie_key=request.cookies.get(COOKIE_NAME),
             token=request.query_params.get("invitation"),
         )
+
+    async def _survey(self, request: Request[Any, Any, Any], db: Database, survey_id: str) -> Visit:
+        """A survey for pages that need no draft nor invitation (thanks, poster)."""
+        survey = await in_thread(get_survey, db, survey_id)
+        accept = request.headers.get("accept-language")
+        if survey is None:
+            raise Refused("unknown_survey", 404, _page_language(None, accept))
+        language = _choose_language(
+            survey.questionnaire, request.query_params.get("lang"), None, accept
+        )
+        return Visit(survey, language, None)
 
     @get("/")
     async def landing(
@@ -910,14 +649,10 @@ class RespondController(Controller):
         db: NamedDependency[Database],
         survey_id: FromPath[str],
     ) -> Template:
-        survey = await in_thread(get_survey, db, survey_id)
-        accept = request.headers.get("accept-language")
-        if survey is None:
-            raise Refused("unknown_survey", 404, _page_language(None, accept))
-        language = _choose_language(
-            survey.questionnaire, request.query_params.get("lang"), None, accept
+        visit = await self._survey(request, db, survey_id)
+        return Template(
+            template_name="respond/thanks.html", context=thanks_context(visit.respondent)
         )
-        return thanks_page(Visit(survey, language, None))
 
     @get("/s/{survey_id:str}/poster")
     async def poster(
@@ -927,14 +662,8 @@ class RespondController(Controller):
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[str]:
-        survey = await in_thread(get_survey, db, survey_id)
-        accept = request.headers.get("accept-language")
-        if survey is None:
-            raise Refused("unknown_survey", 404, _page_language(None, accept))
-        language = _choose_language(
-            survey.questionnaire, request.query_params.get("lang"), None, accept
-        )
-        if survey.questionnaire.audience == "invitation":
-            raise Refused("link_needed", 403, language)
-        html = poster_html(survey, language, settings.base_url)
+        visit = await self._survey(request, db, survey_id)
+        if visit.questionnaire.audience == "invitation":
+            raise Refused("link_needed", 403, visit.language)
+        html = poster_html(visit.survey, visit.language, settings.base_url)
         return Response(html, media_type="text/html; charset=utf-8")

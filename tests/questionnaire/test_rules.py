@@ -111,6 +111,37 @@ def test_a_constraint_over_a_multi_select_counts_the_choices() -> None:
     assert errors_of(answers) == {"spoken": ErrorCode.CONSTRAINT}
 
 
+@pytest.mark.parametrize(
+    "constraint",
+    ["${years} >= 1 and ${years} <= 80", "${self} >= 1 and ${self} <= 80", ". >= 1 and . <= 80"],
+)
+def test_a_constraint_naming_its_own_question_checks_the_answer_given(constraint: str) -> None:
+    definition = {
+        "id": "own",
+        "title": {"en": "Own"},
+        "languages": ["en"],
+        "default_language": "en",
+        "pages": [
+            {
+                "name": "one",
+                "questions": [
+                    {
+                        "name": "years",
+                        "type": "integer",
+                        "constraint": constraint,
+                        "label": {"en": "Years?"},
+                    }
+                ],
+            }
+        ],
+    }
+    questionnaire = Questionnaire.model_validate(definition)
+    assert check_answers(questionnaire, {"years": 30}).ok
+    assert check_answers(questionnaire, {"years": 30}).answers == {"years": 30}
+    assert check_answers(questionnaire, {"years": 0}).errors["years"].code is ErrorCode.CONSTRAINT
+    assert check_answers(questionnaire, {"years": 81}).errors["years"].code is ErrorCode.CONSTRAINT
+
+
 def test_relevance_sees_answers_given_earlier_in_the_questionnaire() -> None:
     result = check_answers(QUESTIONNAIRE, {"works": "no", "spoken": ["ar"], "arabic_help": "yes"})
     assert result.answers["arabic_help"] == "yes"
