@@ -82,6 +82,12 @@ class Respondent:
     def link(self, page: str = "", **query: str) -> str:
         return survey_url(self.survey.id, self.token, page, **query)
 
+    def page_link(self, index: int, suffix: str = "", *, language: str | None = None) -> str:
+        """The address of questionnaire page `index` (`/s/{survey}/p/{page}?lang=xx`):
+        Back, Forward and reload keep the place, and the language stays without a draft."""
+        name = quote(self.questionnaire.pages[index].name, safe="")
+        return self.link(f"p/{name}{suffix}", lang=language or self.language)
+
     def text(self, text: Mapping[str, str]) -> str:
         return self.questionnaire.text(dict(text), self.language)
 
@@ -214,7 +220,6 @@ def survey_context(respondent: Respondent, page: str = "") -> dict[str, Any]:
         "current_language_name": language_name(language),
         "language_url": lambda code: respondent.link(page, lang=code),
         "action_url": respondent.url,
-        "refresh_url": respondent.link("refresh"),
         # Links that may lead to a page without a draft carry the language, or the page
         # would come in the browser's language (inside the old <html lang dir>, boosted).
         "resume_url": respondent.link("resume", lang=language),
@@ -239,6 +244,9 @@ def page_context(
     shown = {view.question.name for view in questions}
     return {
         **survey_context(respondent),
+        "action_url": respondent.page_link(state.index),
+        "refresh_url": respondent.page_link(state.index, "/refresh"),
+        "autosave_url": respondent.page_link(state.index, "/autosave"),
         "page": state.page,
         "page_index": state.index,
         "page_count": len(state.questionnaire.pages),

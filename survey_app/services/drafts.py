@@ -118,7 +118,7 @@ def draft_save(
     survey: PublishedSurvey,
     key: str,
     answers: Mapping[str, object],
-    page: int,
+    page: int | None,
     language: str,
     lifetime_days: int,
     invitation_id: int | None = None,
@@ -126,6 +126,8 @@ def draft_save(
 ) -> DraftState:
     """Create or replace the draft of `key`; its expiry moves `lifetime_days` ahead.
 
+    `page` None keeps the page the draft is at (an autosave arriving after the
+    respondent moved on must not move them back); a new draft then starts at page 0.
     An expired draft with the same key is overwritten, so old answers never come back.
     """
     today = today or today_utc()
@@ -134,11 +136,12 @@ def draft_save(
         "version_id": survey.version_id,
         "invitation_id": invitation_id,
         "language": language,
-        "page": page,
         "answers": json.dumps(dict(answers), sort_keys=True, ensure_ascii=False),
         "updated_on": today,
         "expires_on": today + datetime.timedelta(days=lifetime_days),
     }
+    if page is not None:
+        values["page"] = page
     hashed = key_hash(key)
     for _attempt in range(2):
         try:

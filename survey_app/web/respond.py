@@ -41,6 +41,7 @@ from survey_app.questionnaire.navigation import (
     PageState,
     first_page,
     first_page_with_errors,
+    page_index,
     page_state,
 )
 from survey_app.questionnaire.rules import AnswerError, parse_form_value
@@ -200,6 +201,16 @@ class Visit:
     def link(self, page: str = "", **query: str) -> str:
         return self.respondent.link(page, **query)
 
+    def page_link(self, index: int, *, language: str | None = None) -> str:
+        return self.respondent.page_link(index, language=language)
+
+    @property
+    def draft_page(self) -> int:
+        """The page the draft is at (0 without a draft)."""
+        if self.draft is None:
+            return 0
+        return min(self.draft.page, len(self.questionnaire.pages) - 1)
+
 
 def open_visit(
     db: Database,
@@ -275,7 +286,7 @@ def _posted_page(
     return index if 0 <= index < len(questionnaire.pages) else 0
 
 
-def sent_page(visit: Visit, form: FormMultiDict) -> PageState:
+def sent_page(visit: Visit, form: FormMultiDict, index: int | None = None) -> PageState:
     """The state of the page a form was posted from, with its answers merged into the
     draft's (irrelevant ones discarded).
 
@@ -284,7 +295,8 @@ def sent_page(visit: Visit, form: FormMultiDict) -> PageState:
     """
     questionnaire = visit.questionnaire
     earlier = visit.draft.answers if visit.draft else {}
-    index = _posted_page(form, visit.draft, questionnaire)
+    if index is None:
+        index = _posted_page(form, visit.draft, questionnaire)
     if SHOWN in form:
         shown: Collection[str] = str(form.get(SHOWN, "")).split()
     else:
@@ -335,22 +347,35 @@ def _reload(url: str, cookies: list[Cookie] | None = None, *, htmx: bool) -> Res
     return Response(b"", status_code=200, headers={"HX-Redirect": url}, cookies=cookies or [])
 
 
-def show_survey(visit: Visit, *, fragment: bool, notice: str | None = None) -> Template:
-    """The draft's current page, or the start screen (privacy notice) without a draft."""
+def show_survey(visit: Visit, *, notice: str | None = None) -> Response[Any]:
+    """The draft's current page (at its own address), or the start screen (privacy
+    notice) without a draft."""
     if visit.draft is not None:
-        index = min(visit.draft.page, len(visit.questionnaire.pages) - 1)
-        state = page_state(visit.questionnaire, visit.draft.answers, index)
-        return page_template(visit, state, {}, fragment=fragment)
+        return _redirect(visit.page_link(visit.draft_page))
     context = start_context(visit.respondent, notice)
     return Template(template_name="respond/start.html", context=context)
 
 
-def refresh_page(visit: Visit, form: FormMultiDict) -> Template:
-    """The page fragment for the answers in the form (nothing is saved): skip logic
-    applied, and errors of the answers given so far (not yet of the missing ones)."""
-    state = sent_page(visit, form)
-    messages = error_messages(visit, state.errors_except_required())
-    return page_template(visit, state, messages, fragment=True, live=True)
+def show_page(visit: Visit, name: str, *, fragment: bool) -> Response[Any]:
+    """Page `name` with the draft's answers: what Back, Forward and reload show.
+
+    Without a draft (sent, expired, another browser) the start screen comes, in the
+    language of the address; a page that does not exist or shows no question for these
+    answers leads to the draft's page, or the nearest page with a question.
+    """
+    if visit.draft is None:
+        return _redirect(visit.link(lang=visit.language))
+    questionnaire = visit.questionnaire
+    index = page_index(questionnaire, name)
+    if index is None:
+        return _redirect(visit.page_link(visit.draft_page))
+    state = page_state(questionnaire, visit.draft.answers, index)
+    if not state.visible:
+        nearest = state.next if state.next is not None else state.previous
+        return _redirect(
+            visit.page_link(first_page(questionnaire, {}) if nearest is None else nearest)
+        )
+    return page_template(visit, state, {}, fragment=fragment)
 
 
 def _notices(state: PageState) -> tuple[str, ...]:
@@ -367,7 +392,11 @@ class Answering:
     htmx: bool = False
 
     def _save(
-        self, key: str, answers: Mapping[str, object], page: int, language: str | None = None
+        self,
+        key: str,
+        answers: Mapping[str, object],
+        page: int | None,
+        language: str | None = None,
     ) -> DraftState:
         return draft_save(
             self.db,
@@ -387,22 +416,24 @@ class Answering:
             return []
         return [_draft_cookie(self.visit, key, self.settings, delete=delete)]
 
-    def page(self, form: FormMultiDict) -> Response[Any]:
-        """A posted page: start, switch language, back, continue later, next or send."""
+    def page(self, form: FormMultiDict, index: int | None = None) -> Response[Any]:
+        """A posted page (page `index`, else the one the form names): start, switch
+        language, back, continue later, next or send. Every one saves the answers."""
         visit = self.visit
         action = form.get(ACTION, "next")
         switch = form.get(SWITCH)
         if visit.draft is None or visit.key is None:
             return self._without_draft(action, switch)
         key = visit.key
-        state = sent_page(visit, form)
+        state = sent_page(visit, form, index)
         answers = state.answers
         if switch in visit.questionnaire.languages:
             self._save(key, answers, state.index, switch)
-            return _reload(visit.url, htmx=self.htmx)
+            return _reload(visit.page_link(state.index, language=switch), htmx=self.htmx)
         if action == "back":
-            self._save(key, answers, state.index if state.is_first else state.previous or 0)
-            return _redirect(visit.url)
+            previous = state.index if state.previous is None else state.previous
+            self._save(key, answers, previous)
+            return _redirect(visit.page_link(previous))
         if action == "save":
             return self._saved(key, self._save(key, answers, state.index))
         if state.changed or state.errors:
@@ -419,8 +450,27 @@ class Answering:
             )
         if state.next is not None:
             self._save(key, answers, state.next)
-            return _redirect(visit.url)
+            return _redirect(visit.page_link(state.next))
         return self._send(key, answers)
+
+    def autosave(self, form: FormMultiDict, index: int) -> Response[Any]:
+        """Keep the answers of page `index` as they are now (htmx, on every change); the
+        draft stays at its page. 410 when there is no draft to keep them in."""
+        visit = self.visit
+        if visit.draft is None or visit.key is None:
+            return Response(b"", status_code=410)
+        self._save(visit.key, sent_page(visit, form, index).answers, None)
+        return Response(b"", status_code=204)
+
+    def refresh(self, form: FormMultiDict, index: int | None = None) -> Template:
+        """The page fragment for the answers in the form, which are saved: skip logic
+        applied, and errors of the answers given so far (not yet of the missing ones)."""
+        visit = self.visit
+        state = sent_page(visit, form, index)
+        if visit.draft is not None and visit.key is not None:
+            self._save(visit.key, state.answers, None)
+        messages = error_messages(visit, state.errors_except_required())
+        return page_template(visit, state, messages, fragment=True, live=True)
 
     def _without_draft(self, action: str, switch: str | None) -> Response[Any]:
         visit = self.visit
@@ -428,12 +478,13 @@ class Answering:
             return _reload(visit.link(lang=switch), htmx=self.htmx)
         if action == "start":
             key = visit.token or new_draft_key()
-            self._save(key, {}, first_page(visit.questionnaire, {}))
-            return _redirect(visit.url, self._cookies(key))
+            index = first_page(visit.questionnaire, {})
+            self._save(key, {}, index)
+            return _redirect(visit.page_link(index), self._cookies(key))
         if action == "submit" and visit.key and draft_was_sent(self.db, visit.survey.id, visit.key):
             return _redirect(visit.link("thanks", lang=visit.language))
         notice = translations(visit.language).gettext(DRAFT_GONE)
-        return show_survey(visit, fragment=False, notice=notice)
+        return show_survey(visit, notice=notice)
 
     def _send(self, key: str, answers: dict[str, object]) -> Response[Any]:
         visit, questionnaire = self.visit, self.visit.questionnaire
@@ -537,6 +588,13 @@ def message_page(refused: Refused) -> Template:
 # -- the controller --------------------------------------------------------------------
 
 
+def _named_page(visit: Visit, name: str) -> int:
+    """The index of the page a form was posted to; an unknown name (a version without
+    it) is the draft's page, whose form the respondent then sees again."""
+    found = page_index(visit.questionnaire, name)
+    return visit.draft_page if found is None else found
+
+
 def _refused(_request: Request[Any, Any, Any], refused: Refused) -> Response[Any]:
     return message_page(refused)
 
@@ -590,9 +648,71 @@ class RespondController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         survey_id: FromPath[str],
-    ) -> Template:
+    ) -> Response[Any]:
         visit = await self._visit(request, db, survey_id, request.query_params.get("lang"))
-        return show_survey(visit, fragment=is_fragment_request(request))
+        return show_survey(visit)
+
+    @get("/s/{survey_id:str}/p/{page_name:str}")
+    async def show_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+        page_name: FromPath[str],
+    ) -> Response[Any]:
+        visit = await self._visit(request, db, survey_id, request.query_params.get("lang"))
+        return show_page(visit, page_name, fragment=is_fragment_request(request))
+
+    async def _answering(
+        self,
+        request: Request[Any, Any, Any],
+        db: Database,
+        settings: Settings,
+        survey_id: str,
+    ) -> tuple[Answering, FormMultiDict]:
+        form = await request.form()
+        language = form.get(LANGUAGE) or request.query_params.get("lang")
+        visit = await self._visit(request, db, survey_id, language)
+        return Answering(db, settings, visit, htmx=is_htmx(request)), form
+
+    @post("/s/{survey_id:str}/p/{page_name:str}")
+    async def answer_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+        page_name: FromPath[str],
+    ) -> Response[Any]:
+        answering, form = await self._answering(request, db, settings, survey_id)
+        index = _named_page(answering.visit, page_name)
+        return await in_thread(answering.page, form, index)
+
+    @post("/s/{survey_id:str}/p/{page_name:str}/refresh")
+    async def refresh_named_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+        page_name: FromPath[str],
+    ) -> Template:
+        answering, form = await self._answering(request, db, settings, survey_id)
+        index = _named_page(answering.visit, page_name)
+        return await in_thread(answering.refresh, form, index)
+
+    @post("/s/{survey_id:str}/p/{page_name:str}/autosave")
+    async def autosave(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+        page_name: FromPath[str],
+    ) -> Response[Any]:
+        answering, form = await self._answering(request, db, settings, survey_id)
+        index = _named_page(answering.visit, page_name)
+        return await in_thread(answering.autosave, form, index)
 
     @post("/s/{survey_id:str}")
     async def answer(
@@ -602,9 +722,9 @@ class RespondController(Controller):
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        form = await request.form()
-        visit = await self._visit(request, db, survey_id, form.get(LANGUAGE))
-        answering = Answering(db, settings, visit, htmx=is_htmx(request))
+        """The start form, and pages of forms rendered before pages had addresses
+        (the page is then the form's `nav:page`)."""
+        answering, form = await self._answering(request, db, settings, survey_id)
         return await in_thread(answering.page, form)
 
     @post("/s/{survey_id:str}/refresh")
@@ -612,11 +732,11 @@ class RespondController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Template:
-        form = await request.form()
-        visit = await self._visit(request, db, survey_id, form.get(LANGUAGE))
-        return await in_thread(refresh_page, visit, form)
+        answering, form = await self._answering(request, db, settings, survey_id)
+        return await in_thread(answering.refresh, form)
 
     @get("/s/{survey_id:str}/resume")
     async def resume(

@@ -186,7 +186,8 @@ class GuessLimit:
 
 GUESSES_ALLOWED = 20
 GUESS_WINDOW_SECONDS = 15 * 60
-_SURVEY_PAGE = re.compile(r"^/s/[^/]+(/[a-z]+)?/?$")
+# A survey, one of its pages (`/p/{page}`, with `/refresh` or `/autosave`) or views.
+_SURVEY_PAGE = re.compile(r"^/s/[^/]+(/[a-z]+|/p/[^/]+(/[a-z]+)?)?/?$")
 _RESUME_PAGE = re.compile(r"^/s/[^/]+/resume/?$")
 
 

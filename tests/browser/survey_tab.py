@@ -91,7 +91,8 @@ class SurveyTab:
     def _then_refreshed(self, name: str, change: Callable[[], None]) -> None:
         """Make `change`; when the question refreshes the page (skip logic), wait until htmx
         has swapped in the new fragment."""
-        refreshes = self.javascript and self.page.locator(f"#question-{name}[hx-post]").count()
+        refresh = f"#question-{name}[hx-target='#page']"
+        refreshes = self.javascript and self.page.locator(refresh).count()
         if not refreshes:
             change()
             return

@@ -102,6 +102,26 @@ def test_saving_again_replaces_the_answers_and_extends_the_expiry(
         assert len(session.exec(select(Draft)).all()) == 1
 
 
+def test_saving_without_a_page_keeps_the_page_the_draft_is_at(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, {"household": "alone"})
+    draft_save(
+        db,
+        survey=newcomer,
+        key=key,
+        answers={"household": "partner"},
+        page=None,
+        language="ar",
+        lifetime_days=30,
+        today=TODAY,
+    )
+    draft = draft_load(db, "newcomer", key, today=TODAY)
+    assert draft is not None
+    assert (draft.page, draft.answers) == (2, {"household": "partner"})
+
+
 def test_a_resume_code_is_ten_unambiguous_characters(
     db: Database, newcomer: PublishedSurvey
 ) -> None:

@@ -52,7 +52,7 @@ def test_a_valid_invitation_starts_the_survey(client: TestClient[Any], token: st
     page = respondent.start()
     assert page.status_code == 200
     assert "Seite 1 von 6" in page.text
-    assert f'action="/s/company?invitation={token}"' in page.text
+    assert f'action="/s/company/p/company_profile?invitation={token}&amp;lang=de"' in page.text
     assert client.cookies.get("survey_draft") is None
 
 
