@@ -138,6 +138,13 @@ def first_page(questionnaire: Questionnaire, answers: Mapping[str, object]) -> i
     return _step(questionnaire, relevant, -1, 1) or 0
 
 
+def last_page(questionnaire: Questionnaire, answers: Mapping[str, object]) -> int:
+    """The last page with a question to show: where the answers are sent from."""
+    relevant = frozenset(check_answers(questionnaire, answers).relevant)
+    found = _step(questionnaire, relevant, len(questionnaire.pages), -1)
+    return len(questionnaire.pages) - 1 if found is None else found
+
+
 def first_page_with_errors(
     questionnaire: Questionnaire, answers: Mapping[str, object], *, after: int = -1
 ) -> int | None:

@@ -235,11 +235,14 @@ def page_context(
     *,
     live: bool = False,
     notices: tuple[str, ...] = (),
+    review: bool = False,
 ) -> dict[str, Any]:
     """A questionnaire page: its visible questions, errors (`messages` by question),
     notices (UI messages), and whether Back and Send are offered.
 
-    `live` is an htmx refresh while answering: no error summary, no focus moved."""
+    `live` is an htmx refresh while answering: no error summary, no focus moved.
+    `review`: the page is shown because sending found answers missing on it; Next then
+    leads to the next such page, or back to sending."""
     questions = question_views(state, messages, respondent.language, autofocus=not live)
     shown = {view.question.name for view in questions}
     return {
@@ -253,6 +256,7 @@ def page_context(
         "questions": questions,
         "shown": " ".join(state.visible_names),
         "notices": notices,
+        "review": review,
         "summary": [] if live else [view for view in questions if view.error],
         "other_errors": []
         if live

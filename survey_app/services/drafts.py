@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Draft, Submission
-from survey_app.services.surveys import PublishedSurvey
+from survey_app.db.tables import Draft, Submission, SurveyVersion
+from survey_app.services.surveys import PublishedSurvey, questionnaire_of
 
 KEY_BYTES = 32
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: easy to read aloud and to type on a phone.
@@ -44,6 +44,8 @@ class DraftState:
     language: str
     expires_on: datetime.date
     invitation_id: int | None
+    version_id: int
+    """The version the draft was last saved with (its `page` is a page of that one)."""
 
 
 def today_utc() -> datetime.date:
@@ -92,6 +94,7 @@ def _state(row: Draft) -> DraftState:
         language=row.language,
         expires_on=row.expires_on,
         invitation_id=row.invitation_id,
+        version_id=row.version_id,
     )
 
 
@@ -159,6 +162,17 @@ def draft_save(
             # first page): the other one inserted, so this attempt updates its row.
             continue
     raise RuntimeError("could not save the draft")
+
+
+def draft_page_name(db: Database, draft: DraftState) -> str | None:
+    """The name of the page a draft is at, in the version it was saved with (a newer
+    version may have moved the page), or None when that version has no such page."""
+    with db.read() as session:
+        version = session.get(SurveyVersion, draft.version_id)
+        if version is None:
+            return None
+        pages = questionnaire_of(version).pages
+    return pages[draft.page].name if 0 <= draft.page < len(pages) else None
 
 
 def draft_delete(db: Database, survey_id: str, key: str) -> bool:

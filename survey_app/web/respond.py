@@ -18,7 +18,7 @@ The view models live in `survey_app.render.respond`, shared with the command lin
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -41,6 +41,7 @@ from survey_app.questionnaire.navigation import (
     PageState,
     first_page,
     first_page_with_errors,
+    last_page,
     page_index,
     page_state,
 )
@@ -64,6 +65,7 @@ from survey_app.services.drafts import (
     draft_delete,
     draft_delete_by_code,
     draft_load,
+    draft_page_name,
     draft_resume,
     draft_save,
     draft_was_sent,
@@ -94,6 +96,7 @@ PAGE = "nav:page"
 LANGUAGE = "nav:lang"
 SWITCH = "nav:language"
 SHOWN = "nav:shown"
+REVIEW = "nav:review"
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_survey": (
@@ -235,6 +238,7 @@ def open_visit(
         raise Refused("closed", 403, language)
     if questionnaire.audience != "invitation":
         draft = draft_load(db, survey.id, cookie_key) if cookie_key else None
+        draft = _in_this_version(db, survey, draft)
         language = _choose_language(questionnaire, requested_language, draft, accept_language)
         return Visit(survey, language, cookie_key, draft=draft)
     if not token:
@@ -245,9 +249,23 @@ def open_visit(
     if invitation.used_on is not None:
         raise Refused("link_used", 403, language)
     # The token is the draft key: the personal link resumes the draft in any browser.
-    draft = draft_load(db, survey.id, token)
+    draft = _in_this_version(db, survey, draft_load(db, survey.id, token))
     language = _choose_language(questionnaire, requested_language, draft, accept_language)
     return Visit(survey, language, token, token, invitation.id, draft)
+
+
+def _in_this_version(
+    db: Database, survey: PublishedSurvey, draft: DraftState | None
+) -> DraftState | None:
+    """A draft saved with an earlier version continues at the same page (found by its
+    name: the new version may have added or removed pages before it)."""
+    if draft is None or draft.version_id == survey.version_id:
+        return draft
+    name = draft_page_name(db, draft)
+    index = page_index(survey.questionnaire, name) if name else None
+    if index is None:
+        index = min(draft.page, len(survey.questionnaire.pages) - 1)
+    return replace(draft, page=index, version_id=survey.version_id)
 
 
 def _draft_cookie(visit: Visit, key: str, settings: Settings, *, delete: bool = False) -> Cookie:
@@ -327,10 +345,13 @@ def page_template(
     fragment: bool,
     live: bool = False,
     notices: tuple[str, ...] = (),
+    review: bool = False,
     status: int = 200,
 ) -> Template:
     """A page (the full page, or only its fragment for htmx)."""
-    context = page_context(visit.respondent, state, messages, live=live, notices=notices)
+    context = page_context(
+        visit.respondent, state, messages, live=live, notices=notices, review=review
+    )
     name = "respond/_page.html" if fragment else "respond/page.html"
     return Template(template_name=name, context=context, status_code=status)
 
@@ -448,10 +469,33 @@ class Answering:
                 notices=_notices(state),
                 status=422 if messages else 200,
             )
+        if form.get(REVIEW):
+            return self._review(key, answers)
         if state.next is not None:
             self._save(key, answers, state.next)
             return _redirect(visit.page_link(state.next))
         return self._send(key, answers)
+
+    def _review(self, key: str, answers: dict[str, object]) -> Response[Any]:
+        """After sending found answers missing (a new version asks more): the next page
+        with missing answers, or back to the page the answers are sent from."""
+        visit, questionnaire = self.visit, self.visit.questionnaire
+        pending = first_page_with_errors(questionnaire, answers)
+        if pending is None:
+            last = last_page(questionnaire, answers)
+            self._save(key, answers, last)
+            return _redirect(visit.page_link(last))
+        state = page_state(questionnaire, answers, pending)
+        self._save(key, answers, pending)
+        return page_template(
+            visit,
+            state,
+            error_messages(visit, state.errors),
+            fragment=False,
+            notices=(REVIEW_NOTICE,),
+            review=True,
+            status=422,
+        )
 
     def autosave(self, form: FormMultiDict, index: int) -> Response[Any]:
         """Keep the answers of page `index` as they are now (htmx, on every change); the
@@ -498,12 +542,12 @@ class Answering:
                 invitation_token=visit.token,
             )
         except SubmissionInvalid as invalid:
-            # An earlier page no longer passes (the survey got a new version, say): show
-            # the first page with an error, with the messages the submission got.
+            # An earlier page no longer passes (the survey got a new version that asks
+            # more): the first page with an error, then the others, then back to Send.
             index = first_page_with_errors(questionnaire, answers)
-            state = page_state(
-                questionnaire, answers, len(questionnaire.pages) - 1 if index is None else index
-            )
+            if index is None:
+                index = last_page(questionnaire, answers)
+            state = page_state(questionnaire, answers, index)
             self._save(key, answers, state.index)
             return page_template(
                 visit,
@@ -511,6 +555,7 @@ class Answering:
                 invalid.errors,
                 fragment=False,
                 notices=(REVIEW_NOTICE,),
+                review=True,
                 status=422,
             )
         except SubmissionConflict:

@@ -10,6 +10,7 @@ import pytest
 from survey_app.questionnaire.navigation import (
     first_page,
     first_page_with_errors,
+    last_page,
     page_index,
     page_state,
 )
@@ -224,6 +225,14 @@ def test_the_first_page_with_errors_is_where_a_required_question_is_unanswered()
     assert first_page_with_errors(QUESTIONNAIRE, answers, after=COURSE_PAGE) is None
     complete = answers | {"course_barriers": "distance"}
     assert first_page_with_errors(QUESTIONNAIRE, complete) is None
+
+
+def test_answers_are_sent_from_the_last_page_with_a_question_to_show() -> None:
+    assert last_page(QUESTIONNAIRE, {"children": "no"}) == 3
+    only_school_last = DEFINITION | {"pages": DEFINITION["pages"][:3]}
+    questionnaire = Questionnaire.model_validate(only_school_last)
+    assert last_page(questionnaire, {"children": "yes"}) == 2
+    assert last_page(questionnaire, {"children": "no"}) == COURSE_PAGE
 
 
 def test_pages_are_found_by_name() -> None:
