@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import segno
+from babel.numbers import format_decimal
+from markupsafe import Markup
 
 from survey_app.i18n import N_, catalogue_languages, language_name, translations
 from survey_app.questionnaire.navigation import PageState
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
+from survey_app.render.text import isolated, isolated_plain, local_digits
 from survey_app.services.surveys import PublishedSurvey
 from survey_app.web.templating import STATIC, jinja_environment
 
@@ -35,14 +38,40 @@ REVIEW_NOTICE = N_("Before we can send your answers, please answer the questions
 
 
 def ui_context(language: str) -> dict[str, Any]:
-    """What every respondent template needs: `_` (the UI catalogue), language, direction."""
+    """What every respondent template needs: `_` (the UI catalogue, numbers in the digits
+    of the language), `bidi` and `paragraphs` for texts of authors (runs in the other
+    writing direction isolated), `plain` for where no markup goes (`<title>`,
+    `<option>`), the language and its direction."""
     gettext = translations(language).gettext
+    text_direction = direction(language)
 
     def _(message: str, **values: object) -> str:
         text = gettext(message)
-        return text % values if values else text
+        if not values:
+            return text
+        shown = {
+            name: local_digits(str(value), language) if isinstance(value, int) else value
+            for name, value in values.items()
+        }
+        return text % shown
 
-    return {"_": _, "language": language, "text_direction": direction(language)}
+    def bidi(text: str) -> Markup:
+        return isolated(text, text_direction)
+
+    def plain(text: str) -> str:
+        return isolated_plain(text, text_direction)
+
+    def paragraphs_of(text: str) -> list[Markup]:
+        return [bidi(paragraph) for paragraph in paragraphs(text)]
+
+    return {
+        "_": _,
+        "bidi": bidi,
+        "plain": plain,
+        "paragraphs": paragraphs_of,
+        "language": language,
+        "text_direction": text_direction,
+    }
 
 
 def language_links(languages: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
@@ -109,12 +138,17 @@ def depended_on(questionnaire: Questionnaire) -> frozenset[str]:
     return found
 
 
-def _display_value(value: object) -> object:
+def _display_value(value: object, language: str) -> object:
+    """An answer as its input shows it: numbers as people of `language` write them
+    (their digits and decimal sign, no grouping), which `parse_number` reads back."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, int | float):
-        return str(value)
-    return value
+        value = int(value)
+    written = format_decimal(
+        value, format="0.##########", locale=language, numbering_system="default"
+    )
+    return local_digits(written, language)
 
 
 @dataclass
@@ -188,7 +222,7 @@ def question_views(
                 else f"q-{question.name}",
                 label=questionnaire.text(question.label, language),
                 hint=questionnaire.text(question.hint, language) if question.hint else "",
-                value=_display_value(state.answers.get(question.name)),
+                value=_display_value(state.answers.get(question.name), language),
                 control=control,
                 error=error,
                 autofocus=bool(error) and not focus_given,
@@ -208,13 +242,19 @@ def survey_context(respondent: Respondent, page: str = "") -> dict[str, Any]:
     questionnaire = respondent.questionnaire
     language = respondent.language
 
-    def t(text: Mapping[str, str]) -> str:
+    ui = ui_context(language)
+
+    def t(text: Mapping[str, str]) -> Markup:
+        """A questionnaire text in the survey language, as HTML with isolated runs."""
+        return cast(Markup, ui["bidi"](questionnaire.text(dict(text), language)))
+
+    def text_of(text: Mapping[str, str]) -> str:
         return questionnaire.text(dict(text), language)
 
     return {
-        **ui_context(language),
+        **ui,
         "t": t,
-        "paragraphs": paragraphs,
+        "text": text_of,
         "title": questionnaire.text(questionnaire.title, language),
         "languages": language_links(questionnaire.languages),
         "current_language_name": language_name(language),
@@ -267,13 +307,16 @@ def page_context(
 
 
 def start_context(respondent: Respondent, notice: str | None = None) -> dict[str, Any]:
-    """The start screen: description and privacy notice before the first question."""
+    """The start screen: description and privacy notice before the first question; the
+    notice's first paragraph is its summary, the others unfold on request."""
     questionnaire = respondent.questionnaire
     description = respondent.text(questionnaire.description)
+    privacy = paragraphs(respondent.text(questionnaire.privacy_notice))
     return {
         **survey_context(respondent),
         "description": paragraphs(description) if questionnaire.description else [],
-        "privacy_notice": paragraphs(respondent.text(questionnaire.privacy_notice)),
+        "privacy_summary": privacy[0] if privacy else "",
+        "privacy_more": privacy[1:],
         "notice": notice,
     }
 

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,9 +71,40 @@ def submission_id_for(key: str) -> str:
     return SUBMISSION_PREFIX + digest[:40]
 
 
+# Capital letters of the Cyrillic and Greek alphabets that look like the Latin letters
+# of a code (Unicode TR39 lists them as confusables). A code is read off a screen or
+# paper and typed again, perhaps on a Russian, Ukrainian or Greek keyboard layout. Kept
+# by hand: the TR39 skeleton also folds letters into digits and back (which the code's
+# alphabet already avoids), and a dependency for these few letters would hide the rule.
+_LOOK_ALIKES = str.maketrans(
+    {
+        "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K",
+        "М": "M", "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y",
+        "Ԛ": "Q", "Ԝ": "W", "Ԁ": "D",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    }
+)  # fmt: skip
+# What people put between the groups: dashes of every kind, the minus sign, the Arabic
+# tatweel; spaces of every kind are dropped as well.
+_SEPARATORS = frozenset("_\u2212\u0640")
+
+
 def normalize_resume_code(text: str) -> str:
-    """A typed resume code without spaces or dashes, upper case."""
-    return "".join(text.split()).replace("-", "").upper()
+    """A typed resume code as it was issued: upper case, without spaces or dashes, with
+    Arabic-Indic or Persian digits as 0-9, full-width forms folded (NFKC), and Cyrillic
+    or Greek look-alike letters as the Latin ones."""
+    folded = unicodedata.normalize("NFKC", text).upper().translate(_LOOK_ALIKES)
+    kept: list[str] = []
+    for char in folded:
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            kept.append(str(digit))
+        elif not (
+            char.isspace() or char in _SEPARATORS or unicodedata.category(char) in ("Pd", "Cf")
+        ):
+            kept.append(char)
+    return "".join(kept)
 
 
 def format_resume_code(code: str) -> str:

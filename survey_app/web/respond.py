@@ -33,8 +33,8 @@ from survey_app.db.engine import Database
 from survey_app.i18n import (
     N_,
     answer_error_message,
-    catalogue_languages,
     negotiate_language,
+    page_language,
     translations,
 )
 from survey_app.questionnaire.navigation import (
@@ -60,6 +60,7 @@ from survey_app.render.respond import (
     thanks_context,
     ui_context,
 )
+from survey_app.render.text import local_digits
 from survey_app.services.drafts import (
     DraftState,
     draft_delete,
@@ -85,11 +86,12 @@ from survey_app.services.submissions import (
 from survey_app.services.surveys import PublishedSurvey, get_survey, latest_surveys
 from survey_app.settings import Settings
 from survey_app.web.handlers import in_thread, is_fragment_request, is_htmx
+from survey_app.web.templating import STATIC
 
+FAVICON = (STATIC / "favicon.ico").read_bytes()
 COOKIE_NAME = "survey_draft"
 MAX_TOKEN_LENGTH = 200
 MAX_CODE_LENGTH = 40
-LANDING_DEFAULT_LANGUAGE = "de"
 # Form fields of the page machinery; question names cannot contain ':', so no clash.
 ACTION = "nav:action"
 PAGE = "nav:page"
@@ -167,14 +169,6 @@ def _choose_language(
     return chosen or questionnaire.default_language
 
 
-def _page_language(requested: str | None, accept_language: str | None) -> str:
-    """Language of pages outside a survey (landing, not found)."""
-    available = catalogue_languages()
-    if requested in available:
-        return requested
-    return negotiate_language(accept_language, available) or LANDING_DEFAULT_LANGUAGE
-
-
 # -- who is answering -----------------------------------------------------------------
 
 
@@ -231,7 +225,7 @@ def open_visit(
     """
     survey = get_survey(db, survey_id)
     if survey is None:
-        raise Refused("unknown_survey", 404, _page_language(requested_language, accept_language))
+        raise Refused("unknown_survey", 404, page_language(requested_language, accept_language))
     questionnaire = survey.questionnaire
     language = _choose_language(questionnaire, requested_language, None, accept_language)
     if not survey.is_open:
@@ -283,10 +277,11 @@ def _draft_cookie(visit: Visit, key: str, settings: Settings, *, delete: bool = 
 # -- what a form sent -------------------------------------------------------------------
 
 
-def form_answers(page: Page, form: FormMultiDict) -> dict[str, object]:
-    """The answers a page's form sent, as JSON-like values (None for empty)."""
+def form_answers(page: Page, form: FormMultiDict, language: str) -> dict[str, object]:
+    """The answers a page's form sent, as JSON-like values (None for empty); numbers as
+    people write them in `language`."""
     return {
-        question.name: parse_form_value(question, form.getall(question.name, []))
+        question.name: parse_form_value(question, form.getall(question.name, []), language)
         for question in page.questions
         if question.type.takes_answer
     }
@@ -319,7 +314,7 @@ def sent_page(visit: Visit, form: FormMultiDict, index: int | None = None) -> Pa
         shown: Collection[str] = str(form.get(SHOWN, "")).split()
     else:
         shown = page_state(questionnaire, earlier, index).visible_names
-    sent = form_answers(questionnaire.pages[index], form)
+    sent = form_answers(questionnaire.pages[index], form, visit.language)
     return page_state(questionnaire, earlier, index, sent=sent, shown=shown)
 
 
@@ -411,6 +406,8 @@ class Answering:
     settings: Settings
     visit: Visit
     htmx: bool = False
+    changed: str | None = None
+    """The question whose change an htmx request reports (autosave, refresh)."""
 
     def _save(
         self,
@@ -498,23 +495,43 @@ class Answering:
         )
 
     def autosave(self, form: FormMultiDict, index: int) -> Response[Any]:
-        """Keep the answers of page `index` as they are now (htmx, on every change); the
-        draft stays at its page. 410 when there is no draft to keep them in."""
+        """Keep the answer that changed on page `index` (htmx, on every change); the
+        draft stays at its page. 410 when there is no draft to keep it in."""
         visit = self.visit
         if visit.draft is None or visit.key is None:
             return Response(b"", status_code=410)
-        self._save(visit.key, sent_page(visit, form, index).answers, None)
+        self._save_changed(visit.key, visit.draft, form, sent_page(visit, form, index))
         return Response(b"", status_code=204)
 
     def refresh(self, form: FormMultiDict, index: int | None = None) -> Template:
-        """The page fragment for the answers in the form, which are saved: skip logic
-        applied, and errors of the answers given so far (not yet of the missing ones)."""
+        """The page fragment for the answers in the form (the one that changed is saved):
+        skip logic applied, and errors of the answers given so far (not yet of the
+        missing ones)."""
         visit = self.visit
         state = sent_page(visit, form, index)
         if visit.draft is not None and visit.key is not None:
-            self._save(visit.key, state.answers, None)
+            self._save_changed(visit.key, visit.draft, form, state)
         messages = error_messages(visit, state.errors_except_required())
         return page_template(visit, state, messages, fragment=True, live=True)
+
+    def _save_changed(
+        self, key: str, draft: DraftState, form: FormMultiDict, state: PageState
+    ) -> None:
+        """Save the answer htmx reports as changed (`HX-Trigger: question-{name}`) into
+        the draft, the others as they are there: a request overtaken by a later one (an
+        earlier change arriving after Next) must not undo answers given since. Without
+        that report, the page's answers as sent."""
+        questionnaire = self.visit.questionnaire
+        if self.changed is None:
+            self._save(key, state.answers, None)
+            return
+        sent = form_answers(state.page, form, self.visit.language)
+        if self.changed not in sent:
+            return
+        only = page_state(
+            questionnaire, draft.answers, state.index, sent={self.changed: sent[self.changed]}
+        )
+        self._save(key, only.answers, None)
 
     def _without_draft(self, action: str, switch: str | None) -> Response[Any]:
         visit = self.visit
@@ -578,7 +595,10 @@ class Answering:
         context = {
             **survey_context(visit.respondent),
             "code": format_resume_code(code) if code else None,
-            "expires": format_date(saved.expires_on, format="long", locale=visit.language),
+            "expires": local_digits(
+                format_date(saved.expires_on, format="long", locale=visit.language),
+                visit.language,
+            ),
         }
         return Template(template_name="respond/saved.html", context=context)
 
@@ -672,7 +692,7 @@ class RespondController(Controller):
         survey = await in_thread(get_survey, db, survey_id)
         accept = request.headers.get("accept-language")
         if survey is None:
-            raise Refused("unknown_survey", 404, _page_language(None, accept))
+            raise Refused("unknown_survey", 404, page_language(None, accept))
         language = _choose_language(
             survey.questionnaire, request.query_params.get("lang"), None, accept
         )
@@ -682,10 +702,19 @@ class RespondController(Controller):
     async def landing(
         self, request: Request[Any, Any, Any], db: NamedDependency[Database]
     ) -> Template:
-        language = _page_language(
+        language = page_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
         return await in_thread(landing_page, db, language)
+
+    @get("/favicon.ico", cache=False)
+    async def favicon(self) -> Response[bytes]:
+        """Browsers ask for it at the root whatever the page says; a week in caches."""
+        return Response(
+            FAVICON,
+            media_type="image/vnd.microsoft.icon",
+            headers={"cache-control": "public, max-age=604800"},
+        )
 
     @get("/s/{survey_id:str}")
     async def show(
@@ -718,7 +747,9 @@ class RespondController(Controller):
         form = await request.form()
         language = form.get(LANGUAGE) or request.query_params.get("lang")
         visit = await self._visit(request, db, survey_id, language)
-        return Answering(db, settings, visit, htmx=is_htmx(request)), form
+        trigger = request.headers.get("hx-trigger") or ""
+        changed = trigger.removeprefix("question-") if trigger.startswith("question-") else None
+        return Answering(db, settings, visit, htmx=is_htmx(request), changed=changed), form
 
     @post("/s/{survey_id:str}/p/{page_name:str}")
     async def answer_page(

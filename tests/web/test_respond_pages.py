@@ -110,6 +110,25 @@ def test_a_changed_answer_is_saved_without_pressing_a_button(
     assert re.search(r'value="evening" checked', later.text)
 
 
+def test_a_late_autosave_does_not_undo_answers_given_since(
+    client: TestClient[Any], db: Database
+) -> None:
+    respondent = Respondent(client)
+    respondent.start()
+    respondent.post(0, {"arrival_year": "before_2015", "age_band": "a45_54"})
+    # The change of the first answer, saved as it happened, arrives after Next.
+    late = page_post(
+        respondent,
+        "/s/newcomer/p/about_you/autosave?lang=de",
+        {"arrival_year": "before_2015"},
+        **{"HX-Request": "true", "HX-Trigger": "question-arrival_year"},
+    )
+    assert late.status_code == 204
+    answers = draft_row(db).answers
+    assert '"age_band": "a45_54"' in answers
+    assert draft_row(db).page == 1
+
+
 def test_a_refreshed_page_is_saved_too(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     respondent.start()
