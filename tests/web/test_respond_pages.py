@@ -142,11 +142,20 @@ def test_a_refreshed_page_is_saved_too(client: TestClient[Any]) -> None:
     assert re.search(r'value="partner" checked', client.get("/s/newcomer?lang=de").text)
 
 
-def test_saving_without_a_draft_is_refused(client: TestClient[Any]) -> None:
+def test_a_change_arriving_after_the_answers_were_sent_keeps_nothing(
+    client: TestClient[Any], db: Database
+) -> None:
     respondent = Respondent(client)
-    respondent.open()
-    gone = page_post(respondent, "/s/newcomer/p/about_you/autosave", {"household": "alone"})
-    assert gone.status_code == 410
+    respondent.answer_all(NEWCOMER_PAGES)
+    late = page_post(
+        respondent,
+        "/s/newcomer/p/wishes/autosave?lang=de",
+        {"comment": "typed before Send"},
+        **{"HX-Request": "true", "HX-Trigger": "question-comment"},
+    )
+    assert late.status_code == 204
+    with db.read() as session:
+        assert session.exec(select(Draft)).all() == []
 
 
 def test_every_button_saves_the_answers_without_javascript(
