@@ -101,6 +101,18 @@ def negotiate_language(accept_language: str | None, available: Sequence[str]) ->
     return None
 
 
+PAGE_DEFAULT_LANGUAGE = "de"
+
+
+def page_language(requested: str | None, accept_language: str | None) -> str:
+    """The language of a page outside a survey (landing, not found, errors): the `lang`
+    asked for, else the browser's best of the catalogues, else German."""
+    available = catalogue_languages()
+    if requested in available:
+        return requested
+    return negotiate_language(accept_language, available) or PAGE_DEFAULT_LANGUAGE
+
+
 def N_(message: str) -> str:
     """Marks a string for extraction into the catalogues; translated where it is shown."""
     return message

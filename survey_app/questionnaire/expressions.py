@@ -28,7 +28,7 @@ from typing import Protocol
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-__all__ = ["Expression", "ExpressionError", "parse_expression", "to_boolean"]
+__all__ = ["SELF", "Expression", "ExpressionError", "parse_expression", "to_boolean"]
 
 # A runtime value: None never appears (unanswered is ""), numbers stay int where exact.
 Value = str | int | float | bool | list[str]
@@ -404,18 +404,23 @@ class _Call:
         return function(context, [argument.evaluate(context) for argument in self.arguments])
 
 
-def _build(node: Tree[Token] | Token, references: set[str], depth: int = 0) -> _Node:
-    """Turn lark's tree into evaluable nodes, checking functions and their arity."""
+def _build(
+    node: Tree[Token] | Token, references: set[str], own: frozenset[str], depth: int = 0
+) -> _Node:
+    """Turn lark's tree into evaluable nodes, checking functions and their arity; a
+    reference to a name in `own` is the current answer (`.`)."""
     if depth > _MAX_DEPTH:
         raise ExpressionError("expression is nested too deeply")
     assert isinstance(node, Tree)
     kind, children = str(node.data), node.children
 
     def child(index: int) -> _Node:
-        return _build(children[index], references, depth + 1)
+        return _build(children[index], references, own, depth + 1)
 
     if kind == "ref":
         name = str(children[0])[2:-1]
+        if name in own:
+            return _Current()
         references.add(name)
         return _Reference(name)
     if kind == "current":
@@ -500,12 +505,23 @@ class Expression:
         return to_boolean(self.evaluate(answers, current=current, today=today))
 
 
-def parse_expression(source: str) -> Expression:
-    """Parse `source` once, at questionnaire load time; raises ExpressionError."""
+SELF = "self"
+"""`${self}` in a question's own constraint: the answer being checked, like `.`."""
+
+
+def parse_expression(source: str, *, current: str | None = None) -> Expression:
+    """Parse `source` once, at questionnaire load time; raises ExpressionError.
+
+    `current` names the question whose own constraint this is: there `${current}` and
+    `${self}` mean the answer being checked, as `.` does (ODK resolves `${age}` in the
+    constraint of `age` to the node being validated). They are then no references: a
+    check of the answers given so far would otherwise see the question unanswered.
+    """
     try:
         tree = _PARSER.parse(source)
     except UnexpectedInput as error:
         raise _syntax_error(source, error) from None
     references: set[str] = set()
-    root = _build(tree, references)
+    own = frozenset() if current is None else frozenset({current, SELF})
+    root = _build(tree, references, own)
     return Expression(source, frozenset(references), root)

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import datetime
 import math
+import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
+
+from babel import UnknownLocaleError
+from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
 from survey_app.questionnaire.expressions import to_boolean
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
@@ -215,25 +220,76 @@ def _choice_list(questionnaire: Questionnaire, question: Question, raw: object) 
     return [name for name in names if name in chosen]
 
 
-def parse_form_value(question: Question, values: list[str]) -> object:
+def parse_form_value(question: Question, values: list[str], language: str = "en") -> object:
     """What an HTML form sent for `question` (always strings) as a JSON-like value.
 
-    Numbers that do not parse are passed on as strings so `check_answers` reports them.
+    Numbers are read as people write them in `language` (`parse_number`); numbers that
+    do not parse are passed on as strings so `check_answers` reports them.
     """
     if question.type is QuestionType.SELECT_MULTIPLE:
         return [value for value in values if value]
     value = values[-1].strip() if values else ""
     if value == "":
         return None
-    if question.type is QuestionType.INTEGER:
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    if question.type is QuestionType.DECIMAL:
-        try:
-            number = float(value.replace(",", "."))
-        except ValueError:
-            return value
-        return number if math.isfinite(number) else value
+    if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        number = parse_number(value, language, whole=question.type is QuestionType.INTEGER)
+        return value if number is None else number
     return value
+
+
+# The decimal and group signs of Arabic-script locales, whatever the locale's own are.
+_ARABIC_DECIMAL_SIGN = "\u066b"
+_ARABIC_GROUP_SIGN = "\u066c"
+
+
+def parse_number(text: str, language: str, *, whole: bool) -> int | float | None:
+    """A number typed in a form, read as people write it in `language`; None when it is
+    not one, or (`whole`) when it has a decimal sign.
+
+    Babel reads the locale's signs strictly ("1.000" is a thousand in German, "1,5" one
+    and a half; a misplaced separator is refused, not read as another number). Digits of
+    any script count (Persian ۱۲, Arabic-Indic ١٢), so do the Arabic decimal and group
+    signs, and spaces only ever group digits ("1 000" in Ukrainian). A decimal that the
+    locale's rules refuse is read as before, with either sign ("1.5" in a German form is
+    one and a half).
+    """
+    written = _latin_digits(text)
+    if any(char.isalpha() for char in written):
+        return None  # no "1e3", "NaN" or "Infinity": people type digits
+    try:
+        decimal_sign = get_decimal_symbol(language)
+        written = written.replace(_ARABIC_DECIMAL_SIGN, decimal_sign)
+        number: Decimal | None = parse_decimal(written, locale=language, strict=True)
+    except (NumberFormatError, UnknownLocaleError, ValueError, ArithmeticError):
+        decimal_sign, number = ".", None
+    if number is not None and not number.is_finite():
+        number = None
+    if whole:
+        if number is None or decimal_sign in written or number != number.to_integral_value():
+            return None
+        return int(number)
+    if number is not None:
+        return float(number)
+    return _simple_decimal(written)
+
+
+def _latin_digits(text: str) -> str:
+    """`text` with digits of any script as 0-9, without spaces or Arabic group signs."""
+    kept: list[str] = []
+    for char in text:
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            kept.append(str(digit))
+        elif not char.isspace() and char != _ARABIC_GROUP_SIGN:
+            kept.append(char)
+    return "".join(kept)
+
+
+def _simple_decimal(written: str) -> float | None:
+    if written.count(",") + written.count(".") > 1:
+        return None
+    try:
+        number = float(written.replace(",", "."))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

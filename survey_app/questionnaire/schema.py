@@ -143,7 +143,8 @@ class Questionnaire(_Frozen):
             for kind in ("relevant", "constraint", "calculation"):
                 source = getattr(question, kind)
                 if source:
-                    compiled[(question.name, kind)] = parse_expression(source)
+                    own = question.name if kind == "constraint" else None
+                    compiled[(question.name, kind)] = parse_expression(source, current=own)
         return compiled
 
     # -- identity ---------------------------------------------------------------------

@@ -142,12 +142,15 @@ def _check_questions(
         for field in _EXPRESSION_FIELDS:
             source = getattr(question, field)
             if source:
-                yield from _check_expression((*path, field), source, names)
+                own = question.name if field == "constraint" else None
+                yield from _check_expression((*path, field), source, names, own)
 
 
-def _check_expression(path: Path, source: str, names: set[str]) -> Iterator[Finding]:
+def _check_expression(
+    path: Path, source: str, names: set[str], own: str | None
+) -> Iterator[Finding]:
     try:
-        expression = parse_expression(source)
+        expression = parse_expression(source, current=own)
     except ExpressionError as error:
         yield path, f"{path[-1]} expression {source!r}: {error.message}", Severity.ERROR
         return

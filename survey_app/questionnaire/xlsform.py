@@ -854,8 +854,9 @@ class _Importer:
     ) -> bool:
         source = self._rewrite(condition.source, question)
         where = f"{self.survey_title}:{condition.row}"
+        own = question.name if kind == "constraint" else None
         try:
-            expression = parse_expression(source)
+            expression = parse_expression(source, current=own)
         except ExpressionError as error:
             self.warn(
                 where, f"{kind} '{condition.source}' dropped: {_why_unparsable(source, error)}"

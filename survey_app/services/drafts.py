@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Draft, Submission
-from survey_app.services.surveys import PublishedSurvey
+from survey_app.db.tables import Draft, Submission, SurveyVersion
+from survey_app.services.surveys import PublishedSurvey, questionnaire_of
 
 KEY_BYTES = 32
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: easy to read aloud and to type on a phone.
@@ -44,6 +45,8 @@ class DraftState:
     language: str
     expires_on: datetime.date
     invitation_id: int | None
+    version_id: int
+    """The version the draft was last saved with (its `page` is a page of that one)."""
 
 
 def today_utc() -> datetime.date:
@@ -68,9 +71,40 @@ def submission_id_for(key: str) -> str:
     return SUBMISSION_PREFIX + digest[:40]
 
 
+# Capital letters of the Cyrillic and Greek alphabets that look like the Latin letters
+# of a code (Unicode TR39 lists them as confusables). A code is read off a screen or
+# paper and typed again, perhaps on a Russian, Ukrainian or Greek keyboard layout. Kept
+# by hand: the TR39 skeleton also folds letters into digits and back (which the code's
+# alphabet already avoids), and a dependency for these few letters would hide the rule.
+_LOOK_ALIKES = str.maketrans(
+    {
+        "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K",
+        "М": "M", "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y",
+        "Ԛ": "Q", "Ԝ": "W", "Ԁ": "D",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    }
+)  # fmt: skip
+# What people put between the groups: dashes of every kind, the minus sign, the Arabic
+# tatweel; spaces of every kind are dropped as well.
+_SEPARATORS = frozenset("_\u2212\u0640")
+
+
 def normalize_resume_code(text: str) -> str:
-    """A typed resume code without spaces or dashes, upper case."""
-    return "".join(text.split()).replace("-", "").upper()
+    """A typed resume code as it was issued: upper case, without spaces or dashes, with
+    Arabic-Indic or Persian digits as 0-9, full-width forms folded (NFKC), and Cyrillic
+    or Greek look-alike letters as the Latin ones."""
+    folded = unicodedata.normalize("NFKC", text).upper().translate(_LOOK_ALIKES)
+    kept: list[str] = []
+    for char in folded:
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            kept.append(str(digit))
+        elif not (
+            char.isspace() or char in _SEPARATORS or unicodedata.category(char) in ("Pd", "Cf")
+        ):
+            kept.append(char)
+    return "".join(kept)
 
 
 def format_resume_code(code: str) -> str:
@@ -92,6 +126,7 @@ def _state(row: Draft) -> DraftState:
         language=row.language,
         expires_on=row.expires_on,
         invitation_id=row.invitation_id,
+        version_id=row.version_id,
     )
 
 
@@ -118,7 +153,7 @@ def draft_save(
     survey: PublishedSurvey,
     key: str,
     answers: Mapping[str, object],
-    page: int,
+    page: int | None,
     language: str,
     lifetime_days: int,
     invitation_id: int | None = None,
@@ -126,6 +161,8 @@ def draft_save(
 ) -> DraftState:
     """Create or replace the draft of `key`; its expiry moves `lifetime_days` ahead.
 
+    `page` None keeps the page the draft is at (an autosave arriving after the
+    respondent moved on must not move them back); a new draft then starts at page 0.
     An expired draft with the same key is overwritten, so old answers never come back.
     """
     today = today or today_utc()
@@ -134,11 +171,12 @@ def draft_save(
         "version_id": survey.version_id,
         "invitation_id": invitation_id,
         "language": language,
-        "page": page,
         "answers": json.dumps(dict(answers), sort_keys=True, ensure_ascii=False),
         "updated_on": today,
         "expires_on": today + datetime.timedelta(days=lifetime_days),
     }
+    if page is not None:
+        values["page"] = page
     hashed = key_hash(key)
     for _attempt in range(2):
         try:
@@ -156,6 +194,17 @@ def draft_save(
             # first page): the other one inserted, so this attempt updates its row.
             continue
     raise RuntimeError("could not save the draft")
+
+
+def draft_page_name(db: Database, draft: DraftState) -> str | None:
+    """The name of the page a draft is at, in the version it was saved with (a newer
+    version may have moved the page), or None when that version has no such page."""
+    with db.read() as session:
+        version = session.get(SurveyVersion, draft.version_id)
+        if version is None:
+            return None
+        pages = questionnaire_of(version).pages
+    return pages[draft.page].name if 0 <= draft.page < len(pages) else None
 
 
 def draft_delete(db: Database, survey_id: str, key: str) -> bool:

@@ -42,6 +42,13 @@ INVITATION_MESSAGE = N_("The invitation must be text.")
 INVITATION_REJECTED_MESSAGE = N_("This survey needs a valid, unused personal invitation link.")
 SURVEY_CLOSED_MESSAGE = N_("This survey is closed and accepts no more answers.")
 CONFLICT_MESSAGE = N_("This submission id was already used for different answers.")
+VERSION_MESSAGE = N_("The version must be a whole number.")
+UNKNOWN_VERSION_MESSAGE = N_("This survey has no version %(version)s.")
+REPLACED_VERSION_MESSAGE = N_(
+    "Version %(version)s of this survey was replaced by version %(current)s, which asks "
+    "different questions. Please answer version %(current)s."
+)
+MAX_VERSION = 2**31 - 1  # the largest number the version column holds
 
 
 @dataclass(frozen=True)
@@ -126,23 +133,25 @@ def submission_create(
     language: str,
     answers: Mapping[str, object],
     invitation_token: str | None = None,
+    version: int | None = None,
 ) -> SubmissionReceipt:
-    """Store one response to the current version of `survey`, exactly once.
+    """Store one response to the current version of `survey` (or to its earlier
+    `version`, see `submission_create_from_json`), exactly once.
 
     Raises `SubmissionInvalid` (nothing stored), `SubmissionConflict` (the id is taken by
-    different answers), `InvitationRejected` or `SurveyClosed`. A replay (same id, same
-    cleaned answers) returns the stored receipt with `created=False`.
+    different answers, or `version` was replaced by a breaking change),
+    `InvitationRejected` or `SurveyClosed`. A replay (same id, same cleaned answers)
+    returns the stored receipt with `created=False`.
     """
-    return submission_create_from_json(
-        db,
-        survey=survey,
-        payload={
-            "submission_id": submission_id,
-            "language": language,
-            "answers": answers,
-            "invitation": invitation_token,
-        },
-    )
+    payload: dict[str, object] = {
+        "submission_id": submission_id,
+        "language": language,
+        "answers": answers,
+        "invitation": invitation_token,
+    }
+    if version is not None:
+        payload["version"] = version
+    return submission_create_from_json(db, survey=survey, payload=payload)
 
 
 def submission_create_from_json(
@@ -151,8 +160,17 @@ def submission_create_from_json(
     """`submission_create` for a decoded JSON body of the submission API.
 
     Every failing field and question is reported at once in `SubmissionInvalid.errors`.
+    An optional `"version": N` names the version the client answered (offline clients
+    collect answers for days): they are checked and stored as that version while it is
+    in the newest version's series (no breaking change since); a version that does not
+    exist is a `SubmissionInvalid`, one replaced by a breaking change a
+    `SubmissionConflict`, both naming it.
     """
     fields = payload if isinstance(payload, dict) else {}
+    if fields.get("version") is not None:
+        survey = _requested_version(db, survey, fields)
+        new, token = _checked_submission(survey, fields)
+        return _stored_submission(db, survey, fields, new, token)
     try:
         new, token = _checked_submission(survey, fields)
     except SubmissionInvalid:
@@ -163,10 +181,54 @@ def submission_create_from_json(
             raise
         survey = answered
         new, token = _checked_submission(survey, fields)
+    return _stored_submission(db, survey, fields, new, token)
+
+
+def _stored_submission(
+    db: Database,
+    survey: PublishedSurvey,
+    fields: Mapping[str, object],
+    new: NewSubmission,
+    token: str | None,
+) -> SubmissionReceipt:
     needs_invitation = survey.questionnaire.audience == "invitation"
     hashed_token = token_hash(token) if needs_invitation and token else None
     with db.write() as session:
         return _store(session, survey, fields, new, hashed_token, needs_invitation)
+
+
+def _requested_version(
+    db: Database, survey: PublishedSurvey, fields: Mapping[str, object]
+) -> PublishedSurvey:
+    """The version a submission names, if answers may still be stored against it."""
+    number = fields.get("version")
+    language = fields.get("language")
+    known = isinstance(language, str) and language in survey.questionnaire.languages
+    gettext = translations(language if isinstance(language, str) and known else "en").gettext
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= MAX_VERSION:
+        raise SubmissionInvalid({"version": gettext(VERSION_MESSAGE)})
+    if number == survey.number:
+        return survey
+    with db.read() as session:
+        versions = {
+            version.number: version
+            for version in session.exec(
+                select(SurveyVersion)
+                .options(WITHOUT_DEFINITION)
+                .where(
+                    SurveyVersion.survey_id == survey.id,
+                    col(SurveyVersion.number).in_([number, survey.number]),
+                )
+            ).all()
+        }
+        requested, newest = versions.get(number), versions.get(survey.number)
+        if requested is None or newest is None:
+            message = gettext(UNKNOWN_VERSION_MESSAGE) % {"version": number}
+            raise SubmissionInvalid({"version": message})
+        if requested.series != newest.series:
+            values = {"version": number, "current": survey.number}
+            raise SubmissionConflict(REPLACED_VERSION_MESSAGE % values)
+        return _as_version(survey, requested)
 
 
 def _answered_version(

@@ -72,6 +72,14 @@ SUBMISSION_BODY = Schema(
             type=OpenAPIType.OBJECT,
             description="Question name -> answer, checked with the questionnaire's rules.",
         ),
+        "version": Schema(
+            type=OpenAPIType.INTEGER,
+            description=(
+                "The version the answers were collected for (default: the newest). Stored "
+                "as that version while no breaking change followed it; else 409. An "
+                "unknown version is 422."
+            ),
+        ),
     },
 )
 

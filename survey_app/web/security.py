@@ -17,8 +17,11 @@ import secrets
 import threading
 import time
 from collections import deque
+from functools import cache
 from typing import Any
+from urllib.parse import parse_qs
 
+from jinja2 import Template as JinjaTemplate
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -36,7 +39,10 @@ from litestar.types import (
     Send,
 )
 
+from survey_app.i18n import N_, page_language
+from survey_app.render.respond import ui_context
 from survey_app.web.access import LoginRequired, login_url
+from survey_app.web.templating import jinja_environment
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,19 @@ CSRF_EXPIRED = (
     "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
     "noch einmal. / This form has expired, please reload the page and try again."
 )
+# What an error page says, in the visitor's language (the catalogues of the respondent
+# pages): by status, and the expired form apart. Other statuses say what 400 or 500 say.
+EXPIRED_FORM_MESSAGE = N_("This form has expired. Please reload the page and try again.")
+ERROR_PAGE_MESSAGES = {
+    400: N_("This request could not be processed."),
+    403: N_("You may not open this page."),
+    404: N_("This page does not exist. Please check the address."),
+    429: N_("Too many attempts. Please wait and try again."),
+    500: N_("Something went wrong on our side."),
+}
+# Pages whose errors may say more than the status (in English, for the staff using
+# them); a respondent gets the message of the status alone.
+STAFF_PATHS = ("/admin", "/results", "/login", "/logout")
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
@@ -173,7 +192,7 @@ class GuessLimit:
         key = _scope_client_key(scope)
         wait = limiter.retry_after(key)
         if wait is not None:
-            await _plain_429(send, wait)
+            await _early_429(send, wait, scope)
             return
 
         async def counting_send(message: Message) -> None:
@@ -186,7 +205,8 @@ class GuessLimit:
 
 GUESSES_ALLOWED = 20
 GUESS_WINDOW_SECONDS = 15 * 60
-_SURVEY_PAGE = re.compile(r"^/s/[^/]+(/[a-z]+)?/?$")
+# A survey, one of its pages (`/p/{page}`, with `/refresh` or `/autosave`) or views.
+_SURVEY_PAGE = re.compile(r"^/s/[^/]+(/[a-z]+|/p/[^/]+(/[a-z]+)?)?/?$")
 _RESUME_PAGE = re.compile(r"^/s/[^/]+/resume/?$")
 
 
@@ -208,10 +228,20 @@ def _scope_client_key(scope: Scope) -> str:
     return hmac.new(_CLIENT_KEY_SALT, host.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-async def _plain_429(send: Send, retry_after: int) -> None:
-    body = b"Too many attempts. Please wait and try again."
+async def _early_429(send: Send, retry_after: int, scope: Scope) -> None:
+    """429 before any handler ran: a page in the visitor's language for the survey
+    pages, plain text for the API."""
+    if scope["path"].startswith("/api/"):
+        body, media_type = b"Too many attempts. Please wait and try again.", b"text/plain"
+    else:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
+        language = page_language(query.get("lang", [None])[0], accept)
+        context = error_page_context(429, language, back_url=None)
+        body = _error_template().render(context).encode("utf-8")
+        media_type = b"text/html"
     headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-type", media_type + b"; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
         (b"retry-after", str(retry_after).encode()),
         *[(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()],
@@ -260,8 +290,54 @@ def _error_response(
         if request_id:
             body["request_id"] = request_id
         return Response(body, status_code=status, headers=headers)
-    context = {"status": status, "message": message, "request_id": request_id}
+    path = request.url.path
+    language = page_language(
+        request.query_params.get("lang"), request.headers.get("accept-language")
+    )
+    context = error_page_context(
+        status,
+        language,
+        expired=message == CSRF_EXPIRED,
+        detail=message if path.startswith(STAFF_PATHS) else None,
+        request_id=request_id,
+        # A survey page answered with an error (an expired form, say) is one link away.
+        back_url=path + (f"?{request.url.query}" if request.url.query else "")
+        if path.startswith("/s/")
+        else None,
+    )
     return Template("errors/error.html", context=context, status_code=status, headers=headers)
+
+
+def error_page_context(
+    status: int,
+    language: str,
+    *,
+    back_url: str | None,
+    expired: bool = False,
+    detail: str | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """What `errors/error.html` shows: the message of the status in `language` (and in
+    English), the English `detail` for staff, the request id of a 500."""
+    if expired:
+        message = EXPIRED_FORM_MESSAGE
+    else:
+        message = (
+            ERROR_PAGE_MESSAGES.get(status) or ERROR_PAGE_MESSAGES[500 if status >= 500 else 400]
+        )
+    return {
+        **ui_context(language),
+        "status": status,
+        "message": message,
+        "detail": detail,
+        "request_id": request_id,
+        "back_url": back_url,
+    }
+
+
+@cache
+def _error_template() -> JinjaTemplate:
+    return jinja_environment().get_template("errors/error.html")
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, func, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from survey_app.app import create_app
 from survey_app.db import engine as engine_module
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission
+from survey_app.db.tables import Submission, SurveyVersion
+from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.invitations import invitations_create
-from survey_app.services.surveys import set_survey_open
+from survey_app.services.surveys import get_survey, publish_questionnaire, set_survey_open
 from survey_app.settings import Settings
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
@@ -237,3 +238,85 @@ def test_an_unreachable_database_is_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert json.loads(response.text)["status_code"] == 503
+
+
+# -- answers collected for an earlier version ("version": N) ---------------------------
+
+
+def republished(db: Database, *, new_series: bool = False) -> int:
+    """Publish a second version of the feedback survey that asks a new required
+    question (a breaking change only when `new_series` says so); its number."""
+    first = get_survey(db, "feedback")
+    assert first is not None
+    definition = first.questionnaire.to_definition()
+    district = {
+        "name": "district",
+        "type": "text",
+        "required": True,
+        "label": {"de": "Ort?", "en": "Where?", "ar": "أين؟"},
+    }
+    definition["pages"][0]["questions"].append(district)
+    second = Questionnaire.model_validate(definition)
+    return publish_questionnaire(db, second, new_series=new_series).number
+
+
+def stored_version(db: Database, submission_id: str) -> int:
+    with db.read() as session:
+        return session.exec(
+            select(SurveyVersion.number)
+            .join(Submission, col(Submission.version_id) == col(SurveyVersion.id))
+            .where(Submission.submission_id == submission_id)
+        ).one()
+
+
+def test_answers_for_an_earlier_compatible_version_are_stored_as_that_version(
+    api: TestClient[Any], db: Database
+) -> None:
+    assert republished(db) == 2
+    response = api.post(URL, json={**VALID, "version": 1})
+    assert response.status_code == 201
+    assert response.json()["version"] == 1
+    assert stored_version(db, "s-1") == 1
+    again = api.post(URL, json={**VALID, "version": 1})
+    assert (again.status_code, again.json()) == (200, response.json())
+
+
+def test_without_a_version_answers_are_checked_against_the_newest(
+    api: TestClient[Any], db: Database
+) -> None:
+    republished(db)
+    response = api.post(URL, json=VALID)
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"district"}
+    stored = api.post(
+        URL, json={**VALID, "version": 2, "answers": {"satisfied": "yes", "district": "Nord"}}
+    )
+    assert (stored.status_code, stored.json()["version"]) == (201, 2)
+
+
+def test_a_version_replaced_by_a_breaking_change_is_409_naming_both(
+    api: TestClient[Any], db: Database
+) -> None:
+    republished(db, new_series=True)
+    response = api.post(URL, json={**VALID, "version": 1})
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "Version 1 of this survey was replaced by version 2" in detail
+    assert count_rows(db) == 0
+
+
+def test_an_unknown_version_is_422_naming_it(api: TestClient[Any], db: Database) -> None:
+    response = api.post(URL, json={**VALID, "language": "de", "version": 7})
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"version": "Diese Befragung hat keine Version 7."}}
+    assert count_rows(db) == 0
+
+
+@pytest.mark.parametrize("version", ["1", 1.5, True, 0, -1, 2**40, [1]])
+def test_a_version_that_is_not_a_whole_number_of_a_version_is_422(
+    api: TestClient[Any], db: Database, version: object
+) -> None:
+    response = api.post(URL, json={**VALID, "language": "en", "version": version})
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"version": "The version must be a whole number."}}
+    assert count_rows(db) == 0

@@ -91,7 +91,8 @@ class SurveyTab:
     def _then_refreshed(self, name: str, change: Callable[[], None]) -> None:
         """Make `change`; when the question refreshes the page (skip logic), wait until htmx
         has swapped in the new fragment."""
-        refreshes = self.javascript and self.page.locator(f"#question-{name}[hx-post]").count()
+        refresh = f"#question-{name}[hx-target='#page']"
+        refreshes = self.javascript and self.page.locator(refresh).count()
         if not refreshes:
             change()
             return
@@ -100,11 +101,20 @@ class SurveyTab:
         self.page.locator("#page:not([data-stale])").wait_for(state="attached")
 
     def answer_page(self, index: int, answers: Answers, *, last: bool = False) -> None:
-        """Answer the page shown (page `index`) and go on to the next one."""
+        """Answer the page shown (page `index`) and go on to the next one. Without
+        JavaScript a page whose answers brought up follow-up questions comes back with
+        them: they are left unanswered, and the page is sent again."""
         self.answer(answers)
         self.press("submit" if last else "next")
+        if not self.javascript and self.came_back_with_new_questions():
+            self.press("submit" if last else "next")
         if not last:
             self.expect_page(index + 1)
+
+    def came_back_with_new_questions(self) -> bool:
+        """Whether the page just sent came back because questions appeared or went."""
+        self.page.wait_for_load_state()
+        return self.page.locator("#page-notice").count() > 0
 
 
 NEWCOMER_LANGUAGES = ("de", "en", "ar", "uk", "fa", "ru", "tr")

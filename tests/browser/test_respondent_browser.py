@@ -241,7 +241,7 @@ def test_the_resume_form_and_the_way_back_stay_in_the_language_of_the_survey(
     tab.expect_language("fa", "rtl")
 
     page.locator('main a[href^="/s/newcomer?"]').click()
-    expect(tab.button("start")).to_have_text(gettext("fa", "Start the survey"))
+    expect(tab.button("start")).to_have_text(gettext("fa", "I agree – start the survey"))
     tab.expect_language("fa", "rtl")
 
 

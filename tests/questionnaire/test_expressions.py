@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survey_app.questionnaire.expressions import (
@@ -432,6 +432,9 @@ answer_values = st.one_of(
 )
 
 
+# No deadline: these properties are about never raising, not speed, and a shared CI
+# machine running the suite on two workers took 300 ms for one example (a flaky failure).
+@settings(deadline=None)
 @given(
     answers=st.dictionaries(st.sampled_from(["a", "b", "c"]), answer_values),
     current=answer_values,
@@ -446,7 +449,37 @@ def test_evaluation_never_raises(
         assert isinstance(expression.is_true(answers, current=current, today=today), bool)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="${}abc.()'\"-+*=!<> ,0123456789divmodor", max_size=30))
 def test_parsing_only_ever_raises_expression_error(source: str) -> None:
     with contextlib.suppress(ExpressionError):
         parse_expression(source)
+
+
+# -- a question's own answer in its constraint (${self}, ${own name}) --------------------------
+
+
+def test_self_in_a_constraint_is_the_answer_being_checked() -> None:
+    constraint = parse_expression("${self} > 0 and ${self} < 120", current="age")
+    assert constraint.is_true({}, current=40)
+    assert not constraint.is_true({}, current=0)
+    assert not constraint.is_true({}, current=130)
+    assert constraint.references == frozenset()
+
+
+def test_the_own_name_in_a_constraint_is_the_answer_being_checked() -> None:
+    constraint = parse_expression("${age} > 0 and ${age} < 120", current="age")
+    assert constraint.is_true({"age": 500}, current=40)
+    assert not constraint.is_true({"age": 40}, current=500)
+    assert constraint.references == frozenset()
+
+
+def test_other_names_stay_references_in_a_constraint() -> None:
+    constraint = parse_expression("${age} >= ${years_here}", current="age")
+    assert constraint.references == frozenset({"years_here"})
+    assert constraint.is_true({"years_here": 3}, current=30)
+    assert not constraint.is_true({"years_here": 40}, current=30)
+
+
+def test_without_a_current_question_self_is_an_ordinary_reference() -> None:
+    assert parse_expression("${self} > 0").references == frozenset({"self"})

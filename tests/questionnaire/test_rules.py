@@ -111,6 +111,37 @@ def test_a_constraint_over_a_multi_select_counts_the_choices() -> None:
     assert errors_of(answers) == {"spoken": ErrorCode.CONSTRAINT}
 
 
+@pytest.mark.parametrize(
+    "constraint",
+    ["${years} >= 1 and ${years} <= 80", "${self} >= 1 and ${self} <= 80", ". >= 1 and . <= 80"],
+)
+def test_a_constraint_naming_its_own_question_checks_the_answer_given(constraint: str) -> None:
+    definition = {
+        "id": "own",
+        "title": {"en": "Own"},
+        "languages": ["en"],
+        "default_language": "en",
+        "pages": [
+            {
+                "name": "one",
+                "questions": [
+                    {
+                        "name": "years",
+                        "type": "integer",
+                        "constraint": constraint,
+                        "label": {"en": "Years?"},
+                    }
+                ],
+            }
+        ],
+    }
+    questionnaire = Questionnaire.model_validate(definition)
+    assert check_answers(questionnaire, {"years": 30}).ok
+    assert check_answers(questionnaire, {"years": 30}).answers == {"years": 30}
+    assert check_answers(questionnaire, {"years": 0}).errors["years"].code is ErrorCode.CONSTRAINT
+    assert check_answers(questionnaire, {"years": 81}).errors["years"].code is ErrorCode.CONSTRAINT
+
+
 def test_relevance_sees_answers_given_earlier_in_the_questionnaire() -> None:
     result = check_answers(QUESTIONNAIRE, {"works": "no", "spoken": ["ar"], "arabic_help": "yes"})
     assert result.answers["arabic_help"] == "yes"
@@ -179,3 +210,66 @@ def test_form_values_are_typed_before_they_are_checked() -> None:
 def test_a_number_typed_as_text_in_a_form_is_a_type_error() -> None:
     value = parse_form_value(QUESTIONNAIRE.questions["hours"], ["twelve"])
     assert errors_of({"works": "yes", "hours": value}) == {"hours": ErrorCode.INTEGER}
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "number"),
+    [
+        ("1.000", "de", 1000),
+        ("1.000.000", "de", 1_000_000),
+        ("1,000", "en", 1000),
+        ("1 000", "uk", 1000),
+        ("1\u00a0000", "ru", 1000),
+        ("۱۲", "fa", 12),
+        ("١٢", "ar", 12),
+        ("۱۲۳۴", "fa", 1234),
+        ("-3", "tr", -3),
+    ],
+)
+def test_whole_numbers_are_read_as_people_write_them(
+    typed: str, language: str, number: int
+) -> None:
+    assert parse_form_value(QUESTIONNAIRE.questions["hours"], [typed], language) == number
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "number"),
+    [
+        ("1,5", "de", 1.5),
+        ("1.000,5", "de", 1000.5),
+        ("1.5", "de", 1.5),
+        ("1.5", "en", 1.5),
+        ("1,5", "en", 1.5),
+        ("1 234,5", "uk", 1234.5),
+        ("۱٫۵", "fa", 1.5),
+        ("١٬٢٣٤٫٥", "ar", 1234.5),
+    ],
+)
+def test_decimal_numbers_are_read_as_people_write_them(
+    typed: str, language: str, number: float
+) -> None:
+    assert parse_form_value(QUESTIONNAIRE.questions["income"], [typed], language) == number
+
+
+@pytest.mark.parametrize(
+    ("typed", "language"),
+    [
+        ("1,5", "de"),
+        ("1.5", "en"),
+        ("1,000", "de"),
+        ("1.00.0", "de"),
+        ("zwölf", "de"),
+        ("1e3", "en"),
+    ],
+)
+def test_a_number_with_a_decimal_part_or_misplaced_signs_is_no_whole_number(
+    typed: str, language: str
+) -> None:
+    value = parse_form_value(QUESTIONNAIRE.questions["hours"], [typed], language)
+    assert value == typed
+    assert errors_of({"works": "yes", "hours": value}) == {"hours": ErrorCode.INTEGER}
+
+
+def test_a_decimal_with_two_different_readings_is_not_guessed() -> None:
+    assert parse_form_value(QUESTIONNAIRE.questions["income"], ["1,000.5,2"], "en") == "1,000.5,2"
+    assert parse_form_value(QUESTIONNAIRE.questions["income"], ["NaN"], "en") == "NaN"

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from survey_app.questionnaire.errors import Severity
 from survey_app.questionnaire.loader import load_questionnaire, load_working_groups
+from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.questionnaire.xlsform import (
     XlsformImport,
@@ -264,6 +265,55 @@ def test_a_range_becomes_a_number_field_with_its_bounds_as_constraint(tmp_path: 
     question = questionnaire_of(path).questions["stars"]
     assert question.type is QuestionType.INTEGER
     assert question.constraint == ". >= 1 and . <= 5"
+
+
+def test_a_constraint_naming_its_own_question_is_imported_and_checks_the_answer(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "constraint"],
+            ["integer", "age", "Age", "${age} > 0 and ${age} < 120"],
+            ["integer", "household", "People", "${self} >= 1"],
+        ],
+    )
+    questionnaire = questionnaire_of(path)
+    assert questionnaire.questions["age"].constraint == "${age} > 0 and ${age} < 120"
+    assert questionnaire.questions["household"].constraint == "${self} >= 1"
+    assert check_answers(questionnaire, {"age": 35, "household": 4}).ok
+    refused = check_answers(questionnaire, {"age": 150, "household": 0}).errors
+    assert set(refused) == {"age", "household"}
+
+
+def test_self_in_a_yaml_constraint_passes_check(tmp_path: Path) -> None:
+    written = tmp_path / "own.yaml"
+    written.write_text(
+        yaml.safe_dump(
+            {
+                "id": "own",
+                "title": {"en": "Own"},
+                "languages": ["en"],
+                "default_language": "en",
+                "privacy_notice": {"en": "Anonymous."},
+                "pages": [
+                    {
+                        "name": "one",
+                        "questions": [
+                            {
+                                "name": "age",
+                                "type": "integer",
+                                "label": {"en": "Age?"},
+                                "constraint": "${self} > 0 and ${age} < 120",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ),
+        "utf-8",
+    )
+    assert load_yaml_file(written).questions["age"].constraint == "${self} > 0 and ${age} < 120"
 
 
 def test_legacy_type_names_are_understood(tmp_path: Path) -> None:

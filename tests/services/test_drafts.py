@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlmodel import select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Draft
+from survey_app.services import drafts
 from survey_app.services.drafts import (
     RESUME_ALPHABET,
     draft_delete,
@@ -102,6 +104,26 @@ def test_saving_again_replaces_the_answers_and_extends_the_expiry(
         assert len(session.exec(select(Draft)).all()) == 1
 
 
+def test_saving_without_a_page_keeps_the_page_the_draft_is_at(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, {"household": "alone"})
+    draft_save(
+        db,
+        survey=newcomer,
+        key=key,
+        answers={"household": "partner"},
+        page=None,
+        language="ar",
+        lifetime_days=30,
+        today=TODAY,
+    )
+    draft = draft_load(db, "newcomer", key, today=TODAY)
+    assert draft is not None
+    assert (draft.page, draft.answers) == (2, {"household": "partner"})
+
+
 def test_a_resume_code_is_ten_unambiguous_characters(
     db: Database, newcomer: PublishedSurvey
 ) -> None:
@@ -130,6 +152,53 @@ def test_resuming_moves_the_draft_to_a_new_key(db: Database, newcomer: Published
     assert draft is not None
     assert draft.answers == {"household": "alone"}
     assert draft_load(db, "newcomer", old_key, today=TODAY) is None
+
+
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+CYRILLIC_LOOK_ALIKES = str.maketrans("ACEHKMPTXY", "АСЕНКМРТХУ")
+GREEK_LOOK_ALIKES = str.maketrans("ACEHKMPTXY", "ΑCΕΗΚΜΡΤΧΥ")
+
+
+@pytest.mark.parametrize(
+    "typed_as",
+    [
+        lambda code: f"{code[:5]}-{code[5:]}".translate(PERSIAN_DIGITS),
+        lambda code: f"{code[:5]} {code[5:]}".translate(ARABIC_INDIC_DIGITS),
+        lambda code: f"{code[:5]}–{code[5:]}".translate(CYRILLIC_LOOK_ALIKES).lower(),
+        lambda code: f"{code[:5]}\u00a0{code[5:]}".translate(GREEK_LOOK_ALIKES),
+        lambda code: "".join(chr(ord(char) + 0xFEE0) for char in code),
+        lambda code: f"{code[:5]}\u0640{code[5:]}".translate(PERSIAN_DIGITS),
+    ],
+    ids=["persian-digits", "arabic-indic-digits", "cyrillic", "greek", "full-width", "tatweel"],
+)
+def test_a_resume_code_typed_on_another_keyboard_resumes_the_draft(
+    db: Database,
+    newcomer: PublishedSurvey,
+    typed_as: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn = iter("AC4E7HK9MT")  # letters with look-alikes, and digits
+    monkeypatch.setattr(drafts.secrets, "choice", lambda _alphabet: next(drawn))
+    key = new_draft_key()
+    save(db, newcomer, key, {"household": "alone"})
+    code = resume_code_create(db, survey_id="newcomer", key=key, secret=SECRET, today=TODAY)
+    assert code == "AC4E7HK9MT"
+    typed = typed_as(code)
+    assert typed.replace("-", "") != code
+    resumed = draft_resume(db, survey_id="newcomer", code=typed, secret=SECRET, today=TODAY)
+    assert resumed is not None
+
+
+def test_a_code_of_look_alikes_of_other_letters_does_not_match(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, {})
+    code = resume_code_create(db, survey_id="newcomer", key=key, secret=SECRET, today=TODAY)
+    assert code is not None
+    other = code[:-1] + ("3" if code[-1] != "3" else "4")
+    assert draft_resume(db, survey_id="newcomer", code=other, secret=SECRET, today=TODAY) is None
 
 
 def test_a_resume_code_works_only_for_its_survey_and_secret(

@@ -182,15 +182,18 @@ def test_htmx_gets_the_fragment_of_the_same_template(client: TestClient[Any]) ->
     assert boosted.text == full.text
 
 
-def test_questions_that_others_depend_on_refresh_the_page(client: TestClient[Any]) -> None:
+def test_questions_that_others_depend_on_refresh_the_page_and_the_others_are_saved(
+    client: TestClient[Any],
+) -> None:
     page = Respondent(client).start().text
     household = re.search(r'<div class="question" id="question-household"[^>]*>', page)
     age = re.search(r'<div class="question" id="question-age_band"[^>]*>', page)
     assert household
     assert age
-    assert 'hx-post="/s/newcomer/refresh"' in household.group(0)
+    assert 'hx-post="/s/newcomer/p/about_you/refresh?lang=de"' in household.group(0)
     assert 'hx-target="#page"' in household.group(0)
-    assert "hx-post" not in age.group(0)
+    assert 'hx-post="/s/newcomer/p/about_you/autosave?lang=de"' in age.group(0)
+    assert 'hx-swap="none"' in age.group(0)
 
 
 def test_pages_have_no_inline_scripts_or_styles(client: TestClient[Any]) -> None:
@@ -290,7 +293,7 @@ def test_htmx_switches_the_language_with_a_whole_new_page(client: TestClient[Any
         headers={"HX-Request": "true", "HX-Boosted": "true"},
     )
     assert switched.status_code == 200
-    assert switched.headers["HX-Redirect"] == "/s/newcomer"
+    assert switched.headers["HX-Redirect"] == "/s/newcomer/p/about_you?lang=fa"
     assert html_attributes(respondent.open().text) == ("fa", "rtl")
 
 

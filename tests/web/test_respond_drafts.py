@@ -77,7 +77,7 @@ def test_a_resume_code_continues_on_another_device(client: TestClient[Any]) -> N
     resumed = client.post(
         second.url("/resume"), data={"_csrf_token": second.csrf(), "code": code.lower()}
     )
-    assert resumed.url.path == "/s/newcomer"
+    assert resumed.url.path == "/s/newcomer/p/language"
     assert "Сторінка 2 з 6" in resumed.text
     assert re.search(r'value="b1" checked', resumed.text)
 

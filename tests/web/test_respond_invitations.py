@@ -52,7 +52,7 @@ def test_a_valid_invitation_starts_the_survey(client: TestClient[Any], token: st
     page = respondent.start()
     assert page.status_code == 200
     assert "Seite 1 von 6" in page.text
-    assert f'action="/s/company?invitation={token}"' in page.text
+    assert f'action="/s/company/p/company_profile?invitation={token}&amp;lang=de"' in page.text
     assert client.cookies.get("survey_draft") is None
 
 
@@ -90,13 +90,13 @@ def test_an_invitation_is_answered_over_two_sittings_and_then_used(
     first_sitting = Respondent(client, "company", invitation=token)
     first_sitting.start()
     for index in range(3):
-        first_sitting.post(index, COMPANY_PAGES[index])
+        first_sitting.answer_page(index, COMPANY_PAGES[index])
     client.cookies.clear()
     second_sitting = Respondent(client, "company", invitation=token)
     assert "Seite 4 von 6" in second_sitting.open().text
     for index in range(3, 6):
         action = "submit" if index == 5 else "next"
-        page = second_sitting.post(index, COMPANY_PAGES[index], action)
+        page = second_sitting.answer_page(index, COMPANY_PAGES[index], action)
     assert page.url.path == "/s/company/thanks"
     assert "Vielen Dank!" in page.text
     with db.read() as session:

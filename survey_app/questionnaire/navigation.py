@@ -1,0 +1,205 @@
+"""The state of one questionnaire page for a set of answers, computed once.
+
+Given a questionnaire, the answers so far, a page and what the respondent just sent from
+it, `page_state` decides everything the survey pages need: which questions are relevant
+and which of the page's are visible, which answers are discarded because their question
+no longer applies, the page's errors, the previous and the next page, and which questions
+appeared on the page (or went away with an answer) since it was shown. Pure: no HTTP, no
+database; the web controller only renders what it says and stores `answers` in the draft.
+
+The verdict is `check_answers`', so a page, the final submission and the JSON API agree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from survey_app.questionnaire.rules import AnswerError, ErrorCode, check_answers, is_empty
+from survey_app.questionnaire.schema import Page, Question, Questionnaire, QuestionType
+
+
+@dataclass(frozen=True)
+class PageState:
+    """One page of a questionnaire for one set of answers."""
+
+    questionnaire: Questionnaire
+    index: int
+    answers: dict[str, object]
+    """The answers to keep: known questions, not empty, relevant (as given, uncleaned)."""
+    relevant: frozenset[str]
+    visible: tuple[Question, ...]
+    """The page's questions to show (relevant; calculations are never shown)."""
+    discarded: frozenset[str]
+    """Questions whose answer was dropped because they are not (or no longer) relevant."""
+    errors: dict[str, AnswerError]
+    """Errors of this page's visible questions."""
+    previous: int | None
+    next: int | None
+    appeared: tuple[str, ...] = ()
+    """Questions to answer that are visible now but were neither shown nor answered when
+    the page was sent."""
+    withdrawn: tuple[str, ...] = ()
+    """Questions that were shown and answered but no longer apply (their answer is gone)."""
+
+    @property
+    def page(self) -> Page:
+        return self.questionnaire.pages[self.index]
+
+    @property
+    def visible_names(self) -> tuple[str, ...]:
+        return tuple(question.name for question in self.visible)
+
+    @property
+    def changed(self) -> bool:
+        """The page sent is not the page as it is now: it must be shown again, so that
+        no newly relevant question is skipped and no answer vanishes unseen."""
+        return bool(self.appeared or self.withdrawn)
+
+    @property
+    def is_first(self) -> bool:
+        return self.previous is None
+
+    @property
+    def is_last(self) -> bool:
+        return self.next is None
+
+    def errors_except_required(self) -> dict[str, AnswerError]:
+        """Errors of answers given so far (a live check does not nag about missing ones)."""
+        return {
+            name: error
+            for name, error in self.errors.items()
+            if error.code is not ErrorCode.REQUIRED
+        }
+
+
+def page_state(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, object],
+    index: int,
+    *,
+    sent: Mapping[str, object] | None = None,
+    shown: Collection[str] | None = None,
+    today: datetime.date | None = None,
+) -> PageState:
+    """The state of page `index` after the answers `sent` from it (None: nothing sent).
+
+    `answers` are the earlier answers (a draft); `sent` replaces the page's answers
+    (empty values remove one). `shown` names the questions the page showed when it was
+    sent; without it nothing counts as appeared or withdrawn.
+    """
+    if not 0 <= index < len(questionnaire.pages):
+        raise IndexError(f"page {index} of {len(questionnaire.pages)}")
+    page = questionnaire.pages[index]
+    merged = _merged(questionnaire, answers, sent or {})
+    names = {question.name for question in page.questions}
+    checked = check_answers(questionnaire, merged, scope=names, today=today)
+    relevant = frozenset(checked.relevant)
+    visible = _visible(page, relevant)
+    visible_names = {question.name for question in visible}
+    appeared: tuple[str, ...] = ()
+    withdrawn: tuple[str, ...] = ()
+    if shown is not None:
+        shown_names = set(shown)
+        # A question the form sent an answer for was seen, whatever `shown` says.
+        appeared = tuple(
+            question.name
+            for question in visible
+            if question.type.takes_answer
+            and question.name not in shown_names
+            and is_empty((sent or {}).get(question.name))
+        )
+        withdrawn = tuple(
+            question.name
+            for question in page.questions
+            if question.name in shown_names
+            and question.name not in visible_names
+            and not is_empty((sent or {}).get(question.name))
+        )
+    return PageState(
+        questionnaire=questionnaire,
+        index=index,
+        answers={name: value for name, value in merged.items() if name in relevant},
+        relevant=relevant,
+        visible=visible,
+        discarded=frozenset(name for name in merged if name not in relevant),
+        errors={name: error for name, error in checked.errors.items() if name in visible_names},
+        previous=_step(questionnaire, relevant, index, -1),
+        next=_step(questionnaire, relevant, index, 1),
+        appeared=appeared,
+        withdrawn=withdrawn,
+    )
+
+
+def first_page(questionnaire: Questionnaire, answers: Mapping[str, object]) -> int:
+    """The first page with a question to show (page 0 when every page is empty)."""
+    relevant = frozenset(check_answers(questionnaire, answers).relevant)
+    return _step(questionnaire, relevant, -1, 1) or 0
+
+
+def last_page(questionnaire: Questionnaire, answers: Mapping[str, object]) -> int:
+    """The last page with a question to show: where the answers are sent from."""
+    relevant = frozenset(check_answers(questionnaire, answers).relevant)
+    found = _step(questionnaire, relevant, len(questionnaire.pages), -1)
+    return len(questionnaire.pages) - 1 if found is None else found
+
+
+def first_page_with_errors(
+    questionnaire: Questionnaire, answers: Mapping[str, object], *, after: int = -1
+) -> int | None:
+    """The first page after page `after` whose answers the questionnaire refuses (a
+    required question unanswered, a constraint failed), or None when all pass."""
+    checked = check_answers(questionnaire, answers)
+    for index in range(after + 1, len(questionnaire.pages)):
+        page = questionnaire.pages[index]
+        if any(question.name in checked.errors for question in page.questions):
+            return index
+    return None
+
+
+def page_index(questionnaire: Questionnaire, name: str) -> int | None:
+    """The index of the page called `name`, or None."""
+    for index, page in enumerate(questionnaire.pages):
+        if page.name == name:
+            return index
+    return None
+
+
+def _merged(
+    questionnaire: Questionnaire, earlier: Mapping[str, object], sent: Mapping[str, object]
+) -> dict[str, object]:
+    """Earlier answers of known questions, updated by the page's (empty ones removed)."""
+    merged = {
+        name: value
+        for name, value in earlier.items()
+        if name in questionnaire.questions and questionnaire.questions[name].type.takes_answer
+    }
+    for name, value in sent.items():
+        if name not in questionnaire.questions:
+            continue
+        if is_empty(value):
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _visible(page: Page, relevant: frozenset[str]) -> tuple[Question, ...]:
+    return tuple(
+        question
+        for question in page.questions
+        if question.type is not QuestionType.CALCULATE and question.name in relevant
+    )
+
+
+def _step(
+    questionnaire: Questionnaire, relevant: frozenset[str], index: int, step: int
+) -> int | None:
+    """The next (`step` 1) or previous (-1) page with a question to show, or None."""
+    index += step
+    while 0 <= index < len(questionnaire.pages):
+        if _visible(questionnaire.pages[index], relevant):
+            return index
+        index += step
+    return None

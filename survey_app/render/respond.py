@@ -1,0 +1,399 @@
+"""What the respondent's templates show: contexts of the survey pages, and the poster.
+
+Built from a `PageState` (which questions, which answers, which errors) and the survey's
+texts; the web controller wraps a context in a `Template`, the command line renders the
+poster to a file. UI strings go through `_` in the template context (the respondent's
+gettext catalogue); questionnaire texts through `t` (the questionnaire's own
+translations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import quote, urlencode
+
+import segno
+from babel.numbers import format_decimal
+from markupsafe import Markup
+
+from survey_app.i18n import N_, catalogue_languages, language_name, translations
+from survey_app.questionnaire.navigation import PageState
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
+from survey_app.render.text import isolated, isolated_plain, local_digits
+from survey_app.services.surveys import PublishedSurvey
+from survey_app.web.templating import STATIC, jinja_environment
+
+RESULTS_NOTICE = N_(
+    "The results will be presented at the meeting of the integration network. "
+    "Nobody can see your individual answers there."
+)
+POSTER_DEFAULT_TEXT = N_("Your opinion counts. Take part in our survey.")
+APPEARED_NOTICE = N_("New questions appeared on this page. Please answer them too.")
+WITHDRAWN_NOTICE = N_(
+    "Some questions on this page no longer apply to you. Their answers were removed."
+)
+REVIEW_NOTICE = N_("Before we can send your answers, please answer the questions marked here.")
+
+
+def ui_context(language: str) -> dict[str, Any]:
+    """What every respondent template needs: `_` (the UI catalogue, numbers in the digits
+    of the language), `bidi` and `paragraphs` for texts of authors (runs in the other
+    writing direction isolated), `plain` for where no markup goes (`<title>`,
+    `<option>`), the language and its direction."""
+    gettext = translations(language).gettext
+    text_direction = direction(language)
+
+    def _(message: str, **values: object) -> str:
+        text = gettext(message)
+        if not values:
+            return text
+        shown = {
+            name: local_digits(str(value), language) if isinstance(value, int) else value
+            for name, value in values.items()
+        }
+        return text % shown
+
+    def bidi(text: str) -> Markup:
+        return isolated(text, text_direction)
+
+    def plain(text: str) -> str:
+        return isolated_plain(text, text_direction)
+
+    def paragraphs_of(text: str) -> list[Markup]:
+        return [bidi(paragraph) for paragraph in paragraphs(text)]
+
+    return {
+        "_": _,
+        "bidi": bidi,
+        "plain": plain,
+        "paragraphs": paragraphs_of,
+        "language": language,
+        "text_direction": text_direction,
+    }
+
+
+def language_links(languages: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+    return [
+        {"code": code, "name": language_name(code), "dir": direction(code)} for code in languages
+    ]
+
+
+def survey_url(survey_id: str, token: str | None = None, page: str = "", **query: str) -> str:
+    """The address of a survey (or of its `page`: "resume", "thanks", ...), with the
+    invitation token when there is one."""
+    path = f"/s/{quote(survey_id, safe='')}" + (f"/{page}" if page else "")
+    parameters = {**({"invitation": token} if token else {}), **query}
+    return f"{path}?{urlencode(parameters)}" if parameters else path
+
+
+def paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Who is answering which survey, in which language: what links and texts need."""
+
+    survey: PublishedSurvey
+    language: str
+    token: str | None = None
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return self.survey.questionnaire
+
+    @property
+    def url(self) -> str:
+        return survey_url(self.survey.id, self.token)
+
+    def link(self, page: str = "", **query: str) -> str:
+        return survey_url(self.survey.id, self.token, page, **query)
+
+    def page_link(self, index: int, suffix: str = "", *, language: str | None = None) -> str:
+        """The address of questionnaire page `index` (`/s/{survey}/p/{page}?lang=xx`):
+        Back, Forward and reload keep the place, and the language stays without a draft."""
+        name = quote(self.questionnaire.pages[index].name, safe="")
+        return self.link(f"p/{name}{suffix}", lang=language or self.language)
+
+    def text(self, text: Mapping[str, str]) -> str:
+        return self.questionnaire.text(dict(text), self.language)
+
+
+# -- questions ---------------------------------------------------------------------------
+
+_DEPENDED_ON: dict[str, frozenset[str]] = {}
+
+
+def depended_on(questionnaire: Questionnaire) -> frozenset[str]:
+    """Questions that an expression refers to: changing them may show, hide or
+    recompute another question, so the page is refreshed when they change."""
+    found = _DEPENDED_ON.get(questionnaire.content_hash)
+    if found is None:
+        found = frozenset(
+            name for expression in questionnaire.compiled.values() for name in expression.references
+        )
+        _DEPENDED_ON[questionnaire.content_hash] = found
+    return found
+
+
+def _display_value(value: object, language: str) -> object:
+    """An answer as its input shows it: numbers as people of `language` write them
+    (their digits and decimal sign, no grouping), which `parse_number` reads back."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    written = format_decimal(
+        value, format="0.##########", locale=language, numbering_system="default"
+    )
+    return local_digits(written, language)
+
+
+@dataclass
+class QuestionView:
+    """A question as the template shows it."""
+
+    question: Question
+    input_id: str
+    label: str
+    hint: str
+    value: object
+    control: str
+    error: str | None = None
+    autofocus: bool = False
+    refresh: bool = False
+    choices: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def described_by(self) -> str:
+        ids = [f"q-{self.question.name}-hint"] if self.hint else []
+        if self.error:
+            ids.append(f"q-{self.question.name}-error")
+        return " ".join(ids)
+
+
+def _control(question: Question) -> str:
+    match question.type:
+        case QuestionType.NOTE:
+            return "note"
+        case QuestionType.SELECT_ONE:
+            return "select" if question.appearance == "minimal" else "radio"
+        case QuestionType.SELECT_MULTIPLE:
+            return "checkbox"
+        case QuestionType.TEXT if question.appearance == "multiline":
+            return "textarea"
+        case QuestionType.INTEGER:
+            return "integer"
+        case QuestionType.DECIMAL:
+            return "decimal"
+        case QuestionType.DATE:
+            return "date"
+        case _:
+            return "text"
+
+
+def question_views(
+    state: PageState,
+    messages: Mapping[str, str],
+    language: str,
+    *,
+    autofocus: bool = True,
+) -> list[QuestionView]:
+    """The visible questions of the page with their answers and error `messages`."""
+    questionnaire = state.questionnaire
+    refreshing = depended_on(questionnaire)
+    views: list[QuestionView] = []
+    focus_given = not autofocus
+    for question in state.visible:
+        control = _control(question)
+        choices = [
+            {"id": f"q-{question.name}-{index}", "name": choice.name, "label": label}
+            for index, choice in enumerate(questionnaire.choices_of(question))
+            for label in [questionnaire.text(choice.label, language) or choice.name]
+        ]
+        error = messages.get(question.name)
+        views.append(
+            QuestionView(
+                question=question,
+                input_id=choices[0]["id"]
+                if control in ("radio", "checkbox") and choices
+                else f"q-{question.name}",
+                label=questionnaire.text(question.label, language),
+                hint=questionnaire.text(question.hint, language) if question.hint else "",
+                value=_display_value(state.answers.get(question.name), language),
+                control=control,
+                error=error,
+                autofocus=bool(error) and not focus_given,
+                refresh=question.name in refreshing,
+                choices=choices,
+            )
+        )
+        focus_given = focus_given or bool(error)
+    return views
+
+
+# -- page contexts -------------------------------------------------------------------------
+
+
+def survey_context(respondent: Respondent, page: str = "") -> dict[str, Any]:
+    """What the survey's templates share; `page` is where the language links lead."""
+    questionnaire = respondent.questionnaire
+    language = respondent.language
+
+    ui = ui_context(language)
+
+    def t(text: Mapping[str, str]) -> Markup:
+        """A questionnaire text in the survey language, as HTML with isolated runs."""
+        return cast(Markup, ui["bidi"](questionnaire.text(dict(text), language)))
+
+    def text_of(text: Mapping[str, str]) -> str:
+        return questionnaire.text(dict(text), language)
+
+    return {
+        **ui,
+        "t": t,
+        "text": text_of,
+        "title": questionnaire.text(questionnaire.title, language),
+        "languages": language_links(questionnaire.languages),
+        "current_language_name": language_name(language),
+        "language_url": lambda code: respondent.link(page, lang=code),
+        "action_url": respondent.url,
+        # Links that may lead to a page without a draft carry the language, or the page
+        # would come in the browser's language (inside the old <html lang dir>, boosted).
+        "resume_url": respondent.link("resume", lang=language),
+        "start_url": respondent.link(lang=language),
+        "invitation": respondent.token is not None,
+    }
+
+
+def page_context(
+    respondent: Respondent,
+    state: PageState,
+    messages: Mapping[str, str],
+    *,
+    live: bool = False,
+    notices: tuple[str, ...] = (),
+    review: bool = False,
+) -> dict[str, Any]:
+    """A questionnaire page: its visible questions, errors (`messages` by question),
+    notices (UI messages), and whether Back and Send are offered.
+
+    `live` is an htmx refresh while answering: no error summary, no focus moved.
+    `review`: the page is shown because sending found answers missing on it; Next then
+    leads to the next such page, or back to sending."""
+    questions = question_views(state, messages, respondent.language, autofocus=not live)
+    shown = {view.question.name for view in questions}
+    return {
+        **survey_context(respondent),
+        "action_url": respondent.page_link(state.index),
+        "refresh_url": respondent.page_link(state.index, "/refresh"),
+        "autosave_url": respondent.page_link(state.index, "/autosave"),
+        "page": state.page,
+        "page_index": state.index,
+        "page_count": len(state.questionnaire.pages),
+        "questions": questions,
+        "shown": " ".join(state.visible_names),
+        "notices": notices,
+        "review": review,
+        "summary": [] if live else [view for view in questions if view.error],
+        "other_errors": []
+        if live
+        else [text for name, text in messages.items() if name not in shown],
+        "first_page": state.is_first,
+        "last_page": state.is_last,
+    }
+
+
+def start_context(respondent: Respondent, notice: str | None = None) -> dict[str, Any]:
+    """The start screen: description and privacy notice before the first question; the
+    notice's first paragraph is its summary, the others unfold on request."""
+    questionnaire = respondent.questionnaire
+    description = respondent.text(questionnaire.description)
+    privacy = paragraphs(respondent.text(questionnaire.privacy_notice))
+    return {
+        **survey_context(respondent),
+        "description": paragraphs(description) if questionnaire.description else [],
+        "privacy_summary": privacy[0] if privacy else "",
+        "privacy_more": privacy[1:],
+        "notice": notice,
+    }
+
+
+def thanks_context(respondent: Respondent) -> dict[str, Any]:
+    """The thank-you page in the survey language."""
+    questionnaire = respondent.questionnaire
+    return {
+        **survey_context(respondent, "thanks"),
+        "thank_you": paragraphs(respondent.text(questionnaire.thank_you))
+        if questionnaire.thank_you
+        else [],
+        "results_notice": RESULTS_NOTICE,
+    }
+
+
+def landing_context(
+    surveys: list[PublishedSurvey], language: str, language_url: Callable[[str], str]
+) -> dict[str, Any]:
+    """Open surveys, each with a link per language."""
+    shown = [
+        {
+            "id": survey.id,
+            "title": survey.questionnaire.text(survey.questionnaire.title, language),
+            "description": survey.questionnaire.text(survey.questionnaire.description, language),
+            "invitation": survey.questionnaire.audience == "invitation",
+            "links": [
+                {**link, "url": survey_url(survey.id, lang=link["code"])}
+                for link in language_links(survey.questionnaire.languages)
+            ],
+        }
+        for survey in surveys
+        if survey.is_open
+    ]
+    return {
+        **ui_context(language),
+        "surveys": shown,
+        "languages": language_links(catalogue_languages()),
+        "language_url": language_url,
+    }
+
+
+# -- posters -------------------------------------------------------------------------------
+
+
+def qr_svg(url: str, title: str) -> str:
+    """A QR code for `url` as inline SVG: presentation attributes only (no style, no
+    script), so a strict Content-Security-Policy allows it."""
+    code = segno.make(url, error="m")
+    return str(
+        code.svg_inline(
+            scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None, title=title
+        )
+    )
+
+
+def poster_html(
+    survey: PublishedSurvey, language: str, base_url: str, *, inline_css: bool = False
+) -> str:
+    """A printable A4 poster: title, one line of invitation, the link and its QR code.
+
+    `inline_css` embeds the stylesheet (for a file written by the CLI).
+    """
+    questionnaire = survey.questionnaire
+    language = questionnaire.language_or_default(language)
+    ui = ui_context(language)
+    link = f"{base_url.rstrip('/')}{survey_url(survey.id, lang=language)}"
+    title = questionnaire.text(questionnaire.title, language)
+    description = questionnaire.text(questionnaire.description, language)
+    context = {
+        **ui,
+        "title": title,
+        "invitation_text": paragraphs(description)[0]
+        if description
+        else ui["_"](POSTER_DEFAULT_TEXT),
+        "link": link,
+        "qr": qr_svg(link, title),
+        "css": (STATIC / "app.css").read_text(encoding="utf-8") if inline_css else None,
+    }
+    return jinja_environment().get_template("respond/poster.html").render(context)

@@ -1,0 +1,89 @@
+"""Pages with addresses in a real browser, with JavaScript and without: the browser's
+Back, Forward and reload keep the place and the answers; choices left without pressing a
+button are there on return; after sending, Back stays in the language used."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from tests.browser.survey_tab import SurveyTab
+from tests.web.respondent import NEWCOMER_PAGES
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+NewContext = Callable[..., BrowserContext]
+WITH_AND_WITHOUT_JAVASCRIPT = pytest.mark.parametrize(
+    "javascript", [True, False], ids=["javascript", "no-javascript"]
+)
+
+
+def survey_tab(new_context: NewContext, javascript: bool) -> SurveyTab:
+    context = new_context(java_script_enabled=javascript)
+    return SurveyTab(context.new_page(), javascript=javascript)
+
+
+@WITH_AND_WITHOUT_JAVASCRIPT
+def test_back_forward_and_reload_keep_the_place_and_the_answers(
+    new_context: NewContext, javascript: bool
+) -> None:
+    tab = survey_tab(new_context, javascript)
+    page = tab.page
+    tab.open("uk")
+    tab.start()
+    expect(page).to_have_url(re.compile(r"/s/newcomer/p/about_you\?lang=uk$"))
+    tab.answer_page(0, NEWCOMER_PAGES[0] | {"age_band": "a25_34"})
+    expect(page).to_have_url(re.compile(r"/s/newcomer/p/language\?lang=uk$"))
+
+    page.go_back()
+    tab.expect_page(0)
+    expect(page).to_have_url(re.compile(r"/p/about_you\?lang=uk$"))
+    expect(tab.choice("age_band", "a25_34")).to_be_checked()
+    tab.expect_language("uk", "ltr")
+
+    page.go_forward()
+    tab.expect_page(1)
+    page.reload()
+    tab.expect_page(1)
+    expect(page).to_have_url(re.compile(r"/p/language\?lang=uk$"))
+
+
+def test_a_choice_left_without_pressing_a_button_is_there_on_return(
+    new_context: NewContext,
+) -> None:
+    tab = survey_tab(new_context, javascript=True)
+    page = tab.page
+    tab.open("ar")
+    tab.start()
+    tab.answer_page(0, NEWCOMER_PAGES[0])
+    with page.expect_response(re.compile(r"/p/language/autosave")) as saved:
+        tab.answer({"course_times": ["evening"]})
+    assert saved.value.status == 204
+    with page.expect_response(re.compile(r"/p/language/refresh")):
+        tab.answer({"german_level": "b1"})
+
+    page.goto("/?lang=ar")
+    tab.open()
+    tab.expect_page(1)
+    expect(tab.choice("german_level", "b1")).to_be_checked()
+    expect(tab.choice("course_times", "evening")).to_be_checked()
+
+
+@WITH_AND_WITHOUT_JAVASCRIPT
+def test_back_after_sending_shows_the_survey_in_the_language_used(
+    new_context: NewContext, javascript: bool
+) -> None:
+    tab = survey_tab(new_context, javascript)
+    tab.open("fa")
+    tab.start()
+    for index, answers in enumerate(NEWCOMER_PAGES):
+        tab.answer_page(index, answers, last=index == len(NEWCOMER_PAGES) - 1)
+    tab.expect_thanks("fa")
+    tab.expect_language("fa", "rtl")
+
+    tab.page.go_back()
+    tab.expect_language("fa", "rtl")
+    expect(tab.button("start")).to_be_visible()

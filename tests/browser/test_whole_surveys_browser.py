@@ -1,0 +1,280 @@
+"""Whole surveys in a real browser, with JavaScript and without: the newcomer survey in
+Arabic, Farsi and Ukrainian, the company survey in German, answered so that every
+follow-up question comes up; each appears when its condition is answered (at once with
+htmx, on the same page again without JavaScript), the answers are stored, and the same
+answers sent through the API get the same verdict. No console error on the way (no CSP
+violation, no missing file)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage, expect
+
+from tests.browser.live import LiveApp
+from tests.browser.survey_tab import SurveyTab
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+NewContext = Callable[..., BrowserContext]
+Step = tuple[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class Script:
+    """How one respondent answers a survey: per page, the answers in the order given;
+    `follow_ups` are the questions that only appear because of earlier answers."""
+
+    survey: str
+    pages: list[list[Step]]
+    follow_ups: frozenset[str]
+
+
+NEWCOMER = Script(
+    "newcomer",
+    [
+        [
+            ("arrival_year", "y2018_2021"),
+            ("age_band", "a25_34"),
+            ("household", "partner"),
+            ("children_u18", "yes"),
+        ],
+        [
+            ("german_level", "b1"),
+            ("course_status", "waiting"),
+            ("course_barriers", ["times", "childcare"]),
+            ("course_times", ["evening"]),
+        ],
+        [
+            ("work_situation", "job_seeking"),
+            ("job_barriers", ["language", "recognition"]),
+            ("previous_occupation", "care_health"),
+            ("qualification_abroad", "yes"),
+            ("recognition_status", "in_progress"),
+            ("job_counselling", "yes"),
+        ],
+        [
+            ("housing_situation", "own_flat"),
+            ("flat_looking", "yes"),
+            ("flat_barriers", ["rent_too_high", "landlords_refuse"]),
+            ("renting_course", "yes"),
+        ],
+        [
+            ("services_known", ["mbe", "jobcenter"]),
+            ("services_used", ["jobcenter"]),
+            ("services_quality", "good"),
+            ("counselling_barriers", ["appointments"]),
+        ],
+        [
+            ("help_most", ["german_courses", "flat_help"]),
+            ("feel_welcome", "rather_yes"),
+        ],
+    ],
+    frozenset(
+        {
+            "children_u18",
+            "course_barriers",
+            "job_barriers",
+            "recognition_status",
+            "flat_barriers",
+            "renting_course",
+            "services_used",
+            "services_quality",
+        }
+    ),
+)
+COMPANY = Script(
+    "company",
+    [
+        [
+            ("sector", "wz_q"),
+            ("company_size", "s50_249"),
+            ("location_zone", "north"),
+            ("training_company", "yes"),
+        ],
+        [
+            ("vacancies_now", "yes"),
+            ("vacancies_count", "1.200"),
+            ("vacancy_areas", ["care_health", "other"]),
+            ("vacancy_areas_other", "Hauswirtschaft"),
+            ("hiring_difficulty", "rather_hard"),
+            ("vacancies_12m", "v6_10"),
+            ("apprenticeships_unfilled", "some_unfilled"),
+        ],
+        [
+            ("migrant_employment", "current"),
+            ("experience_rating", "rather_good"),
+            ("experience_comment", "Zuverlässig, Sprache braucht Zeit"),
+            ("recognition_experience", "ongoing"),
+        ],
+        [
+            ("german_level_helper", "a2"),
+            ("german_level_skilled", "b2"),
+            ("language_course_release", "partly"),
+        ],
+        [
+            ("barriers", ["language", "other"]),
+            ("barriers_other", "Wohnungen in der Nähe"),
+            ("support_wanted", ["contact_person", "other"]),
+            ("support_other", "Sprachkurs im Betrieb"),
+            ("contact_known", "no"),
+        ],
+        [
+            ("internships_offer", "yes"),
+            ("apprenticeships_offer", "maybe"),
+            ("job_fair_interest", "exhibitor"),
+            ("job_fair_format", ["speed_dating", "trial_days"]),
+        ],
+    ],
+    frozenset(
+        {
+            "vacancies_count",
+            "vacancy_areas",
+            "vacancy_areas_other",
+            "hiring_difficulty",
+            "apprenticeships_unfilled",
+            "experience_rating",
+            "experience_comment",
+            "barriers_other",
+            "support_other",
+            "apprenticeships_offer",
+            "job_fair_format",
+        }
+    ),
+)
+RUNS = [
+    (NEWCOMER, "ar", "rtl"),
+    (NEWCOMER, "fa", "rtl"),
+    (NEWCOMER, "uk", "ltr"),
+    (COMPANY, "de", "ltr"),
+]
+STORED_NUMBERS = {"vacancies_count": 1200}
+
+
+def stored(live_app: LiveApp, survey: str, comment: str) -> list[dict[str, Any]]:
+    """The answers of every response to `survey` whose comment is `comment`."""
+    with closing(sqlite3.connect(live_app.database_path)) as connection:
+        rows = connection.execute(
+            "SELECT answers FROM submission WHERE survey_id = ? ORDER BY id", (survey,)
+        ).fetchall()
+    answers = [json.loads(row[0]) for row in rows]
+    return [found for found in answers if found.get("comment") == comment]
+
+
+def expected_answers(script: Script, comment: str) -> dict[str, Any]:
+    """The answers as stored: numbers as numbers ("1.200" typed in German is 1200)."""
+    given: dict[str, Any] = {name: value for page in script.pages for name, value in page}
+    numbers = {name: value for name, value in STORED_NUMBERS.items() if name in given}
+    return {**given, **numbers, "comment": comment}
+
+
+def answer_the_survey(tab: SurveyTab, script: Script, comment: str) -> set[str]:
+    """Answer every page as `script` says; returns the follow-up questions seen to appear
+    (after the page had been shown without them)."""
+    appeared: set[str] = set()
+    pages = [*script.pages[:-1], [*script.pages[-1], ("comment", comment)]]
+    for index, steps in enumerate(pages):
+        tab.expect_page(index)
+        for name, value in steps:
+            question = tab.page.locator(f"#question-{name}")
+            if not question.count():
+                # Only possible without JavaScript: the answers so far bring it up once
+                # the page is sent, and the same page comes back with it.
+                assert not tab.javascript, f"{name} did not appear at once with htmx"
+                tab.press("submit" if tab.button("submit").count() else "next")
+                tab.expect_page(index)
+                expect(tab.page.locator("#page-notice")).to_be_visible()
+                expect(question).to_be_visible()
+            if name in script.follow_ups:
+                appeared.add(name)
+            tab.answer({name: value})
+        last = index == len(pages) - 1
+        tab.press("submit" if last else "next")
+        if not last:
+            tab.expect_page(index + 1)
+    return appeared
+
+
+def console_problems(messages: list[ConsoleMessage]) -> list[str]:
+    return [message.text for message in messages if message.type in ("error", "warning")]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+@pytest.mark.parametrize(
+    ("script", "language", "direction"),
+    RUNS,
+    ids=[f"{script.survey}-{language}" for script, language, _ in RUNS],
+)
+def test_every_follow_up_question_appears_when_it_becomes_relevant(
+    new_context: NewContext,
+    live_app: LiveApp,
+    script: Script,
+    language: str,
+    direction: str,
+    javascript: bool,
+) -> None:
+    page = new_context(
+        java_script_enabled=javascript, viewport={"width": 360, "height": 740}
+    ).new_page()
+    messages: list[ConsoleMessage] = []
+    page.on("console", lambda message: messages.append(message))
+    invitation = live_app.invitation() if script.survey == "company" else None
+    tab = SurveyTab(page, script.survey, invitation=invitation, javascript=javascript)
+    comment = f"{script.survey}-{language}-{uuid.uuid4().hex[:8]}"
+
+    tab.open(language)
+    tab.expect_language(language, direction)
+    tab.start()
+    appeared = answer_the_survey(tab, script, comment)
+
+    tab.expect_thanks(language)
+    tab.expect_language(language, direction)
+    assert appeared == script.follow_ups
+    [answers] = stored(live_app, script.survey, comment)
+    assert answers == expected_answers(script, comment)
+    assert console_problems(messages) == []
+
+
+@pytest.mark.parametrize(("script", "language"), [(NEWCOMER, "fa"), (COMPANY, "de")])
+def test_the_same_answers_get_the_same_verdict_through_the_pages_and_the_api(
+    new_context: NewContext, live_app: LiveApp, script: Script, language: str
+) -> None:
+    page = new_context(java_script_enabled=False).new_page()
+    invitation = live_app.invitation() if script.survey == "company" else None
+    tab = SurveyTab(page, script.survey, invitation=invitation, javascript=False)
+    comment = f"verdict-{uuid.uuid4().hex[:8]}"
+    tab.open(language)
+    tab.start()
+    answer_the_survey(tab, script, comment)
+    tab.expect_thanks(language)
+
+    typed = expected_answers(script, comment)
+    body: dict[str, Any] = {
+        "submission_id": f"api-{comment}",
+        "language": language,
+        "answers": typed,
+        "invitation": live_app.invitation() if invitation else None,
+    }
+    response = httpx.post(
+        f"{live_app.base_url}/api/v1/surveys/{script.survey}/responses", json=body
+    )
+    assert response.status_code == 201, response.text
+
+    through_pages, through_api = stored(live_app, script.survey, comment)
+    assert through_pages == through_api
+
+    refused = {**typed, script.pages[0][0][0]: "no_such_choice"}
+    wrong = httpx.post(
+        f"{live_app.base_url}/api/v1/surveys/{script.survey}/responses",
+        json={**body, "submission_id": f"api-wrong-{comment}", "answers": refused},
+    )
+    assert wrong.status_code == 422
+    assert list(wrong.json()["errors"]) == [script.pages[0][0][0]]
