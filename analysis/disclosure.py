@@ -174,15 +174,19 @@ def audit(
 
 
 def sparse_tables(structure: Structure, values: IntArray, k: int) -> list[int]:
-    """The tables (indexes into `structure.tables`) that the first step of suppression
-    hides whole (see `_hide_sparse_tables`)."""
+    """The tables (indexes into `structure.tables`) of which the first step of suppression
+    shows no count but zeros (see `_hide_sparse_tables`)."""
     current = [int(x) for x in values]
     hidden = [False] * len(current)
     changed = True
     while changed:
         changed = bool(settle(current, hidden, structure.lines, k))
         changed |= _hide_sparse_tables(current, hidden, structure.tables)
-    return [t for t, cells in enumerate(structure.tables) if all(hidden[i] for i in cells)]
+    return [
+        t
+        for t, cells in enumerate(structure.tables)
+        if all(hidden[i] or current[i] == 0 for i in cells)
+    ]
 
 
 def _hide_sparse_tables(

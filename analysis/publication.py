@@ -587,17 +587,30 @@ def publish(
     values = structure.values(np.sum(np.stack(counts), axis=0))
     numbers = {key: None if report.hidden[i] else int(values[i]) for i, key in enumerate(plan.keys)}
     numbers |= {alias: numbers[key] for alias, key in plan.aliases.items()}
+    # A breakdown the audit left without any count but zeros is not published either
+    # (leaving numbers out of a safe publication keeps it safe).
+    empty = {
+        plan.tables[t]
+        for t, cells in enumerate(structure.tables)
+        if all(report.hidden[i] or values[i] == 0 for i in cells)
+    }
+    for q, b in empty:
+        prefixes = (f"cell|{q}|{b}|", f"column|{q}|{b}|")
+        numbers = {key: x for key, x in numbers.items() if not key.startswith(prefixes)}
     frame = pd.concat(layers, ignore_index=True) if len(layers) > 1 else layers[0]
+    statistics = _statistics(plan, frame, numbers, k)
+    for q, b in empty:
+        statistics = {key: x for key, x in statistics.items() if not key.startswith(f"{q}|{b}|")}
     publication = Publication(
         min_cell=k,
         numbers=numbers,
-        statistics=_statistics(plan, frame, numbers, k),
+        statistics=statistics,
         bins={
             name: d.categories
             for name, d in plan.dimensions.items()
             if d.question.type is QuestionType.DATE
         },
-        pairs=tuple(plan.pairs),
+        pairs=tuple(pair for pair in plan.pairs if pair not in empty),
     )
     return Published(publication, report, tuple(unlinked))
 

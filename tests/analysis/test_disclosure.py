@@ -227,3 +227,13 @@ def test_a_release_never_shows_a_count_that_changed_by_less_than_k(
         before = one.get(key)
         if value is not None and before is not None:
             assert value - before == 0 or value - before >= K, key
+
+
+def test_the_same_answers_give_the_same_release(audit_survey: Questionnaire) -> None:
+    rows = answers(random.Random(31), 150, 0.3)
+    added = answers(random.Random(32), 20, 0.3)
+    first = [release(audit_survey, [rows], []) for _ in range(2)]
+    second = [release(audit_survey, [rows, added], [first[0]]) for _ in range(2)]
+
+    assert first[0] == first[1]
+    assert second[0] == second[1]
