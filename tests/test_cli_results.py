@@ -108,6 +108,24 @@ def test_export_writes_row_level_csv_and_xlsx(demo: dict[str, str], tmp_path: Pa
     assert sum(1 for _row in sheet.iter_rows()) == 401
 
 
+def test_export_writes_spss_and_stata_files_with_labels(
+    demo: dict[str, str], tmp_path: Path
+) -> None:
+    import pyreadstat
+
+    sav = run(demo, "export", "wave1", "--format", "sav", "--output", str(tmp_path / "a.sav"))
+    dta = run(demo, "export", "wave1", "--format", "dta", "--lang", "en",
+              "--output", str(tmp_path / "a.dta"))  # fmt: skip
+
+    assert sav.returncode == 0, sav.stderr
+    assert dta.returncode == 0, dta.stderr
+    spss, spss_meta = pyreadstat.read_sav(str(tmp_path / "a.sav"))
+    stata, stata_meta = pyreadstat.read_dta(str(tmp_path / "a.dta"))
+    assert len(spss) == len(stata) == 400
+    assert spss_meta.variable_value_labels["german_level"][5] == "B2 oder besser"
+    assert stata_meta.variable_value_labels["german_level"][5] == "B2 or better"
+
+
 def test_export_of_a_group_writes_the_aggregated_workbook(
     demo: dict[str, str], tmp_path: Path
 ) -> None:

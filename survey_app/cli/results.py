@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import click
 
@@ -145,7 +145,9 @@ def release(survey: str, note: str) -> None:
 
 @click.command("export")
 @click.argument("survey")
-@click.option("--format", "output_format", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["csv", "xlsx", "sav", "dta"]), required=True
+)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--group", help="Aggregated results of this working group instead of rows.")
 @click.option("--aggregated", is_flag=True, help="Aggregated results of all questions.")
@@ -158,8 +160,9 @@ def export(
     aggregated: bool,
     lang: str | None,
 ) -> None:
-    """Export SURVEY: row-level data (one row per submission), or with --group/--aggregated
-    the suppressed results (XLSX: one sheet per question with a chart)."""
+    """Export SURVEY: row-level data (one row per submission; sav and dta for SPSS and
+    Stata with variable and value labels), or with --group/--aggregated the suppressed
+    results (XLSX: one sheet per question with a chart)."""
     from analysis.exports import (
         results_csv,
         write_responses_csv,
@@ -191,7 +194,12 @@ def export(
             return
         questionnaire, frames = _guarded(lambda: export_frames(db, survey))
         language = questionnaire.language_or_default(lang)
-        if output_format == "xlsx":
+        if output_format in ("sav", "dta"):
+            from analysis.labelled import write_labelled
+
+            file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
+            count = write_labelled(frames, questionnaire, language, output, file_format)
+        elif output_format == "xlsx":
             count = write_responses_xlsx(frames, questionnaire, language, output)
         else:
             with output.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -137,14 +137,21 @@ def invitations_csv(
 
 
 def rows_export(db: Database, survey_id: str, *, file_format: str, output: Path, actor: str) -> int:
-    """Write every submission of a survey (one row each) to `output` as CSV or XLSX, in
-    the survey's default language, and record the export in the audit log."""
+    """Write every submission of a survey (one row each) to `output` as CSV, XLSX, SPSS
+    (sav) or Stata (dta), in the survey's default language, and record the export in the
+    audit log."""
     try:
         questionnaire, frames = export_frames(db, survey_id)
     except UnknownSurvey:
         raise AdminError(f"There is no survey '{survey_id}'.") from None
     language = questionnaire.default_language
-    if file_format == "xlsx":
+    if file_format in ("sav", "dta"):
+        from analysis.labelled import write_labelled
+
+        count = write_labelled(
+            frames, questionnaire, language, output, "sav" if file_format == "sav" else "dta"
+        )
+    elif file_format == "xlsx":
         count = write_responses_xlsx(frames, questionnaire, language, output)
     else:
         with output.open("w", encoding="utf-8-sig", newline="") as handle:

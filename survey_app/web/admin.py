@@ -50,6 +50,8 @@ from survey_app.web.templating import static_url
 EXPORT_MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
 }
 AUDIT_ROWS = 200
 
@@ -306,7 +308,7 @@ class AdminController(Controller):
         viewer = await in_thread(require_admin, request, api=False)
         name, _, file_format = filename.partition(".")
         if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
-            raise NotFoundException("Exports are responses.csv or responses.xlsx.")
+            raise NotFoundException("Exports are responses.csv, .xlsx, .sav or .dta.")
         return await in_thread(export_file, db, viewer, survey_id, file_format)
 
     @get("/users")

@@ -38,6 +38,7 @@ ROUTES = [
     ("/admin/audit", None, True),
     ("/admin/surveys/newcomer/responses.csv", None, True),
     ("/admin/surveys/company/responses.xlsx", None, True),
+    ("/admin/surveys/newcomer/responses.sav", None, True),
     ("/admin/surveys/newcomer/release", None, True),
 ]
 # State-changing admin forms: (route, form fields).

@@ -1,0 +1,100 @@
+"""SPSS and Stata exports: read back with pyreadstat, they carry variable labels, value
+labels in the chosen language, 0/1 variables per ticked choice, dates as dates, and tell
+"not asked" from "no answer"."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pyreadstat
+import pytest
+
+from analysis.frames import frame_from_texts
+from analysis.labelled import NO_ANSWER, NOT_ASKED, write_labelled
+from survey_app.questionnaire.schema import Questionnaire
+from tests.analysis.conftest import texts
+
+ROWS: list[dict[str, Any]] = [
+    # employed: hours are asked only of those who work (skip logic).
+    {"german_level": "b1", "age": 34, "employed": "yes", "hours": 20.5,
+     "support": ["course", "job"], "arrived": "2019-05-03", "comment": "Danke"},
+    {"german_level": "a1", "age": 51, "employed": "no", "support": ["housing"]},
+    {"german_level": "none", "age": 19, "employed": "yes"},
+]  # fmt: skip
+
+
+def export(  # type: ignore[no-untyped-def]
+    questionnaire: Questionnaire, tmp_path: Path, file_format: str, language: str = "de"
+):
+    frame = frame_from_texts(questionnaire, [(questionnaire, texts(*ROWS))])
+    frame.insert(0, "version", 1)
+    frame.insert(0, "language", "de")
+    frame.insert(0, "submitted_on", "2026-03-01")
+    path = tmp_path / f"responses.{file_format}"
+
+    count = write_labelled([frame], questionnaire, language, path, file_format)  # type: ignore[arg-type]
+
+    assert count == len(ROWS)
+    read = pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta
+    return read(str(path), user_missing=True) if file_format == "sav" else read(str(path))
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_questions_carry_their_labels_and_choices_their_value_labels(
+    wave1: Questionnaire, tmp_path: Path, file_format: str
+) -> None:
+    frame, meta = export(wave1, tmp_path, file_format)
+
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    assert labels["german_level"] == "german_level: Wie gut sprechen Sie Deutsch?"
+    assert meta.variable_value_labels["german_level"][4] == "B1"
+    assert meta.variable_value_labels["german_level"][NO_ANSWER] == "keine Angabe"
+    assert list(frame["german_level"]) == [4, 2, 1]
+    assert labels["support_job"] == "support: Welche Unterstützung brauchen Sie?: Arbeitssuche"
+    assert list(frame["support_job"]) == [1, 0, NO_ANSWER]
+    assert meta.variable_value_labels["support_job"][1] == "gewählt"
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_not_asked_and_no_answer_are_told_apart(
+    wave1: Questionnaire, tmp_path: Path, file_format: str
+) -> None:
+    frame, meta = export(wave1, tmp_path, file_format)
+
+    # hours: answered; not asked (does not work); asked (works) but left empty
+    assert list(frame["hours"]) == [20.5, NOT_ASKED, NO_ANSWER]
+    assert meta.variable_value_labels["employed"][NOT_ASKED] == "nicht gefragt (Filter)"
+    if file_format == "sav":
+        # user-missing in SPSS: statistics leave both codes out
+        assert meta.variable_value_labels["hours"][NOT_ASKED] == "nicht gefragt (Filter)"
+        assert meta.missing_ranges["hours"] == [{"lo": NOT_ASKED, "hi": NOT_ASKED},
+                                                {"lo": NO_ANSWER, "hi": NO_ANSWER}]  # fmt: skip
+
+
+def test_spss_reads_the_codes_as_missing(wave1: Questionnaire, tmp_path: Path) -> None:
+    export(wave1, tmp_path, "sav")
+
+    frame, _meta = pyreadstat.read_sav(str(tmp_path / "responses.sav"))
+
+    assert frame["hours"][0] == 20.5
+    assert frame["hours"][1:].isna().all()
+
+
+def test_spss_keeps_dates_as_dates_and_texts_as_texts(wave1: Questionnaire, tmp_path: Path) -> None:
+    frame, meta = export(wave1, tmp_path, "sav")
+
+    assert frame["arrived"][0] == datetime.date(2019, 5, 3)
+    assert meta.original_variable_types["arrived"].startswith("DATE")
+    assert frame["comment"][0] == "Danke"
+    assert frame["submitted_on"][0] == datetime.date(2026, 3, 1)
+
+
+def test_labels_follow_the_chosen_language(wave1: Questionnaire, tmp_path: Path) -> None:
+    _frame, meta = export(wave1, tmp_path, "sav", language="en")
+
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    assert labels["german_level"] == "german_level: How well do you speak German?"
+    assert meta.variable_value_labels["german_level"][5] == "B2 or better"
+    assert meta.variable_value_labels["hours"][NOT_ASKED] == "not asked (skip logic)"
