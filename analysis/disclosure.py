@@ -123,8 +123,14 @@ def audit(
     earlier_hidden: Sequence[BoolArray | None],
     earlier_published: Sequence[BoolArray | None],
     k: int,
+    releases: Sequence[tuple[int, ...]] | None = None,
 ) -> AuditReport:
-    """The hidden numbers of the newest release (the sum of all `layers`).
+    """The hidden numbers of the newest release.
+
+    `releases[m]` lists the layers release m counts; by default release m counts layers
+    0..m (each release adds responses). With responses excluded after a release, a later
+    release leaves out the layer that holds them, and the audit protects both what came
+    in and what went out between any two releases.
 
     `earlier_hidden[m]` and `earlier_published[m]` describe release m < newest: which
     numbers it hid and which it published at all (None: every number; numbers a release
@@ -134,21 +140,30 @@ def audit(
     it is 0 or at least k: the attacker knows it anyway, and a "·" would only mislead.
     """
     started = time.perf_counter()
-    newest = len(layers) - 1
-    cumulative = np.cumsum(np.stack(layers), axis=0)
-    values = [structure.values(cumulative[m]) for m in range(newest + 1)]
+    members = (
+        list(releases)
+        if releases is not None
+        else [tuple(range(m + 1)) for m in range(len(layers))]
+    )
+    newest = len(members) - 1
+    stacked = np.stack(layers)
+    values = [structure.values(stacked[list(own)].sum(axis=0)) for own in members]
     hidden = [False] * len(structure.numbers)
     current = [int(x) for x in values[newest]]
     shown_before = [
         _shown_mask(earlier_hidden[m], earlier_published[m], len(structure.numbers))
         for m in range(newest)
     ]
-    _settle_with_differences(values, shown_before, hidden, structure.lines, k, structure.tables)
-    pending = _small_quantities(values, shown_before, hidden, k)
+    added = [
+        structure.values(stacked[sorted(set(members[newest]) - set(own))].sum(axis=0))
+        for own in members[:newest]
+    ]
+    _settle_with_differences(current, added, shown_before, hidden, structure, k)
+    pending = _small_quantities(structure, stacked, members, shown_before, hidden, k)
     report = AuditReport(hidden=np.zeros(len(structure.numbers), dtype=bool))
     report.protected = len(pending)
     lines_of = _lines_of(structure)
-    system = _System(structure, layers, shown_before)
+    system = _System(structure, layers, members, shown_before)
     while True:
         report.rounds += 1
         solver = _Solver(system.with_newest(hidden), k)
@@ -159,7 +174,7 @@ def audit(
         chosen = {m for q in failures for m in _to_hide(q.number, hidden, current, lines_of)}
         for number in sorted(chosen):
             hidden[number] = True
-        _settle_with_differences(values, shown_before, hidden, structure.lines, k, structure.tables)
+        _settle_with_differences(current, added, shown_before, hidden, structure, k)
         pending = failures
     solver.programs = 0
     for number in solver.determined(
@@ -210,20 +225,19 @@ def _hide_sparse_tables(
 
 
 def _settle_with_differences(
-    values: Sequence[IntArray],
+    current: list[int],
+    added: Sequence[IntArray],
     shown_before: Sequence[BoolArray],
     hidden: list[bool],
-    lines: Sequence[Line],
+    structure: Structure,
     k: int,
-    tables: Sequence[tuple[int, ...]] = (),
 ) -> None:
-    """The line rules on the newest release, and on its difference from each earlier one
-    (a number hidden in either release is hidden in the difference): what the difference
-    must hide, the newest release hides. Until nothing changes. The audit then finds few
-    failures, and each costs a round."""
-    newest = len(values) - 1
-    current = [int(x) for x in values[newest]]
-    differences = [[int(x) for x in values[newest] - values[m]] for m in range(newest)]
+    """The line rules on the newest release, and on what it added to each earlier one
+    (a number hidden in either release is hidden there): what the difference must hide,
+    the newest release hides. Until nothing changes. The audit then finds few failures,
+    and each costs a round."""
+    lines, tables = structure.lines, structure.tables
+    differences = [[int(x) for x in values] for values in added]
     changed = True
     while changed:
         changed = bool(settle(current, hidden, lines, k))
@@ -245,32 +259,44 @@ def _shown_mask(hidden: BoolArray | None, published: BoolArray | None, size: int
 
 @dataclass(frozen=True)
 class _Quantity:
-    """A protected quantity: the sum of `numbers[number]` over layers first..last, whose
-    true value is `truth`."""
+    """A protected quantity: the sum of `numbers[number]` over `layers`, whose true value
+    is `truth`."""
 
     number: int
-    first: int
-    last: int
+    layers: tuple[int, ...]
     truth: int
 
 
 def _small_quantities(
-    values: Sequence[IntArray], shown_before: Sequence[BoolArray], hidden: list[bool], k: int
+    structure: Structure,
+    stacked: IntArray,
+    members: Sequence[tuple[int, ...]],
+    shown_before: Sequence[BoolArray],
+    hidden: list[bool],
+    k: int,
 ) -> list[_Quantity]:
-    """Hidden small numbers of every release, and small differences between releases."""
-    newest = len(values) - 1
+    """Hidden small numbers of every release, and, between any two releases, small counts
+    of the responses one of them has and the other not (came in, or went out)."""
+    newest = len(members) - 1
     quantities: list[_Quantity] = []
     hidden_now = np.array(hidden, dtype=bool)
-    for m in range(newest + 1):
-        hidden_m = hidden_now if m == newest else ~shown_before[m]
-        small = (values[m] > 0) & (values[m] < k)
-        for i in np.flatnonzero(hidden_m & small).tolist():
-            quantities.append(_Quantity(i, 0, m, int(values[m][i])))
+
+    def small(layers: tuple[int, ...], among: npt.NDArray[np.bool_] | None) -> None:
+        if not layers:
+            return
+        values = structure.values(stacked[list(layers)].sum(axis=0))
+        chosen = (values > 0) & (values < k)
+        if among is not None:
+            chosen &= among
+        for i in np.flatnonzero(chosen).tolist():
+            quantities.append(_Quantity(i, layers, int(values[i])))
+
+    for m, own in enumerate(members):
+        small(own, hidden_now if m == newest else ~shown_before[m])
     for a in range(newest):
         for b in range(a + 1, newest + 1):
-            difference = values[b] - values[a]
-            for i in np.flatnonzero((difference > 0) & (difference < k)).tolist():
-                quantities.append(_Quantity(i, a + 1, b, int(difference[i])))
+            small(tuple(sorted(set(members[b]) - set(members[a]))), None)
+            small(tuple(sorted(set(members[a]) - set(members[b]))), None)
     return quantities
 
 
@@ -288,11 +314,16 @@ class _System:
     layers up to that release. Only the newest release's rows change between rounds."""
 
     def __init__(
-        self, structure: Structure, layers: Sequence[IntArray], shown_before: Sequence[BoolArray]
+        self,
+        structure: Structure,
+        layers: Sequence[IntArray],
+        members: Sequence[tuple[int, ...]],
+        shown_before: Sequence[BoolArray],
     ) -> None:
         self.structure = structure
         self.size = structure.variables
         self.layers = len(layers)
+        self.members = members
         self.truth: list[int] = np.concatenate(layers).tolist()
         self.base: list[_Relation] = []
         for layer in range(self.layers):
@@ -313,16 +344,21 @@ class _System:
         self.rows: list[_Relation] = self.base
 
     def _shown_row(self, number: int, release: int) -> _Relation:
-        variables = self.form(number, 0, release)
+        variables = self.form(number, self.members[release])
         return variables, (1,) * len(variables), True
 
-    def form(self, number: int, first: int, last: int) -> tuple[int, ...]:
-        """The variables of a number summed over layers first..last."""
+    def form(self, number: int, layers: Sequence[int]) -> tuple[int, ...]:
+        """The variables of a number summed over `layers`."""
         own = self.structure.numbers[number]
-        return tuple(v + layer * self.size for layer in range(first, last + 1) for v in own)
+        return tuple(v + layer * self.size for layer in layers for v in own)
+
+    @property
+    def newest(self) -> tuple[int, ...]:
+        """The layers of the newest release."""
+        return self.members[-1]
 
     def with_newest(self, hidden: Sequence[bool]) -> _System:
-        newest = self.layers - 1
+        newest = len(self.members) - 1
         self.rows = self.base + [
             self._shown_row(i, newest) for i, is_hidden in enumerate(hidden) if not is_hidden
         ]
@@ -345,7 +381,7 @@ class _Solver:
         failures: list[_Quantity] = []
         items: list[_Item] = []
         for quantity in quantities:
-            form = self.system.form(quantity.number, quantity.first, quantity.last)
+            form = self.system.form(quantity.number, quantity.layers)
             if all(self.fixed[v] for v in form):
                 failures.append(quantity)  # determined, and its true value is small
             else:
@@ -380,20 +416,20 @@ class _Solver:
         which integers cannot widen; any other solution (also a fractional one) that
         moves it keeps it hidden. Mistakes can only keep a number hidden, never show one
         that was not known."""
-        newest = self.system.layers - 1
+        newest = self.system.newest
         found = [
             number
             for number in zeros
-            if all(self.fixed[v] for v in self.system.form(number, 0, newest))
+            if all(self.fixed[v] for v in self.system.form(number, newest))
         ]
         items = []
         for number in numbers:
-            form = self.system.form(number, 0, newest)
+            form = self.system.form(number, newest)
             if all(self.fixed[v] for v in form):
                 found.append(number)
             else:
                 truth = sum(self.system.truth[v] for v in form)
-                items.append((_Quantity(number, 0, newest, truth), form))
+                items.append((_Quantity(number, newest, truth), form))
         alone = DETERMINED_ALONE
         for program, group in self._programs(items):
             with program:

@@ -544,17 +544,26 @@ def publish(
     plan: Plan,
     layers: Sequence[pd.DataFrame],
     earlier: Sequence[Publication] = (),
+    releases: Sequence[tuple[int, ...]] | None = None,
 ) -> Published:
-    """Audit and publish the responses of all `layers` (the responses of the first
-    release, then those each later release added; one layer for a single publication)
-    against the `earlier` publications (one per layer but the last, oldest first)."""
-    if len(earlier) != len(layers) - 1:
-        raise ValueError("one earlier publication per layer but the last is needed")
+    """Audit and publish a release against the `earlier` publications (oldest first).
+
+    `layers` are frames of responses; `releases[m]` lists the layers release m counts,
+    the last one being the new release. By default, one layer per release, each adding
+    to the one before (one layer for a single publication)."""
+    members = (
+        list(releases)
+        if releases is not None
+        else [tuple(range(m + 1)) for m in range(len(layers))]
+    )
+    if len(earlier) != len(members) - 1:
+        raise ValueError("one earlier publication per release but the new one is needed")
     k = plan.questionnaire.min_cell
     counts = [tabulate(plan, frame) for frame in layers]
+    newest = members[-1]
+    in_newest = np.sum([counts[layer] for layer in newest], axis=0)
     withheld = {
-        plan.tables[t]
-        for t in sparse_tables(plan.structure, plan.structure.values(np.sum(counts, axis=0)), k)
+        plan.tables[t] for t in sparse_tables(plan.structure, plan.structure.values(in_newest), k)
     } - {pair for pair in plan.pairs if _published_before(pair, earlier)}
     if withheld:
         # Not published at all: a breakdown that would be mostly "·" says little, and
@@ -566,10 +575,8 @@ def publish(
     structure = plan.structure
     earlier_hidden, earlier_published = [], []
     unlinked: list[str] = []
-    cumulative = np.zeros(structure.variables, dtype=np.int64)
-    for layer, publication in zip(counts, earlier, strict=False):
-        cumulative = cumulative + layer
-        values = structure.values(cumulative)
+    for own, publication in zip(members, earlier, strict=False):
+        values = structure.values(np.sum([counts[layer] for layer in own], axis=0))
         published = np.zeros(len(plan.keys), dtype=bool)
         hidden = np.zeros(len(plan.keys), dtype=bool)
         for i, key in enumerate(plan.keys):
@@ -583,8 +590,8 @@ def publish(
             hidden[i] = shown is None
         earlier_hidden.append(hidden)
         earlier_published.append(published)
-    report = audit(structure, counts, earlier_hidden, earlier_published, k)
-    values = structure.values(np.sum(np.stack(counts), axis=0))
+    report = audit(structure, counts, earlier_hidden, earlier_published, k, members)
+    values = structure.values(np.sum([counts[layer] for layer in newest], axis=0))
     numbers = {key: None if report.hidden[i] else int(values[i]) for i, key in enumerate(plan.keys)}
     numbers |= {alias: numbers[key] for alias, key in plan.aliases.items()}
     # A breakdown the audit left without any count but zeros is not published either
@@ -597,7 +604,8 @@ def publish(
     for q, b in empty:
         prefixes = (f"cell|{q}|{b}|", f"column|{q}|{b}|")
         numbers = {key: x for key, x in numbers.items() if not key.startswith(prefixes)}
-    frame = pd.concat(layers, ignore_index=True) if len(layers) > 1 else layers[0]
+    kept = [layers[layer] for layer in newest]
+    frame = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
     statistics = _statistics(plan, frame, numbers, k)
     for q, b in empty:
         statistics = {key: x for key, x in statistics.items() if not key.startswith(f"{q}|{b}|")}

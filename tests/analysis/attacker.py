@@ -191,19 +191,26 @@ class Attacker:
                 mask[self.offsets[t] + i] = 1
         return mask
 
-    def _form(self, condition: Sequence[tuple[str, str]], first: int, last: int) -> np.ndarray:
+    def form(self, condition: Sequence[tuple[str, str]], layers: Sequence[int]) -> np.ndarray:
+        """The count of `condition` summed over `layers`, as a row over all variables."""
         form = np.zeros(self.layers * self.size)
         mask = self._mask(condition)
-        for layer in range(first, last + 1):
+        for layer in layers:
             form[layer * self.size : (layer + 1) * self.size] = mask
         return form
 
-    def read(self, release: int, results: Mapping[str, Any]) -> list[tuple[Any, int]]:
-        """Take in a results JSON of `release` (its layers 0..release); the hidden numbers
-        with their true values."""
+    def truth_of(self, condition: Sequence[tuple[str, str]], layers: Sequence[int]) -> int:
+        return int(self.form(condition, layers) @ self.truth.flatten())
+
+    def read(
+        self, release: int | Sequence[int], results: Mapping[str, Any]
+    ) -> list[tuple[Any, int]]:
+        """Take in a results JSON of a release (`release`: its layers, or N for layers
+        0..N); the hidden numbers with their true values."""
+        layers = range(release + 1) if isinstance(release, int) else release
         hidden = []
         for condition, value in published_numbers(self.joint, results):
-            form = self._form(condition, 0, release)
+            form = self.form(condition, layers)
             truth = int(form @ self.truth.flatten())
             if value is None:
                 hidden.append((condition, truth))
@@ -233,9 +240,15 @@ class Attacker:
         assert low.status == 0, low.message
         return low.fun, (np.inf if high.status == 3 else -high.fun)
 
-    def pinned(self, condition: Any, first: int, last: int, truth: int, k: int) -> Finding | None:
-        """A finding if the quantity lies within 1..k-1 whatever is consistent."""
-        low, high = self.bounds(self._form(condition, first, last))
-        if 0 < truth < k and low >= 1 and high <= k - 1:
-            return Finding(condition, f"layers {first}..{last}", truth, low, high)
+    def pinned(
+        self, condition: Any, first: int | Sequence[int], last: int | None, truth: int, k: int
+    ) -> Finding | None:
+        """A finding if the count of `condition` over layers `first`..`last` (or over the
+        layers `first` lists, `last` None) lies within 1..k-1 whatever is consistent."""
+        layers = first if last is None else range(first, last + 1)  # type: ignore[arg-type]
+        if not 0 < truth < k:
+            return None
+        low, high = self.bounds(self.form(condition, list(layers)))
+        if low >= 1 and high <= k - 1:
+            return Finding(condition, f"layers {list(layers)}", truth, low, high)
         return None

@@ -207,8 +207,7 @@ def test_no_count_is_pinned_across_two_releases(
     ]
     # Every count among the responses added by the second release.
     for condition in published:
-        form = attacker._form(condition, 1, 1)
-        truth = int(form @ attacker.truth.flatten())
+        truth = attacker.truth_of(condition, [1])
         findings.append(attacker.pinned(condition, 1, 1, truth, K))
 
     assert [f for f in findings if f is not None] == []
@@ -237,3 +236,32 @@ def test_the_same_answers_give_the_same_release(audit_survey: Questionnaire) -> 
 
     assert first[0] == first[1]
     assert second[0] == second[1]
+
+
+def test_responses_excluded_after_a_release_cannot_be_worked_out_from_the_next(
+    audit_survey: Questionnaire,
+) -> None:
+    # Release 1 counts kept + excluded; release 2 counts kept + new (the excluded ones
+    # were flagged as junk in between). The difference in and out is audited both ways.
+    rng = random.Random(41)
+    kept, excluded, new = answers(rng, 90, 0.3), answers(rng, 4, 0.3), answers(rng, 25, 0.3)
+    plan = plan_publication(audit_survey, groups=["arbeit", None], reference_year=2026)
+    frames = [frame_from_texts(audit_survey, [(audit_survey, texts(*rows))])
+              for rows in (kept, excluded, new)]  # fmt: skip
+    one = publish(plan, frames[:2], [], releases=[(0, 1)]).publication
+    two = publish(plan, frames, [one], releases=[(0, 1), (0, 2)]).publication
+    attacker = Attacker(JOINT, [kept, excluded, new])
+    hidden = [
+        (c, t, (0, 1)) for r in member_view(audit_survey, one) for c, t in attacker.read((0, 1), r)
+    ]
+    hidden += [
+        (c, t, (0, 2)) for r in member_view(audit_survey, two) for c, t in attacker.read((0, 2), r)
+    ]
+
+    findings = [attacker.pinned(c, list(layers), None, t, K) for c, t, layers in hidden]
+    for results in member_view(audit_survey, two):
+        for condition, _value in published_numbers(JOINT, results):
+            for layers in ([1], [2]):  # went out, came in
+                truth = attacker.truth_of(condition, layers)
+                findings.append(attacker.pinned(condition, layers, None, truth, K))
+    assert [f for f in findings if f is not None] == []

@@ -236,6 +236,5 @@ def _differences(attacker: Attacker, results: dict[str, Any]) -> list[tuple[Any,
     """Every count of `results`, as the count among the responses of the second layer."""
     out = []
     for condition, _value in published_numbers(attacker.joint, results):
-        form = attacker._form(condition, 1, 1)
-        out.append((condition, int(form @ attacker.truth.flatten())))
+        out.append((condition, attacker.truth_of(condition, [1])))
     return out
