@@ -12,25 +12,25 @@ import logging
 
 import click
 
-# command name -> (module in this package, attribute)
+# command name -> (module in this package, attribute, the line `--help` shows)
 COMMANDS = {
-    "backup": ("data", "backup"),
-    "check": ("questionnaires", "check"),
-    "compile-translations": ("server", "compile_translations"),
-    "db": ("server", "db"),
-    "demo": ("results", "demo"),
-    "export": ("results", "export"),
-    "export-xlsform": ("xlsform", "export_xlsform"),
-    "import-xlsform": ("xlsform", "import_xlsform"),
-    "invitations": ("data", "invitations"),
-    "poster": ("respond", "poster"),
-    "purge": ("data", "purge"),
-    "release": ("results", "release"),
-    "report": ("reports", "report"),
-    "restore": ("data", "restore"),
-    "results": ("results", "results"),
-    "serve": ("server", "serve"),
-    "user": ("users", "user"),
+    "backup": ("data", "backup", "Write a consistent copy of the database to a file."),
+    "check": ("questionnaires", "check", "Validate questionnaire files and their translations."),
+    "compile-translations": ("server", "compile_translations", "Compile the UI catalogues."),
+    "db": ("server", "db", "Database schema migrations."),
+    "demo": ("results", "demo", "Store synthetic, valid responses to a survey."),
+    "export": ("results", "export", "Export responses (CSV, XLSX, SPSS, Stata) or results."),
+    "export-xlsform": ("xlsform", "export_xlsform", "Export a questionnaire as an XLSForm."),
+    "import-xlsform": ("xlsform", "import_xlsform", "Import an XLSForm as a questionnaire."),
+    "invitations": ("data", "invitations", "Personal invitation links."),
+    "poster": ("respond", "poster", "Write an A4 poster with the survey's QR code."),
+    "purge": ("data", "purge", "Delete expired drafts and responses past retention."),
+    "release": ("results", "release", "Publish the next release of a survey's results."),
+    "report": ("reports", "report", "Write the printable results report as PDF."),
+    "restore": ("data", "restore", "Restore a backup into the configured database."),
+    "results": ("results", "results", "Suppressed results of a survey (live or a release)."),
+    "serve": ("server", "serve", "Migrate, publish the questionnaires and serve the app."),
+    "user": ("users", "user", "Accounts: admins and working-group members."),
 }
 
 
@@ -38,10 +38,16 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list in `--help` from `COMMANDS`: click would import every command's
+        module for its docstring (pandas, the web server, WeasyPrint: seconds)."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][2]) for name in sorted(COMMANDS)])
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attribute = COMMANDS[cmd_name]
+        module_name, attribute, _summary = COMMANDS[cmd_name]
         module = importlib.import_module(f"{__name__}.{module_name}")
         command = getattr(module, attribute)
         assert isinstance(command, click.Command)
