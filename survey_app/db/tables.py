@@ -64,6 +64,28 @@ class Submission(SQLModel, table=True):
     answers: str = Field(sa_column=Column(Text, nullable=False))
     answers_hash: str = Field(max_length=64)
     created_on: datetime.date
+    status: str = Field(
+        default="received",
+        max_length=16,
+        index=True,
+        sa_column_kwargs={"server_default": "received"},
+    )
+    """The office's review: received, approved, or excluded (never counted)."""
+
+
+class ReviewEvent(SQLModel, table=True):
+    """A change of a response's review status: who, when, to what, and why (the reason
+    is for the office only; working groups never see it)."""
+
+    __tablename__ = "review_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_pk: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    survey_id: str = Field(max_length=100, index=True)
+    at: datetime.datetime = Field(default_factory=utc_now)
+    actor: str = Field(max_length=254)
+    status: str = Field(max_length=16)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class Draft(SQLModel, table=True):
@@ -117,6 +139,11 @@ class Release(SQLModel, table=True):
     """The questionnaire version whose questions and labels the release shows."""
     responses: int
     boundaries: dict[str, int] = Field(sa_column=Column(JSON, nullable=False))
+    excluded: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """Responses within the boundaries that the release left out: {"ids": [...],
+    "reasons": {reason: count}} (the ids, so later releases know what this one counted)."""
     publication: str = Field(sa_column=Column(Text, nullable=False))
 
 

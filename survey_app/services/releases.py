@@ -27,10 +27,11 @@ import datetime
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, cast
 
+import pandas as pd
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
@@ -39,7 +40,7 @@ from sqlmodel import col, select
 from analysis.publication import Publication, plan_publication, publish
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from survey_app.db.engine import Database
-from survey_app.db.tables import Release, Submission, SurveyVersion
+from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
 from survey_app.services.results import UnknownSurvey, release_layers
@@ -125,6 +126,7 @@ class ReleasePreview:
     number: int
     responses: int
     since_previous: int
+    excluded: int
     min_cell: int
 
     @property
@@ -133,51 +135,122 @@ class ReleasePreview:
 
 
 def release_preview(db: Database, survey_id: str) -> ReleasePreview:
-    """The next release's number and how many responses it would add (raises
-    `UnknownSurvey`)."""
+    """The next release's number and how many responses it would count and add (raises
+    `UnknownSurvey`). Excluded responses are not counted."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
     questionnaire = survey.questionnaire
     with db.read() as session:
-        responses = session.execute(
-            select(func.count()).where(col(Submission.survey_id) == survey_id)
-        ).scalar_one()
-    earlier = releases_of(db, survey_id)
-    before = earlier[0].responses if earlier else 0
+        latest = session.execute(
+            select(Release)
+            .options(defer(cast(QueryableAttribute[Any], Release.publication)))
+            .where(col(Release.survey_id) == survey_id)
+            .order_by(col(Release.number).desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        rows = session.execute(
+            select(col(Submission.version_id), col(Submission.id), col(Submission.status)).where(
+                col(Submission.survey_id) == survey_id
+            )
+        ).all()
+    edges = {int(v): m for v, m in latest.boundaries.items()} if latest is not None else {}
+    counted = [(int(v), int(pk)) for v, pk, status in rows if status != "excluded"]
+    new = sum(1 for v, pk in counted if pk > edges.get(v, 0))
     return ReleasePreview(
         survey=survey_id,
         title=questionnaire.text(questionnaire.title, questionnaire.default_language),
-        number=earlier[0].number + 1 if earlier else 1,
-        responses=int(responses),
-        since_previous=max(int(responses) - before, 0),
+        number=latest.number + 1 if latest is not None else 1,
+        responses=len(counted),
+        since_previous=new,
+        excluded=len(rows) - len(counted),
         min_cell=questionnaire.min_cell,
     )
 
 
-def _freeze(db: Database, survey_id: str) -> dict[int, int]:
-    """Per version, the highest submission id of the survey now (see the module doc)."""
+@dataclass(frozen=True)
+class _Frozen:
+    """What a release counts: per version every id up to `boundaries[version]`, but not
+    the `excluded` ones (id -> reason)."""
+
+    boundaries: dict[int, int]
+    excluded: dict[int, str]
+    total: int
+    """How many submissions are within the boundaries, excluded or not."""
+
+
+def _freeze(db: Database, survey_id: str) -> _Frozen:
+    """The responses the next release counts, fixed now (see the module doc)."""
     with db.write() as session:
         if not db.is_sqlite:
             session.execute(text("LOCK TABLE submission IN SHARE MODE"))
         rows = session.execute(
-            select(col(Submission.version_id), func.max(col(Submission.id)))
+            select(col(Submission.version_id), func.max(col(Submission.id)), func.count())
             .where(col(Submission.survey_id) == survey_id)
             .group_by(col(Submission.version_id))
         ).all()
-    return {int(version_id): int(max_id) for version_id, max_id in rows}
-
-
-def _count(db: Database, survey_id: str, boundaries: dict[int, int]) -> int:
-    with db.read() as session:
-        total = 0
-        for version_id, max_id in boundaries.items():
-            total += session.execute(
-                select(func.count()).where(
-                    col(Submission.version_id) == version_id, col(Submission.id) <= max_id
+        excluded = session.execute(
+            select(col(Submission.id)).where(
+                col(Submission.survey_id) == survey_id, col(Submission.status) == "excluded"
+            )
+        ).scalars()
+        pks = [int(pk) for pk in excluded]
+        reasons = dict(
+            session.execute(
+                select(col(ReviewEvent.submission_pk), col(ReviewEvent.reason))
+                .where(
+                    col(ReviewEvent.submission_pk).in_(pks),
+                    col(ReviewEvent.status) == "excluded",
                 )
-            ).scalar_one()
-    return int(total)
+                .order_by(col(ReviewEvent.id))
+            ).all()
+        ) if pks else {}  # fmt: skip
+    return _Frozen(
+        boundaries={int(version_id): int(max_id) for version_id, max_id, _n in rows},
+        excluded={pk: str(reasons.get(pk, "")) for pk in pks},
+        total=sum(int(n) for _v, _m, n in rows),
+    )
+
+
+def _excluded_ids(release: Release) -> set[int]:
+    return {int(pk) for pk in (release.excluded or {}).get("ids", [])}
+
+
+def _membership(
+    frozen: _Frozen,
+    earlier: list[Release],
+    layers: list[pd.DataFrame],
+    version_of: dict[int, int],
+    apart: list[int],
+) -> tuple[list[pd.DataFrame], list[tuple[int, ...]]]:
+    """Layers and which of them each release counts (the new one last).
+
+    The first layers hold what arrived before each release and was never excluded by
+    any; every response that was excluded by some release (or is now) sits in the layer
+    of the releases that counted it, grouped by that: release m counts it when it had
+    arrived by m and m did not exclude it."""
+    edges = [{int(v): m for v, m in r.boundaries.items()} for r in earlier]
+    edges.append(frozen.boundaries)
+    out_of = [_excluded_ids(r) for r in earlier] + [set(frozen.excluded)]
+    arrivals = len(edges)
+    counted: dict[tuple[int, ...], list[pd.DataFrame]] = {}
+    for position, pk in enumerate(apart):
+        version = version_of.get(pk)
+        if version is None:
+            continue
+        releases = tuple(
+            m for m in range(arrivals) if pk <= edges[m].get(version, 0) and pk not in out_of[m]
+        )
+        if releases:
+            counted.setdefault(releases, []).append(layers[arrivals + position])
+    merged = layers[:arrivals]
+    members: list[list[int]] = [list(range(m + 1)) for m in range(arrivals)]
+    for releases, frames in counted.items():
+        members_index = len(merged)
+        merged.append(pd.concat(frames, ignore_index=True))
+        for m in releases:
+            members[m].append(members_index)
+    return merged, [tuple(own) for own in members]
 
 
 def _first_published_year(db: Database, survey_id: str) -> int:
@@ -207,23 +280,31 @@ def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") 
                 .order_by(col(Release.number))
             ).scalars()
         )
-    boundaries = _freeze(db, survey_id)
-    responses = _count(db, survey_id, boundaries)
-    before = earlier[-1].responses if earlier else 0
-    if responses - before < k:
-        since = "" if not earlier else f" since release {earlier[-1].number}"
-        raise ReleaseRefused(
-            f"Only {max(responses - before, 0)} responses arrived{since}; a release needs at "
-            f"least {k} new ones (the survey's minimum cell size), so that no difference "
-            "between two releases is about fewer people."
-        )
+    frozen = _freeze(db, survey_id)
     started = time.perf_counter()
     edges = [{int(v): m for v, m in release.boundaries.items()} for release in earlier]
-    layers = release_layers(db, survey_id, questionnaire, [*edges, boundaries])
-    if sum(len(layer) for layer in layers) != responses:
+    apart = sorted(set(frozen.excluded).union(*(_excluded_ids(r) for r in earlier)))
+    read, version_of = release_layers(
+        db, survey_id, questionnaire, [*edges, frozen.boundaries], apart=apart
+    )
+    if sum(len(layer) for layer in read) != frozen.total:
         raise ReleaseRefused(
             "Responses of an earlier release were deleted since (purge): a new release "
             "could be compared with it. Nothing was released."
+        )
+    layers, members = _membership(frozen, earlier, read, version_of, apart)
+    responses = sum(len(layers[layer]) for layer in members[-1])
+    came_in = (
+        sum(len(layers[layer]) for layer in set(members[-1]) - set(members[-2]))
+        if earlier
+        else responses
+    )
+    if came_in < k:
+        since = "" if not earlier else f" since release {earlier[-1].number}"
+        raise ReleaseRefused(
+            f"Only {came_in} responses arrived{since}; a release needs at "
+            f"least {k} new ones (the survey's minimum cell size), so that no difference "
+            "between two releases is about fewer people."
         )
     named = {g for q in questionnaire.iter_questions() for g in q.working_groups}
     groups: list[str | None] = [*sorted(named), None]
@@ -232,7 +313,8 @@ def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") 
         groups=groups,
         reference_year=_first_published_year(db, survey_id),
     )
-    published = publish(plan, layers, [Publication.loads(r.publication) for r in earlier])
+    earlier_publications = [Publication.loads(r.publication) for r in earlier]
+    published = publish(plan, layers, earlier_publications, releases=members)
     if published.unlinked:
         log.warning(
             "release of %s: %d numbers of earlier releases changed meaning with the "
@@ -248,7 +330,11 @@ def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") 
         note=note.strip()[:2000],
         version_id=survey.version_id,
         responses=responses,
-        boundaries={str(v): m for v, m in boundaries.items()},
+        boundaries={str(v): m for v, m in frozen.boundaries.items()},
+        excluded={
+            "ids": sorted(frozen.excluded),
+            "reasons": dict(Counter(frozen.excluded.values())),
+        },
         publication=published.publication.dumps(),
     )
     seconds = round(time.perf_counter() - started, 2)
@@ -263,6 +349,7 @@ def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") 
                     "survey": survey_id,
                     "number": number,
                     "responses": responses,
+                    "excluded": len(frozen.excluded),
                     "audit_seconds": seconds,
                 },
             )

@@ -47,7 +47,7 @@ from analysis.demo import demo_responses
 from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission, SurveyVersion
+from survey_app.db.tables import ReviewEvent, Submission, SurveyVersion
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
@@ -70,6 +70,8 @@ __all__ = [
     "working_group_ids",
 ]
 
+COUNTED = col(Submission.status) != "excluded"
+"""Responses that count: every one the office did not exclude."""
 ID_RANGE = 250_000
 """Submission ids per read: bounds the size of one concatenated blob."""
 CACHE_SIZE = 16
@@ -165,12 +167,22 @@ def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None)
 
 
 def release_layers(
-    db: Database, survey_id: str, target: Questionnaire, boundaries: Sequence[Mapping[int, int]]
-) -> list[pd.DataFrame]:
+    db: Database,
+    survey_id: str,
+    target: Questionnaire,
+    boundaries: Sequence[Mapping[int, int]],
+    *,
+    apart: Collection[int] = (),
+) -> tuple[list[pd.DataFrame], dict[int, int]]:
     """The answers each release added, as frames with the target's columns: layer m holds,
     per version, the submissions with `boundaries[m-1][version] < id <= boundaries[m][version]`
-    (a version missing from a boundary has none up to it). One read in one transaction."""
+    (a version missing from a boundary has none up to it), excluded or not, but not the ids
+    in `apart`; then one frame per id of `apart`, in that order. One read, one transaction.
+
+    Also returns the version of each id of `apart` (ids that are gone are missing)."""
     layers: list[pd.DataFrame] = []
+    kept = tuple(sorted(apart))
+    outside = (col(Submission.id).notin_(kept),) if kept else ()
     with db.read() as session:
         versions = session.execute(
             select(SurveyVersion)
@@ -181,20 +193,40 @@ def release_layers(
         before: Mapping[int, int] = {}
         for boundary in boundaries:
             parts = [
-                _read_version(session, target, source, version_id, before.get(version_id, 0), end)
+                _read_version(
+                    session, target, source, version_id, before.get(version_id, 0), end, outside
+                )
                 for version_id, source in sources.items()
                 if version_id is not None
                 and (end := boundary.get(version_id, 0)) > before.get(version_id, 0)
             ]
             layers.append(answers_frame(target, parts))
             before = boundary
-    return layers
+        version_of = dict(
+            session.execute(
+                select(col(Submission.id), col(Submission.version_id)).where(
+                    col(Submission.survey_id) == survey_id, col(Submission.id).in_(kept)
+                )
+            ).all()
+        ) if kept else {}  # fmt: skip
+        for pk in kept:
+            version_id = version_of.get(pk)
+            if version_id is None:
+                layers.append(empty_frame(target))
+                continue
+            one = (col(Submission.id) == pk,)
+            layers.append(
+                _read_version(session, target, sources[version_id], version_id, pk - 1, pk, one)
+            )
+    return layers, {int(k): int(v) for k, v in version_of.items()}
 
 
 def _stored(session: Session, version_id: int, up_to: int | None = None) -> StoredAnswers | None:
-    """Count, highest id and its `submission_id` of a version's submissions (with `up_to`:
-    of those with id <= up_to). Filtering on `version_id` alone lets the database answer
-    from that column's index without reading the rows."""
+    """What identifies a version's counted submissions (with `up_to`: those with id <=
+    up_to): how many count (all but the excluded), the highest id and its `submission_id`,
+    and the newest review event. Filtering on `version_id` alone lets the database answer
+    from that column's index without reading the rows; excluded ones are few and found
+    through the status index."""
     condition = col(Submission.version_id) == version_id
     if up_to is not None:
         condition = condition & (col(Submission.id) <= up_to)
@@ -206,7 +238,15 @@ def _stored(session: Session, version_id: int, up_to: int | None = None) -> Stor
     newest = session.execute(
         select(col(Submission.submission_id)).where(col(Submission.id) == max_id)
     ).scalar_one()
-    return StoredAnswers(int(count), int(max_id), str(newest))
+    excluded = session.execute(
+        select(func.count()).where(condition, col(Submission.status) == "excluded")
+    ).scalar_one()
+    reviewed = session.execute(
+        select(func.max(col(ReviewEvent.id)))
+        .join(Submission, col(Submission.id) == col(ReviewEvent.submission_pk))
+        .where(col(Submission.version_id) == version_id)
+    ).scalar_one()
+    return StoredAnswers(int(count) - int(excluded), int(max_id), str(newest), int(reviewed or 0))
 
 
 def _version_frame(
@@ -272,8 +312,10 @@ def _read_version(
     version_id: int,
     after_id: int,
     max_id: int,
+    which: tuple[ColumnElement[bool], ...] = (COUNTED,),
 ) -> pd.DataFrame:
-    """Submissions of one version with after_id < id <= max_id, parsed range by range.
+    """Submissions of one version with after_id < id <= max_id (and meeting `which`: by
+    default, those not excluded), parsed range by range.
 
     With several ranges, a second thread reads the next one while this one is parsed
     (the database and pyarrow both work outside the GIL). It uses the same session, one
@@ -283,24 +325,34 @@ def _read_version(
         return empty_frame(target)
     parts = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-read") as reader:
-        following = reader.submit(_read_range, session, version_id, *ranges[0])
+        following = reader.submit(_read_range, session, version_id, *ranges[0], which)
         for index in range(len(ranges)):
             count, lines = following.result()
             if index + 1 < len(ranges):
-                following = reader.submit(_read_range, session, version_id, *ranges[index + 1])
+                following = reader.submit(
+                    _read_range, session, version_id, *ranges[index + 1], which
+                )
             if count:
                 parts.append(parse_answers(target, source, lines, count))
             del lines  # at most two ranges' texts in memory: this one's and the next
     return answers_frame(target, parts)
 
 
-def _read_range(session: Session, version_id: int, low: int, high: int) -> tuple[int, Any]:
-    """How many submissions of a version have low < id <= high, and their texts, one a line."""
+def _read_range(
+    session: Session,
+    version_id: int,
+    low: int,
+    high: int,
+    which: tuple[ColumnElement[bool], ...] = (),
+) -> tuple[int, Any]:
+    """How many submissions of a version have low < id <= high (and meet `which`), and
+    their texts, one a line."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     in_range = (
         col(Submission.version_id) == version_id,
         col(Submission.id) > low,
         col(Submission.id) <= high,
+        *which,
     )
     count, lines = session.execute(
         select(func.count(), _joined_texts(sqlite, replace_newlines=False)).where(*in_range)

@@ -37,7 +37,7 @@ __all__ = [
     "save_frame",
 ]
 
-FORMAT = 1
+FORMAT = 2
 """Bumped whenever the layout of a cached frame changes: older files are then ignored."""
 _METADATA_KEY = b"survey_app.results_cache"
 
@@ -51,6 +51,9 @@ class StoredAnswers:
     count: int
     max_id: int
     newest: str
+    reviewed: int = 0
+    """The newest review event of the version's submissions: an exclusion (or its undoing)
+    changes which rows count without changing the others."""
 
 
 def cache_directory(var_dir: Path) -> Path:
@@ -89,7 +92,9 @@ def load_frame(
         meta = json.loads((table.schema.metadata or {})[_METADATA_KEY])
         if meta["format"] != FORMAT:
             return None
-        stored = StoredAnswers(int(meta["count"]), int(meta["max_id"]), str(meta["newest"]))
+        stored = StoredAnswers(
+            int(meta["count"]), int(meta["max_id"]), str(meta["newest"]), int(meta["reviewed"])
+        )
         frame = table.to_pandas()
     except (OSError, pa.ArrowException, KeyError, ValueError, TypeError):
         return None
@@ -118,7 +123,7 @@ def save_frame(
         directory.chmod(0o700)
         table = pa.Table.from_pandas(frame, preserve_index=False)
         meta = {"format": FORMAT, "count": stored.count, "max_id": stored.max_id,
-                "newest": stored.newest}  # fmt: skip
+                "newest": stored.newest, "reviewed": stored.reviewed}  # fmt: skip
         table = table.replace_schema_metadata(
             {**(table.schema.metadata or {}), _METADATA_KEY: json.dumps(meta).encode()}
         )
