@@ -96,6 +96,37 @@ def test_invitations_create_writes_personal_links_and_stores_only_hashes(
     assert output.stat().st_mode & 0o777 == 0o600
 
 
+def test_invitations_create_is_the_admin_pages_service_audited_and_neutralised(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    output = tmp_path / "links.csv"
+    done = run(
+        database_url,
+        tmp_path,
+        "invitations",
+        "create",
+        "employers",
+        "--count",
+        "2",
+        "--label",
+        "=HYPERLINK(1)",
+        "--output",
+        str(output),
+    )
+    assert done.exit_code == 0, done.output
+    with output.open(encoding="utf-8", newline="") as file:
+        header, *links = list(csv.reader(file))
+    assert header == ["label", "link"]  # as on /admin
+    assert [label for label, _link in links] == ["'=HYPERLINK(1)"] * 2
+    with db.read() as session:
+        [event] = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "invitations_create")
+        ).all()
+    assert event.actor == "cli"
+    assert json.loads(event.detail) == {"survey": "employers", "count": 2, "label": "=HYPERLINK(1)"}
+    assert all(token not in event.detail for _label, link in links for token in [link[-32:]])
+
+
 def test_invitations_create_never_overwrites_a_file_of_links(
     database_url: str, db: Database, tmp_path: Path
 ) -> None:
