@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
+from survey_app.render.templating import static_url
 from survey_app.services.review import (
     ORDERS,
     STATUSES,
@@ -31,7 +32,6 @@ from survey_app.services.review import (
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer, require_admin
 from survey_app.web.handlers import in_thread
-from survey_app.web.templating import static_url
 
 FLAG_NAMES = {
     "fast": "sehr schnell",
