@@ -1,0 +1,51 @@
+"""`/admin/surveys/{survey}/fieldwork`: how fieldwork is going (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from analysis.charts import column_chart
+from survey_app.db.engine import Database
+from survey_app.render.templating import static_url
+from survey_app.services.fieldwork import fieldwork
+from survey_app.web.access import Viewer, require_admin
+from survey_app.web.handlers import in_thread
+
+
+def fieldwork_page(db: Database, viewer: Viewer, survey_id: str) -> Template:
+    try:
+        figures = fieldwork(db, survey_id)
+    except LookupError:
+        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
+    chart = column_chart(
+        "Antworten je Tag",
+        [(day.strftime("%d.%m."), count) for day, count in figures.days],
+    )
+    context = {
+        "viewer": viewer,
+        "stylesheet": static_url("admin.css"),
+        "figures": figures,
+        "chart": chart,
+    }
+    return Template("admin/fieldwork.html", context=context)
+
+
+class FieldworkController(Controller):
+    path = "/admin/surveys/{survey_id:str}/fieldwork"
+    include_in_schema = False
+
+    @get("/")
+    async def fieldwork(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        survey_id: FromPath[str],
+    ) -> Template:
+        viewer = await in_thread(require_admin, request, api=False)
+        return await in_thread(fieldwork_page, db, viewer, survey_id)
