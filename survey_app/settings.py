@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR = PROJECT_ROOT / "var"
-LOCAL_HOSTS = frozenset({"", "127.0.0.1", "localhost", "0.0.0.0", "::1"})
+# Addresses no respondent can reach (not a bind address).
+LOCAL_HOSTS = frozenset({"", "127.0.0.1", "localhost", "0.0.0.0", "::1"})  # noqa: S104
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development"})
 
 
