@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import ReviewEvent, Submission
+from survey_app.errors import Invalid
 from survey_app.services.audit import audit_record
 
 __all__ = ["STATUSES", "ReviewRefused", "responses_set_status", "review_history"]
@@ -25,7 +26,7 @@ STATUSES = ("received", "approved", "excluded")
 MAX_REASON = 500
 
 
-class ReviewRefused(ValueError):
+class ReviewRefused(Invalid):
     """A status change that cannot be made; the message says why."""
 
 
