@@ -19,9 +19,11 @@ from survey_app.web.admin import AdminController
 from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.errors import exception_handlers
+from survey_app.web.fieldwork import FieldworkController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
 from survey_app.web.results_pages import ResultsPagesController
+from survey_app.web.review import ReviewController
 from survey_app.web.security import (
     GUESS_WINDOW_SECONDS,
     GUESSES_ALLOWED,
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             SurveyApiController,
             AuthController,
+            ReviewController,
+            FieldworkController,
             AdminController,
             ResultsApiController,
             ResultsPagesController,

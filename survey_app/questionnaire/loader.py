@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from survey_app.questionnaire.errors import Problem, Severity, errors_only
+from survey_app.questionnaire.errors import Problem, ProblemCode, Severity, errors_only
 from survey_app.questionnaire.schema import Questionnaire, WorkingGroup
 from survey_app.questionnaire.validation import Locate, Path, check_questionnaire
 
@@ -113,15 +113,27 @@ def load_questionnaire(source: FilePath, *, working_groups: Collection[str]) -> 
     try:
         document = read_yaml(source)
     except YamlProblem as problem:
-        return LoadResult(source, None, [Problem(f"{source}:{problem.line}", problem.message)])
+        return LoadResult(
+            source,
+            None,
+            [Problem(f"{source}:{problem.line}", problem.message, code=ProblemCode.INVALID_YAML)],
+        )
     except OSError as error:
-        return LoadResult(source, None, [Problem(f"{source}:1", f"cannot read: {error.strerror}")])
+        return LoadResult(
+            source,
+            None,
+            [Problem(f"{source}:1", f"cannot read: {error.strerror}", code=ProblemCode.UNREADABLE)],
+        )
 
     def locate(path: Path) -> str:
         return f"{source}:{document.line_of(path)}"
 
     if not isinstance(document.data, dict):
-        return LoadResult(source, None, [Problem(locate(()), "expected a mapping at top level")])
+        return LoadResult(
+            source,
+            None,
+            [Problem(locate(()), "expected a mapping at top level", code=ProblemCode.SCHEMA)],
+        )
     try:
         questionnaire = Questionnaire.model_validate(document.data)
     except ValidationError as error:
@@ -143,7 +155,7 @@ def _schema_problems(error: ValidationError, locate: Locate) -> Iterator[Problem
             message = f"missing required field '{path[-1]}'"
         else:
             message = f"{where}: {message}"
-        yield Problem(locate(path), message)
+        yield Problem(locate(path), message, code=ProblemCode.SCHEMA)
 
 
 def load_working_groups(source: FilePath) -> tuple[list[WorkingGroup], list[Problem]]:
@@ -151,12 +163,20 @@ def load_working_groups(source: FilePath) -> tuple[list[WorkingGroup], list[Prob
     try:
         document = read_yaml(source)
     except YamlProblem as problem:
-        return [], [Problem(f"{source}:{problem.line}", problem.message)]
+        return [], [
+            Problem(f"{source}:{problem.line}", problem.message, code=ProblemCode.INVALID_YAML)
+        ]
     except OSError as error:
-        return [], [Problem(f"{source}:1", f"cannot read: {error.strerror}")]
+        return [], [
+            Problem(f"{source}:1", f"cannot read: {error.strerror}", code=ProblemCode.UNREADABLE)
+        ]
     entries = document.data.get("working_groups") if isinstance(document.data, dict) else None
     if not isinstance(entries, list):
-        return [], [Problem(f"{source}:1", "expected 'working_groups:' with a list")]
+        return [], [
+            Problem(
+                f"{source}:1", "expected 'working_groups:' with a list", code=ProblemCode.SCHEMA
+            )
+        ]
     groups: list[WorkingGroup] = []
     problems: list[Problem] = []
     for index, entry in enumerate(entries):
@@ -214,5 +234,7 @@ def load_working_group_catalog(directory: FilePath) -> tuple[list[WorkingGroup],
     """The working groups of a questionnaire directory (`working_groups.yaml`)."""
     path = directory / WORKING_GROUPS_FILE
     if not path.exists():
-        return [], [Problem(f"{path}:1", "working groups file not found")]
+        return [], [
+            Problem(f"{path}:1", "working groups file not found", code=ProblemCode.UNREADABLE)
+        ]
     return load_working_groups(path)

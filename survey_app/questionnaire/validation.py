@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 
-from survey_app.questionnaire.errors import Problem, Severity
+from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
 from survey_app.questionnaire.expressions import ExpressionError, parse_expression
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
 
 Path = tuple[str | int, ...]
-Finding = tuple[Path, str, Severity]
+Finding = tuple[Path, ProblemCode, str, Severity]
 Locate = Callable[[Path], str]
 
 _EXPRESSION_FIELDS = ("relevant", "constraint", "calculation")
@@ -35,9 +35,9 @@ def check_questionnaire(
         _check_translations(questionnaire),
     )
     return [
-        Problem(locate(path), message, severity)
+        Problem(locate(path), message, severity, code)
         for findings in checks
-        for path, message, severity in findings
+        for path, code, message, severity in findings
     ]
 
 
@@ -76,20 +76,36 @@ def _question_paths(questionnaire: Questionnaire) -> Iterator[tuple[Path, Questi
 
 def _check_languages(questionnaire: Questionnaire) -> Iterator[Finding]:
     if not questionnaire.pages:
-        yield ("pages",), "a questionnaire needs at least one page", Severity.ERROR
+        yield (
+            ("pages",),
+            ProblemCode.NO_PAGES,
+            "a questionnaire needs at least one page",
+            Severity.ERROR,
+        )
     for page_index, page in enumerate(questionnaire.pages):
         if not page.questions:
             message = f"page '{page.name}' has no questions"
-            yield ("pages", page_index, "questions"), message, Severity.ERROR
+            yield (
+                ("pages", page_index, "questions"),
+                ProblemCode.EMPTY_PAGE,
+                message,
+                Severity.ERROR,
+            )
     if questionnaire.default_language not in questionnaire.languages:
         yield (
             ("default_language",),
+            ProblemCode.UNDECLARED_LANGUAGE,
             f"default language '{questionnaire.default_language}' is not in languages",
             Severity.ERROR,
         )
     for language, count in Counter(questionnaire.languages).items():
         if count > 1:
-            yield ("languages",), f"language '{language}' is listed twice", Severity.ERROR
+            yield (
+                ("languages",),
+                ProblemCode.DUPLICATE_LANGUAGE,
+                f"language '{language}' is listed twice",
+                Severity.ERROR,
+            )
 
 
 def _check_unique_names(questionnaire: Questionnaire) -> Iterator[Finding]:
@@ -98,6 +114,7 @@ def _check_unique_names(questionnaire: Questionnaire) -> Iterator[Finding]:
         if page.name in seen_pages:
             yield (
                 ("pages", page_index, "name"),
+                ProblemCode.DUPLICATE_NAME,
                 f"duplicate page name '{page.name}'",
                 Severity.ERROR,
             )
@@ -106,7 +123,7 @@ def _check_unique_names(questionnaire: Questionnaire) -> Iterator[Finding]:
     for path, question in _question_paths(questionnaire):
         if question.name in seen_questions:
             message = f"duplicate question name '{question.name}'"
-            yield (*path, "name"), message, Severity.ERROR
+            yield (*path, "name"), ProblemCode.DUPLICATE_NAME, message, Severity.ERROR
         seen_questions.add(question.name)
 
 
@@ -118,27 +135,42 @@ def _check_questions(
         where = f"question '{question.name}'"
         if question.type.is_select:
             if not question.choices:
-                yield path, f"{where} ({question.type}) needs a choice list", Severity.ERROR
+                yield (
+                    path,
+                    ProblemCode.CHOICE_LIST_MISSING,
+                    f"{where} ({question.type}) needs a choice list",
+                    Severity.ERROR,
+                )
             elif question.choices not in questionnaire.choices:
                 message = f"{where} uses unknown choice list '{question.choices}'"
-                yield (*path, "choices"), message, Severity.ERROR
+                yield (*path, "choices"), ProblemCode.CHOICE_LIST_MISSING, message, Severity.ERROR
         elif question.choices:
             message = f"{where} is not a select question but names choices"
-            yield (*path, "choices"), message, Severity.ERROR
+            yield (*path, "choices"), ProblemCode.CHOICES_NOT_ALLOWED, message, Severity.ERROR
         if question.type is QuestionType.CALCULATE and not question.calculation:
-            yield path, f"{where} is a calculate question without calculation", Severity.ERROR
+            yield (
+                path,
+                ProblemCode.CALCULATION_MISMATCH,
+                f"{where} is a calculate question without calculation",
+                Severity.ERROR,
+            )
         if question.type is not QuestionType.CALCULATE and question.calculation:
             message = f"{where} has a calculation but is not of type calculate"
-            yield (*path, "calculation"), message, Severity.ERROR
+            yield (*path, "calculation"), ProblemCode.CALCULATION_MISMATCH, message, Severity.ERROR
         if question.type is not QuestionType.CALCULATE and not any(question.label.values()):
-            yield path, f"{where} has no label", Severity.ERROR
+            yield path, ProblemCode.LABEL_MISSING, f"{where} has no label", Severity.ERROR
         if question.required and not question.type.takes_answer:
             message = f"{where} of type {question.type} cannot be required"
-            yield (*path, "required"), message, Severity.ERROR
+            yield (*path, "required"), ProblemCode.NOT_REQUIRABLE, message, Severity.ERROR
         for group in question.working_groups:
             if group not in working_groups:
                 message = f"{where} names unknown working group '{group}'"
-                yield (*path, "working_groups"), message, Severity.ERROR
+                yield (
+                    (*path, "working_groups"),
+                    ProblemCode.UNKNOWN_WORKING_GROUP,
+                    message,
+                    Severity.ERROR,
+                )
         for field in _EXPRESSION_FIELDS:
             source = getattr(question, field)
             if source:
@@ -152,31 +184,37 @@ def _check_expression(
     try:
         expression = parse_expression(source, current=own)
     except ExpressionError as error:
-        yield path, f"{path[-1]} expression {source!r}: {error.message}", Severity.ERROR
+        message = f"{path[-1]} expression {source!r}: {error.message}"
+        yield path, ProblemCode.INVALID_EXPRESSION, message, Severity.ERROR
         return
     for reference in sorted(expression.references - names):
         message = f"{path[-1]} expression {source!r} refers to unknown question '{reference}'"
-        yield path, message, Severity.ERROR
+        yield path, ProblemCode.UNKNOWN_REFERENCE, message, Severity.ERROR
 
 
 def _check_choice_lists(questionnaire: Questionnaire) -> Iterator[Finding]:
     used = {question.choices for question in questionnaire.iter_questions()}
     for list_name, choices in questionnaire.choices.items():
         if not choices:
-            yield ("choices", list_name), f"choice list '{list_name}' is empty", Severity.ERROR
+            yield (
+                ("choices", list_name),
+                ProblemCode.EMPTY_CHOICE_LIST,
+                f"choice list '{list_name}' is empty",
+                Severity.ERROR,
+            )
         seen: set[str] = set()
         for index, choice in enumerate(choices):
             path: Path = ("choices", list_name, index)
             if choice.name in seen:
                 message = f"duplicate choice '{choice.name}' in list '{list_name}'"
-                yield (*path, "name"), message, Severity.ERROR
+                yield (*path, "name"), ProblemCode.DUPLICATE_CHOICE, message, Severity.ERROR
             seen.add(choice.name)
             if not any(choice.label.values()):
                 message = f"choice '{choice.name}' in list '{list_name}' has no label"
-                yield path, message, Severity.ERROR
+                yield path, ProblemCode.LABEL_MISSING, message, Severity.ERROR
         if list_name not in used:
             message = f"choice list '{list_name}' is not used by any question"
-            yield ("choices", list_name), message, Severity.WARNING
+            yield ("choices", list_name), ProblemCode.UNUSED_CHOICE_LIST, message, Severity.WARNING
 
 
 def _check_declared_languages(questionnaire: Questionnaire) -> Iterator[Finding]:
@@ -187,11 +225,11 @@ def _check_declared_languages(questionnaire: Questionnaire) -> Iterator[Finding]
             if language not in declared and language not in reported:
                 reported.add(language)
                 message = f"text in language '{language}', which is not in languages"
-                yield (*path, language), message, Severity.ERROR
+                yield (*path, language), ProblemCode.UNDECLARED_LANGUAGE, message, Severity.ERROR
 
 
 def _check_translations(questionnaire: Questionnaire) -> Iterator[Finding]:
     for language, paths in missing_translations(questionnaire).items():
         if paths:
             message = f"{len(paths)} text(s) have no '{language}' translation"
-            yield paths[0], message, Severity.WARNING
+            yield paths[0], ProblemCode.MISSING_TRANSLATION, message, Severity.WARNING

@@ -48,6 +48,8 @@ class DraftState:
     invitation_id: int | None
     version_id: int
     """The version the draft was last saved with (its `page` is a page of that one)."""
+    started_at: datetime.datetime | None = None
+    """The first save, to the minute (for the response's time to complete)."""
 
 
 def today_utc() -> datetime.date:
@@ -128,6 +130,7 @@ def _state(row: Draft) -> DraftState:
         expires_on=row.expires_on,
         invitation_id=row.invitation_id,
         version_id=row.version_id,
+        started_at=row.started_at,
     )
 
 
@@ -184,7 +187,8 @@ def draft_save(
             with db.write() as session:
                 row = session.exec(select(Draft).where(Draft.key_hash == hashed)).first()
                 if row is None:
-                    row = Draft(key_hash=hashed, **values)
+                    started = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+                    row = Draft(key_hash=hashed, started_at=started, **values)
                 else:
                     for name, value in values.items():
                         setattr(row, name, value)
@@ -229,10 +233,12 @@ def draft_submit(
     language: str,
     answers: Mapping[str, object],
     invitation_token: str | None = None,
+    started_at: datetime.datetime | None = None,
 ) -> SubmissionReceipt:
     """Send the answers of the draft of `key`: store them as a submission (exactly once,
     its id derived from the key) and delete the draft, in one transaction. Raises what
-    `submission_create` raises; the draft stays then."""
+    `submission_create` raises; the draft stays then. `started_at`: when the draft was
+    begun (the response's time to complete)."""
     return submission_create(
         db,
         survey=survey,
@@ -240,6 +246,7 @@ def draft_submit(
         language=language,
         answers=answers,
         invitation_token=invitation_token,
+        started_at=started_at,
         also=lambda session: _draft_delete(session, survey.id, key),
     )
 

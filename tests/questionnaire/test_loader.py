@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_app.questionnaire.errors import Severity
+from survey_app.questionnaire.errors import ProblemCode, Severity
 from survey_app.questionnaire.loader import LoadResult, load_questionnaire, load_working_groups
 from survey_app.questionnaire.schema import QuestionType, direction
 
@@ -51,6 +51,10 @@ def load(tmp_path: Path, content: str | bytes) -> LoadResult:
     return load_questionnaire(path, working_groups=GROUPS)
 
 
+def codes(result: LoadResult) -> set[ProblemCode | None]:
+    return {problem.code for problem in result.problems}
+
+
 def messages(result: LoadResult) -> list[str]:
     return [str(problem) for problem in result.problems]
 
@@ -82,6 +86,7 @@ def test_broken_yaml_is_one_error_line_with_its_line_number(tmp_path: Path) -> N
     assert len(result.problems) == 1
     assert str(result.problems[0]).startswith(f"{tmp_path / 'survey.yaml'}:")
     assert "invalid YAML" in result.problems[0].message
+    assert result.problems[0].code is ProblemCode.INVALID_YAML
 
 
 def test_an_empty_file_is_an_error_at_line_one(tmp_path: Path) -> None:
@@ -92,6 +97,7 @@ def test_a_binary_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     result = load(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     assert result.questionnaire is None
     assert "binary" in result.problems[0].message
+    assert result.problems[0].code is ProblemCode.INVALID_YAML
 
 
 def test_a_top_level_list_is_an_error(tmp_path: Path) -> None:
@@ -111,11 +117,13 @@ def test_an_unknown_question_type_is_reported_at_its_line(tmp_path: Path) -> Non
     [problem] = load(tmp_path, content).problems
     assert problem.location.endswith(f":{line}")
     assert "type" in problem.message
+    assert problem.code is ProblemCode.SCHEMA
 
 
 def test_duplicate_question_names_are_an_error(tmp_path: Path) -> None:
     result = load(tmp_path, VALID.replace("name: hours", "name: course"))
     assert any("duplicate question name 'course'" in m for m in messages(result))
+    assert codes(result) == {ProblemCode.DUPLICATE_NAME}
 
 
 def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
@@ -128,11 +136,13 @@ def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
 def test_a_select_needs_an_existing_choice_list(tmp_path: Path) -> None:
     result = load(tmp_path, VALID.replace("choices: yes_no", "choices: yesno"))
     assert any("unknown choice list 'yesno'" in m for m in messages(result))
+    assert ProblemCode.CHOICE_LIST_MISSING in codes(result)
 
 
 def test_a_reference_to_an_unknown_question_is_an_error(tmp_path: Path) -> None:
     result = load(tmp_path, VALID.replace("${course} = 'yes'", "${corse} = 'yes'"))
     assert any("unknown question 'corse'" in m for m in messages(result))
+    assert codes(result) == {ProblemCode.UNKNOWN_REFERENCE}
 
 
 def test_an_expression_syntax_error_is_an_error_at_its_line(tmp_path: Path) -> None:
@@ -141,21 +151,25 @@ def test_an_expression_syntax_error_is_an_error_at_its_line(tmp_path: Path) -> N
     result = load(tmp_path, content)
     assert result.questionnaire is None
     assert result.problems[0].location.endswith(f":{line}")
+    assert result.problems[0].code is ProblemCode.INVALID_EXPRESSION
 
 
 def test_an_unknown_function_is_an_error(tmp_path: Path) -> None:
     result = load(tmp_path, VALID.replace("constraint: . >= 1", "constraint: frobnicate(.)"))
     assert result.questionnaire is None
+    assert codes(result) == {ProblemCode.INVALID_EXPRESSION}
 
 
 def test_an_unknown_working_group_is_an_error(tmp_path: Path) -> None:
     result = load(tmp_path, VALID.replace("[sprache, arbeit]", "[sprache, kochen]"))
     assert any("unknown working group 'kochen'" in m for m in messages(result))
+    assert codes(result) == {ProblemCode.UNKNOWN_WORKING_GROUP}
 
 
 def test_a_question_without_label_is_an_error(tmp_path: Path) -> None:
     result = load(tmp_path, VALID.replace('        label: {de: "Stunden?", en: "Hours?"}\n', ""))
     assert any("question 'hours' has no label" in m for m in messages(result))
+    assert codes(result) == {ProblemCode.LABEL_MISSING}
 
 
 def test_the_default_language_must_be_offered(tmp_path: Path) -> None:
@@ -171,6 +185,7 @@ def test_a_missing_translation_is_a_warning_not_an_error(tmp_path: Path) -> None
     [warning] = result.problems
     assert warning.severity is Severity.WARNING
     assert "1 text(s) have no 'en' translation" in warning.message
+    assert warning.code is ProblemCode.MISSING_TRANSLATION
 
 
 def test_a_text_in_an_undeclared_language_is_an_error(tmp_path: Path) -> None:
@@ -178,6 +193,7 @@ def test_a_text_in_an_undeclared_language_is_an_error(tmp_path: Path) -> None:
         tmp_path, VALID.replace('{de: "Kurs?", en: "Course?"}', '{de: "Kurs?", en: C, fr: C}')
     )
     assert any("'fr', which is not in languages" in m for m in messages(result))
+    assert codes(result) == {ProblemCode.UNDECLARED_LANGUAGE}
 
 
 def test_unquoted_yes_as_a_choice_name_is_reported(tmp_path: Path) -> None:

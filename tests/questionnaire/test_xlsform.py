@@ -9,7 +9,7 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from survey_app.questionnaire.errors import Severity
+from survey_app.questionnaire.errors import ProblemCode, Severity
 from survey_app.questionnaire.loader import load_questionnaire, load_working_groups
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
@@ -50,6 +50,16 @@ def warnings_of(result: XlsformImport) -> list[str]:
     return [str(problem) for problem in result.problems if problem.severity is Severity.WARNING]
 
 
+def warning_codes(result: XlsformImport) -> dict[str, set[ProblemCode | None]]:
+    """The codes of the warnings by `SHEET:ROW`, to assert what was reported where."""
+    found: dict[str, set[ProblemCode | None]] = {}
+    for problem in result.problems:
+        if problem.severity is Severity.WARNING:
+            where = problem.location.removeprefix(f"{result.source}:")
+            found.setdefault(where, set()).add(problem.code)
+    return found
+
+
 def form(tmp_path: Path, survey: list[list[str]], **sheets: list[list[str]]) -> Path:
     return write_xlsform(tmp_path / "form.xlsx", survey=survey, **sheets)
 
@@ -83,6 +93,11 @@ def test_every_shared_form_imports_and_its_yaml_passes_check(path: Path, tmp_pat
     assert checked.questionnaire.to_definition() == result.questionnaire.to_definition()
 
 
+@pytest.mark.parametrize("path", SHARED_FORMS, ids=lambda path: path.name)
+def test_every_problem_of_a_shared_form_has_a_code(path: Path) -> None:
+    assert [str(problem) for problem in imported(path).problems if problem.code is None] == []
+
+
 def test_the_shared_fixture_directory_holds_forms() -> None:
     assert len(SHARED_FORMS) >= 5
 
@@ -105,6 +120,7 @@ def test_a_repeat_is_left_out_whole_with_one_warning_at_its_row() -> None:
     ]
     assert result.questionnaire is not None
     assert "required_text" not in result.questionnaire.questions
+    assert ProblemCode.REPEAT_SKIPPED in warning_codes(result)["survey:15"]
 
 
 # -- languages --------------------------------------------------------------------------------
@@ -131,6 +147,7 @@ def test_a_language_given_only_by_its_english_name_gets_its_code_and_a_warning(
     result = imported(path)
     assert result.questionnaire is not None
     assert result.questionnaire.languages == ("fr",)
+    assert warning_codes(result)["survey:1"] == {ProblemCode.LANGUAGE_WITHOUT_CODE}
     assert f"{path}:survey:1: warning: language 'French' has no code; taken as 'fr' " in (
         "\n".join(warnings_of(result))
     )
@@ -142,6 +159,7 @@ def test_an_unknown_language_name_becomes_a_slug_with_a_warning(tmp_path: Path) 
     assert result.questionnaire is not None
     assert result.questionnaire.languages == ("plattduutsch",)
     assert any("it is called 'plattduutsch'" in line for line in warnings_of(result))
+    assert ProblemCode.UNKNOWN_LANGUAGE in warning_codes(result)["survey:1"]
 
 
 def test_columns_without_language_are_the_default_language_of_the_settings(
@@ -165,6 +183,7 @@ def test_a_form_naming_no_language_is_imported_as_undetermined_with_a_warning(
     assert result.questionnaire is not None
     assert result.questionnaire.languages == ("und",)
     assert any("stored as 'und' (undetermined)" in line for line in warnings_of(result))
+    assert ProblemCode.UNNAMED_LANGUAGE in warning_codes(result)["survey:1"]
 
 
 # -- structure --------------------------------------------------------------------------------
@@ -243,6 +262,7 @@ def test_what_a_web_survey_cannot_collect_is_skipped_with_row_and_reason(
     assert result.questionnaire is not None
     assert list(result.questionnaire.questions) == ["name"]
     assert (result.imported, result.skipped) == (1, 1)
+    assert warning_codes(result)["survey:3"] == {ProblemCode.UNSUPPORTED_TYPE}
     assert any(
         line.startswith(f"{path}:survey:3: warning: 'odd' skipped: {reason}")
         for line in warnings_of(result)
@@ -352,6 +372,7 @@ def test_an_expression_referring_to_a_skipped_question_is_dropped_with_a_warning
     result = imported(path)
     assert result.questionnaire is not None
     assert result.questionnaire.questions["street"].relevant is None
+    assert warning_codes(result)["survey:3"] == {ProblemCode.EXPRESSION_DROPPED}
     assert f"{path}:survey:3: warning: relevant '${{where}} != ''' dropped: it refers to " in (
         "\n".join(warnings_of(result))
     )
@@ -410,6 +431,7 @@ def test_an_expression_using_a_function_we_lack_is_dropped_naming_the_function(
     assert result.questionnaire is not None
     assert result.questionnaire.questions["r"].relevant is None
     assert any(f"uses {function}(), which" in line for line in warnings_of(result))
+    assert warning_codes(result)["survey:3"] == {ProblemCode.UNKNOWN_FUNCTION}
 
 
 def test_typographic_quotes_in_expressions_are_straightened(tmp_path: Path) -> None:
@@ -497,6 +519,7 @@ def test_an_unknown_working_group_is_dropped_with_a_warning(tmp_path: Path) -> N
     assert result.questionnaire is not None
     assert result.questionnaire.questions["q"].working_groups == ("sprache",)
     assert any("unknown working group 'sport' dropped" in line for line in warnings_of(result))
+    assert ProblemCode.UNKNOWN_WORKING_GROUP in warning_codes(result)["survey:2"]
 
 
 def test_or_other_is_dropped_with_a_warning(tmp_path: Path) -> None:
@@ -540,6 +563,7 @@ def test_a_duplicate_choice_keeps_the_first_with_a_warning(tmp_path: Path) -> No
     result = imported(path)
     assert result.questionnaire is not None
     assert [choice.label for choice in result.questionnaire.choices["colours"]] == [{"und": "Red"}]
+    assert warning_codes(result)["choices:3"] == {ProblemCode.DUPLICATE_CHOICE}
     assert f"{path}:choices:3: warning: duplicate choice 'red' in list 'colours' ignored" in (
         warnings_of(result)
     )
@@ -629,6 +653,7 @@ def test_a_workbook_without_survey_sheet_is_an_error(tmp_path: Path) -> None:
     assert [str(problem) for problem in result.problems] == [
         f"{path}:1: no 'survey' sheet (sheets: notes, other)"
     ]
+    assert result.problems[0].code is ProblemCode.NO_SURVEY_SHEET
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
@@ -636,6 +661,7 @@ def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     assert [str(problem) for problem in result.errors] == [
         f"{tmp_path / 'absent.xlsx'}:1: cannot read: No such file or directory"
     ]
+    assert result.errors[0].code is ProblemCode.UNREADABLE
 
 
 def test_a_form_where_nothing_can_be_imported_is_an_error(tmp_path: Path) -> None:
@@ -643,6 +669,7 @@ def test_a_form_where_nothing_can_be_imported_is_an_error(tmp_path: Path) -> Non
     result = imported(path)
     assert result.questionnaire is None
     assert f"{path}:1: no question could be imported" in [str(p) for p in result.errors]
+    assert ProblemCode.NOTHING_IMPORTED in {problem.code for problem in result.errors}
 
 
 # -- YAML -------------------------------------------------------------------------------------

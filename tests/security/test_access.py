@@ -47,6 +47,9 @@ ROUTES = [
     ("/admin/surveys/company/responses.xlsx", None, True),
     ("/admin/surveys/newcomer/responses.sav", None, True),
     ("/admin/surveys/newcomer/release", None, True),
+    ("/admin/surveys/newcomer/fieldwork", None, True),
+    ("/admin/surveys/newcomer/responses", None, True),
+    ("/admin/surveys/newcomer/responses/1", None, True),
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
@@ -57,6 +60,8 @@ ADMIN_ACTIONS = [
     ("/admin/users", {"email": "neu@netzwerk.example", "password": "ein langes Passwort 42"}),
     ("/admin/users/1/password", {"password": "ein anderes langes Passwort"}),
     ("/admin/users/2/remove", {}),
+    ("/admin/surveys/newcomer/responses/status", {"new_status": "approved"}),
+    ("/admin/surveys/newcomer/responses/1/status", {"new_status": "approved"}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 

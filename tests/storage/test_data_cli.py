@@ -18,9 +18,10 @@ from sqlmodel import select
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
-from survey_app.db.tables import AuditEvent, Draft, Submission
+from survey_app.db.tables import AuditEvent, Draft, ReviewEvent, Submission
 from survey_app.services.invitations import invitation_counts, invitation_find, invitations_create
 from survey_app.services.maintenance import purge
+from survey_app.services.review import responses_set_status
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import PublishedSurvey
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
@@ -331,3 +332,27 @@ def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
     with db.read() as session:
         details = [json.loads(event.detail) for event in session.exec(select(AuditEvent)).all()]
     assert details[-1] == {"drafts": 0, "submissions": {"employers": 1}}
+
+
+def test_purge_deletes_excluded_responses_and_the_reasons_given_for_them(
+    db: Database, employers: PublishedSurvey, tmp_path: Path
+) -> None:
+    [token] = invitations_create(db, "employers", 1)
+    receipt = submission_create(
+        db,
+        survey=employers,
+        submission_id="e-1",
+        language="de",
+        answers={"staff": 4},
+        invitation_token=token,
+    )
+    responses_set_status(
+        db, "employers", [receipt.id], status="excluded", reason="Test by Ms Example", actor="lea"
+    )
+
+    purge(db, today=datetime.date(2031, 1, 1), results_cache_dir=tmp_path / "cache")
+
+    with db.read() as session:
+        left = session.exec(select(Submission)).all()
+        reasons = session.exec(select(ReviewEvent)).all()
+    assert (left, reasons) == ([], [])
