@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,7 +30,6 @@ class Settings:
     submission_rate_limit: int = 600
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = DEFAULT_VAR
-    extra: dict[str, str] = field(default_factory=dict)
     # Thresholds of the quality flags in the office's review (`analysis.quality`).
     quality_fast_minutes: int = 3
     quality_unanswered_percent: int = 50
