@@ -20,6 +20,7 @@ from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.errors import exception_handlers
 from survey_app.web.fieldwork import FieldworkController
+from survey_app.web.recipients import RecipientsController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
 from survey_app.web.results_pages import ResultsPagesController
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             ReviewController,
             FieldworkController,
+            RecipientsController,
             AdminController,
             ResultsApiController,
             ResultsPagesController,

@@ -50,6 +50,7 @@ ROUTES = [
     ("/admin/surveys/newcomer/fieldwork", None, True),
     ("/admin/surveys/newcomer/responses", None, True),
     ("/admin/surveys/newcomer/responses/1", None, True),
+    ("/admin/surveys/company/recipients", None, True),
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
@@ -62,6 +63,9 @@ ADMIN_ACTIONS = [
     ("/admin/users/2/remove", {}),
     ("/admin/surveys/newcomer/responses/status", {"new_status": "approved"}),
     ("/admin/surveys/newcomer/responses/1/status", {"new_status": "approved"}),
+    ("/admin/surveys/company/recipients", {}),
+    ("/admin/surveys/company/recipients/send", {}),
+    ("/admin/surveys/company/recipients/remind", {}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 
