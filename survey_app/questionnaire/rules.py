@@ -97,7 +97,7 @@ def check_answers(
         result.relevant.add(question.name)
         if question.type is QuestionType.CALCULATE:
             result.answers[question.name] = _calculate(
-                questionnaire, question, result.answers, today
+                questionnaire, question, result.answers, today, answers.get(question.name)
             )
             continue
         if question.type is QuestionType.NOTE:
@@ -123,8 +123,11 @@ def _calculate(
     question: Question,
     answers: Mapping[str, object],
     today: datetime.date | None,
+    previous: object,
 ) -> Answer:
-    value = questionnaire.compiled[(question.name, "calculation")].evaluate(answers, today=today)
+    """The calculation's value; `.` (and so `once()`) is the value it had before."""
+    expression = questionnaire.compiled[(question.name, "calculation")]
+    value = expression.evaluate(answers, current=previous, today=today)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):

@@ -23,6 +23,9 @@ Text = dict[str, str]
 """Every human-readable text: a mapping language code -> text."""
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+CHOICE_NAME_PATTERN = r"^[^\s\x00-\x1f\x7f]+$"
+"""Choice names as forms write them ('1', '01', 'n/a', 'état'): anything without whitespace,
+which separates the choices of a select_multiple in XForms (and in our CSV exports)."""
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
 
 
@@ -51,7 +54,7 @@ class _Frozen(BaseModel):
 
 
 class Choice(_Frozen):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=CHOICE_NAME_PATTERN, max_length=200)
     label: Text = Field(default_factory=dict)
 
 
