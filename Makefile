@@ -20,10 +20,11 @@ install: $(STAMP) ## set up .venv, translations and the database (quick when not
 run: install ## serve the app on http://127.0.0.1:8000 (SQLite under var/)
 	$(VENV)/bin/survey-app serve --host 127.0.0.1 --port 8000
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the import contracts (layering)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy survey_app analysis
+	$(VENV)/bin/lint-imports
 
 PG_TEST_URL := postgresql+psycopg://postgres@127.0.0.1:5432/test
 

@@ -49,7 +49,7 @@ __all__ = [
 
 SUPPRESSED = "·"
 _DANGEROUS = re.compile(r"^[=+\-@\t\r]")
-_META = ("submitted_on", "language", "version")
+_META = ("submitted_on", "language", "version", "status")
 _STATISTICS = ("mean", "median", "q1", "q3")
 
 

@@ -24,6 +24,7 @@ from survey_app.web.auth import AuthController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
 from survey_app.web.results_pages import ResultsPagesController
+from survey_app.web.review import ReviewController
 from survey_app.web.security import (
     GUESS_WINDOW_SECONDS,
     GUESSES_ALLOWED,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             SurveyApiController,
             AuthController,
+            ReviewController,
             AdminController,
             ResultsApiController,
             ResultsPagesController,

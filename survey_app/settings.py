@@ -28,6 +28,11 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = DEFAULT_VAR
     extra: dict[str, str] = field(default_factory=dict)
+    # Thresholds of the quality flags in the office's review (`analysis.quality`).
+    quality_fast_minutes: int = 3
+    quality_unanswered_percent: int = 50
+    quality_straightlined: int = 3
+    quality_burst: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +70,10 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
         submission_rate_limit=_int(env, "SURVEY_SUBMISSION_RATE_LIMIT", 600),
         base_url=env.get("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         var_dir=var_dir,
+        quality_fast_minutes=_int(env, "SURVEY_QUALITY_FAST_MINUTES", 3),
+        quality_unanswered_percent=_int(env, "SURVEY_QUALITY_UNANSWERED_PERCENT", 50),
+        quality_straightlined=_int(env, "SURVEY_QUALITY_STRAIGHTLINED", 3),
+        quality_burst=_int(env, "SURVEY_QUALITY_BURST", 30),
     )
 
 

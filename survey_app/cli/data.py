@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 import re
 import sys
@@ -11,6 +10,9 @@ from pathlib import Path
 import click
 
 from survey_app.settings import get_settings
+
+ACTOR = "cli"  # who the audit log names for changes made on the command line
+MAX_LINKS = 100_000
 
 
 def _fail(message: str) -> None:
@@ -25,20 +27,22 @@ def invitations() -> None:
 
 @invitations.command("create")
 @click.argument("survey_id")
-@click.option("--count", required=True, type=click.IntRange(1, 100_000), help="Links to make.")
+@click.option("--count", required=True, type=click.IntRange(1, MAX_LINKS), help="Links to make.")
 @click.option("--label", default="", help="Kept with each invitation, e.g. the mailing.")
 @click.option(
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="New CSV file (columns link, label); it is the only copy of the links.",
+    help="New CSV file (columns label, link); it is the only copy of the links.",
 )
 def invitations_create(survey_id: str, count: int, label: str, output: Path) -> None:
-    """Create COUNT personal links for SURVEY_ID and write them to a new CSV file."""
+    """Create COUNT personal links for SURVEY_ID and write them to a new CSV file.
+
+    The same as the admin page's invitations: audited, labels never spreadsheet formulas.
+    """
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
-    from survey_app.services.invitations import invitation_link
-    from survey_app.services.invitations import invitations_create as create
+    from survey_app.services.admin import invitations_csv
     from survey_app.services.surveys import get_survey, publish_directory
 
     settings = get_settings()
@@ -63,11 +67,16 @@ def invitations_create(survey_id: str, count: int, label: str, output: Path) -> 
             return
         with csv_file:
             output.chmod(0o600)
-            tokens = create(db, survey_id, count, label)
-            writer = csv.writer(csv_file)
-            writer.writerow(["link", "label"])
-            for token in tokens:
-                writer.writerow([invitation_link(settings.base_url, survey_id, token), label])
+            text = invitations_csv(
+                db,
+                survey_id,
+                count=count,
+                label=label,
+                base_url=settings.base_url,
+                actor=ACTOR,
+                at_most=MAX_LINKS,
+            )
+            csv_file.write(text)
     finally:
         db.dispose()
     click.echo(f"{count} invitation link(s) for '{survey_id}' written to {output}", err=True)

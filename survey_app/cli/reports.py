@@ -37,10 +37,10 @@ def report(survey: str, group: str, output: Path, lang: str, live: bool) -> None
     from analysis.report import render_pdf
     from analysis.results import ResultsError
     from survey_app.db.engine import Database
+    from survey_app.render.results import report_html
+    from survey_app.render.templating import STATIC
     from survey_app.services.releases import NoRelease
     from survey_app.services.results import UnknownGroup, UnknownSurvey
-    from survey_app.web.results_pages import report_html
-    from survey_app.web.templating import STATIC
 
     settings = get_settings()
     db = Database(settings.database_url)

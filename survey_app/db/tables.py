@@ -71,6 +71,18 @@ class Submission(SQLModel, table=True):
         sa_column_kwargs={"server_default": "received"},
     )
     """The office's review: received, approved, or excluded (never counted)."""
+    # Quality signals, computed on arrival (`survey_app.questionnaire.quality`,
+    # `services.submissions`); flags are derived from them with the thresholds in force
+    # when the office looks (`analysis.quality`), so changing a threshold needs no rewrite.
+    minutes: int | None = None
+    """Whole minutes from the draft's first save to sending (None: no draft, e.g. API)."""
+    unanswered: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Share of the questions asked that were left empty, in percent."""
+    likert_same: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """How many rating-scale answers all sit at the same position (0 if they differ)."""
+    crowd: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """The how-many-th submission of the survey within its arrival window (1 starts a
+    window), counted in `ArrivalWindow` without storing any time or address."""
 
 
 class ReviewEvent(SQLModel, table=True):
@@ -104,6 +116,22 @@ class Draft(SQLModel, table=True):
     answers: str = Field(sa_column=Column(Text, nullable=False))
     updated_on: datetime.date
     expires_on: datetime.date = Field(index=True)
+    started_at: datetime.datetime | None = None
+    """The first save, to the minute: the response's time to complete (a quality signal);
+    deleted with the draft."""
+
+
+class ArrivalWindow(SQLModel, table=True):
+    """How many submissions a survey received in the current short window (bursts).
+
+    Only a counter per survey and window number; rows of past windows are deleted when
+    a new window starts, so no arrival time outlives its window."""
+
+    __tablename__ = "arrival_window"
+
+    survey_id: str = Field(primary_key=True, max_length=100)
+    window: int = Field(primary_key=True)
+    count: int = 0
 
 
 class Invitation(SQLModel, table=True):

@@ -21,9 +21,9 @@ from markupsafe import Markup
 from survey_app.i18n import N_, catalogue_languages, language_name, translations
 from survey_app.questionnaire.navigation import PageState
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
+from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.render.text import isolated, isolated_plain, local_digits
 from survey_app.services.surveys import PublishedSurvey
-from survey_app.web.templating import STATIC, jinja_environment
 
 RESULTS_NOTICE = N_(
     "The results will be presented at the meeting of the integration network. "

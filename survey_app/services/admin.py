@@ -20,7 +20,7 @@ from survey_app.services.invitations import (
     InvitationCounts,
     invitation_counts,
     invitation_link,
-    invitations_create,
+    invitations_add,
 )
 from survey_app.services.releases import ReleaseSummary, releases_of
 from survey_app.services.results import UnknownSurvey, export_frames
@@ -113,18 +113,26 @@ def survey_open_close(db: Database, survey_id: str, *, is_open: bool, actor: str
 
 
 def invitations_csv(
-    db: Database, survey_id: str, *, count: int, label: str, base_url: str, actor: str
+    db: Database,
+    survey_id: str,
+    *,
+    count: int,
+    label: str,
+    base_url: str,
+    actor: str,
+    at_most: int = MAX_INVITATIONS_AT_ONCE,
 ) -> str:
-    """Create `count` invitations and return them as CSV (label, link): the only time the
-    links are shown. The audit log records how many, never the tokens."""
-    if not 1 <= count <= MAX_INVITATIONS_AT_ONCE:
-        raise AdminError(f"Create between 1 and {MAX_INVITATIONS_AT_ONCE} invitations at once.")
+    """Create `count` invitations (1 to `at_most`) and return them as CSV (label, link):
+    the only time the links are shown. The audit log records how many, never the tokens,
+    in the transaction that creates them."""
+    if not 1 <= count <= at_most:
+        raise AdminError(f"Create between 1 and {at_most} invitations at once.")
     survey = get_survey(db, survey_id)
     if survey is None or survey.questionnaire.audience != "invitation":
         raise AdminError(f"'{survey_id}' is not a survey with personal invitations.")
     label = label.strip()[:200]
-    tokens = invitations_create(db, survey_id, count, label)
     with db.write() as session:
+        tokens = invitations_add(session, survey_id, count, label)
         detail = {"survey": survey_id, "count": count, "label": label}
         audit_record(session, actor=actor, action="invitations_create", detail=detail)
     out = io.StringIO()

@@ -47,6 +47,8 @@ class DraftState:
     invitation_id: int | None
     version_id: int
     """The version the draft was last saved with (its `page` is a page of that one)."""
+    started_at: datetime.datetime | None = None
+    """The first save, to the minute (for the response's time to complete)."""
 
 
 def today_utc() -> datetime.date:
@@ -127,6 +129,7 @@ def _state(row: Draft) -> DraftState:
         expires_on=row.expires_on,
         invitation_id=row.invitation_id,
         version_id=row.version_id,
+        started_at=row.started_at,
     )
 
 
@@ -183,7 +186,8 @@ def draft_save(
             with db.write() as session:
                 row = session.exec(select(Draft).where(Draft.key_hash == hashed)).first()
                 if row is None:
-                    row = Draft(key_hash=hashed, **values)
+                    started = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
+                    row = Draft(key_hash=hashed, started_at=started, **values)
                 else:
                     for name, value in values.items():
                         setattr(row, name, value)

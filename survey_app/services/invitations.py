@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Survey
@@ -46,16 +46,21 @@ def invitations_create(db: Database, survey_id: str, count: int, label: str = ""
 
     The tokens exist only in the return value: give them out now or never.
     """
+    with db.write() as session:
+        return invitations_add(session, survey_id, count, label)
+
+
+def invitations_add(session: Session, survey_id: str, count: int, label: str = "") -> list[str]:
+    """Add `count` invitations to the caller's transaction and return their tokens."""
     if count < 1:
         raise ValueError("count must be at least 1")
+    if session.get(Survey, survey_id) is None:
+        raise UnknownSurvey(survey_id)
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in range(count)]
-    with db.write() as session:
-        if session.get(Survey, survey_id) is None:
-            raise UnknownSurvey(survey_id)
-        session.add_all(
-            Invitation(survey_id=survey_id, token_hash=token_hash(token), label=label)
-            for token in tokens
-        )
+    session.add_all(
+        Invitation(survey_id=survey_id, token_hash=token_hash(token), label=label)
+        for token in tokens
+    )
     return tokens
 
 

@@ -381,8 +381,9 @@ def export_frames(
     db: Database, survey_id: str, *, chunk: int = 50_000
 ) -> tuple[Questionnaire, Iterator[pd.DataFrame]]:
     """The newest questionnaire and the submissions as frames of at most `chunk` rows,
-    oldest first, each with the columns `submitted_on`, `language` and `version` in front
-    of the answers; memory stays constant however many submissions there are."""
+    oldest first, each with the columns `submitted_on`, `language`, `version` and `status`
+    (the office's review: excluded responses are included, marked) in front of the
+    answers; memory stays constant however many submissions there are."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
@@ -403,6 +404,7 @@ def export_frames(
                             col(Submission.created_on),
                             col(Submission.language),
                             col(Submission.answers),
+                            col(Submission.status),
                         )
                         .where(col(Submission.survey_id) == survey_id, col(Submission.id) > last_id)
                         .order_by(col(Submission.id))
@@ -423,10 +425,10 @@ def _export_chunk(
     versions: dict[int | None, tuple[int, Questionnaire]],
     rows: list[tuple[Any, ...]],
 ) -> pd.DataFrame:
-    """One chunk of rows (id, version_id, created_on, language, answers) as a frame in
-    the same order. The answer texts stay a Python list joined once per version: put
+    """One chunk of rows (id, version_id, created_on, language, answers, status) as a
+    frame in the same order. The answer texts stay a Python list joined once per version: put
     into a frame first, each would be copied into an Arrow string array and back."""
-    _ids, version_ids, dates, languages, texts = (
+    _ids, version_ids, dates, languages, texts, statuses = (
         list(column) for column in zip(*rows, strict=True)
     )
     of_version = np.asarray(version_ids, dtype="int64")
@@ -450,6 +452,7 @@ def _export_chunk(
             "submitted_on": pd.array([str(date) for date in dates], dtype="str"),
             "language": pd.array(languages, dtype="str"),
             "version": numbers,
+            "status": pd.array(statuses, dtype="str"),
         }
     )
     return pd.concat([meta, answers], axis=1)

@@ -25,8 +25,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Invitation, Submission, Survey, SurveyVersion, core_table
+from survey_app.db.tables import (
+    ArrivalWindow,
+    Invitation,
+    Submission,
+    Survey,
+    SurveyVersion,
+    core_table,
+)
 from survey_app.i18n import N_, answer_error_message, translations
+from survey_app.questionnaire.quality import answer_quality
 from survey_app.questionnaire.rules import check_answers
 from survey_app.services.invitations import token_hash
 from survey_app.services.surveys import WITHOUT_DEFINITION, PublishedSurvey, questionnaire_of
@@ -82,6 +90,9 @@ class NewSubmission:
     answers: str
     answers_hash: str
     created_on: datetime.date
+    unanswered: int = 0
+    likert_same: int = 0
+    minutes: int | None = None
 
     def row(self) -> dict[str, object]:
         return asdict(self)
@@ -134,6 +145,7 @@ def submission_create(
     answers: Mapping[str, object],
     invitation_token: str | None = None,
     version: int | None = None,
+    started_at: datetime.datetime | None = None,
 ) -> SubmissionReceipt:
     """Store one response to the current version of `survey` (or to its earlier
     `version`, see `submission_create_from_json`), exactly once.
@@ -141,7 +153,8 @@ def submission_create(
     Raises `SubmissionInvalid` (nothing stored), `SubmissionConflict` (the id is taken by
     different answers, or `version` was replaced by a breaking change),
     `InvitationRejected` or `SurveyClosed`. A replay (same id, same cleaned answers)
-    returns the stored receipt with `created=False`.
+    returns the stored receipt with `created=False`. `started_at` is when the
+    respondent's draft was first saved (the time to complete is kept in minutes).
     """
     payload: dict[str, object] = {
         "submission_id": submission_id,
@@ -151,11 +164,15 @@ def submission_create(
     }
     if version is not None:
         payload["version"] = version
-    return submission_create_from_json(db, survey=survey, payload=payload)
+    return submission_create_from_json(db, survey=survey, payload=payload, started_at=started_at)
 
 
 def submission_create_from_json(
-    db: Database, *, survey: PublishedSurvey, payload: object
+    db: Database,
+    *,
+    survey: PublishedSurvey,
+    payload: object,
+    started_at: datetime.datetime | None = None,
 ) -> SubmissionReceipt:
     """`submission_create` for a decoded JSON body of the submission API.
 
@@ -170,7 +187,7 @@ def submission_create_from_json(
     if fields.get("version") is not None:
         survey = _requested_version(db, survey, fields)
         new, token = _checked_submission(survey, fields)
-        return _stored_submission(db, survey, fields, new, token)
+        return _stored_submission(db, survey, fields, _timed(new, started_at), token)
     try:
         new, token = _checked_submission(survey, fields)
     except SubmissionInvalid:
@@ -181,7 +198,17 @@ def submission_create_from_json(
             raise
         survey = answered
         new, token = _checked_submission(survey, fields)
-    return _stored_submission(db, survey, fields, new, token)
+    return _stored_submission(db, survey, fields, _timed(new, started_at), token)
+
+
+def _timed(new: NewSubmission, started_at: datetime.datetime | None) -> NewSubmission:
+    """`new` with its time to complete in whole minutes (coarse on purpose)."""
+    if started_at is None:
+        return new
+    if started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=datetime.UTC)
+    seconds = (datetime.datetime.now(datetime.UTC) - started_at).total_seconds()
+    return replace(new, minutes=max(int(seconds // 60), 0))
 
 
 def _stored_submission(
@@ -287,6 +314,7 @@ def _checked_submission(
     if errors or not isinstance(submission_id, str) or not isinstance(language, str):
         raise SubmissionInvalid(errors)
     canonical = canonical_json(checked.answers)
+    quality = answer_quality(questionnaire, checked)
     new = NewSubmission(
         survey_id=survey.id,
         version_id=survey.version_id,
@@ -295,6 +323,8 @@ def _checked_submission(
         answers=canonical,
         answers_hash=answers_hash(canonical),
         created_on=datetime.datetime.now(datetime.UTC).date(),
+        unanswered=quality.unanswered,
+        likert_same=quality.likert_same,
     )
     return new, token if isinstance(token, str) else None
 
@@ -323,6 +353,7 @@ def _store(
         if inserted is not None:
             if invitation is not None:
                 _mark_used(session, invitation, inserted, new.created_on)
+            _count_arrival(session, survey.id, inserted)
             return SubmissionReceipt(
                 inserted, new.submission_id, survey.id, survey.number, created=True
             )
@@ -356,6 +387,43 @@ def _new_row_insert(dialect: str) -> Insert:
 
 
 _INSERT_NEW = {dialect: _new_row_insert(dialect) for dialect in ("sqlite", "postgresql")}
+
+WINDOW_SECONDS = 600
+"""Bursts are counted per survey in windows of ten minutes."""
+
+
+def _window_upsert(dialect: str) -> Insert:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = core_table(ArrivalWindow)
+    statement = insert(table).values(
+        survey_id=bindparam("survey_id"), window=bindparam("window"), count=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["survey_id", "window"], set_={"count": table.c.count + 1}
+    ).returning(table.c.count)
+
+
+_WINDOW_UPSERT = {dialect: _window_upsert(dialect) for dialect in ("sqlite", "postgresql")}
+_WINDOW = core_table(ArrivalWindow)
+_SUBMISSION = core_table(Submission)
+
+
+def _count_arrival(session: Session, survey_id: str, submission_pk: int) -> None:
+    """Number the new submission within its survey's current window (`Submission.crowd`).
+
+    Only a counter per survey and window is kept, and a new window deletes the survey's
+    older ones: bursts are found without keeping arrival times or addresses. The
+    counter's row lock orders concurrent submissions of one survey for a moment."""
+    window = int(datetime.datetime.now(datetime.UTC).timestamp()) // WINDOW_SECONDS
+    upsert = _WINDOW_UPSERT[session.get_bind().dialect.name]
+    crowd = session.execute(upsert, {"survey_id": survey_id, "window": window}).scalar_one()
+    if crowd == 1:
+        session.execute(
+            _WINDOW.delete().where(_WINDOW.c.survey_id == survey_id, _WINDOW.c.window < window)
+        )
+    session.execute(
+        _SUBMISSION.update().where(_SUBMISSION.c.id == submission_pk).values(crowd=crowd)
+    )
 
 
 def _mark_used(

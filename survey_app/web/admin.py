@@ -24,6 +24,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
 from survey_app.questionnaire.loader import load_working_group_catalog
+from survey_app.render.templating import static_url
 from survey_app.services.accounts import (
     AccountError,
     account_by_id,
@@ -45,7 +46,6 @@ from survey_app.services.results import UnknownSurvey
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer, require_admin
 from survey_app.web.handlers import in_thread
-from survey_app.web.templating import static_url
 
 EXPORT_MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",

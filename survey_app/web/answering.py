@@ -556,6 +556,7 @@ class Answering:
                 language=visit.language,
                 answers=answers,
                 invitation_token=visit.token,
+                started_at=visit.draft.started_at if visit.draft else None,
             )
         except SubmissionInvalid as invalid:
             # An earlier page no longer passes (the survey got a new version that asks

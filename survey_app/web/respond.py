@@ -15,6 +15,7 @@ from survey_app.db.engine import Database
 from survey_app.i18n import page_language
 from survey_app.questionnaire.navigation import page_index
 from survey_app.render.respond import poster_html, thanks_context
+from survey_app.render.templating import STATIC
 from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
 from survey_app.web.answering import (
@@ -32,7 +33,6 @@ from survey_app.web.answering import (
     show_survey,
 )
 from survey_app.web.handlers import in_thread, is_fragment_request, is_htmx
-from survey_app.web.templating import STATIC
 
 FAVICON = (STATIC / "favicon.ico").read_bytes()
 

@@ -1,495 +1,53 @@
 """Results pages for working groups: `/results`, `/results/{group}` (+ the question
 fragment for htmx), the aggregated XLSX export and the printable report.
 
-Every handler first asks `require_viewer_for_group` (login, membership); everything shown
-comes from `analysis` data classes, already suppressed: this module formats, it never
-counts. One template renders a page and, for htmx, one question's fragment
-(`results/_question.html`): a request with `HX-Request` (not a boosted navigation) and
-`question=NAME` gets only that fragment.
-
-UI strings of these pages live in `MESSAGES` below (German and English, the viewer's
-choice), not in the gettext catalogues: the catalogues serve the respondents' seven
-languages and are edited by another engineer; the results pages need only two.
+Every handler first asks `require_viewer_for_group` (login, membership); what the pages
+show comes from `survey_app.render.results` (view models of suppressed results, shared
+with `survey-app report`). One template renders a page and, for htmx, one question's
+fragment (`results/_question.html`): a request with `HX-Request` (not a boosted
+navigation) and `question=NAME` gets only that fragment.
 """
 
 from __future__ import annotations
 
-import datetime
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-from jinja2 import Environment
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from markupsafe import Markup
 
-from analysis.breakdowns import MISSING_COLUMN
-from analysis.charts import question_chart
 from analysis.exports import write_results_xlsx
-from analysis.results import Results, ResultsError, bin_label
-from analysis.summaries import QuestionResult
+from analysis.results import ResultsError
 from survey_app.db.engine import Database
-from survey_app.questionnaire.loader import load_working_group_catalog
-from survey_app.questionnaire.schema import QuestionType, WorkingGroup
+from survey_app.render.results import (
+    STYLESHEET,
+    Texts,
+    group_index,
+    language_of,
+    report_html,
+    results_view,
+    working_group_of,
+)
+from survey_app.render.templating import static_url
 from survey_app.services.releases import NoRelease, release_results
-from survey_app.services.reports import record_download, surveys_of_group
+from survey_app.services.reports import record_download
 from survey_app.services.results import (
     UnknownGroup,
     UnknownSurvey,
     cache_directory,
     survey_results,
 )
-from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
 from survey_app.web.access import LoginRequired, Viewer, require_viewer_for_group, viewer_of
 from survey_app.web.handlers import is_fragment_request
-from survey_app.web.templating import jinja_environment, static_url
 
-__all__ = [
-    "LANGUAGES",
-    "MESSAGES",
-    "ResultsPagesController",
-    "report_html",
-]
+__all__ = ["ResultsPagesController"]
 
-LANGUAGES = ("de", "en")
-STYLESHEET = "results.css"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "de": {
-        "results": "Ergebnisse",
-        "results_of": "Ergebnisse der Arbeitsgruppe {group}",
-        "groups": "Arbeitsgruppen",
-        "no_surveys": "Keine Befragung hat Fragen für diese Arbeitsgruppe.",
-        "no_groups": "Sie gehören keiner Arbeitsgruppe an.",
-        "account": "Konto",
-        "logout": "Abmelden",
-        "no_questions": "Diese Befragung hat keine Fragen für diese Arbeitsgruppe.",
-        "survey": "Befragung",
-        "show": "Anzeigen",
-        "responses": "Antworten",
-        "compare": "Vergleich mit Welle",
-        "no_compare": "kein Vergleich",
-        "no_waves": "Keine andere Welle mit denselben Fragen.",
-        "compared_with": "Verglichen mit {survey}",
-        "breakdown": "Aufschlüsseln nach",
-        "no_breakdown": "nicht aufschlüsseln",
-        "breakdown_withheld": (
-            "Aufschlüsselung nach „{question}“ nicht ausgewiesen: zu wenige Antworten, die "
-            "meisten Zahlen wären verborgen."
-        ),
-        "by": "Aufgeschlüsselt nach: {question}",
-        "answer": "Antwort",
-        "count": "Anzahl",
-        "percent": "%",
-        "change": "Veränderung (Prozentpunkte)",
-        "total": "Gesamt",
-        "missing": "keine Angabe",
-        "statistic": "Kennzahl",
-        "value": "Wert",
-        "q1": "unteres Quartil",
-        "median": "Median",
-        "mean": "Mittelwert",
-        "q3": "oberes Quartil",
-        "text_hidden": "Freitextantworten werden den Arbeitsgruppen nicht gezeigt.",
-        "chart": "Balkendiagramm: {label}",
-        "suppressed": "verborgen",
-        "footnote": (
-            "· = nicht ausgewiesen: weniger als {k} Antworten, oder verborgen, damit sich "
-            "eine kleine Zahl nicht ausrechnen lässt"
-        ),
-        "hidden_count": "In dieser Tabelle sind {count} Werte nicht ausgewiesen.",
-        "period_label": "Stand",
-        "release": "Stand: {date} (Veröffentlichung {number})",
-        "live": "Live-Ergebnisse: nicht veröffentlicht, nur für das Integrationsbüro sichtbar",
-        "show_live": "Live-Ergebnisse anzeigen",
-        "show_release": "Veröffentlichten Stand anzeigen",
-        "no_release": (
-            "Für diese Befragung wurden noch keine Ergebnisse veröffentlicht. Das "
-            "Integrationsbüro veröffentlicht sie, sobald genug Antworten vorliegen."
-        ),
-        "live_forbidden": "Live-Ergebnisse sieht nur das Integrationsbüro.",
-        "year": "Jahr",
-        "rule": (
-            "Zahlen von 1 bis {k_1} werden nicht gezeigt, sondern durch „·“ ersetzt, "
-            "ebenso Zahlen, aus denen sich eine so kleine Zahl ausrechnen ließe, und "
-            "Prozentwerte und Kennzahlen, die auf solchen Zahlen beruhen. So kann niemand "
-            "anhand der Ergebnisse erkannt werden."
-        ),
-        "exports": "Herunterladen",
-        "xlsx": "Tabellen (XLSX)",
-        "report": "Bericht zum Drucken",
-        "json": "Daten (JSON)",
-        "language": "Sprache",
-        "skip": "Zum Inhalt springen",
-        "created": "Erstellt am {date}",
-        "minimum": "Mindestzahl je Zelle: {k}",
-        "version": "{survey}, Version {number}",
-        "not_found": "Nicht gefunden",
-        "bad_request": "Ungültige Anfrage",
-    },
-    "en": {
-        "results": "Results",
-        "results_of": "Results of the working group {group}",
-        "groups": "Working groups",
-        "no_surveys": "No survey has questions for this working group.",
-        "no_groups": "You are not a member of any working group.",
-        "account": "Account",
-        "logout": "Log out",
-        "no_questions": "This survey has no questions for this working group.",
-        "survey": "Survey",
-        "show": "Show",
-        "responses": "Responses",
-        "compare": "Compare with wave",
-        "no_compare": "no comparison",
-        "no_waves": "No other wave with the same questions.",
-        "compared_with": "Compared with {survey}",
-        "breakdown": "Break down by",
-        "no_breakdown": "no breakdown",
-        "breakdown_withheld": (
-            "Not broken down by “{question}”: too few answers, most numbers would be hidden."
-        ),
-        "by": "Broken down by: {question}",
-        "answer": "Answer",
-        "count": "Count",
-        "percent": "%",
-        "change": "Change (percentage points)",
-        "total": "Total",
-        "missing": "no answer",
-        "statistic": "Statistic",
-        "value": "Value",
-        "q1": "lower quartile",
-        "median": "median",
-        "mean": "mean",
-        "q3": "upper quartile",
-        "text_hidden": "Free-text answers are not shown to working groups.",
-        "chart": "Bar chart: {label}",
-        "suppressed": "hidden",
-        "footnote": (
-            "· = not shown: fewer than {k} answers, or hidden so that a small number "
-            "cannot be worked out"
-        ),
-        "hidden_count": "{count} values of this table are not shown.",
-        "period_label": "As of",
-        "release": "As of {date} (release {number})",
-        "live": "Live results: not released, visible to the integration office only",
-        "show_live": "Show live results",
-        "show_release": "Show the released results",
-        "no_release": (
-            "No results of this survey have been released yet. The integration office "
-            "releases them once enough responses have arrived."
-        ),
-        "live_forbidden": "Live results are for the integration office only.",
-        "year": "Year",
-        "rule": (
-            "Numbers from 1 to {k_1} are not shown but replaced by “·”, and so are numbers "
-            "from which such a small number could be worked out, and percentages and "
-            "statistics based on them. So no one can be identified from the results."
-        ),
-        "exports": "Download",
-        "xlsx": "Tables (XLSX)",
-        "report": "Printable report",
-        "json": "Data (JSON)",
-        "language": "Language",
-        "skip": "Skip to content",
-        "created": "Created on {date}",
-        "minimum": "Minimum per cell: {k}",
-        "version": "{survey}, version {number}",
-        "not_found": "Not found",
-        "bad_request": "Bad request",
-    },
-}
-
-_STATISTICS = ("q1", "median", "mean", "q3")
-
-
-# -- formatting ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Texts:
-    """UI strings and number formats of one language, for templates."""
-
-    language: str
-
-    def __call__(self, key: str, **values: object) -> str:
-        return MESSAGES[self.language][key].format(**values)
-
-    def count(self, value: int | None) -> str:
-        return "·" if value is None else format_decimal(value, locale=self.language)
-
-    def number(self, value: float | None) -> str:
-        if value is None:
-            return "·"
-        return format_decimal(value, format="#,##0.##", locale=self.language)
-
-    def percent(self, value: float | None) -> str:
-        if value is None:
-            return "·"
-        shown = format_decimal(value, format="#,##0.0", locale=self.language)
-        return f"{shown}\u00a0%" if self.language == "de" else f"{shown}%"
-
-    def change(self, value: float | None) -> str:
-        if value is None:
-            return "·"
-        shown = format_decimal(abs(value), format="#,##0.0", locale=self.language)
-        return f"{'+' if value > 0 else '−' if value < 0 else '±'}{shown}"
-
-    def date(self, value: datetime.date) -> str:
-        return format_date(value, "long", locale=self.language)
-
-
-def _language(lang: str | None) -> str:
-    return lang if lang in LANGUAGES else LANGUAGES[0]
-
-
-# -- view models -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuestionView:
-    """One question as the template shows it: the suppressed result and its chart."""
-
-    result: QuestionResult
-    chart: Markup | None
-    row_labels: Mapping[str, str]
-    column_labels: Mapping[str, str] = field(default_factory=dict)  # breakdown columns shown
-
-    @property
-    def anchor(self) -> str:
-        return f"q-{self.result.name}"
-
-    @property
-    def is_number(self) -> bool:
-        return self.result.type in (QuestionType.INTEGER, QuestionType.DECIMAL)
-
-
-@dataclass(frozen=True)
-class ResultsView:
-    """Everything a results page, fragment or report shows."""
-
-    t: Texts
-    group: WorkingGroup
-    group_name: str
-    survey: PublishedSurvey
-    survey_title: str
-    results: Results
-    questions: tuple[QuestionView, ...]
-    surveys: tuple[tuple[str, str], ...]
-    waves: tuple[tuple[str, str], ...]
-    breakdowns: tuple[tuple[str, str], ...]
-    compare_title: str | None
-    interactive: bool = True
-    live: bool = False
-
-    @property
-    def lang(self) -> str:
-        return self.t.language
-
-    def breakdown_label(self, name: str) -> str:
-        return dict(self.breakdowns).get(name, name)
-
-    @property
-    def compare_id(self) -> str | None:
-        return None if self.results.compare is None else self.results.compare.survey
-
-    def url(self, suffix: str = "", **params: str | None) -> str:
-        """A URL of this group's pages keeping survey, language, breakdown and comparison
-        unless `params` replace them (None removes one)."""
-        current: dict[str, str | None] = {"survey": self.survey.id, "lang": self.lang}
-        current |= {"by": self.results.by, "compare": self.compare_id}
-        current |= {"live": "1" if self.live else None}
-        query = current | params
-        return f"/results/{self.group.id}{suffix}?" + urlencode(
-            {name: value for name, value in query.items() if value}
-        )
-
-
-def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) -> QuestionView:
-    chart = question_chart(
-        result,
-        title=t("chart", label=result.label),
-        series=series,
-        statistic_labels={name: t(name) for name in _STATISTICS},
-        format_percent=t.percent,
-        format_number=t.number,
-        suppressed_text=t("suppressed"),
-    )
-    column_labels: dict[str, str] = {}
-    if result.by is not None:
-        column_labels = {c: result.by.column_labels[c] for c in result.by.columns}
-        if result.by.n.get(MISSING_COLUMN) == 0:
-            # Everybody answered the breakdown question: an all-zero column says nothing.
-            del column_labels[MISSING_COLUMN]
-        else:
-            column_labels[MISSING_COLUMN] = t("missing")
-    return QuestionView(
-        result=result,
-        chart=None if chart is None else Markup(chart),  # noqa: S704 - built by ElementTree, escaped
-        row_labels=dict(result.choices) or {key: bin_label(key) for key in result.months},
-        column_labels=column_labels,
-    )
-
-
-def _working_group(settings: Settings, group: str) -> WorkingGroup:
-    groups, _problems = load_working_group_catalog(settings.questionnaires)
-    for candidate in groups:
-        if candidate.id == group:
-            return candidate
-    raise UnknownGroup(group)
-
-
-def _comparable(survey: PublishedSurvey, other: PublishedSurvey, group: str) -> bool:
-    names = {q.name for q in survey.questionnaire.questions_of_group(group)}
-    return other.id != survey.id and any(
-        q.name in names for q in other.questionnaire.questions_of_group(group)
-    )
-
-
-def _breakdown_questions(survey: PublishedSurvey, group: str, language: str) -> dict[str, str]:
-    """The group's own select_one questions (name -> label): what a page breaks down by."""
-    questionnaire = survey.questionnaire
-    return {
-        q.name: questionnaire.text(q.label, language)
-        for q in questionnaire.questions_of_group(group)
-        if q.type is QuestionType.SELECT_ONE
-    }
-
-
-def _titles(surveys: Iterable[PublishedSurvey], language: str) -> tuple[tuple[str, str], ...]:
-    return tuple((s.id, s.questionnaire.text(s.questionnaire.title, language)) for s in surveys)
-
-
-def results_view(
-    db: Database,
-    settings: Settings,
-    group: str,
-    survey_id: str | None,
-    *,
-    lang: str | None = None,
-    by: str | None = None,
-    compare: str | None = None,
-    live: bool = False,
-) -> ResultsView | None:
-    """The view of a group's results in a survey (the first with questions for the group
-    when `survey_id` is None): of its latest release, or `live` (for admins only: the
-    caller checks). None when no survey has questions for the group.
-    Raises `UnknownGroup`, `UnknownSurvey`, `NoRelease` or `ResultsError`."""
-    t = Texts(_language(lang))
-    working_group = _working_group(settings, group)
-    candidates = surveys_of_group(db, group)
-    if survey_id is None and not candidates:
-        return None
-    survey = (
-        candidates[0]
-        if survey_id is None
-        else next((s for s in candidates if s.id == survey_id), None) or get_survey(db, survey_id)
-    )
-    if survey is None:
-        raise UnknownSurvey(str(survey_id))
-    breakdowns = _breakdown_questions(survey, group, t.language)
-    if live:
-        results = survey_results(
-            db,
-            survey.id,
-            group=group,
-            by=by,
-            compare=compare,
-            language=t.language,
-            cache_dir=cache_directory(settings.var_dir),
-        )
-    else:
-        results = release_results(
-            db, survey.id, group=group, by=by, compare=compare, language=t.language
-        )
-    questionnaire = survey.questionnaire
-    others = [s for s in candidates if _comparable(survey, s, group)]
-    compare_title = None
-    series: tuple[str, ...] = ()
-    if compare is not None:
-        compare_title = dict(_titles(others, t.language)).get(compare, compare)
-        series = (survey.id, compare)
-    return ResultsView(
-        t=t,
-        group=working_group,
-        group_name=questionnaire.text(working_group.name, t.language),
-        survey=survey,
-        survey_title=questionnaire.text(questionnaire.title, t.language),
-        results=results,
-        questions=tuple(_question_view(q, t, series) for q in results.questions),
-        surveys=_titles(candidates, t.language),
-        waves=_titles(others, t.language),
-        breakdowns=tuple(breakdowns.items()),
-        compare_title=compare_title,
-        live=live,
-    )
-
-
-@dataclass(frozen=True)
-class GroupEntry:
-    """A working group on the index: its name and the surveys with questions for it."""
-
-    id: str
-    name: str
-    surveys: tuple[tuple[str, str], ...]
-
-
-def group_index(
-    db: Database, settings: Settings, groups: Callable[[str], bool], lang: str | None
-) -> list[GroupEntry]:
-    """The working groups for which `groups(id)` is true, in catalogue order."""
-    t = Texts(_language(lang))
-    catalogue, _problems = load_working_group_catalog(settings.questionnaires)
-    return [
-        GroupEntry(
-            group.id,
-            group.name.get(t.language) or next(iter(group.name.values()), group.id),
-            _titles(surveys_of_group(db, group.id), t.language),
-        )
-        for group in catalogue
-        if groups(group.id)
-    ]
-
-
-@cache
-def _report_environment() -> Environment:
-    return jinja_environment()
-
-
-def report_html(
-    db: Database,
-    settings: Settings,
-    group: str,
-    survey_id: str | None,
-    *,
-    lang: str | None = None,
-    stylesheet: str = STYLESHEET,
-    today: datetime.date | None = None,
-    live: bool = False,
-) -> str:
-    """The printable report as HTML: the page `/results/{group}/report` and the input of
-    `survey-app report` (with `stylesheet` relative to the static directory). It shows
-    the latest release, or `live` results (admins only; the caller checks)."""
-    view = results_view(db, settings, group, survey_id, lang=lang, live=live)
-    if view is None:
-        raise UnknownSurvey(survey_id or "")
-    view = replace(view, interactive=False)
-    template = _report_environment().get_template("results/report.html")
-    return template.render(
-        page=view, t=view.t, stylesheet=stylesheet, today=today or datetime.date.today()
-    )
-
 
 # -- handlers --------------------------------------------------------------------------
 
@@ -499,7 +57,7 @@ def _page_assets() -> dict[str, str]:
 
 
 def _error_page(request: Request[Any, Any, Any], status: int, key: str, message: str) -> Template:
-    t = Texts(_language(request.query_params.get("lang")))
+    t = Texts(language_of(request.query_params.get("lang")))
     return Template(
         template_name="results/error.html",
         context={"t": t, "language": t.language, "title": t(key), "message": message}
@@ -554,7 +112,7 @@ class ResultsPagesController(Controller):
         viewer = viewer_of(request)
         if viewer is None:
             raise LoginRequired(request.url.path)
-        t = Texts(_language(lang))
+        t = Texts(language_of(lang))
         groups = group_index(db, settings, viewer.may_see, lang)
         context = {"groups": groups, "t": t, "language": t.language, "viewer": viewer}
         return Template("results/index.html", context=context | _page_assets())
@@ -576,7 +134,7 @@ class ResultsPagesController(Controller):
         """The group's results (the latest release; admins may ask for `live=1`); with
         htmx and `question`, only that question's fragment."""
         viewer = require_viewer_for_group(request, group, api=False)
-        t = Texts(_language(lang))
+        t = Texts(language_of(lang))
         context: dict[str, Any] = {"t": t, "language": t.language, "viewer": viewer}
         context |= _page_assets()
         try:
@@ -611,17 +169,17 @@ class ResultsPagesController(Controller):
     ) -> Response[bytes]:
         """The group's suppressed results as a workbook: one sheet per question, a chart."""
         viewer = require_viewer_for_group(request, group, api=False)
-        _working_group(settings, group)
+        working_group_of(settings, group)
         if _allow_live(viewer, live):
             found = survey_results(
                 db,
                 survey,
                 group=group,
-                language=_language(lang),
+                language=language_of(lang),
                 cache_dir=cache_directory(settings.var_dir),
             )
         else:
-            found = release_results(db, survey, group=group, language=_language(lang))
+            found = release_results(db, survey, group=group, language=language_of(lang))
         record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"

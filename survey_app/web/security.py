@@ -41,8 +41,8 @@ from litestar.types import (
 
 from survey_app.i18n import N_, page_language
 from survey_app.render.respond import ui_context
+from survey_app.render.templating import jinja_environment
 from survey_app.web.access import LoginRequired, login_url
-from survey_app.web.templating import jinja_environment
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from sqlmodel import select
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
-from survey_app.db.tables import AuditEvent, Draft, Submission
+from survey_app.db.tables import AuditEvent, Draft, ReviewEvent, Submission
 from survey_app.services.invitations import invitation_counts, invitation_find, invitations_create
 from survey_app.services.maintenance import purge
+from survey_app.services.review import responses_set_status
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import PublishedSurvey
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
@@ -93,6 +94,37 @@ def test_invitations_create_writes_personal_links_and_stores_only_hashes(
     assert len(set(tokens)) == 3
     assert invitation_counts(db, "employers").created == 3
     assert output.stat().st_mode & 0o777 == 0o600
+
+
+def test_invitations_create_is_the_admin_pages_service_audited_and_neutralised(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    output = tmp_path / "links.csv"
+    done = run(
+        database_url,
+        tmp_path,
+        "invitations",
+        "create",
+        "employers",
+        "--count",
+        "2",
+        "--label",
+        "=HYPERLINK(1)",
+        "--output",
+        str(output),
+    )
+    assert done.exit_code == 0, done.output
+    with output.open(encoding="utf-8", newline="") as file:
+        header, *links = list(csv.reader(file))
+    assert header == ["label", "link"]  # as on /admin
+    assert [label for label, _link in links] == ["'=HYPERLINK(1)"] * 2
+    with db.read() as session:
+        [event] = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "invitations_create")
+        ).all()
+    assert event.actor == "cli"
+    assert json.loads(event.detail) == {"survey": "employers", "count": 2, "label": "=HYPERLINK(1)"}
+    assert all(token not in event.detail for _label, link in links for token in [link[-32:]])
 
 
 def test_invitations_create_never_overwrites_a_file_of_links(
@@ -300,3 +332,27 @@ def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
     with db.read() as session:
         details = [json.loads(event.detail) for event in session.exec(select(AuditEvent)).all()]
     assert details[-1] == {"drafts": 0, "submissions": {"employers": 1}}
+
+
+def test_purge_deletes_excluded_responses_and_the_reasons_given_for_them(
+    db: Database, employers: PublishedSurvey, tmp_path: Path
+) -> None:
+    [token] = invitations_create(db, "employers", 1)
+    receipt = submission_create(
+        db,
+        survey=employers,
+        submission_id="e-1",
+        language="de",
+        answers={"staff": 4},
+        invitation_token=token,
+    )
+    responses_set_status(
+        db, "employers", [receipt.id], status="excluded", reason="Test by Ms Example", actor="lea"
+    )
+
+    purge(db, today=datetime.date(2031, 1, 1), results_cache_dir=tmp_path / "cache")
+
+    with db.read() as session:
+        left = session.exec(select(Submission)).all()
+        reasons = session.exec(select(ReviewEvent)).all()
+    assert (left, reasons) == ([], [])

@@ -1,0 +1,57 @@
+"""Quality signals of one response, from its checked answers alone.
+
+Two signals need nothing but the answers and the questionnaire, so they are computed
+when a response arrives and stored with it (flags are derived later, with the office's
+thresholds, in `analysis.quality`):
+
+- *unanswered*: the share of the questions that were asked (relevant, answerable) and
+  left empty, in percent; a response that skips most questions says little.
+- *likert_same*: straight-lining. Rating scales (`appearance: likert`, as in XLSForm)
+  answered all at the same position (say, always the first option) suggest clicking
+  through without reading. The value is how many such answers there are when they all
+  sit at the same position, else 0, so one or two ratings never look suspicious by
+  themselves; the office chooses from how many on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from survey_app.questionnaire.rules import CheckedAnswers, is_empty
+from survey_app.questionnaire.schema import Questionnaire, QuestionType
+
+__all__ = ["AnswerQuality", "answer_quality"]
+
+
+@dataclass(frozen=True)
+class AnswerQuality:
+    unanswered: int
+    """Percent (0-100) of the asked questions that were left empty."""
+    likert_same: int
+    """Rating-scale answers, when all of them chose the same position; else 0."""
+
+
+def answer_quality(questionnaire: Questionnaire, checked: CheckedAnswers) -> AnswerQuality:
+    """The signals of a checked response (`rules.check_answers`)."""
+    asked = [
+        question
+        for question in questionnaire.iter_questions()
+        if question.name in checked.relevant and question.type.takes_answer
+    ]
+    empty = sum(1 for question in asked if is_empty(checked.answers.get(question.name)))
+    unanswered = round(100 * empty / len(asked)) if asked else 0
+    positions: set[int] = set()
+    ratings = 0
+    for question in asked:
+        answer = checked.answers.get(question.name)
+        if (
+            question.type is not QuestionType.SELECT_ONE
+            or "likert" not in (question.appearance or "").split()
+            or not isinstance(answer, str)
+        ):
+            continue
+        names = [choice.name for choice in questionnaire.choices_of(question)]
+        if answer in names:
+            positions.add(names.index(answer))
+            ratings += 1
+    return AnswerQuality(unanswered=unanswered, likert_same=ratings if len(positions) == 1 else 0)
