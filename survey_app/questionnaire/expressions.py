@@ -64,7 +64,8 @@ NUMBER: /\d+(\.\d*)?|\.\d+/
 STRING: /'[^']*'|"[^"]*"/
 // '-' only joins letters ('count-selected'), so '${a} div-1' still lexes as 'div', '-', '1';
 // the literals "div", "mod", "and", "or" win over NAME through lark's keyword handling.
-NAME: /[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*/
+// An optional namespace prefix: 'jr:choice-name'.
+NAME: /([A-Za-z_][A-Za-z0-9_]*:)?[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*/
 %ignore /\s+/
 """
 
@@ -279,6 +280,7 @@ class _Context:
     current: Value
     today: datetime.date | None
     now: datetime.datetime | None = None
+    choice_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _choices(value: Value) -> list[str]:
@@ -474,6 +476,14 @@ def _join(separator: Value, values: list[Value]) -> str:
     return _to_string(separator).join(_to_string(value) for value in values)
 
 
+def _choice_label(context: _Context, value: Value, question: Value) -> str:
+    """jr:choice-name(value, '${question}'): the label of that choice of that question."""
+    reference = _to_string(question).strip()
+    name = reference[2:-1] if reference.startswith("${") else reference.rsplit("/", 1)[-1]
+    labels = context.choice_labels.get(name.strip(), {})
+    return " ".join(labels.get(item, "") for item in _choices(value)) if labels else ""
+
+
 def _boolean_from_string(value: Value) -> bool:
     return _to_string(value).strip().lower() in ("true", "1")
 
@@ -511,6 +521,7 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], V
     "uuid": (0, 1, lambda c, a: _uuid(*a)),
     "boolean-from-string": (1, 1, lambda c, a: _boolean_from_string(a[0])),
     "selected-at": (2, 2, lambda c, a: _selected_at(a[0], a[1])),
+    "jr:choice-name": (2, 2, lambda c, a: _choice_label(c, a[0], a[1])),
     "once": (1, 1, lambda c, a: c.current if _to_string(c.current) != "" else a[0]),
     "count-non-empty": (0, None, lambda c, a: sum(_to_string(value) != "" for value in a)),
     # numbers
@@ -694,6 +705,9 @@ class Expression:
     source: str
     references: frozenset[str]
     _root: _Node = field(repr=False, compare=False)
+    _choice_labels: Mapping[str, Mapping[str, str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def evaluate(
         self,
@@ -703,7 +717,8 @@ class Expression:
         today: datetime.date | None = None,
     ) -> object:
         """The value (str, int, float, bool or list[str]); `current` is `.`. Never raises."""
-        return self._root.evaluate(_Context(answers, _normalize(current), today))
+        context = _Context(answers, _normalize(current), today, None, self._choice_labels)
+        return self._root.evaluate(context)
 
     def is_true(
         self,
@@ -720,7 +735,12 @@ SELF = "self"
 """`${self}` in a question's own constraint: the answer being checked, like `.`."""
 
 
-def parse_expression(source: str, *, current: str | None = None) -> Expression:
+def parse_expression(
+    source: str,
+    *,
+    current: str | None = None,
+    choice_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> Expression:
     """Parse `source` once, at questionnaire load time; raises ExpressionError.
 
     `current` names the question whose own constraint this is: there `${current}` and
@@ -735,4 +755,4 @@ def parse_expression(source: str, *, current: str | None = None) -> Expression:
     references: set[str] = set()
     own = frozenset() if current is None else frozenset({current, SELF})
     root = _build(tree, references, own)
-    return Expression(source, frozenset(references), root)
+    return Expression(source, frozenset(references), root, choice_labels or {})

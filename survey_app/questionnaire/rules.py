@@ -108,6 +108,19 @@ def check_answers(
     return result
 
 
+def is_required(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None = None,
+) -> bool:
+    """Whether `question` must be answered, given the answers so far."""
+    expression = questionnaire.compiled.get((question.name, "required"))
+    if expression is not None:
+        return expression.is_true(answers, today=today)
+    return question.required is True
+
+
 def _is_relevant(
     questionnaire: Questionnaire,
     question: Question,
@@ -145,7 +158,8 @@ def _check_one(
     today: datetime.date | None,
 ) -> AnswerError | None:
     if is_empty(raw):
-        return AnswerError(question.name, ErrorCode.REQUIRED) if question.required else None
+        required = is_required(questionnaire, question, result.answers, today)
+        return AnswerError(question.name, ErrorCode.REQUIRED) if required else None
     try:
         value = coerce(questionnaire, question, raw)
     except _Invalid as invalid:

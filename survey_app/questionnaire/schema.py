@@ -63,7 +63,8 @@ class Question(_Frozen):
     type: QuestionType
     label: Text = Field(default_factory=dict)
     hint: Text = Field(default_factory=dict)
-    required: bool = False
+    required: bool | str = False
+    """True, or an expression: required while it is true (XLSForm's `required` column)."""
     relevant: str | None = None
     constraint: str | None = None
     constraint_message: Text = Field(default_factory=dict)
@@ -140,14 +141,27 @@ class Questionnaire(_Frozen):
 
     @cached_property
     def compiled(self) -> dict[tuple[str, str], Expression]:
-        """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation')."""
+        """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation'|
+        'required', the last for a question required only while its expression is true)."""
         compiled: dict[tuple[str, str], Expression] = {}
+        # jr:choice-name() gives labels in the default language: a stored calculation
+        # must not depend on the language a respondent chose.
+        labels = {
+            question.name: {
+                choice.name: self.text(choice.label, self.default_language)
+                for choice in self.choices_of(question)
+            }
+            for question in self.iter_questions()
+            if question.type.is_select
+        }
         for question in self.iter_questions():
-            for kind in ("relevant", "constraint", "calculation"):
+            for kind in ("relevant", "constraint", "calculation", "required"):
                 source = getattr(question, kind)
-                if source:
+                if isinstance(source, str) and source:
                     own = question.name if kind == "constraint" else None
-                    compiled[(question.name, kind)] = parse_expression(source, current=own)
+                    compiled[(question.name, kind)] = parse_expression(
+                        source, current=own, choice_labels=labels
+                    )
         return compiled
 
     # -- identity ---------------------------------------------------------------------

@@ -30,9 +30,10 @@ def api(settings: Settings, tmp_path: Path) -> Iterator[TestClient[Any]]:
     form = write_xlsform(
         tmp_path / "numbered.xlsx",
         survey=[
-            ["type", "name", "label::English (en)"],
-            ["select_one level", "level", "Level?"],
-            ["select_multiple help", "help", "Help?"],
+            ["type", "name", "label::English (en)", "required"],
+            ["select_one level", "level", "Level?", ""],
+            ["select_multiple help", "help", "Help?", ""],
+            ["text", "why", "Why?", "${level} = '2'"],
         ],
         choices=[
             ["list_name", "name", "label::English (en)"],
@@ -70,3 +71,15 @@ def test_the_form_s_own_choice_codes_are_accepted_and_stored_unchanged(
 def test_a_code_the_form_does_not_have_is_refused(api: TestClient[Any], level: object) -> None:
     body = {"submission_id": "k-2", "language": "en", "answers": {"level": level}}
     assert api.post(URL, json=body).status_code == 422
+
+
+def test_a_question_required_by_an_expression_is_refused_only_while_it_holds(
+    api: TestClient[Any],
+) -> None:
+    def send(submission: str, answers: dict[str, object]) -> int:
+        body = {"submission_id": submission, "language": "en", "answers": answers}
+        return api.post(URL, json=body).status_code
+
+    assert send("k-3", {"level": "2"}) == 422
+    assert send("k-4", {"level": "2", "why": "Because"}) == 201
+    assert send("k-5", {"level": "1"}) == 201

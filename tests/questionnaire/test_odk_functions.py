@@ -151,3 +151,31 @@ def test_once_keeps_the_value_a_calculation_had() -> None:
     first = check_answers(questionnaire, {"q": "a"}).answers["code"]
     assert re.fullmatch(r"[0-9a-f-]{36}", str(first))
     assert check_answers(questionnaire, {"q": "b", "code": first}).answers["code"] == first
+
+
+def test_choice_name_gives_the_label_of_the_chosen_choice_in_the_default_language() -> None:
+    questionnaire = Questionnaire.model_validate(
+        {
+            "id": "labels",
+            "title": {"de": "Labels"},
+            "languages": ["de", "en"],
+            "default_language": "de",
+            "choices": {"yn": [{"name": "1", "label": {"de": "Ja", "en": "Yes"}},
+                               {"name": "2", "label": {"de": "Nein", "en": "No"}}]},
+            "pages": [
+                {
+                    "name": "p",
+                    "questions": [
+                        {"name": "q", "type": "select_one", "label": {"de": "Q"},
+                         "choices": "yn"},
+                        {"name": "said", "type": "calculate",
+                         "calculation": "jr:choice-name(${q}, '${q}')"},
+                        {"name": "unknown", "type": "calculate",
+                         "calculation": "jr:choice-name(${q}, '${nothing}')"},
+                    ],
+                }
+            ],
+        }
+    )  # fmt: skip
+    answers = check_answers(questionnaire, {"q": "2"}).answers
+    assert (answers["said"], answers["unknown"]) == ("Nein", "")

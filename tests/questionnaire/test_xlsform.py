@@ -413,7 +413,7 @@ def test_a_calculation_that_depends_on_a_dropped_one_is_dropped_too(tmp_path: Pa
 @pytest.mark.parametrize(
     ("expression", "function"),
     [
-        ("jr:choice-name(${q}, '${q}') = 'Yes'", "jr:choice-name"),
+        ("jr:itext('intro') = 'Yes'", "jr:itext"),
         ("position(..) = 1", "position"),
         ("pulldata('fruits', 'name', 'key', ${q}) != ''", "pulldata"),
     ],
@@ -470,19 +470,27 @@ def test_required_accepts_the_xlsform_spellings(tmp_path: Path, value: str, requ
     assert questionnaire_of(path).questions["q"].required is required
 
 
-def test_a_conditional_required_becomes_optional_with_a_warning(tmp_path: Path) -> None:
+def test_required_as_an_expression_requires_the_answer_only_while_it_is_true(
+    tmp_path: Path,
+) -> None:
     path = form(
         tmp_path,
         [
             ["type", "name", "label", "required"],
             ["text", "a", "A", ""],
             ["text", "q", "Q", "${a} = 'x'"],
+            ["text", "r", "R", "${nothing} = 'x'"],
         ],
     )
     result = imported(path)
-    assert result.questionnaire is not None
-    assert result.questionnaire.questions["q"].required is False
-    assert any("required only when" in line for line in warnings_of(result))
+    questionnaire = result.questionnaire
+    assert questionnaire is not None
+    assert questionnaire.questions["q"].required == "${a} = 'x'"
+    assert check_answers(questionnaire, {"a": "y"}).ok
+    assert set(check_answers(questionnaire, {"a": "x"}).errors) == {"q"}
+    assert check_answers(questionnaire, {"a": "x", "q": "because"}).ok
+    assert questionnaire.questions["r"].required is False
+    assert warning_codes(result)["survey:4"] == {ProblemCode.EXPRESSION_DROPPED}
 
 
 def test_all_columns_a_question_has_are_mapped(tmp_path: Path) -> None:
@@ -805,6 +813,12 @@ def test_the_readme_example_survives_export_and_import(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", ROUND_TRIP_FILES, ids=lambda path: path.name)
 def test_export_then_import_gives_the_same_questionnaire(path: Path, tmp_path: Path) -> None:
     original = load_yaml_file(path)
+    assert round_trip(original, tmp_path).to_definition() == original.to_definition()
+
+
+@pytest.mark.parametrize("path", SHARED_FORMS, ids=lambda path: path.name)
+def test_an_imported_real_form_survives_export_and_import(path: Path, tmp_path: Path) -> None:
+    original = questionnaire_of(path)
     assert round_trip(original, tmp_path).to_definition() == original.to_definition()
 
 

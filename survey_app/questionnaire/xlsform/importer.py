@@ -84,7 +84,7 @@ class _QuestionDraft:
     label: Text
     hint: Text
     constraint_message: Text
-    required: bool
+    required: bool | _Condition
     relevant: list[_Condition]
     constraint: _Condition | None
     calculation: _Condition | None
@@ -449,16 +449,9 @@ class _Importer:
             appearance=None,
         )
 
-    def _required(self, row: Row, question_type: QuestionType, where: str) -> bool:
+    def _required(self, row: Row, question_type: QuestionType, where: str) -> bool | _Condition:
         value = row.get("required").strip()
         if not value or value in NO:
-            return False
-        if value not in YES:
-            self.warn(
-                where,
-                ProblemCode.COLUMN_DROPPED,
-                f"required only when '{value}' is not supported; it is optional",
-            )
             return False
         if not question_type.takes_answer:
             self.warn(
@@ -467,7 +460,8 @@ class _Importer:
                 f"a {question_type} cannot be required; 'required' dropped",
             )
             return False
-        return True
+        # Anything but yes/no is an expression: required only while it is true.
+        return True if value in YES else _Condition(value, row.number)
 
     def _working_groups(self, row: Row, where: str) -> tuple[str, ...]:
         groups: list[str] = []
@@ -624,6 +618,13 @@ class _Importer:
                     if condition and not self._usable(condition, kind, question, names):
                         setattr(question, kind, None)
                         changed = True
+                required = question.required
+                usable = not isinstance(required, _Condition) or self._usable(
+                    required, "required", question, names
+                )
+                if not usable:
+                    question.required = False
+                    changed = True
                 if question.type is QuestionType.CALCULATE and question.calculation is None:
                     self._drop_question(question, "its calculation was dropped")
                     changed = True
@@ -842,7 +843,9 @@ class _Importer:
             "type": question.type.value,
             "label": question.label,
             "hint": question.hint,
-            "required": question.required,
+            "required": self._expression([question.required], question)
+            if isinstance(question.required, _Condition)
+            else question.required,
             "relevant": self._expression(question.relevant, question),
             "constraint": self._expression(
                 [question.constraint] if question.constraint else [], question
@@ -932,8 +935,6 @@ def _why_unparsable(source: str, error: ExpressionError) -> tuple[ProblemCode, s
     for function in _FUNCTION_CALL.findall(source):
         if function in _OPERATOR_WORDS:
             continue
-        if ":" in function:
-            return lacking[0], lacking[1].format(function)
         try:
             parse_expression(f"{function}()")
         except ExpressionError as probe:
