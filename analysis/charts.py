@@ -199,3 +199,48 @@ def question_chart(
     return bar_chart(
         title, rows, series=series, format_value=formatter, suppressed_text=suppressed_text
     )
+
+
+def column_chart(title: str, columns: Sequence[tuple[str, int]], *, height: int = 160) -> str:
+    """Counts over time as vertical columns (`columns`: label and count, oldest first),
+    an `<svg>` string like `bar_chart`: the label of the first, the last and every
+    seventh column below, the largest count at the top of the scale."""
+    top = max((count for _label, count in columns), default=0) or 1
+    margin = 8 + 8 * len(str(top))  # room for the scale's number on the left
+    step = (WIDTH - margin) / max(len(columns), 1)
+    plot = height - 24
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {WIDTH} {height}",
+            "width": str(WIDTH),
+            "height": str(height),
+            "role": "img",
+            "aria-label": title,
+            "font-family": _FONT,
+            "class": "chart",
+        },
+    )
+    ET.SubElement(svg, "title").text = title
+    _text(svg, 0, 12, f"{top}", 12)
+    ET.SubElement(
+        svg, "line", {"x1": str(margin - 4), "x2": str(margin - 4), "y1": "4",
+                      "y2": str(plot), "stroke": _TEXT, "stroke-width": "1"},
+    )  # fmt: skip
+    last = len(columns) - 1
+    for index, (label, count) in enumerate(columns):
+        bar = plot * count / top
+        x = margin + index * step
+        if bar > 0:
+            rect = ET.SubElement(
+                svg, "rect", {"x": _number(x + step * 0.1), "y": _number(plot - bar),
+                              "width": _number(max(step * 0.8, 1)), "height": _number(bar),
+                              "fill": _COLOURS[0]},
+            )  # fmt: skip
+            ET.SubElement(rect, "title").text = f"{label}: {count}"
+        if index in (0, last) or (index % 7 == 0 and last - index > 3):
+            anchor = "end" if index == last and last > 0 else "start"
+            text = _text(svg, x + (step if anchor == "end" else 0), height - 6, label, 12)
+            text.set("text-anchor", anchor)
+    return ET.tostring(svg, encoding="unicode")

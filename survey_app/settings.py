@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR = PROJECT_ROOT / "var"
+# Addresses no respondent can reach (not a bind address).
+LOCAL_HOSTS = frozenset({"", "127.0.0.1", "localhost", "0.0.0.0", "::1"})  # noqa: S104
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development"})
 
 
@@ -27,7 +30,10 @@ class Settings:
     submission_rate_limit: int = 600
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = DEFAULT_VAR
-    extra: dict[str, str] = field(default_factory=dict)
+    smtp_url: str = ""
+    """Where invitation e-mails go out (`smtp://user:password@host:587`, `smtps://...`)."""
+    mail_from: str = ""
+    """The sender of invitation e-mails, e.g. `Integrationsbüro <integration@lk.example>`."""
     # Thresholds of the quality flags in the office's review (`analysis.quality`).
     quality_fast_minutes: int = 3
     quality_unanswered_percent: int = 50
@@ -59,6 +65,7 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "SURVEY_SECRET_KEY must be set to a random value of at least 32 characters "
                 "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`)"
             )
+        _require_public_base_url(env.get("SURVEY_BASE_URL", ""))
     elif not secret_key:
         secret_key = _development_secret(var_dir)
     return Settings(
@@ -70,11 +77,25 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
         submission_rate_limit=_int(env, "SURVEY_SUBMISSION_RATE_LIMIT", 600),
         base_url=env.get("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         var_dir=var_dir,
+        smtp_url=env.get("SURVEY_SMTP_URL", ""),
+        mail_from=env.get("SURVEY_MAIL_FROM", ""),
         quality_fast_minutes=_int(env, "SURVEY_QUALITY_FAST_MINUTES", 3),
         quality_unanswered_percent=_int(env, "SURVEY_QUALITY_UNANSWERED_PERCENT", 50),
         quality_straightlined=_int(env, "SURVEY_QUALITY_STRAIGHTLINED", 3),
         quality_burst=_int(env, "SURVEY_QUALITY_BURST", 30),
     )
+
+
+def _require_public_base_url(base_url: str) -> None:
+    """Invitation links, QR codes and e-mails are made from `SURVEY_BASE_URL` and shown
+    once: a wrong default would waste a whole mailing, so production has none."""
+    host = urlsplit(base_url).hostname or ""
+    if not base_url.startswith(("https://", "http://")) or host in LOCAL_HOSTS:
+        raise SettingsError(
+            "SURVEY_BASE_URL must be set in production to the address respondents use, "
+            "e.g. https://umfrage.landkreis.example (invitation links and QR codes are "
+            f"made from it); got {base_url!r}"
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import User, UserGroup
+from survey_app.errors import Invalid
 from survey_app.services.audit import audit_record
 
 MIN_PASSWORD_LENGTH = 12
@@ -27,7 +28,7 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common_pas
 _hasher = PasswordHasher()
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """A refused account change; the message says why, for a person to read."""
 
 

@@ -2,9 +2,9 @@
 
 201 stored, 200 replay (same body), 409 conflict, 422 `{"errors": {name: message}}`,
 404 unknown survey, 403 invitation refused or survey closed, 413 body over 256 KB,
-400 a body that is not JSON, 503 with `Retry-After` when the database is locked or down
-(`database_unavailable`, registered for the whole app). The handler parses and maps
-exceptions; `survey_app.services.submissions` decides. An anonymous-submission rate
+400 a body that is not JSON, 503 with `Retry-After` when the database is locked or down.
+The handler parses; `survey_app.services.submissions` decides, and its refusals become
+answers in `survey_app.web.errors`, like every error of the app. An anonymous-submission rate
 limit belongs in front of this route (a guard or middleware on `SUBMISSION_PATH`).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, SerializationException
+from litestar.exceptions import ClientException, SerializationException
 from litestar.params import FromPath
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -32,12 +32,9 @@ from litestar.status_codes import (
 )
 
 from survey_app.db.engine import Database
+from survey_app.errors import UnknownSurvey
 from survey_app.services.submissions import (
-    InvitationRejected,
-    SubmissionConflict,
-    SubmissionInvalid,
     SubmissionReceipt,
-    SurveyClosed,
     submission_create_from_json,
 )
 from survey_app.services.surveys import get_survey
@@ -48,14 +45,13 @@ from survey_app.web.api_docs import (
     answer,
     errors,
 )
+from survey_app.web.errors import UNAVAILABLE_MESSAGE
 
 log = logging.getLogger(__name__)
 
 SUBMISSION_PATH = "/api/v1/surveys/{survey_id:str}/responses"
 MAX_BODY_BYTES = 256 * 1024
-RETRY_AFTER_SECONDS = 5
 NOT_JSON_MESSAGE = "The request body must be a JSON object."
-UNAVAILABLE_MESSAGE = "The database is busy or unavailable. Please try again shortly."
 SUBMISSION_THREADS = 8
 
 
@@ -72,59 +68,19 @@ def submission_threads() -> anyio.CapacityLimiter:
     return anyio.CapacityLimiter(SUBMISSION_THREADS)
 
 
-def _submit(db: Database, survey_id: str, payload: object) -> SubmissionReceipt | None:
-    """The receipt of a stored or replayed submission; None for an unknown survey."""
+def _submit(db: Database, survey_id: str, payload: object) -> SubmissionReceipt:
+    """The receipt of a stored or replayed submission."""
     survey = get_survey(db, survey_id)
     if survey is None:
-        return None
+        raise UnknownSurvey(survey_id)
     if not isinstance(payload, dict):
-        raise _NotAnObject()
+        raise ClientException(NOT_JSON_MESSAGE)
     return submission_create_from_json(db, survey=survey, payload=payload)
-
-
-class _NotAnObject(Exception):
-    """The JSON body is not an object."""
-
-
-def _error(status: int, message: str) -> Response[dict[str, Any]]:
-    return Response({"status_code": status, "detail": message}, status_code=status)
-
-
-def _invalid(_request: Request[Any, Any, Any], error: SubmissionInvalid) -> Response[Any]:
-    return Response({"errors": error.errors}, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-
-
-def _forbidden(
-    _request: Request[Any, Any, Any], error: InvitationRejected | SurveyClosed
-) -> Response[Any]:
-    return _error(HTTP_403_FORBIDDEN, str(error))
-
-
-def _conflict(_request: Request[Any, Any, Any], error: SubmissionConflict) -> Response[Any]:
-    return _error(HTTP_409_CONFLICT, str(error))
-
-
-def database_unavailable(_request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """503 with `Retry-After` for a locked, unreachable or overloaded database.
-
-    Nothing was acknowledged, and the write transaction was rolled back, so a retry with
-    the same submission id is safe.
-    """
-    log.warning("database unavailable: %s", type(error).__name__)
-    response = _error(HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 class SubmissionApiController(Controller):
     path = SUBMISSION_PATH
     tags = ["submissions"]
-    exception_handlers = {
-        SubmissionInvalid: _invalid,
-        InvitationRejected: _forbidden,
-        SurveyClosed: _forbidden,
-        SubmissionConflict: _conflict,
-    }
 
     @post(
         "/",
@@ -159,15 +115,10 @@ class SubmissionApiController(Controller):
         try:
             payload = await request.json()
         except (SerializationException, RecursionError, UnicodeDecodeError):
-            return _error(HTTP_400_BAD_REQUEST, NOT_JSON_MESSAGE)
-        try:
-            receipt = await anyio.to_thread.run_sync(
-                _submit, db, survey_id, payload, limiter=request.app.state.submission_threads
-            )
-        except _NotAnObject:
-            return _error(HTTP_400_BAD_REQUEST, NOT_JSON_MESSAGE)
-        if receipt is None:
-            raise NotFoundException(f"no survey '{survey_id}'")
+            raise ClientException(NOT_JSON_MESSAGE) from None
+        receipt = await anyio.to_thread.run_sync(
+            _submit, db, survey_id, payload, limiter=request.app.state.submission_threads
+        )
         return Response(
             receipt.body(), status_code=HTTP_201_CREATED if receipt.created else HTTP_200_OK
         )
