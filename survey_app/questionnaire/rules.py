@@ -97,7 +97,7 @@ def check_answers(
         result.relevant.add(question.name)
         if question.type is QuestionType.CALCULATE:
             result.answers[question.name] = _calculate(
-                questionnaire, question, result.answers, today
+                questionnaire, question, result.answers, today, answers.get(question.name)
             )
             continue
         if question.type is QuestionType.NOTE:
@@ -106,6 +106,19 @@ def check_answers(
         if error is not None and (scope is None or question.name in scope):
             result.errors[question.name] = error
     return result
+
+
+def is_required(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None = None,
+) -> bool:
+    """Whether `question` must be answered, given the answers so far."""
+    expression = questionnaire.compiled.get((question.name, "required"))
+    if expression is not None:
+        return expression.is_true(answers, today=today)
+    return question.required is True
 
 
 def _is_relevant(
@@ -123,8 +136,11 @@ def _calculate(
     question: Question,
     answers: Mapping[str, object],
     today: datetime.date | None,
+    previous: object,
 ) -> Answer:
-    value = questionnaire.compiled[(question.name, "calculation")].evaluate(answers, today=today)
+    """The calculation's value; `.` (and so `once()`) is the value it had before."""
+    expression = questionnaire.compiled[(question.name, "calculation")]
+    value = expression.evaluate(answers, current=previous, today=today)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):
@@ -142,7 +158,8 @@ def _check_one(
     today: datetime.date | None,
 ) -> AnswerError | None:
     if is_empty(raw):
-        return AnswerError(question.name, ErrorCode.REQUIRED) if question.required else None
+        required = is_required(questionnaire, question, result.answers, today)
+        return AnswerError(question.name, ErrorCode.REQUIRED) if required else None
     try:
         value = coerce(questionnaire, question, raw)
     except _Invalid as invalid:
