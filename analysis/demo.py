@@ -1,10 +1,14 @@
 """Synthetic responses drawn from a questionnaire, for first runs and benchmarks.
 
 Each question gets a profile drawn once from the seed: skewed choice probabilities
-(a Dirichlet with a small concentration, so some choices are popular and others rare,
-as in real surveys), a number distribution inside the bounds its constraint states, a
-date distribution weighted towards recent months, and a chance to skip optional
-questions. Values are drawn per question for all responses at once (numpy); each
+(a Dirichlet, so some choices are popular and others rare, as in real surveys, but no
+band takes three quarters of everybody), with the residual answers ("I don't know",
+"prefer not to answer", "other", "none of these") rare, a number distribution inside
+the bounds its constraint states, a date distribution weighted towards recent months,
+and a chance to skip optional questions. Respondents belong to a few latent groups
+(personas) whose choice probabilities differ around the question's profile, so answers
+go together as in real data (who has children, who looks for a flat) instead of being
+independent. Values are drawn per question for all responses at once (numpy); each
 response is then passed through `check_answers`, the same gate as real submissions:
 it discards answers of irrelevant questions, computes calculations, and reports any
 value that breaks a constraint, which is drawn again. Only responses that pass are
@@ -15,18 +19,29 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from survey_app.questionnaire.rules import Answer, check_answers
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
-__all__ = ["DemoError", "DemoResponse", "demo_responses"]
+__all__ = ["DemoError", "DemoResponse", "Priors", "demo_responses", "read_demo_priors"]
+
+#: Relative weights of the choices of a question, per question name.
+Priors = Mapping[str, Mapping[str, float]]
 
 _ATTEMPTS = 20
+_PERSONAS = 3
+#: Choices most people do not pick: rarer in demo data than the substantive ones.
+_RESIDUAL = frozenset(
+    {"no_answer", "dont_know", "unsure", "other", "cant_say", "none", "nothing", "no_need",
+     "not_applicable", "not_looking", "no_course", "depends"}
+)  # fmt: skip
 _TEXTS = (
     "Mehr Kurse am Abend",
     "Kinderbetreuung während des Kurses",
@@ -57,6 +72,8 @@ class _Profile:
     skip: float
     choices: tuple[str, ...] = ()
     weights: np.ndarray[Any, Any] | None = None
+    #: Choice weights per persona (rows), around `weights`.
+    persona_weights: np.ndarray[Any, Any] | None = None
     low: float = 0.0
     high: float = 100.0
     mode: float = 50.0
@@ -69,18 +86,25 @@ def demo_responses(
     seed: int = 0,
     today: datetime.date | None = None,
     spread_days: int = 90,
+    priors: Priors | None = None,
 ) -> Iterator[DemoResponse]:
-    """`count` valid responses, reproducible for a given seed and `today`."""
+    """`count` valid responses, reproducible for a given seed and `today`; `priors` fix
+    the choice weights of the questions they name (for several choices: how often each
+    is ticked, 0 to 1)."""
     today = today or datetime.date.today()
     rng = np.random.default_rng(seed)
     profiles = [
-        _profile(questionnaire, q, rng) for q in questionnaire.iter_questions() if _answerable(q)
+        _profile(questionnaire, q, rng, (priors or {}).get(q.name))
+        for q in questionnaire.iter_questions()
+        if _answerable(q)
     ]
     language_weights = rng.dirichlet(np.full(len(questionnaire.languages), 0.7))
+    persona_shares = rng.dirichlet(np.full(_PERSONAS, 4.0))
     batch = 10_000
     for start in range(0, count, batch):
         size = min(batch, count - start)
-        columns = {p.question.name: _draw(p, size, rng, today) for p in profiles}
+        personas = rng.choice(_PERSONAS, size=size, p=persona_shares)
+        columns = {p.question.name: _draw(p, size, rng, today, personas) for p in profiles}
         languages = rng.choice(len(questionnaire.languages), size=size, p=language_weights)
         days = rng.integers(0, spread_days, size=size)
         for row in range(size):
@@ -108,18 +132,50 @@ def _bounds(question: Question) -> tuple[float, float]:
     return low, max(low, high)
 
 
+def read_demo_priors(path: Path, survey_id: str) -> dict[str, dict[str, float]]:
+    """The priors of one survey in a `demo.yaml` (`{survey: {question: {choice: weight}}}`);
+    none when the file or the survey is missing."""
+    if not path.exists():
+        return {}
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    survey = document.get(survey_id) or {}
+    return {
+        str(question): {str(choice): float(weight) for choice, weight in weights.items()}
+        for question, weights in survey.items()
+    }
+
+
+def _prior_weights(
+    names: tuple[str, ...], prior: Mapping[str, float] | None, drawn: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """The drawn weights, or the prior's for the choices it names (0 for the others)."""
+    if prior is None:
+        return drawn
+    return np.array([float(prior.get(name, 0.0)) for name in names])
+
+
 def _profile(
-    questionnaire: Questionnaire, question: Question, rng: np.random.Generator
+    questionnaire: Questionnaire,
+    question: Question,
+    rng: np.random.Generator,
+    prior: Mapping[str, float] | None = None,
 ) -> _Profile:
     skip = 0.0 if question.required else float(rng.uniform(0.03, 0.2))
     if question.type is QuestionType.TEXT:
         skip = 0.0 if question.required else float(rng.uniform(0.6, 0.9))
     names = tuple(choice.name for choice in questionnaire.choices_of(question))
+    residual = np.array([0.12 if name in _RESIDUAL else 1.0 for name in names])
     if question.type is QuestionType.SELECT_ONE:
-        weights = rng.dirichlet(np.full(len(names), 0.8))
-        return _Profile(question, skip, names, weights=weights)
+        drawn = rng.dirichlet(np.full(len(names), 2.0)) * residual
+        weights = _prior_weights(names, prior, drawn)
+        weights = weights / weights.sum()
+        personas = np.array([rng.dirichlet(weights * 40 + 1e-3) for _ in range(_PERSONAS)])
+        return _Profile(question, skip, names, weights=weights, persona_weights=personas)
     if question.type is QuestionType.SELECT_MULTIPLE:
-        return _Profile(question, skip, names, weights=rng.beta(0.7, 1.5, size=len(names)))
+        weights = _prior_weights(names, prior, rng.beta(0.7, 2.0, size=len(names)) * residual)
+        spread = rng.uniform(0.5, 1.5, size=(_PERSONAS, len(names)))
+        personas = np.clip(weights * spread, 0.0, 0.95)
+        return _Profile(question, skip, names, weights=weights, persona_weights=personas)
     if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
         low, high = _bounds(question)
         # Real answers crowd at the low end of the allowed range (ages, hours, counts).
@@ -129,8 +185,13 @@ def _profile(
 
 
 def _draw(
-    profile: _Profile, size: int, rng: np.random.Generator, today: datetime.date
+    profile: _Profile,
+    size: int,
+    rng: np.random.Generator,
+    today: datetime.date,
+    personas: np.ndarray[Any, Any] | None = None,
 ) -> list[Any]:
+    """Values for `size` responses; choices follow each response's persona if given."""
     question = profile.question
     skipped = rng.random(size) < profile.skip
     values: list[Any]
@@ -139,14 +200,20 @@ def _draw(
             names = profile.choices
             if not names:
                 return [None] * size
-            picks = rng.choice(len(names), size=size, p=profile.weights)
+            picks = np.empty(size, dtype=int)
+            for persona, weights in _persona_rows(profile, personas, size):
+                rows = np.flatnonzero(persona)
+                picks[rows] = rng.choice(len(names), size=len(rows), p=weights)
             values = [names[i] for i in picks]
         case QuestionType.SELECT_MULTIPLE:
             names = profile.choices
             if not names:
                 return [None] * size
             assert profile.weights is not None
-            ticked = rng.random((size, len(names))) < profile.weights
+            ticked = np.zeros((size, len(names)), dtype=bool)
+            for persona, weights in _persona_rows(profile, personas, size):
+                rows = np.flatnonzero(persona)
+                ticked[rows] = rng.random((len(rows), len(names))) < weights
             # Somebody who answers ticks at least one choice: the most likely one.
             ticked[~ticked.any(axis=1), int(np.argmax(profile.weights))] = True
             values = [[names[j] for j in np.flatnonzero(row)] for row in ticked]
@@ -162,6 +229,18 @@ def _draw(
         case _:
             values = [_TEXTS[i] for i in rng.integers(0, len(_TEXTS), size=size)]
     return [None if skip else value for value, skip in zip(values, skipped, strict=True)]
+
+
+def _persona_rows(
+    profile: _Profile, personas: np.ndarray[Any, Any] | None, size: int
+) -> Iterator[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+    """(rows of a persona as a mask, its choice weights), for every persona drawn."""
+    assert profile.weights is not None
+    if personas is None or profile.persona_weights is None:
+        yield np.ones(size, dtype=bool), profile.weights
+        return
+    for number, weights in enumerate(profile.persona_weights):
+        yield personas == number, weights
 
 
 def _redraw(profile: _Profile, attempt: int, rng: np.random.Generator, today: datetime.date) -> Any:

@@ -53,12 +53,65 @@ _META = ("submitted_on", "language", "version", "status")
 _STATISTICS = ("mean", "median", "q1", "q3")
 
 
-def footnote(k: int) -> str:
-    """The explanation printed wherever "·" appears."""
+def footnote(k: int, language: str = "en") -> str:
+    """The explanation printed wherever "·" appears (German for German results)."""
+    if language == "de":
+        return (
+            f"{SUPPRESSED} = nicht ausgewiesen: weniger als {k} Antworten, oder eine Zahl, "
+            "aus der sich eine kleinere ausrechnen ließe"
+        )
     return (
         f"{SUPPRESSED} = not shown: fewer than {k} answers, "
         "or hidden so that a small number cannot be worked out"
     )
+
+
+#: Words of the aggregated workbook: German for German results (the working groups read
+#: it), English otherwise.
+_WORKBOOK_WORDS = {
+    "de": {
+        "survey": "Befragung",
+        "version": "Version",
+        "group": "Arbeitsgruppe",
+        "all": "alle",
+        "release": "Veröffentlichung",
+        "live": "live (nicht veröffentlicht)",
+        "released on": "veröffentlicht am",
+        "responses": "Antworten",
+        "minimum cell": "Kleinste gezeigte Zahl",
+        "choice": "Antwort",
+        "count": "Anzahl",
+        "percent": "%",
+        "year": "Jahr",
+        "statistic": "Kennzahl",
+        "value": "Wert",
+        "mean": "Mittelwert",
+        "median": "Median",
+        "q1": "unteres Quartil",
+        "q3": "oberes Quartil",
+    },
+    "en": {
+        "survey": "survey",
+        "version": "version",
+        "group": "group",
+        "all": "all",
+        "release": "release",
+        "live": "live",
+        "released on": "released on",
+        "responses": "responses",
+        "minimum cell": "minimum cell",
+        "choice": "choice",
+        "count": "count",
+        "percent": "percent",
+        "year": "year",
+        "statistic": "statistic",
+        "value": "value",
+        "mean": "mean",
+        "median": "median",
+        "q1": "q1",
+        "q3": "q3",
+    },
+}
 
 
 def neutralize(value: str) -> str:
@@ -317,25 +370,28 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def write_results_xlsx(results: Results, path: Path) -> None:
-    """The aggregated results of a working group: one sheet per question with a chart."""
+    """The aggregated results of a working group: one sheet per question with a chart,
+    headed in German when the results are (the working groups' language), else English."""
     # openpyxl only here: the CLI's results and row exports do not pay for its import.
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
+    words = _WORKBOOK_WORDS["de" if results.language == "de" else "en"]
+    note = footnote(results.min_cell, "de" if results.language == "de" else "en")
     workbook = Workbook()
     info = workbook.active
     assert info is not None
     info.title = "info"
     used = {"info"}
     for row in (
-        ["survey", results.survey],
-        ["version", results.version],
-        ["group", results.group or "all"],
-        ["release", results.release.number if results.release else "live"],
-        ["released on", results.release.released_at.isoformat() if results.release else ""],
-        ["responses", _shown(results.responses)],
-        ["minimum cell", results.min_cell],
-        [footnote(results.min_cell)],
+        [words["survey"], results.survey],
+        [words["version"], results.version],
+        [words["group"], results.group or words["all"]],
+        [words["release"], results.release.number if results.release else words["live"]],
+        [words["released on"], results.release.released_at.isoformat() if results.release else ""],
+        [words["responses"], _shown(results.responses)],
+        [words["minimum cell"], results.min_cell],
+        [note],
     ):
         info.append([neutralize(c) if isinstance(c, str) else c for c in row])
     for question in results.questions:
@@ -345,23 +401,23 @@ def write_results_xlsx(results: Results, path: Path) -> None:
         sheet.append([])
         first = sheet.max_row + 1
         if question.counts:
-            sheet.append(["choice", "count", "percent"])
+            sheet.append([words["choice"], words["count"], words["percent"]])
             for choice, label in question.choices.items():
                 sheet.append([neutralize(label), _xlsx_value(question.counts[choice]),
                               _xlsx_value(question.percent[choice])])  # fmt: skip
         elif question.months:
-            sheet.append(["year", "count"])
+            sheet.append([words["year"], words["count"]])
             for key, count in question.months.items():
                 sheet.append([bin_label(key), _xlsx_value(count)])
         elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-            sheet.append(["statistic", "value"])
+            sheet.append([words["statistic"], words["value"]])
             for name in _STATISTICS:
-                sheet.append([name, _xlsx_value(getattr(question, name))])
+                sheet.append([words[name], _xlsx_value(getattr(question, name))])
         last = sheet.max_row
         if (question.counts or question.months) and last > first:
             _add_chart(sheet, question, first, last)
         sheet.append([])
-        sheet.append([footnote(results.min_cell)])
+        sheet.append([note])
         sheet.column_dimensions[get_column_letter(1)].width = 40
     workbook.save(path)
 

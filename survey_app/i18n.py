@@ -68,8 +68,16 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled, domain=DOMAIN)
 
 
+#: Names on the language buttons where CLDR's differ from what speakers look for: Dari
+#: speakers read Persian but look for "دری"; CLDR calls Kurmanji "kurdî (kurmancî)" and adds
+#: script and country from its likely subtags.
+LANGUAGE_NAMES = {"fa": "فارسی / دری", "kmr": "Kurmancî"}
+
+
 def language_name(language: str) -> str:
     """The name of a language in its own script, capitalised (`Українська`, `العربية`)."""
+    if language in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[language]
     try:
         name = Locale.parse(language.replace("-", "_")).get_display_name(language) or language
     except (ValueError, UnknownLocaleError):

@@ -29,7 +29,7 @@ def test_the_project_questionnaires_pass_with_nothing_missing() -> None:
     result = run_check(QUESTIONNAIRES)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "company: de 0  en 0" in result.stdout
-    assert "newcomer: de 0  en 0  ar 0  uk 0  fa 0  ru 0  tr 0" in result.stdout
+    assert "newcomer: de 0  en 0  ar 0  uk 0  fa 0  ru 0  tr 0  ps 0  kmr 0  ti 0" in result.stdout
     assert "warning" not in result.stdout
 
 
@@ -76,3 +76,27 @@ def test_missing_translations_are_warnings_and_counted(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert f"{survey}:7: warning: 2 text(s) have no 'en' translation" in result.stdout
     assert "partial: de 0  en 2" in result.stdout
+
+
+def test_a_placeholder_the_district_profile_does_not_fill_is_an_error(tmp_path: Path) -> None:
+    survey = tmp_path / "survey.yaml"
+    survey.write_text(
+        "id: s\ntitle: {de: S}\nlanguages: [de]\ndefault_language: de\n"
+        "privacy_notice:\n  de: Verantwortlich ist {district}, Kontakt {emial}.\n"
+        "pages:\n  - name: p\n    title: {de: P}\n"
+        "    questions:\n      - {name: n, type: note, label: {de: N}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "working_groups.yaml").write_text("working_groups: []\n", encoding="utf-8")
+    result = run_check(survey)
+    assert result.returncode == 1
+    assert f"{survey}:6: unknown placeholder {{emial}}" in result.stdout
+    assert "{district}" not in result.stdout
+
+
+def test_a_district_profile_with_an_unknown_field_fails_the_check(tmp_path: Path) -> None:
+    (tmp_path / "working_groups.yaml").write_text("working_groups: []\n", encoding="utf-8")
+    (tmp_path / "district.yaml").write_text("district: Kreis X\nmail: a@b.de\n", encoding="utf-8")
+    result = run_check(tmp_path)
+    assert result.returncode == 1
+    assert f"{tmp_path / 'district.yaml'}:1: unknown field(s) mail" in result.stdout

@@ -91,6 +91,8 @@ def test_title_page_names_survey_group_responses_and_the_rule(pdf: Path) -> None
     assert re.search(r"Antworten\s+25\b", title_page)
     assert re.search(r"Stand: \d+\. \w+ 20\d\d \(Veröffentlichung 1\)", title_page)
     assert "Zahlen von 1 bis 4 werden nicht gezeigt" in title_page
+    assert "Kleinste gezeigte Zahl: 5" in title_page
+    assert "wave1" not in title_page  # the survey by its title, not its id
 
 
 def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:

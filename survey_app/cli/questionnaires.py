@@ -7,6 +7,12 @@ from pathlib import Path
 
 import click
 
+from survey_app.questionnaire.district import (
+    PLACEHOLDERS,
+    DistrictProfileError,
+    district_profile,
+    unknown_placeholders,
+)
 from survey_app.questionnaire.loader import (
     load_questionnaire,
     load_working_group_catalog,
@@ -45,6 +51,11 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
     known_groups = {group.id for group in groups}
     ui_languages = set(catalogue_languages())
     failed = bool(missing_paths or group_problems)
+    try:
+        district_profile(_groups_directory(paths))
+    except DistrictProfileError as error:
+        click.echo(str(error))
+        failed = True
     report: list[tuple[str, dict[str, int]]] = []
     for path in files:
         if not path.exists():
@@ -56,6 +67,8 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
             failed = True
             continue
         questionnaire = result.questionnaire
+        if _unknown_placeholders(path, questionnaire):
+            failed = True
         for language in questionnaire.languages:
             if language not in ui_languages:
                 click.echo(
@@ -73,6 +86,21 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
             click.echo(f"  {survey_id}: {row}")
     click.echo(f"\n{len(files)} file(s) checked: {'FAILED' if failed else 'ok'}", err=True)
     sys.exit(1 if failed else 0)
+
+
+def _unknown_placeholders(path: Path, questionnaire: Questionnaire) -> bool:
+    """Report `{placeholders}` of the notices that the district profile does not fill."""
+    document = read_yaml(path)
+    found = False
+    for key in ("privacy_notice", "thank_you"):
+        for language, text in (getattr(questionnaire, key) or {}).items():
+            for name in unknown_placeholders(text):
+                click.echo(
+                    f"{path}:{document.line_of((key, language))}: unknown placeholder "
+                    f"{{{name}}} (known: {', '.join(PLACEHOLDERS)})"
+                )
+                found = True
+    return found
 
 
 def _breaking(path: Path, questionnaire: Questionnaire, allow_breaking: bool) -> bool:

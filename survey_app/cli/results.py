@@ -215,6 +215,7 @@ def export(
 @click.option("--seed", type=int, default=0, show_default=True)
 def demo(survey: str, count: int, seed: int) -> None:
     """Store synthetic, valid responses to SURVEY (publishes the questionnaires first)."""
+    from analysis.demo import read_demo_priors
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
     from survey_app.services.results import store_demo_responses
@@ -229,7 +230,8 @@ def demo(survey: str, count: int, seed: int) -> None:
     try:
         publish_directory(db, settings.questionnaires)
         started = time.perf_counter()
-        stored = _guarded(lambda: store_demo_responses(db, survey, count, seed=seed))
+        priors = read_demo_priors(settings.questionnaires / "demo.yaml", survey)
+        stored = _guarded(lambda: store_demo_responses(db, survey, count, seed=seed, priors=priors))
     finally:
         db.dispose()
     seconds = time.perf_counter() - started

@@ -20,6 +20,9 @@ from survey_app.questionnaire.schema import Questionnaire, WorkingGroup
 from survey_app.questionnaire.validation import Locate, Path, check_questionnaire
 
 WORKING_GROUPS_FILE = "working_groups.yaml"
+#: Files beside the questionnaires that are not questionnaires: the district profile
+#: (`district.py`) and the priors of demo data (`analysis/demo.py`).
+NOT_QUESTIONNAIRES = frozenset({WORKING_GROUPS_FILE, "district.yaml", "demo.yaml"})
 QUESTIONNAIRE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -203,7 +206,8 @@ def questionnaire_files(paths: Iterable[FilePath]) -> list[FilePath]:
                 sorted(
                     child
                     for child in path.iterdir()
-                    if child.suffix in QUESTIONNAIRE_SUFFIXES and child.name != WORKING_GROUPS_FILE
+                    if child.suffix in QUESTIONNAIRE_SUFFIXES
+                    and child.name not in NOT_QUESTIONNAIRES
                 )
             )
         else:

@@ -19,12 +19,18 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from survey_app.i18n import N_, catalogue_languages, language_name, translations
+from survey_app.questionnaire.district import (
+    district_profile,
+    fill_placeholders,
+    placeholder_values,
+)
 from survey_app.questionnaire.navigation import PageState
 from survey_app.questionnaire.rules import is_required
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
 from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.render.text import isolated, isolated_plain, local_digits
 from survey_app.services.surveys import PublishedSurvey
+from survey_app.settings import Settings
 
 RESULTS_NOTICE = N_(
     "The results will be presented at the meeting of the integration network. "
@@ -73,6 +79,14 @@ def ui_context(language: str) -> dict[str, Any]:
         "language": language,
         "text_direction": text_direction,
     }
+
+
+def district_values(settings: Settings) -> dict[str, str]:
+    """What the `{placeholders}` of privacy notices and thank-you texts stand for: the
+    district profile beside the questionnaires, and the settings the texts promise."""
+    return placeholder_values(
+        district_profile(settings.questionnaires), draft_days=settings.draft_lifetime_days
+    )
 
 
 def language_links(languages: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
@@ -309,12 +323,17 @@ def page_context(
     }
 
 
-def start_context(respondent: Respondent, notice: str | None = None) -> dict[str, Any]:
+def start_context(
+    respondent: Respondent, district: Mapping[str, str], notice: str | None = None
+) -> dict[str, Any]:
     """The start screen: description and privacy notice before the first question; the
-    notice's first paragraph is its summary, the others unfold on request."""
+    notice's first paragraph is its summary, the others unfold on request. `district`
+    fills the notice's placeholders (`district_values`)."""
     questionnaire = respondent.questionnaire
     description = respondent.text(questionnaire.description)
-    privacy = paragraphs(respondent.text(questionnaire.privacy_notice))
+    privacy = paragraphs(
+        fill_placeholders(respondent.text(questionnaire.privacy_notice), dict(district))
+    )
     return {
         **survey_context(respondent),
         "description": paragraphs(description) if questionnaire.description else [],
@@ -324,12 +343,14 @@ def start_context(respondent: Respondent, notice: str | None = None) -> dict[str
     }
 
 
-def thanks_context(respondent: Respondent) -> dict[str, Any]:
-    """The thank-you page in the survey language."""
+def thanks_context(respondent: Respondent, district: Mapping[str, str]) -> dict[str, Any]:
+    """The thank-you page in the survey language (placeholders filled from `district`)."""
     questionnaire = respondent.questionnaire
     return {
         **survey_context(respondent, "thanks"),
-        "thank_you": paragraphs(respondent.text(questionnaire.thank_you))
+        "thank_you": paragraphs(
+            fill_placeholders(respondent.text(questionnaire.thank_you), dict(district))
+        )
         if questionnaire.thank_you
         else [],
         "results_notice": RESULTS_NOTICE,

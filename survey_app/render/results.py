@@ -42,7 +42,7 @@ STYLESHEET = "results.css"
 MESSAGES: dict[str, dict[str, str]] = {
     "de": {
         "results": "Ergebnisse",
-        "results_of": "Ergebnisse der Arbeitsgruppe {group}",
+        "results_of": "Ergebnisse für die Arbeitsgruppe {group}",
         "groups": "Arbeitsgruppen",
         "no_surveys": "Keine Befragung hat Fragen für diese Arbeitsgruppe.",
         "no_groups": "Sie gehören keiner Arbeitsgruppe an.",
@@ -52,15 +52,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "survey": "Befragung",
         "show": "Anzeigen",
         "responses": "Antworten",
-        "compare": "Vergleich mit Welle",
+        "compare": "Vergleich mit früherer Befragung (Welle)",
         "no_compare": "kein Vergleich",
-        "no_waves": "Keine andere Welle mit denselben Fragen.",
+        "no_waves": "Keine frühere Befragung (Welle) mit denselben Fragen.",
         "compared_with": "Verglichen mit {survey}",
         "breakdown": "Aufschlüsseln nach",
         "no_breakdown": "nicht aufschlüsseln",
         "breakdown_withheld": (
             "Aufschlüsselung nach „{question}“ nicht ausgewiesen: zu wenige Antworten, die "
-            "meisten Zahlen wären verborgen."
+            "meisten Zahlen wären nicht ausgewiesen."
         ),
         "by": "Aufgeschlüsselt nach: {question}",
         "answer": "Antwort",
@@ -77,10 +77,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "q3": "oberes Quartil",
         "text_hidden": "Freitextantworten werden den Arbeitsgruppen nicht gezeigt.",
         "chart": "Balkendiagramm: {label}",
-        "suppressed": "verborgen",
+        "suppressed": "nicht ausgewiesen",
         "footnote": (
-            "· = nicht ausgewiesen: weniger als {k} Antworten, oder verborgen, damit sich "
-            "eine kleine Zahl nicht ausrechnen lässt"
+            "· = nicht ausgewiesen: weniger als {k} Antworten, oder eine Zahl, aus der "
+            "sich eine kleinere ausrechnen ließe"
         ),
         "hidden_count": "In dieser Tabelle sind {count} Werte nicht ausgewiesen.",
         "period_label": "Stand",
@@ -107,8 +107,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Sprache",
         "skip": "Zum Inhalt springen",
         "created": "Erstellt am {date}",
-        "minimum": "Mindestzahl je Zelle: {k}",
-        "version": "{survey}, Version {number}",
+        "minimum": "Kleinste gezeigte Zahl: {k}",
+        "version": "{survey} (Version {number})",
     },
     "en": {
         "results": "Results",
@@ -122,9 +122,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "survey": "Survey",
         "show": "Show",
         "responses": "Responses",
-        "compare": "Compare with wave",
+        "compare": "Compare with an earlier survey (wave)",
         "no_compare": "no comparison",
-        "no_waves": "No other wave with the same questions.",
+        "no_waves": "No earlier survey (wave) with the same questions.",
         "compared_with": "Compared with {survey}",
         "breakdown": "Break down by",
         "no_breakdown": "no breakdown",

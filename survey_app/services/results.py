@@ -43,7 +43,7 @@ from sqlalchemy import LargeBinary, cast, func, insert, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
-from analysis.demo import demo_responses
+from analysis.demo import Priors, demo_responses
 from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
@@ -464,10 +464,11 @@ def store_demo_responses(
     seed: int = 0,
     chunk: int = 10_000,
     today: datetime.date | None = None,
+    priors: Priors | None = None,
 ) -> int:
     """Store `count` synthetic responses to the newest version of a survey, in one
     transaction per chunk. `demo_responses` yields only answers that passed
-    `check_answers`, the gate of real submissions."""
+    `check_answers`, the gate of real submissions; `priors` make them plausible."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
@@ -476,7 +477,7 @@ def store_demo_responses(
     ids = np.random.default_rng([seed, 1])
     rows: list[dict[str, object]] = []
     stored = 0
-    for response in demo_responses(questionnaire, count, seed=seed, today=today):
+    for response in demo_responses(questionnaire, count, seed=seed, today=today, priors=priors):
         text = canonical_json(dict(response.answers))
         rows.append(
             {

@@ -53,6 +53,7 @@ from survey_app.render.respond import (
     REVIEW_NOTICE,
     WITHDRAWN_NOTICE,
     Respondent,
+    district_values,
     landing_context,
     page_context,
     start_context,
@@ -357,12 +358,14 @@ def _reload(url: str, cookies: list[Cookie] | None = None, *, htmx: bool) -> Res
     return Response(b"", status_code=200, headers={"HX-Redirect": url}, cookies=cookies or [])
 
 
-def show_survey(visit: Visit, *, notice: str | None = None) -> Response[Any]:
+def show_survey(
+    visit: Visit, district: Mapping[str, str], *, notice: str | None = None
+) -> Response[Any]:
     """The draft's current page (at its own address), or the start screen (privacy
-    notice) without a draft."""
+    notice, its placeholders filled from `district`) without a draft."""
     if visit.draft is not None:
         return _redirect(visit.page_link(visit.draft_page))
-    context = start_context(visit.respondent, notice)
+    context = start_context(visit.respondent, district, notice)
     return Template(template_name="respond/start.html", context=context)
 
 
@@ -543,7 +546,7 @@ class Answering:
         if action == "submit" and visit.key and draft_was_sent(self.db, visit.survey.id, visit.key):
             return _redirect(visit.link("thanks", lang=visit.language))
         notice = translations(visit.language).gettext(DRAFT_GONE)
-        return show_survey(visit, notice=notice)
+        return show_survey(visit, district_values(self.settings), notice=notice)
 
     def _send(self, key: str, answers: dict[str, object]) -> Response[Any]:
         visit, questionnaire = self.visit, self.visit.questionnaire

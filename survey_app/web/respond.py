@@ -14,7 +14,7 @@ from litestar.response import Template
 from survey_app.db.engine import Database
 from survey_app.i18n import page_language
 from survey_app.questionnaire.navigation import page_index
-from survey_app.render.respond import poster_html, thanks_context
+from survey_app.render.respond import district_values, poster_html, thanks_context
 from survey_app.render.templating import STATIC
 from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
@@ -99,10 +99,11 @@ class RespondController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
         visit = await self._visit(request, db, survey_id, request.query_params.get("lang"))
-        return show_survey(visit)
+        return show_survey(visit, district_values(settings))
 
     @get("/s/{survey_id:str}/p/{page_name:str}")
     async def show_page(
@@ -221,12 +222,12 @@ class RespondController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Template:
         visit = await self._survey(request, db, survey_id)
-        return Template(
-            template_name="respond/thanks.html", context=thanks_context(visit.respondent)
-        )
+        context = thanks_context(visit.respondent, district_values(settings))
+        return Template(template_name="respond/thanks.html", context=context)
 
     @get("/s/{survey_id:str}/poster")
     async def poster(

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from analysis.demo import demo_responses
+from analysis.demo import demo_responses, read_demo_priors
 from survey_app.questionnaire.loader import load_questionnaire, load_working_group_catalog
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
@@ -63,3 +63,37 @@ def test_demo_data_for_the_real_surveys_is_made_with_any_seed(survey: str, seed:
     responses = list(demo_responses(loaded.questionnaire, 200, seed=seed, today=TODAY))
 
     assert len(responses) == 200
+
+
+def test_demo_priors_make_the_newcomer_results_plausible() -> None:
+    groups = {group.id for group in load_working_group_catalog(QUESTIONNAIRES)[0]}
+    newcomer = load_questionnaire(QUESTIONNAIRES / "newcomer.yaml", working_groups=groups)
+    assert newcomer.questionnaire is not None
+    priors = read_demo_priors(QUESTIONNAIRES / "demo.yaml", "newcomer")
+    assert priors["age_group"]["a27_34"] > priors["age_group"]["a65_plus"]
+
+    responses = [
+        r.answers
+        for r in demo_responses(newcomer.questionnaire, 2000, seed=3, today=TODAY, priors=priors)
+    ]
+
+    ages = Counter(answers["age_group"] for answers in responses if "age_group" in answers)
+    assert max(ages.values()) < 0.45 * sum(ages.values())  # no band holds most people
+    assert ages["a65_plus"] < ages["a27_34"] / 5
+    with_children = Counter(
+        answers.get("children_u18")
+        for answers in responses
+        if answers.get("household") == "children"
+    )
+    assert with_children["yes"] > 4 * with_children["no"]
+    # only people living with children or others are asked about children
+    assert not any(
+        "children_u18" in answers for answers in responses if answers.get("household") == "partner"
+    )
+
+
+def test_without_priors_no_choice_takes_nearly_everybody(wave1: Questionnaire) -> None:
+    levels = Counter(
+        r.answers["german_level"] for r in demo_responses(wave1, 3000, seed=2, today=TODAY)
+    )
+    assert max(levels.values()) < 0.7 * sum(levels.values())

@@ -185,5 +185,9 @@ def test_aggregated_workbook_has_a_sheet_and_chart_per_question(
     level = workbook["german_level"]
     values = [[cell.value for cell in row] for row in level.iter_rows()]
     assert ["B2 oder besser", SUPPRESSED, SUPPRESSED] in values
-    assert any(str(row[0]).startswith(SUPPRESSED + " = not shown") for row in values if row)
+    # German results get a German workbook: the working groups read it
+    assert ["Antwort", "Anzahl", "%"] in values
+    assert any(str(row[0]).startswith(SUPPRESSED + " = nicht ausgewiesen") for row in values if row)
+    info = [[cell.value for cell in row] for row in workbook["info"].iter_rows()]
+    assert ["Kleinste gezeigte Zahl", 5] in info
     assert len(level._charts) == 1

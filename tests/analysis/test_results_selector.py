@@ -132,8 +132,8 @@ def test_stored_texts_with_raw_newlines_are_still_one_response_each(
 
     assert len(frame) == 21
     assert handed == [(20, 21)]
-    edited = frame[frame["age"] == 77]
-    assert list(edited["comment"]) == ["zwei\nZeilen"]
+    edited = frame[frame["comment"] == "zwei\nZeilen"]
+    assert list(edited["age"]) == [77]  # the whole text in one row, with its other answers
 
 
 def test_answers_read_in_many_id_ranges_equal_those_read_in_one(

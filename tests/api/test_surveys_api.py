@@ -10,7 +10,18 @@ def test_both_surveys_are_listed_with_their_languages(client: Any) -> None:
     assert response.status_code == 200
     surveys = {survey["id"]: survey for survey in response.json()}
     assert set(surveys) >= {"company", "newcomer"}
-    assert surveys["newcomer"]["languages"] == ["de", "en", "ar", "uk", "fa", "ru", "tr"]
+    assert surveys["newcomer"]["languages"] == [
+        "de",
+        "en",
+        "ar",
+        "uk",
+        "fa",
+        "ru",
+        "tr",
+        "ps",
+        "kmr",
+        "ti",
+    ]
     assert surveys["company"]["audience"] == "invitation"
     assert surveys["newcomer"]["audience"] == "anonymous"
     assert set(surveys["company"]) == {

@@ -117,13 +117,13 @@ class SurveyTab:
         return self.page.locator("#page-notice").count() > 0
 
 
-NEWCOMER_LANGUAGES = ("de", "en", "ar", "uk", "fa", "ru", "tr")
+NEWCOMER_LANGUAGES = ("de", "en", "ar", "uk", "fa", "ru", "tr", "ps", "kmr", "ti")
 
 # Minimal valid answers for every page of the company survey.
 COMPANY_PAGES: list[Answers] = [
     {"sector": "wz_c", "company_size": "s10_49"},
     {"vacancies_now": "yes", "vacancies_count": "3"},
-    {"migrant_employment": "no"},
+    {"migrant_employment_5y": "no"},
     {},
     {},
     {"comment": "Gute Idee."},

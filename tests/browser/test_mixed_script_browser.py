@@ -30,6 +30,7 @@ SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 MBE = {
     "ar": "(Migrationsberatung für Erwachsene – MBE)",
     "fa": "(Migrationsberatung für Erwachsene، MBE)",
+    "ps": "(Migrationsberatung für Erwachsene، MBE)",
 }
 COUNSELLING_PAGE = 4
 
@@ -65,7 +66,7 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-@pytest.mark.parametrize("language", ["ar", "fa"])
+@pytest.mark.parametrize("language", ["ar", "fa", "ps"])
 def test_a_german_term_in_a_right_to_left_label_keeps_its_brackets_where_it_wraps(
     new_context: NewContext, language: str
 ) -> None:
@@ -91,7 +92,8 @@ def test_a_german_term_in_a_right_to_left_label_keeps_its_brackets_where_it_wrap
 
 
 @pytest.mark.parametrize(
-    ("language", "mirrored"), [("de", False), ("uk", False), ("ar", True), ("fa", True)]
+    ("language", "mirrored"),
+    [("de", False), ("uk", False), ("ti", False), ("ar", True), ("fa", True), ("ps", True)],
 )
 def test_back_and_next_point_the_way_they_go_mirrored_right_to_left(
     new_context: NewContext, language: str, mirrored: bool
@@ -109,12 +111,12 @@ def test_back_and_next_point_the_way_they_go_mirrored_right_to_left(
 def test_farsi_pages_count_in_persian_digits_and_arabic_ones_in_latin_digits(
     new_context: NewContext,
 ) -> None:
-    for language, shown in [("fa", "۲ از ۶"), ("ar", "2 من 6")]:
+    for language, shown in [("fa", "۲ از ۷"), ("ar", "2 من 7"), ("ps", "۲ له ۷")]:
         tab = phone_tab(new_context, language)
         to_page(tab, 1)
         progress = gettext(language, "Page %(number)s of %(total)s") % {
             "number": local_digits("2", language),
-            "total": local_digits("6", language),
+            "total": local_digits("7", language),
         }
         expect(tab.page.locator(".progress")).to_have_text(progress)
         assert shown in progress
@@ -142,3 +144,21 @@ def test_the_consent_button_is_on_the_first_screen_of_a_phone(
     expect(details.locator("p").first).to_be_hidden()
     details.locator("summary").click()
     expect(details.locator("p").first).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("language", "family"), [("ti", "Ethiopic"), ("ps", "Arabic"), ("fa", "Arabic")]
+)
+def test_every_script_is_drawn_with_a_font_that_has_its_letters(
+    new_context: NewContext, language: str, family: str
+) -> None:
+    """Ge'ez (Tigrinya) and Arabic script come from installed fonts (fonts-noto-core in
+    `.ci/system-deps`), not from boxes of a fallback that lacks them."""
+    tab = phone_tab(new_context, language)
+    cdp = tab.page.context.new_cdp_session(tab.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    heading = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": heading})["fonts"]
+    assert any(family in font["familyName"] and font["glyphCount"] > 5 for font in fonts), fonts

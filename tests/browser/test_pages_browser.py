@@ -35,13 +35,13 @@ def test_back_forward_and_reload_keep_the_place_and_the_answers(
     tab.open("uk")
     tab.start()
     expect(page).to_have_url(re.compile(r"/s/newcomer/p/about_you\?lang=uk$"))
-    tab.answer_page(0, NEWCOMER_PAGES[0] | {"age_band": "a25_34"})
+    tab.answer_page(0, NEWCOMER_PAGES[0] | {"age_group": "a27_34"})
     expect(page).to_have_url(re.compile(r"/s/newcomer/p/language\?lang=uk$"))
 
     page.go_back()
     tab.expect_page(0)
     expect(page).to_have_url(re.compile(r"/p/about_you\?lang=uk$"))
-    expect(tab.choice("age_band", "a25_34")).to_be_checked()
+    expect(tab.choice("age_group", "a27_34")).to_be_checked()
     tab.expect_language("uk", "ltr")
 
     page.go_forward()
@@ -60,7 +60,7 @@ def test_a_choice_left_without_pressing_a_button_is_there_on_return(
     tab.start()
     tab.answer_page(0, NEWCOMER_PAGES[0])
     with page.expect_response(re.compile(r"/p/language/autosave")) as saved:
-        tab.answer({"course_times": ["evening"]})
+        tab.answer({"other_german_course": "finished"})
     assert saved.value.status == 204
     with page.expect_response(re.compile(r"/p/language/refresh")):
         tab.answer({"german_level": "b1"})
@@ -69,7 +69,7 @@ def test_a_choice_left_without_pressing_a_button_is_there_on_return(
     tab.open()
     tab.expect_page(1)
     expect(tab.choice("german_level", "b1")).to_be_checked()
-    expect(tab.choice("course_times", "evening")).to_be_checked()
+    expect(tab.choice("other_german_course", "finished")).to_be_checked()
 
 
 @WITH_AND_WITHOUT_JAVASCRIPT

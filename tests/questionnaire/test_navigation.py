@@ -45,14 +45,14 @@ DEFINITION: dict[str, Any] = {
         {
             "name": "course",
             "questions": [
-                question("course_status", choices="course", required=True),
+                question("integration_course", choices="course", required=True),
                 question(
                     "course_barriers",
                     "text",
-                    relevant="${course_status} = 'waiting'",
+                    relevant="${integration_course} = 'waiting'",
                     required=True,
                 ),
-                question("wants_more", relevant="${course_status} = 'attending'"),
+                question("wants_more", relevant="${integration_course} = 'attending'"),
                 question("hours", "integer", constraint=". >= 1 and . <= 40"),
                 {"name": "twice", "type": "calculate", "calculation": "${hours} * 2"},
             ],
@@ -74,9 +74,9 @@ def names(questions: tuple[Any, ...]) -> list[str]:
 
 def test_a_follow_up_question_is_visible_once_its_condition_is_answered() -> None:
     before = page_state(QUESTIONNAIRE, {}, COURSE_PAGE)
-    after = page_state(QUESTIONNAIRE, {}, COURSE_PAGE, sent={"course_status": "waiting"})
-    assert names(before.visible) == ["course_status", "hours"]
-    assert names(after.visible) == ["course_status", "course_barriers", "hours"]
+    after = page_state(QUESTIONNAIRE, {}, COURSE_PAGE, sent={"integration_course": "waiting"})
+    assert names(before.visible) == ["integration_course", "hours"]
+    assert names(after.visible) == ["integration_course", "course_barriers", "hours"]
 
 
 def test_a_follow_up_that_was_not_shown_when_the_page_was_sent_has_appeared() -> None:
@@ -84,8 +84,8 @@ def test_a_follow_up_that_was_not_shown_when_the_page_was_sent_has_appeared() ->
         QUESTIONNAIRE,
         {},
         COURSE_PAGE,
-        sent={"course_status": "waiting", "hours": 5},
-        shown=["course_status", "hours"],
+        sent={"integration_course": "waiting", "hours": 5},
+        shown=["integration_course", "hours"],
     )
     assert state.appeared == ("course_barriers",)
     assert state.changed
@@ -96,8 +96,8 @@ def test_a_follow_up_answered_in_the_form_that_was_sent_counts_as_seen() -> None
         QUESTIONNAIRE,
         {},
         COURSE_PAGE,
-        sent={"course_status": "waiting", "course_barriers": "distance"},
-        shown=["course_status", "hours"],
+        sent={"integration_course": "waiting", "course_barriers": "distance"},
+        shown=["integration_course", "hours"],
     )
     assert state.appeared == ()
     assert state.answers["course_barriers"] == "distance"
@@ -108,8 +108,8 @@ def test_a_page_sent_with_every_question_it_now_shows_is_unchanged() -> None:
         QUESTIONNAIRE,
         {},
         COURSE_PAGE,
-        sent={"course_status": "waiting", "course_barriers": "no childcare"},
-        shown=["course_status", "course_barriers", "hours"],
+        sent={"integration_course": "waiting", "course_barriers": "no childcare"},
+        shown=["integration_course", "course_barriers", "hours"],
     )
     assert state.appeared == ()
     assert state.withdrawn == ()
@@ -119,10 +119,10 @@ def test_a_page_sent_with_every_question_it_now_shows_is_unchanged() -> None:
 def test_an_answered_question_that_no_longer_applies_is_withdrawn_and_discarded() -> None:
     state = page_state(
         QUESTIONNAIRE,
-        {"course_status": "waiting", "course_barriers": "no childcare"},
+        {"integration_course": "waiting", "course_barriers": "no childcare"},
         COURSE_PAGE,
-        sent={"course_status": "attending", "course_barriers": "no childcare"},
-        shown=["course_status", "course_barriers", "hours"],
+        sent={"integration_course": "attending", "course_barriers": "no childcare"},
+        shown=["integration_course", "course_barriers", "hours"],
     )
     assert state.withdrawn == ("course_barriers",)
     assert state.appeared == ("wants_more",)
@@ -136,22 +136,22 @@ def test_an_unanswered_question_that_goes_away_is_not_withdrawn() -> None:
         QUESTIONNAIRE,
         {},
         COURSE_PAGE,
-        sent={"course_status": "attending", "wants_more": "yes"},
-        shown=["course_status", "course_barriers", "wants_more", "hours"],
+        sent={"integration_course": "attending", "wants_more": "yes"},
+        shown=["integration_course", "course_barriers", "wants_more", "hours"],
     )
     assert state.withdrawn == ()
     assert not state.changed
 
 
 def test_without_knowing_what_was_shown_nothing_counts_as_appeared() -> None:
-    state = page_state(QUESTIONNAIRE, {}, COURSE_PAGE, sent={"course_status": "waiting"})
+    state = page_state(QUESTIONNAIRE, {}, COURSE_PAGE, sent={"integration_course": "waiting"})
     assert state.appeared == ()
     assert not state.changed
 
 
 def test_hidden_questions_and_calculations_are_never_visible() -> None:
-    state = page_state(QUESTIONNAIRE, {"course_status": "attending", "hours": 3}, COURSE_PAGE)
-    assert names(state.visible) == ["course_status", "wants_more", "hours"]
+    state = page_state(QUESTIONNAIRE, {"integration_course": "attending", "hours": 3}, COURSE_PAGE)
+    assert names(state.visible) == ["integration_course", "wants_more", "hours"]
     assert "twice" in state.relevant
     assert "course_barriers" not in state.relevant
 
@@ -182,7 +182,7 @@ def test_the_errors_are_those_of_the_visible_questions_of_the_page() -> None:
         QUESTIONNAIRE,
         {},
         COURSE_PAGE,
-        sent={"course_status": "waiting", "hours": 80},
+        sent={"integration_course": "waiting", "hours": 80},
     )
     codes = {name: error.code for name, error in state.errors.items()}
     assert codes == {"course_barriers": ErrorCode.REQUIRED, "hours": ErrorCode.CONSTRAINT}
@@ -190,7 +190,7 @@ def test_the_errors_are_those_of_the_visible_questions_of_the_page() -> None:
 
 
 def test_errors_of_other_pages_are_not_the_page_s() -> None:
-    state = page_state(QUESTIONNAIRE, {}, COURSE_PAGE, sent={"course_status": "attending"})
+    state = page_state(QUESTIONNAIRE, {}, COURSE_PAGE, sent={"integration_course": "attending"})
     assert state.errors == {}
 
 
@@ -220,7 +220,7 @@ def test_the_first_page_is_the_first_with_a_question_to_show() -> None:
 
 
 def test_the_first_page_with_errors_is_where_a_required_question_is_unanswered() -> None:
-    answers = {"children": "no", "course_status": "waiting"}
+    answers = {"children": "no", "integration_course": "waiting"}
     assert first_page_with_errors(QUESTIONNAIRE, answers) == COURSE_PAGE
     assert first_page_with_errors(QUESTIONNAIRE, answers, after=COURSE_PAGE) is None
     complete = answers | {"course_barriers": "distance"}

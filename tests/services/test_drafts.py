@@ -259,8 +259,8 @@ def test_a_sent_draft_is_recognised(db: Database, newcomer: PublishedSurvey) -> 
         answers={
             "arrival_year": "y2018_2021",
             "german_level": "a2",
-            "course_status": "attending",
-            "work_situation": "employed",
+            "integration_course": "attending",
+            "main_activity": "employed",
             "housing_situation": "own_flat",
         },
     )

@@ -13,9 +13,10 @@ Answers = dict[str, str | list[str]]
 # Minimal valid answers for every page of the newcomer survey (required questions only).
 NEWCOMER_PAGES: list[Answers] = [
     {"arrival_year": "y2018_2021"},
-    {"german_level": "a2", "course_status": "attending"},
-    {"work_situation": "employed"},
+    {"german_level": "a2", "integration_course": "attending"},
+    {"main_activity": "employed"},
     {"housing_situation": "own_flat"},
+    {},
     {},
     {},
 ]

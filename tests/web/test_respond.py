@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.questionnaire.district import PLACEHOLDERS
 from survey_app.services.surveys import set_survey_open
 from tests.web.respondent import NEWCOMER_PAGES, Respondent
 
@@ -39,14 +40,31 @@ def test_landing_lists_both_surveys(client: TestClient[Any]) -> None:
 
 def test_landing_links_every_language_by_its_own_name(client: TestClient[Any]) -> None:
     page = client.get("/").text
-    for code, name in [("ar", "العربية"), ("uk", "Українська"), ("fa", "فارسی"), ("tr", "Türkçe")]:
+    names = [
+        ("ar", "العربية"),
+        ("uk", "Українська"),
+        ("fa", "فارسی / دری"),
+        ("tr", "Türkçe"),
+        ("ps", "پښتو"),
+        ("kmr", "Kurmancî"),
+        ("ti", "ትግርኛ"),
+    ]
+    for code, name in names:
         assert f'href="/s/newcomer?lang={code}" hreflang="{code}" lang="{code}"' in page
         assert f">{name}</a>" in page
 
 
 @pytest.mark.parametrize(
     ("language", "direction"),
-    [("ar", "rtl"), ("fa", "rtl"), ("de", "ltr"), ("uk", "ltr")],
+    [
+        ("ar", "rtl"),
+        ("fa", "rtl"),
+        ("ps", "rtl"),
+        ("de", "ltr"),
+        ("uk", "ltr"),
+        ("kmr", "ltr"),
+        ("ti", "ltr"),
+    ],
 )
 def test_pages_declare_language_and_direction(
     client: TestClient[Any], language: str, direction: str
@@ -79,7 +97,7 @@ def test_privacy_notice_comes_before_the_first_question(client: TestClient[Any])
 
 def test_progress_is_shown_in_the_survey_language(client: TestClient[Any]) -> None:
     page = Respondent(client).start("uk").text
-    assert "Сторінка 1 з 6" in page
+    assert "Сторінка 1 з 7" in page
     assert "Далі" in page
 
 
@@ -88,16 +106,21 @@ def test_next_moves_to_the_following_page(client: TestClient[Any]) -> None:
     respondent.start()
     page = respondent.post(0, NEWCOMER_PAGES[0])
     assert page.status_code == 200
-    assert "Seite 2 von 6" in page.text
+    assert "Seite 2 von 7" in page.text
     assert 'name="german_level"' in page.text
 
 
 def test_skip_logic_hides_an_irrelevant_question(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     respondent.start()
+    with_children = respondent.refresh(0, {"household": "children"})
+    living_with_others = respondent.refresh(0, {"household": "other"})
     with_partner = respondent.refresh(0, {"household": "partner"})
     alone = respondent.refresh(0, {"household": "alone"})
-    assert 'name="children_u18"' in with_partner.text
+    assert 'name="children_u18"' in with_children.text
+    assert 'name="children_u18"' in living_with_others.text
+    # a partner without children, or nobody: no question about children
+    assert 'name="children_u18"' not in with_partner.text
     assert 'name="children_u18"' not in alone.text
 
 
@@ -115,13 +138,13 @@ def test_missing_required_answer_keeps_the_page_and_the_answers(
 ) -> None:
     respondent = Respondent(client)
     respondent.start()
-    page = respondent.post(0, {"age_band": "a25_34"})
+    page = respondent.post(0, {"age_group": "a27_34"})
     assert page.status_code == 422
-    assert "Seite 1 von 6" in page.text
+    assert "Seite 1 von 7" in page.text
     assert 'role="alert"' in page.text
     assert '<p class="error-message" id="q-arrival_year-error">' in page.text
     assert "Bitte beantworten Sie diese Frage." in page.text
-    assert re.search(r'value="a25_34" checked', page.text)
+    assert re.search(r'value="a27_34" checked', page.text)
     first_radio = re.search(r'<input type="radio" id="q-arrival_year-0"[^>]*>', page.text)
     assert first_radio
     assert "autofocus" in first_radio.group(0)
@@ -134,14 +157,14 @@ def test_an_invalid_page_is_not_left(client: TestClient[Any]) -> None:
     respondent.start()
     respondent.post(0, {})
     again = respondent.open()
-    assert "Seite 1 von 6" in again.text
+    assert "Seite 1 von 7" in again.text
 
 
 def test_constraint_error_uses_the_questionnaire_message(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     respondent.start()
     respondent.post(0, NEWCOMER_PAGES[0])
-    page = respondent.post(1, NEWCOMER_PAGES[1] | {"course_times": ["morning", "no_course"]})
+    page = respondent.post(1, NEWCOMER_PAGES[1] | {"course_slots": ["morning", "no_course"]})
     assert page.status_code == 422
     assert "Bitte wählen Sie entweder Zeiten oder „Ich möchte keinen Kurs machen“." in page.text
     assert re.search(r'value="morning" checked', page.text)
@@ -150,11 +173,11 @@ def test_constraint_error_uses_the_questionnaire_message(client: TestClient[Any]
 def test_back_returns_to_the_previous_page_with_its_answers(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     respondent.start()
-    respondent.post(0, NEWCOMER_PAGES[0] | {"age_band": "a35_44"})
+    respondent.post(0, NEWCOMER_PAGES[0] | {"age_group": "a35_44"})
     page = respondent.post(1, {"german_level": "b1"}, action="back")
-    assert "Seite 1 von 6" in page.text
+    assert "Seite 1 von 7" in page.text
     assert re.search(r'value="a35_44" checked', page.text)
-    forward = respondent.post(0, NEWCOMER_PAGES[0] | {"age_band": "a35_44"})
+    forward = respondent.post(0, NEWCOMER_PAGES[0] | {"age_group": "a35_44"})
     assert re.search(r'value="b1" checked', forward.text)
 
 
@@ -162,11 +185,11 @@ def test_language_switch_keeps_the_answers(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     respondent.start("de")
     page = respondent.post(
-        0, {"age_band": "a25_34"}, action="", language="de", **{"nav:language": "ar"}
+        0, {"age_group": "a27_34"}, action="", language="de", **{"nav:language": "ar"}
     )
     assert html_attributes(page.text) == ("ar", "rtl")
-    assert "الصفحة 1 من 6" in page.text
-    assert re.search(r'value="a25_34" checked', page.text)
+    assert "الصفحة 1 من 7" in page.text
+    assert re.search(r'value="a27_34" checked', page.text)
     assert html_attributes(respondent.open().text) == ("ar", "rtl")
 
 
@@ -187,7 +210,7 @@ def test_questions_that_others_depend_on_refresh_the_page_and_the_others_are_sav
 ) -> None:
     page = Respondent(client).start().text
     household = re.search(r'<div class="question" id="question-household"[^>]*>', page)
-    age = re.search(r'<div class="question" id="question-age_band"[^>]*>', page)
+    age = re.search(r'<div class="question" id="question-age_group"[^>]*>', page)
     assert household
     assert age
     assert 'hx-post="/s/newcomer/p/about_you/refresh?lang=de"' in household.group(0)
@@ -210,7 +233,7 @@ def test_thank_you_page_is_in_the_survey_language(client: TestClient[Any], db: D
     page = Respondent(client).answer_all(NEWCOMER_PAGES, "tr")
     assert html_attributes(page.text) == ("tr", "ltr")
     assert "Teşekkür ederiz!" in page.text
-    assert "Sonuçlar uyum ağının toplantısında sunulacaktır." in page.text
+    assert "(Netzwerk Integration) toplantısında sunulacaktır." in page.text
     assert len(stored_answers(db)) == 1
 
 
@@ -221,9 +244,10 @@ def test_a_second_click_on_send_stores_one_response(client: TestClient[Any], db:
         respondent.post(index, answers)
     draft_cookie = client.cookies.get("survey_draft")
     assert draft_cookie
-    first = respondent.post(5, {}, action="submit")
+    last = len(NEWCOMER_PAGES) - 1
+    first = respondent.post(last, {}, action="submit")
     client.cookies.set("survey_draft", draft_cookie, path="/s/newcomer")
-    second = respondent.post(5, {}, action="submit")
+    second = respondent.post(last, {}, action="submit")
     assert first.url.path == second.url.path == "/s/newcomer/thanks"
     assert len(stored_answers(db)) == 1
 
@@ -231,8 +255,8 @@ def test_a_second_click_on_send_stores_one_response(client: TestClient[Any], db:
 def test_page_and_api_refuse_the_same_answers_with_the_same_message(
     client: TestClient[Any],
 ) -> None:
-    answers = {"german_level": "a2", "course_status": "attending"}
-    answers_with_conflict = answers | {"course_times": ["morning", "no_course"]}
+    answers = {"german_level": "a2", "integration_course": "attending"}
+    answers_with_conflict = answers | {"course_slots": ["morning", "no_course"]}
     respondent = Respondent(client)
     respondent.start()
     respondent.post(0, NEWCOMER_PAGES[0])
@@ -246,8 +270,8 @@ def test_page_and_api_refuse_the_same_answers_with_the_same_message(
         },
     )
     assert page.status_code == api.status_code == 422
-    assert set(api.json()["errors"]) == {"course_times", "work_situation", "housing_situation"}
-    assert api.json()["errors"]["course_times"] in page.text
+    assert set(api.json()["errors"]) == {"course_slots", "main_activity", "housing_situation"}
+    assert api.json()["errors"]["course_slots"] in page.text
 
 
 def test_page_and_api_store_the_same_answers(client: TestClient[Any], db: Database) -> None:
@@ -302,3 +326,13 @@ def test_links_to_another_language_are_not_boosted(client: TestClient[Any]) -> N
     start = Respondent(client).open().text
     assert '<ul class="language-choice" hx-boost="false">' in landing
     assert re.search(r'<nav id="languages"[^>]*hx-boost="false"', start)
+
+
+def test_the_privacy_notice_names_the_district_of_the_profile(
+    client: TestClient[Any], settings: Any
+) -> None:
+    page = Respondent(client).open(lang="de").text
+    assert "Landkreis Musterland – Integrationsmanagement, Musterstraße 1" in page
+    assert f"bis zu {settings.draft_lifetime_days} Tage" in page
+    assert "keine Nachteile für Sie" in page
+    assert not any(f"{{{name}}}" in page for name in PLACEHOLDERS)

@@ -58,10 +58,10 @@ def test_the_draft_key_is_stored_only_as_a_hash(client: TestClient[Any], db: Dat
 def test_answers_are_resumed_in_the_same_browser(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     respondent.start()
-    respondent.post(0, NEWCOMER_PAGES[0] | {"age_band": "a45_54"})
+    respondent.post(0, NEWCOMER_PAGES[0] | {"age_group": "a45_54"})
     respondent.post(1, {"german_level": "b2"}, action="back")
     again = respondent.open()
-    assert "Seite 1 von 6" in again.text
+    assert "Seite 1 von 7" in again.text
     assert re.search(r'value="a45_54" checked', again.text)
 
 
@@ -78,7 +78,7 @@ def test_a_resume_code_continues_on_another_device(client: TestClient[Any]) -> N
         second.url("/resume"), data={"_csrf_token": second.csrf(), "code": code.lower()}
     )
     assert resumed.url.path == "/s/newcomer/p/language"
-    assert "Сторінка 2 з 6" in resumed.text
+    assert "Сторінка 2 з 7" in resumed.text
     assert re.search(r'value="b1" checked', resumed.text)
 
 
@@ -102,7 +102,7 @@ def test_an_expired_draft_is_not_resumed(client: TestClient[Any], db: Database) 
         session.execute(update(Draft).values(expires_on=yesterday))
     page = respondent.open()
     assert 'value="start"' in page.text
-    assert "Seite 2 von 6" not in page.text
+    assert "Seite 2 von 7" not in page.text
 
 
 def test_posting_to_an_expired_draft_asks_to_start_again(

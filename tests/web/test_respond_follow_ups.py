@@ -45,10 +45,12 @@ def test_follow_up_on_same_page_is_asked_without_javascript(client: TestClient[A
     language_page = at_page(respondent, 1)
     assert "course_barriers" not in questions(language_page)
 
-    again = send(respondent, 1, language_page, {"german_level": "a2", "course_status": "waiting"})
+    again = send(
+        respondent, 1, language_page, {"german_level": "a2", "integration_course": "waiting"}
+    )
 
     assert again.status_code == 200
-    assert "Seite 2 von 6" in again.text
+    assert "Seite 2 von 7" in again.text
     assert "course_barriers" in questions(again)
     assert 'id="page-notice"' in again.text
     assert "Neue Fragen sind auf dieser Seite erschienen." in again.text
@@ -61,12 +63,12 @@ def test_the_follow_up_answer_is_stored_with_the_response(
 ) -> None:
     respondent = Respondent(client)
     language_page = at_page(respondent, 1)
-    answers: Answers = {"german_level": "a2", "course_status": "waiting"}
+    answers: Answers = {"german_level": "a2", "integration_course": "waiting"}
     again = send(respondent, 1, language_page, answers)
     work_page = send(respondent, 1, again, answers | {"course_barriers": ["childcare"]})
-    assert "Seite 3 von 6" in work_page.text
-    for index in range(2, 6):
-        respondent.answer_page(index, NEWCOMER_PAGES[index], "submit" if index == 5 else "next")
+    assert "Seite 3 von 7" in work_page.text
+    for index in range(2, 7):
+        respondent.answer_page(index, NEWCOMER_PAGES[index], "submit" if index == 6 else "next")
     with db.read() as session:
         [submission] = session.exec(select(Submission)).all()
     assert json.loads(submission.answers)["course_barriers"] == ["childcare"]
@@ -80,7 +82,7 @@ def test_follow_ups_of_follow_ups_are_asked_one_after_another(client: TestClient
 
     with_used = send(respondent, 4, services_page, {"services_known": ["mbe", "jobcenter"]})
     assert "services_used" in questions(with_used)
-    assert "services_quality" not in questions(with_used)
+    assert not {name for name in questions(with_used) if name.startswith("quality_")}
 
     with_quality = send(
         respondent,
@@ -88,8 +90,11 @@ def test_follow_ups_of_follow_ups_are_asked_one_after_another(client: TestClient
         with_used,
         {"services_known": ["mbe", "jobcenter"], "services_used": ["jobcenter"]},
     )
-    assert "services_quality" in questions(with_quality)
-    assert "Seite 5 von 6" in with_quality.text
+    # one rating per kind of office used, none for offices only known
+    assert {name for name in questions(with_quality) if name.startswith("quality_")} == {
+        "quality_jobcenter"
+    }
+    assert "Seite 5 von 7" in with_quality.text
 
 
 def test_the_flat_hunting_follow_ups_are_asked(client: TestClient[Any]) -> None:
@@ -99,7 +104,7 @@ def test_the_flat_hunting_follow_ups_are_asked(client: TestClient[Any]) -> None:
         respondent, 3, housing_page, {"housing_situation": "own_flat", "flat_looking": "yes"}
     )
     assert {"flat_barriers", "renting_course"} <= questions(again)
-    assert "Seite 4 von 6" in again.text
+    assert "Seite 4 von 7" in again.text
 
 
 def test_an_answered_question_that_no_longer_applies_is_taken_away_visibly(
@@ -107,10 +112,11 @@ def test_an_answered_question_that_no_longer_applies_is_taken_away_visibly(
 ) -> None:
     respondent = Respondent(client)
     first = respondent.start()
-    with_partner = send(
-        respondent, 0, first, {"arrival_year": "y2018_2021", "household": "partner"}
-    )
-    assert "Seite 2 von 6" in with_partner.text
+    family = {"arrival_year": "y2018_2021", "household": "children"}
+    asked = send(respondent, 0, first, family)
+    assert "children_u18" in questions(asked)
+    with_children = send(respondent, 0, asked, family)
+    assert "Seite 2 von 7" in with_children.text
     back = respondent.post(1, {}, action="back")
     assert "children_u18" in questions(back)
 
@@ -122,7 +128,7 @@ def test_an_answered_question_that_no_longer_applies_is_taken_away_visibly(
     )
 
     assert alone.status_code == 200
-    assert "Seite 1 von 6" in alone.text
+    assert "Seite 1 von 7" in alone.text
     assert "children_u18" not in questions(alone)
     assert 'name="children_u18"' not in alone.text
     assert "Einige Fragen auf dieser Seite gelten nicht mehr für Sie." in alone.text
@@ -131,8 +137,11 @@ def test_an_answered_question_that_no_longer_applies_is_taken_away_visibly(
 def test_a_page_sent_as_it_was_shown_moves_on(client: TestClient[Any]) -> None:
     respondent = Respondent(client)
     first = respondent.start()
-    page = send(respondent, 0, first, {"arrival_year": "y2018_2021", "household": "partner"})
-    assert "Seite 2 von 6" in page.text
+    family = {"arrival_year": "y2018_2021", "household": "children"}
+    shown = send(respondent, 0, first, family)
+    assert "children_u18" in questions(shown)
+    page = send(respondent, 0, shown, family)
+    assert "Seite 2 von 7" in page.text
     assert 'id="page-notice"' not in page.text
 
 
@@ -141,7 +150,7 @@ def test_missing_answers_are_still_refused_when_follow_ups_appear(
 ) -> None:
     respondent = Respondent(client)
     language_page = at_page(respondent, 1)
-    again = send(respondent, 1, language_page, {"course_status": "waiting"})
+    again = send(respondent, 1, language_page, {"integration_course": "waiting"})
     assert again.status_code == 422
     assert "course_barriers" in questions(again)
     assert '<p class="error-message" id="q-german_level-error">' in again.text

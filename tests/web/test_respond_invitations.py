@@ -19,7 +19,7 @@ from tests.web.respondent import Answers, Respondent
 COMPANY_PAGES: list[Answers] = [
     {"sector": "wz_c", "company_size": "s10_49"},
     {"vacancies_now": "yes", "vacancies_count": "3"},
-    {"migrant_employment": "no"},
+    {"migrant_employment_5y": "no"},
     {},
     {},
     {"comment": "Gute Idee."},

@@ -41,15 +41,15 @@ def test_the_address_of_an_earlier_page_shows_it_with_its_answers(
 ) -> None:
     respondent = Respondent(client)
     respondent.start()
-    respondent.post(0, NEWCOMER_PAGES[0] | {"age_band": "a35_44"})
+    respondent.post(0, NEWCOMER_PAGES[0] | {"age_group": "a35_44"})
     respondent.post(1, NEWCOMER_PAGES[1])
 
     back = client.get("/s/newcomer/p/about_you?lang=de")
     forward = client.get("/s/newcomer/p/language?lang=de")
 
-    assert "Seite 1 von 6" in back.text
+    assert "Seite 1 von 7" in back.text
     assert re.search(r'value="a35_44" checked', back.text)
-    assert "Seite 2 von 6" in forward.text
+    assert "Seite 2 von 7" in forward.text
     assert re.search(r'value="attending" checked', forward.text)
 
 
@@ -58,7 +58,7 @@ def test_a_reload_shows_the_same_page(client: TestClient[Any]) -> None:
     respondent.start()
     page = respondent.post(0, NEWCOMER_PAGES[0])
     again = client.get(page.url)
-    assert "Seite 2 von 6" in again.text
+    assert "Seite 2 von 7" in again.text
     assert str(again.url) == str(page.url)
 
 
@@ -99,7 +99,7 @@ def test_a_changed_answer_is_saved_without_pressing_a_button(
     saved = page_post(
         respondent,
         "/s/newcomer/p/language/autosave?lang=de",
-        {"german_level": "b1", "course_times": ["evening"]},
+        {"german_level": "b1", "course_slots": ["evening"]},
         **{"HX-Request": "true"},
     )
     assert saved.status_code == 204
@@ -115,7 +115,7 @@ def test_a_late_autosave_does_not_undo_answers_given_since(
 ) -> None:
     respondent = Respondent(client)
     respondent.start()
-    respondent.post(0, {"arrival_year": "before_2015", "age_band": "a45_54"})
+    respondent.post(0, {"arrival_year": "before_2015", "age_group": "a45_54"})
     # The change of the first answer, saved as it happened, arrives after Next.
     late = page_post(
         respondent,
@@ -125,7 +125,7 @@ def test_a_late_autosave_does_not_undo_answers_given_since(
     )
     assert late.status_code == 204
     answers = draft_row(db).answers
-    assert '"age_band": "a45_54"' in answers
+    assert '"age_group": "a45_54"' in answers
     assert draft_row(db).page == 1
 
 
@@ -135,11 +135,11 @@ def test_a_refreshed_page_is_saved_too(client: TestClient[Any]) -> None:
     fragment = page_post(
         respondent,
         "/s/newcomer/p/about_you/refresh?lang=de",
-        {"household": "partner"},
+        {"household": "children"},
         **{"HX-Request": "true"},
     )
     assert 'name="children_u18"' in fragment.text
-    assert re.search(r'value="partner" checked', client.get("/s/newcomer?lang=de").text)
+    assert re.search(r'value="children" checked', client.get("/s/newcomer?lang=de").text)
 
 
 def test_a_change_arriving_after_the_answers_were_sent_keeps_nothing(
@@ -168,8 +168,8 @@ def test_every_button_saves_the_answers_without_javascript(
     assert draft_row(db).answers.count('"b1"') == 1
     respondent.post(0, {"arrival_year": "before_2015"}, action="save")
     assert '"before_2015"' in draft_row(db).answers
-    respondent.post(0, {"age_band": "a18_24"}, action="", **{"nav:language": "tr"})
-    assert '"a18_24"' in draft_row(db).answers
+    respondent.post(0, {"age_group": "a18_26"}, action="", **{"nav:language": "tr"})
+    assert '"a18_26"' in draft_row(db).answers
     assert draft_row(db).language == "tr"
 
 

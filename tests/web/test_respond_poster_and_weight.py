@@ -28,7 +28,7 @@ def test_the_poster_has_the_title_the_link_and_an_svg_qr_code(client: TestClient
     poster = client.get("/s/newcomer/poster?lang=ar")
     assert poster.status_code == 200
     assert '<html lang="ar" dir="rtl">' in poster.text
-    assert "الاستقرار في الدائرة – رأيك يهمنا" in poster.text
+    assert "الاستقرار في منطقتنا – رأيك يهمنا" in poster.text
     assert "http://127.0.0.1:8000/s/newcomer?lang=ar" in poster.text
     svg = svg_of(poster.text)
     assert "<path" in svg
@@ -104,6 +104,6 @@ def test_the_newcomer_first_pages_weigh_under_60_kb_compressed(client: TestClien
     assert start.headers["content-encoding"] == "gzip"
     first_question = respondent.start("ar")
     first_question = respondent.open(headers={"Accept-Encoding": "gzip"})
-    assert "الصفحة 1 من 6" in first_question.text
+    assert "الصفحة 1 من 7" in first_question.text
     assert transferred_bytes(client, start) < PAGE_WEIGHT_LIMIT
     assert transferred_bytes(client, first_question) < PAGE_WEIGHT_LIMIT

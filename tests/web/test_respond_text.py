@@ -102,8 +102,8 @@ def test_a_persian_page_counts_pages_in_persian_digits(client: TestClient[Any]) 
     persian = Respondent(client).start("fa").text
     client.cookies.clear()
     arabic = Respondent(client).start("ar").text
-    assert "صفحه‌ی ۱ از ۶" in persian
-    assert "الصفحة 1 من 6" in arabic
+    assert "صفحه‌ی ۱ از ۷" in persian
+    assert "الصفحة 1 من 7" in arabic
 
 
 def test_the_expiry_date_of_saved_answers_is_in_persian_digits(client: TestClient[Any]) -> None:
@@ -155,7 +155,7 @@ def test_whole_numbers_in_persian_digits_are_accepted(
     )
     assert "Page 3 of 6" in page.text
     for index in range(2, 6):
-        answers = {"migrant_employment": "no"} if index == 2 else {}
+        answers = {"migrant_employment_5y": "no"} if index == 2 else {}
         respondent.answer_page(index, answers, "submit" if index == 5 else "next", "en")
     with db.read() as session:
         [answers] = session.exec(select(Submission.answers)).all()
@@ -170,7 +170,7 @@ def test_a_resume_code_typed_in_persian_digits_continues_the_answers(
 ) -> None:
     first = Respondent(client)
     first.start("fa")
-    saved = first.post(0, {"age_band": "a35_44"}, action="save", language="fa")
+    saved = first.post(0, {"age_group": "a35_44"}, action="save", language="fa")
     code = re.search(r'<p class="resume-code"[^>]*>([A-Z0-9-]+)</p>', saved.text)
     assert code
     typed = code.group(1).lower().translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))

@@ -193,7 +193,7 @@ def test_german_is_the_default(waves: TestClient[Any]) -> None:
     response = waves.get("/results/arbeit", params={"survey": "wave1"})
 
     assert "Wie gut sprechen Sie Deutsch?" in response.text
-    assert "nicht ausgewiesen: weniger als 5 Antworten, oder verborgen" in response.text
+    assert "nicht ausgewiesen: weniger als 5 Antworten, oder eine Zahl, aus der" in response.text
 
 
 def test_breakdown_without_javascript_reloads_the_page_broken_down(waves: TestClient[Any]) -> None:
