@@ -33,6 +33,7 @@ from analysis.breakdowns import MISSING_COLUMN, comparison
 from analysis.publication import STATISTICS, Publication, plan_publication, publish
 from analysis.summaries import Breakdown, Number, QuestionResult, percent
 from analysis.suppression import Count
+from survey_app.errors import Invalid
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -49,16 +50,18 @@ __all__ = [
 ]
 
 
-class ResultsError(ValueError):
+class ResultsError(Invalid):
     """A request for results that cannot be answered; the message says why."""
+
+    code = "invalid_results_request"
 
 
 class UnknownQuestion(ResultsError):
-    pass
+    code = "unknown_question"
 
 
 class NotABreakdownQuestion(ResultsError):
-    pass
+    code = "not_a_breakdown_question"
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,21 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.stores.file import FileStore
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.db.engine import Database, pool_for_workers
 from survey_app.files import private_directory
 from survey_app.services.health import database_problem, readiness_problems
 from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings, get_settings
-from survey_app.web.access import LoginRequired
 from survey_app.web.admin import AdminController
 from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.connections import BodyTimeout, Occupancy, RequestLimits, body_timeout
+from survey_app.web.errors import exception_handlers
 from survey_app.web.fieldwork import FieldworkController
 from survey_app.web.health import HealthController
 from survey_app.web.hygiene import RefuseControlCharacters
+from survey_app.web.recipients import RecipientsController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
 from survey_app.web.results_pages import ResultsPagesController
@@ -39,17 +38,10 @@ from survey_app.web.security import (
     RateLimiter,
     add_security_headers,
     guess_limiters,
-    login_required_redirect,
     submission_rate_guard,
-    unexpected_error,
 )
 from survey_app.web.sessions import RenewingSessionConfig, sweep_sessions
-from survey_app.web.submissions import (
-    SubmissionApiController,
-    database_refused_data,
-    database_unavailable,
-    submission_threads,
-)
+from survey_app.web.submissions import SubmissionApiController, submission_threads
 from survey_app.web.templating import static_router, template_config
 
 log = logging.getLogger(__name__)
@@ -130,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             ReviewController,
             FieldworkController,
+            RecipientsController,
             AdminController,
             ResultsApiController,
             ResultsPagesController,
@@ -160,16 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The JSON API changes no account's state and must work without a browser.
             exclude=["/api/"],
         ),
-        # A locked or unreachable database is a 503 with Retry-After everywhere, never a 500.
-        exception_handlers={
-            Exception: unexpected_error,
-            LoginRequired: login_required_redirect,
-            BodyTimeout: body_timeout,
-            DataError: database_refused_data,
-            OperationalError: database_unavailable,
-            InterfaceError: database_unavailable,
-            SQLAlchemyTimeoutError: database_unavailable,
-        },
+        exception_handlers={**exception_handlers(), BodyTimeout: body_timeout},
         on_startup=[
             check_storage_and_publish,
             admit_submissions,

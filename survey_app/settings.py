@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,7 +35,10 @@ class Settings:
     min_free_mb: int = 50
     workers: int = 1
     max_concurrent_requests: int = 200
-    extra: dict[str, str] = field(default_factory=dict)
+    smtp_url: str = ""
+    """Where invitation e-mails go out (`smtp://user:password@host:587`, `smtps://...`)."""
+    mail_from: str = ""
+    """The sender of invitation e-mails, e.g. `Integrationsbüro <integration@lk.example>`."""
     # Thresholds of the quality flags in the office's review (`analysis.quality`).
     quality_fast_minutes: int = 3
     quality_unanswered_percent: int = 50
@@ -83,6 +86,8 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
         submission_rate_limit=_int(env, "SURVEY_SUBMISSION_RATE_LIMIT", 600),
         base_url=env.get("SURVEY_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         var_dir=var_dir,
+        smtp_url=env.get("SURVEY_SMTP_URL", ""),
+        mail_from=env.get("SURVEY_MAIL_FROM", ""),
         quality_fast_minutes=_int(env, "SURVEY_QUALITY_FAST_MINUTES", 3),
         quality_unanswered_percent=_int(env, "SURVEY_QUALITY_UNANSWERED_PERCENT", 50),
         quality_straightlined=_int(env, "SURVEY_QUALITY_STRAIGHTLINED", 3),

@@ -6,6 +6,7 @@ import datetime
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -82,6 +83,91 @@ def invitations_create(survey_id: str, count: int, label: str, output: Path) -> 
     click.echo(f"{count} invitation link(s) for '{survey_id}' written to {output}", err=True)
 
 
+def _invitation_survey(survey_id: str) -> tuple[Any, Any]:
+    """Settings and an open database with `survey_id` published (as `serve` would)."""
+    from survey_app.db.engine import Database
+    from survey_app.db.migrate import upgrade
+    from survey_app.services.surveys import get_survey, publish_directory
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    survey = get_survey(db, survey_id)
+    if survey is None:
+        publish_directory(db, settings.questionnaires)
+        survey = get_survey(db, survey_id)
+    if survey is None or survey.questionnaire.audience != "invitation":
+        db.dispose()
+        _fail(f"no invitation survey '{survey_id}' in {settings.questionnaires}")
+    return settings, db
+
+
+@invitations.command("send")
+@click.argument("survey_id")
+@click.option(
+    "--recipients",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV (; or ,) or XLSX with a header row: E-Mail, Name, Referenz, Sprache.",
+)
+def invitations_send(survey_id: str, recipients: Path | None) -> None:
+    """Add the RECIPIENTS of SURVEY_ID (if given) and e-mail every invitation not sent yet.
+
+    Needs SURVEY_SMTP_URL and SURVEY_MAIL_FROM. Each recipient gets a personal link."""
+    from survey_app.services.mailing import RecipientsInvalid, read_recipients, recipients_add
+
+    settings, db = _invitation_survey(survey_id)
+    try:
+        if recipients is not None:
+            try:
+                rows = read_recipients(recipients.name, recipients.read_bytes())
+            except RecipientsInvalid as invalid:
+                for problem in invalid.problems:
+                    click.echo(f"error: {problem}", err=True)
+                sys.exit(1)
+            added, known = recipients_add(
+                db, survey_id, rows, secret=settings.secret_key, actor=ACTOR
+            )
+            click.echo(f"recipients added: {added} (already there: {known})", err=True)
+        _send(settings, db, survey_id, remind=False)
+    finally:
+        db.dispose()
+
+
+@invitations.command("remind")
+@click.argument("survey_id")
+def invitations_remind(survey_id: str) -> None:
+    """E-mail a reminder to every recipient of SURVEY_ID whose link is still unused."""
+    settings, db = _invitation_survey(survey_id)
+    try:
+        _send(settings, db, survey_id, remind=True)
+    finally:
+        db.dispose()
+
+
+def _send(settings: Any, db: Any, survey_id: str, *, remind: bool) -> None:
+    from survey_app.render.mail import SmtpMailer
+    from survey_app.services.mailing import MailError, invitations_send
+
+    try:
+        report = invitations_send(
+            db,
+            survey_id,
+            mailer=SmtpMailer(settings.smtp_url),
+            base_url=settings.base_url,
+            secret=settings.secret_key,
+            sender=settings.mail_from,
+            actor=ACTOR,
+            remind=remind,
+        )
+    except MailError as error:
+        _fail(str(error))
+        return
+    what = "reminders" if remind else "invitations"
+    click.echo(f"{what} sent: {report.sent}, failed: {report.failed}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
 @click.command()
 @click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def backup(output: Path) -> None:
@@ -133,13 +219,20 @@ def _duration(_ctx: object, _param: object, value: str | None) -> datetime.timed
     callback=_duration,
     help="Also delete drafts last saved longer ago than this (30d, 4w).",
 )
-def purge(drafts_older_than: datetime.timedelta | None) -> None:
+@click.option(
+    "--contacts",
+    "contacts_of",
+    metavar="SURVEY",
+    help="Also delete the e-mail recipients of SURVEY (their links stay valid).",
+)
+def purge(drafts_older_than: datetime.timedelta | None, contacts_of: str | None) -> None:
     """Delete expired drafts and the responses of surveys past their retention date.
 
     Written to the audit log with counts. Aggregate reports are not stored separately
     yet, so a survey purged for retention has no results afterwards.
     """
     from survey_app.db.engine import Database
+    from survey_app.services.mailing import contacts_purge
     from survey_app.services.maintenance import purge as run_purge
     from survey_app.services.results_cache import cache_directory
 
@@ -151,8 +244,11 @@ def purge(drafts_older_than: datetime.timedelta | None) -> None:
             drafts_older_than=drafts_older_than,
             results_cache_dir=cache_directory(settings.var_dir),
         )
+        contacts = contacts_purge(db, contacts_of, actor=ACTOR) if contacts_of is not None else None
     finally:
         db.dispose()
     click.echo(f"drafts deleted: {report.drafts}")
+    if contacts is not None:
+        click.echo(f"contacts deleted: {contacts_of}: {contacts}")
     for survey_id, count in sorted(report.submissions.items()):
         click.echo(f"responses deleted (retention passed): {survey_id}: {count}")

@@ -35,20 +35,16 @@ def report(survey: str, group: str, output: Path, lang: str, live: bool) -> None
     (A4: a title page with the release and the suppression rule, then the questions).
     It shows the latest release, like the working group's pages."""
     from analysis.report import render_pdf
-    from analysis.results import ResultsError
     from survey_app.db.engine import Database
+    from survey_app.errors import DomainError
     from survey_app.render.results import report_html
     from survey_app.render.templating import STATIC
-    from survey_app.services.releases import NoRelease
-    from survey_app.services.results import UnknownGroup, UnknownSurvey
 
     settings = get_settings()
     db = Database(settings.database_url)
     try:
         html = report_html(db, settings, group, survey, lang=lang, live=live)
-    except (UnknownSurvey, UnknownGroup, NoRelease) as error:
-        _fail(error.args[0])
-    except ResultsError as error:
+    except DomainError as error:
         _fail(error)
     finally:
         db.dispose()

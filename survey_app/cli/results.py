@@ -34,15 +34,11 @@ def _working_groups(settings: Settings) -> set[str]:
 
 def _guarded(action: Callable[[], Any]) -> Any:
     """Run `action`, turning the errors a user can cause into exit status 2."""
-    from analysis.results import ResultsError
-    from survey_app.services.releases import NoRelease
-    from survey_app.services.results import UnknownGroup, UnknownSurvey
+    from survey_app.errors import DomainError
 
     try:
         return action()
-    except (UnknownSurvey, UnknownGroup, NoRelease) as error:
-        _fail(error.args[0])
-    except ResultsError as error:
+    except DomainError as error:
         _fail(error)
 
 
@@ -75,8 +71,9 @@ def results(
     Parsed answers are kept in var/results-cache/ (see `survey_app.services.results`)."""
     from analysis.exports import results_csv, results_text
     from survey_app.db.engine import Database
+    from survey_app.errors import UnknownGroup
     from survey_app.services.releases import release_results
-    from survey_app.services.results import UnknownGroup, cache_directory, survey_results
+    from survey_app.services.results import cache_directory, survey_results
 
     settings = get_settings()
     db = Database(settings.database_url)
@@ -126,15 +123,18 @@ def release(survey: str, note: str) -> None:
     against all earlier releases, and stores it. Refused (exit 1) when fewer than the
     survey's minimum cell size of responses arrived since the previous release."""
     from survey_app.db.engine import Database
+    from survey_app.errors import DomainError
     from survey_app.services.releases import ReleaseRefused, release_create
 
     settings = get_settings()
     db = Database(settings.database_url)
     try:
-        made = _guarded(lambda: release_create(db, survey, actor="cli", note=note))
+        made = release_create(db, survey, actor="cli", note=note)
     except ReleaseRefused as error:
         click.echo(f"refused: {error}", err=True)
         sys.exit(1)
+    except DomainError as error:
+        _fail(error)
     finally:
         db.dispose()
     click.echo(

@@ -148,6 +148,32 @@ class Invitation(SQLModel, table=True):
     submission_pk: int | None = Field(default=None, foreign_key="submission.id")
 
 
+class Recipient(SQLModel, table=True):
+    """Whom the office invites by e-mail to an invitation survey, and how far that got.
+
+    The personal link is not stored: its token is derived again from the app's secret
+    and `nonce` for a reminder (`services.mailing`), and only its hash is in
+    `Invitation`. Pages show whether the link was used, never which response it gave.
+    Contact data is deleted by `survey-app purge --contacts SURVEY` and at retention."""
+
+    __tablename__ = "recipient"
+    __table_args__ = (UniqueConstraint("survey_id", "email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    invitation_id: int = Field(foreign_key="invitation.id", ondelete="CASCADE")
+    nonce: str = Field(max_length=64)
+    email: str = Field(max_length=254)
+    name: str = Field(default="", max_length=200)
+    reference: str = Field(default="", max_length=200)
+    language: str = Field(default="", max_length=16)
+    status: str = Field(default="created", max_length=16)
+    """created, sent, reminded or failed (the link's use is read from the invitation)."""
+    sent_on: datetime.date | None = None
+    reminded_on: datetime.date | None = None
+    error: str = Field(default="", max_length=500)
+
+
 class Release(SQLModel, table=True):
     """Results of a survey as published to working groups: which responses count (per
     version, every id up to `boundaries[version_id]`), and every number shown, audited

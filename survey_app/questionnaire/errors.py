@@ -80,13 +80,5 @@ class Problem:
         return f"{self.location}: {prefix}{self.message}"
 
 
-class QuestionnaireError(ValueError):
-    """Raised when a questionnaire cannot be loaded; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
-
-
 def errors_only(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if problem.severity is Severity.ERROR]

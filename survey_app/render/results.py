@@ -26,17 +26,13 @@ from analysis.charts import question_chart
 from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
+from survey_app.errors import UnknownGroup, UnknownSurvey
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.render.templating import jinja_environment
 from survey_app.services.releases import release_results
 from survey_app.services.reports import surveys_of_group
-from survey_app.services.results import (
-    UnknownGroup,
-    UnknownSurvey,
-    cache_directory,
-    survey_results,
-)
+from survey_app.services.results import cache_directory, survey_results
 from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
 
@@ -113,8 +109,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "created": "Erstellt am {date}",
         "minimum": "Mindestzahl je Zelle: {k}",
         "version": "{survey}, Version {number}",
-        "not_found": "Nicht gefunden",
-        "bad_request": "Ungültige Anfrage",
     },
     "en": {
         "results": "Results",
@@ -183,8 +177,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "created": "Created on {date}",
         "minimum": "Minimum per cell: {k}",
         "version": "{survey}, version {number}",
-        "not_found": "Not found",
-        "bad_request": "Bad request",
     },
 }
 

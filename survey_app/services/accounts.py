@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import User, UserGroup
+from survey_app.errors import Invalid
 from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES
 from survey_app.services.audit import audit_record
 
@@ -28,7 +29,7 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common_pas
 _hasher = PasswordHasher()
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """A refused account change; the message says why, for a person to read."""
 
 

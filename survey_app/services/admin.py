@@ -1,5 +1,6 @@
 """What the admin pages read and change: surveys with their response counts, opening and
-closing, invitations, row-level exports. Every change is written to the audit log."""
+closing, invitations, row-level exports. Every change is written to the audit log in
+the transaction of the change: both commit, or neither."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlmodel import col, select
 from analysis.exports import neutralize, write_responses_csv, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.errors import Invalid, UnknownSurvey
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import (
     InvitationCounts,
@@ -23,18 +25,18 @@ from survey_app.services.invitations import (
     invitations_add,
 )
 from survey_app.services.releases import ReleaseSummary, releases_of
-from survey_app.services.results import UnknownSurvey, export_frames
+from survey_app.services.results import export_frames
 from survey_app.services.surveys import (
     get_survey,
     latest_surveys,
-    set_survey_open,
+    survey_set_open,
     survey_versions,
 )
 
 MAX_INVITATIONS_AT_ONCE = 5000
 
 
-class AdminError(ValueError):
+class AdminError(Invalid):
     """A refused admin action; the message is for the admin to read."""
 
 
@@ -104,10 +106,10 @@ def survey_overview(db: Database) -> list[SurveyOverview]:
 
 
 def survey_open_close(db: Database, survey_id: str, *, is_open: bool, actor: str) -> None:
-    """Open or close a survey for answers; raises `AdminError` for an unknown survey."""
-    if not set_survey_open(db, survey_id, is_open):
-        raise AdminError(f"There is no survey '{survey_id}'.")
+    """Open or close a survey for answers; raises `UnknownSurvey`."""
     with db.write() as session:
+        if not survey_set_open(session, survey_id, is_open):
+            raise UnknownSurvey(survey_id)
         action = "survey_open" if is_open else "survey_close"
         audit_record(session, actor=actor, action=action, detail={"survey": survey_id})
 
@@ -147,11 +149,8 @@ def invitations_csv(
 def rows_export(db: Database, survey_id: str, *, file_format: str, output: Path, actor: str) -> int:
     """Write every submission of a survey (one row each) to `output` as CSV, XLSX, SPSS
     (sav) or Stata (dta), in the survey's default language, and record the export in the
-    audit log."""
-    try:
-        questionnaire, frames = export_frames(db, survey_id)
-    except UnknownSurvey:
-        raise AdminError(f"There is no survey '{survey_id}'.") from None
+    audit log. Raises `UnknownSurvey`."""
+    questionnaire, frames = export_frames(db, survey_id)
     language = questionnaire.default_language
     if file_format in ("sav", "dta"):
         from analysis.labelled import write_labelled

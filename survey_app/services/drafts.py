@@ -26,6 +26,7 @@ from sqlmodel import Session, col, delete, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Draft, Submission, SurveyVersion
+from survey_app.services.submissions import SubmissionReceipt, submission_create
 from survey_app.services.surveys import PublishedSurvey, questionnaire_of
 
 KEY_BYTES = 32
@@ -214,12 +215,40 @@ def draft_page_name(db: Database, draft: DraftState) -> str | None:
 def draft_delete(db: Database, survey_id: str, key: str) -> bool:
     """Delete the draft of `key`; False if there was none."""
     with db.write() as session:
-        result = session.execute(
-            delete(Draft).where(
-                col(Draft.survey_id) == survey_id, col(Draft.key_hash) == key_hash(key)
-            )
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return _draft_delete(session, survey_id, key)
+
+
+def _draft_delete(session: Session, survey_id: str, key: str) -> bool:
+    result = session.execute(
+        delete(Draft).where(col(Draft.survey_id) == survey_id, col(Draft.key_hash) == key_hash(key))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def draft_submit(
+    db: Database,
+    *,
+    survey: PublishedSurvey,
+    key: str,
+    language: str,
+    answers: Mapping[str, object],
+    invitation_token: str | None = None,
+    started_at: datetime.datetime | None = None,
+) -> SubmissionReceipt:
+    """Send the answers of the draft of `key`: store them as a submission (exactly once,
+    its id derived from the key) and delete the draft, in one transaction. Raises what
+    `submission_create` raises; the draft stays then. `started_at`: when the draft was
+    begun (the response's time to complete)."""
+    return submission_create(
+        db,
+        survey=survey,
+        submission_id=submission_id_for(key),
+        language=language,
+        answers=answers,
+        invitation_token=invitation_token,
+        started_at=started_at,
+        also=lambda session: _draft_delete(session, survey.id, key),
+    )
 
 
 def resume_code_create(

@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Draft, Submission, SurveyVersion
+from survey_app.errors import UnknownSurvey
 from survey_app.services.drafts import SUBMISSION_PREFIX
 from survey_app.services.invitations import InvitationCounts, invitation_counts
 from survey_app.services.surveys import get_survey
@@ -42,10 +43,10 @@ class Fieldwork:
 
 
 def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = None) -> Fieldwork:
-    """The fieldwork figures of a survey; raises `LookupError` for an unknown survey."""
+    """The fieldwork figures of a survey; raises `UnknownSurvey`."""
     survey = get_survey(db, survey_id)
     if survey is None:
-        raise LookupError(survey_id)
+        raise UnknownSurvey(survey_id)
     questionnaire = survey.questionnaire
     today = today or datetime.datetime.now(datetime.UTC).date()
     of_survey = col(Submission.survey_id) == survey_id

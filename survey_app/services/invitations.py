@@ -17,12 +17,9 @@ from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Survey
+from survey_app.errors import UnknownSurvey
 
 TOKEN_BYTES = 24
-
-
-class UnknownSurvey(LookupError):
-    """No survey with this id is published."""
 
 
 @dataclass(frozen=True)

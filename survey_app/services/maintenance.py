@@ -37,7 +37,15 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database, make_engine
-from survey_app.db.tables import AuditEvent, Draft, Invitation, Submission, Survey, SurveyVersion
+from survey_app.db.tables import (
+    AuditEvent,
+    Draft,
+    Invitation,
+    Recipient,
+    Submission,
+    Survey,
+    SurveyVersion,
+)
 from survey_app.files import create_private_file, private_directory
 from survey_app.services import results_cache
 from survey_app.services.surveys import questionnaire_of
@@ -271,6 +279,7 @@ def purge(
                 .where(col(Invitation.survey_id) == survey_id)
                 .values(submission_pk=None)
             )
+            session.execute(delete(Recipient).where(col(Recipient.survey_id) == survey_id))
             deleted = session.execute(
                 delete(Submission).where(col(Submission.survey_id) == survey_id)
             )

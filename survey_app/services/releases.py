@@ -28,6 +28,7 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -41,9 +42,10 @@ from analysis.publication import Publication, plan_publication, publish
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
+from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
-from survey_app.services.results import UnknownSurvey, release_layers
+from survey_app.services.results import release_layers
 from survey_app.services.surveys import get_survey, questionnaire_of
 
 __all__ = [
@@ -62,12 +64,16 @@ log = logging.getLogger(__name__)
 _CACHE_SIZE = 32
 
 
-class ReleaseRefused(ValueError):
+class ReleaseRefused(Invalid):
     """A release that cannot be made now; the message says why, for the office to read."""
 
+    code = "release_refused"
 
-class NoRelease(LookupError):
+
+class NoRelease(NotFound):
     """No results of a survey (or not this release) have been released."""
+
+    code = "no_release"
 
     def __init__(self, survey_id: str, number: int | None = None) -> None:
         if number is None:
@@ -76,6 +82,11 @@ class NoRelease(LookupError):
             message = f"Survey '{survey_id}' has no release {number}."
         super().__init__(message)
         self.survey_id = survey_id
+
+    @property
+    def fields(self) -> Mapping[str, object]:
+        """The results API has always said this in `error` too."""
+        return {"error": self.message}
 
 
 @dataclass(frozen=True)
@@ -443,6 +454,8 @@ def release_results(
     if compare is not None:
         try:
             found = _stored(db, compare, None)
+        except UnknownSurvey:
+            raise UnknownComparison(compare) from None
         except NoRelease as error:
             raise ResultsError(str(error)) from None
         other = (found.survey, found.version, found.questionnaire, found.publication)

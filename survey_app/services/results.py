@@ -48,6 +48,7 @@ from analysis.frames import answers_frame, empty_frame, join_texts, parse_answer
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import ReviewEvent, Submission, SurveyVersion
+from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
@@ -59,8 +60,6 @@ from survey_app.services.surveys import (
 )
 
 __all__ = [
-    "UnknownGroup",
-    "UnknownSurvey",
     "cache_directory",
     "export_frames",
     "read_answers",
@@ -75,17 +74,6 @@ COUNTED = col(Submission.status) != "excluded"
 ID_RANGE = 250_000
 """Submission ids per read: bounds the size of one concatenated blob."""
 CACHE_SIZE = 16
-
-
-class UnknownSurvey(LookupError):
-    def __init__(self, survey_id: str) -> None:
-        super().__init__(f"no survey '{survey_id}'")
-        self.survey_id = survey_id
-
-
-class UnknownGroup(LookupError):
-    def __init__(self, group: str) -> None:
-        super().__init__(f"no working group '{group}'")
 
 
 @dataclass(frozen=True)
@@ -120,9 +108,9 @@ def survey_results(
     """Suppressed results of a survey (all versions) for a working group.
 
     `cache_dir`: where parsed answers are kept between processes (see `read_answers`).
-    Raises `UnknownSurvey`, `UnknownGroup` (when `working_groups` is given and does not
-    hold `group`) or `analysis.results.ResultsError` (unknown or unfit `by` question, or
-    with a group, a `by` question that is not one of the group's).
+    Raises `UnknownSurvey`, `UnknownComparison`, `UnknownGroup` (when `working_groups` is
+    given and does not hold `group`) or `analysis.results.ResultsError` (unknown or unfit
+    `by` question, or with a group, a `by` question that is not one of the group's).
     """
     if group is not None and working_groups is not None and group not in working_groups:
         raise UnknownGroup(group)
@@ -133,7 +121,12 @@ def survey_results(
             # A member must not cross the group's results with another group's (perhaps
             # sensitive) question: break down only by the group's own questions.
             raise ResultsError(f"'{by}' is not a question of working group '{group}'")
-    other = read_answers(db, compare, cache_dir=cache_dir) if compare is not None else None
+    other = None
+    if compare is not None:
+        try:
+            other = read_answers(db, compare, cache_dir=cache_dir)
+        except UnknownSurvey:
+            raise UnknownComparison(compare) from None
     return build_results(answers, group=group, by=by, language=language, compare=other)
 
 

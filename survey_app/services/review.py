@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import ReviewEvent, Submission, SurveyVersion
+from survey_app.errors import Invalid, NotFound, UnknownSurvey
 from survey_app.questionnaire.rules import is_empty
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.services.audit import audit_record
@@ -55,7 +56,7 @@ MAX_REASON = 500
 PAGE_SIZE = 50
 
 
-class ReviewRefused(ValueError):
+class ReviewRefused(Invalid):
     """A status change that cannot be made; the message says why."""
 
 
@@ -262,14 +263,14 @@ def responses_review(
     page: int = 1,
 ) -> ReviewPage:
     """One page (of `PAGE_SIZE`) of a survey's responses as selected. Raises
-    `LookupError` for an unknown survey."""
+    `UnknownSurvey`."""
     import pandas as pd
 
     from analysis.quality import FLAGS
 
     survey = get_survey(db, survey_id)
     if survey is None:
-        raise LookupError(survey_id)
+        raise UnknownSurvey(survey_id)
     frame = _flagged(db, survey_id, thresholds)
     chosen = _select(frame, selection)
     pages = max(math.ceil(len(chosen) / PAGE_SIZE), 1)
@@ -351,7 +352,7 @@ class ResponseView:
 def response_view(db: Database, survey_id: str, pk: int, *, actor: str) -> ResponseView:
     """One response in the labels of the version it answered (the survey's default
     language), with its review history; the view is audited in the same transaction.
-    Raises `LookupError` when the survey has no such response."""
+    Raises `NotFound` when the survey has no such response."""
     with db.write() as session:
         found = session.execute(
             select(Submission, SurveyVersion)
@@ -360,7 +361,7 @@ def response_view(db: Database, survey_id: str, pk: int, *, actor: str) -> Respo
             .where(col(Submission.id) == pk, col(Submission.survey_id) == survey_id)
         ).first()
         if found is None:
-            raise LookupError(pk)
+            raise NotFound(f"Survey '{survey_id}' has no response {pk}.")
         row, version = found
         questionnaire = questionnaire_of(version)
         history = list(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import Insert, bindparam, update
@@ -33,6 +33,7 @@ from survey_app.db.tables import (
     SurveyVersion,
     core_table,
 )
+from survey_app.errors import Conflict, Forbidden, Invalid
 from survey_app.i18n import N_, answer_error_message, translations
 from survey_app.questionnaire.quality import answer_quality
 from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES, check_answers
@@ -90,22 +91,24 @@ class NewSubmission:
         return asdict(self)
 
 
-class SubmissionInvalid(Exception):
+class SubmissionInvalid(Invalid):
     """The submission is refused; `errors` maps question or field names to messages."""
 
+    code = "invalid_submission"
+    errors: dict[str, str]
+
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(f"invalid submission: {', '.join(sorted(errors))}")
-        self.errors = errors
+        super().__init__(f"invalid submission: {', '.join(sorted(errors))}", errors=errors)
 
 
-class SubmissionConflict(Exception):
+class SubmissionConflict(Conflict):
     """The submission id was already stored with different answers."""
 
     def __init__(self, message: str = CONFLICT_MESSAGE) -> None:
         super().__init__(message)
 
 
-class InvitationRejected(Exception):
+class InvitationRejected(Forbidden):
     """An invitation survey was answered without a valid, unused token for it;
     `unknown` when no invitation has the token (a guess), not when it was used."""
 
@@ -114,7 +117,7 @@ class InvitationRejected(Exception):
         self.unknown = unknown
 
 
-class SurveyClosed(Exception):
+class SurveyClosed(Forbidden):
     """The survey was closed by an administrator."""
 
     def __init__(self, message: str = SURVEY_CLOSED_MESSAGE) -> None:
@@ -140,9 +143,11 @@ def submission_create(
     invitation_token: str | None = None,
     version: int | None = None,
     started_at: datetime.datetime | None = None,
+    also: Callable[[Session], object] | None = None,
 ) -> SubmissionReceipt:
     """Store one response to the current version of `survey` (or to its earlier
-    `version`, see `submission_create_from_json`), exactly once.
+    `version`, see `submission_create_from_json`), exactly once. `also` runs in the
+    transaction that stores it (a draft's deletion, say): both commit, or neither.
 
     Raises `SubmissionInvalid` (nothing stored), `SubmissionConflict` (the id is taken by
     different answers, or `version` was replaced by a breaking change),
@@ -158,7 +163,9 @@ def submission_create(
     }
     if version is not None:
         payload["version"] = version
-    return submission_create_from_json(db, survey=survey, payload=payload, started_at=started_at)
+    return submission_create_from_json(
+        db, survey=survey, payload=payload, started_at=started_at, also=also
+    )
 
 
 def submission_create_from_json(
@@ -167,6 +174,7 @@ def submission_create_from_json(
     survey: PublishedSurvey,
     payload: object,
     started_at: datetime.datetime | None = None,
+    also: Callable[[Session], object] | None = None,
 ) -> SubmissionReceipt:
     """`submission_create` for a decoded JSON body of the submission API.
 
@@ -181,7 +189,7 @@ def submission_create_from_json(
     if fields.get("version") is not None:
         survey = _requested_version(db, survey, fields)
         new, token = _checked_submission(survey, fields)
-        return _stored_submission(db, survey, fields, _timed(new, started_at), token)
+        return _stored_submission(db, survey, fields, _timed(new, started_at), token, also)
     try:
         new, token = _checked_submission(survey, fields)
     except SubmissionInvalid:
@@ -192,7 +200,7 @@ def submission_create_from_json(
             raise
         survey = answered
         new, token = _checked_submission(survey, fields)
-    return _stored_submission(db, survey, fields, _timed(new, started_at), token)
+    return _stored_submission(db, survey, fields, _timed(new, started_at), token, also)
 
 
 def _timed(new: NewSubmission, started_at: datetime.datetime | None) -> NewSubmission:
@@ -211,11 +219,15 @@ def _stored_submission(
     fields: Mapping[str, object],
     new: NewSubmission,
     token: str | None,
+    also: Callable[[Session], object] | None,
 ) -> SubmissionReceipt:
     needs_invitation = survey.questionnaire.audience == "invitation"
     hashed_token = token_hash(token) if needs_invitation and token else None
     with db.write() as session:
-        return _store(session, survey, fields, new, hashed_token, needs_invitation)
+        receipt = _store(session, survey, fields, new, hashed_token, needs_invitation)
+        if also is not None:
+            also(session)
+        return receipt
 
 
 def _requested_version(

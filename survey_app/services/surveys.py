@@ -220,9 +220,14 @@ def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Q
 def set_survey_open(db: Database, survey_id: str, is_open: bool) -> bool:
     """Open or close a survey for answers; False if there is no such survey."""
     with db.write() as session:
-        survey = session.get(Survey, survey_id)
-        if survey is None:
-            return False
-        survey.is_open = is_open
-        session.add(survey)
-        return True
+        return survey_set_open(session, survey_id, is_open)
+
+
+def survey_set_open(session: Session, survey_id: str, is_open: bool) -> bool:
+    """`set_survey_open` in the caller's transaction."""
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        return False
+    survey.is_open = is_open
+    session.add(survey)
+    return True

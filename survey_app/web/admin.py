@@ -1,9 +1,9 @@
 """The admin pages of the integration office (admins only): surveys and versions with
 response counts, opening and closing, invitations, row-level exports, users, audit log.
 
-Handlers check the role (`require_admin`: anonymous visitors go to the login form,
-members get 403) and call `survey_app.services.admin` / `accounts`, which write the
-audit log with every change.
+The controller's guard checks the role (`admin_guard`: anonymous visitors go to the
+login form, members get 403); handlers call `survey_app.services.admin` / `accounts`,
+which write the audit log with every change.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from litestar.response import File, Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
+from survey_app.errors import NotFound
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.render.templating import static_url
 from survey_app.services.accounts import (
@@ -42,9 +43,9 @@ from survey_app.services.admin import (
 )
 from survey_app.services.audit import audit_events
 from survey_app.services.releases import ReleaseRefused, release_create, release_preview
-from survey_app.services.results import UnknownSurvey
 from survey_app.settings import Settings
-from survey_app.web.access import Viewer, require_admin
+from survey_app.web.access import Viewer
+from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
 
 EXPORT_MEDIA_TYPES = {
@@ -147,10 +148,7 @@ def remove_user(db: Database, settings: Settings, viewer: Viewer, user_id: int) 
 def release_page(
     db: Database, viewer: Viewer, survey_id: str, *, error: str | None = None, status: int = 200
 ) -> Template:
-    try:
-        preview = release_preview(db, survey_id)
-    except UnknownSurvey:
-        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
+    preview = release_preview(db, survey_id)
     return _page("release.html", viewer, status, preview=preview, error=error)
 
 
@@ -158,8 +156,6 @@ def make_release(db: Database, viewer: Viewer, survey_id: str, note: str) -> Res
     """The release, then the overview; a refusal shows the confirmation page again (422)."""
     try:
         made = release_create(db, survey_id, actor=viewer.email, note=note)
-    except UnknownSurvey:
-        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
     except ReleaseRefused as error:
         return release_page(db, viewer, survey_id, error=str(error), status=422)
     notice = (
@@ -177,9 +173,9 @@ def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) 
     path = Path(name)
     try:
         rows_export(db, survey_id, file_format=file_format, output=path, actor=viewer.email)
-    except AdminError as error:
+    except BaseException:
         path.unlink(missing_ok=True)
-        raise NotFoundException(str(error)) from None
+        raise
     return File(
         path,
         filename=f"{survey_id}-responses.{file_format}",
@@ -193,56 +189,57 @@ class AdminController(Controller):
 
     path = "/admin"
     include_in_schema = False
+    guards = [admin_guard]
+    dependencies = {"viewer": viewer_dependency}
 
     @get("/")
     async def overview(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Database]
+        self,
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
     ) -> Template:
-        viewer = await in_thread(require_admin, request, api=False)
         return await in_thread(overview_page, db, viewer)
 
     @post("/surveys/{survey_id:str}/open")
     async def survey_open(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        return await self._open_or_close(request, db, survey_id, is_open=True)
+        return await self._open_or_close(db, viewer, survey_id, is_open=True)
 
     @post("/surveys/{survey_id:str}/close")
     async def survey_close(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        return await self._open_or_close(request, db, survey_id, is_open=False)
+        return await self._open_or_close(db, viewer, survey_id, is_open=False)
 
     async def _open_or_close(
         self,
-        request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
+        db: Database,
+        viewer: Viewer,
         survey_id: str,
         *,
         is_open: bool,
     ) -> Response[Any]:
-        viewer = await in_thread(require_admin, request, api=False)
         try:
             await in_thread(survey_open_close, db, survey_id, is_open=is_open, actor=viewer.email)
-        except AdminError as error:
+        except NotFound as error:
             return await in_thread(overview_page, db, viewer, error=str(error), status=404)
         return Redirect("/admin", status_code=303)
 
     @get("/surveys/{survey_id:str}/release")
     async def release_form(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Template:
         """The confirmation step before a release: what it would hold, and a note."""
-        viewer = await in_thread(require_admin, request, api=False)
         return await in_thread(release_page, db, viewer, survey_id)
 
     @post("/surveys/{survey_id:str}/release")
@@ -250,10 +247,10 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
         """Make the release (audited; may take a while on a large survey)."""
-        viewer = await in_thread(require_admin, request, api=False)
         note = str((await request.form()).get("note", ""))
         return await in_thread(make_release, db, viewer, survey_id, note)
 
@@ -262,10 +259,10 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        viewer = await in_thread(require_admin, request, api=False)
         form = await request.form()
         try:
             count = int(str(form.get("count", "")).strip())
@@ -300,12 +297,11 @@ class AdminController(Controller):
     @get("/surveys/{survey_id:str}/{filename:str}")
     async def export(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
         filename: FromPath[str],
     ) -> File:
-        viewer = await in_thread(require_admin, request, api=False)
         name, _, file_format = filename.partition(".")
         if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
             raise NotFoundException("Exports are responses.csv, .xlsx, .sav or .dta.")
@@ -314,11 +310,10 @@ class AdminController(Controller):
     @get("/users")
     async def users(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
     ) -> Template:
-        viewer = await in_thread(require_admin, request, api=False)
         return await in_thread(users_page, db, settings, viewer)
 
     @post("/users")
@@ -326,9 +321,9 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        viewer = await in_thread(require_admin, request, api=False)
         form = await request.form()
         return await in_thread(add_user, db, settings, viewer, form)
 
@@ -337,28 +332,28 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
         user_id: FromPath[int],
     ) -> Response[Any]:
-        viewer = await in_thread(require_admin, request, api=False)
         password = str((await request.form()).get("password", ""))
         return await in_thread(set_password, db, settings, viewer, user_id, password)
 
     @post("/users/{user_id:int}/remove")
     async def users_remove(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
         user_id: FromPath[int],
     ) -> Response[Any]:
-        viewer = await in_thread(require_admin, request, api=False)
         return await in_thread(remove_user, db, settings, viewer, user_id)
 
     @get("/audit")
     async def audit(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Database]
+        self,
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
     ) -> Template:
-        viewer = await in_thread(require_admin, request, api=False)
         events = await in_thread(audit_events, db, limit=AUDIT_ROWS)
         return _page("audit.html", viewer, events=events)

@@ -12,8 +12,9 @@ skipped. With htmx a changed answer is saved at once, and one that others depend
 re-renders the page fragment. `respond/page.html` includes the fragment
 `respond/_page.html`; a non-boosted htmx request gets the fragment alone.
 
-The final submission goes through `submission_create`, the same function as the JSON
-API, with a submission id derived from the draft key: a double-click stores one response.
+The final submission goes through `draft_submit`: `submission_create`, the same function
+as the JSON API, with a submission id derived from the draft key (a double-click stores
+one response), and the draft's deletion in the same transaction.
 The view models live in `survey_app.render.respond`, shared with the command line.
 """
 
@@ -61,17 +62,16 @@ from survey_app.render.respond import (
 from survey_app.render.text import local_digits
 from survey_app.services.drafts import (
     DraftState,
-    draft_delete,
     draft_delete_by_code,
     draft_load,
     draft_page_name,
     draft_resume,
     draft_save,
+    draft_submit,
     draft_was_sent,
     format_resume_code,
     new_draft_key,
     resume_code_create,
-    submission_id_for,
 )
 from survey_app.services.invitations import invitation_find
 from survey_app.services.submissions import (
@@ -79,7 +79,6 @@ from survey_app.services.submissions import (
     SubmissionConflict,
     SubmissionInvalid,
     SurveyClosed,
-    submission_create,
 )
 from survey_app.services.surveys import PublishedSurvey, get_survey, latest_surveys
 from survey_app.settings import Settings
@@ -549,10 +548,10 @@ class Answering:
     def _send(self, key: str, answers: dict[str, object]) -> Response[Any]:
         visit, questionnaire = self.visit, self.visit.questionnaire
         try:
-            submission_create(
+            draft_submit(
                 self.db,
                 survey=visit.survey,
-                submission_id=submission_id_for(key),
+                key=key,
                 language=visit.language,
                 answers=answers,
                 invitation_token=visit.token,
@@ -581,7 +580,6 @@ class Answering:
             raise Refused("link_used", 403, visit.language) from None
         except SurveyClosed:
             raise Refused("closed", 403, visit.language) from None
-        draft_delete(self.db, visit.survey.id, key)
         return _redirect(visit.link("thanks", lang=visit.language), self._cookies(key, delete=True))
 
     def _saved(self, key: str, saved: DraftState) -> Template:

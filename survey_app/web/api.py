@@ -6,10 +6,10 @@ from typing import Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from survey_app.db.engine import Database
+from survey_app.errors import UnknownSurvey
 from survey_app.services.surveys import get_survey, latest_surveys
 from survey_app.web.api_docs import errors
 
@@ -31,5 +31,5 @@ class SurveyApiController(Controller):
     def get_survey(self, db: NamedDependency[Database], survey_id: FromPath[str]) -> dict[str, Any]:
         survey = get_survey(db, survey_id)
         if survey is None:
-            raise NotFoundException(f"no survey '{survey_id}'")
+            raise UnknownSurvey(survey_id)
         return {**survey.summary(), "definition": survey.questionnaire.to_definition()}

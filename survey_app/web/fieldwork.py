@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -14,15 +11,13 @@ from analysis.charts import column_chart
 from survey_app.db.engine import Database
 from survey_app.render.templating import static_url
 from survey_app.services.fieldwork import fieldwork
-from survey_app.web.access import Viewer, require_admin
+from survey_app.web.access import Viewer
+from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
 
 
 def fieldwork_page(db: Database, viewer: Viewer, survey_id: str) -> Template:
-    try:
-        figures = fieldwork(db, survey_id)
-    except LookupError:
-        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
+    figures = fieldwork(db, survey_id)
     chart = column_chart(
         "Antworten je Tag",
         [(day.strftime("%d.%m."), count) for day, count in figures.days],
@@ -39,13 +34,14 @@ def fieldwork_page(db: Database, viewer: Viewer, survey_id: str) -> Template:
 class FieldworkController(Controller):
     path = "/admin/surveys/{survey_id:str}/fieldwork"
     include_in_schema = False
+    guards = [admin_guard]
+    dependencies = {"viewer": viewer_dependency}
 
     @get("/")
     async def fieldwork(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Template:
-        viewer = await in_thread(require_admin, request, api=False)
         return await in_thread(fieldwork_page, db, viewer, survey_id)

@@ -26,7 +26,6 @@ from survey_app.web.answering import (
     Visit,
     choose_language,
     landing_page,
-    message_page,
     open_visit,
     resume_form,
     show_page,
@@ -44,15 +43,10 @@ def _named_page(visit: Visit, name: str) -> int:
     return visit.draft_page if found is None else found
 
 
-def _refused(_request: Request[Any, Any, Any], refused: Refused) -> Response[Any]:
-    return message_page(refused)
-
-
 class RespondController(Controller):
     """The respondent's pages."""
 
     include_in_schema = False
-    exception_handlers = {Refused: _refused}
 
     async def _visit(
         self,

@@ -2,10 +2,11 @@
 
 Results come from the survey's latest release (`"release": {"number", "released_at"}`);
 admins may ask for live results with `live=1` (`"release": null`), suppressed by the same
-rules. Errors are JSON like every Litestar error (`{"status_code", "detail"}`): an
-unknown survey or working group is 404, and so is a survey without a release yet (then
-also `"error"`, saying so); an unknown comparison survey, one without a release, or a
-breakdown question that is unknown or not `select_one` is 422. Without a login: 401; a
+rules. Errors are JSON like every error of the API (`{"status_code", "detail"}`,
+`survey_app.web.errors`): an unknown survey or working group is 404, and so is a survey
+without a release yet (then also `"error"`, saying so); an unknown comparison survey,
+one without a release, or a breakdown question that is unknown or not `select_one` is
+422. Without a login: 401; a
 member of another group, or a member asking for live results: 403; no `group` (all
 questions): admins only.
 """
@@ -14,57 +15,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 
-from analysis.results import ResultsError
 from survey_app.db.engine import Database
-from survey_app.services.releases import NoRelease, release_results
-from survey_app.services.results import (
-    UnknownGroup,
-    UnknownSurvey,
-    cache_directory,
-    survey_results,
-    working_group_ids,
-)
+from survey_app.errors import UnknownGroup
+from survey_app.services.releases import release_results
+from survey_app.services.results import cache_directory, survey_results, working_group_ids
 from survey_app.settings import Settings
-from survey_app.web.access import require_viewer_for_group
+from survey_app.web.access import Viewer
 from survey_app.web.api_docs import errors
-
-
-def _error(status: int, message: str) -> Response[dict[str, Any]]:
-    return Response({"status_code": status, "detail": message}, status_code=status)
-
-
-def _unknown_survey(request: Request[Any, Any, Any], error: UnknownSurvey) -> Response[Any]:
-    asked = request.path_params.get("survey_id")
-    return _error(404 if error.survey_id == asked else 422, str(error.args[0]))
-
-
-def _unknown_group(_request: Request[Any, Any, Any], error: UnknownGroup) -> Response[Any]:
-    return _error(404, str(error.args[0]))
-
-
-def _no_release(_request: Request[Any, Any, Any], error: NoRelease) -> Response[Any]:
-    message = str(error.args[0])
-    return Response({"status_code": 404, "detail": message, "error": message}, status_code=404)
-
-
-def _bad_request(_request: Request[Any, Any, Any], error: ResultsError) -> Response[Any]:
-    return _error(422, str(error))
+from survey_app.web.guards import group_guard, viewer_dependency
 
 
 class ResultsApiController(Controller):
     path = "/api/v1/results"
     tags = ["results"]
-    exception_handlers = {
-        UnknownSurvey: _unknown_survey,
-        UnknownGroup: _unknown_group,
-        NoRelease: _no_release,
-        ResultsError: _bad_request,
-    }
+    guards = [group_guard]
+    dependencies = {"viewer": viewer_dependency}
 
     @get(
         "/{survey_id:str}",
@@ -81,9 +51,9 @@ class ResultsApiController(Controller):
     )
     def results(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
         group: FromQuery[str | None] = None,
         by: FromQuery[str | None] = None,
@@ -91,7 +61,6 @@ class ResultsApiController(Controller):
         lang: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
     ) -> dict[str, Any]:
-        viewer = require_viewer_for_group(request, group, api=True)
         groups = working_group_ids(settings.questionnaires)
         if group is not None and group not in groups:
             raise UnknownGroup(group)

@@ -1,7 +1,8 @@
 """Results pages for working groups: `/results`, `/results/{group}` (+ the question
 fragment for htmx), the aggregated XLSX export and the printable report.
 
-Every handler first asks `require_viewer_for_group` (login, membership); what the pages
+Guards admit viewers (`login_guard` for the index, `group_guard`: login, membership for
+a group's pages); what the pages
 show comes from `survey_app.render.results` (view models of suppressed results, shared
 with `survey-app report`). One template renders a page and, for htmx, one question's
 fragment (`results/_question.html`): a request with `HX-Request` (not a boosted
@@ -21,7 +22,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from analysis.exports import write_results_xlsx
-from analysis.results import ResultsError
 from survey_app.db.engine import Database
 from survey_app.render.results import (
     STYLESHEET,
@@ -35,14 +35,10 @@ from survey_app.render.results import (
 from survey_app.render.templating import static_url
 from survey_app.services.releases import NoRelease, release_results
 from survey_app.services.reports import record_download
-from survey_app.services.results import (
-    UnknownGroup,
-    UnknownSurvey,
-    cache_directory,
-    survey_results,
-)
+from survey_app.services.results import cache_directory, survey_results
 from survey_app.settings import Settings
-from survey_app.web.access import LoginRequired, Viewer, require_viewer_for_group, viewer_of
+from survey_app.web.access import Viewer
+from survey_app.web.guards import group_guard, login_guard, viewer_dependency
 from survey_app.web.handlers import is_fragment_request
 
 __all__ = ["ResultsPagesController"]
@@ -54,30 +50,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _page_assets() -> dict[str, str]:
     return {"stylesheet": static_url(STYLESHEET)}
-
-
-def _error_page(request: Request[Any, Any, Any], status: int, key: str, message: str) -> Template:
-    t = Texts(language_of(request.query_params.get("lang")))
-    return Template(
-        template_name="results/error.html",
-        context={"t": t, "language": t.language, "title": t(key), "message": message}
-        | _page_assets(),
-        status_code=status,
-    )
-
-
-def _not_found(request: Request[Any, Any, Any], error: LookupError) -> Template:
-    return _error_page(request, 404, "not_found", str(error.args[0]))
-
-
-def _unknown_survey(request: Request[Any, Any, Any], error: UnknownSurvey) -> Template:
-    if error.survey_id == request.query_params.get("compare"):
-        return _error_page(request, 422, "bad_request", str(error.args[0]))
-    return _not_found(request, error)
-
-
-def _bad_request(request: Request[Any, Any, Any], error: ResultsError) -> Template:
-    return _error_page(request, 422, "bad_request", str(error))
 
 
 def _allow_live(viewer: Viewer, live: bool) -> bool:
@@ -92,37 +64,30 @@ class ResultsPagesController(Controller):
 
     path = "/results"
     include_in_schema = False
-    exception_handlers = {
-        UnknownSurvey: _unknown_survey,
-        UnknownGroup: _not_found,
-        NoRelease: _not_found,
-        NotFoundException: _not_found,
-        ResultsError: _bad_request,
-    }
+    guards = [login_guard]
+    dependencies = {"viewer": viewer_dependency}
 
     @get("/", sync_to_thread=True)
     def index(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
         lang: FromQuery[str | None] = None,
     ) -> Template:
         """The working groups and surveys the viewer may see."""
-        viewer = viewer_of(request)
-        if viewer is None:
-            raise LoginRequired(request.url.path)
         t = Texts(language_of(lang))
         groups = group_index(db, settings, viewer.may_see, lang)
         context = {"groups": groups, "t": t, "language": t.language, "viewer": viewer}
         return Template("results/index.html", context=context | _page_assets())
 
-    @get("/{group:str}", sync_to_thread=True)
+    @get("/{group:str}", sync_to_thread=True, guards=[group_guard])
     def page(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
         group: FromPath[str],
         survey: FromQuery[str | None] = None,
         by: FromQuery[str | None] = None,
@@ -133,7 +98,6 @@ class ResultsPagesController(Controller):
     ) -> Template:
         """The group's results (the latest release; admins may ask for `live=1`); with
         htmx and `question`, only that question's fragment."""
-        viewer = require_viewer_for_group(request, group, api=False)
         t = Texts(language_of(lang))
         context: dict[str, Any] = {"t": t, "language": t.language, "viewer": viewer}
         context |= _page_assets()
@@ -156,19 +120,18 @@ class ResultsPagesController(Controller):
             return Template("results/_question.html", context=context | {"q": found})
         return Template("results/page.html", context=context)
 
-    @get("/{group:str}/export.xlsx", sync_to_thread=True)
+    @get("/{group:str}/export.xlsx", sync_to_thread=True, guards=[group_guard])
     def export(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
         group: FromPath[str],
         survey: FromQuery[str],
         lang: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
     ) -> Response[bytes]:
         """The group's suppressed results as a workbook: one sheet per question, a chart."""
-        viewer = require_viewer_for_group(request, group, api=False)
         working_group_of(settings, group)
         if _allow_live(viewer, live):
             found = survey_results(
@@ -180,11 +143,12 @@ class ResultsPagesController(Controller):
             )
         else:
             found = release_results(db, survey, group=group, language=language_of(lang))
-        record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"
             write_results_xlsx(found, path)
             content = path.read_bytes()
+        # Audited once the workbook exists: a failed export is no download.
+        record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
         filename = f"{found.survey}-{group}.xlsx"
         return Response(
             content,
@@ -192,19 +156,18 @@ class ResultsPagesController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
-    @get("/{group:str}/report", sync_to_thread=True)
+    @get("/{group:str}/report", sync_to_thread=True, guards=[group_guard])
     def report(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
         group: FromPath[str],
         survey: FromQuery[str],
         lang: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
     ) -> Response[str]:
         """The printable report (A4, a page per question); `survey-app report` makes its PDF."""
-        viewer = require_viewer_for_group(request, group, api=False)
         html = report_html(
             db, settings, group, survey, lang=lang, stylesheet=static_url(STYLESHEET),
             live=_allow_live(viewer, live),

@@ -11,7 +11,6 @@ from urllib.parse import quote, urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
@@ -30,7 +29,8 @@ from survey_app.services.review import (
     thresholds_of,
 )
 from survey_app.settings import Settings
-from survey_app.web.access import Viewer, require_admin
+from survey_app.web.access import Viewer
+from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
 
 FLAG_NAMES = {
@@ -81,10 +81,7 @@ def list_page(
     error: str | None = None,
     status: int = 200,
 ) -> Template:
-    try:
-        review = responses_review(db, survey_id, selection, thresholds_of(settings), page=page)
-    except LookupError:
-        raise NotFoundException(f"There is no survey '{survey_id}'.") from None
+    review = responses_review(db, survey_id, selection, thresholds_of(settings), page=page)
     query = selection.query()
     return _page(
         "responses.html",
@@ -102,10 +99,7 @@ def list_page(
 def detail_page(
     db: Database, viewer: Viewer, survey_id: str, pk: int, *, error: str | None = None
 ) -> Template:
-    try:
-        view = response_view(db, survey_id, pk, actor=viewer.email)
-    except LookupError:
-        raise NotFoundException(f"Survey '{survey_id}' has no response {pk}.") from None
+    view = response_view(db, survey_id, pk, actor=viewer.email)
     status = HTTP_422_UNPROCESSABLE_ENTITY if error else 200
     return _page("response.html", viewer, status, view=view, error=error)
 
@@ -115,16 +109,18 @@ class ReviewController(Controller):
 
     path = "/admin/surveys/{survey_id:str}/responses"
     include_in_schema = False
+    guards = [admin_guard]
+    dependencies = {"viewer": viewer_dependency}
 
     @get("/")
     async def responses(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Template:
-        viewer = await in_thread(require_admin, request, api=False)
         params = request.query_params
         page = str(params.get("page") or "1")
         number = int(page) if page.isdigit() else 1
@@ -136,12 +132,12 @@ class ReviewController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Template:
         """A status for every response of the selection (all pages), e.g. "exclude all
         flagged as duplicates"."""
-        viewer = await in_thread(require_admin, request, api=False)
         form = await request.form()
         selection = _selection(form)
         try:
@@ -168,12 +164,11 @@ class ReviewController(Controller):
     @get("/{pk:int}")
     async def response(
         self,
-        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
         pk: FromPath[int],
     ) -> Template:
-        viewer = await in_thread(require_admin, request, api=False)
         return await in_thread(detail_page, db, viewer, survey_id, pk)
 
     @post("/{pk:int}/status")
@@ -181,10 +176,10 @@ class ReviewController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
         pk: FromPath[int],
     ) -> Response[Any]:
-        viewer = await in_thread(require_admin, request, api=False)
         form = await request.form()
         try:
             await in_thread(

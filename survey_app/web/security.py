@@ -1,4 +1,4 @@
-"""Security headers, rate limits and error answers that never leak internals.
+"""Security headers and rate limits (error answers are `survey_app.web.errors`).
 
 Rate-limit counters live in memory, per app process, keyed by a keyed hash of the client
 address (never the address itself) and kept only for the window. With N worker
@@ -18,18 +18,14 @@ import secrets
 import threading
 import time
 from collections import deque
-from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
-from jinja2 import Template as JinjaTemplate
-from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.exceptions import HTTPException, TooManyRequestsException
+from litestar.exceptions import TooManyRequestsException
 from litestar.handlers import BaseRouteHandler
-from litestar.response import Redirect, Template
 from litestar.types import (
     ASGIApp,
     HTTPResponseBodyEvent,
@@ -40,10 +36,8 @@ from litestar.types import (
     Send,
 )
 
-from survey_app.i18n import N_, page_language
-from survey_app.render.respond import ui_context
-from survey_app.render.templating import jinja_environment
-from survey_app.web.access import LoginRequired, login_url
+from survey_app.i18n import page_language
+from survey_app.web.errors import error_page_context, error_template
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +55,6 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 SUBMISSION_ROUTE = re.compile(r"^/api/v1/surveys/[^/]+/responses/?$")
-# Litestar's CSRF middleware refuses a form before any handler runs, with this detail;
-# people see what happened (usually a page left open for hours, or a new session) instead.
-LITESTAR_CSRF_FAILURE = "CSRF token verification failed"
-# What Litestar raises when the client disconnects while its body is being read.
-LITESTAR_CLIENT_DISCONNECT = "client disconnected prematurely"
-CSRF_EXPIRED = (
-    "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
-    "noch einmal. / This form has expired, please reload the page and try again."
-)
-# What an error page says, in the visitor's language (the catalogues of the respondent
-# pages): by status, and the expired form apart. Other statuses say what 400 or 500 say.
-EXPIRED_FORM_MESSAGE = N_("This form has expired. Please reload the page and try again.")
-ERROR_PAGE_MESSAGES = {
-    400: N_("This request could not be processed."),
-    403: N_("You may not open this page."),
-    404: N_("This page does not exist. Please check the address."),
-    429: N_("Too many attempts. Please wait and try again."),
-    500: N_("Something went wrong on our side."),
-}
-# Pages whose errors may say more than the status (in English, for the staff using
-# them); a respondent gets the message of the status alone.
-STAFF_PATHS = ("/admin", "/results", "/login", "/logout")
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
@@ -308,7 +280,7 @@ async def early_error(
         accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
         language = page_language(query.get("lang", [None])[0], accept)
         context = error_page_context(status, language, back_url=None)
-        body = _error_template().render(context).encode("utf-8")
+        body = error_template().render(context).encode("utf-8")
         media_type = b"text/html"
     headers = [
         (b"content-type", media_type + b"; charset=utf-8"),
@@ -324,97 +296,3 @@ async def early_error(
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
     await send(start)
     await send(end)
-
-
-def login_required_redirect(
-    _request: Request[Any, Any, Any], error: LoginRequired
-) -> Response[Any]:
-    """A page that needs a login sends the visitor to the login form, and back afterwards."""
-    return Redirect(login_url(error.next_path), status_code=303)
-
-
-def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """Every error answer: HTTP errors as they are, anything unforeseen as a 500 that is
-    logged with a request id the person can quote (never a traceback or a version)."""
-    if isinstance(error, HTTPException) and error.detail == LITESTAR_CLIENT_DISCONNECT:
-        # The client left while sending its body: nobody reads an answer, and the
-        # traceback of it (30 lines, hundreds in a busy hour) says nothing.
-        log.info("client disconnected while sending %s %s", request.method, request.url.path)
-        return Response(None, status_code=400)
-    if isinstance(error, HTTPException) and error.status_code < 500:
-        detail = CSRF_EXPIRED if error.detail == LITESTAR_CSRF_FAILURE else error.detail
-        return _error_response(request, error.status_code, detail, error.headers, error)
-    request_id = secrets.token_hex(6)
-    log.error("unexpected error, request id %s", request_id, exc_info=error)
-    message = f"Something went wrong on our side. Please quote this request id: {request_id}"
-    return _error_response(request, 500, message, None, None, request_id=request_id)
-
-
-def _error_response(
-    request: Request[Any, Any, Any],
-    status: int,
-    message: str,
-    headers: dict[str, str] | None,
-    error: HTTPException | None,
-    request_id: str | None = None,
-) -> Response[Any]:
-    if _wants_json(request):
-        body: dict[str, Any] = {"status_code": status, "detail": message}
-        if error is not None and error.extra:
-            body["extra"] = error.extra
-        if request_id:
-            body["request_id"] = request_id
-        return Response(body, status_code=status, headers=headers)
-    path = request.url.path
-    language = page_language(
-        request.query_params.get("lang"), request.headers.get("accept-language")
-    )
-    context = error_page_context(
-        status,
-        language,
-        expired=message == CSRF_EXPIRED,
-        detail=message if path.startswith(STAFF_PATHS) else None,
-        request_id=request_id,
-        # A survey page answered with an error (an expired form, say) is one link away.
-        back_url=path + (f"?{request.url.query}" if request.url.query else "")
-        if path.startswith("/s/")
-        else None,
-    )
-    return Template("errors/error.html", context=context, status_code=status, headers=headers)
-
-
-def error_page_context(
-    status: int,
-    language: str,
-    *,
-    back_url: str | None,
-    expired: bool = False,
-    detail: str | None = None,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """What `errors/error.html` shows: the message of the status in `language` (and in
-    English), the English `detail` for staff, the request id of a 500."""
-    if expired:
-        message = EXPIRED_FORM_MESSAGE
-    else:
-        message = (
-            ERROR_PAGE_MESSAGES.get(status) or ERROR_PAGE_MESSAGES[500 if status >= 500 else 400]
-        )
-    return {
-        **ui_context(language),
-        "status": status,
-        "message": message,
-        "detail": detail,
-        "request_id": request_id,
-        "back_url": back_url,
-    }
-
-
-@cache
-def _error_template() -> JinjaTemplate:
-    return jinja_environment().get_template("errors/error.html")
-
-
-def _wants_json(request: Request[Any, Any, Any]) -> bool:
-    accept = request.headers.get("accept", "")
-    return request.url.path.startswith(("/api/", "/schema")) or "text/html" not in accept

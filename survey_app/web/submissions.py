@@ -4,10 +4,9 @@
 404 unknown survey, 403 invitation refused, survey closed or another site's `Origin`,
 413 body over 256 KB, 415 a body not declared `application/json`, 400 a body that is
 not JSON, 429 too many submissions or unknown invitations from a client, 503 with
-`Retry-After` when the database is locked or down (`database_unavailable`, registered
-for the whole app). The handler parses and maps
-exceptions; `survey_app.services.submissions` decides. An anonymous-submission rate
-limit belongs in front of this route (a guard or middleware on `SUBMISSION_PATH`).
+`Retry-After` when the database is locked or down. The handler parses;
+`survey_app.services.submissions` decides, and its refusals become answers in
+`survey_app.web.errors`, like every error of the app.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from litestar import Controller, Request, Response, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import (
+    ClientException,
     HTTPException,
-    NotFoundException,
     PermissionDeniedException,
     SerializationException,
 )
@@ -45,12 +44,10 @@ from litestar.status_codes import (
 )
 
 from survey_app.db.engine import Database
+from survey_app.errors import UnknownSurvey
 from survey_app.services.submissions import (
     InvitationRejected,
-    SubmissionConflict,
-    SubmissionInvalid,
     SubmissionReceipt,
-    SurveyClosed,
     submission_create_from_json,
 )
 from survey_app.services.surveys import get_survey
@@ -62,19 +59,17 @@ from survey_app.web.api_docs import (
     answer,
     errors,
 )
+from survey_app.web.errors import UNAVAILABLE_MESSAGE
 from survey_app.web.security import RateLimiter, client_key, too_many
 
 log = logging.getLogger(__name__)
 
 SUBMISSION_PATH = "/api/v1/surveys/{survey_id:str}/responses"
 MAX_BODY_BYTES = 256 * 1024
-RETRY_AFTER_SECONDS = 5
 NOT_JSON_MESSAGE = "The request body must be a JSON object."
-REFUSED_DATA_MESSAGE = "The request holds a value that cannot be stored."
 FOREIGN_ORIGIN_MESSAGE = "Submissions from another site's pages are not accepted."
 NOT_JSON_MEDIA_TYPE_MESSAGE = "The request body must be sent as Content-Type: application/json."
 RECEIPT_ID_LENGTH = 32
-UNAVAILABLE_MESSAGE = "The database is busy or unavailable. Please try again shortly."
 SUBMISSION_THREADS = 8
 
 
@@ -93,8 +88,8 @@ def submission_threads() -> anyio.CapacityLimiter:
 
 def _submit(
     db: Database, survey_id: str, payload: object, guesses: RateLimiter, client: str
-) -> SubmissionReceipt | None:
-    """The receipt of a stored or replayed submission; None for an unknown survey.
+) -> SubmissionReceipt:
+    """The receipt of a stored or replayed submission.
 
     An invitation survey's token is a secret that can be guessed: such a submission
     takes its place in the client's invitation bucket before the token is looked up
@@ -103,9 +98,9 @@ def _submit(
     """
     survey = get_survey(db, survey_id)
     if survey is None:
-        return None
+        raise UnknownSurvey(survey_id)
     if not isinstance(payload, dict):
-        raise _NotAnObject()
+        raise ClientException(NOT_JSON_MESSAGE)
     if survey.questionnaire.audience != "invitation" or not isinstance(
         payload.get("invitation"), str
     ):
@@ -176,57 +171,10 @@ def _origin_of(url: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}"
 
 
-class _NotAnObject(Exception):
-    """The JSON body is not an object."""
-
-
-def _error(status: int, message: str) -> Response[dict[str, Any]]:
-    return Response({"status_code": status, "detail": message}, status_code=status)
-
-
-def _invalid(_request: Request[Any, Any, Any], error: SubmissionInvalid) -> Response[Any]:
-    return Response({"errors": error.errors}, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-
-
-def _forbidden(
-    _request: Request[Any, Any, Any], error: InvitationRejected | SurveyClosed
-) -> Response[Any]:
-    return _error(HTTP_403_FORBIDDEN, str(error))
-
-
-def _conflict(_request: Request[Any, Any, Any], error: SubmissionConflict) -> Response[Any]:
-    return _error(HTTP_409_CONFLICT, str(error))
-
-
-def database_refused_data(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """400 for a value the database refuses (PostgreSQL: NUL in text, an out-of-range
-    number) that no check before it caught; logged without the statement's parameters."""
-    log.warning("the database refused a value: %s", type(error).__name__)
-    return _error(HTTP_400_BAD_REQUEST, REFUSED_DATA_MESSAGE)
-
-
-def database_unavailable(_request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """503 with `Retry-After` for a locked, unreachable or overloaded database.
-
-    Nothing was acknowledged, and the write transaction was rolled back, so a retry with
-    the same submission id is safe.
-    """
-    log.warning("database unavailable: %s", type(error).__name__)
-    response = _error(HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
-
-
 class SubmissionApiController(Controller):
     path = SUBMISSION_PATH
     tags = ["submissions"]
     guards = [same_site_json]
-    exception_handlers = {
-        SubmissionInvalid: _invalid,
-        InvitationRejected: _forbidden,
-        SurveyClosed: _forbidden,
-        SubmissionConflict: _conflict,
-    }
 
     @post(
         "/",
@@ -268,21 +216,16 @@ class SubmissionApiController(Controller):
         try:
             payload = await request.json()
         except (SerializationException, RecursionError, UnicodeDecodeError):
-            return _error(HTTP_400_BAD_REQUEST, NOT_JSON_MESSAGE)
-        try:
-            receipt = await anyio.to_thread.run_sync(
-                _submit,
-                db,
-                survey_id,
-                payload,
-                request.app.state.guess_limiters["invitation"],
-                client_key(request),
-                limiter=request.app.state.submission_threads,
-            )
-        except _NotAnObject:
-            return _error(HTTP_400_BAD_REQUEST, NOT_JSON_MESSAGE)
-        if receipt is None:
-            raise NotFoundException(f"no survey '{survey_id}'")
+            raise ClientException(NOT_JSON_MESSAGE) from None
+        receipt = await anyio.to_thread.run_sync(
+            _submit,
+            db,
+            survey_id,
+            payload,
+            request.app.state.guess_limiters["invitation"],
+            client_key(request),
+            limiter=request.app.state.submission_threads,
+        )
         return Response(
             receipt_body(receipt, settings.secret_key),
             status_code=HTTP_201_CREATED if receipt.created else HTTP_200_OK,

@@ -13,11 +13,10 @@ from sqlalchemy import delete, func, select
 from analysis.frames import frame_from_texts, parse_answers
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.questionnaire.rules import check_answers
 from survey_app.services import results as results_service
 from survey_app.services.results import (
-    UnknownGroup,
-    UnknownSurvey,
     canonical_json,
     read_answers,
     store_demo_responses,
@@ -76,7 +75,7 @@ def test_group_filter_and_unknown_names_are_reported(published: Database) -> Non
         survey_results(published, "wave1", group="nope", working_groups=GROUPS)
     with pytest.raises(UnknownSurvey, match="no survey 'nope'"):
         survey_results(published, "nope")
-    with pytest.raises(UnknownSurvey, match="no survey 'other'"):
+    with pytest.raises(UnknownComparison, match="no survey 'other'"):
         survey_results(published, "wave1", compare="other")
 
 

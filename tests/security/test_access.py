@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from litestar import get
+from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from survey_app.app import create_app
@@ -15,11 +18,15 @@ from survey_app.db.engine import Database
 from survey_app.services.audit import audit_events
 from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
+from survey_app.web.guards import GUARDS
 from tests.conftest import PASSWORD, csrf_token, login, release
 
 ANONYMOUS = "anonymous"
-# (route, the group whose members may see it or None for admins only, is it a page?)
+ANY_ACCOUNT = "*"
+# (route, the group whose members may see it (None: admins only, ANY_ACCOUNT: everyone
+# logged in), is it a page?)
 ROUTES = [
+    ("/results", ANY_ACCOUNT, True),
     ("/api/v1/results/newcomer?group=arbeit", "arbeit", False),
     ("/api/v1/results/company?group=arbeit", "arbeit", False),
     ("/api/v1/results/newcomer?group=arbeit&by=german_level", "arbeit", False),
@@ -40,6 +47,10 @@ ROUTES = [
     ("/admin/surveys/company/responses.xlsx", None, True),
     ("/admin/surveys/newcomer/responses.sav", None, True),
     ("/admin/surveys/newcomer/release", None, True),
+    ("/admin/surveys/newcomer/fieldwork", None, True),
+    ("/admin/surveys/newcomer/responses", None, True),
+    ("/admin/surveys/newcomer/responses/1", None, True),
+    ("/admin/surveys/company/recipients", None, True),
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
@@ -50,6 +61,11 @@ ADMIN_ACTIONS = [
     ("/admin/users", {"email": "neu@netzwerk.example", "password": "ein langes Passwort 42"}),
     ("/admin/users/1/password", {"password": "ein anderes langes Passwort"}),
     ("/admin/users/2/remove", {}),
+    ("/admin/surveys/newcomer/responses/status", {"new_status": "approved"}),
+    ("/admin/surveys/newcomer/responses/1/status", {"new_status": "approved"}),
+    ("/admin/surveys/company/recipients", {}),
+    ("/admin/surveys/company/recipients/send", {}),
+    ("/admin/surveys/company/recipients/remind", {}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 
@@ -57,7 +73,7 @@ ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 def expected_status(role: str, group: str | None, is_page: bool) -> int:
     if role == ANONYMOUS:
         return 303 if is_page else 401
-    if role == "admin" or role == group:
+    if role == "admin" or role == group or group == ANY_ACCOUNT:
         return 200
     return 403
 
@@ -101,6 +117,30 @@ def test_admin_actions_are_refused_to_everyone_but_admins(
     if role == ANONYMOUS:
         assert response.headers["location"].startswith("/login?next=")
     assert admin_changes(settings) == changes_before
+
+
+GUARDED_PREFIXES = ("/admin", "/results", "/api/v1/results")
+
+
+def test_every_admin_and_results_route_is_guarded_and_in_the_matrix(settings: Settings) -> None:
+    """A new route under /admin or /results is refused until it has a guard and a line in
+    the matrix above (so it is tested for every role)."""
+    matrix = [("GET", urlsplit(route).path) for route, _group, _page in ROUTES]
+    matrix += [("POST", route) for route, _fields in ADMIN_ACTIONS]
+    checked = 0
+    for route in create_app(settings).routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(GUARDED_PREFIXES):
+            continue
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "/?$")
+        for handler in route.route_handlers:
+            guards = [guard for guard in handler.resolve_guards() if guard in GUARDS]
+            assert guards, f"{route.path} has no guard of survey_app.web.guards"
+            for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}):
+                assert any(method == listed and pattern.match(path) for listed, path in matrix), (
+                    f"{method} {route.path} is missing from the authorisation matrix"
+                )
+                checked += 1
+    assert checked >= len(ROUTES) // 2  # the walk found the app's routes
 
 
 def admin_changes(settings: Settings) -> list[int | None]:

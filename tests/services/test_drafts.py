@@ -19,6 +19,7 @@ from survey_app.services.drafts import (
     draft_load,
     draft_resume,
     draft_save,
+    draft_submit,
     draft_was_sent,
     key_hash,
     new_draft_key,
@@ -264,3 +265,42 @@ def test_a_sent_draft_is_recognised(db: Database, newcomer: PublishedSurvey) -> 
         },
     )
     assert draft_was_sent(db, "newcomer", key)
+
+
+ANSWERS = {
+    "arrival_year": "y2018_2021",
+    "german_level": "a2",
+    "course_status": "attending",
+    "work_situation": "employed",
+    "housing_situation": "own_flat",
+}
+
+
+def test_sending_a_draft_stores_the_answers_and_deletes_the_draft(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, ANSWERS)
+
+    receipt = draft_submit(db, survey=newcomer, key=key, language="de", answers=ANSWERS)
+
+    assert receipt.created
+    assert draft_was_sent(db, "newcomer", key)
+    assert draft_load(db, "newcomer", key, today=TODAY) is None
+
+
+def test_a_draft_whose_deletion_fails_is_not_sent_either(
+    db: Database, newcomer: PublishedSurvey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, ANSWERS)
+
+    def failing_delete(*_args: object) -> bool:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(drafts, "_draft_delete", failing_delete)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        draft_submit(db, survey=newcomer, key=key, language="de", answers=ANSWERS)
+
+    assert not draft_was_sent(db, "newcomer", key)  # one transaction: nothing stored
+    assert draft_load(db, "newcomer", key, today=TODAY) is not None

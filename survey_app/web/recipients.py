@@ -1,0 +1,177 @@
+"""`/admin/surveys/{survey}/recipients`: invitations by e-mail (admins only): import a
+recipients file, send the invitations, remind those whose link is unused, and see the
+state of each invitation (never which response it gave)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Template
+
+from survey_app.db.engine import Database
+from survey_app.render.mail import SmtpMailer
+from survey_app.render.templating import static_url
+from survey_app.services.mailing import (
+    MailError,
+    RecipientsInvalid,
+    invitations_send,
+    read_recipients,
+    recipients_add,
+    recipients_of,
+)
+from survey_app.services.surveys import get_survey
+from survey_app.settings import Settings
+from survey_app.web.access import Viewer
+from survey_app.web.guards import admin_guard, viewer_dependency
+from survey_app.web.handlers import in_thread
+
+MAX_UPLOAD = 2 * 1024 * 1024
+STATUS_NAMES = {
+    "created": "noch nicht verschickt",
+    "sent": "eingeladen",
+    "reminded": "erinnert",
+    "failed": "Fehler beim Versand",
+    "answered": "hat geantwortet",
+}
+
+
+def recipients_page(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    survey_id: str,
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> Template:
+    survey = get_survey(db, survey_id)
+    if survey is None or survey.questionnaire.audience != "invitation":
+        raise NotFoundException(f"There is no invitation survey '{survey_id}'.")
+    questionnaire = survey.questionnaire
+    recipients = recipients_of(db, survey_id)
+    counts = dict.fromkeys(STATUS_NAMES, 0)
+    for recipient in recipients:
+        counts[recipient.status] += 1
+    context = {
+        "viewer": viewer,
+        "stylesheet": static_url("admin.css"),
+        "survey": survey_id,
+        "title": questionnaire.text(questionnaire.title, questionnaire.default_language),
+        "recipients": recipients,
+        "counts": counts,
+        "status_names": STATUS_NAMES,
+        "unsent": sum(1 for r in recipients if r.sent_on is None and r.status != "answered"),
+        "unanswered": sum(1 for r in recipients if r.sent_on and r.status != "answered"),
+        "mail_ready": bool(settings.smtp_url and settings.mail_from),
+        "notice": notice,
+        "problems": problems or [],
+    }
+    return Template("admin/recipients.html", context=context, status_code=status)
+
+
+def import_file(
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, name: str, data: bytes
+) -> Template:
+    if len(data) > MAX_UPLOAD:
+        problems = [f"{name}: larger than {MAX_UPLOAD // 1024 // 1024} MB"]
+        return recipients_page(db, settings, viewer, survey_id, problems=problems, status=413)
+    try:
+        rows = read_recipients(name, data)
+        added, known = recipients_add(
+            db, survey_id, rows, secret=settings.secret_key, actor=viewer.email
+        )
+    except RecipientsInvalid as invalid:
+        return recipients_page(
+            db, settings, viewer, survey_id, problems=invalid.problems, status=422
+        )
+    except LookupError:
+        raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
+    notice = f"{added} Empfänger hinzugefügt" + (f", {known} waren schon da." if known else ".")
+    return recipients_page(db, settings, viewer, survey_id, notice=notice)
+
+
+def send(
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, *, remind: bool
+) -> Template:
+    try:
+        report = invitations_send(
+            db,
+            survey_id,
+            mailer=SmtpMailer(settings.smtp_url),
+            base_url=settings.base_url,
+            secret=settings.secret_key,
+            sender=settings.mail_from,
+            actor=viewer.email,
+            remind=remind,
+        )
+    except LookupError:
+        raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
+    except MailError as error:
+        return recipients_page(db, settings, viewer, survey_id, problems=[str(error)], status=503)
+    what = "Erinnerungen" if remind else "Einladungen"
+    notice = f"{report.sent} {what} verschickt" + (
+        f", {report.failed} mit Fehler (siehe Liste)." if report.failed else "."
+    )
+    return recipients_page(db, settings, viewer, survey_id, notice=notice)
+
+
+class RecipientsController(Controller):
+    path = "/admin/surveys/{survey_id:str}/recipients"
+    include_in_schema = False
+    guards = [admin_guard]
+    dependencies = {"viewer": viewer_dependency}
+
+    @get("/")
+    async def recipients(
+        self,
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+    ) -> Template:
+        return await in_thread(recipients_page, db, settings, viewer, survey_id)
+
+    @post("/")
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+    ) -> Template:
+        """A recipients file (CSV or XLSX) to add."""
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            problems = ["Bitte eine Datei (CSV oder XLSX) auswählen."]
+            return await in_thread(
+                recipients_page, db, settings, viewer, survey_id, problems=problems, status=422
+            )
+        data = await upload.read(MAX_UPLOAD + 1)
+        return await in_thread(import_file, db, settings, viewer, survey_id, upload.filename, data)
+
+    @post("/send")
+    async def send_invitations(
+        self,
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+    ) -> Template:
+        return await in_thread(send, db, settings, viewer, survey_id, remind=False)
+
+    @post("/remind")
+    async def send_reminders(
+        self,
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+    ) -> Template:
+        return await in_thread(send, db, settings, viewer, survey_id, remind=True)

@@ -1,0 +1,234 @@
+"""Invitations by e-mail, against a real SMTP server started by the test: the office
+imports recipients from a German Excel CSV or an XLSX file, sends personal links, sees
+who answered (never what), and reminds only the others; contact data can be purged."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import io
+import re
+import socket
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+from litestar.testing import TestClient
+from openpyxl import Workbook
+
+from survey_app.app import create_app
+from survey_app.cli import main
+from survey_app.settings import Settings
+from tests.conftest import csrf_token, login
+from tests.storage.conftest import STORAGE_QUESTIONNAIRES
+
+SENDER = "Integrationsbüro Musterkreis <integration@lk.example>"
+RECIPIENTS_CSV = (
+    "E-Mail;Firma;Referenz;Sprache\r\n"
+    "info@baecker-mueller.example;Bäckerei Müller;IHK-17;de\r\n"
+    "hr@pflege.example;Pflege am Ring;;en\r\n"
+    "chef@tischler.example;Tischlerei Öz;HWK-3;\r\n"
+).encode("utf-8-sig")
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield handler, port
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def office(
+    settings: Settings, accounts: Any, inbox: tuple[Inbox, int]
+) -> Iterator[tuple[TestClient[Any], Settings, Inbox]]:
+    handler, port = inbox
+    settings = dataclasses.replace(
+        settings,
+        questionnaires=STORAGE_QUESTIONNAIRES,
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        mail_from=SENDER,
+    )
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "admin")
+        yield client, settings, handler
+
+
+def upload(client: TestClient[Any], name: str, data: bytes) -> Any:
+    return client.post(
+        "/admin/surveys/employers/recipients",
+        files={"file": (name, data)},
+        data={"_csrf_token": csrf_token(client)},
+    )
+
+
+def press(client: TestClient[Any], action: str) -> Any:
+    return client.post(
+        f"/admin/surveys/employers/recipients/{action}",
+        data={"_csrf_token": csrf_token(client)},
+    )
+
+
+def text_of(message: Message) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(part.get_content_charset() or "utf-8")
+
+
+def link_of(message: Message) -> str:
+    found = re.search(r"^https?://\S+/s/employers\?invitation=(\S+)\s*$", text_of(message), re.M)
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_office_invites_sees_who_answered_and_reminds_only_the_others(
+    office: tuple[TestClient[Any], Settings, Inbox],
+) -> None:
+    client, _settings, inbox = office
+    imported = upload(client, "betriebe.csv", RECIPIENTS_CSV)
+    again = upload(client, "betriebe.csv", RECIPIENTS_CSV)
+    sent = press(client, "send")
+    invitations = list(inbox.messages)
+    by_address = {m["To"]: m for m in invitations}
+    baker = next(m for to, m in by_address.items() if "baecker" in to)
+    answered = client.post(
+        "/api/v1/surveys/employers/responses",
+        json={
+            "submission_id": "b-1",
+            "language": "de",
+            "answers": {"staff": 12},
+            "invitation": link_of(baker),
+        },
+    )
+    reminded = press(client, "remind")
+    reminders = inbox.messages[len(invitations) :]
+    page = client.get("/admin/surveys/employers/recipients")
+
+    assert imported.status_code == 200
+    assert "3 Empfänger hinzugefügt" in imported.text
+    assert "0 Empfänger hinzugefügt, 3 waren schon da" in again.text
+    assert "3 Einladungen verschickt" in sent.text
+    assert len(invitations) == 3
+    assert baker["Subject"] == "Einladung: Betriebe"
+    assert "Bäckerei Müller" in str(baker["To"]) or "=?utf-8?" in str(baker["To"])
+    assert {p.get_content_type() for p in baker.walk()} >= {"text/plain", "text/html"}
+    english = next(m for to, m in by_address.items() if "pflege" in to)
+    assert english["Subject"] == "Invitation: Companies"
+    assert len({link_of(m) for m in invitations}) == 3  # one personal link each
+    assert answered.status_code == 201, answered.text
+    assert "2 Erinnerungen verschickt" in reminded.text
+    assert sorted(str(m["To"]) for m in reminders) == sorted(
+        str(m["To"]) for m in invitations if m is not baker
+    )
+    assert {link_of(m) for m in reminders} == {link_of(m) for m in invitations if m is not baker}
+    assert "<dt>hat geantwortet</dt><dd>1</dd>" in page.text
+    assert "<dt>erinnert</dt><dd>2</dd>" in page.text
+    assert "12" not in re.sub(r"<[^>]+>", " ", page.text.split("<table>")[-1])  # no answers
+
+
+def test_a_bad_file_names_each_bad_line_and_adds_no_one(
+    office: tuple[TestClient[Any], Settings, Inbox],
+) -> None:
+    client, _settings, _inbox = office
+    bad = b"E-Mail,Name\nok@firma.example,Firma\nkeine-adresse,Zwei\n,\nx@y,Drei\n"
+    refused = upload(client, "liste.csv", bad)
+    no_column = upload(client, "liste.csv", b"Name;Ort\nFirma;Kreis\n")
+    page = client.get("/admin/surveys/employers/recipients")
+    assert refused.status_code == 422
+    assert "liste.csv line 3: &#39;keine-adresse&#39; is not an e-mail address" in refused.text
+    assert "liste.csv line 5" in refused.text
+    assert no_column.status_code == 422
+    assert "no column &#39;E-Mail&#39;" in no_column.text
+    assert "<table>" not in page.text
+
+
+def test_recipients_come_from_an_xlsx_workbook(
+    office: tuple[TestClient[Any], Settings, Inbox],
+) -> None:
+    client, _settings, _inbox = office
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Name", "E-Mail"])
+    sheet.append(["Autohaus Demir", "service@autohaus.example"])
+    sheet.append(['=HYPERLINK("x")', "kontakt@praxis.example"])
+    data = io.BytesIO()
+    workbook.save(data)
+    imported = upload(client, "liste.xlsx", data.getvalue())
+    assert imported.status_code == 200
+    assert "2 Empfänger hinzugefügt" in imported.text
+    assert "service@autohaus.example" in imported.text
+
+
+def test_without_a_reachable_mail_server_nothing_is_marked_sent(
+    office: tuple[TestClient[Any], Settings, Inbox], settings: Settings, accounts: Any
+) -> None:
+    client, configured, _inbox = office
+    upload(client, "betriebe.csv", RECIPIENTS_CSV)
+    offline = dataclasses.replace(configured, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    with TestClient(app=create_app(offline)) as other:
+        login(other, "admin")
+        failed = press(other, "send")
+    assert failed.status_code == 503
+    assert "unreachable" in failed.text
+    assert "<dt>noch nicht verschickt</dt><dd>3</dd>" in failed.text
+
+
+def test_the_command_line_sends_reminds_and_purges_contacts(
+    settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, monkeypatch: Any
+) -> None:
+    handler, port = inbox
+    recipients = tmp_path / "betriebe.csv"
+    recipients.write_bytes(RECIPIENTS_CSV)
+    for name, value in {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_QUESTIONNAIRES": str(STORAGE_QUESTIONNAIRES),
+        "SURVEY_VAR_DIR": str(tmp_path / "var"),
+        "SURVEY_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "SURVEY_MAIL_FROM": SENDER,
+        "SURVEY_BASE_URL": "https://umfrage.lk.example",
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+
+    sent = runner.invoke(
+        main, ["invitations", "send", "employers", "--recipients", str(recipients)]
+    )
+    reminded = runner.invoke(main, ["invitations", "remind", "employers"])
+    purged = runner.invoke(main, ["purge", "--contacts", "employers"])
+    nothing_left = runner.invoke(main, ["invitations", "remind", "employers"])
+
+    assert sent.exit_code == 0, sent.output
+    assert "recipients added: 3" in sent.output
+    assert "invitations sent: 3, failed: 0" in sent.output
+    assert "reminders sent: 3, failed: 0" in reminded.output
+    assert len(handler.messages) == 6
+    assert "contacts deleted: employers: 3" in purged.output
+    assert "reminders sent: 0, failed: 0" in nothing_left.output
