@@ -132,7 +132,7 @@ def nginx(tmp: Path, app_port: int, http_port: int, tls_port: int) -> Iterator[N
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
-    """`survey-app serve` (SQLite, production settings) behind nginx."""
+    """`survey-app serve` (SQLite) behind nginx."""
     tmp = tmp_path_factory.mktemp("nginx")
     var_dir = tmp / "var"
     server = LiveServer(
@@ -144,7 +144,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     )
     http_port, tls_port = free_port(), free_port()
     base = f"https://127.0.0.1:{tls_port}"
-    server.env.update(SURVEY_ENVIRONMENT="production", SURVEY_BASE_URL=base)
+    # Production refuses a loopback SURVEY_BASE_URL, which is all this test has.
+    server.env.update(SURVEY_BASE_URL=base)
     with server, nginx(tmp, server.port, http_port, tls_port):
         yield Proxied(base, f"http://127.0.0.1:{http_port}", trust(tmp))
 

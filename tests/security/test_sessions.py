@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import stat
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar.stores.file import FileStore
 from litestar.testing import TestClient
@@ -17,6 +19,14 @@ from survey_app.settings import Settings
 from survey_app.web.sessions import delete_expired_sessions
 from tests.conftest import login
 from tests.web.respondent import NEWCOMER_PAGES, Respondent
+
+T = TypeVar("T")
+
+
+def in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` in a thread of its own (an event loop may already run here)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def session_files(settings: Settings) -> list[Path]:
@@ -70,7 +80,7 @@ def test_expired_sessions_are_deleted(tmp_path: Path) -> None:
         await delete_expired_sessions(store)
         return [key for key in ("old", "fresh") if await store.exists(key)]
 
-    assert asyncio.run(scenario()) == ["fresh"]
+    assert in_own_loop(scenario()) == ["fresh"]
 
 
 def test_the_app_deletes_expired_sessions_when_it_starts(settings: Settings) -> None:
@@ -81,7 +91,7 @@ def test_the_app_deletes_expired_sessions_when_it_starts(settings: Settings) -> 
         await store.__aenter__()
         await store.set("left-from-yesterday", b"{}", expires_in=1)
 
-    asyncio.run(expired_session())
+    in_own_loop(expired_session())
     time.sleep(1.1)
     with TestClient(app=create_app(settings)) as client:
         client.get("/")
