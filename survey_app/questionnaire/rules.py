@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 Answer = str | int | float | list[str]
 MAX_TEXT_LENGTH = 5_000
 MAX_ABS_NUMBER = 2**53
+# Characters no answer, name or key may hold: C0 controls but tab and line breaks, DEL,
+# and lone surrogates (unencodable). PostgreSQL refuses NUL in text while SQLite stores
+# it, so refusing them here answers the same on both databases.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# In names, keys, codes and addresses not even tab and line breaks belong.
+CONTROL_CHARACTERS_IN_NAMES = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class ErrorCode(StrEnum):
@@ -193,6 +200,8 @@ def coerce(questionnaire: Questionnaire, question: Question, raw: object) -> Ans
                 raise _Invalid(ErrorCode.TEXT)
             if len(raw) > MAX_TEXT_LENGTH:
                 raise _Invalid(ErrorCode.TOO_LONG)
+            if CONTROL_CHARACTERS.search(raw):
+                raise _Invalid(ErrorCode.TEXT)
             return raw.strip()
 
 
