@@ -4,7 +4,10 @@ The district's statistician or the university partner works in SPSS, Stata or R;
 they need besides the numbers is what Kobo and LimeSurvey give them: a variable label
 per question, value labels per choice, and missing answers they can tell apart.
 
-- `select_one`: the choice's position (1, 2, ...) with the choice labels as value labels;
+- `select_one`: the choice's code as the form wrote it when every choice of the list is a
+  whole number other than the missing codes (ODK and Kobo forms often number their choices,
+  and scripts written for Kobo's exports expect those numbers); otherwise its position
+  (1, 2, ...); the choice labels are the value labels;
 - `select_multiple`: one 0/1 variable per choice ("gewählt" / "nicht gewählt");
 - `integer` / `decimal`: the number; `date`: a date; `text`: the text;
 - missing answers are coded, for every numeric variable (choices and numbers):
@@ -37,6 +40,7 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 
 __all__ = ["NOT_ASKED", "NO_ANSWER", "Labelled", "labelled_frame", "write_labelled"]
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 NOT_ASKED = -98
 NO_ANSWER = -99
 ValueLabels = dict[int | float, str]
@@ -167,11 +171,14 @@ def _add_question(
 
     if question.type is QuestionType.SELECT_ONE:
         variable = _variable(question.name, used)
-        codes = np.asarray(frame[question.name].cat.codes, dtype=np.int64)
-        out.frame[variable] = coded(pd.Series(codes + 1), codes >= 0)
+        positions = np.asarray(frame[question.name].cat.codes, dtype=np.int64)
         choices = questionnaire.choices_of(question)
+        codes = _choice_values([choice.name for choice in choices])
+        numbers = np.asarray(codes, dtype=np.int64)[positions] if codes else positions
+        out.frame[variable] = coded(pd.Series(numbers), positions >= 0)
         labels: ValueLabels = {
-            i + 1: questionnaire.text(c.label, language) for i, c in enumerate(choices)
+            code: questionnaire.text(c.label, language)
+            for code, c in zip(codes, choices, strict=True)
         }
         out.value_labels[variable] = labels | missing_labels
         out.column_labels[variable] = f"{question.name}: {label}"
@@ -210,6 +217,18 @@ def _add_question(
             frame[question.name].astype(object).where(frame[question.name].notna(), "")
         )
         out.column_labels[variable] = f"{question.name}: {label}"
+
+
+def _choice_values(names: list[str]) -> list[int]:
+    """The numbers a select_one's choices are written as: their names when all are whole
+    numbers (distinct, not a missing code, within what SPSS stores exactly), else 1, 2, ..."""
+    if names and all(_WHOLE_NUMBER.fullmatch(name) for name in names):
+        numbers = [int(name) for name in names]
+        distinct = len(set(numbers)) == len(numbers)
+        exact = all(abs(number) < 2**31 for number in numbers)
+        if distinct and exact and not {NOT_ASKED, NO_ANSWER} & set(numbers):
+            return numbers
+    return list(range(1, len(names) + 1))
 
 
 def write_labelled(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from survey_app.files import private_directory, write_private_file
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR = PROJECT_ROOT / "var"
 # Addresses no respondent can reach (not a bind address).
@@ -30,6 +32,9 @@ class Settings:
     submission_rate_limit: int = 600
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = DEFAULT_VAR
+    min_free_mb: int = 50
+    workers: int = 1
+    max_concurrent_requests: int = 200
     smtp_url: str = ""
     """Where invitation e-mails go out (`smtp://user:password@host:587`, `smtps://...`)."""
     mail_from: str = ""
@@ -43,6 +48,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def min_free_bytes(self) -> int:
+        return self.min_free_mb * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,6 +92,9 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
         quality_unanswered_percent=_int(env, "SURVEY_QUALITY_UNANSWERED_PERCENT", 50),
         quality_straightlined=_int(env, "SURVEY_QUALITY_STRAIGHTLINED", 3),
         quality_burst=_int(env, "SURVEY_QUALITY_BURST", 30),
+        min_free_mb=_int(env, "SURVEY_MIN_FREE_MB", 50),
+        workers=_int(env, "SURVEY_WORKERS", 1),
+        max_concurrent_requests=_int(env, "SURVEY_MAX_CONCURRENT_REQUESTS", 200),
     )
 
 
@@ -112,8 +124,7 @@ def _development_secret(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(var_dir, tighten=False)
     key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    write_private_file(path, key + "\n")
     return key

@@ -28,11 +28,11 @@ SHARED_XLSFORMS = FIXTURES / "xlsform" / "shared"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, tests of SQLite's own mechanisms are deselected (not skipped)."""
-    if not os.environ.get("SURVEY_TEST_DATABASE_URL"):
-        return
-    selected = [item for item in items if item.get_closest_marker("sqlite_only") is None]
-    deselected = [item for item in items if item.get_closest_marker("sqlite_only") is not None]
+    """Tests of one database's own mechanisms are deselected (not skipped) on the other:
+    `sqlite_only` on PostgreSQL, `postgresql_only` on SQLite."""
+    other = "sqlite_only" if os.environ.get("SURVEY_TEST_DATABASE_URL") else "postgresql_only"
+    selected = [item for item in items if item.get_closest_marker(other) is None]
+    deselected = [item for item in items if item.get_closest_marker(other) is not None]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected

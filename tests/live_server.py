@@ -16,6 +16,7 @@ import httpx
 
 SURVEY_APP = Path(sys.executable).with_name("survey-app")
 START_TIMEOUT_S = 30
+SECRET_KEY = "live-server-test-secret-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -46,7 +47,7 @@ class LiveServer:
             "SURVEY_DATABASE_URL": database_url,
             "SURVEY_QUESTIONNAIRES": str(questionnaires),
             "SURVEY_SUBMISSION_RATE_LIMIT": "0",
-            "SURVEY_SECRET_KEY": "live-server-test-secret-0123456789abcdef",
+            "SURVEY_SECRET_KEY": SECRET_KEY,
             "SURVEY_VAR_DIR": str(var_dir),
             "SURVEY_BASE_URL": self.base_url,
         }

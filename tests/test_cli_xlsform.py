@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,3 +142,57 @@ def test_export_of_a_broken_questionnaire_prints_its_errors_and_exits_1(
     assert result.returncode == 1
     assert result.stdout.startswith(f"{broken}:1: ")
     assert "Traceback" not in result.stderr
+
+
+# -- a second form with the same survey id (in-process: no console script needed) ------------
+
+
+def import_in_process(form: Path, out: Path, *options: str) -> Any:
+    from click.testing import CliRunner
+
+    from survey_app.cli.xlsform import import_xlsform
+
+    return CliRunner().invoke(import_xlsform, [str(form), "--out", str(out), *options])
+
+
+def two_forms_with_one_id(tmp_path: Path) -> tuple[Path, Path, Path]:
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copy(QUESTIONNAIRES / "working_groups.yaml", out)
+    forms = [
+        write_xlsform(
+            tmp_path / f"{label}.xlsx",
+            survey=[["type", "name", "label::English (en)"], ["text", "q", label]],
+            settings=[["form_id"], ["needs"]],
+        )
+        for label in ("First", "Second")
+    ]
+    return forms[0], forms[1], out
+
+
+def test_a_second_form_with_an_existing_survey_id_is_refused(tmp_path: Path) -> None:
+    first, second, out = two_forms_with_one_id(tmp_path)
+    assert import_in_process(first, out).exit_code == 0
+    refused = import_in_process(second, out)
+    assert refused.exit_code == 1
+    assert f"{out / 'needs.yaml'}:1: a questionnaire with the survey id 'needs' exists" in (
+        refused.output
+    )
+    assert "en: First\n" in (out / "needs.yaml").read_text("utf-8")
+
+
+def test_replace_overwrites_the_questionnaire_with_that_id_wherever_it_is(
+    tmp_path: Path,
+) -> None:
+    first, second, out = two_forms_with_one_id(tmp_path)
+    assert import_in_process(first, out).exit_code == 0
+    (out / "needs.yaml").rename(out / "bedarfe.yaml")
+    refused = import_in_process(second, out)
+    assert refused.exit_code == 1
+    assert str(out / "bedarfe.yaml") in refused.output
+    assert import_in_process(second, out, "--replace").exit_code == 0
+    assert sorted(path.name for path in out.glob("*.yaml")) == [
+        "bedarfe.yaml",
+        "working_groups.yaml",
+    ]
+    assert "en: Second\n" in (out / "bedarfe.yaml").read_text("utf-8")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from survey_app.cli import main
 from survey_app.settings import SettingsError, get_settings
 
 SECRET = "a-real-random-secret-that-is-long-enough-0123"
@@ -50,3 +53,13 @@ def test_quality_thresholds_come_from_the_environment(tmp_path: Path) -> None:
     assert settings.quality_burst == 12
     with pytest.raises(SettingsError, match="SURVEY_QUALITY_FAST_MINUTES"):
         get_settings({"SURVEY_VAR_DIR": str(tmp_path), "SURVEY_QUALITY_FAST_MINUTES": "x"})
+
+
+def test_demo_answers_are_refused_in_production(tmp_path: Path, monkeypatch: Any) -> None:
+    for name, value in production(tmp_path, SURVEY_BASE_URL="https://u.example").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = CliRunner().invoke(main, ["demo", "newcomer", "--responses", "5"])
+    assert result.exit_code == 2
+    assert "refused in production" in result.output
+    assert not (tmp_path / "db.sqlite3").exists()

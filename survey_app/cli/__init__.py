@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import traceback
 
 import click
 
@@ -44,6 +45,20 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, COMMANDS[name][2]) for name in sorted(COMMANDS)])
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; an unforeseen error is one line and a hint, never a
+        traceback (with `--debug`, the traceback goes to the log as well)."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as error:
+            if ctx.params.get("debug"):
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            raise click.ClickException(
+                _one_line(error, debug=bool(ctx.params.get("debug")))
+            ) from None
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
@@ -54,9 +69,31 @@ class LazyGroup(click.Group):
         return command
 
 
+def _one_line(error: Exception, *, debug: bool) -> str:
+    """What went wrong, in one line, with what to do about it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    hint = "" if debug else " (run `survey-app --debug ...` for the details)"
+    if isinstance(error, SQLAlchemyError) and _not_migrated(error):
+        return "the database has no tables yet: run `survey-app db upgrade` first"
+    if isinstance(error, SQLAlchemyError):
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return f"database error: {reason}{hint}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}{': ' + text if text else ''}{hint}"
+
+
+def _not_migrated(error: Exception) -> bool:
+    """A table of the schema is missing (SQLite: `no such table`; PostgreSQL: the
+    relation does not exist): the database was never migrated."""
+    message = str(getattr(error, "orig", None) or error)
+    return "no such table" in message or ("relation" in message and "does not exist" in message)
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
-def main(verbose: bool) -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def main(verbose: bool, debug: bool) -> None:
     """Surveys and needs assessments for local integration networks."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,

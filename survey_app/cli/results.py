@@ -222,6 +222,9 @@ def demo(survey: str, count: int, seed: int) -> None:
     from survey_app.services.surveys import publish_directory
 
     settings = get_settings()
+    if settings.is_production:
+        # Synthetic answers in the real database would be counted as real ones.
+        _fail("demo responses are refused in production (SURVEY_ENVIRONMENT=production)")
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:

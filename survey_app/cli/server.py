@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from survey_app.settings import get_settings
+
+KEEP_ALIVE_SECONDS = 75
+GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
 @click.command()
@@ -19,6 +24,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = get_settings()
     upgrade(settings.database_url)
+    # Each worker sizes its PostgreSQL pool by the number of workers (survey_app.db.engine).
+    os.environ["SURVEY_WORKERS"] = str(workers)
     uvicorn.run(
         "survey_app.app:create_app",
         factory=True,
@@ -28,6 +35,11 @@ def serve(host: str, port: int, workers: int) -> None:
         access_log=False,
         server_header=False,
         log_level="warning",
+        # Longer than nginx keeps an idle upstream connection (60 s, deploy/nginx.conf):
+        # the side that reuses a connection must be the one that closes it first, or a
+        # request sent as the server closes is lost (uvicorn's default is 5 s).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

@@ -12,9 +12,11 @@ from survey_app.questionnaire.loader import (
     QUESTIONNAIRE_SUFFIXES,
     WORKING_GROUPS_FILE,
     LoadResult,
+    YamlProblem,
     load_questionnaire,
     load_working_group_catalog,
     questionnaire_files,
+    read_yaml,
 )
 from survey_app.questionnaire.xlsform import export_xlsform as build_workbook
 from survey_app.questionnaire.xlsform import import_xlsform as read_xlsform
@@ -30,18 +32,32 @@ from survey_app.settings import SettingsError, get_settings
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for the questionnaire file (written as <form_id>.yaml).",
 )
-def import_xlsform(file: Path, out: Path) -> None:
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Overwrite the questionnaire with the same survey id in the directory.",
+)
+def import_xlsform(file: Path, out: Path, replace: bool) -> None:
     """Import an XLSForm (.xlsx or .xls) as a questionnaire file.
 
     Prints every warning (what was left out or changed, and why) as FILE:SHEET:ROW;
-    exits 1 without writing anything if the form cannot be imported.
+    exits 1 without writing anything if the form cannot be imported, or if the directory
+    already holds a questionnaire with the form's survey id (unless --replace).
     """
     working_groups = _working_groups(out if (out / WORKING_GROUPS_FILE).exists() else None)
     result = read_xlsform(file, working_groups=working_groups)
     _echo(result.problems)
     if result.questionnaire is None:
         sys.exit(1)
-    target = out / f"{result.questionnaire.id}.yaml"
+    survey_id = result.questionnaire.id
+    existing = _file_with_id(out, survey_id)
+    if existing is not None and not replace:
+        click.echo(
+            f"{existing}:1: a questionnaire with the survey id '{survey_id}' exists; "
+            "nothing written (--replace overwrites it, or give the form another form_id)"
+        )
+        sys.exit(1)
+    target = existing or out / f"{survey_id}.yaml"
     comment = (
         f"Imported from {file.name} by `survey-app import-xlsform`: {result.imported} "
         f"question(s), {result.skipped} left out (see the warnings of the import)."
@@ -83,6 +99,23 @@ def export_xlsform(survey: str, output: Path) -> None:
         click.echo(f"{output}:1: cannot write: {error.strerror or error}")
         sys.exit(1)
     click.echo(f"wrote {output}", err=True)
+
+
+def _file_with_id(directory: Path, survey_id: str) -> Path | None:
+    """The questionnaire file in `directory` whose id is `survey_id` (or is named after it)."""
+    if not directory.is_dir():
+        return None
+    named = directory / f"{survey_id}.yaml"
+    if named.exists():
+        return named
+    for path in questionnaire_files([directory]):
+        try:
+            data = read_yaml(path).data
+        except (YamlProblem, OSError):
+            continue
+        if isinstance(data, dict) and data.get("id") == survey_id:
+            return path
+    return None
 
 
 def _find_questionnaire(survey: str) -> LoadResult:

@@ -10,21 +10,39 @@ submissions 10-50x slower than the median under load (bench/README.md); the busy
 still covers writers in other processes.
 PostgreSQL: `synchronous_commit=on` (its default, made explicit per connection) and a
 `lock_timeout` equal to SQLite's busy timeout.
+Both: `hide_parameters`, so an error never carries a statement's parameters (a
+respondent's answers) into a log line or traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
+from survey_app.files import create_private_file, private_directory
+
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 10_000
+# On a full disk a write fails once the WAL must grow. SQLite restarts the WAL from its
+# beginning after a checkpoint, reusing the space it holds, so a WAL checkpointed every
+# 200 pages (0.8 MB) and kept at up to 1 MB afterwards recovers as soon as the database
+# itself has a little room, where the default (1,000 pages, never truncated) needed ~4
+# MB free before the next checkpoint (figures in tests/operations/test_full_disk.py).
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 200
+SQLITE_JOURNAL_SIZE_LIMIT = 1024 * 1024
 # Connections kept open per process: on SQLite one per worker thread (anyio's default
 # limiter has 40); on PostgreSQL fewer, so that several worker processes stay within its
 # max_connections (100 by default) with the overflow. A pool smaller than the load closes
@@ -32,14 +50,22 @@ BUSY_TIMEOUT_MS = 10_000
 # PostgreSQL forks a backend (bench/README.md).
 SQLITE_POOL = 40
 POSTGRESQL_POOL = 20
+POSTGRESQL_OVERFLOW = 20
+# Connections of the server left to others: `survey-app` commands, backups, psql.
+POSTGRESQL_KEPT_FREE = 10
+POSTGRESQL_CONNECT_TIMEOUT_S = 10
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; creates the directory of a SQLite file if needed."""
     parsed = make_url(url)
+    kwargs = {"hide_parameters": True, **kwargs}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A new database file is 0600 (in a new 0700 directory) before SQLite opens it.
+            database = Path(parsed.database)
+            private_directory(database.parent, tighten=False)
+            create_private_file(database)
             # An in-memory database lives in its one connection (SingletonThreadPool).
             kwargs = {"pool_size": SQLITE_POOL, "max_overflow": 10, **kwargs}
         engine = create_engine(
@@ -49,12 +75,79 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(
-        url, pool_pre_ping=True, pool_size=POSTGRESQL_POOL, max_overflow=20, **kwargs
-    )
+    kwargs = {"pool_size": POSTGRESQL_POOL, "max_overflow": POSTGRESQL_OVERFLOW, **kwargs}
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("connect_args", {"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S})
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.get_backend_name() == "postgresql":
         _configure_postgresql(engine)
     return engine
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections one worker process may hold: `pool_size` kept, `max_overflow` more."""
+
+    pool_size: int
+    max_overflow: int
+    warning: str | None = None
+
+
+def postgresql_pool_size(max_connections: int, reserved: int, workers: int) -> PoolSize:
+    """The pool of each of `workers` processes so that all of them together stay within
+    the server's `max_connections` (less its `superuser_reserved_connections` and
+    `POSTGRESQL_KEPT_FREE` for commands and backups); a warning when that is less than
+    the default pool, or not even one connection each."""
+    workers = max(1, workers)
+    budget = (max_connections - reserved - POSTGRESQL_KEPT_FREE) // workers
+    wanted = POSTGRESQL_POOL + POSTGRESQL_OVERFLOW
+    if budget >= wanted:
+        return PoolSize(POSTGRESQL_POOL, POSTGRESQL_OVERFLOW)
+    if budget < 1:
+        return PoolSize(
+            1,
+            0,
+            f"PostgreSQL max_connections={max_connections} leaves no connection for each of "
+            f"{workers} workers: requests will wait and get 503; use fewer workers, raise "
+            "max_connections or put PgBouncer in front (README: deployment)",
+        )
+    pool = max(1, budget // 2)
+    return PoolSize(
+        pool,
+        budget - pool,
+        f"PostgreSQL max_connections={max_connections} allows {budget} connections for each "
+        f"of {workers} workers instead of {wanted}: fine for moderate load; for more, raise "
+        "max_connections or put PgBouncer in front (README: deployment)",
+    )
+
+
+def pool_for_workers(url: str, workers: int) -> dict[str, int]:
+    """Engine arguments that size a PostgreSQL pool from the server's `max_connections`
+    (asked once, at start) and the number of worker processes; nothing for SQLite. A
+    server that cannot be asked keeps the default pool, with a warning."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return {}
+    probe = create_engine(
+        url,
+        poolclass=NullPool,
+        hide_parameters=True,
+        connect_args={"connect_timeout": POSTGRESQL_CONNECT_TIMEOUT_S},
+    )
+    try:
+        with probe.connect() as connection:
+            max_connections = int(connection.exec_driver_sql("SHOW max_connections").scalar_one())
+            reserved = int(
+                connection.exec_driver_sql("SHOW superuser_reserved_connections").scalar_one()
+            )
+    except SQLAlchemyError as error:
+        log.warning("could not read PostgreSQL's max_connections (%s)", type(error).__name__)
+        return {}
+    finally:
+        probe.dispose()
+    size = postgresql_pool_size(max_connections, reserved, workers)
+    if size.warning:
+        log.warning("%s", size.warning)
+    return {"pool_size": size.pool_size, "max_overflow": size.max_overflow}
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -67,6 +160,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_JOURNAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -128,6 +223,16 @@ class Database:
             session.begin(),
         ):
             yield session
+
+    def try_write(self, statement: Executable) -> None:
+        """Run `statement` in a write transaction and roll it back: raises if the
+        database refuses writes (read-only file or server, locked beyond the timeout)."""
+        with self._write_turn, self._writer.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(statement)
+            finally:
+                transaction.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -35,6 +35,7 @@ class ProblemCode(StrEnum):
     GROUP_LEFT_OUT = "group-left-out"
     NOTHING_IMPORTED = "nothing-imported"
     COLUMN_DROPPED = "column-dropped"
+    OR_OTHER_ADDED = "or-other-added"
     TYPE_CHANGED = "type-changed"
     EXPRESSION_DROPPED = "expression-dropped"
     UNKNOWN_FUNCTION = "unknown-function"

@@ -19,6 +19,9 @@ from __future__ import annotations
 import datetime
 import math
 import re
+import secrets
+import string as string_module
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -61,7 +64,8 @@ NUMBER: /\d+(\.\d*)?|\.\d+/
 STRING: /'[^']*'|"[^"]*"/
 // '-' only joins letters ('count-selected'), so '${a} div-1' still lexes as 'div', '-', '1';
 // the literals "div", "mod", "and", "or" win over NAME through lark's keyword handling.
-NAME: /[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*/
+// An optional namespace prefix: 'jr:choice-name'.
+NAME: /([A-Za-z_][A-Za-z0-9_]*:)?[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*/
 %ignore /\s+/
 """
 
@@ -73,8 +77,14 @@ _PARSER = Lark(_GRAMMAR, parser="lalr", cache=True)
 # while allowing sums of a couple of hundred terms.
 _MAX_DEPTH = 200
 _EPOCH = datetime.date(1970, 1, 1)
+_EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _NUMBER_RE = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ExpressionError(ValueError):
@@ -149,6 +159,20 @@ def _date_days(text: str) -> int | None:
         return None
 
 
+def _date_time(text: str) -> datetime.datetime | None:
+    """An ISO date ('2026-03-01', midnight UTC) or dateTime ('2026-03-01T10:00:00+01:00')."""
+    text = text.strip()
+    if _date_days(text) is not None:
+        return datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.UTC)
+    if not _DATE_TIME_RE.fullmatch(text):
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
 def _to_number(value: Value) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
@@ -163,7 +187,12 @@ def _to_number(value: Value) -> float:
     if _NUMBER_RE.fullmatch(text):
         return float(text)
     days = _date_days(text)
-    return math.nan if days is None else float(days)
+    if days is not None:
+        return float(days)
+    moment = _date_time(text)
+    if moment is None:
+        return math.nan
+    return (moment - _EPOCH_UTC).total_seconds() / 86400
 
 
 def _number_out(number: float) -> int | float:
@@ -250,6 +279,8 @@ class _Context:
     answers: Mapping[str, object]
     current: Value
     today: datetime.date | None
+    now: datetime.datetime | None = None
+    choice_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def _choices(value: Value) -> list[str]:
@@ -298,6 +329,9 @@ def _date(value: Value) -> str:
     text = _to_string(value).strip()
     if _date_days(text) is not None:
         return text
+    moment = _date_time(text)
+    if moment is not None:
+        return moment.date().isoformat()
     number = _to_number(value)
     try:
         return (_EPOCH + datetime.timedelta(days=math.floor(number))).isoformat()
@@ -307,6 +341,151 @@ def _date(value: Value) -> str:
 
 def _today(context: _Context) -> str:
     return (context.today or datetime.date.today()).isoformat()
+
+
+def _now(context: _Context) -> datetime.datetime:
+    return context.now or datetime.datetime.now(datetime.UTC)
+
+
+def _iso_date_time(moment: datetime.datetime) -> str:
+    # ODK's dateTime: milliseconds and the offset, '2026-03-01T10:00:00.000+01:00'.
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _date_time_of(value: Value) -> str:
+    """date-time(): days since 1970 (or a date) as a dateTime string, in UTC."""
+    moment = _date_time(_to_string(value))
+    if moment is None:
+        number = _to_number(value)
+        try:
+            moment = _EPOCH_UTC + datetime.timedelta(days=number)
+        except (ValueError, OverflowError):
+            return ""
+    return _iso_date_time(moment)
+
+
+def _format_date(value: Value, pattern: Value, *, with_time: bool) -> str:
+    """format-date() and format-date-time() with ODK's %-identifiers; '' for no date."""
+    text = _to_string(value).strip()
+    moment = _date_time(text)
+    if moment is None and isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            moment = _EPOCH_UTC + datetime.timedelta(days=float(value))
+        except (ValueError, OverflowError):
+            moment = None
+    if moment is None:
+        return ""
+    fields = {
+        "Y": f"{moment.year:04d}",
+        "y": f"{moment.year % 100:02d}",
+        "m": f"{moment.month:02d}",
+        "n": str(moment.month),
+        "b": _MONTHS[moment.month - 1],
+        "d": f"{moment.day:02d}",
+        "e": str(moment.day),
+        "a": _WEEKDAYS[moment.weekday()],
+    }
+    if with_time:
+        fields |= {
+            "H": f"{moment.hour:02d}",
+            "h": str(moment.hour),
+            "M": f"{moment.minute:02d}",
+            "S": f"{moment.second:02d}",
+            "3": f"{moment.microsecond // 1000:03d}",
+        }
+    return re.sub(r"%(.)", lambda m: fields.get(m.group(1), m.group(0)), _to_string(pattern))
+
+
+def _substr(text: Value, start: Value, end: Value | None = None) -> str:
+    """substr(): 0-based start, end exclusive (ODK), negative or NaN bounds clamp."""
+    string = _to_string(text)
+    first = _to_number(start)
+    last = len(string) if end is None else _to_number(end)
+    if math.isnan(first) or math.isnan(last):
+        return ""
+    first, last = max(0.0, first), min(float(len(string)), last)
+    return string[int(first) : int(last)] if last > first else ""
+
+
+def _substring_before(text: Value, needle: Value) -> str:
+    string, part = _to_string(text), _to_string(needle)
+    index = string.find(part)
+    return string[:index] if index >= 0 else ""
+
+
+def _substring_after(text: Value, needle: Value) -> str:
+    string, part = _to_string(text), _to_string(needle)
+    index = string.find(part)
+    return string[index + len(part) :] if index >= 0 else ""
+
+
+def _translate(text: Value, source: Value, target: Value) -> str:
+    # XPath translate(): characters of `source` beyond `target`'s length are removed.
+    string, old, new = _to_string(text), _to_string(source), _to_string(target)
+    table: dict[int, int | None] = {}
+    for index, character in enumerate(old):
+        table.setdefault(ord(character), ord(new[index]) if index < len(new) else None)
+    return string.translate(table)
+
+
+def _selected_at(value: Value, index: Value) -> str:
+    items, position = _choices(value), _to_number(index)
+    if math.isnan(position) or position < 0 or position >= len(items):
+        return ""
+    return items[int(position)]
+
+
+def _extreme(pick: Callable[[list[float]], float], values: list[Value]) -> float | int:
+    # XPath 3.0 min()/max(): over every item; NaN when there is none or one is no number.
+    items = [item for value in values for item in (value if isinstance(value, list) else [value])]
+    numbers = [_to_number(item) for item in items]
+    if not numbers or any(math.isnan(number) for number in numbers):
+        return math.nan
+    return _number_out(pick(numbers))
+
+
+def _math(operation: Callable[[float], float]) -> Callable[[_Context, list[Value]], Value]:
+    def apply(context: _Context, arguments: list[Value]) -> Value:
+        try:
+            return _number_out(float(operation(_to_number(arguments[0]))))
+        except (ValueError, OverflowError):
+            return math.nan
+
+    return apply
+
+
+def _power(base: Value, exponent: Value) -> float | int:
+    try:
+        return _number_out(math.pow(_to_number(base), _to_number(exponent)))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return math.nan
+
+
+def _uuid(length: Value | None = None) -> str:
+    if length is None:
+        return str(uuid.uuid4())
+    count = _to_number(length)
+    if math.isnan(count) or count < 0:
+        return ""
+    alphabet = string_module.ascii_letters + string_module.digits
+    return "".join(secrets.choice(alphabet) for _ in range(min(int(count), 10_000)))
+
+
+def _join(separator: Value, values: list[Value]) -> str:
+    # Each argument is one node; a select_multiple's value is its space-separated list.
+    return _to_string(separator).join(_to_string(value) for value in values)
+
+
+def _choice_label(context: _Context, value: Value, question: Value) -> str:
+    """jr:choice-name(value, '${question}'): the label of that choice of that question."""
+    reference = _to_string(question).strip()
+    name = reference[2:-1] if reference.startswith("${") else reference.rsplit("/", 1)[-1]
+    labels = context.choice_labels.get(name.strip(), {})
+    return " ".join(labels.get(item, "") for item in _choices(value)) if labels else ""
+
+
+def _boolean_from_string(value: Value) -> bool:
+    return _to_string(value).strip().lower() in ("true", "1")
 
 
 # name -> (fewest arguments, most arguments or None for any, implementation)
@@ -329,6 +508,49 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], V
     "sum": (1, None, lambda c, a: _sum(*a)),
     "today": (0, 0, lambda c, a: _today(c)),
     "date": (1, 1, lambda c, a: _date(a[0])),
+    # text
+    "contains": (2, 2, lambda c, a: _to_string(a[1]) in _to_string(a[0])),
+    "starts-with": (2, 2, lambda c, a: _to_string(a[0]).startswith(_to_string(a[1]))),
+    "ends-with": (2, 2, lambda c, a: _to_string(a[0]).endswith(_to_string(a[1]))),
+    "substr": (2, 3, lambda c, a: _substr(*a)),
+    "substring-before": (2, 2, lambda c, a: _substring_before(a[0], a[1])),
+    "substring-after": (2, 2, lambda c, a: _substring_after(a[0], a[1])),
+    "translate": (3, 3, lambda c, a: _translate(a[0], a[1], a[2])),
+    "normalize-space": (0, 1, lambda c, a: " ".join(_to_string(a[0] if a else c.current).split())),
+    "join": (1, None, lambda c, a: _join(a[0], a[1:])),
+    "uuid": (0, 1, lambda c, a: _uuid(*a)),
+    "boolean-from-string": (1, 1, lambda c, a: _boolean_from_string(a[0])),
+    "selected-at": (2, 2, lambda c, a: _selected_at(a[0], a[1])),
+    "jr:choice-name": (2, 2, lambda c, a: _choice_label(c, a[0], a[1])),
+    "once": (1, 1, lambda c, a: c.current if _to_string(c.current) != "" else a[0]),
+    "count-non-empty": (0, None, lambda c, a: sum(_to_string(value) != "" for value in a)),
+    # numbers
+    "floor": (1, 1, _math(lambda x: math.floor(x) if math.isfinite(x) else x)),
+    "ceiling": (1, 1, _math(lambda x: math.ceil(x) if math.isfinite(x) else x)),
+    "abs": (1, 1, _math(abs)),
+    "sqrt": (1, 1, _math(math.sqrt)),
+    "exp": (1, 1, _math(math.exp)),
+    "exp10": (1, 1, _math(lambda x: math.pow(10, x))),
+    "log": (1, 1, _math(math.log)),
+    "log10": (1, 1, _math(math.log10)),
+    "sin": (1, 1, _math(math.sin)),
+    "cos": (1, 1, _math(math.cos)),
+    "tan": (1, 1, _math(math.tan)),
+    "asin": (1, 1, _math(math.asin)),
+    "acos": (1, 1, _math(math.acos)),
+    "atan": (1, 1, _math(math.atan)),
+    "atan2": (2, 2, lambda c, a: math.atan2(_to_number(a[0]), _to_number(a[1]))),
+    "pi": (0, 0, lambda c, a: math.pi),
+    "pow": (2, 2, lambda c, a: _power(a[0], a[1])),
+    "min": (1, None, lambda c, a: _extreme(min, a)),
+    "max": (1, None, lambda c, a: _extreme(max, a)),
+    "random": (0, 0, lambda c, a: secrets.SystemRandom().random()),
+    # dates and times
+    "now": (0, 0, lambda c, a: _iso_date_time(_now(c))),
+    "date-time": (1, 1, lambda c, a: _date_time_of(a[0])),
+    "decimal-date-time": (1, 1, lambda c, a: _number_out(_to_number(a[0]))),
+    "format-date": (2, 2, lambda c, a: _format_date(a[0], a[1], with_time=False)),
+    "format-date-time": (2, 2, lambda c, a: _format_date(a[0], a[1], with_time=True)),
 }
 
 
@@ -483,6 +705,9 @@ class Expression:
     source: str
     references: frozenset[str]
     _root: _Node = field(repr=False, compare=False)
+    _choice_labels: Mapping[str, Mapping[str, str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def evaluate(
         self,
@@ -492,7 +717,8 @@ class Expression:
         today: datetime.date | None = None,
     ) -> object:
         """The value (str, int, float, bool or list[str]); `current` is `.`. Never raises."""
-        return self._root.evaluate(_Context(answers, _normalize(current), today))
+        context = _Context(answers, _normalize(current), today, None, self._choice_labels)
+        return self._root.evaluate(context)
 
     def is_true(
         self,
@@ -509,7 +735,12 @@ SELF = "self"
 """`${self}` in a question's own constraint: the answer being checked, like `.`."""
 
 
-def parse_expression(source: str, *, current: str | None = None) -> Expression:
+def parse_expression(
+    source: str,
+    *,
+    current: str | None = None,
+    choice_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> Expression:
     """Parse `source` once, at questionnaire load time; raises ExpressionError.
 
     `current` names the question whose own constraint this is: there `${current}` and
@@ -524,4 +755,4 @@ def parse_expression(source: str, *, current: str | None = None) -> Expression:
     references: set[str] = set()
     own = frozenset() if current is None else frozenset({current, SELF})
     root = _build(tree, references, own)
-    return Expression(source, frozenset(references), root)
+    return Expression(source, frozenset(references), root, choice_labels or {})

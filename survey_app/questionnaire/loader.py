@@ -226,6 +226,7 @@ def load_directory(directory: FilePath, *, working_groups: Collection[str]) -> l
 __all__ = [
     "LoadResult",
     "Severity",
+    "YamlProblem",
     "load_directory",
     "load_questionnaire",
     "load_working_groups",

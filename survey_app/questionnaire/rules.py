@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 Answer = str | int | float | list[str]
 MAX_TEXT_LENGTH = 5_000
 MAX_ABS_NUMBER = 2**53
+# Characters no answer, name or key may hold: C0 controls but tab and line breaks, DEL,
+# and lone surrogates (unencodable). PostgreSQL refuses NUL in text while SQLite stores
+# it, so refusing them here answers the same on both databases.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# In names, keys, codes and addresses not even tab and line breaks belong.
+CONTROL_CHARACTERS_IN_NAMES = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class ErrorCode(StrEnum):
@@ -97,7 +104,7 @@ def check_answers(
         result.relevant.add(question.name)
         if question.type is QuestionType.CALCULATE:
             result.answers[question.name] = _calculate(
-                questionnaire, question, result.answers, today
+                questionnaire, question, result.answers, today, answers.get(question.name)
             )
             continue
         if question.type is QuestionType.NOTE:
@@ -106,6 +113,19 @@ def check_answers(
         if error is not None and (scope is None or question.name in scope):
             result.errors[question.name] = error
     return result
+
+
+def is_required(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None = None,
+) -> bool:
+    """Whether `question` must be answered, given the answers so far."""
+    expression = questionnaire.compiled.get((question.name, "required"))
+    if expression is not None:
+        return expression.is_true(answers, today=today)
+    return question.required is True
 
 
 def _is_relevant(
@@ -123,8 +143,11 @@ def _calculate(
     question: Question,
     answers: Mapping[str, object],
     today: datetime.date | None,
+    previous: object,
 ) -> Answer:
-    value = questionnaire.compiled[(question.name, "calculation")].evaluate(answers, today=today)
+    """The calculation's value; `.` (and so `once()`) is the value it had before."""
+    expression = questionnaire.compiled[(question.name, "calculation")]
+    value = expression.evaluate(answers, current=previous, today=today)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and not math.isfinite(value):
@@ -142,7 +165,8 @@ def _check_one(
     today: datetime.date | None,
 ) -> AnswerError | None:
     if is_empty(raw):
-        return AnswerError(question.name, ErrorCode.REQUIRED) if question.required else None
+        required = is_required(questionnaire, question, result.answers, today)
+        return AnswerError(question.name, ErrorCode.REQUIRED) if required else None
     try:
         value = coerce(questionnaire, question, raw)
     except _Invalid as invalid:
@@ -176,6 +200,8 @@ def coerce(questionnaire: Questionnaire, question: Question, raw: object) -> Ans
                 raise _Invalid(ErrorCode.TEXT)
             if len(raw) > MAX_TEXT_LENGTH:
                 raise _Invalid(ErrorCode.TOO_LONG)
+            if CONTROL_CHARACTERS.search(raw):
+                raise _Invalid(ErrorCode.TEXT)
             return raw.strip()
 
 

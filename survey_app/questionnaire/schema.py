@@ -23,6 +23,9 @@ Text = dict[str, str]
 """Every human-readable text: a mapping language code -> text."""
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+CHOICE_NAME_PATTERN = r"^[^\s\x00-\x1f\x7f]+$"
+"""Choice names as forms write them ('1', '01', 'n/a', 'état'): anything without whitespace,
+which separates the choices of a select_multiple in XForms (and in our CSV exports)."""
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
 
 
@@ -51,7 +54,7 @@ class _Frozen(BaseModel):
 
 
 class Choice(_Frozen):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=CHOICE_NAME_PATTERN, max_length=200)
     label: Text = Field(default_factory=dict)
 
 
@@ -60,7 +63,8 @@ class Question(_Frozen):
     type: QuestionType
     label: Text = Field(default_factory=dict)
     hint: Text = Field(default_factory=dict)
-    required: bool = False
+    required: bool | str = False
+    """True, or an expression: required while it is true (XLSForm's `required` column)."""
     relevant: str | None = None
     constraint: str | None = None
     constraint_message: Text = Field(default_factory=dict)
@@ -137,14 +141,27 @@ class Questionnaire(_Frozen):
 
     @cached_property
     def compiled(self) -> dict[tuple[str, str], Expression]:
-        """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation')."""
+        """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation'|
+        'required', the last for a question required only while its expression is true)."""
         compiled: dict[tuple[str, str], Expression] = {}
+        # jr:choice-name() gives labels in the default language: a stored calculation
+        # must not depend on the language a respondent chose.
+        labels = {
+            question.name: {
+                choice.name: self.text(choice.label, self.default_language)
+                for choice in self.choices_of(question)
+            }
+            for question in self.iter_questions()
+            if question.type.is_select
+        }
         for question in self.iter_questions():
-            for kind in ("relevant", "constraint", "calculation"):
+            for kind in ("relevant", "constraint", "calculation", "required"):
                 source = getattr(question, kind)
-                if source:
+                if isinstance(source, str) and source:
                     own = question.name if kind == "constraint" else None
-                    compiled[(question.name, kind)] = parse_expression(source, current=own)
+                    compiled[(question.name, kind)] = parse_expression(
+                        source, current=own, choice_labels=labels
+                    )
         return compiled
 
     # -- identity ---------------------------------------------------------------------

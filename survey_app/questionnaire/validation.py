@@ -18,7 +18,7 @@ Path = tuple[str | int, ...]
 Finding = tuple[Path, ProblemCode, str, Severity]
 Locate = Callable[[Path], str]
 
-_EXPRESSION_FIELDS = ("relevant", "constraint", "calculation")
+_EXPRESSION_FIELDS = ("relevant", "constraint", "calculation", "required")
 _TRANSLATABLE_QUESTION_FIELDS = ("label", "hint", "constraint_message")
 
 
@@ -173,7 +173,7 @@ def _check_questions(
                 )
         for field in _EXPRESSION_FIELDS:
             source = getattr(question, field)
-            if source:
+            if isinstance(source, str) and source:
                 own = question.name if field == "constraint" else None
                 yield from _check_expression((*path, field), source, names, own)
 

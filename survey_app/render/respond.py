@@ -25,6 +25,7 @@ from survey_app.questionnaire.district import (
     placeholder_values,
 )
 from survey_app.questionnaire.navigation import PageState
+from survey_app.questionnaire.rules import is_required
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
 from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.render.text import isolated, isolated_plain, local_digits
@@ -176,6 +177,7 @@ class QuestionView:
     value: object
     control: str
     error: str | None = None
+    required: bool = False
     autofocus: bool = False
     refresh: bool = False
     choices: list[dict[str, str]] = field(default_factory=list)
@@ -239,6 +241,7 @@ def question_views(
                 value=_display_value(state.answers.get(question.name), language),
                 control=control,
                 error=error,
+                required=is_required(questionnaire, question, state.answers),
                 autofocus=bool(error) and not focus_given,
                 refresh=question.name in refreshing,
                 choices=choices,

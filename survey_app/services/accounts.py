@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import User, UserGroup
 from survey_app.errors import Invalid
+from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES
 from survey_app.services.audit import audit_record
 
 MIN_PASSWORD_LENGTH = 12
@@ -66,7 +67,13 @@ def normalise_email(email: str) -> str:
 def _check_email(email: str) -> str:
     email = normalise_email(email)
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or len(email) > 254 or " " in email:
+    if (
+        not local
+        or "." not in domain
+        or len(email) > 254
+        or " " in email
+        or CONTROL_CHARACTERS_IN_NAMES.search(email)
+    ):
         raise AccountError(f"'{email}' is not an email address.")
     return email
 
@@ -165,6 +172,10 @@ def account_by_id(db: Database, user_id: int) -> Account | None:
 def authenticate(db: Database, *, email: str, password: str) -> Account | None:
     """The account if `password` is right; every failure is recorded in the audit log."""
     email = normalise_email(email)
+    if CONTROL_CHARACTERS_IN_NAMES.search(email):
+        # No account has such an address, and PostgreSQL refuses NUL in a query:
+        # a failed login like any other, audited with the characters replaced.
+        email = CONTROL_CHARACTERS_IN_NAMES.sub("\ufffd", email)
     with db.read() as session:
         user = session.exec(select(User).where(User.email == email)).first()
         account = _account(session, user) if user is not None else None

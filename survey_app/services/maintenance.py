@@ -46,6 +46,7 @@ from survey_app.db.tables import (
     Survey,
     SurveyVersion,
 )
+from survey_app.files import create_private_file, private_directory
 from survey_app.services import results_cache
 from survey_app.services.surveys import questionnaire_of
 
@@ -147,6 +148,7 @@ def _sqlite_path(url: URL) -> Path:
 def _sqlite_backup(source: Path, target: Path) -> None:
     if not source.is_file():
         raise MaintenanceError(f"{source}: no such database file")
+    create_private_file(target)  # every answer is in it: 0600 before the first byte
     with (
         _closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
         _closing(sqlite3.connect(target)) as dst,
@@ -164,7 +166,8 @@ def _sqlite_restore(backup: Path, target: Path) -> None:
             tables = {row[0] for row in src.execute("SELECT name FROM sqlite_master")}
             if "submission" not in tables:
                 raise MaintenanceError(f"{backup} is not a backup of this application")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_directory(target.parent, tighten=False)
+            create_private_file(target)
             with _closing(sqlite3.connect(target)) as dst:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode=WAL")

@@ -36,7 +36,7 @@ from survey_app.db.tables import (
 from survey_app.errors import Conflict, Forbidden, Invalid
 from survey_app.i18n import N_, answer_error_message, translations
 from survey_app.questionnaire.quality import answer_quality
-from survey_app.questionnaire.rules import check_answers
+from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES, check_answers
 from survey_app.services.invitations import token_hash
 from survey_app.services.surveys import WITHOUT_DEFINITION, PublishedSurvey, questionnaire_of
 
@@ -62,22 +62,14 @@ MAX_VERSION = 2**31 - 1  # the largest number the version column holds
 
 @dataclass(frozen=True)
 class SubmissionReceipt:
-    """What a client learns about a stored submission; `created` is False for a replay."""
+    """A stored submission; `created` is False for a replay. `id` is the row's, which
+    counts every response stored: clients see a keyed hash of it instead."""
 
     id: int
     submission_id: str
     survey: str
     version: int
     created: bool
-
-    def body(self) -> dict[str, object]:
-        """The JSON body of a 201 or 200 response."""
-        return {
-            "id": self.id,
-            "submission_id": self.submission_id,
-            "survey": self.survey,
-            "version": self.version,
-        }
 
 
 @dataclass(frozen=True)
@@ -117,10 +109,12 @@ class SubmissionConflict(Conflict):
 
 
 class InvitationRejected(Forbidden):
-    """An invitation survey was answered without a valid, unused token for it."""
+    """An invitation survey was answered without a valid, unused token for it;
+    `unknown` when no invitation has the token (a guess), not when it was used."""
 
-    def __init__(self, message: str = INVITATION_REJECTED_MESSAGE) -> None:
+    def __init__(self, message: str = INVITATION_REJECTED_MESSAGE, *, unknown: bool) -> None:
         super().__init__(message)
+        self.unknown = unknown
 
 
 class SurveyClosed(Forbidden):
@@ -274,7 +268,7 @@ def _answered_version(
     db: Database, survey: PublishedSurvey, submission_id: object
 ) -> PublishedSurvey:
     """The version a stored submission answered, else `survey` itself."""
-    if not isinstance(submission_id, str):
+    if not _is_submission_id(submission_id):
         return survey
     with db.read() as session:
         version = session.exec(
@@ -311,11 +305,15 @@ def _checked_submission(
     gettext = translations(message_language).gettext
 
     errors: dict[str, str] = {}
-    if not isinstance(submission_id, str) or not 0 < len(submission_id) <= MAX_SUBMISSION_ID:
+    if not _is_submission_id(submission_id):
         errors["submission_id"] = gettext(SUBMISSION_ID_MESSAGE)
     if not known_language:
         errors["language"] = gettext(LANGUAGE_MESSAGE)
-    if token is not None and (not isinstance(token, str) or len(token) > MAX_INVITATION):
+    if token is not None and (
+        not isinstance(token, str)
+        or len(token) > MAX_INVITATION
+        or CONTROL_CHARACTERS_IN_NAMES.search(token)
+    ):
         errors["invitation"] = gettext(INVITATION_MESSAGE)
     if not isinstance(raw_answers, Mapping):
         errors["answers"] = gettext(ANSWERS_MESSAGE)
@@ -341,6 +339,14 @@ def _checked_submission(
     return new, token if isinstance(token, str) else None
 
 
+def _is_submission_id(submission_id: object) -> bool:
+    return (
+        isinstance(submission_id, str)
+        and 0 < len(submission_id) <= MAX_SUBMISSION_ID
+        and not CONTROL_CHARACTERS_IN_NAMES.search(submission_id)
+    )
+
+
 def _store(
     session: Session,
     survey: PublishedSurvey,
@@ -358,7 +364,7 @@ def _store(
     if not is_open:
         refusal = SurveyClosed()
     elif needs_invitation and (invitation is None or invitation.used_on is not None):
-        refusal = InvitationRejected()
+        refusal = InvitationRejected(unknown=invitation is None)
     if refusal is None:
         insert = _INSERT_NEW[session.get_bind().dialect.name]
         inserted = session.execute(insert, new.row()).scalar_one_or_none()
@@ -448,7 +454,7 @@ def _mark_used(
         .values(used_on=on, submission_pk=submission_pk)
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvitationRejected()
+        raise InvitationRejected(unknown=False)
 
 
 def _stored(
@@ -475,7 +481,7 @@ def _replay(
         # Only the holder of the invitation that stored a response may learn about it.
         invitation = _invitation(session, stored.survey_id, hashed_token)
         if invitation is None or invitation.submission_pk != stored.id:
-            raise InvitationRejected()
+            raise InvitationRejected(unknown=invitation is None)
     if stored.answers_hash != new.answers_hash:
         raise SubmissionConflict()
     if stored.id is None:

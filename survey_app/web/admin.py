@@ -152,6 +152,14 @@ def release_page(
     return _page("release.html", viewer, status, preview=preview, error=error)
 
 
+def open_close_page(db: Database, viewer: Viewer, survey_id: str, *, is_open: bool) -> Template:
+    """The confirmation step of opening or closing a survey."""
+    survey = next((s for s in survey_overview(db) if s.id == survey_id), None)
+    if survey is None:
+        return overview_page(db, viewer, error=f"There is no survey '{survey_id}'.", status=404)
+    return _page("open_close.html", viewer, survey=survey, is_open=is_open)
+
+
 def make_release(db: Database, viewer: Viewer, survey_id: str, note: str) -> Response[Any]:
     """The release, then the overview; a refusal shows the confirmation page again (422)."""
     try:
@@ -203,29 +211,37 @@ class AdminController(Controller):
     @post("/surveys/{survey_id:str}/open")
     async def survey_open(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        return await self._open_or_close(db, viewer, survey_id, is_open=True)
+        return await self._open_or_close(request, db, viewer, survey_id, is_open=True)
 
     @post("/surveys/{survey_id:str}/close")
     async def survey_close(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        return await self._open_or_close(db, viewer, survey_id, is_open=False)
+        return await self._open_or_close(request, db, viewer, survey_id, is_open=False)
 
     async def _open_or_close(
         self,
+        request: Request[Any, Any, Any],
         db: Database,
         viewer: Viewer,
         survey_id: str,
         *,
         is_open: bool,
     ) -> Response[Any]:
+        """The first press shows what will happen and asks again (closing a live survey
+        by a slip of the mouse would refuse every respondent); `confirmed=yes` acts."""
+        confirmed = (await request.form()).get("confirmed") == "yes"
+        if not confirmed:
+            return await in_thread(open_close_page, db, viewer, survey_id, is_open=is_open)
         try:
             await in_thread(survey_open_close, db, survey_id, is_open=is_open, actor=viewer.email)
         except NotFound as error:

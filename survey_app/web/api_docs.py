@@ -39,9 +39,10 @@ class SubmissionErrors:
 
 @dataclass
 class SubmissionStored:
-    """A stored submission (201), or the replay of one with the same body (200)."""
+    """A stored submission (201), or the replay of one with the same body (200). `id` is
+    opaque and stable: every replay of a submission gets the same one."""
 
-    id: int
+    id: str
     submission_id: str
     survey: str
     version: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -9,15 +10,24 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_401_UNAUTHORIZED
+from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_503_SERVICE_UNAVAILABLE
 
 from survey_app.db.engine import Database
 from survey_app.services.accounts import authenticate, normalise_email
+from survey_app.services.health import sessions_problem
+from survey_app.settings import Settings
 from survey_app.web.access import SESSION_USER_KEY, viewer_of
-from survey_app.web.security import client_key, too_many
+from survey_app.web.security import LoginLimiters, client_key, too_many
 from survey_app.web.sessions import renew_session_id
 
+log = logging.getLogger(__name__)
+
 LOGIN_FAILED = "Email or password is not correct."
+LOGIN_UNAVAILABLE = (
+    "Die Anmeldung ist gerade nicht möglich: der Server kann keine Sitzung speichern. "
+    "Bitte melden Sie das dem Integrationsbüro. / Logging in is not possible right now: "
+    "the server cannot store sessions."
+)
 
 
 def _safe_next(next_path: str | None) -> str:
@@ -53,15 +63,17 @@ class AuthController(Controller):
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[Any]:
         email = normalise_email(data.get("email", ""))[:254]
-        limiters = request.app.state.login_limiters
-        keys = (f"account:{email}", f"client:{client_key(request)}")
-        waits = [limiter.retry_after(key) for limiter, key in zip(limiters, keys, strict=True)]
-        if any(wait is not None for wait in waits):
-            raise too_many(max(wait for wait in waits if wait is not None))
+        # Wrong passwords count per account *and client*, so someone guessing elsewhere
+        # never locks the real user out, and per client across accounts (spraying).
+        # A place is taken before the password is checked, so concurrent guesses
+        # cannot all pass; a login that succeeds gives it back.
+        limiters: LoginLimiters = request.app.state.login_limiters
+        client = client_key(request)
+        taken = limiters.take(email, client)
+        if isinstance(taken, int):
+            raise too_many(taken)
         account = authenticate(db, email=email, password=data.get("password", ""))
         if account is None:
-            for limiter, key in zip(limiters, keys, strict=True):
-                limiter.hit(key)
             return Template(
                 "auth/login.html",
                 context={
@@ -72,7 +84,23 @@ class AuthController(Controller):
                 },
                 status_code=HTTP_401_UNAUTHORIZED,
             )
-        limiters[0].reset(keys[0])
+        limiters.succeeded(email, client)
+        settings: Settings = request.app.state.settings
+        problem = sessions_problem(settings.var_dir)
+        if problem is not None:
+            # The session could not be stored: the visitor would land on the login form
+            # again and again without knowing why.
+            log.error("login of an account failed: %s", problem)
+            return Template(
+                "auth/login.html",
+                context={
+                    "next": _safe_next(data.get("next")),
+                    "error": LOGIN_UNAVAILABLE,
+                    "email": email,
+                    "viewer": None,
+                },
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            )
         # A fresh session at login: a new id, and nothing from before the login carries over.
         renew_session_id(request)
         request.set_session({SESSION_USER_KEY: account.id})

@@ -21,7 +21,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -40,11 +40,14 @@ STATUS_OF_KIND: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
 )
 RETRY_AFTER_SECONDS = 5
+REFUSED_DATA_MESSAGE = "The request holds a value that cannot be stored."
 UNAVAILABLE_MESSAGE = "The database is busy or unavailable. Please try again shortly."
 
 # Litestar's CSRF middleware refuses a form before any handler runs, with this detail;
 # people see what happened (usually a page left open for hours, or a new session) instead.
 LITESTAR_CSRF_FAILURE = "CSRF token verification failed"
+# What Litestar raises when the client disconnects while its body is being read.
+LITESTAR_CLIENT_DISCONNECT = "client disconnected prematurely"
 CSRF_EXPIRED = (
     "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
     "noch einmal. / This form has expired, please reload the page and try again."
@@ -74,6 +77,11 @@ def login_required_redirect(
 def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """Every error answer: HTTP errors as they are, anything unforeseen as a 500 that is
     logged with a request id the person can quote (never a traceback or a version)."""
+    if isinstance(error, HTTPException) and error.detail == LITESTAR_CLIENT_DISCONNECT:
+        # The client left while sending its body: nobody reads an answer, and the
+        # traceback of it (30 lines, hundreds in a busy hour) says nothing.
+        log.info("client disconnected while sending %s %s", request.method, request.url.path)
+        return Response(None, status_code=400)
     if isinstance(error, HTTPException) and error.status_code < 500:
         detail = CSRF_EXPIRED if error.detail == LITESTAR_CSRF_FAILURE else error.detail
         return _error_response(request, error.status_code, detail, error.headers, error)
@@ -196,6 +204,14 @@ def database_unavailable(_request: Request[Any, Any, Any], error: Exception) -> 
     return Response(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def database_refused_data(_request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """400 for a value the database refuses (PostgreSQL: NUL in text, an out-of-range
+    number) that no check before it caught; logged without the statement's parameters."""
+    log.warning("the database refused a value: %s", type(error).__name__)
+    body = {"status_code": 400, "detail": REFUSED_DATA_MESSAGE}
+    return Response(body, status_code=400)
+
+
 def exception_handlers() -> ExceptionHandlersMap:
     """The app's handlers: the most specific class wins (Litestar walks the MRO)."""
     return {
@@ -204,6 +220,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         LoginRequired: login_required_redirect,
         Refused: refused_page,
         # A locked or unreachable database is a 503 with Retry-After everywhere, never a 500.
+        DataError: database_refused_data,
         OperationalError: database_unavailable,
         InterfaceError: database_unavailable,
         SQLAlchemyTimeoutError: database_unavailable,

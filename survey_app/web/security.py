@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import math
 import re
@@ -18,7 +19,7 @@ import threading
 import time
 from collections import deque
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
@@ -106,6 +107,15 @@ class RateLimiter:
                 self._forget_idle(now)
             return None
 
+    def give_back(self, key: str) -> None:
+        """Undo one `hit`: the request that counted it turned out not to need counting
+        (a right invitation link, a login that succeeded). Counting first and giving
+        back afterwards keeps concurrent requests from all passing one check."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
+
     def reset(self, key: str) -> None:
         with self._lock:
             self._hits.pop(key, None)
@@ -115,6 +125,36 @@ class RateLimiter:
             k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window
         ]:
             del self._hits[key]
+
+
+LOGIN_FAILURES_PER_ACCOUNT = 10
+LOGIN_FAILURES_PER_CLIENT = 50
+LOGIN_WINDOW_SECONDS = 15 * 60
+
+
+class LoginLimiters:
+    """Failed logins per account and client (`LOGIN_FAILURES_PER_ACCOUNT`) and per
+    client over all accounts (`LOGIN_FAILURES_PER_CLIENT`), each per window."""
+
+    def __init__(self) -> None:
+        self.account = RateLimiter(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_SECONDS)
+        self.client = RateLimiter(LOGIN_FAILURES_PER_CLIENT, LOGIN_WINDOW_SECONDS)
+
+    def take(self, email: str, client: str) -> int | None:
+        """Count an attempt before it is checked; the seconds to wait if over a limit."""
+        pair = f"{email}|{client}"
+        wait = self.account.hit(pair)
+        if wait is not None:
+            return wait
+        wait = self.client.hit(client)
+        if wait is not None:
+            self.account.give_back(pair)
+        return wait
+
+    def succeeded(self, email: str, client: str) -> None:
+        """A right password: its attempt and this account's failures from here are gone."""
+        self.account.reset(f"{email}|{client}")
+        self.client.give_back(client)
 
 
 _CLIENT_KEY_SALT = secrets.token_bytes(16)
@@ -145,54 +185,73 @@ def submission_rate_guard(
 
 
 class GuessLimit:
-    """ASGI middleware against guessing secrets: invitation tokens and resume codes.
+    """ASGI middleware against guessing secrets on the respondent pages.
 
     A guess is recognised by its answer: 404 for a survey page asked with an unknown
-    `invitation` link, 422 for a wrong resume code, 403 for a submission whose invitation
-    is refused. After `GUESSES_ALLOWED` failed guesses in `GUESS_WINDOW_SECONDS` a client
-    gets 429 with `Retry-After` for every such request, right or wrong, until the window
-    has passed. The respondent pages need no code of their own for this.
+    `invitation` link, 422 for a wrong resume code. Each kind of secret has its own
+    bucket per client (`app.state.guess_limiters`), so wrong resume codes never hold up
+    invitation links nor anything else. Every such request takes its place in the
+    bucket before it runs and gives it back unless it failed, so concurrent guesses
+    cannot all pass one check: after `GUESSES_ALLOWED` in `GUESS_WINDOW_SECONDS` a client
+    gets 429 with `Retry-After` for that kind of request, right or wrong, until the
+    window has passed. The submission API counts invitation guesses itself
+    (`survey_app.web.submissions`): only there is the invitation in the body.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        failure_status = _guess_failure_status(scope) if scope["type"] == ScopeType.HTTP else None
-        if failure_status is None:
+        guess = _guess_kind(scope) if scope["type"] == ScopeType.HTTP else None
+        if guess is None:
             await self.app(scope, receive, send)
             return
-        limiter: RateLimiter = scope["litestar_app"].state.guess_limiter
+        kind, failure_status = guess
+        limiter: RateLimiter = scope["litestar_app"].state.guess_limiters[kind]
         key = _scope_client_key(scope)
-        wait = limiter.retry_after(key)
+        wait = limiter.hit(key)
         if wait is not None:
             await _early_429(send, wait, scope)
             return
+        failed = False
 
-        async def counting_send(message: Message) -> None:
+        async def watching_send(message: Message) -> None:
+            nonlocal failed
             if message["type"] == "http.response.start" and message["status"] == failure_status:
-                limiter.hit(key)
+                failed = True
             await send(message)
 
-        await self.app(scope, receive, counting_send)
+        try:
+            await self.app(scope, receive, watching_send)
+        finally:
+            if not failed:
+                limiter.give_back(key)
 
 
 GUESSES_ALLOWED = 20
 GUESS_WINDOW_SECONDS = 15 * 60
+GUESS_KINDS = ("invitation", "resume")
 # A survey, one of its pages (`/p/{page}`, with `/refresh` or `/autosave`) or views.
 _SURVEY_PAGE = re.compile(r"^/s/[^/]+(/[a-z]+|/p/[^/]+(/[a-z]+)?)?/?$")
 _RESUME_PAGE = re.compile(r"^/s/[^/]+/resume/?$")
 
 
-def _guess_failure_status(scope: Scope) -> int | None:
-    """The status that answers a wrong guess on this request, or None if it guesses nothing."""
+def guess_limiters() -> dict[str, RateLimiter]:
+    """One bucket per kind of secret (`GUESS_KINDS`), for `app.state.guess_limiters`."""
+    return {kind: RateLimiter(GUESSES_ALLOWED, GUESS_WINDOW_SECONDS) for kind in GUESS_KINDS}
+
+
+def _guess_kind(scope: Scope) -> tuple[str, int] | None:
+    """The kind of secret this page request guesses and the status of a wrong guess;
+    None if it guesses nothing. Query keys count as the handler reads them: decoded
+    (`?invit%61tion=...` is an invitation too)."""
     path, method = scope["path"], scope.get("method", "GET")
-    if method == "POST" and SUBMISSION_ROUTE.match(path):
-        return 403
     if method == "POST" and _RESUME_PAGE.match(path):
-        return 422
-    if _SURVEY_PAGE.match(path) and b"invitation=" in scope.get("query_string", b""):
-        return 404
+        return "resume", 422
+    if _SURVEY_PAGE.match(path):
+        query = scope.get("query_string", b"").decode("latin-1")
+        if any(key == "invitation" for key, _ in parse_qsl(query, keep_blank_values=True)):
+            return "invitation", 404
     return None
 
 
@@ -203,26 +262,35 @@ def _scope_client_key(scope: Scope) -> str:
 
 
 async def _early_429(send: Send, retry_after: int, scope: Scope) -> None:
-    """429 before any handler ran: a page in the visitor's language for the survey
-    pages, plain text for the API."""
+    await early_error(
+        send, scope, 429, "Too many attempts. Please wait and try again.", retry_after=retry_after
+    )
+
+
+async def early_error(
+    send: Send, scope: Scope, status: int, message: str, *, retry_after: int | None = None
+) -> None:
+    """An error answered before any handler ran: a page in the visitor's language for the
+    survey pages, the API's error object (`ApiError`) for the API."""
     if scope["path"].startswith("/api/"):
-        body, media_type = b"Too many attempts. Please wait and try again.", b"text/plain"
+        body = json.dumps({"status_code": status, "detail": message}).encode()
+        media_type = b"application/json"
     else:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
         language = page_language(query.get("lang", [None])[0], accept)
-        context = error_page_context(429, language, back_url=None)
+        context = error_page_context(status, language, back_url=None)
         body = error_template().render(context).encode("utf-8")
         media_type = b"text/html"
     headers = [
         (b"content-type", media_type + b"; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(retry_after).encode()),
+        *([(b"retry-after", str(retry_after).encode())] if retry_after is not None else []),
         *[(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()],
     ]
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
-        "status": 429,
+        "status": status,
         "headers": headers,
     }
     end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}

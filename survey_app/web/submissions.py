@@ -1,22 +1,33 @@
 """POST /api/v1/surveys/{survey_id}/responses: the submission API.
 
 201 stored, 200 replay (same body), 409 conflict, 422 `{"errors": {name: message}}`,
-404 unknown survey, 403 invitation refused or survey closed, 413 body over 256 KB,
-400 a body that is not JSON, 503 with `Retry-After` when the database is locked or down.
-The handler parses; `survey_app.services.submissions` decides, and its refusals become
-answers in `survey_app.web.errors`, like every error of the app. An anonymous-submission rate
-limit belongs in front of this route (a guard or middleware on `SUBMISSION_PATH`).
+404 unknown survey, 403 invitation refused, survey closed or another site's `Origin`,
+413 body over 256 KB, 415 a body not declared `application/json`, 400 a body that is
+not JSON, 429 too many submissions or unknown invitations from a client, 503 with
+`Retry-After` when the database is locked or down. The handler parses;
+`survey_app.services.submissions` decides, and its refusals become answers in
+`survey_app.web.errors`, like every error of the app.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, SerializationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    PermissionDeniedException,
+    SerializationException,
+)
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -26,6 +37,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -34,10 +46,12 @@ from litestar.status_codes import (
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
 from survey_app.services.submissions import (
+    InvitationRejected,
     SubmissionReceipt,
     submission_create_from_json,
 )
 from survey_app.services.surveys import get_survey
+from survey_app.settings import Settings
 from survey_app.web.api_docs import (
     SubmissionErrors,
     SubmissionOperation,
@@ -46,12 +60,16 @@ from survey_app.web.api_docs import (
     errors,
 )
 from survey_app.web.errors import UNAVAILABLE_MESSAGE
+from survey_app.web.security import RateLimiter, client_key, too_many
 
 log = logging.getLogger(__name__)
 
 SUBMISSION_PATH = "/api/v1/surveys/{survey_id:str}/responses"
 MAX_BODY_BYTES = 256 * 1024
 NOT_JSON_MESSAGE = "The request body must be a JSON object."
+FOREIGN_ORIGIN_MESSAGE = "Submissions from another site's pages are not accepted."
+NOT_JSON_MEDIA_TYPE_MESSAGE = "The request body must be sent as Content-Type: application/json."
+RECEIPT_ID_LENGTH = 32
 SUBMISSION_THREADS = 8
 
 
@@ -68,19 +86,95 @@ def submission_threads() -> anyio.CapacityLimiter:
     return anyio.CapacityLimiter(SUBMISSION_THREADS)
 
 
-def _submit(db: Database, survey_id: str, payload: object) -> SubmissionReceipt:
-    """The receipt of a stored or replayed submission."""
+def _submit(
+    db: Database, survey_id: str, payload: object, guesses: RateLimiter, client: str
+) -> SubmissionReceipt:
+    """The receipt of a stored or replayed submission.
+
+    An invitation survey's token is a secret that can be guessed: such a submission
+    takes its place in the client's invitation bucket before the token is looked up
+    and gives it back unless the token was unknown (a used one is no guess: the losers
+    of a race on one link, a retry). Anonymous surveys never touch the bucket.
+    """
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
     if not isinstance(payload, dict):
         raise ClientException(NOT_JSON_MESSAGE)
-    return submission_create_from_json(db, survey=survey, payload=payload)
+    if survey.questionnaire.audience != "invitation" or not isinstance(
+        payload.get("invitation"), str
+    ):
+        return submission_create_from_json(db, survey=survey, payload=payload)
+    wait = guesses.hit(client)
+    if wait is not None:
+        raise too_many(wait)
+    guessed_wrong = False
+    try:
+        return submission_create_from_json(db, survey=survey, payload=payload)
+    except InvitationRejected as rejected:
+        guessed_wrong = rejected.unknown
+        raise
+    finally:
+        if not guessed_wrong:
+            guesses.give_back(client)
+
+
+def receipt_id(secret_key: str, survey: str, row_id: int) -> str:
+    """The receipt's public id: a keyed hash of the stored row, so it is the same for
+    every replay and says nothing about how many responses arrived before or since
+    (the row's own id counts them, across surveys)."""
+    key = hashlib.sha256(f"receipt-id:{secret_key}".encode()).digest()
+    return hmac.new(key, f"{survey}:{row_id}".encode(), hashlib.sha256).hexdigest()[
+        :RECEIPT_ID_LENGTH
+    ]
+
+
+def receipt_body(receipt: SubmissionReceipt, secret_key: str) -> dict[str, object]:
+    """The JSON body of a 201 or 200 answer (`SubmissionStored`)."""
+    return {
+        "id": receipt_id(secret_key, receipt.survey, receipt.id),
+        "submission_id": receipt.submission_id,
+        "survey": receipt.survey,
+        "version": receipt.version,
+    }
+
+
+def same_site_json(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """Guard: a submission from another site's page (its `Origin`) is 403, a body not
+    declared `application/json` 415. A form or `text/plain` POST needs no CORS
+    preflight, so without these any page could make its visitors' browsers submit."""
+    origin = connection.headers.get("origin")
+    if origin is not None and not _is_own_origin(connection, origin):
+        raise PermissionDeniedException(FOREIGN_ORIGIN_MESSAGE)
+    media_type = connection.headers.get("content-type", "").partition(";")[0].strip()
+    if media_type.lower() != "application/json":
+        raise HTTPException(
+            status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE, detail=NOT_JSON_MEDIA_TYPE_MESSAGE
+        )
+
+
+def _is_own_origin(connection: ASGIConnection[Any, Any, Any, Any], origin: str) -> bool:
+    """The site's configured address, or the host the request was sent to (behind a
+    proxy that keeps the `Host` header, as `deploy/nginx.conf` does)."""
+    settings: Settings = connection.app.state.settings
+    if origin.rstrip("/") == _origin_of(settings.base_url):
+        return True
+    parsed = urlsplit(origin)
+    host = connection.headers.get("host")
+    return parsed.scheme in ("http", "https") and host is not None and parsed.netloc == host
+
+
+def _origin_of(url: str) -> str:
+    parsed = urlsplit(url)
+    return f"{parsed.scheme}://{parsed.netloc}"
 
 
 class SubmissionApiController(Controller):
     path = SUBMISSION_PATH
     tags = ["submissions"]
+    guards = [same_site_json]
 
     @post(
         "/",
@@ -93,11 +187,17 @@ class SubmissionApiController(Controller):
             **errors(
                 {
                     HTTP_400_BAD_REQUEST: NOT_JSON_MESSAGE,
-                    HTTP_403_FORBIDDEN: "The invitation is refused, or the survey is closed.",
+                    HTTP_403_FORBIDDEN: (
+                        "The invitation is refused, the survey is closed, or the request "
+                        "comes from another site's page (its Origin)."
+                    ),
                     HTTP_404_NOT_FOUND: "No published survey has this id.",
                     HTTP_409_CONFLICT: "This submission id was stored with other answers.",
                     HTTP_413_REQUEST_ENTITY_TOO_LARGE: "The body is over 256 KB.",
-                    HTTP_429_TOO_MANY_REQUESTS: "Too many submissions from this client.",
+                    HTTP_415_UNSUPPORTED_MEDIA_TYPE: NOT_JSON_MEDIA_TYPE_MESSAGE,
+                    HTTP_429_TOO_MANY_REQUESTS: (
+                        "Too many submissions from this client, or too many unknown invitations."
+                    ),
                     HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE_MESSAGE,
                 }
             ),
@@ -110,6 +210,7 @@ class SubmissionApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
         try:
@@ -117,8 +218,15 @@ class SubmissionApiController(Controller):
         except (SerializationException, RecursionError, UnicodeDecodeError):
             raise ClientException(NOT_JSON_MESSAGE) from None
         receipt = await anyio.to_thread.run_sync(
-            _submit, db, survey_id, payload, limiter=request.app.state.submission_threads
+            _submit,
+            db,
+            survey_id,
+            payload,
+            request.app.state.guess_limiters["invitation"],
+            client_key(request),
+            limiter=request.app.state.submission_threads,
         )
         return Response(
-            receipt.body(), status_code=HTTP_201_CREATED if receipt.created else HTTP_200_OK
+            receipt_body(receipt, settings.secret_key),
+            status_code=HTTP_201_CREATED if receipt.created else HTTP_200_OK,
         )

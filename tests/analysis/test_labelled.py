@@ -98,3 +98,50 @@ def test_labels_follow_the_chosen_language(wave1: Questionnaire, tmp_path: Path)
     assert labels["german_level"] == "german_level: How well do you speak German?"
     assert meta.variable_value_labels["german_level"][5] == "B2 or better"
     assert meta.variable_value_labels["hours"][NOT_ASKED] == "not asked (skip logic)"
+
+
+def numbered(names: list[str]) -> Questionnaire:
+    """A one-question survey whose choices are called `names` (as ODK forms number them)."""
+    return Questionnaire.model_validate(
+        {
+            "id": "numbered",
+            "title": {"en": "Numbered"},
+            "languages": ["en"],
+            "default_language": "en",
+            "choices": {"level": [{"name": n, "label": {"en": f"L{n}"}} for n in names]},
+            "pages": [
+                {
+                    "name": "p",
+                    "questions": [
+                        {"name": "level", "type": "select_one", "label": {"en": "Level?"},
+                         "choices": "level"},
+                    ],
+                }
+            ],
+        }
+    )  # fmt: skip
+
+
+def export_levels(questionnaire: Questionnaire, tmp_path: Path, answers: list[str]) -> Any:
+    rows = [{"level": answer} if answer else {} for answer in answers]
+    frame = frame_from_texts(questionnaire, [(questionnaire, texts(*rows))])
+    for name, value in (("version", 1), ("language", "en"), ("submitted_on", "2026-03-01")):
+        frame.insert(0, name, value)
+    path = tmp_path / "responses.sav"
+    write_labelled([frame], questionnaire, "en", path, "sav")
+    return pyreadstat.read_sav(str(path), user_missing=True)
+
+
+def test_numbered_choices_keep_their_numbers_as_codes(tmp_path: Path) -> None:
+    frame, meta = export_levels(numbered(["1", "2", "99"]), tmp_path, ["99", "1", ""])
+    assert list(frame["level"]) == [99, 1, NO_ANSWER]
+    assert meta.variable_value_labels["level"][99] == "L99"
+
+
+@pytest.mark.parametrize("names", [["a", "1"], ["1", "01"], ["1", "-99"]])
+def test_choices_that_are_not_distinct_whole_numbers_are_numbered_by_position(
+    tmp_path: Path, names: list[str]
+) -> None:
+    frame, meta = export_levels(numbered(names), tmp_path, [names[1], names[0]])
+    assert list(frame["level"]) == [2, 1]
+    assert meta.variable_value_labels["level"][2] == f"L{names[1]}"

@@ -45,7 +45,7 @@ from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.services.invitations import invitations_create
 from survey_app.services.results import store_demo_responses, working_group_ids
 from survey_app.settings import Settings
-from survey_app.web.security import RateLimiter
+from survey_app.web.security import GUESS_KINDS, RateLimiter
 from tests.conftest import ACCOUNTS, PASSWORD, QUESTIONNAIRES, create_accounts, csrf_token
 
 VIEWERS = ("anonymous", "arbeit", "admin")
@@ -136,7 +136,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app: Any = create_app(settings)
     # Wrong invitations are answered 403, and 20 of them lock a client out (429) for
     # 15 minutes; that limit has its own tests and would hide everything after it here.
-    app.state.guess_limiter = RateLimiter(0, 1)
+    app.state.guess_limiters = {kind: RateLimiter(0, 1) for kind in GUESS_KINDS}
     clients = {who: asgi.get_client(app).__enter__() for who in VIEWERS}  # starts the app
     db = Database(settings.database_url)
     store_demo_responses(db, "newcomer", 300, seed=1)
@@ -168,7 +168,7 @@ def test_the_schema_documents_the_submission_body_and_every_status() -> None:
     body = submission["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["required"]) == {"submission_id", "language", "answers"}
     assert set(submission["responses"]) == {
-        "200", "201", "400", "403", "404", "409", "413", "422", "429", "503"
+        "200", "201", "400", "403", "404", "409", "413", "415", "422", "429", "503"
     }  # fmt: skip
     results = schema.raw_schema["paths"]["/api/v1/results/{survey_id}"]["get"]
     assert {"401", "403", "404", "422"} <= set(results["responses"])

@@ -54,8 +54,8 @@ ROUTES = [
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
-    ("/admin/surveys/newcomer/close", {}),
-    ("/admin/surveys/newcomer/open", {}),
+    ("/admin/surveys/newcomer/close", {"confirmed": "yes"}),
+    ("/admin/surveys/newcomer/open", {"confirmed": "yes"}),
     ("/admin/surveys/company/invitations", {"count": "2", "label": "Matrix"}),
     ("/admin/surveys/company/release", {"note": "Matrix"}),
     ("/admin/users", {"email": "neu@netzwerk.example", "password": "ein langes Passwort 42"}),

@@ -77,18 +77,23 @@ def test_closing_a_survey_hides_it_from_the_start_page_and_refuses_answers(
     admin: TestClient[Any],
 ) -> None:
     assert "/s/newcomer" in admin.get("/").text
-    closed = post_form(admin, "/admin/surveys/newcomer/close")
+    asked = post_form(admin, "/admin/surveys/newcomer/close")
+    assert asked.status_code == 200
+    assert "Ja, schließen" in asked.text
+    assert "/s/newcomer" in admin.get("/").text  # nothing happens before the confirmation
+    closed = post_form(admin, "/admin/surveys/newcomer/close", confirmed="yes")
     assert closed.status_code == 303
     assert "/s/newcomer" not in admin.get("/").text
     respondent = Respondent(admin, "newcomer")
     assert respondent.start().status_code == 403
-    post_form(admin, "/admin/surveys/newcomer/open")
+    post_form(admin, "/admin/surveys/newcomer/open", confirmed="yes")
     assert "/s/newcomer" in admin.get("/").text
     assert respondent.start().status_code == 200
 
 
 def test_opening_an_unknown_survey_is_404(admin: TestClient[Any]) -> None:
     assert post_form(admin, "/admin/surveys/nothing/open").status_code == 404
+    assert post_form(admin, "/admin/surveys/nothing/open", confirmed="yes").status_code == 404
 
 
 def test_created_invitations_download_as_csv_with_links_that_work_exactly_once(
@@ -253,7 +258,7 @@ def test_an_export_of_an_unknown_survey_or_format_is_404(admin: TestClient[Any])
 
 
 def test_the_audit_log_shows_who_did_what_newest_first(admin: TestClient[Any]) -> None:
-    post_form(admin, "/admin/surveys/newcomer/close")
+    post_form(admin, "/admin/surveys/newcomer/close", confirmed="yes")
     admin.get("/admin/surveys/newcomer/responses.xlsx")
     page = admin.get("/admin/audit").text
     actions = re.findall(r"<td>(login|survey_close|export_rows|user_add)</td>", page)

@@ -151,7 +151,8 @@ def test_admin_pages_show_payloads_in_labels_and_the_audit_log_as_text(
     submit_payload_answers(xss_client)
     login(xss_client, "admin")
     xss_client.post(
-        "/admin/surveys/xss/close", data={"_csrf_token": csrf_token(xss_client, "/admin")}
+        "/admin/surveys/xss/close",
+        data={"_csrf_token": csrf_token(xss_client, "/admin"), "confirmed": "yes"},
     )
     for url in ("/admin", "/admin/users", "/admin/audit"):
         response = xss_client.get(url)

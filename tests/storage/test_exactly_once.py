@@ -13,6 +13,8 @@ from sqlmodel import select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.web.submissions import receipt_id
+from tests.live_server import SECRET_KEY
 from tests.storage.live import storage_server
 
 PATH = "/api/v1/surveys/feedback/responses"
@@ -21,12 +23,17 @@ CLIENTS = 4
 PER_CLIENT = 40
 
 
-def stored_ids(db: Database) -> dict[str, int]:
+def stored_ids(db: Database) -> dict[str, str]:
+    """Submission id -> the receipt id of its row, as the server answers it."""
     with db.read() as session:
         rows = session.exec(select(Submission.submission_id, Submission.id)).all()
     counts = Counter(submission_id for submission_id, _ in rows)
     assert max(counts.values(), default=1) == 1, "a submission id is stored twice"
-    return {submission_id: pk for submission_id, pk in rows if pk is not None}
+    return {
+        submission_id: receipt_id(SECRET_KEY, "feedback", pk)
+        for submission_id, pk in rows
+        if pk is not None
+    }
 
 
 def body(submission_id: str, number: int) -> dict[str, object]:
@@ -71,7 +78,7 @@ def test_acknowledged_submissions_survive_a_sigkill_and_retries_store_nothing_tw
         ]
         for client in range(CLIENTS)
     }
-    acknowledged: dict[str, int] = {}
+    acknowledged: dict[str, str] = {}
     lock = threading.Lock()
     server = storage_server(database_url, tmp_path / "var")
 
@@ -86,8 +93,8 @@ def test_acknowledged_submissions_survive_a_sigkill_and_retries_store_nothing_tw
                     with lock:
                         acknowledged[submission_id] = response.json()["id"]
 
-    def retry_everything(client: int) -> dict[str, int]:
-        ids: dict[str, int] = {}
+    def retry_everything(client: int) -> dict[str, str]:
+        ids: dict[str, str] = {}
         with httpx.Client(base_url=server.base_url, timeout=10) as http:
             for submission_id, payload in plans[client]:
                 for _attempt in range(50):

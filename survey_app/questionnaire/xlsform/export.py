@@ -59,7 +59,7 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
                     "name": question.name,
                     **texts("label", question.label),
                     **texts("hint", question.hint),
-                    "required": "yes" if question.required else "",
+                    "required": _required_cell(question.required),
                     "relevant": question.relevant or "",
                     "constraint": question.constraint or "",
                     **texts("constraint_message", question.constraint_message),
@@ -101,6 +101,12 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
             setting.update(texts(key, text))
     _write_sheet(settings, list(setting), [setting])
     return workbook
+
+
+def _required_cell(required: bool | str) -> str:
+    if isinstance(required, str):
+        return required
+    return "yes" if required else ""
 
 
 def _write_sheet(sheet: Worksheet, columns: list[str], rows: list[dict[str, str]]) -> None:

@@ -3,6 +3,7 @@ checks as a YAML file."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import unicodedata
@@ -38,6 +39,8 @@ from survey_app.questionnaire.xlsform.workbook import (
 )
 
 _VALID_NAME = re.compile(NAME_PATTERN)
+OTHER_CHOICE = "other"
+"""The choice `or_other` adds, named as pyxform and KoboToolbox name it."""
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 # Lexes just enough of an expression to rename `${refs}` and string literals safely.
 _EXPRESSION_TOKEN = re.compile(r"""\$\{[^}]*\}|'[^']*'|"[^"]*"|[^$'"]+|.""")
@@ -81,7 +84,7 @@ class _QuestionDraft:
     label: Text
     hint: Text
     constraint_message: Text
-    required: bool
+    required: bool | _Condition
     relevant: list[_Condition]
     constraint: _Condition | None
     calculation: _Condition | None
@@ -124,6 +127,7 @@ class _Importer:
         self.renamed: dict[str, str] = {}  # question name as written -> name used
         self.used_names: set[str] = set()
         self.choice_renames: dict[str, dict[str, str]] = {}  # list -> written -> used
+        self.or_other_lists: dict[str, str] = {}  # list with 'other' -> the form's list
         self.choice_rows: dict[tuple[str, int], int] = {}
         self.list_rows: dict[str, int] = {}
         self.survey_title = pyxform_constants.SURVEY
@@ -143,7 +147,7 @@ class _Importer:
 
     def run(self) -> XlsformImport:
         try:
-            book = read_book(self.source)
+            book = read_book(self.source, self.warn)
         except Unreadable as error:
             return self._failed(ProblemCode.UNREADABLE, error.message)
         survey = read_sheet(
@@ -342,11 +346,11 @@ class _Importer:
             return
         if kind.warning:
             self.warn(where, kind.warning_code, kind.warning)
-        question_type = kind.type
+        question_type, list_name = kind.type, kind.list_name
         readonly = row.get("readonly")
         if readonly and readonly in YES and question_type.takes_answer:
             self.warn(where, ProblemCode.TYPE_CHANGED, "a read-only question is shown as a note")
-            question_type = QuestionType.NOTE
+            question_type, list_name = QuestionType.NOTE, None
         label = self.languages.text(row.texts(("label",)))
         calculation = row.get("calculation")
         unusable = ""
@@ -407,22 +411,47 @@ class _Importer:
             relevant=relevant,
             constraint=_Condition(constraint, row.number) if constraint else None,
             calculation=_Condition(calculation, row.number) if calculation else None,
-            list_name=kind.list_name,
+            list_name=list_name,
             appearance=appearance,
             working_groups=self._working_groups(row, where),
         )
-        self._page_for(stack, row, where).questions.append(draft)
+        page = self._page_for(stack, row, where)
+        page.questions.append(draft)
+        if kind.or_other and list_name:
+            page.questions.append(self._or_other(draft, list_name, where))
 
-    def _required(self, row: Row, question_type: QuestionType, where: str) -> bool:
+    def _or_other(self, question: _QuestionDraft, list_name: str, where: str) -> _QuestionDraft:
+        """As pyxform does: the question's list plus an 'other' choice, and a text question
+        `<name>_other` shown when 'other' is chosen."""
+        question.list_name = f"{list_name}_or_other"
+        self.or_other_lists[question.list_name] = list_name
+        name = _unique(f"{question.name}_other", self.used_names | set(self.renamed))
+        self.used_names.add(name)
+        self.warn(
+            where,
+            ProblemCode.OR_OTHER_ADDED,
+            f"'or_other': choice 'other' and question '{name}' added (labels 'Other' and "
+            "'Specify other.' as in KoboToolbox; translate them in the questionnaire file)",
+        )
+        chosen = _Condition(f"selected(${{{question.name}}}, '{OTHER_CHOICE}')", question.row)
+        return dataclasses.replace(
+            question,
+            name=name,
+            type=QuestionType.TEXT,
+            label=dict.fromkeys(question.label, "Specify other."),
+            hint={},
+            constraint_message={},
+            required=False,
+            relevant=[*question.relevant, chosen],
+            constraint=None,
+            calculation=None,
+            list_name=None,
+            appearance=None,
+        )
+
+    def _required(self, row: Row, question_type: QuestionType, where: str) -> bool | _Condition:
         value = row.get("required").strip()
         if not value or value in NO:
-            return False
-        if value not in YES:
-            self.warn(
-                where,
-                ProblemCode.COLUMN_DROPPED,
-                f"required only when '{value}' is not supported; it is optional",
-            )
             return False
         if not question_type.takes_answer:
             self.warn(
@@ -431,7 +460,8 @@ class _Importer:
                 f"a {question_type} cannot be required; 'required' dropped",
             )
             return False
-        return True
+        # Anything but yes/no is an expression: required only while it is true.
+        return True if value in YES else _Condition(value, row.number)
 
     def _working_groups(self, row: Row, where: str) -> tuple[str, ...]:
         groups: list[str] = []
@@ -491,10 +521,11 @@ class _Importer:
             for question in page.questions:
                 if question.list_name:
                     used.setdefault(question.list_name, []).append(question)
+        wanted = set(used) | set(self.or_other_lists.values())
         lists: dict[str, list[dict[str, Any]]] = {}
         for row in sheet.rows if sheet else ():
             list_name = row.get("list_name")
-            if list_name not in used:
+            if list_name not in wanted:
                 continue
             where = f"{self.choices_title}:{row.number}"
             written = row.get("name")
@@ -515,7 +546,7 @@ class _Importer:
                     f"duplicate choice '{written}' in list '{list_name}' ignored",
                 )
                 continue
-            name = _sanitize(written) or f"c{len(entries) + 1}"
+            name = _choice_name(written) or f"c{len(entries) + 1}"
             name = _unique(name, {str(entry["name"]) for entry in entries})
             if name != written:
                 self.warn(
@@ -534,12 +565,26 @@ class _Importer:
                 )
             self.choice_rows[(list_name, len(entries))] = row.number
             entries.append({"name": name, "label": label})
+        for derived, original in self.or_other_lists.items():
+            if original in lists:
+                lists[derived] = self._with_other(lists[original])
+                self.choice_renames[derived] = self.choice_renames[original]
+                self.list_rows[derived] = self.list_rows[original]
+                for index in range(len(lists[original])):
+                    self.choice_rows[(derived, index)] = self.choice_rows[(original, index)]
         for list_name, questions in used.items():
             if list_name in lists:
                 continue
             for question in questions:
                 self._drop_question(question, f"choice list '{list_name}' is missing or empty")
         return lists
+
+    @staticmethod
+    def _with_other(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if any(entry["name"] == OTHER_CHOICE for entry in entries):
+            return entries
+        languages = {code for entry in entries for code in entry["label"]}
+        return [*entries, {"name": OTHER_CHOICE, "label": dict.fromkeys(languages, "Other")}]
 
     def _drop_question(self, question: _QuestionDraft, reason: str) -> None:
         for page in self.pages:
@@ -573,6 +618,13 @@ class _Importer:
                     if condition and not self._usable(condition, kind, question, names):
                         setattr(question, kind, None)
                         changed = True
+                required = question.required
+                usable = not isinstance(required, _Condition) or self._usable(
+                    required, "required", question, names
+                )
+                if not usable:
+                    question.required = False
+                    changed = True
                 if question.type is QuestionType.CALCULATE and question.calculation is None:
                     self._drop_question(question, "its calculation was dropped")
                     changed = True
@@ -791,7 +843,9 @@ class _Importer:
             "type": question.type.value,
             "label": question.label,
             "hint": question.hint,
-            "required": question.required,
+            "required": self._expression([question.required], question)
+            if isinstance(question.required, _Condition)
+            else question.required,
             "relevant": self._expression(question.relevant, question),
             "constraint": self._expression(
                 [question.constraint] if question.constraint else [], question
@@ -881,14 +935,17 @@ def _why_unparsable(source: str, error: ExpressionError) -> tuple[ProblemCode, s
     for function in _FUNCTION_CALL.findall(source):
         if function in _OPERATOR_WORDS:
             continue
-        if ":" in function:
-            return lacking[0], lacking[1].format(function)
         try:
             parse_expression(f"{function}()")
         except ExpressionError as probe:
             if probe.message.startswith("unknown function"):
                 return lacking[0], lacking[1].format(function)
     return ProblemCode.INVALID_EXPRESSION, error.message
+
+
+def _choice_name(written: str) -> str:
+    """A choice name as written; whitespace (which XForms cannot keep) becomes '_'."""
+    return "_".join(re.split(r"[\s\x00-\x1f\x7f]+", written.strip()))[:200]
 
 
 def _sanitize(written: str) -> str:

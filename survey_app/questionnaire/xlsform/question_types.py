@@ -32,6 +32,8 @@ class Kind:
     warning: str = ""
     warning_code: ProblemCode = ProblemCode.COLUMN_DROPPED
     constraint: str | None = None
+    or_other: bool = False
+    """`select_one list or_other`: an 'Other' choice with a text question for it."""
 
 
 def _skip(reason: str) -> Kind:
@@ -70,10 +72,8 @@ def kind_of(type_text: str, row: Row) -> Kind:
             if meaning == pyxform_constants.SELECT_ONE
             else QuestionType.SELECT_MULTIPLE
         )
-        warning = ""
-        if select.group("specify_other"):
-            warning = "'or_other' dropped: add an 'other' choice and a text question instead"
-        return Kind(question_type, list_name=list_name, warning=warning)
+        or_other = bool(select.group("specify_other"))
+        return Kind(question_type, list_name=list_name, or_other=or_other)
     entry = QUESTION_TYPE_DICT.get(type_text) or QUESTION_TYPE_DICT.get(type_text.lower())
     if entry is None:
         return _skip(f"unknown type '{type_text}'")

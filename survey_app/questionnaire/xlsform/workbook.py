@@ -3,6 +3,7 @@ parsed column headers, row numbers as in the spreadsheet."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
@@ -17,6 +18,7 @@ from pyxform.xls2json_backends import xls_to_dict, xlsx_to_dict
 from survey_app.questionnaire.errors import ProblemCode
 
 Cells = dict[tuple[str, ...], str]
+_READERS = ("openpyxl", "xlrd", "pyxform")
 
 # Our names for the columns, keyed by what pyxform's header parser makes of them.
 TRANSLATED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -90,8 +92,12 @@ class Sheet:
     rows: tuple[Row, ...]
 
 
-def read_book(source: FilePath) -> dict[str, Any]:
-    """The workbook as pyxform reads it: {sheet: [row dicts], sheet_header: [...], ...}."""
+def read_book(source: FilePath, warn: Callable[[str, ProblemCode, str], None]) -> dict[str, Any]:
+    """The workbook as pyxform reads it: {sheet: [row dicts], sheet_header: [...], ...}.
+
+    What the reading libraries warn about (openpyxl: unsupported extensions, missing
+    styles, ...) is reported through `warn` instead of being printed with their paths.
+    """
     try:
         content = source.read_bytes()
     except OSError as error:
@@ -100,14 +106,22 @@ def read_book(source: FilePath) -> dict[str, Any]:
     if source.suffix.lower() == ".xls":
         readers.reverse()
     for reader in readers:
-        try:
-            return cast(dict[str, Any], reader(BytesIO(content)))
-        except PyXFormReadError:
-            continue
-        except PyXFormError as error:  # e.g. a duplicate column header
-            raise Unreadable(str(error)) from None
-        except Exception as error:  # a damaged file may fail anywhere inside xlrd/openpyxl
-            raise Unreadable(f"cannot read the workbook: {error}") from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                book = cast(dict[str, Any], reader(BytesIO(content)))
+            except PyXFormReadError:
+                continue
+            except PyXFormError as error:  # e.g. a duplicate column header
+                raise Unreadable(str(error)) from None
+            except Exception as error:  # a damaged file may fail anywhere inside xlrd/openpyxl
+                raise Unreadable(f"cannot read the workbook: {error}") from None
+        for warning in caught:
+            parts = FilePath(warning.filename).parts
+            library = next((part for part in parts if part in _READERS), "the reader")
+            text = " ".join(str(warning.message).split())
+            warn("1", ProblemCode.LIBRARY_WARNING, f"reading the workbook ({library}): {text}")
+        return book
     raise Unreadable("not an Excel workbook (.xlsx or .xls)")
 
 
