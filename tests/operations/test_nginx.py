@@ -28,8 +28,8 @@ SUBMIT = "/api/v1/surveys/newcomer/responses"
 ANSWERS = {
     "arrival_year": "y2018_2021",
     "german_level": "a2",
-    "course_status": "attending",
-    "work_situation": "employed",
+    "integration_course": "attending",
+    "main_activity": "employed",
     "housing_situation": "own_flat",
 }
 
