@@ -64,6 +64,9 @@ class Labelled:
 
     frame: pd.DataFrame
     column_labels: dict[str, str | None] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
+    """The variables while they are made; `frame` is built from them once at the end
+    (inserting hundreds of columns one by one fragments a frame)."""
     value_labels: dict[str, dict[int | float, str]] = field(default_factory=dict)
     coded_missing: list[str] = field(default_factory=list)
     """Numeric variables with the codes -98 / -99."""
@@ -142,12 +145,14 @@ def labelled_frame(frame: pd.DataFrame, questionnaire: Questionnaire, language: 
             if name == "submitted_on":
                 days = pd.to_datetime(values, errors="coerce")
                 values = pd.Series([None if pd.isna(x) else x.date() for x in days])
-            out.frame[variable] = values
+            out.columns[variable] = values
             out.column_labels[variable] = _META_LABELS[words][name]
     asked = _asked(frame, questionnaire)
     for question in questionnaire.iter_questions():
         if question.type.takes_answer:
             _add_question(out, frame, questionnaire, question, language, asked, used)
+    out.frame = pd.DataFrame(out.columns, index=frame.index)
+    out.columns = {}
     return out
 
 
@@ -175,7 +180,7 @@ def _add_question(
         choices = questionnaire.choices_of(question)
         codes = _choice_values([choice.name for choice in choices])
         numbers = np.asarray(codes, dtype=np.int64)[positions] if codes else positions
-        out.frame[variable] = coded(pd.Series(numbers), positions >= 0)
+        out.columns[variable] = coded(pd.Series(numbers), positions >= 0)
         labels: ValueLabels = {
             code: questionnaire.text(c.label, language)
             for code, c in zip(codes, choices, strict=True)
@@ -192,7 +197,7 @@ def _add_question(
         for choice, column in zip(choices, columns, strict=True):
             variable = _variable(f"{question.name}_{choice.name}", used)
             ticks = frame[column].to_numpy(bool, na_value=False).astype("float64")
-            out.frame[variable] = coded(pd.Series(ticks), answered)
+            out.columns[variable] = coded(pd.Series(ticks), answered)
             out.value_labels[variable] = _TICK_LABELS[words] | missing_labels
             out.column_labels[variable] = (
                 f"{question.name}: {label}: {questionnaire.text(choice.label, language)}"
@@ -201,7 +206,7 @@ def _add_question(
     elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
         variable = _variable(question.name, used)
         values = frame[question.name]
-        out.frame[variable] = coded(values, values.notna().to_numpy())
+        out.columns[variable] = coded(values, values.notna().to_numpy())
         out.value_labels[variable] = dict(missing_labels)
         out.column_labels[variable] = f"{question.name}: {label}"
         out.coded_missing.append(variable)
@@ -209,11 +214,11 @@ def _add_question(
         variable = _variable(question.name, used)
         # Python dates: ReadStat writes them as dates (DATE11), not as date-times.
         dates = frame[question.name]
-        out.frame[variable] = [None if pd.isna(x) else x.date() for x in dates]
+        out.columns[variable] = [None if pd.isna(x) else x.date() for x in dates]
         out.column_labels[variable] = f"{question.name}: {label}"
     else:
         variable = _variable(question.name, used)
-        out.frame[variable] = (
+        out.columns[variable] = (
             frame[question.name].astype(object).where(frame[question.name].notna(), "")
         )
         out.column_labels[variable] = f"{question.name}: {label}"
