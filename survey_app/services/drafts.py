@@ -17,7 +17,7 @@ import hmac
 import json
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +199,40 @@ def draft_save(
             # first page): the other one inserted, so this attempt updates its row.
             continue
     raise RuntimeError("could not save the draft")
+
+
+def draft_change(
+    db: Database,
+    *,
+    survey_id: str,
+    key: str,
+    change: Callable[[Mapping[str, Any]], Mapping[str, object]],
+    lifetime_days: int,
+    today: datetime.date | None = None,
+) -> DraftState | None:
+    """Apply `change` to the answers the draft of `key` holds *now* and save the result;
+    the draft stays at its page. None (and nothing saved) without an unexpired draft.
+
+    Read and write share one transaction with the row locked (`BEGIN IMMEDIATE` on
+    SQLite, `FOR UPDATE` on PostgreSQL): htmx reports each change on its own request, so
+    an earlier change can arrive after later ones (or after Next); applied to the
+    answers read when its request began, it would undo everything saved meanwhile.
+    """
+    today = today or today_utc()
+    with db.write() as session:
+        row = session.exec(
+            select(Draft)
+            .where(Draft.survey_id == survey_id, Draft.key_hash == key_hash(key))
+            .with_for_update()
+        ).first()
+        if row is None or row.expires_on < today:
+            return None
+        answers = change(_state(row).answers)
+        row.answers = json.dumps(dict(answers), sort_keys=True, ensure_ascii=False)
+        row.updated_on = today
+        row.expires_on = today + datetime.timedelta(days=lifetime_days)
+        session.add(row)
+        return _state(row)
 
 
 def draft_page_name(db: Database, draft: DraftState) -> str | None:

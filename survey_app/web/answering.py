@@ -63,6 +63,7 @@ from survey_app.render.respond import (
 from survey_app.render.text import local_digits
 from survey_app.services.drafts import (
     DraftState,
+    draft_change,
     draft_delete_by_code,
     draft_load,
     draft_page_name,
@@ -501,7 +502,7 @@ class Answering:
         visit = self.visit
         if visit.draft is None or visit.key is None:
             return Response(b"", status_code=204)
-        self._save_changed(visit.key, visit.draft, form, sent_page(visit, form, index))
+        self._save_changed(visit.key, form, sent_page(visit, form, index))
         return Response(b"", status_code=204)
 
     def refresh(self, form: FormMultiDict, index: int | None = None) -> Template:
@@ -511,17 +512,16 @@ class Answering:
         visit = self.visit
         state = sent_page(visit, form, index)
         if visit.draft is not None and visit.key is not None:
-            self._save_changed(visit.key, visit.draft, form, state)
+            self._save_changed(visit.key, form, state)
         messages = error_messages(visit, state.errors_except_required())
         return page_template(visit, state, messages, fragment=True, live=True)
 
-    def _save_changed(
-        self, key: str, draft: DraftState, form: FormMultiDict, state: PageState
-    ) -> None:
+    def _save_changed(self, key: str, form: FormMultiDict, state: PageState) -> None:
         """Save the answer htmx reports as changed (`HX-Trigger: question-{name}`) into
         the draft, the others as they are there: a request overtaken by a later one (an
-        earlier change arriving after Next) must not undo answers given since. Without
-        that report, the page's answers as sent."""
+        earlier change arriving after Next) must not undo answers given since, so the
+        change is applied to the draft as it is when saved. Without that report, the
+        page's answers as sent."""
         questionnaire = self.visit.questionnaire
         if self.changed is None:
             self._save(key, state.answers, None)
@@ -529,10 +529,14 @@ class Answering:
         sent = form_answers(state.page, form, self.visit.language)
         if self.changed not in sent:
             return
-        only = page_state(
-            questionnaire, draft.answers, state.index, sent={self.changed: sent[self.changed]}
+        one = {self.changed: sent[self.changed]}
+        draft_change(
+            self.db,
+            survey_id=self.visit.survey.id,
+            key=key,
+            change=lambda now: page_state(questionnaire, now, state.index, sent=one).answers,
+            lifetime_days=self.settings.draft_lifetime_days,
         )
-        self._save(key, only.answers, None)
 
     def _without_draft(self, action: str, switch: str | None) -> Response[Any]:
         visit = self.visit

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from survey_app.db.tables import Draft
 from survey_app.services import drafts
 from survey_app.services.drafts import (
     RESUME_ALPHABET,
+    draft_change,
     draft_delete,
     draft_delete_by_code,
     draft_load,
@@ -123,6 +125,81 @@ def test_saving_without_a_page_keeps_the_page_the_draft_is_at(
     draft = draft_load(db, "newcomer", key, today=TODAY)
     assert draft is not None
     assert (draft.page, draft.answers) == (2, {"household": "partner"})
+
+
+def test_a_change_is_applied_to_the_answers_saved_since_it_was_made(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, {"household": "alone"})
+    # Next saved a later answer while the change was on its way.
+    save(db, newcomer, key, {"household": "alone", "flat_looking": "yes"})
+
+    changed = draft_change(
+        db,
+        survey_id="newcomer",
+        key=key,
+        change=lambda now: {**now, "household": "partner"},
+        lifetime_days=30,
+        today=TODAY,
+    )
+
+    assert changed is not None
+    assert (changed.page, changed.answers) == (2, {"household": "partner", "flat_looking": "yes"})
+
+
+def test_changes_made_at_the_same_time_are_all_kept(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, {})
+    names = [f"answer_{number}" for number in range(24)]
+
+    def change(name: str) -> None:
+        draft_change(
+            db,
+            survey_id="newcomer",
+            key=key,
+            change=lambda now: {**now, name: "yes"},
+            lifetime_days=30,
+            today=TODAY,
+        )
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(change, names))
+
+    draft = draft_load(db, "newcomer", key, today=TODAY)
+    assert draft is not None
+    assert sorted(draft.answers) == sorted(names)
+
+
+def test_no_change_is_saved_without_an_unexpired_draft(
+    db: Database, newcomer: PublishedSurvey
+) -> None:
+    key = new_draft_key()
+    save(db, newcomer, key, {"household": "alone"})
+    later = TODAY + datetime.timedelta(days=31)
+
+    def unchanged(now: Mapping[str, object]) -> dict[str, object]:
+        return dict(now)
+
+    assert (
+        draft_change(
+            db, survey_id="newcomer", key=key, change=unchanged, lifetime_days=30, today=later
+        )
+        is None
+    )
+    assert (
+        draft_change(
+            db,
+            survey_id="newcomer",
+            key=new_draft_key(),
+            change=unchanged,
+            lifetime_days=30,
+            today=TODAY,
+        )
+        is None
+    )
 
 
 def test_a_resume_code_is_ten_unambiguous_characters(
