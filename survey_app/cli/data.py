@@ -34,18 +34,24 @@ def invitations() -> None:
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="New CSV file (columns label, link); it is the only copy of the links.",
+    help="New .xlsx or .csv file (columns label, link); it is the only copy of the links.",
 )
 def invitations_create(survey_id: str, count: int, label: str, output: Path) -> None:
-    """Create COUNT personal links for SURVEY_ID and write them to a new CSV file.
+    """Create COUNT personal links for SURVEY_ID and write them to a new file: XLSX, or
+    a CSV for German Excel (semicolons, UTF-8 with BOM), by the file name's ending.
 
-    The same as the admin page's invitations: audited, labels never spreadsheet formulas.
+    The same as the admin page's invitations: same columns, audited, labels never
+    spreadsheet formulas.
     """
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
-    from survey_app.services.admin import invitations_csv
+    from survey_app.render.links import LINK_FORMATS, links_file
+    from survey_app.services.admin import invitation_links
     from survey_app.services.surveys import get_survey, publish_directory
 
+    file_format = output.suffix.lower().lstrip(".")
+    if file_format not in LINK_FORMATS:
+        _fail(f"{output}: the file name must end in .xlsx or .csv")
     settings = get_settings()
     upgrade(settings.database_url)
     db = Database(settings.database_url)
@@ -62,13 +68,13 @@ def invitations_create(survey_id: str, count: int, label: str, output: Path) -> 
             _fail(f"survey '{survey_id}' is anonymous (audience: anonymous); it needs no links")
         try:
             # Exclusive creation: never overwrite an earlier file of still valid links.
-            csv_file = output.open("x", encoding="utf-8", newline="")
+            links_output = output.open("xb")
         except FileExistsError:
             _fail(f"{output} exists; choose a new file name (its links would be lost)")
             return
-        with csv_file:
+        with links_output:
             output.chmod(0o600)
-            text = invitations_csv(
+            links = invitation_links(
                 db,
                 survey_id,
                 count=count,
@@ -77,7 +83,7 @@ def invitations_create(survey_id: str, count: int, label: str, output: Path) -> 
                 actor=ACTOR,
                 at_most=MAX_LINKS,
             )
-            csv_file.write(text)
+            links_output.write(links_file(links, file_format))
     finally:
         db.dispose()
     click.echo(f"{count} invitation link(s) for '{survey_id}' written to {output}", err=True)

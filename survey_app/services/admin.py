@@ -4,16 +4,14 @@ the transaction of the change: both commit, or neither."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from analysis.exports import neutralize, write_responses_csv, write_responses_xlsx
+from analysis.exports import write_responses_csv, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import Invalid, UnknownSurvey
@@ -114,7 +112,15 @@ def survey_open_close(db: Database, survey_id: str, *, is_open: bool, actor: str
         audit_record(session, actor=actor, action=action, detail={"survey": survey_id})
 
 
-def invitations_csv(
+@dataclass(frozen=True)
+class InvitationLink:
+    """A new personal link and the label the office gave its batch."""
+
+    label: str
+    link: str
+
+
+def invitation_links(
     db: Database,
     survey_id: str,
     *,
@@ -123,10 +129,10 @@ def invitations_csv(
     base_url: str,
     actor: str,
     at_most: int = MAX_INVITATIONS_AT_ONCE,
-) -> str:
-    """Create `count` invitations (1 to `at_most`) and return them as CSV (label, link):
-    the only time the links are shown. The audit log records how many, never the tokens,
-    in the transaction that creates them."""
+) -> list[InvitationLink]:
+    """Create `count` invitations (1 to `at_most`) and return their links: the only
+    time they are known (`render.links` writes them as a file). The audit log records
+    how many, never the tokens, in the transaction that creates them."""
     if not 1 <= count <= at_most:
         raise AdminError(f"Create between 1 and {at_most} invitations at once.")
     survey = get_survey(db, survey_id)
@@ -137,13 +143,7 @@ def invitations_csv(
         tokens = invitations_add(session, survey_id, count, label)
         detail = {"survey": survey_id, "count": count, "label": label}
         audit_record(session, actor=actor, action="invitations_create", detail=detail)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["label", "link"])
-    for token in tokens:
-        # A label typed by an admin must not become a spreadsheet formula.
-        writer.writerow([neutralize(label), invitation_link(base_url, survey_id, token)])
-    return out.getvalue()
+    return [InvitationLink(label, invitation_link(base_url, survey_id, token)) for token in tokens]
 
 
 def rows_export(db: Database, survey_id: str, *, file_format: str, output: Path, actor: str) -> int:

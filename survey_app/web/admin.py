@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from survey_app.db.engine import Database
 from survey_app.errors import NotFound
 from survey_app.questionnaire.loader import load_working_group_catalog
+from survey_app.render.links import LINK_FORMATS, links_file
 from survey_app.render.templating import static_url
 from survey_app.services.accounts import (
     AccountError,
@@ -36,7 +37,7 @@ from survey_app.services.accounts import (
 )
 from survey_app.services.admin import (
     AdminError,
-    invitations_csv,
+    invitation_links,
     rows_export,
     survey_open_close,
     survey_overview,
@@ -280,15 +281,20 @@ class AdminController(Controller):
         survey_id: FromPath[str],
     ) -> Response[Any]:
         form = await request.form()
+        file_format = str(form.get("format", "xlsx"))
         try:
             count = int(str(form.get("count", "")).strip())
         except ValueError:
             return await in_thread(
                 overview_page, db, viewer, error="Please enter a number.", status=422
             )
+        if file_format not in LINK_FORMATS:
+            return await in_thread(
+                overview_page, db, viewer, error="Choose XLSX or CSV.", status=422
+            )
         try:
-            text = await in_thread(
-                invitations_csv,
+            links = await in_thread(
+                invitation_links,
                 db,
                 survey_id,
                 count=count,
@@ -301,11 +307,12 @@ class AdminController(Controller):
                 overview_page, db, viewer, error=str(error), status=HTTP_422_UNPROCESSABLE_ENTITY
             )
         # The links are in this answer only: never cached, never shown again.
+        filename = f"{survey_id}-invitations.{file_format}"
         return Response(
-            text.encode("utf-8-sig"),
-            media_type="text/csv; charset=utf-8",
+            links_file(links, file_format),
+            media_type=LINK_FORMATS[file_format],
             headers={
-                "content-disposition": f'attachment; filename="{survey_id}-invitations.csv"',
+                "content-disposition": f'attachment; filename="{filename}"',
                 "cache-control": "no-store",
             },
         )

@@ -42,10 +42,11 @@ def post_form(client: TestClient[Any], path: str, **data: Any) -> Any:
 
 def create_invitations(client: TestClient[Any], count: int, label: str = "März") -> list[str]:
     response = post_form(
-        client, "/admin/surveys/company/invitations", count=str(count), label=label
+        client, "/admin/surveys/company/invitations", count=str(count), label=label, format="csv"
     )
     assert response.status_code == 201, response.text
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     return [parse_qs(urlparse(row["link"]).query)["invitation"][0] for row in rows]
 
 
@@ -99,8 +100,12 @@ def test_opening_an_unknown_survey_is_404(admin: TestClient[Any]) -> None:
 def test_created_invitations_download_as_csv_with_links_that_work_exactly_once(
     admin: TestClient[Any],
 ) -> None:
-    response = post_form(admin, "/admin/surveys/company/invitations", count="3", label="März")
+    response = post_form(
+        admin, "/admin/surveys/company/invitations", count="3", label="März", format="csv"
+    )
     assert response.headers["content-type"].startswith("text/csv")
+    # German Excel opens it in columns: semicolons, UTF-8 with a byte-order mark.
+    assert response.content.startswith("\ufefflabel;link\r\n".encode())
     assert "attachment" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "no-store"
     tokens = create_invitations(admin, 3)
@@ -110,6 +115,33 @@ def test_created_invitations_download_as_csv_with_links_that_work_exactly_once(
     assert "Vielen Dank" in answer_company(admin, tokens[0]).text
     assert Respondent(admin, "company", invitation=tokens[0]).open().status_code == 403
     assert Respondent(admin, "company", invitation=tokens[1]).open().status_code == 200
+
+
+def test_created_invitations_download_as_an_excel_workbook_by_default(
+    admin: TestClient[Any],
+) -> None:
+    response = post_form(admin, "/admin/surveys/company/invitations", count="2", label="=1+1")
+    assert response.status_code == 201
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert 'filename="company-invitations.xlsx"' in response.headers["content-disposition"]
+    assert response.headers["cache-control"] == "no-store"
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header == ["label", "link"]
+    assert [label for label, _link in rows] == ["'=1+1"] * 2
+    for _label, link in rows:
+        [token] = parse_qs(urlparse(link).query)["invitation"]
+        assert Respondent(admin, "company", invitation=token).open().status_code == 200
+
+
+def test_a_link_list_in_an_unknown_format_creates_no_invitations(
+    admin: TestClient[Any],
+) -> None:
+    response = post_form(admin, "/admin/surveys/company/invitations", count="2", format="pdf")
+    assert response.status_code == 422
+    assert re.search(r"0 erstellt", admin.get("/admin").text)
 
 
 def test_the_overview_counts_used_and_unused_invitations_and_never_shows_tokens(

@@ -10,7 +10,7 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Survey
 from survey_app.errors import UnknownSurvey
 from survey_app.services import admin
-from survey_app.services.admin import invitations_csv, survey_open_close
+from survey_app.services.admin import invitation_links, survey_open_close
 from survey_app.services.audit import audit_events
 from survey_app.services.surveys import publish_directory
 from tests.conftest import QUESTIONNAIRES
@@ -61,7 +61,7 @@ def test_a_failing_audit_write_leaves_the_survey_open(published: Database) -> No
 @pytest.mark.usefixtures("failing_audit")
 def test_a_failing_audit_write_creates_no_invitations(published: Database) -> None:
     with pytest.raises(RuntimeError, match="audit log"):
-        invitations_csv(
+        invitation_links(
             published,
             "company",
             count=3,

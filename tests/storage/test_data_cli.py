@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
+from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
@@ -75,8 +76,8 @@ def test_invitations_create_writes_personal_links_and_stores_only_hashes(
         str(output),
     )
     assert done.exit_code == 0, done.output
-    with output.open(encoding="utf-8", newline="") as file:
-        links = list(csv.DictReader(file))
+    with output.open(encoding="utf-8-sig", newline="") as file:
+        links = list(csv.DictReader(file, delimiter=";"))
     assert [link["label"] for link in links] == ["Mailing März"] * 3
     tokens = []
     for link in links:
@@ -114,8 +115,8 @@ def test_invitations_create_is_the_admin_pages_service_audited_and_neutralised(
         str(output),
     )
     assert done.exit_code == 0, done.output
-    with output.open(encoding="utf-8", newline="") as file:
-        header, *links = list(csv.reader(file))
+    with output.open(encoding="utf-8-sig", newline="") as file:
+        header, *links = list(csv.reader(file, delimiter=";"))
     assert header == ["label", "link"]  # as on /admin
     assert [label for label, _link in links] == ["'=HYPERLINK(1)"] * 2
     with db.read() as session:
@@ -125,6 +126,46 @@ def test_invitations_create_is_the_admin_pages_service_audited_and_neutralised(
     assert event.actor == "cli"
     assert json.loads(event.detail) == {"survey": "employers", "count": 2, "label": "=HYPERLINK(1)"}
     assert all(token not in event.detail for _label, link in links for token in [link[-32:]])
+
+
+def test_invitations_create_writes_an_excel_workbook_with_the_admin_pages_columns(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    output = tmp_path / "links.xlsx"
+    done = run(
+        database_url,
+        tmp_path,
+        "invitations",
+        "create",
+        "employers",
+        "--count",
+        "2",
+        "--label",
+        "Mailing März",
+        "--output",
+        str(output),
+    )
+    assert done.exit_code == 0, done.output
+    sheet = load_workbook(output, read_only=True).active
+    header, *links = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert header == ["label", "link"]
+    assert [label for label, _link in links] == ["Mailing März"] * 2
+    assert all(link.startswith("https://umfrage.example.de/s/employers?") for _l, link in links)
+    assert output.stat().st_mode & 0o777 == 0o600
+
+
+def test_invitations_create_refuses_a_file_it_cannot_write_as_a_link_list(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    output = tmp_path / "links.txt"
+    done = run(
+        database_url, tmp_path, "invitations", "create", "employers", "--count", "1",
+        "--output", str(output),
+    )  # fmt: skip
+    assert done.exit_code == 1
+    assert "must end in .xlsx or .csv" in done.output
+    assert not output.exists()
+    assert invitation_counts(db, "employers").created == 0
 
 
 def test_invitations_create_never_overwrites_a_file_of_links(
