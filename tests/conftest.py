@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,13 @@ def _postgres_schema_url(base_url: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty, migrated database for one test."""
+@contextmanager
+def empty_database(directory: Path) -> Iterator[str]:
+    """An empty, migrated database: a SQLite file in `directory`, or a schema of its own
+    on the PostgreSQL server of `SURVEY_TEST_DATABASE_URL` (dropped afterwards)."""
     base = os.environ.get("SURVEY_TEST_DATABASE_URL")
     if not base:
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        url = f"sqlite:///{directory / 'test.sqlite3'}"
         upgrade(url)
         yield url
         return
@@ -67,14 +69,27 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database for one test."""
+    with empty_database(tmp_path) as url:
+        yield url
+
+
+def app_settings(database_url: str, directory: Path) -> Settings:
+    """The settings of the app under test: the project's questionnaires, files in
+    `directory`, no submission rate limit."""
     return Settings(
         database_url=database_url,
         questionnaires=QUESTIONNAIRES,
         secret_key="test-secret-key-that-is-long-enough-0123456789",
-        var_dir=tmp_path / "var",
+        var_dir=directory / "var",
         submission_rate_limit=0,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return app_settings(database_url, tmp_path)
 
 
 @pytest.fixture

@@ -22,7 +22,14 @@ from survey_app.services.results import store_demo_responses
 from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES as WAVES
-from tests.conftest import ACCOUNTS, login, release
+from tests.conftest import (
+    ACCOUNTS,
+    app_settings,
+    create_accounts,
+    empty_database,
+    login,
+    release,
+)
 
 TODAY = datetime.date(2026, 3, 1)
 SEED_GROUPS = (
@@ -84,16 +91,28 @@ class Page(HTMLParser):
         return [int(c.replace(".", "")) for c in self.counts if c.strip() != "·"]
 
 
+@pytest.fixture(scope="module")
+def seeded_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The project's surveys with demo responses in both, released: made once for the
+    tests that only read them (a release's disclosure audit takes seconds)."""
+    directory = tmp_path_factory.mktemp("seeded")
+    with empty_database(directory) as database_url:
+        settings = app_settings(database_url, directory)
+        create_accounts(database_url)
+        with TestClient(app=create_app(settings)):
+            db = Database(database_url)
+            store_demo_responses(db, "company", 400, seed=1, today=TODAY)
+            store_demo_responses(db, "newcomer", 1500, seed=1, today=TODAY)
+            db.dispose()
+        release(database_url, "company", "newcomer")
+        yield settings
+
+
 @pytest.fixture
-def seeded(settings: Settings, accounts: Any) -> Iterator[tuple[TestClient[Any], Settings]]:
-    """The real app on the project's surveys, with demo responses in both (not logged in)."""
-    with TestClient(app=create_app(settings)) as client:
-        db = Database(settings.database_url)
-        store_demo_responses(db, "company", 400, seed=1, today=TODAY)
-        store_demo_responses(db, "newcomer", 1500, seed=1, today=TODAY)
-        db.dispose()
-        release(settings.database_url, "company", "newcomer")
-        yield client, settings
+def seeded(seeded_settings: Settings) -> Iterator[tuple[TestClient[Any], Settings]]:
+    """The real app on the seeded surveys (not logged in)."""
+    with TestClient(app=create_app(seeded_settings)) as client:
+        yield client, seeded_settings
 
 
 @pytest.fixture
