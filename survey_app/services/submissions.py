@@ -366,15 +366,15 @@ def _store(
     elif needs_invitation and (invitation is None or invitation.used_on is not None):
         refusal = InvitationRejected(unknown=invitation is None)
     if refusal is None:
-        insert = _INSERT_NEW[session.get_bind().dialect.name]
-        inserted = session.execute(insert, new.row()).scalar_one_or_none()
-        if inserted is not None:
+        dialect = session.get_bind().dialect.name
+        window, crowd = _count_arrival(session, survey.id)
+        inserted = session.execute(_INSERT_NEW[dialect], new.row() | {"crowd": crowd})
+        pk = inserted.scalar_one_or_none()
+        if pk is not None:
             if invitation is not None:
-                _mark_used(session, invitation, inserted, new.created_on)
-            _count_arrival(session, survey.id, inserted)
-            return SubmissionReceipt(
-                inserted, new.submission_id, survey.id, survey.number, created=True
-            )
+                _mark_used(session, invitation, pk, new.created_on)
+            return SubmissionReceipt(pk, new.submission_id, survey.id, survey.number, created=True)
+        _uncount_arrival(session, survey.id, window)
     stored = _stored(session, survey.id, new.submission_id)
     if stored is None:
         if refusal is None:
@@ -423,15 +423,17 @@ def _window_upsert(dialect: str) -> Insert:
 
 _WINDOW_UPSERT = {dialect: _window_upsert(dialect) for dialect in ("sqlite", "postgresql")}
 _WINDOW = core_table(ArrivalWindow)
-_SUBMISSION = core_table(Submission)
 
 
-def _count_arrival(session: Session, survey_id: str, submission_pk: int) -> None:
-    """Number the new submission within its survey's current window (`Submission.crowd`).
+def _count_arrival(session: Session, survey_id: str) -> tuple[int, int]:
+    """Count a new submission in its survey's current window: the window and the
+    submission's number in it (`Submission.crowd`), stored with its row.
 
     Only a counter per survey and window is kept, and a new window deletes the survey's
-    older ones: bursts are found without keeping arrival times or addresses. The
-    counter's row lock orders concurrent submissions of one survey for a moment."""
+    older ones: bursts are found without keeping arrival times or addresses. Counted
+    before the insert, so the number goes into the row's one INSERT (a replay is then
+    uncounted). The counter's row lock orders concurrent submissions of one survey for
+    a moment."""
     window = int(datetime.datetime.now(datetime.UTC).timestamp()) // WINDOW_SECONDS
     upsert = _WINDOW_UPSERT[session.get_bind().dialect.name]
     crowd = session.execute(upsert, {"survey_id": survey_id, "window": window}).scalar_one()
@@ -439,8 +441,15 @@ def _count_arrival(session: Session, survey_id: str, submission_pk: int) -> None
         session.execute(
             _WINDOW.delete().where(_WINDOW.c.survey_id == survey_id, _WINDOW.c.window < window)
         )
+    return window, int(crowd)
+
+
+def _uncount_arrival(session: Session, survey_id: str, window: int) -> None:
+    """Take back `_count_arrival` for a submission that was not new (a replay)."""
     session.execute(
-        _SUBMISSION.update().where(_SUBMISSION.c.id == submission_pk).values(crowd=crowd)
+        _WINDOW.update()
+        .where(_WINDOW.c.survey_id == survey_id, _WINDOW.c.window == window)
+        .values(count=_WINDOW.c.count - 1)
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Invitation, Submission
+from survey_app.db.tables import ArrivalWindow, Invitation, Submission
 from survey_app.services.invitations import invitation_counts, invitations_create
 from survey_app.services.submissions import (
     InvitationRejected,
@@ -76,6 +76,29 @@ def test_a_replay_returns_the_stored_receipt_without_a_second_row(
     assert again == replace(first, created=False)
     assert not again.created
     assert len(stored(published)) == 1
+
+
+def test_new_submissions_are_numbered_within_their_window_and_replays_are_not_counted(
+    published: Database, feedback: PublishedSurvey
+) -> None:
+    def send(submission_id: str) -> None:
+        submission_create(
+            published,
+            survey=feedback,
+            submission_id=submission_id,
+            language="de",
+            answers={"satisfied": "yes"},
+        )
+
+    for submission_id in ("s-1", "s-2", "s-2", "s-2", "s-3"):
+        send(submission_id)
+
+    crowds = [row.crowd for row in sorted(stored(published), key=lambda row: row.id or 0)]
+    # One window, or two when the test ran across a ten-minute boundary.
+    assert crowds in ([1, 2, 3], [1, 1, 2], [1, 2, 1])
+    with published.read() as session:
+        windows = session.exec(select(ArrivalWindow)).all()
+    assert sum(window.count for window in windows) == crowds[-1]
 
 
 def test_a_replay_is_recognised_by_its_cleaned_answers(
