@@ -129,7 +129,9 @@ def release(survey: str, note: str) -> None:
     settings = get_settings()
     db = Database(settings.database_url)
     try:
-        made = release_create(db, survey, actor="cli", note=note)
+        # In production, demo responses (of a copied database, say) never count.
+        with_demo = not settings.is_production
+        made = release_create(db, survey, actor="cli", note=note, with_demo=with_demo)
     except ReleaseRefused as error:
         click.echo(f"refused: {error}", err=True)
         sys.exit(1)
@@ -211,27 +213,49 @@ def export(
 
 @click.command("demo")
 @click.argument("survey")
-@click.option("--responses", "count", type=click.IntRange(min=1), required=True)
+@click.option("--responses", "count", type=click.IntRange(min=1), help="How many to store.")
 @click.option("--seed", type=int, default=0, show_default=True)
-def demo(survey: str, count: int, seed: int) -> None:
-    """Store synthetic, valid responses to SURVEY (publishes the questionnaires first)."""
+@click.option(
+    "--remove",
+    is_flag=True,
+    help="Delete the survey's demo responses (and releases that counted them) instead.",
+)
+def demo(survey: str, count: int | None, seed: int, remove: bool) -> None:
+    """Store synthetic, valid responses to SURVEY, marked as demo responses (publishes
+    the questionnaires first); with --remove, delete them again."""
     from analysis.demo import read_demo_priors
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
-    from survey_app.services.results import store_demo_responses
+    from survey_app.services.results import demo_remove, store_demo_responses
+    from survey_app.services.results_cache import cache_directory
     from survey_app.services.surveys import publish_directory
 
+    if remove == (count is not None):
+        _fail("give either --responses N or --remove")
+    responses_wanted = count or 0
     settings = get_settings()
-    if settings.is_production:
+    if settings.is_production and not remove:
         # Synthetic answers in the real database would be counted as real ones.
         _fail("demo responses are refused in production (SURVEY_ENVIRONMENT=production)")
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:
         publish_directory(db, settings.questionnaires)
+        if remove:
+            cache = cache_directory(settings.var_dir)
+            responses, releases = _guarded(
+                lambda: demo_remove(db, survey, actor="cli", results_cache_dir=cache)
+            )
+            click.echo(
+                f"removed {responses} demo responses and {releases} release(s) of {survey}",
+                err=True,
+            )
+            return
         started = time.perf_counter()
         priors = read_demo_priors(settings.questionnaires / "demo.yaml", survey)
-        stored = _guarded(lambda: store_demo_responses(db, survey, count, seed=seed, priors=priors))
+        stored = _guarded(
+            lambda: store_demo_responses(db, survey, responses_wanted, seed=seed, priors=priors)
+        )
     finally:
         db.dispose()
     seconds = time.perf_counter() - started

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Table, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -83,6 +83,9 @@ class Submission(SQLModel, table=True):
     crowd: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     """The how-many-th submission of the survey within its arrival window (1 starts a
     window), counted in `ArrivalWindow` without storing any time or address."""
+    demo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Synthetic (`survey-app demo`): never in a release made in production, and
+    removable (`survey-app demo SURVEY --remove`)."""
 
 
 class ReviewEvent(SQLModel, table=True):

@@ -55,6 +55,8 @@ class SurveyOverview:
     versions: list[VersionOverview]
     invitations: InvitationCounts | None
     releases: list[ReleaseSummary]
+    demo: int = 0
+    """Synthetic responses among them (`survey-app demo`)."""
 
     @property
     def responses(self) -> int:
@@ -71,9 +73,21 @@ def _responses_per_version(db: Database) -> dict[int, int]:
         return dict(rows)
 
 
+def _demo_responses(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        rows = session.exec(
+            select(Submission.survey_id, func.count(col(Submission.id)))
+            .where(col(Submission.demo))
+            .group_by(col(Submission.survey_id))
+        ).all()
+        return dict(rows)
+
+
 def survey_overview(db: Database) -> list[SurveyOverview]:
-    """Every published survey with its versions, response counts and invitation counts."""
+    """Every published survey with its versions, response counts (demo ones among them)
+    and invitation counts."""
     counts = _responses_per_version(db)
+    demo = _demo_responses(db)
     overview = []
     for survey in latest_surveys(db):
         questionnaire = survey.questionnaire
@@ -98,6 +112,7 @@ def survey_overview(db: Database) -> list[SurveyOverview]:
                 versions=versions,
                 invitations=invitations,
                 releases=releases_of(db, survey.id),
+                demo=demo.get(survey.id, 0),
             )
         )
     return overview

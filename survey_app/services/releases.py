@@ -145,9 +145,10 @@ class ReleasePreview:
         return self.since_previous >= self.min_cell
 
 
-def release_preview(db: Database, survey_id: str) -> ReleasePreview:
+def release_preview(db: Database, survey_id: str, *, with_demo: bool = True) -> ReleasePreview:
     """The next release's number and how many responses it would count and add (raises
-    `UnknownSurvey`). Excluded responses are not counted."""
+    `UnknownSurvey`). Excluded responses are not counted, nor demo ones without
+    `with_demo`."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
@@ -161,12 +162,19 @@ def release_preview(db: Database, survey_id: str) -> ReleasePreview:
             .limit(1)
         ).scalar_one_or_none()
         rows = session.execute(
-            select(col(Submission.version_id), col(Submission.id), col(Submission.status)).where(
-                col(Submission.survey_id) == survey_id
-            )
+            select(
+                col(Submission.version_id),
+                col(Submission.id),
+                col(Submission.status),
+                col(Submission.demo),
+            ).where(col(Submission.survey_id) == survey_id)
         ).all()
     edges = {int(v): m for v, m in latest.boundaries.items()} if latest is not None else {}
-    counted = [(int(v), int(pk)) for v, pk, status in rows if status != "excluded"]
+    counted = [
+        (int(v), int(pk))
+        for v, pk, status, demo in rows
+        if status != "excluded" and (with_demo or not demo)
+    ]
     new = sum(1 for v, pk in counted if pk > edges.get(v, 0))
     return ReleasePreview(
         survey=survey_id,
@@ -190,8 +198,13 @@ class _Frozen:
     """How many submissions are within the boundaries, excluded or not."""
 
 
-def _freeze(db: Database, survey_id: str) -> _Frozen:
-    """The responses the next release counts, fixed now (see the module doc)."""
+DEMO_REASON = "Demo-Antwort"
+"""Why a release made in production leaves out a demo response (`survey-app demo`)."""
+
+
+def _freeze(db: Database, survey_id: str, *, with_demo: bool) -> _Frozen:
+    """The responses the next release counts, fixed now (see the module doc); demo
+    responses are left out like excluded ones unless `with_demo`."""
     with db.write() as session:
         if not db.is_sqlite:
             session.execute(text("LOCK TABLE submission IN SHARE MODE"))
@@ -216,9 +229,18 @@ def _freeze(db: Database, survey_id: str) -> _Frozen:
                 .order_by(col(ReviewEvent.id))
             ).all()
         ) if pks else {}  # fmt: skip
+        demo = [] if with_demo else session.execute(
+            select(col(Submission.id)).where(
+                col(Submission.survey_id) == survey_id,
+                col(Submission.demo),
+                col(Submission.status) != "excluded",
+            )
+        ).scalars().all()  # fmt: skip
+    left_out = {pk: str(reasons.get(pk, "")) for pk in pks}
+    left_out.update({int(pk): DEMO_REASON for pk in demo})
     return _Frozen(
         boundaries={int(version_id): int(max_id) for version_id, max_id, _n in rows},
-        excluded={pk: str(reasons.get(pk, "")) for pk in pks},
+        excluded=left_out,
         total=sum(int(n) for _v, _m, n in rows),
     )
 
@@ -274,8 +296,11 @@ def _first_published_year(db: Database, survey_id: str) -> int:
     return first.year if first is not None else datetime.date.today().year
 
 
-def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") -> ReleaseSummary:
-    """Freeze, audit and store the next release of a survey (see the module doc).
+def release_create(
+    db: Database, survey_id: str, *, actor: str, note: str = "", with_demo: bool = True
+) -> ReleaseSummary:
+    """Freeze, audit and store the next release of a survey (see the module doc). Demo
+    responses count only `with_demo` (the web and CLI pass False in production).
 
     Raises `UnknownSurvey`, or `ReleaseRefused` with the reason."""
     survey = get_survey(db, survey_id)
@@ -291,7 +316,7 @@ def release_create(db: Database, survey_id: str, *, actor: str, note: str = "") 
                 .order_by(col(Release.number))
             ).scalars()
         )
-    frozen = _freeze(db, survey_id)
+    frozen = _freeze(db, survey_id, with_demo=with_demo)
     started = time.perf_counter()
     edges = [{int(v): m for v, m in release.boundaries.items()} for release in earlier]
     apart = sorted(set(frozen.excluded).union(*(_excluded_ids(r) for r in earlier)))

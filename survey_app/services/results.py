@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import LargeBinary, cast, func, insert, select
+from sqlalchemy import LargeBinary, cast, delete, func, insert, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
@@ -47,11 +47,12 @@ from analysis.demo import Priors, demo_responses
 from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
-from survey_app.db.tables import ReviewEvent, Submission, SurveyVersion
+from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
+from survey_app.services.audit import audit_record
 from survey_app.services.results_cache import StoredAnswers, cache_directory
 from survey_app.services.surveys import (
     get_survey,
@@ -466,9 +467,10 @@ def store_demo_responses(
     today: datetime.date | None = None,
     priors: Priors | None = None,
 ) -> int:
-    """Store `count` synthetic responses to the newest version of a survey, in one
-    transaction per chunk. `demo_responses` yields only answers that passed
-    `check_answers`, the gate of real submissions; `priors` make them plausible."""
+    """Store `count` synthetic responses to the newest version of a survey, marked as
+    demo responses (`demo_remove`), in one transaction per chunk. `demo_responses`
+    yields only answers that passed `check_answers`, the gate of real submissions;
+    `priors` make them plausible."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
@@ -488,6 +490,7 @@ def store_demo_responses(
                 "answers": text,
                 "answers_hash": hashlib.sha256(text.encode()).hexdigest(),
                 "created_on": today - datetime.timedelta(days=response.days_ago),
+                "demo": True,
             }
         )
         if len(rows) == chunk:
@@ -496,6 +499,53 @@ def store_demo_responses(
     if rows:
         stored += _insert(db, rows)
     return stored
+
+
+def demo_remove(
+    db: Database, survey_id: str, *, actor: str, results_cache_dir: Path
+) -> tuple[int, int]:
+    """Delete a survey's demo responses and the releases that counted any of them (a
+    later release could not be compared with those, and their numbers were synthetic),
+    with every later release; audited. The database's cached answers go too. Returns
+    (responses, releases) deleted. Raises `UnknownSurvey`."""
+    if get_survey(db, survey_id) is None:
+        raise UnknownSurvey(survey_id)
+    with db.write() as session:
+        demo = [
+            (int(version), int(pk))
+            for version, pk in session.execute(
+                select(col(Submission.version_id), col(Submission.id)).where(
+                    col(Submission.survey_id) == survey_id, col(Submission.demo)
+                )
+            ).all()
+        ]
+        releases = (
+            session.execute(
+                select(Release)
+                .where(col(Release.survey_id) == survey_id)
+                .order_by(col(Release.number))
+            )
+            .scalars()
+            .all()
+        )
+        first = next((r.number for r in releases if _counts_any(r, demo)), None)
+        dropped = [r for r in releases if first is not None and r.number >= first]
+        for release in dropped:
+            session.delete(release)
+        session.execute(
+            delete(Submission).where(col(Submission.survey_id) == survey_id, col(Submission.demo))
+        )
+        detail = {"survey": survey_id, "responses": len(demo), "releases": len(dropped)}
+        audit_record(session, actor=actor, action="demo_remove", detail=detail)
+    results_cache.delete_database_files(results_cache_dir, db.url)
+    return len(demo), len(dropped)
+
+
+def _counts_any(release: Release, responses: list[tuple[int, int]]) -> bool:
+    """Whether `release` counted one of `responses` (version id, submission id)."""
+    edges = {int(version): int(pk) for version, pk in release.boundaries.items()}
+    left_out = {int(pk) for pk in (release.excluded or {}).get("ids", [])}
+    return any(pk <= edges.get(version, 0) and pk not in left_out for version, pk in responses)
 
 
 def _insert(db: Database, rows: list[dict[str, object]]) -> int:

@@ -147,9 +147,15 @@ def remove_user(db: Database, settings: Settings, viewer: Viewer, user_id: int) 
 
 
 def release_page(
-    db: Database, viewer: Viewer, survey_id: str, *, error: str | None = None, status: int = 200
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    survey_id: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
 ) -> Template:
-    preview = release_preview(db, survey_id)
+    preview = release_preview(db, survey_id, with_demo=not settings.is_production)
     return _page("release.html", viewer, status, preview=preview, error=error)
 
 
@@ -161,12 +167,16 @@ def open_close_page(db: Database, viewer: Viewer, survey_id: str, *, is_open: bo
     return _page("open_close.html", viewer, survey=survey, is_open=is_open)
 
 
-def make_release(db: Database, viewer: Viewer, survey_id: str, note: str) -> Response[Any]:
-    """The release, then the overview; a refusal shows the confirmation page again (422)."""
+def make_release(
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, note: str
+) -> Response[Any]:
+    """The release, then the overview; a refusal shows the confirmation page again (422).
+    In production, demo responses are never counted."""
+    with_demo = not settings.is_production
     try:
-        made = release_create(db, survey_id, actor=viewer.email, note=note)
+        made = release_create(db, survey_id, actor=viewer.email, note=note, with_demo=with_demo)
     except ReleaseRefused as error:
-        return release_page(db, viewer, survey_id, error=str(error), status=422)
+        return release_page(db, settings, viewer, survey_id, error=str(error), status=422)
     notice = (
         f"Veröffentlichung {made.number} von „{survey_id}“ mit {made.responses} Antworten "
         "ist jetzt für die Arbeitsgruppen sichtbar."
@@ -253,23 +263,25 @@ class AdminController(Controller):
     async def release_form(
         self,
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Template:
         """The confirmation step before a release: what it would hold, and a note."""
-        return await in_thread(release_page, db, viewer, survey_id)
+        return await in_thread(release_page, db, settings, viewer, survey_id)
 
     @post("/surveys/{survey_id:str}/release")
     async def release(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
         """Make the release (audited; may take a while on a large survey)."""
         note = str((await request.form()).get("note", ""))
-        return await in_thread(make_release, db, viewer, survey_id, note)
+        return await in_thread(make_release, db, settings, viewer, survey_id, note)
 
     @post("/surveys/{survey_id:str}/invitations")
     async def invitations(

@@ -21,7 +21,8 @@ from survey_app.app import create_app
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.services.audit import audit_events
-from survey_app.services.releases import ReleaseRefused, release_create
+from survey_app.services.releases import ReleaseRefused, release_create, releases_of
+from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from tests.analysis.attacker import Attacker, published_numbers
 from tests.analysis.test_disclosure import JOINT, K, answers
@@ -238,3 +239,67 @@ def _differences(attacker: Attacker, results: dict[str, Any]) -> list[tuple[Any,
     for condition, _value in published_numbers(attacker.joint, results):
         out.append((condition, attacker.truth_of(condition, [1])))
     return out
+
+
+def test_a_release_in_production_leaves_demo_responses_out(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(5), 12, 0.0))
+    db = Database(settings.database_url)
+    store_demo_responses(db, "audit", 30, seed=1)
+    login(client, "admin")
+    assert "42 Antworten (davon 30 Demo-Antworten" in client.get("/admin").text
+    env = {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_QUESTIONNAIRES": str(AUDIT_SURVEY),
+        "SURVEY_VAR_DIR": str(settings.var_dir),
+        "SURVEY_ENVIRONMENT": "production",
+        "SURVEY_SECRET_KEY": "a-production-secret-that-is-long-enough-0123456789",
+        "SURVEY_BASE_URL": "https://umfrage.example.de",
+    }
+
+    made = CliRunner().invoke(main, ["release", "audit"], env=env)
+
+    assert made.exit_code == 0, made.output
+    assert "12 responses" in made.stdout
+    [release_1] = releases_of(db, "audit")
+    assert release_1.responses == 12
+    [event] = [e for e in audit_events(db) if e.action == "release"]
+    assert '"excluded": 30' in event.detail
+    db.dispose()
+
+
+def test_demo_responses_are_removed_with_the_releases_that_counted_them(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    db = Database(settings.database_url)
+    store_demo_responses(db, "audit", 30, seed=1)
+    release_create(db, "audit", actor="office")  # development: demo responses count
+    send(client, answers(random.Random(7), 6, 0.0))
+    env = {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_QUESTIONNAIRES": str(AUDIT_SURVEY),
+        "SURVEY_VAR_DIR": str(settings.var_dir),
+    }
+
+    removed = CliRunner().invoke(main, ["demo", "audit", "--remove"], env=env)
+
+    assert removed.exit_code == 0, removed.output
+    assert "removed 30 demo responses and 1 release(s) of audit" in removed.output
+    assert releases_of(db, "audit") == []
+    assert release_create(db, "audit", actor="office").responses == 6
+    assert [e.action for e in audit_events(db)][:2] == ["release", "demo_remove"]
+    db.dispose()
+
+
+def test_demo_needs_either_a_number_of_responses_or_remove(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    _client, settings = office
+    env = {"SURVEY_DATABASE_URL": settings.database_url, "SURVEY_VAR_DIR": str(settings.var_dir)}
+    for arguments in (["demo", "audit"], ["demo", "audit", "--responses", "3", "--remove"]):
+        done = CliRunner().invoke(main, arguments, env=env)
+        assert done.exit_code == 2
+        assert "give either --responses N or --remove" in done.output
