@@ -79,6 +79,26 @@ def _text(parent: ET.Element, x: float, y: float, content: str, size: int) -> ET
     return element
 
 
+def _svg_root(title: str, height: int) -> ET.Element:
+    """An empty chart: full width, `height` tall, named by `title` for screen readers
+    (`role="img"` with `aria-label`) and for pointers (`<title>`)."""
+    svg = ET.Element(
+        "svg",
+        {
+            "xmlns": "http://www.w3.org/2000/svg",
+            "viewBox": f"0 0 {WIDTH} {height}",
+            "width": str(WIDTH),
+            "height": str(height),
+            "role": "img",
+            "aria-label": title,
+            "font-family": _FONT,
+            "class": "chart",
+        },
+    )
+    ET.SubElement(svg, "title").text = title
+    return svg
+
+
 def bar_chart(
     title: str,
     rows: Sequence[ChartRow],
@@ -100,20 +120,7 @@ def bar_chart(
     legend = _LEGEND_HEIGHT if len(series) > 1 else 0
     row_height = _LABEL_HEIGHT + count * (_BAR_HEIGHT + _BAR_GAP) + _ROW_GAP
     height = legend + len(rows) * row_height
-    svg = ET.Element(
-        "svg",
-        {
-            "xmlns": "http://www.w3.org/2000/svg",
-            "viewBox": f"0 0 {WIDTH} {height}",
-            "width": str(WIDTH),
-            "height": str(height),
-            "role": "img",
-            "aria-label": title,
-            "font-family": _FONT,
-            "class": "chart",
-        },
-    )
-    ET.SubElement(svg, "title").text = title
+    svg = _svg_root(title, height)
     if legend:
         x = 0.0
         for index, name in enumerate(series):
@@ -209,20 +216,7 @@ def column_chart(title: str, columns: Sequence[tuple[str, int]], *, height: int 
     margin = 8 + 8 * len(str(top))  # room for the scale's number on the left
     step = (WIDTH - margin) / max(len(columns), 1)
     plot = height - 24
-    svg = ET.Element(
-        "svg",
-        {
-            "xmlns": "http://www.w3.org/2000/svg",
-            "viewBox": f"0 0 {WIDTH} {height}",
-            "width": str(WIDTH),
-            "height": str(height),
-            "role": "img",
-            "aria-label": title,
-            "font-family": _FONT,
-            "class": "chart",
-        },
-    )
-    ET.SubElement(svg, "title").text = title
+    svg = _svg_root(title, height)
     _text(svg, 0, 12, f"{top}", 12)
     ET.SubElement(
         svg, "line", {"x1": str(margin - 4), "x2": str(margin - 4), "y1": "4",

@@ -344,11 +344,10 @@ def test_purge_rejects_a_duration_it_cannot_read(database_url: str, tmp_path: Pa
     assert "30d or 4w" in done.output
 
 
-def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
-    db: Database, feedback: PublishedSurvey, employers: PublishedSurvey, tmp_path: Path
-) -> None:
+def answered_invitation(db: Database, employers: PublishedSurvey) -> tuple[str, int]:
+    """A personal link of the employers' survey, used by one response: (token, its id)."""
     [token] = invitations_create(db, "employers", 1)
-    submission_create(
+    receipt = submission_create(
         db,
         survey=employers,
         submission_id="e-1",
@@ -356,6 +355,13 @@ def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
         answers={"staff": 4},
         invitation_token=token,
     )
+    return token, receipt.id
+
+
+def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
+    db: Database, feedback: PublishedSurvey, employers: PublishedSurvey, tmp_path: Path
+) -> None:
+    token, _pk = answered_invitation(db, employers)
     submit(db, feedback, 3)
     assert employers.questionnaire.retention == datetime.date(2030, 12, 31)
 
@@ -378,17 +384,9 @@ def test_purge_deletes_the_responses_of_surveys_past_their_retention_date(
 def test_purge_deletes_excluded_responses_and_the_reasons_given_for_them(
     db: Database, employers: PublishedSurvey, tmp_path: Path
 ) -> None:
-    [token] = invitations_create(db, "employers", 1)
-    receipt = submission_create(
-        db,
-        survey=employers,
-        submission_id="e-1",
-        language="de",
-        answers={"staff": 4},
-        invitation_token=token,
-    )
+    _token, pk = answered_invitation(db, employers)
     responses_set_status(
-        db, "employers", [receipt.id], status="excluded", reason="Test by Ms Example", actor="lea"
+        db, "employers", [pk], status="excluded", reason="Test by Ms Example", actor="lea"
     )
 
     purge(db, today=datetime.date(2031, 1, 1), results_cache_dir=tmp_path / "cache")
