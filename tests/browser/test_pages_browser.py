@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Route, expect
 
 from tests.browser.survey_tab import SurveyTab
 from tests.web.respondent import NEWCOMER_PAGES
@@ -87,3 +87,38 @@ def test_back_after_sending_shows_the_survey_in_the_language_used(
     tab.page.go_back()
     tab.expect_language("fa", "rtl")
     expect(tab.button("start")).to_be_visible()
+
+
+def test_a_choice_made_while_the_page_is_refreshed_is_kept(new_context: NewContext) -> None:
+    """On a slow connection a respondent ticks another answer while the page is fetched
+    again for a follow-up question: the fetched page must not reset that answer."""
+    tab = survey_tab(new_context, javascript=True)
+    page = tab.page
+    tab.open("de")
+    tab.start()
+    tab.choice("arrival_year", "y2018_2021").check()
+
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r"/refresh\b"), hold)
+    tab.choice("household", "children").check()  # brings up children_u18 ...
+    while not held:
+        page.wait_for_timeout(50)
+    tab.choice("age_group", "a27_34").check()  # ... and this is ticked while it is fetched
+    held[0].continue_()
+    page.locator('input[name="children_u18"]').first.wait_for()
+
+    expect(tab.choice("age_group", "a27_34")).to_be_checked()
+    expect(tab.choice("household", "children")).to_be_checked()
+    tab.choice("children_u18", "yes").check()
+    tab.press("next")
+    tab.expect_page(1)
+    page.go_back()
+    tab.expect_page(0)
+    expect(tab.choice("age_group", "a27_34")).to_be_checked()

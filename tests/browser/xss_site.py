@@ -75,7 +75,8 @@ DOM_PROBLEMS = """
     }
   }
   for (const script of document.scripts) {
-    if (!script.src.includes("/static/htmx.min.js")) {
+    const allowed = ["/static/htmx.min.js?v=", "/static/respond.js?v="];
+    if (!allowed.some((path) => script.src.includes(path))) {
       problems.push(`<script src=${script.src}>${script.textContent.slice(0, 40)}`);
     }
   }

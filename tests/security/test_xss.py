@@ -31,8 +31,8 @@ from tests.security.xss_corpus import (
 )
 from tests.web.respondent import Respondent
 
-# The vendored htmx is the only script a page may load.
-ALLOWED_SCRIPT = "/static/htmx.min.js?v="
+# The vendored htmx and the app's own respond.js are the only scripts a page may load.
+ALLOWED_SCRIPTS = ("/static/htmx.min.js?v=", "/static/respond.js?v=")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href"}
 FORBIDDEN_TAGS = {"iframe", "object", "embed", "base", "meta", "style", "body", "math"}
 
@@ -55,7 +55,7 @@ class MarkupFinder(HTMLParser):
                 self.problems.append(f"<{tag} {name}={value}>")
             if name == "style":
                 self.problems.append(f"<{tag} style=...>")
-        if tag == "script" and not (values.get("src") or "").startswith(ALLOWED_SCRIPT):
+        if tag == "script" and not (values.get("src") or "").startswith(ALLOWED_SCRIPTS):
             self.problems.append(f"<script {values}>")
 
 

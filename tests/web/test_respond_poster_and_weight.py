@@ -90,7 +90,7 @@ def transferred_bytes(client: TestClient[Any], response: Response) -> int:
     """Compressed bytes of a page and of every stylesheet and script it loads."""
     total = response.num_bytes_downloaded
     assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"', response.text)
-    assert len(assets) == 2
+    assert len(assets) == 3  # app.css, htmx.min.js, respond.js
     for url in assets:
         asset = client.get(url, headers={"Accept-Encoding": "gzip"})
         assert asset.headers["content-encoding"] == "gzip"
