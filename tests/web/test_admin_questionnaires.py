@@ -1,0 +1,331 @@
+"""Questionnaires in the browser (`/admin/questionnaires`): the office uploads an XLSForm
+or YAML file, sees the report of `survey-app check`, publishes it as a new version after
+confirming (a breaking change only as a new series), and downloads any published version
+as an XLSForm. Uploads are kept in the database; the directory of questionnaire files
+never replaces a version published in the browser."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from openpyxl import Workbook, load_workbook
+
+from survey_app.app import create_app
+from survey_app.db.engine import Database
+from survey_app.questionnaire.upload import check_upload
+from survey_app.services.audit import audit_events
+from survey_app.services.questionnaires import MAX_UPLOAD_BYTES
+from survey_app.services.surveys import get_survey, publish_directory, survey_versions
+from survey_app.settings import Settings
+from tests.conftest import csrf_token, login
+from tests.storage.conftest import STORAGE_QUESTIONNAIRES
+
+FEEDBACK = (STORAGE_QUESTIONNAIRES / "feedback.yaml").read_text(encoding="utf-8")
+FEEDBACK_V2 = FEEDBACK.replace('version: "1"', 'version: "2"').replace(
+    "        working_groups: [sprache]\n",
+    "        working_groups: [sprache]\n"
+    "      - name: comment\n"
+    "        type: text\n"
+    "        label: {de: Anmerkungen, en: Comments, ar: ملاحظات}\n"
+    "        working_groups: [beratung]\n",
+)
+# `age` becomes a text question: old (numbers) and new answers would be mixed.
+FEEDBACK_AGE_AS_TEXT = FEEDBACK.replace(
+    "        type: integer\n        constraint: . >= 16 and . <= 99\n", "        type: text\n"
+)
+
+
+@pytest.fixture
+def office(settings: Settings, accounts: Any) -> Iterator[tuple[TestClient[Any], Settings]]:
+    settings = dataclasses.replace(settings, questionnaires=STORAGE_QUESTIONNAIRES)
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "admin")
+        yield client, settings
+
+
+def upload(client: TestClient[Any], name: str, content: bytes) -> Any:
+    """Upload a file through the form, as the office does; the answer after redirects."""
+    return client.post(
+        "/admin/questionnaires",
+        files={"file": (name, content, "application/octet-stream")},
+        data={"_csrf_token": csrf_token(client, "/admin/questionnaires")},
+    )
+
+
+def publish(client: TestClient[Any], upload_id: int, **fields: str) -> Any:
+    token = csrf_token(client, f"/admin/questionnaires/{upload_id}")
+    return client.post(
+        f"/admin/questionnaires/{upload_id}/publish", data={**fields, "_csrf_token": token}
+    )
+
+
+def upload_id_of(response: Any) -> int:
+    match = re.search(r"/admin/questionnaires/(\d+)$", str(response.url))
+    assert match, response.url
+    return int(match.group(1))
+
+
+def newest(settings: Settings, survey: str) -> tuple[int, int] | None:
+    """(number, series) of the survey's newest published version."""
+    db = Database(settings.database_url)
+    try:
+        versions = survey_versions(db, survey)
+    finally:
+        db.dispose()
+    return (versions[-1][0].number, versions[-1][0].series) if versions else None
+
+
+def audited(settings: Settings, action: str) -> list[dict[str, Any]]:
+    db = Database(settings.database_url)
+    try:
+        return [json.loads(e.detail) for e in audit_events(db) if e.action == action]
+    finally:
+        db.dispose()
+
+
+def xlsform(rows: list[list[str]], *, arabic_age: str = "العمر") -> bytes:
+    """A small XLSForm of the feedback survey in German and Arabic, with extra `rows`."""
+    book = Workbook()
+    survey = book.active
+    assert survey is not None
+    survey.title = "survey"
+    survey.append(["type", "name", "label::German (de)", "label::Arabic (ar)", "working_groups"])
+    survey.append(["select_one yes_no", "satisfied", "Zufrieden?", "راض؟", "beratung"])
+    survey.append(["integer", "age", "Alter", arabic_age, "arbeit"])
+    for row in rows:
+        survey.append(row)
+    choices = book.create_sheet("choices")
+    choices.append(["list_name", "name", "label::German (de)", "label::Arabic (ar)"])
+    choices.append(["yes_no", "yes", "Ja", "نعم"])
+    choices.append(["yes_no", "no", "Nein", "لا"])
+    settings = book.create_sheet("settings")
+    header = ["form_id", "title::German (de)", "title::Arabic (ar)", "version", "default_language"]
+    settings.append([*header, "privacy_notice::German (de)", "privacy_notice::Arabic (ar)"])
+    settings.append(["feedback", "Rückmeldung", "ملاحظات", "x1", "German (de)", "Anonym.", "مجهول"])
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+# -- upload and check ----------------------------------------------------------------------
+
+
+def test_an_upload_shows_the_check_report_and_publishes_nothing(office: Any) -> None:
+    client, settings = office
+    page = upload(client, "feedback.yaml", FEEDBACK_V2.encode())
+    assert page.status_code == 200
+    assert "Keine Fehler." in page.text
+    assert "Veröffentlichen …" in page.text
+    assert newest(settings, "feedback") == (1, 1)
+    assert audited(settings, "questionnaire_upload")[-1] == {
+        "errors": 0,
+        "file": "feedback.yaml",
+        "survey": "feedback",
+        "upload": upload_id_of(page),
+    }
+    assert "feedback.yaml" in client.get("/admin/questionnaires").text
+
+
+def test_errors_of_a_yaml_file_are_shown_with_their_line(office: Any) -> None:
+    client, _settings = office
+    broken = FEEDBACK.replace("relevant: ${satisfied} = 'no'", "relevant: ${satisfaction} = 'no'")
+    page = upload(client, "feedback.yaml", broken.encode())
+    assert "Fehler (1)" in page.text
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if "${satisfaction}" in text)
+    assert f"feedback.yaml:{line}" in page.text
+    assert "satisfaction" in page.text
+    assert "Veröffentlichen …" not in page.text
+
+
+def test_xlsform_warnings_name_sheet_and_row_and_translations_are_counted(office: Any) -> None:
+    client, _settings = office
+    form = xlsform([["geopoint", "where", "Wo?", "أين؟", ""]], arabic_age="")
+    page = upload(client, "Rückmeldung (ar).xlsx", form)
+    assert "Keine Fehler." in page.text
+    # the name the office knows, the sheet and the row of the left-out question
+    assert "Rückmeldung_ar_.xlsx:survey:4" in page.text
+    assert "geopoint" in page.text
+    report = client.get(str(page.url)).text
+    assert re.search(r"<code>ar</code></td><td>1</td>", report), "one Arabic text missing"
+    assert re.search(r"<code>de</code></td><td>vollständig</td>", report)
+
+
+def test_a_workbook_without_a_survey_sheet_is_an_error(office: Any) -> None:
+    client, _settings = office
+    book = Workbook()
+    book.create_sheet("Tabelle2")
+    output = io.BytesIO()
+    book.save(output)
+    page = upload(client, "leer.xlsx", output.getvalue())
+    assert "Fehler (1)" in page.text
+    assert "no &#39;survey&#39; sheet" in page.text
+
+
+def test_oversized_files_and_zip_bombs_are_refused_before_they_are_read(office: Any) -> None:
+    client, _settings = office
+    page = upload(client, "gross.yaml", b"#" * (MAX_UPLOAD_BYTES + 1))
+    assert "larger than 2 MB" in page.text
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (60 * 1024 * 1024))
+    assert len(bomb.getvalue()) < MAX_UPLOAD_BYTES
+    page = upload(client, "bombe.xlsx", bomb.getvalue())
+    assert "unpacks to more than 50 MB" in page.text
+
+
+def test_a_file_that_is_no_questionnaire_is_refused(office: Any) -> None:
+    client, _settings = office
+    page = upload(client, "liste.csv", b"E-Mail;Name\r\n")
+    assert "expected an XLSForm (.xlsx, .xls) or a questionnaire file (.yaml)" in page.text
+
+
+def test_formulas_are_not_evaluated() -> None:
+    """openpyxl reads cached values only: a formula cell without one is empty."""
+    book = load_workbook(io.BytesIO(xlsform([])))
+    book["survey"]["B3"] = '=CONCATENATE("a","ge")'
+    output = io.BytesIO()
+    book.save(output)
+    report = check_upload(
+        "form.xlsx",
+        output.getvalue(),
+        working_groups={"arbeit", "beratung"},
+        ui_languages={"de", "ar"},
+        max_bytes=MAX_UPLOAD_BYTES,
+    )
+    assert report.questionnaire is not None
+    assert "age" not in report.questionnaire.questions
+
+
+# -- publishing ----------------------------------------------------------------------------
+
+
+def test_publishing_asks_for_confirmation_then_makes_the_next_version(office: Any) -> None:
+    client, settings = office
+    upload_id = upload_id_of(upload(client, "feedback.yaml", FEEDBACK_V2.encode()))
+    asked = publish(client, upload_id)
+    assert asked.status_code == 200
+    assert "Fragebogen veröffentlichen?" in asked.text
+    assert "zuletzt Version 1" in asked.text
+    assert newest(settings, "feedback") == (1, 1)
+    done = publish(client, upload_id, confirmed="yes")
+    assert done.status_code == 200
+    assert "Veröffentlicht als Version 2" in done.text
+    assert newest(settings, "feedback") == (2, 1)
+    assert audited(settings, "questionnaire_publish") == [
+        {"new_series": False, "survey": "feedback", "upload": upload_id, "version": 2}
+    ]
+    again = publish(client, upload_id, confirmed="yes")
+    assert again.status_code == 409
+    assert newest(settings, "feedback") == (2, 1)
+
+
+def test_a_breaking_change_is_explained_and_published_only_as_a_new_series(office: Any) -> None:
+    client, settings = office
+    page = upload(client, "feedback.yaml", FEEDBACK_AGE_AS_TEXT.encode())
+    upload_id = upload_id_of(page)
+    assert "Die Frage „age“ hat eine andere Antwortart (integer → text)" in page.text
+    assert "neue Reihe" in page.text
+    refused = publish(client, upload_id, confirmed="yes")
+    assert refused.status_code == 409
+    assert "nur als neue Reihe" in refused.text
+    assert newest(settings, "feedback") == (1, 1)
+    done = publish(client, upload_id, confirmed="yes", new_series="yes")
+    assert done.status_code == 200
+    assert newest(settings, "feedback") == (2, 2)
+
+
+def test_an_upload_with_errors_cannot_be_published(office: Any) -> None:
+    client, settings = office
+    page = upload(client, "feedback.yaml", b"id: feedback\npages: [")
+    response = publish(client, upload_id_of(page), confirmed="yes")
+    assert response.status_code == 422
+    assert newest(settings, "feedback") == (1, 1)
+
+
+def test_a_new_survey_is_published_as_version_one_and_opens(office: Any) -> None:
+    client, settings = office
+    new = FEEDBACK.replace("id: feedback", "id: nachbarschaft")
+    upload_id = upload_id_of(upload(client, "nachbarschaft.yaml", new.encode()))
+    assert "ist neu" in publish(client, upload_id).text
+    publish(client, upload_id, confirmed="yes")
+    db = Database(settings.database_url)
+    try:
+        survey = get_survey(db, "nachbarschaft")
+    finally:
+        db.dispose()
+    assert survey is not None
+    assert survey.number == 1
+    assert survey.is_open
+
+
+def test_uploads_are_kept_in_the_database_across_restarts(office: Any) -> None:
+    client, settings = office
+    upload_id = upload_id_of(upload(client, "feedback.yaml", FEEDBACK_V2.encode()))
+    with TestClient(app=create_app(settings)) as restarted:
+        login(restarted, "admin")
+        page = restarted.get(f"/admin/questionnaires/{upload_id}")
+        assert page.status_code == 200
+        assert "Keine Fehler." in page.text
+        publish(restarted, upload_id, confirmed="yes")
+    assert newest(settings, "feedback") == (2, 1)
+
+
+def test_the_directory_never_replaces_a_version_published_in_the_browser(
+    office: Any, tmp_path: Path
+) -> None:
+    client, settings = office
+    publish(client, upload_id_of(upload(client, "f.yaml", FEEDBACK_V2.encode())), confirmed="yes")
+    directory = tmp_path / "questionnaires"
+    directory.mkdir()
+    for name in ("working_groups.yaml", "feedback.yaml"):
+        (directory / name).write_text(
+            (STORAGE_QUESTIONNAIRES / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    (directory / "feedback.yaml").write_text(
+        FEEDBACK.replace('version: "1"', 'version: "1b"'), encoding="utf-8"
+    )
+    db = Database(settings.database_url)
+    try:
+        report = publish_directory(db, directory)
+    finally:
+        db.dispose()
+    assert newest(settings, "feedback") == (2, 1)
+    assert any("published in the browser" in problem.message for problem in report.problems)
+
+
+# -- download ------------------------------------------------------------------------------
+
+
+def test_a_published_version_downloads_as_an_xlsform_that_reads_back(office: Any) -> None:
+    client, settings = office
+    assert (
+        "/admin/questionnaires/published/feedback/1/xlsform"
+        in client.get("/admin/questionnaires").text
+    )
+    response = client.get("/admin/questionnaires/published/feedback/1/xlsform")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "feedback-v1.xlsx" in response.headers["content-disposition"]
+    back = check_upload(
+        "feedback-v1.xlsx",
+        response.content,
+        working_groups={"arbeit", "beratung", "sprache"},
+        ui_languages={"de", "en", "ar"},
+        max_bytes=MAX_UPLOAD_BYTES,
+    )
+    assert back.questionnaire is not None
+    assert list(back.questionnaire.questions) == ["satisfied", "age", "reason", "help"]
+    assert back.questionnaire.languages == ("de", "en", "ar")
+    assert audited(settings, "questionnaire_download") == [{"survey": "feedback", "version": 1}]
+    assert client.get("/admin/questionnaires/published/feedback/9/xlsform").status_code == 404
