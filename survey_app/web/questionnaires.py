@@ -1,7 +1,8 @@
 """`/admin/questionnaires`: questionnaires in the browser (admins only). Upload an XLSForm
-or YAML file and see the report of `survey-app check`; publish it as a new version after
-a confirmation step; download any published version as an XLSForm for translators.
-Uploads, publishing and downloads are audited (in `services.questionnaires`)."""
+or YAML file and see the report of `survey-app check`; preview every page in every
+language with test answers that are never stored (`web.preview`); publish it as a new
+version after a confirmation step; download any published version as an XLSForm for
+translators. Uploads, publishing and downloads are audited (in `services.questionnaires`)."""
 
 from __future__ import annotations
 
@@ -17,19 +18,30 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 
 from survey_app.db.engine import Database
 from survey_app.errors import Conflict
+from survey_app.render.respond import district_values
 from survey_app.render.templating import static_url
 from survey_app.services.questionnaires import (
     MAX_UPLOAD_BYTES,
     questionnaire_upload,
     questionnaires_overview,
     upload_publish,
+    upload_questionnaire,
     upload_view,
     version_xlsform,
 )
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
-from survey_app.web.handlers import in_thread
+from survey_app.web.handlers import in_thread, is_htmx
+from survey_app.web.preview import (
+    Preview,
+    carried_answers,
+    posted,
+    preview_of,
+    refreshed,
+    shown_page,
+    start_page,
+)
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_FILE = "Bitte eine Datei auswählen (XLSForm .xlsx oder .xls, oder YAML)."
@@ -70,6 +82,23 @@ def publish(db: Database, viewer: Viewer, upload_id: int, *, new_series: bool) -
     except Conflict as refused:
         return confirm_page(db, viewer, upload_id, error=str(refused), status=HTTP_409_CONFLICT)
     return Redirect(f"/admin/questionnaires/{upload_id}", status_code=303)
+
+
+def preview_for(db: Database, upload_id: int, language: str | None) -> Preview:
+    """The upload's questionnaire in `language` (404 for an upload with errors)."""
+    return preview_of(upload_id, upload_questionnaire(db, upload_id), language)
+
+
+def preview_page(
+    db: Database, settings: Settings, upload_id: int, query: dict[str, str]
+) -> Template:
+    """The start screen, or page `page` with the test answers `answers` (after a change
+    of language)."""
+    shown = preview_for(db, upload_id, query.get("lang"))
+    page = query.get("page", "")
+    if not page.isdigit():
+        return start_page(shown, district_values(settings))
+    return shown_page(shown, int(page), carried_answers(query.get("answers")))
 
 
 class QuestionnairesController(Controller):
@@ -120,6 +149,43 @@ class QuestionnairesController(Controller):
         upload_id: FromPath[int],
     ) -> Template:
         return await in_thread(report_page, db, viewer, upload_id)
+
+    @get("/{upload_id:int}/preview")
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        upload_id: FromPath[int],
+    ) -> Template:
+        query = {key: str(request.query_params.get(key)) for key in request.query_params}
+        return await in_thread(preview_page, db, settings, upload_id, query)
+
+    @post("/{upload_id:int}/preview")
+    async def preview_answer(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        upload_id: FromPath[int],
+    ) -> Response[Any]:
+        """A preview page sent: the next page, its errors, or the thank-you page."""
+        form = await request.form()
+        shown = await in_thread(preview_for, db, upload_id, str(form.get("nav:lang", "")))
+        district = district_values(settings)
+        return await in_thread(posted, shown, form, district, htmx=is_htmx(request))
+
+    @post("/{upload_id:int}/preview/refresh")
+    async def preview_refresh(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        upload_id: FromPath[int],
+    ) -> Template:
+        """The page fragment while answering (skip logic), as for respondents."""
+        form = await request.form()
+        shown = await in_thread(preview_for, db, upload_id, str(form.get("nav:lang", "")))
+        return await in_thread(refreshed, shown, form)
 
     @post("/{upload_id:int}/publish")
     async def publish(

@@ -55,6 +55,7 @@ ROUTES = [
     ("/admin/surveys/company/recipients", None, True),
     ("/admin/questionnaires", None, True),
     ("/admin/questionnaires/1", None, True),
+    ("/admin/questionnaires/1/preview?lang=ar&page=0", None, True),
     ("/admin/questionnaires/published/newcomer/1/xlsform", None, True),
 ]
 # State-changing admin forms: (route, form fields).
@@ -73,6 +74,8 @@ ADMIN_ACTIONS = [
     ("/admin/surveys/company/recipients/remind", {}),
     ("/admin/questionnaires", {}),
     ("/admin/questionnaires/1/publish", {"confirmed": "yes"}),
+    ("/admin/questionnaires/1/preview", {"nav:action": "start"}),
+    ("/admin/questionnaires/1/preview/refresh", {"nav:page": "0"}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from openpyxl import Workbook, load_workbook
+from sqlmodel import select
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
+from survey_app.db.tables import Draft, Submission
 from survey_app.questionnaire.upload import check_upload
 from survey_app.services.audit import audit_events
 from survey_app.services.questionnaires import MAX_UPLOAD_BYTES
@@ -30,13 +32,14 @@ from tests.conftest import csrf_token, login
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 FEEDBACK = (STORAGE_QUESTIONNAIRES / "feedback.yaml").read_text(encoding="utf-8")
-FEEDBACK_V2 = FEEDBACK.replace('version: "1"', 'version: "2"').replace(
-    "        working_groups: [sprache]\n",
-    "        working_groups: [sprache]\n"
+FEEDBACK_V2 = FEEDBACK.replace('version: "1"', 'version: "2"') + (
+    "  - name: more\n"
+    "    title: {de: Mehr, en: More, ar: المزيد}\n"
+    "    questions:\n"
     "      - name: comment\n"
     "        type: text\n"
-    "        label: {de: Anmerkungen, en: Comments, ar: ملاحظات}\n"
-    "        working_groups: [beratung]\n",
+    "        label: {de: Anmerkungen, en: Comments, ar: تعليقات}\n"
+    "        working_groups: [beratung]\n"
 )
 # `age` becomes a text question: old (numbers) and new answers would be mixed.
 FEEDBACK_AGE_AS_TEXT = FEEDBACK.replace(
@@ -329,3 +332,99 @@ def test_a_published_version_downloads_as_an_xlsform_that_reads_back(office: Any
     assert back.questionnaire.languages == ("de", "en", "ar")
     assert audited(settings, "questionnaire_download") == [{"survey": "feedback", "version": 1}]
     assert client.get("/admin/questionnaires/published/feedback/9/xlsform").status_code == 404
+
+
+# -- preview -------------------------------------------------------------------------------
+
+
+def stored(settings: Settings) -> tuple[int, int]:
+    """(submissions, drafts) in the database."""
+    db = Database(settings.database_url)
+    try:
+        with db.read() as session:
+            submissions = len(session.exec(select(Submission.id)).all())
+            drafts = len(session.exec(select(Draft.id)).all())
+            return submissions, drafts
+    finally:
+        db.dispose()
+
+
+def answer(client: TestClient[Any], upload_id: int, fields: dict[str, Any]) -> Any:
+    """Send a preview page (the CSRF token from the office's own pages)."""
+    token = csrf_token(client, "/admin/questionnaires")
+    return client.post(
+        f"/admin/questionnaires/{upload_id}/preview", data={**fields, "_csrf_token": token}
+    )
+
+
+def carried(page: Any) -> dict[str, Any]:
+    match = re.search(r'name="preview:answers" value="([^"]*)"', page.text)
+    assert match, "no test answers in the form"
+    return dict(json.loads(match.group(1).replace("&#34;", '"').replace("&quot;", '"')))
+
+
+def test_the_preview_shows_each_page_of_the_upload_in_each_language(office: Any) -> None:
+    client, settings = office
+    report = upload(client, "feedback.yaml", FEEDBACK_V2.encode())
+    upload_id = upload_id_of(report)
+    for language in ("de", "en", "ar"):
+        assert f"/preview?lang={language}&amp;page=1" in report.text
+    start = client.get(f"/admin/questionnaires/{upload_id}/preview?lang=en")
+    assert "Anonymous." in start.text
+    assert "Vorschau: Antworten werden weder gespeichert noch gezählt." in start.text
+    # the second page exists only in the upload, not in the published version
+    page = client.get(f"/admin/questionnaires/{upload_id}/preview?lang=ar&page=1")
+    assert page.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "تعليقات" in page.text
+    assert f'action="/admin/questionnaires/{upload_id}/preview"' in page.text
+    assert "/s/feedback" not in page.text
+    assert stored(settings) == (0, 0)
+
+
+def test_test_answers_are_checked_carried_and_never_stored(office: Any) -> None:
+    client, settings = office
+    upload_id = upload_id_of(upload(client, "feedback.yaml", FEEDBACK_V2.encode()))
+    first = answer(client, upload_id, {"nav:action": "start", "nav:lang": "en"})
+    assert "Satisfied?" in first.text
+    missing = answer(client, upload_id, {"nav:action": "next", "nav:lang": "en", "nav:page": "0"})
+    assert missing.status_code == 422
+    too_young = {"nav:action": "next", "nav:lang": "en", "nav:page": "0", "satisfied": "no"}
+    refused = answer(client, upload_id, {**too_young, "age": "12", "reason": "Zu weit"})
+    assert refused.status_code == 422
+    assert "Age between 16 and 99." in refused.text
+    second = answer(client, upload_id, {**too_young, "age": "30", "reason": "Zu weit"})
+    assert "Comments" in second.text
+    assert carried(second) == {"age": 30, "reason": "Zu weit", "satisfied": "no"}
+    fields = {"nav:lang": "en", "nav:page": "1", "preview:answers": json.dumps(carried(second))}
+    back = answer(client, upload_id, {**fields, "nav:action": "back", "comment": "Danke"})
+    assert 'value="no" checked' in back.text
+    sent = answer(client, upload_id, {**fields, "nav:action": "submit", "comment": "Danke"})
+    assert "Thank you!" in sent.text
+    assert stored(settings) == (0, 0)
+    assert "survey_draft" not in client.cookies
+
+
+def test_skip_logic_works_in_the_preview(office: Any) -> None:
+    client, _settings = office
+    upload_id = upload_id_of(upload(client, "feedback.yaml", FEEDBACK_V2.encode()))
+    token = csrf_token(client, "/admin/questionnaires")
+    url = f"/admin/questionnaires/{upload_id}/preview/refresh"
+    fields = {"nav:lang": "de", "nav:page": "0", "_csrf_token": token}
+    assert "Warum nicht?" in client.post(url, data={**fields, "satisfied": "no"}).text
+    assert "Warum nicht?" not in client.post(url, data={**fields, "satisfied": "yes"}).text
+
+
+def test_another_language_keeps_the_test_answers(office: Any) -> None:
+    client, _settings = office
+    upload_id = upload_id_of(upload(client, "feedback.yaml", FEEDBACK_V2.encode()))
+    fields = {"nav:lang": "de", "nav:page": "0", "satisfied": "yes", "nav:language": "ar"}
+    page = answer(client, upload_id, fields)
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert 'value="yes" checked' in page.text
+
+
+def test_an_upload_with_errors_has_no_preview(office: Any) -> None:
+    client, _settings = office
+    upload_id = upload_id_of(upload(client, "feedback.yaml", b"id: feedback\npages: ["))
+    assert client.get(f"/admin/questionnaires/{upload_id}/preview").status_code == 404
