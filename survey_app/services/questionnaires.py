@@ -21,10 +21,10 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, SurveyVersion
 from survey_app.errors import Conflict, Invalid, NotFound
 from survey_app.i18n import catalogue_languages
+from survey_app.questionnaire.check import check_upload
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.questionnaire.upload import check_upload
 from survey_app.questionnaire.xlsform import export_xlsform
 from survey_app.services.audit import audit_record
 from survey_app.services.surveys import (

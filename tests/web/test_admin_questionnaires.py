@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from litestar.testing import TestClient
+from markupsafe import escape
 from openpyxl import Workbook, load_workbook
 from sqlmodel import select
 
 from survey_app.app import create_app
+from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.db.tables import Draft, Submission
-from survey_app.questionnaire.upload import check_upload
+from survey_app.questionnaire.check import check_upload
 from survey_app.services.audit import audit_events
 from survey_app.services.questionnaires import MAX_UPLOAD_BYTES
 from survey_app.services.surveys import get_survey, publish_directory, survey_versions
@@ -206,6 +209,36 @@ def test_formulas_are_not_evaluated() -> None:
     )
     assert report.questionnaire is not None
     assert "age" not in report.questionnaire.questions
+
+
+def test_the_report_is_what_survey_app_check_prints(
+    office: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, settings = office
+    # French has no texts and no UI catalogue: warnings, and a gap in the translations
+    french = FEEDBACK.replace("languages: [de, en, ar]", "languages: [de, en, ar, fr]")
+    path = tmp_path / "feedback.yaml"
+    path.write_text(french, encoding="utf-8")
+    groups = (STORAGE_QUESTIONNAIRES / "working_groups.yaml").read_text(encoding="utf-8")
+    (tmp_path / "working_groups.yaml").write_text(groups, encoding="utf-8")
+    monkeypatch.setenv("SURVEY_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SURVEY_VAR_DIR", str(tmp_path / "var"))
+    printed = CliRunner().invoke(main, ["check", str(path)]).stdout
+    page = upload(client, "feedback.yaml", french.encode()).text
+    lines = [line for line in printed.splitlines() if line.startswith(str(path))]
+    assert len(lines) >= 2
+    for line in lines:
+        location, _, message = line.removeprefix(f"{tmp_path}/").partition(": ")
+        text = escape(message.removeprefix("warning: "))
+        assert f"<code>{location}</code></td><td>{text}</td>" in page
+    counts = re.search(r"feedback: (.+)", printed)
+    assert counts, printed
+    pairs = counts.group(1).split()
+    assert pairs[::2] == ["de", "en", "ar", "fr"]
+    for language, count in zip(pairs[::2], pairs[1::2], strict=True):
+        shown = "vollständig" if count == "0" else count
+        assert f"<code>{language}</code></td><td>{shown}</td>" in page
+    assert pairs[-1] != "0"
 
 
 # -- publishing ----------------------------------------------------------------------------

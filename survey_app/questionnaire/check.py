@@ -1,7 +1,10 @@
-"""A questionnaire file that arrives as bytes (uploaded in the browser): refused when too
-large or when it would unpack to far more than it weighs, then read and checked exactly
-like a file given to `survey-app check`, with every problem at the name the person knows
-(`form.xlsx:survey:12`, `newcomer.yaml:40`), never at a temporary path.
+"""The check of one questionnaire file, YAML or XLSForm: what `survey-app check` prints
+and what `/admin/questionnaires` shows for an upload, from one function (`check_file`).
+
+An uploaded file arrives as bytes (`check_upload`): it is refused unread when too large
+or when it would unpack to far more than it weighs, then checked as a file, with every
+problem at the name the person knows (`form.xlsx:survey:12`, `newcomer.yaml:40`), never
+at a temporary path.
 
 Workbooks are read by pyxform's readers: openpyxl in read-only mode with `data_only`
 (a formula's cached value, never the formula evaluated) and xlrd for legacy `.xls`.
@@ -59,6 +62,37 @@ def safe_filename(filename: str) -> str:
     return cleaned or "upload"
 
 
+def check_file(
+    path: Path, *, working_groups: Collection[str], ui_languages: Collection[str]
+) -> CheckReport:
+    """Read and check one questionnaire file, XLSForm (`.xlsx`, `.xls`) or YAML, as
+    `survey-app check` reports it: the reader's problems, `{placeholders}` the district
+    profile does not fill (errors), languages without a UI catalogue among
+    `ui_languages` (warnings), and the texts missing per language."""
+    if path.suffix.lower() in XLSFORM_SUFFIXES:
+        result = import_xlsform(path, working_groups=working_groups)
+        questionnaire, problems = result.questionnaire, result.problems
+    else:
+        loaded = load_questionnaire(path, working_groups=working_groups)
+        questionnaire, problems = loaded.questionnaire, loaded.problems
+    if questionnaire is None:
+        return CheckReport(str(path), None, problems)
+    problems = problems + _placeholder_problems(path, questionnaire)
+    problems += [
+        Problem(
+            f"{path}:1",
+            f"no UI catalogue for language '{language}' (buttons and messages will be in English)",
+            Severity.WARNING,
+        )
+        for language in questionnaire.languages
+        if language not in ui_languages
+    ]
+    if errors_only(problems):
+        return CheckReport(str(path), None, problems)
+    missing = {lang: len(paths) for lang, paths in missing_translations(questionnaire).items()}
+    return CheckReport(str(path), questionnaire, problems, missing)
+
+
 def check_upload(
     filename: str,
     data: bytes,
@@ -67,42 +101,20 @@ def check_upload(
     ui_languages: Collection[str],
     max_bytes: int,
 ) -> CheckReport:
-    """Read and check an uploaded XLSForm (`.xlsx`, `.xls`) or YAML file; never raises
-    for bad content. `ui_languages` have button and message catalogues (the others get
-    a warning, as from `check`)."""
+    """`check_file` for an uploaded file, refused unread when it is larger than
+    `max_bytes`, not a questionnaire file, or an `.xlsx` that would unpack to more than
+    `MAX_UNCOMPRESSED_BYTES`; problems name the file as uploaded (without directories)."""
     name = safe_filename(filename)
-    suffix = Path(name).suffix.lower()
-    refused = _refusal(name, suffix, data, max_bytes)
+    refused = _refusal(name, Path(name).suffix.lower(), data, max_bytes)
     if refused is not None:
         return CheckReport(name, None, [refused])
     with tempfile.TemporaryDirectory(prefix="survey-upload-") as directory:
         path = Path(directory) / name
         path.write_bytes(data)
-        if suffix in XLSFORM_SUFFIXES:
-            result = import_xlsform(path, working_groups=working_groups)
-            questionnaire, problems = result.questionnaire, result.problems
-            where_settings = f"{name}:settings"
-        else:
-            loaded = load_questionnaire(path, working_groups=working_groups)
-            questionnaire, problems = loaded.questionnaire, loaded.problems
-            where_settings = ""
-        problems = [_relocated(problem, f"{path}", name) for problem in problems]
-        if questionnaire is not None:
-            problems += _placeholder_problems(path, name, questionnaire, where_settings)
-            problems += [
-                Problem(
-                    f"{name}:1",
-                    f"no UI catalogue for language '{language}' "
-                    "(buttons and messages will be in English)",
-                    Severity.WARNING,
-                )
-                for language in questionnaire.languages
-                if language not in ui_languages
-            ]
-    if questionnaire is None or errors_only(problems):
-        return CheckReport(name, None, problems)
-    missing = {lang: len(paths) for lang, paths in missing_translations(questionnaire).items()}
-    return CheckReport(name, questionnaire, problems, missing)
+        report = check_file(path, working_groups=working_groups, ui_languages=ui_languages)
+    report.filename = name
+    report.problems = [_relocated(problem, str(path), name) for problem in report.problems]
+    return report
 
 
 def _refusal(name: str, suffix: str, data: bytes, max_bytes: int) -> Problem | None:
@@ -145,23 +157,21 @@ def _relocated(problem: Problem, path: str, name: str) -> Problem:
     )
 
 
-def _placeholder_problems(
-    path: Path, name: str, questionnaire: Questionnaire, where_settings: str
-) -> list[Problem]:
-    """`{placeholders}` of the notices that the district profile does not fill (errors,
-    as `check` reports them)."""
+def _placeholder_problems(path: Path, questionnaire: Questionnaire) -> list[Problem]:
+    """`{placeholders}` of the notices that the district profile does not fill, at their
+    line (YAML) or on the settings sheet (XLSForm)."""
     document = None
-    if not where_settings:
+    if path.suffix.lower() not in XLSFORM_SUFFIXES:
         try:
             document = read_yaml(path)
-        except YamlProblem:
+        except (YamlProblem, OSError):
             document = None
     found: list[Problem] = []
     for key in ("privacy_notice", "thank_you"):
         for language, text in (getattr(questionnaire, key) or {}).items():
-            where = where_settings or f"{name}:1"
-            if document is not None:
-                where = f"{name}:{document.line_of((key, language))}"
+            where = f"{path}:{document.line_of((key, language))}" if document else f"{path}:1"
+            if path.suffix.lower() in XLSFORM_SUFFIXES:
+                where = f"{path}:settings"
             found += [
                 Problem(
                     where,
