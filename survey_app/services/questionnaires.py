@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
@@ -43,6 +44,10 @@ BREAKING_NOT_CONFIRMED = (
 )
 HAS_ERRORS = "Dieser Fragebogen hat Fehler und kann nicht veröffentlicht werden."
 ALREADY_PUBLISHED = "Dieser Fragebogen ist schon veröffentlicht (Version {number})."
+KEPT_AS_ORIGIN = (
+    "Ein veröffentlichter Fragebogen bleibt als Herkunft seiner Version erhalten und kann "
+    "nicht verworfen werden."
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +101,21 @@ class VersionEntry:
 
 
 @dataclass(frozen=True)
+class UploadSummary:
+    """An upload waiting to be published, as the overview lists it."""
+
+    id: int
+    filename: str
+    actor: str
+    uploaded_at: datetime.datetime
+    survey_id: str | None
+    errors: int
+    warnings: int
+
+
+@dataclass(frozen=True)
 class QuestionnairesOverview:
-    uploads: list[UploadView]
+    uploads: list[UploadSummary]
     """Uploads not published yet, newest first."""
     versions: list[VersionEntry]
     """Every published version, by survey and newest first."""
@@ -165,6 +183,7 @@ def questionnaires_overview(db: Database) -> QuestionnairesOverview:
     with db.read() as session:
         pending = session.exec(
             select(QuestionnaireUpload)
+            .options(defer(cast(QueryableAttribute[Any], QuestionnaireUpload.definition)))
             .where(col(QuestionnaireUpload.version_id).is_(None))
             .order_by(col(QuestionnaireUpload.id).desc())
         ).all()
@@ -181,7 +200,7 @@ def questionnaires_overview(db: Database) -> QuestionnairesOverview:
             .order_by(col(SurveyVersion.survey_id), col(SurveyVersion.number).desc())
         ).all()
         return QuestionnairesOverview(
-            uploads=[_view(session, upload) for upload in pending],
+            uploads=[_summary(upload) for upload in pending],
             versions=[
                 VersionEntry(
                     v.survey_id,
@@ -232,6 +251,21 @@ def upload_publish(
         return published
 
 
+def upload_discard(db: Database, upload_id: int, *, actor: str) -> None:
+    """Delete an upload that was not published (a failed attempt, say). Audited."""
+    with db.write() as session:
+        upload = _upload(session, upload_id)
+        if upload.version_id is not None:
+            raise Conflict(KEPT_AS_ORIGIN)
+        session.delete(upload)
+        audit_record(
+            session,
+            actor=actor,
+            action="questionnaire_discard",
+            detail={"upload": upload_id, "file": upload.filename, "survey": upload.survey_id},
+        )
+
+
 def version_xlsform(db: Database, survey_id: str, number: int, *, actor: str) -> bytes:
     """A published version as an XLSForm workbook (for translators). Audited."""
     with db.write() as session:
@@ -252,6 +286,20 @@ def version_xlsform(db: Database, survey_id: str, number: int, *, actor: str) ->
     output = BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def _summary(upload: QuestionnaireUpload) -> UploadSummary:
+    assert upload.id is not None
+    severities = [entry.get("severity") for entry in upload.report.get("problems", [])]
+    return UploadSummary(
+        id=upload.id,
+        filename=upload.filename,
+        actor=upload.actor,
+        uploaded_at=upload.uploaded_at,
+        survey_id=upload.survey_id,
+        errors=severities.count(Severity.ERROR.value),
+        warnings=severities.count(Severity.WARNING.value),
+    )
 
 
 def _upload(session: Session, upload_id: int) -> QuestionnaireUpload:

@@ -24,6 +24,7 @@ from survey_app.services.questionnaires import (
     MAX_UPLOAD_BYTES,
     questionnaire_upload,
     questionnaires_overview,
+    upload_discard,
     upload_publish,
     upload_questionnaire,
     upload_view,
@@ -202,6 +203,17 @@ class QuestionnairesController(Controller):
             return await in_thread(confirm_page, db, viewer, upload_id)
         new_series = form.get("new_series") == "yes"
         return await in_thread(publish, db, viewer, upload_id, new_series=new_series)
+
+    @post("/{upload_id:int}/discard")
+    async def discard(
+        self,
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
+        upload_id: FromPath[int],
+    ) -> Redirect:
+        """Delete an upload that was not published; back to the overview."""
+        await in_thread(upload_discard, db, upload_id, actor=viewer.email)
+        return Redirect("/admin/questionnaires", status_code=303)
 
     @get("/published/{survey_id:str}/{number:int}/xlsform")
     async def download(

@@ -76,6 +76,7 @@ ADMIN_ACTIONS = [
     ("/admin/questionnaires/1/publish", {"confirmed": "yes"}),
     ("/admin/questionnaires/1/preview", {"nav:action": "start"}),
     ("/admin/questionnaires/1/preview/refresh", {"nav:page": "0"}),
+    ("/admin/questionnaires/1/discard", {}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 

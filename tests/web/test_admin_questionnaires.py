@@ -338,6 +338,25 @@ def test_the_directory_never_replaces_a_version_published_in_the_browser(
     assert any("published in the browser" in problem.message for problem in report.problems)
 
 
+def test_an_upload_not_published_can_be_discarded_a_published_one_is_kept(
+    office: Any,
+) -> None:
+    client, settings = office
+    failed = upload_id_of(upload(client, "kaputt.yaml", b"id: feedback\npages: ["))
+    kept = upload_id_of(upload(client, "feedback.yaml", FEEDBACK_V2.encode()))
+    publish(client, kept, confirmed="yes")
+    token = csrf_token(client, "/admin/questionnaires")
+    overview = client.post(f"/admin/questionnaires/{failed}/discard", data={"_csrf_token": token})
+    assert "kaputt.yaml" not in overview.text
+    assert client.get(f"/admin/questionnaires/{failed}").status_code == 404
+    refused = client.post(f"/admin/questionnaires/{kept}/discard", data={"_csrf_token": token})
+    assert refused.status_code == 409
+    assert client.get(f"/admin/questionnaires/{kept}").status_code == 200
+    assert audited(settings, "questionnaire_discard") == [
+        {"file": "kaputt.yaml", "survey": None, "upload": failed}
+    ]
+
+
 # -- download ------------------------------------------------------------------------------
 
 
