@@ -69,15 +69,17 @@ def check_file(
     `survey-app check` reports it: the reader's problems, `{placeholders}` the district
     profile does not fill (errors), languages without a UI catalogue among
     `ui_languages` (warnings), and the texts missing per language."""
+    settings_row = None
     if path.suffix.lower() in XLSFORM_SUFFIXES:
         result = import_xlsform(path, working_groups=working_groups)
         questionnaire, problems = result.questionnaire, result.problems
+        settings_row = result.settings_row
     else:
         loaded = load_questionnaire(path, working_groups=working_groups)
         questionnaire, problems = loaded.questionnaire, loaded.problems
     if questionnaire is None:
         return CheckReport(str(path), None, problems)
-    problems = problems + _placeholder_problems(path, questionnaire)
+    problems = problems + _placeholder_problems(path, questionnaire, settings_row)
     problems += [
         Problem(
             f"{path}:1",
@@ -157,11 +159,13 @@ def _relocated(problem: Problem, path: str, name: str) -> Problem:
     )
 
 
-def _placeholder_problems(path: Path, questionnaire: Questionnaire) -> list[Problem]:
+def _placeholder_problems(
+    path: Path, questionnaire: Questionnaire, settings_row: str | None
+) -> list[Problem]:
     """`{placeholders}` of the notices that the district profile does not fill, at their
-    line (YAML) or on the settings sheet (XLSForm)."""
+    line (YAML) or at the row of the settings sheet (XLSForm, `settings_row`)."""
     document = None
-    if path.suffix.lower() not in XLSFORM_SUFFIXES:
+    if settings_row is None:
         try:
             document = read_yaml(path)
         except (YamlProblem, OSError):
@@ -169,9 +173,12 @@ def _placeholder_problems(path: Path, questionnaire: Questionnaire) -> list[Prob
     found: list[Problem] = []
     for key in ("privacy_notice", "thank_you"):
         for language, text in (getattr(questionnaire, key) or {}).items():
-            where = f"{path}:{document.line_of((key, language))}" if document else f"{path}:1"
-            if path.suffix.lower() in XLSFORM_SUFFIXES:
-                where = f"{path}:settings"
+            if settings_row is not None:
+                where = f"{path}:{settings_row}"
+            elif document is not None:
+                where = f"{path}:{document.line_of((key, language))}"
+            else:
+                where = f"{path}:1"
             found += [
                 Problem(
                     where,

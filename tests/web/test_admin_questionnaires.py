@@ -165,6 +165,18 @@ def test_xlsform_warnings_name_sheet_and_row_and_translations_are_counted(office
     assert re.search(r"<code>de</code></td><td>vollständig</td>", report)
 
 
+def test_an_unknown_placeholder_is_an_error_at_its_settings_row(office: Any) -> None:
+    client, _settings = office
+    book = load_workbook(io.BytesIO(xlsform([])))
+    book["settings"]["F2"] = "Anonym. Fragen an {emial}."
+    output = io.BytesIO()
+    book.save(output)
+    page = upload(client, "form.xlsx", output.getvalue())
+    assert "Fehler (1)" in page.text
+    assert "<code>form.xlsx:settings:2</code></td><td>unknown placeholder {emial}" in page.text
+    assert "Veröffentlichen …" not in page.text
+
+
 def test_a_workbook_without_a_survey_sheet_is_an_error(office: Any) -> None:
     client, _settings = office
     book = Workbook()
