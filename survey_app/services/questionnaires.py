@@ -15,6 +15,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, cast
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
@@ -44,6 +45,13 @@ BREAKING_NOT_CONFIRMED = (
 )
 HAS_ERRORS = "Dieser Fragebogen hat Fehler und kann nicht veröffentlicht werden."
 ALREADY_PUBLISHED = "Dieser Fragebogen ist schon veröffentlicht (Version {number})."
+NO_UPLOAD = "Es gibt keinen hochgeladenen Fragebogen {id}."
+NO_PREVIEW = "Der hochgeladene Fragebogen {id} hat Fehler und keine Vorschau."
+NO_VERSION = "Es gibt keine Version {number} der Umfrage „{survey}“."
+PUBLISHED_MEANWHILE = (
+    "Gerade wurde eine andere Version dieser Umfrage veröffentlicht. Bitte sehen Sie sich "
+    "die Prüfung noch einmal an."
+)
 KEPT_AS_ORIGIN = (
     "Ein veröffentlichter Fragebogen bleibt als Herkunft seiner Version erhalten und kann "
     "nicht verworfen werden."
@@ -174,7 +182,7 @@ def upload_questionnaire(db: Database, upload_id: int) -> Questionnaire:
     with db.read() as session:
         upload = _upload(session, upload_id)
         if upload.definition is None:
-            raise NotFound(f"upload {upload_id} has errors and no questionnaire to show")
+            raise NotFound(NO_PREVIEW.format(id=upload_id))
         return Questionnaire.model_validate(upload.definition)
 
 
@@ -223,6 +231,17 @@ def upload_publish(
     Refused when it has errors or is published already, and when it changes questions
     that were answered before (renamed in place, another type) unless `new_series`
     confirms that it starts a new series."""
+    try:
+        return _publish_upload(db, upload_id, actor=actor, new_series=new_series)
+    except IntegrityError:
+        # Another admin (or a starting process) published a version of the survey at the
+        # same moment; its number is taken: the office looks at the new state first.
+        raise Conflict(PUBLISHED_MEANWHILE) from None
+
+
+def _publish_upload(
+    db: Database, upload_id: int, *, actor: str, new_series: bool
+) -> PublishedSurvey:
     with db.write() as session:
         upload = _upload(session, upload_id)
         view = _view(session, upload)
@@ -275,7 +294,7 @@ def version_xlsform(db: Database, survey_id: str, number: int, *, actor: str) ->
             )
         ).first()
         if version is None:
-            raise NotFound(f"no version {number} of survey '{survey_id}'")
+            raise NotFound(NO_VERSION.format(number=number, survey=survey_id))
         workbook = export_xlsform(questionnaire_of(version))
         audit_record(
             session,
@@ -305,7 +324,7 @@ def _summary(upload: QuestionnaireUpload) -> UploadSummary:
 def _upload(session: Session, upload_id: int) -> QuestionnaireUpload:
     upload = session.get(QuestionnaireUpload, upload_id)
     if upload is None:
-        raise NotFound(f"no uploaded questionnaire {upload_id}")
+        raise NotFound(NO_UPLOAD.format(id=upload_id))
     return upload
 
 

@@ -7,7 +7,6 @@ translators. Uploads, publishing and downloads are audited (in `services.questio
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -225,9 +224,10 @@ class QuestionnairesController(Controller):
     ) -> Response[bytes]:
         """A published version as an XLSForm workbook, for translators."""
         data = await in_thread(version_xlsform, db, survey_id, number, actor=viewer.email)
-        filename = quote(f"{survey_id}-v{number}.xlsx")
+        # A survey id is letters, digits and `_ . -` (the schema's names): no quoting.
+        filename = f"{survey_id}-v{number}.xlsx"
         return Response(
             data,
             media_type=XLSX_MEDIA_TYPE,
-            headers={"content-disposition": f"attachment; filename*=UTF-8''{filename}"},
+            headers={"content-disposition": f'attachment; filename="{filename}"'},
         )

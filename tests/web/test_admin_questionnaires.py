@@ -360,7 +360,9 @@ def test_an_upload_not_published_can_be_discarded_a_published_one_is_kept(
     token = csrf_token(client, "/admin/questionnaires")
     overview = client.post(f"/admin/questionnaires/{failed}/discard", data={"_csrf_token": token})
     assert "kaputt.yaml" not in overview.text
-    assert client.get(f"/admin/questionnaires/{failed}").status_code == 404
+    gone = client.get(f"/admin/questionnaires/{failed}")
+    assert gone.status_code == 404
+    assert f"Es gibt keinen hochgeladenen Fragebogen {failed}." in gone.text
     refused = client.post(f"/admin/questionnaires/{kept}/discard", data={"_csrf_token": token})
     assert refused.status_code == 409
     assert client.get(f"/admin/questionnaires/{kept}").status_code == 200
@@ -383,7 +385,7 @@ def test_a_published_version_downloads_as_an_xlsform_that_reads_back(office: Any
     assert response.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert "feedback-v1.xlsx" in response.headers["content-disposition"]
+    assert response.headers["content-disposition"] == 'attachment; filename="feedback-v1.xlsx"'
     back = check_upload(
         "feedback-v1.xlsx",
         response.content,
@@ -395,7 +397,9 @@ def test_a_published_version_downloads_as_an_xlsform_that_reads_back(office: Any
     assert list(back.questionnaire.questions) == ["satisfied", "age", "reason", "help"]
     assert back.questionnaire.languages == ("de", "en", "ar")
     assert audited(settings, "questionnaire_download") == [{"survey": "feedback", "version": 1}]
-    assert client.get("/admin/questionnaires/published/feedback/9/xlsform").status_code == 404
+    missing = client.get("/admin/questionnaires/published/feedback/9/xlsform")
+    assert missing.status_code == 404
+    assert "Es gibt keine Version 9 der Umfrage „feedback“." in missing.text
 
 
 # -- preview -------------------------------------------------------------------------------
@@ -491,4 +495,6 @@ def test_another_language_keeps_the_test_answers(office: Any) -> None:
 def test_an_upload_with_errors_has_no_preview(office: Any) -> None:
     client, _settings = office
     upload_id = upload_id_of(upload(client, "feedback.yaml", b"id: feedback\npages: ["))
-    assert client.get(f"/admin/questionnaires/{upload_id}/preview").status_code == 404
+    refused = client.get(f"/admin/questionnaires/{upload_id}/preview")
+    assert refused.status_code == 404
+    assert f"Der hochgeladene Fragebogen {upload_id} hat Fehler und keine Vorschau." in refused.text
