@@ -62,10 +62,9 @@ def overview_page(
     )
 
 
-def report_page(
-    db: Database, viewer: Viewer, upload_id: int, *, notice: str | None = None
-) -> Template:
-    return _page("questionnaire.html", viewer, upload=upload_view(db, upload_id), notice=notice)
+def report_page(db: Database, viewer: Viewer, upload_id: int) -> Template:
+    """An upload's check report, its preview links and the way to publish it."""
+    return _page("questionnaire.html", viewer, upload=upload_view(db, upload_id))
 
 
 def confirm_page(

@@ -32,6 +32,8 @@ from survey_app.services.questionnaires import MAX_UPLOAD_BYTES
 from survey_app.services.surveys import get_survey, publish_directory, survey_versions
 from survey_app.settings import Settings
 from tests.conftest import csrf_token, login
+from tests.security.test_xss import markup_problems
+from tests.security.xss_corpus import LANGUAGES, write_xss_questionnaires
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 FEEDBACK = (STORAGE_QUESTIONNAIRES / "feedback.yaml").read_text(encoding="utf-8")
@@ -498,3 +500,30 @@ def test_an_upload_with_errors_has_no_preview(office: Any) -> None:
     refused = client.get(f"/admin/questionnaires/{upload_id}/preview")
     assert refused.status_code == 404
     assert f"Der hochgeladene Fragebogen {upload_id} hat Fehler und keine Vorschau." in refused.text
+
+
+# -- hostile content -----------------------------------------------------------------------
+
+
+def test_payloads_in_an_upload_are_shown_as_text(office: Any, tmp_path: Path) -> None:
+    """Every text of the upload (and its file name) is a classic XSS payload: the report,
+    the overview, the confirmation and the preview in each language show them as text."""
+    client, _settings = office
+    directory = write_xss_questionnaires(tmp_path / "xss")
+    content = (directory / "xss.yaml").read_bytes()
+    report = upload(client, "<img src=x onerror=alert(1)>.yaml", content)
+    upload_id = upload_id_of(report)
+    pages = {
+        "report": report.text,
+        "overview": client.get("/admin/questionnaires").text,
+        "confirmation": publish(client, upload_id).text,
+    }
+    for language in LANGUAGES:
+        url = f"/admin/questionnaires/{upload_id}/preview?lang={language}"
+        pages[f"start {language}"] = client.get(url).text
+        pages[f"first page {language}"] = client.get(f"{url}&page=0").text
+    assert {name: markup_problems(html) for name, html in pages.items()} == {
+        name: [] for name in pages
+    }
+    assert "Keine Fehler." in pages["report"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["first page de"]
