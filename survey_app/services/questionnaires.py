@@ -45,6 +45,10 @@ BREAKING_NOT_CONFIRMED = (
 )
 HAS_ERRORS = "Dieser Fragebogen hat Fehler und kann nicht veröffentlicht werden."
 ALREADY_PUBLISHED = "Dieser Fragebogen ist schon veröffentlicht (Version {number})."
+SAME_CONTENT = (
+    "Dieser Fragebogen ist inhaltlich gleich der veröffentlichten Version {number}; "
+    "Veröffentlichen würde nichts ändern."
+)
 NO_UPLOAD = "Es gibt keinen hochgeladenen Fragebogen {id}."
 NO_PREVIEW = "Der hochgeladene Fragebogen {id} hat Fehler und keine Vorschau."
 NO_VERSION = "Es gibt keine Version {number} der Umfrage „{survey}“."
@@ -84,6 +88,8 @@ class UploadView:
     """The survey's newest published version (None: a new survey)."""
     changes: list[Change]
     """Breaking changes against the newest published version."""
+    same_as: int | None = None
+    """The published version with exactly this content (publishing would change nothing)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -95,7 +101,11 @@ class UploadView:
 
     @property
     def publishable(self) -> bool:
-        return self.questionnaire is not None and self.published_number is None
+        return (
+            self.questionnaire is not None
+            and self.published_number is None
+            and self.same_as is None
+        )
 
 
 @dataclass(frozen=True)
@@ -249,6 +259,8 @@ def _publish_upload(
             raise Conflict(ALREADY_PUBLISHED.format(number=view.published_number))
         if view.questionnaire is None:
             raise Invalid(HAS_ERRORS)
+        if view.same_as is not None:
+            raise Conflict(SAME_CONTENT.format(number=view.same_as))
         if view.changes and not new_series:
             raise Conflict(BREAKING_NOT_CONFIRMED, code="breaking_change")
         published = survey_publish(
@@ -345,7 +357,15 @@ def _view(session: Session, upload: QuestionnaireUpload) -> UploadView:
         published = session.get(SurveyVersion, upload.version_id)
         published_number = published.number if published else None
     changes: list[Change] = []
+    same_as = None
     if questionnaire is not None and newest is not None and published_number is None:
+        same = session.exec(
+            select(SurveyVersion.number).where(
+                SurveyVersion.survey_id == questionnaire.id,
+                SurveyVersion.content_hash == questionnaire.content_hash,
+            )
+        ).first()
+        same_as = int(same) if same is not None else None
         before = questionnaire_of(newest)
         changes = [
             _in_plain_words(change, before, questionnaire)
@@ -363,6 +383,7 @@ def _view(session: Session, upload: QuestionnaireUpload) -> UploadView:
         published_number=published_number,
         newest_number=newest.number if newest else None,
         changes=changes,
+        same_as=same_as,
     )
 
 

@@ -301,6 +301,18 @@ def test_an_upload_with_errors_cannot_be_published(office: Any) -> None:
     assert newest(settings, "feedback") == (1, 1)
 
 
+def test_an_upload_equal_to_a_published_version_changes_nothing(office: Any) -> None:
+    """Uploading version 1 again after version 2 would not make it the newest: say so."""
+    client, settings = office
+    publish(client, upload_id_of(upload(client, "v2.yaml", FEEDBACK_V2.encode())), confirmed="yes")
+    page = upload(client, "feedback.yaml", FEEDBACK.encode())
+    assert "inhaltlich gleich der veröffentlichten Version 1" in page.text
+    assert "Veröffentlichen …" not in page.text
+    refused = publish(client, upload_id_of(page), confirmed="yes")
+    assert refused.status_code == 409
+    assert newest(settings, "feedback") == (2, 1)
+
+
 def test_a_new_survey_is_published_as_version_one_and_opens(office: Any) -> None:
     client, settings = office
     new = FEEDBACK.replace("id: feedback", "id: nachbarschaft")
