@@ -208,6 +208,16 @@ def test_a_file_that_is_no_questionnaire_is_refused(office: Any) -> None:
     assert "expected an XLSForm (.xlsx, .xls) or a questionnaire file (.yaml)" in page.text
 
 
+def test_an_upload_without_the_form_token_is_refused(office: Any) -> None:
+    client, settings = office
+    response = client.post(
+        "/admin/questionnaires",
+        files={"file": ("feedback.yaml", FEEDBACK_V2.encode(), "application/octet-stream")},
+    )
+    assert response.status_code == 403
+    assert audited(settings, "questionnaire_upload") == []
+
+
 def test_formulas_are_not_evaluated() -> None:
     """openpyxl reads cached values only: a formula cell without one is empty."""
     book = load_workbook(io.BytesIO(xlsform([])))
