@@ -179,6 +179,17 @@ def test_an_unknown_placeholder_is_an_error_at_its_settings_row(office: Any) -> 
     assert "Veröffentlichen …" not in page.text
 
 
+def test_a_survey_id_longer_than_the_database_keeps_is_an_error(office: Any) -> None:
+    client, _settings = office
+    long_id = "f" * 101
+    page = upload(
+        client, "feedback.yaml", FEEDBACK.replace("id: feedback", f"id: {long_id}").encode()
+    )
+    assert "Fehler (1)" in page.text
+    assert "feedback.yaml:2" in page.text
+    assert "at most 100 characters" in page.text
+
+
 def test_a_workbook_without_a_survey_sheet_is_an_error(office: Any) -> None:
     client, _settings = office
     book = Workbook()
