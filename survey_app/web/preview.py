@@ -25,6 +25,8 @@ from survey_app.questionnaire.navigation import PageState, first_page, page_stat
 from survey_app.questionnaire.rules import AnswerError
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.render.respond import (
+    APPEARED_NOTICE,
+    WITHDRAWN_NOTICE,
     Respondent,
     page_context,
     start_context,
@@ -107,12 +109,13 @@ def questions_page(
     *,
     fragment: bool = False,
     live: bool = False,
+    notices: tuple[str, ...] = (),
 ) -> Template:
     messages = {
         name: answer_error_message(error, preview.questionnaire, preview.language)
         for name, error in (errors or {}).items()
     }
-    context = page_context(preview.respondent, state, messages, live=live)
+    context = page_context(preview.respondent, state, messages, live=live, notices=notices)
     _links(preview, context, state.answers)
     name = "respond/_page.html" if fragment else "respond/page.html"
     return Template(name, context=context, status_code=422 if messages and not live else 200)
@@ -177,8 +180,13 @@ def posted(
     if action == "save":
         return questions_page(preview, state)
     if state.changed or state.errors:
+        # As for respondents: questions that just appeared get no error before they
+        # were seen, and the page says what changed.
         shown_errors = {k: v for k, v in state.errors.items() if k not in state.appeared}
-        return questions_page(preview, state, shown_errors)
+        notices = (APPEARED_NOTICE,) * bool(state.appeared) + (WITHDRAWN_NOTICE,) * bool(
+            state.withdrawn
+        )
+        return questions_page(preview, state, shown_errors, notices=notices)
     if state.next is not None:
         return questions_page(preview, page_state(questionnaire, state.answers, state.next))
     return thanks_page(preview, district)

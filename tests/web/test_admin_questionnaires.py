@@ -516,6 +516,11 @@ def test_skip_logic_works_in_the_preview(office: Any) -> None:
     fields = {"nav:lang": "de", "nav:page": "0", "_csrf_token": token}
     assert "Warum nicht?" in client.post(url, data={**fields, "satisfied": "no"}).text
     assert "Warum nicht?" not in client.post(url, data={**fields, "satisfied": "yes"}).text
+    # Without JavaScript, Next shows the page again with the question that appeared.
+    sent = {"nav:action": "next", "nav:shown": "satisfied age help", "satisfied": "no"}
+    again = answer(client, upload_id, {**fields, **sent, "nav:lang": "en"})
+    assert "New questions appeared on this page." in again.text
+    assert "Why not?" in again.text
 
 
 def test_another_language_keeps_the_test_answers(office: Any) -> None:
