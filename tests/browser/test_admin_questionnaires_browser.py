@@ -1,6 +1,7 @@
 """The office's way from a translator's XLSForm to a live survey, in a real browser: upload
 it, see the error with its row, upload the fixed file, preview it in Arabic (nothing is
-stored), publish it after confirming, and answer it as a respondent."""
+stored), publish it after confirming, and answer it as a respondent. Every page of the
+way has no axe-core violation of any impact."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from survey_app.db.engine import Database
 from survey_app.services.accounts import AccountError, user_add
 from tests.browser.live import LiveApp
+from tests.browser.test_accessibility import axe_violations
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -57,6 +59,17 @@ def responses(live_app: LiveApp) -> int:
     return int(count)
 
 
+class Audit:
+    """axe-core's violations on every page it is shown, by page."""
+
+    def __init__(self) -> None:
+        self.violations: dict[str, list[str]] = {}
+
+    def check(self, page: Page, name: str) -> None:
+        found = axe_violations(page)
+        self.violations[name] = [f"{v['id']} ({v['impact']}): {v['targets']}" for v in found]
+
+
 def upload(page: Page, content: bytes) -> None:
     page.goto("/admin/questionnaires")
     workbook: FilePayload = {
@@ -87,17 +100,25 @@ def test_an_xlsform_is_fixed_previewed_in_arabic_published_and_answered(
     page.get_by_role("button", name=re.compile("Anmelden|Log in")).click()
     expect(page).not_to_have_url(re.compile("/login"))
 
+    audit = Audit()
+    page.goto("/admin/questionnaires")
+    audit.check(page, "overview")
     upload(page, xlsform("Anonym. Fragen an {emial}."))
     expect(page.get_by_text("nachbarschaft.xlsx:settings:2")).to_be_visible()
     expect(page.get_by_role("button", name="Veröffentlichen …")).to_have_count(0)
+    audit.check(page, "report with an error")
 
     upload(page, xlsform("Anonym. Fragen an {email}."))
     expect(page.get_by_text("Keine Fehler.")).to_be_visible()
+    audit.check(page, "report")
     report_url = page.url
 
+    page.goto(f"{report_url}/preview?lang=ar")
+    audit.check(page, "preview start")
     page.goto(f"{report_url}/preview?lang=ar&page=0")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.get_by_text("هل تعرف جيرانك؟")).to_be_visible()
+    audit.check(page, "preview page")
     page.get_by_label("نعم").check()
     page.locator("button[value=submit]").click()
     expect(
@@ -108,6 +129,7 @@ def test_an_xlsform_is_fixed_previewed_in_arabic_published_and_answered(
     page.goto(report_url)
     page.get_by_role("button", name="Veröffentlichen …").click()
     expect(page.get_by_role("heading", name="Fragebogen veröffentlichen?")).to_be_visible()
+    audit.check(page, "confirmation")
     page.get_by_role("button", name="Ja, veröffentlichen").click()
     expect(page.get_by_text("Veröffentlicht als Version 1")).to_be_visible()
 
@@ -117,3 +139,5 @@ def test_an_xlsform_is_fixed_previewed_in_arabic_published_and_answered(
     page.locator("button[value=submit]").click()
     expect(page).to_have_url(re.compile(rf"/s/{SURVEY}/thanks"))
     assert responses(live_app) == 1
+    checked = ["overview", "report with an error", "report", "preview start", "preview page"]
+    assert audit.violations == {name: [] for name in [*checked, "confirmation"]}
