@@ -27,6 +27,7 @@ from survey_app.web.errors import exception_handlers
 from survey_app.web.fieldwork import FieldworkController
 from survey_app.web.health import HealthController
 from survey_app.web.hygiene import RefuseControlCharacters
+from survey_app.web.questionnaires import QuestionnairesController
 from survey_app.web.recipients import RecipientsController
 from survey_app.web.respond import RespondController
 from survey_app.web.results_api import ResultsApiController
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReviewController,
             FieldworkController,
             RecipientsController,
+            QuestionnairesController,
             AdminController,
             ResultsApiController,
             ResultsPagesController,

@@ -7,20 +7,14 @@ from pathlib import Path
 
 import click
 
-from survey_app.questionnaire.district import (
-    PLACEHOLDERS,
-    DistrictProfileError,
-    district_profile,
-    unknown_placeholders,
-)
+from survey_app.questionnaire.check import XLSFORM_SUFFIXES, check_file
+from survey_app.questionnaire.district import DistrictProfileError, district_profile
 from survey_app.questionnaire.loader import (
-    load_questionnaire,
     load_working_group_catalog,
     questionnaire_files,
     read_yaml,
 )
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.questionnaire.validation import missing_translations
 from survey_app.settings import get_settings
 
 
@@ -34,7 +28,8 @@ from survey_app.settings import get_settings
 def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
     """Validate questionnaire files (or directories of them).
 
-    Prints every problem as FILE:LINE: message and a translation completeness report;
+    Prints every problem as FILE:LINE: message (FILE:SHEET:ROW for an XLSForm) and a
+    translation completeness report, as /admin/questionnaires shows it for an upload;
     exits 1 if any file has an error (warnings alone exit 0). A renamed or re-typed
     question is a breaking change against the newest version published in the configured
     database (skipped when there is none); `--allow-breaking` publishes it as a new series.
@@ -60,25 +55,16 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
     for path in files:
         if not path.exists():
             continue
-        result = load_questionnaire(path, working_groups=known_groups)
-        for problem in result.problems:
+        checked = check_file(path, working_groups=known_groups, ui_languages=ui_languages)
+        for problem in checked.problems:
             click.echo(str(problem))
-        if result.questionnaire is None:
+        if checked.questionnaire is None:
             failed = True
             continue
-        questionnaire = result.questionnaire
-        if _unknown_placeholders(path, questionnaire):
-            failed = True
-        for language in questionnaire.languages:
-            if language not in ui_languages:
-                click.echo(
-                    f"{path}:1: warning: no UI catalogue for language '{language}' "
-                    "(buttons and messages will be in English)"
-                )
+        questionnaire = checked.questionnaire
         if _breaking(path, questionnaire, allow_breaking):
             failed = True
-        counts = {lang: len(found) for lang, found in missing_translations(questionnaire).items()}
-        report.append((questionnaire.id, counts))
+        report.append((questionnaire.id, checked.missing))
     if report:
         click.echo("\nTranslation completeness (texts missing per language):")
         for survey_id, counts in report:
@@ -86,21 +72,6 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
             click.echo(f"  {survey_id}: {row}")
     click.echo(f"\n{len(files)} file(s) checked: {'FAILED' if failed else 'ok'}", err=True)
     sys.exit(1 if failed else 0)
-
-
-def _unknown_placeholders(path: Path, questionnaire: Questionnaire) -> bool:
-    """Report `{placeholders}` of the notices that the district profile does not fill."""
-    document = read_yaml(path)
-    found = False
-    for key in ("privacy_notice", "thank_you"):
-        for language, text in (getattr(questionnaire, key) or {}).items():
-            for name in unknown_placeholders(text):
-                click.echo(
-                    f"{path}:{document.line_of((key, language))}: unknown placeholder "
-                    f"{{{name}}} (known: {', '.join(PLACEHOLDERS)})"
-                )
-                found = True
-    return found
 
 
 def _breaking(path: Path, questionnaire: Questionnaire, allow_breaking: bool) -> bool:
@@ -116,10 +87,11 @@ def _breaking(path: Path, questionnaire: Questionnaire, allow_breaking: bool) ->
     changes = breaking_changes(published.questionnaire, questionnaire)
     if not changes:
         return False
-    document = read_yaml(path)
+    document = None if path.suffix.lower() in XLSFORM_SUFFIXES else read_yaml(path)
     for change in changes:
+        where = f"{path}:{document.line_of(change.path)}" if document else f"{path}:survey"
         click.echo(
-            f"{path}:{document.line_of(change.path)}: breaking change: {change.message} "
+            f"{where}: breaking change: {change.message} "
             f"(against published version {published.number})"
         )
     if not allow_breaking:

@@ -177,6 +177,27 @@ class Recipient(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
 
 
+class QuestionnaireUpload(SQLModel, table=True):
+    """A questionnaire file uploaded in the browser (`/admin/questionnaires`): its check
+    report, and the questionnaire itself when it has no errors, kept in the database so
+    that previews and publishing survive restarts. `version_id` is set when it is
+    published; the directory of questionnaire files never replaces a version published
+    from here (`services.surveys.publish_directory`)."""
+
+    __tablename__ = "questionnaire_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uploaded_at: datetime.datetime = Field(default_factory=utc_now)
+    actor: str = Field(max_length=254)
+    filename: str = Field(max_length=255)
+    survey_id: str | None = Field(default=None, max_length=100, index=True)
+    definition: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The checked questionnaire (`Questionnaire.to_definition()`); None when it has errors."""
+    report: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    """The check: {"problems": [{location, message, severity, code}], "missing": {lang: n}}."""
+    version_id: int | None = Field(default=None, foreign_key="survey_version.id")
+
+
 class Release(SQLModel, table=True):
     """Results of a survey as published to working groups: which responses count (per
     version, every id up to `boundaries[version_id]`), and every number shown, audited

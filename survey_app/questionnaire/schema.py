@@ -88,8 +88,9 @@ class WorkingGroup(_Frozen):
 class Questionnaire(_Frozen):
     """A survey definition; build it with `loader.load_questionnaire`, which also checks it."""
 
-    id: str = Field(pattern=NAME_PATTERN)
-    version: str = "1"
+    # As long as the database's `survey.id` and `survey_version.label` columns allow.
+    id: str = Field(pattern=NAME_PATTERN, max_length=100)
+    version: str = Field(default="1", max_length=100)
     title: Text
     description: Text = Field(default_factory=dict)
     languages: tuple[str, ...]

@@ -13,8 +13,8 @@ from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Survey, SurveyVersion
-from survey_app.questionnaire.errors import Problem
+from survey_app.db.tables import QuestionnaireUpload, Survey, SurveyVersion
+from survey_app.questionnaire.errors import Problem, Severity
 from survey_app.questionnaire.loader import load_directory, load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 
@@ -72,7 +72,11 @@ def questionnaire_of(version: SurveyVersion) -> Questionnaire:
 
 
 def publish_directory(db: Database, directory: Path) -> PublishReport:
-    """Publish every valid questionnaire in `directory`; invalid files are reported, skipped."""
+    """Publish every valid questionnaire in `directory`; invalid files are reported, skipped.
+
+    A survey whose newest version was published in the browser (`/admin/questionnaires`)
+    is never replaced from here: a file with other content is skipped with a warning,
+    so a restart cannot undo the office's upload (publish the file in the browser)."""
     groups, problems = load_working_group_catalog(directory)
     report = PublishReport(problems=list(problems))
     for result in load_directory(directory, working_groups={group.id for group in groups}):
@@ -81,8 +85,38 @@ def publish_directory(db: Database, directory: Path) -> PublishReport:
             for problem in result.errors:
                 log.error("questionnaire skipped: %s", problem)
             continue
+        uploaded = _uploaded_newest(db, result.questionnaire)
+        if uploaded is not None:
+            report.problems.append(
+                Problem(
+                    f"{result.path}:1",
+                    f"not published: version {uploaded} of '{result.questionnaire.id}' was "
+                    "published in the browser (/admin/questionnaires) and stays the newest; "
+                    "upload this file there to publish it",
+                    Severity.WARNING,
+                )
+            )
+            continue
         report.published.append(publish_questionnaire(db, result.questionnaire))
     return report
+
+
+def _uploaded_newest(db: Database, questionnaire: Questionnaire) -> int | None:
+    """The number of the survey's newest version if it was published from an upload and
+    `questionnaire` is not already one of its versions; None otherwise."""
+    with db.read() as session:
+        newest = session.exec(
+            select(SurveyVersion)
+            .options(WITHOUT_DEFINITION)
+            .where(SurveyVersion.survey_id == questionnaire.id)
+            .order_by(col(SurveyVersion.number).desc())
+        ).first()
+        if newest is None or _find_version(session, questionnaire) is not None:
+            return None
+        uploaded = session.exec(
+            select(QuestionnaireUpload.id).where(QuestionnaireUpload.version_id == newest.id)
+        ).first()
+        return newest.number if uploaded is not None else None
 
 
 def publish_questionnaire(
@@ -109,6 +143,13 @@ def publish_questionnaire(
             raise RuntimeError(f"could not publish survey {questionnaire.id}")
         survey = session.get(Survey, questionnaire.id)
         return _published(found, questionnaire, survey.is_open if survey else True)
+
+
+def survey_publish(
+    session: Session, questionnaire: Questionnaire, *, new_series: bool = False
+) -> PublishedSurvey:
+    """`publish_questionnaire` in the caller's transaction (no retry)."""
+    return _publish(session, questionnaire, new_series)
 
 
 def _find_version(session: Session, questionnaire: Questionnaire) -> SurveyVersion | None:

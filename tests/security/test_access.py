@@ -16,10 +16,12 @@ from litestar.testing import TestClient
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.services.audit import audit_events
+from survey_app.services.questionnaires import questionnaire_upload
 from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from survey_app.web.guards import GUARDS
 from tests.conftest import PASSWORD, csrf_token, login, release
+from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 ANONYMOUS = "anonymous"
 ANY_ACCOUNT = "*"
@@ -51,6 +53,10 @@ ROUTES = [
     ("/admin/surveys/newcomer/responses", None, True),
     ("/admin/surveys/newcomer/responses/1", None, True),
     ("/admin/surveys/company/recipients", None, True),
+    ("/admin/questionnaires", None, True),
+    ("/admin/questionnaires/1", None, True),
+    ("/admin/questionnaires/1/preview?lang=ar&page=0", None, True),
+    ("/admin/questionnaires/published/newcomer/1/xlsform", None, True),
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
@@ -66,6 +72,11 @@ ADMIN_ACTIONS = [
     ("/admin/surveys/company/recipients", {}),
     ("/admin/surveys/company/recipients/send", {}),
     ("/admin/surveys/company/recipients/remind", {}),
+    ("/admin/questionnaires", {}),
+    ("/admin/questionnaires/1/publish", {"confirmed": "yes"}),
+    ("/admin/questionnaires/1/preview", {"nav:action": "start"}),
+    ("/admin/questionnaires/1/preview/refresh", {"nav:page": "0"}),
+    ("/admin/questionnaires/1/discard", {}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 
@@ -85,6 +96,13 @@ def app_client(settings: Settings, accounts: object) -> Iterator[Any]:
         db = Database(settings.database_url)
         store_demo_responses(db, "newcomer", 20, seed=1)
         store_demo_responses(db, "company", 20, seed=1)
+        questionnaire_upload(
+            db,
+            filename="feedback.yaml",
+            data=(STORAGE_QUESTIONNAIRES / "feedback.yaml").read_bytes(),
+            questionnaires=settings.questionnaires,
+            actor="test",
+        )
         db.dispose()
         release(settings.database_url, "newcomer", "company")
         yield client

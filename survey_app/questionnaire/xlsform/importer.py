@@ -62,6 +62,8 @@ class XlsformImport:
     """Questions in the questionnaire."""
     skipped: int = 0
     """Survey-sheet rows with a question that the questionnaire leaves out."""
+    settings_row: str = "1"
+    """`SHEET:ROW` of the settings row the form's own texts (title, notices) came from."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -752,7 +754,14 @@ class _Importer:
 
     def _result(self, questionnaire: Questionnaire | None) -> XlsformImport:
         imported = sum(len(page.questions) for page in self.pages) if questionnaire else 0
-        return XlsformImport(self.source, questionnaire, self.problems, imported, self.skipped_rows)
+        return XlsformImport(
+            self.source,
+            questionnaire,
+            self.problems,
+            imported,
+            self.skipped_rows,
+            self.settings_where,
+        )
 
     def _settings(self, row: Row | None) -> dict[str, Any]:
         where = self.settings_where
