@@ -23,6 +23,7 @@ from survey_app.web.admin import AdminController
 from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.connections import BodyTimeout, Occupancy, RequestLimits, body_timeout
+from survey_app.web.district import DistrictController
 from survey_app.web.errors import exception_handlers
 from survey_app.web.fieldwork import FieldworkController
 from survey_app.web.health import HealthController
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             ReviewController,
             FieldworkController,
+            DistrictController,
             RecipientsController,
             QuestionnairesController,
             AdminController,

@@ -152,13 +152,17 @@ def invitations_remind(survey_id: str) -> None:
 
 def _send(settings: Any, db: Any, survey_id: str, *, remind: bool) -> None:
     from survey_app.render.mail import SmtpMailer
+    from survey_app.services.district import district_profile_of
     from survey_app.services.mailing import MailError, invitations_send
 
     try:
         report = invitations_send(
             db,
             survey_id,
-            mailer=SmtpMailer(settings.smtp_url),
+            mailer=SmtpMailer(
+                settings.smtp_url,
+                district=district_profile_of(db, settings.questionnaires).district,
+            ),
             base_url=settings.base_url,
             secret=settings.secret_key,
             sender=settings.mail_from,

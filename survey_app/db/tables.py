@@ -261,3 +261,14 @@ def core_table(model: type[SQLModel]) -> Table:
     per-row bookkeeping (the submission insert)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+class DistrictSetting(SQLModel, table=True):
+    """One field of the district profile as the office set it on `/admin/district`; it
+    takes precedence over `district.yaml` beside the questionnaires (kept for teams that
+    keep the profile in git), whose fields fill in what the office left empty."""
+
+    __tablename__ = "district_setting"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(sa_column=Column(Text, nullable=False))

@@ -66,6 +66,8 @@ class SmtpMailer:
 
     url: str
     timeout: float = 30.0
+    district: str = ""
+    """The district's name for the letters (`services.district`)."""
 
     def send(self, letters: Sequence[Letter], sender: str) -> list[str]:
         if not self.url:
@@ -73,7 +75,9 @@ class SmtpMailer:
         parts = urlsplit(self.url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise MailError("SURVEY_SMTP_URL must look like smtp://user:password@host:587.")
-        messages = [invitation_message(letter, sender) for letter in letters]
+        messages = [
+            invitation_message(letter, sender, district=self.district) for letter in letters
+        ]
         starttls = parse_qs(parts.query).get("starttls", ["auto"])[0]
         context = ssl.create_default_context()
         try:

@@ -18,9 +18,9 @@ import segno
 from babel.numbers import format_decimal
 from markupsafe import Markup
 
+from survey_app.db.engine import Database
 from survey_app.i18n import N_, catalogue_languages, language_name, translations
 from survey_app.questionnaire.district import (
-    district_profile,
     fill_placeholders,
     placeholder_values,
 )
@@ -29,6 +29,7 @@ from survey_app.questionnaire.rules import is_required
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
 from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.render.text import isolated, isolated_plain, local_digits
+from survey_app.services.district import district_profile_of
 from survey_app.services.surveys import PublishedSurvey
 from survey_app.settings import Settings
 
@@ -81,11 +82,12 @@ def ui_context(language: str) -> dict[str, Any]:
     }
 
 
-def district_values(settings: Settings) -> dict[str, str]:
+def district_values(settings: Settings, db: Database) -> dict[str, str]:
     """What the `{placeholders}` of privacy notices and thank-you texts stand for: the
-    district profile beside the questionnaires, and the settings the texts promise."""
+    district profile (as the office set it, else beside the questionnaires), and the
+    settings the texts promise."""
     return placeholder_values(
-        district_profile(settings.questionnaires), draft_days=settings.draft_lifetime_days
+        district_profile_of(db, settings.questionnaires), draft_days=settings.draft_lifetime_days
     )
 
 

@@ -550,7 +550,7 @@ class Answering:
         if action == "submit" and visit.key and draft_was_sent(self.db, visit.survey.id, visit.key):
             return _redirect(visit.link("thanks", lang=visit.language))
         notice = translations(visit.language).gettext(DRAFT_GONE)
-        return show_survey(visit, district_values(self.settings), notice=notice)
+        return show_survey(visit, district_values(self.settings, self.db), notice=notice)
 
     def _send(self, key: str, answers: dict[str, object]) -> Response[Any]:
         visit, questionnaire = self.visit, self.visit.questionnaire

@@ -96,7 +96,7 @@ def preview_page(
     shown = preview_for(db, upload_id, query.get("lang"))
     page = query.get("page", "")
     if not page.isdigit():
-        return start_page(shown, district_values(settings))
+        return start_page(shown, district_values(settings, db))
     return shown_page(shown, int(page), carried_answers(query.get("answers")))
 
 
@@ -171,7 +171,7 @@ class QuestionnairesController(Controller):
         """A preview page sent: the next page, its errors, or the thank-you page."""
         form = await request.form()
         shown = await in_thread(preview_for, db, upload_id, str(form.get("nav:lang", "")))
-        district = district_values(settings)
+        district = await in_thread(district_values, settings, db)
         return await in_thread(posted, shown, form, district, htmx=is_htmx(request))
 
     @post("/{upload_id:int}/preview/refresh")

@@ -16,6 +16,7 @@ from litestar.response import Template
 from survey_app.db.engine import Database
 from survey_app.render.mail import SmtpMailer
 from survey_app.render.templating import static_url
+from survey_app.services.district import district_profile_of
 from survey_app.services.mailing import (
     MailError,
     RecipientsInvalid,
@@ -103,7 +104,10 @@ def send(
         report = invitations_send(
             db,
             survey_id,
-            mailer=SmtpMailer(settings.smtp_url),
+            mailer=SmtpMailer(
+                settings.smtp_url,
+                district=district_profile_of(db, settings.questionnaires).district,
+            ),
             base_url=settings.base_url,
             secret=settings.secret_key,
             sender=settings.mail_from,

@@ -103,7 +103,7 @@ class RespondController(Controller):
         survey_id: FromPath[str],
     ) -> Response[Any]:
         visit = await self._visit(request, db, survey_id, request.query_params.get("lang"))
-        return show_survey(visit, district_values(settings))
+        return show_survey(visit, await in_thread(district_values, settings, db))
 
     @get("/s/{survey_id:str}/p/{page_name:str}")
     async def show_page(
@@ -226,7 +226,8 @@ class RespondController(Controller):
         survey_id: FromPath[str],
     ) -> Template:
         visit = await self._survey(request, db, survey_id)
-        context = thanks_context(visit.respondent, district_values(settings))
+        district = await in_thread(district_values, settings, db)
+        context = thanks_context(visit.respondent, district)
         return Template(template_name="respond/thanks.html", context=context)
 
     @get("/s/{survey_id:str}/poster")

@@ -57,6 +57,7 @@ ROUTES = [
     ("/admin/questionnaires/1", None, True),
     ("/admin/questionnaires/1/preview?lang=ar&page=0", None, True),
     ("/admin/questionnaires/published/newcomer/1/xlsform", None, True),
+    ("/admin/district", None, True),
 ]
 # State-changing admin forms: (route, form fields).
 ADMIN_ACTIONS = [
@@ -77,6 +78,7 @@ ADMIN_ACTIONS = [
     ("/admin/questionnaires/1/preview", {"nav:action": "start"}),
     ("/admin/questionnaires/1/preview/refresh", {"nav:page": "0"}),
     ("/admin/questionnaires/1/discard", {}),
+    ("/admin/district", {"district": "Matrixkreis"}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 

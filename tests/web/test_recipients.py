@@ -140,6 +140,7 @@ def test_the_office_invites_sees_who_answered_and_reminds_only_the_others(
     assert "3 Einladungen verschickt" in sent.text
     assert len(invitations) == 3
     assert baker["Subject"] == "Einladung: Betriebe"
+    assert "Netzwerk Integration im Landkreis Musterland" in text_of(baker)  # the profile
     assert str(baker["To"]).startswith("Bäckerei Müller <")  # the name, decoded
     assert {p.get_content_type() for p in baker.walk()} >= {"text/plain", "text/html"}
     english = next(m for to, m in by_address.items() if "pflege" in to)

@@ -1,0 +1,80 @@
+"""Every page of the integration office in real Chromium, as an admin sees it: no
+axe-core violation of any impact, and nothing scrolls sideways at 360 px."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from survey_app.db.engine import Database
+from survey_app.services.accounts import AccountError, user_add
+from tests.browser.live import LiveApp
+from tests.browser.test_accessibility import axe_violations
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+ADMIN = "buero@landkreis.example"
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/questionnaires",
+    "/admin/district",
+    "/admin/users",
+    "/admin/audit",
+    "/admin/surveys/newcomer/fieldwork",
+    "/admin/surveys/newcomer/responses",
+    "/admin/surveys/newcomer/release",
+    "/admin/surveys/company/recipients",
+]
+
+
+def logged_in(new_context: Callable[..., BrowserContext], live_app: LiveApp, width: int) -> Page:
+    database = Database(live_app.database_url)
+    try:
+        with contextlib.suppress(AccountError):
+            user_add(
+                database, email=ADMIN, password=PASSWORD, groups=(), is_admin=True,
+                known_groups=set(), actor="test",
+            )  # fmt: skip
+    finally:
+        database.dispose()
+    page = new_context(viewport={"width": width, "height": 800}).new_page()
+    page.goto("/login")
+    page.fill("#email", ADMIN)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name=re.compile("Anmelden|Log in")).click()
+    expect(page).not_to_have_url(re.compile("/login"))
+    return page
+
+
+def test_no_admin_page_has_an_accessibility_violation(
+    new_context: Callable[..., BrowserContext], live_app: LiveApp
+) -> None:
+    page = logged_in(new_context, live_app, 1024)
+    found = {}
+    for path in ADMIN_PAGES:
+        response = page.goto(path)
+        assert response is not None, path
+        assert response.status == 200, path
+        found[path] = [
+            f"{violation['id']} ({violation['impact']}): {violation['targets']}"
+            for violation in axe_violations(page)
+        ]
+    assert found == {path: [] for path in ADMIN_PAGES}
+
+
+def test_no_admin_page_scrolls_sideways_on_a_phone(
+    new_context: Callable[..., BrowserContext], live_app: LiveApp
+) -> None:
+    page = logged_in(new_context, live_app, 360)
+    wide = {}
+    for path in ADMIN_PAGES:
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            wide[path] = width
+    assert wide == {}
