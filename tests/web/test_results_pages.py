@@ -130,6 +130,7 @@ def waves(settings: Settings, accounts: Any) -> Iterator[TestClient[Any]]:
         yield client
 
 
+@pytest.mark.xdist_group("results-seeded")  # one worker builds the module's data
 def test_every_group_of_both_surveys_sees_only_its_questions(
     seeded: tuple[TestClient[Any], Settings],
 ) -> None:
@@ -153,6 +154,7 @@ def test_every_group_of_both_surveys_sees_only_its_questions(
     db.dispose()
 
 
+@pytest.mark.xdist_group("results-seeded")  # one worker builds the module's data
 def test_no_count_below_min_cell_on_any_page(seeded: tuple[TestClient[Any], Settings]) -> None:
     client, settings = seeded
     login(client, "admin")
