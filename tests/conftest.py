@@ -8,21 +8,28 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
+from survey_app.db import tables  # noqa: F401 - the models whose tables tests create
 from survey_app.db.engine import Database
-from survey_app.db.migrate import upgrade
+from survey_app.db.migrate import alembic_config, upgrade
 from survey_app.settings import PROJECT_ROOT, Settings
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
+PROJECT_DATABASE_URL = "sqlite://"  # only to find the migration scripts
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Real XLSForms from public projects (copied from ../shared/fixtures with their licences)
 SHARED_XLSFORMS = FIXTURES / "xlsform" / "shared"
@@ -45,33 +52,85 @@ def _postgres_schema_url(base_url: str, schema: str) -> str:
 
 
 @contextmanager
-def empty_database(directory: Path) -> Iterator[str]:
-    """An empty, migrated database: a SQLite file in `directory`, or a schema of its own
-    on the PostgreSQL server of `SURVEY_TEST_DATABASE_URL` (dropped afterwards)."""
+def empty_database(directory: Path, *, migrate: bool = False) -> Iterator[str]:
+    """An empty database at the newest schema: a SQLite file in `directory`, or a schema
+    of its own on the PostgreSQL server of `SURVEY_TEST_DATABASE_URL` (dropped afterwards).
+
+    Running the migrations costs about half a second per database, more than most tests
+    take, so by default the schema is made faster with the same result: SQLite copies a
+    file migrated once per process, PostgreSQL creates the models' tables and records the
+    newest revision (`tests/storage/test_migrations.py` proves, with `migrate=True`, that
+    the migrations make exactly the models' tables on both)."""
     base = os.environ.get("SURVEY_TEST_DATABASE_URL")
     if not base:
-        url = f"sqlite:///{directory / 'test.sqlite3'}"
-        upgrade(url)
+        path = directory / "test.sqlite3"
+        url = f"sqlite:///{path}"
+        if migrate:
+            upgrade(url)
+        else:
+            with (
+                closing(sqlite3.connect(_migrated_sqlite())) as source,
+                closing(sqlite3.connect(path)) as target,
+            ):
+                source.backup(target)
         yield url
         return
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _postgres_schema_url(base, schema)
     try:
-        upgrade(url)
+        if migrate:
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            upgrade(url)
+        else:
+            # One transaction on the new schema alone (never on `public`).
+            engine = create_engine(url)
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+                    SQLModel.metadata.create_all(connection, checkfirst=False)
+                    _record_revision(connection)
+            finally:
+                engine.dispose()
         yield url
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@lru_cache(maxsize=1)
+def _migrated_sqlite() -> Path:
+    """A SQLite file migrated to the newest revision, made once per test process."""
+    directory = Path(tempfile.mkdtemp(prefix="migrated-"))
+    path = directory / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def _record_revision(connection: Connection) -> None:
+    """What `alembic stamp head` writes, without loading Alembic's environment."""
+    head = ScriptDirectory.from_config(alembic_config(PROJECT_DATABASE_URL)).get_current_head()
+    connection.execute(
+        text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    )
+    connection.execute(text("INSERT INTO alembic_version VALUES (:head)"), {"head": head})
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty, migrated database for one test."""
+    """An empty database at the newest schema for one test."""
     with empty_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def migrated_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database made by running every migration (for the tests of migrations)."""
+    with empty_database(tmp_path, migrate=True) as url:
         yield url
 
 

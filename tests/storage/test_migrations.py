@@ -18,7 +18,8 @@ def revisions(url: str) -> list[str]:
     return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
-def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
+def test_the_migrated_schema_matches_the_models(migrated_database_url: str) -> None:
+    database_url = migrated_database_url
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -30,7 +31,10 @@ def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
     assert differences == []
 
 
-def test_each_revision_upgrades_from_the_previous_one_and_back(database_url: str) -> None:
+def test_each_revision_upgrades_from_the_previous_one_and_back(
+    migrated_database_url: str,
+) -> None:
+    database_url = migrated_database_url
     downgrade(database_url, "base")
     assert current_revision(database_url) is None
     previous = "base"
