@@ -91,10 +91,12 @@ class Page(HTMLParser):
         return [int(c.replace(".", "")) for c in self.counts if c.strip() != "·"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeded_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """The project's surveys with demo responses in both, released: made once for the
-    tests that only read them (a release's disclosure audit takes seconds)."""
+    """The project's surveys with demo responses in both, released: made once per test
+    process for the tests that only read them (a release's disclosure audit takes
+    seconds; a module-scoped fixture was made again whenever xdist ran another module's
+    test in between)."""
     directory = tmp_path_factory.mktemp("seeded")
     with empty_database(directory) as database_url:
         settings = app_settings(database_url, directory)
@@ -130,7 +132,7 @@ def waves(settings: Settings, accounts: Any) -> Iterator[TestClient[Any]]:
         yield client
 
 
-@pytest.mark.xdist_group("results-seeded")  # one worker builds the module's data
+@pytest.mark.xdist_group("results-seeded")  # one worker builds the data
 def test_every_group_of_both_surveys_sees_only_its_questions(
     seeded: tuple[TestClient[Any], Settings],
 ) -> None:
@@ -154,7 +156,7 @@ def test_every_group_of_both_surveys_sees_only_its_questions(
     db.dispose()
 
 
-@pytest.mark.xdist_group("results-seeded")  # one worker builds the module's data
+@pytest.mark.xdist_group("results-seeded")  # one worker builds the data
 def test_no_count_below_min_cell_on_any_page(seeded: tuple[TestClient[Any], Settings]) -> None:
     client, settings = seeded
     login(client, "admin")
