@@ -88,6 +88,11 @@ class SurveyTab:
         else:
             self.page.locator(f'[name="{name}"]').fill(value)
 
+    def uncheck(self, name: str, value: str) -> None:
+        """Untick one choice, as `answer` ticks them (waiting for a page refresh)."""
+        choice = self.choice(name, value)
+        self._then_refreshed(name, lambda: choice.uncheck())
+
     def _then_refreshed(self, name: str, change: Callable[[], None]) -> None:
         """Make `change`; when the question refreshes the page (skip logic), wait until htmx
         has swapped in the new fragment."""

@@ -181,7 +181,7 @@ def test_a_contradicting_choice_is_explained_with_the_questionnaire_message_and_
     expect(page.locator(".error-summary a")).to_have_attribute("href", "#q-course_slots-0")
     expect(tab.choice("course_slots", "morning")).to_be_checked()
 
-    tab.choice("course_slots", "no_course").uncheck()
+    tab.uncheck("course_slots", "no_course")
     tab.press("next")
     tab.expect_page(2)
     expect(page.locator(".error-summary")).to_have_count(0)
