@@ -26,7 +26,6 @@ from survey_app.db.engine import Database
 from survey_app.errors import NotFound
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.render.links import LINK_FORMATS, links_file
-from survey_app.render.templating import static_url
 from survey_app.services.accounts import (
     AccountError,
     account_by_id,
@@ -48,6 +47,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.templating import admin_page
 
 EXPORT_MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -56,11 +56,6 @@ EXPORT_MEDIA_TYPES = {
     "dta": "application/x-stata-dta",
 }
 AUDIT_ROWS = 200
-
-
-def _page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
-    context.update(viewer=viewer, stylesheet=static_url("admin.css"))
-    return Template(f"admin/{name}", context=context, status_code=status)
 
 
 def _working_groups(settings: Settings) -> list[tuple[str, str]]:
@@ -78,7 +73,7 @@ def overview_page(
     status: int = 200,
 ) -> Template:
     surveys = survey_overview(db)
-    return _page("index.html", viewer, status, surveys=surveys, error=error, notice=notice)
+    return admin_page("index.html", viewer, status, surveys=surveys, error=error, notice=notice)
 
 
 def users_page(
@@ -90,7 +85,7 @@ def users_page(
     notice: str | None = None,
     status: int = 200,
 ) -> Template:
-    return _page(
+    return admin_page(
         "users.html",
         viewer,
         status,
@@ -156,7 +151,7 @@ def release_page(
     status: int = 200,
 ) -> Template:
     preview = release_preview(db, survey_id, with_demo=not settings.is_production)
-    return _page("release.html", viewer, status, preview=preview, error=error)
+    return admin_page("release.html", viewer, status, preview=preview, error=error)
 
 
 def open_close_page(db: Database, viewer: Viewer, survey_id: str, *, is_open: bool) -> Template:
@@ -164,7 +159,7 @@ def open_close_page(db: Database, viewer: Viewer, survey_id: str, *, is_open: bo
     survey = next((s for s in survey_overview(db) if s.id == survey_id), None)
     if survey is None:
         return overview_page(db, viewer, error=f"There is no survey '{survey_id}'.", status=404)
-    return _page("open_close.html", viewer, survey=survey, is_open=is_open)
+    return admin_page("open_close.html", viewer, survey=survey, is_open=is_open)
 
 
 def make_release(
@@ -391,4 +386,4 @@ class AdminController(Controller):
         viewer: NamedDependency[Viewer],
     ) -> Template:
         events = await in_thread(audit_events, db, limit=AUDIT_ROWS)
-        return _page("audit.html", viewer, events=events)
+        return admin_page("audit.html", viewer, events=events)

@@ -12,7 +12,6 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
 from survey_app.questionnaire.district import PROFILE_FIELDS, district_profile
-from survey_app.render.templating import static_url
 from survey_app.services.district import (
     MAX_LENGTH,
     DistrictInvalid,
@@ -23,6 +22,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.templating import admin_page
 
 LABELS = {
     "district": ("Landkreis", "wie er in den Texten heißt, z. B. „Landkreis Musterland“"),
@@ -57,15 +57,10 @@ def district_page(
         }
         for name in PROFILE_FIELDS
     ]
-    context = {
-        "viewer": viewer,
-        "stylesheet": static_url("admin.css"),
-        "fields": fields,
-        "max_length": MAX_LENGTH,
-        "notice": notice,
-    }
     status = HTTP_422_UNPROCESSABLE_ENTITY if errors else 200
-    return Template("admin/district.html", context=context, status_code=status)
+    return admin_page(
+        "district.html", viewer, status, fields=fields, max_length=MAX_LENGTH, notice=notice
+    )
 
 
 def save(db: Database, settings: Settings, viewer: Viewer, typed: dict[str, str]) -> Template:

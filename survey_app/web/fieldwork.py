@@ -9,11 +9,11 @@ from litestar.response import Template
 
 from analysis.charts import column_chart
 from survey_app.db.engine import Database
-from survey_app.render.templating import static_url
 from survey_app.services.fieldwork import fieldwork
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.templating import admin_page
 
 
 def fieldwork_page(db: Database, viewer: Viewer, survey_id: str) -> Template:
@@ -22,13 +22,7 @@ def fieldwork_page(db: Database, viewer: Viewer, survey_id: str) -> Template:
         "Antworten je Tag",
         [(day.strftime("%d.%m."), count) for day, count in figures.days],
     )
-    context = {
-        "viewer": viewer,
-        "stylesheet": static_url("admin.css"),
-        "figures": figures,
-        "chart": chart,
-    }
-    return Template("admin/fieldwork.html", context=context)
+    return admin_page("fieldwork.html", viewer, figures=figures, chart=chart)
 
 
 class FieldworkController(Controller):

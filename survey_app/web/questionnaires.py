@@ -18,7 +18,6 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 from survey_app.db.engine import Database
 from survey_app.errors import Conflict
 from survey_app.render.respond import district_values
-from survey_app.render.templating import static_url
 from survey_app.services.questionnaires import (
     MAX_UPLOAD_BYTES,
     questionnaire_upload,
@@ -42,14 +41,10 @@ from survey_app.web.preview import (
     shown_page,
     start_page,
 )
+from survey_app.web.templating import admin_page
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_FILE = "Bitte eine Datei auswählen (XLSForm .xlsx oder .xls, oder YAML)."
-
-
-def _page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
-    context.update(viewer=viewer, stylesheet=static_url("admin.css"))
-    return Template(f"admin/{name}", context=context, status_code=status)
 
 
 def overview_page(
@@ -57,14 +52,14 @@ def overview_page(
 ) -> Template:
     overview = questionnaires_overview(db)
     max_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
-    return _page(
+    return admin_page(
         "questionnaires.html", viewer, status, overview=overview, error=error, max_mb=max_mb
     )
 
 
 def report_page(db: Database, viewer: Viewer, upload_id: int) -> Template:
     """An upload's check report, its preview links and the way to publish it."""
-    return _page("questionnaire.html", viewer, upload=upload_view(db, upload_id))
+    return admin_page("questionnaire.html", viewer, upload=upload_view(db, upload_id))
 
 
 def confirm_page(
@@ -72,7 +67,7 @@ def confirm_page(
 ) -> Template:
     """The confirmation step of publishing: what changes for respondents and results."""
     view = upload_view(db, upload_id)
-    return _page("questionnaire_publish.html", viewer, status, upload=view, error=error)
+    return admin_page("questionnaire_publish.html", viewer, status, upload=view, error=error)
 
 
 def publish(db: Database, viewer: Viewer, upload_id: int, *, new_series: bool) -> Response[Any]:

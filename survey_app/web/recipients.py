@@ -15,7 +15,6 @@ from litestar.response import Template
 
 from survey_app.db.engine import Database
 from survey_app.render.mail import SmtpMailer
-from survey_app.render.templating import static_url
 from survey_app.services.district import district_profile_of
 from survey_app.services.mailing import (
     MailError,
@@ -30,6 +29,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.templating import admin_page
 
 MAX_UPLOAD = 2 * 1024 * 1024
 STATUS_NAMES = {
@@ -59,21 +59,21 @@ def recipients_page(
     counts = dict.fromkeys(STATUS_NAMES, 0)
     for recipient in recipients:
         counts[recipient.status] += 1
-    context = {
-        "viewer": viewer,
-        "stylesheet": static_url("admin.css"),
-        "survey": survey_id,
-        "title": questionnaire.text(questionnaire.title, questionnaire.default_language),
-        "recipients": recipients,
-        "counts": counts,
-        "status_names": STATUS_NAMES,
-        "unsent": sum(1 for r in recipients if r.sent_on is None and r.status != "answered"),
-        "unanswered": sum(1 for r in recipients if r.sent_on and r.status != "answered"),
-        "mail_ready": bool(settings.smtp_url and settings.mail_from),
-        "notice": notice,
-        "problems": problems or [],
-    }
-    return Template("admin/recipients.html", context=context, status_code=status)
+    return admin_page(
+        "recipients.html",
+        viewer,
+        status,
+        survey=survey_id,
+        title=questionnaire.text(questionnaire.title, questionnaire.default_language),
+        recipients=recipients,
+        counts=counts,
+        status_names=STATUS_NAMES,
+        unsent=sum(1 for r in recipients if r.sent_on is None and r.status != "answered"),
+        unanswered=sum(1 for r in recipients if r.sent_on and r.status != "answered"),
+        mail_ready=bool(settings.smtp_url and settings.mail_from),
+        notice=notice,
+        problems=problems or [],
+    )
 
 
 def import_file(

@@ -16,7 +16,6 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
-from survey_app.render.templating import static_url
 from survey_app.services.review import (
     ORDERS,
     STATUSES,
@@ -32,6 +31,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.templating import admin_page
 
 FLAG_NAMES = {
     "fast": "sehr schnell",
@@ -60,13 +60,9 @@ def _selection(params: Mapping[str, Any]) -> Selection:
 
 
 def _page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
-    context.update(
-        viewer=viewer,
-        stylesheet=static_url("admin.css"),
-        flag_names=FLAG_NAMES,
-        status_names=STATUS_NAMES,
+    return admin_page(
+        name, viewer, status, flag_names=FLAG_NAMES, status_names=STATUS_NAMES, **context
     )
-    return Template(f"admin/{name}", context=context, status_code=status)
 
 
 def list_page(

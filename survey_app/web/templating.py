@@ -3,13 +3,19 @@ is `survey_app.render.templating`, shared with the command line)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.router import Router
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from survey_app.render.templating import STATIC, jinja_environment
+from survey_app.render.templating import STATIC, jinja_environment, static_url
+
+if TYPE_CHECKING:
+    from survey_app.web.access import Viewer
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -25,3 +31,10 @@ def static_router() -> Router:
         cache_control=CacheControlHeader(max_age=ONE_YEAR, public=True),
         include_in_schema=False,
     )
+
+
+def admin_page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
+    """An integration-office page (`templates/admin/{name}`): the viewer for the header
+    and the admin stylesheet, besides `context`."""
+    context.update(viewer=viewer, stylesheet=static_url("admin.css"))
+    return Template(f"admin/{name}", context=context, status_code=status)

@@ -3,7 +3,9 @@ project's questionnaires published, for the browser tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -11,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from survey_app.db.engine import Database
+from survey_app.services.accounts import AccountError, user_add
 from survey_app.services.invitations import invitations_create
 from survey_app.settings import PROJECT_ROOT
+from tests.conftest import PASSWORD
 from tests.live_server import LiveServer
 
 ACTION_TIMEOUT_MS = 10_000
@@ -77,3 +81,21 @@ def open_context(browser: Browser, live_app: LiveApp, **options: Any) -> Browser
     context = browser.new_context(base_url=live_app.base_url, **options)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     return context
+
+
+def log_in_as_admin(page: Page, live_app: LiveApp, email: str) -> None:
+    """Log `page` in through the login form as admin `email` (made on first use)."""
+    database = Database(live_app.database_url)
+    try:
+        with contextlib.suppress(AccountError):
+            user_add(
+                database, email=email, password=PASSWORD, groups=(), is_admin=True,
+                known_groups=set(), actor="test",
+            )  # fmt: skip
+    finally:
+        database.dispose()
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name=re.compile("Anmelden|Log in")).click()
+    expect(page).not_to_have_url(re.compile("/login"))

@@ -3,18 +3,13 @@ axe-core violation of any impact, and nothing scrolls sideways at 360 px."""
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page
 
-from survey_app.db.engine import Database
-from survey_app.services.accounts import AccountError, user_add
-from tests.browser.live import LiveApp
+from tests.browser.live import LiveApp, log_in_as_admin
 from tests.browser.test_accessibility import axe_violations
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -33,21 +28,8 @@ ADMIN_PAGES = [
 
 
 def logged_in(new_context: Callable[..., BrowserContext], live_app: LiveApp, width: int) -> Page:
-    database = Database(live_app.database_url)
-    try:
-        with contextlib.suppress(AccountError):
-            user_add(
-                database, email=ADMIN, password=PASSWORD, groups=(), is_admin=True,
-                known_groups=set(), actor="test",
-            )  # fmt: skip
-    finally:
-        database.dispose()
     page = new_context(viewport={"width": width, "height": 800}).new_page()
-    page.goto("/login")
-    page.fill("#email", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name=re.compile("Anmelden|Log in")).click()
-    expect(page).not_to_have_url(re.compile("/login"))
+    log_in_as_admin(page, live_app, ADMIN)
     return page
 
 

@@ -5,7 +5,6 @@ way has no axe-core violation of any impact."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import sqlite3
@@ -15,11 +14,8 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import FilePayload, Page, expect
 
-from survey_app.db.engine import Database
-from survey_app.services.accounts import AccountError, user_add
-from tests.browser.live import LiveApp
+from tests.browser.live import LiveApp, log_in_as_admin
 from tests.browser.test_accessibility import axe_violations
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -85,20 +81,7 @@ def upload(page: Page, content: bytes) -> None:
 def test_an_xlsform_is_fixed_previewed_in_arabic_published_and_answered(
     page: Page, live_app: LiveApp
 ) -> None:
-    database = Database(live_app.database_url)
-    try:
-        with contextlib.suppress(AccountError):
-            user_add(
-                database, email=ADMIN, password=PASSWORD, groups=(), is_admin=True,
-                known_groups=set(), actor="test",
-            )  # fmt: skip
-    finally:
-        database.dispose()
-    page.goto("/login")
-    page.fill("#email", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name=re.compile("Anmelden|Log in")).click()
-    expect(page).not_to_have_url(re.compile("/login"))
+    log_in_as_admin(page, live_app, ADMIN)
 
     audit = Audit()
     page.goto("/admin/questionnaires")
