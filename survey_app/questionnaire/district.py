@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from survey_app.questionnaire.loader import YamlProblem, read_yaml
+from survey_app.questionnaire.schema import Questionnaire
 
 DISTRICT_FILE = "district.yaml"
 
@@ -33,6 +34,19 @@ class DistrictProfile:
 
 
 PROFILE_FIELDS = tuple(field.name for field in fields(DistrictProfile))
+#: The fields whose default is an example no real district has ("Musterland", a generic
+#: authority); the office's name, "Integrationsmanagement", is a real one.
+EXAMPLE_FIELDS = ("district", "address", "email", "dpo", "supervisory_authority")
+#: Each field's German name and a hint, as the office's form and messages show them.
+FIELD_LABELS = {
+    "district": ("Landkreis", "wie er in den Texten heißt, z. B. „Landkreis Musterland“"),
+    "office": ("Verantwortliche Stelle", "z. B. „Integrationsmanagement“"),
+    "address": ("Anschrift", "Straße, PLZ Ort"),
+    "email": ("E-Mail für Fragen", ""),
+    "dpo": ("Datenschutzbeauftragte/r", "Name oder Stelle und Kontakt"),
+    "supervisory_authority": ("Aufsichtsbehörde", "die Landesdatenschutzbehörde"),
+}
+
 #: Placeholders a text may use: the profile's fields and the settings that texts promise.
 PLACEHOLDERS = (*PROFILE_FIELDS, "draft_days")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -85,3 +99,17 @@ def placeholder_values(profile: DistrictProfile, *, draft_days: int) -> dict[str
 def unknown_placeholders(text: str) -> list[str]:
     """Placeholders in `text` that nothing fills (a typo shows as `{emial}` otherwise)."""
     return [name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS]
+
+
+def unfilled_placeholders(questionnaire: Questionnaire, profile: DistrictProfile) -> list[str]:
+    """The profile's fields that the survey's notices name but that still hold their
+    example value (`EXAMPLE_FIELDS`): a privacy notice naming "Landkreis Musterland" as
+    the controller informs no respondent, so in production such a survey takes no answers."""
+    texts = [*questionnaire.privacy_notice.values(), *questionnaire.thank_you.values()]
+    named = {name for text in texts for name in _PLACEHOLDER.findall(text)}
+    example = DistrictProfile()
+    return [
+        name
+        for name in EXAMPLE_FIELDS
+        if name in named and getattr(profile, name) == getattr(example, name)
+    ]

@@ -15,6 +15,11 @@ from analysis.exports import write_responses_csv, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import Invalid, UnknownSurvey
+from survey_app.questionnaire.district import (
+    FIELD_LABELS,
+    DistrictProfile,
+    unfilled_placeholders,
+)
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import (
     InvitationCounts,
@@ -38,6 +43,20 @@ class AdminError(Invalid):
     """A refused admin action; the message is for the admin to read."""
 
 
+class SurveyWaits(AdminError):
+    """A production survey cannot open before the district profile fills its notices."""
+
+    code = "district_profile_incomplete"
+
+    def __init__(self, survey_id: str, fields: list[str]) -> None:
+        super().__init__(
+            f"„{survey_id}“ kann erst öffnen, wenn das Bezirksprofil (/admin/district) "
+            f"ausgefüllt ist: Datenschutzhinweis und Dank nennen noch Beispielwerte für "
+            f"{', '.join(FIELD_LABELS[name][0] for name in fields)}."
+        )
+        self.unfilled = tuple(fields)
+
+
 @dataclass(frozen=True)
 class VersionOverview:
     number: int
@@ -57,10 +76,17 @@ class SurveyOverview:
     releases: list[ReleaseSummary]
     demo: int = 0
     """Synthetic responses among them (`survey-app demo`)."""
+    unfilled: tuple[str, ...] = ()
+    """In production: the district profile's fields its notices name that still hold the
+    example value; until they are filled the survey takes no answers."""
 
     @property
     def responses(self) -> int:
         return sum(version.responses for version in self.versions)
+
+    @property
+    def unfilled_labels(self) -> list[str]:
+        return [FIELD_LABELS[name][0] for name in self.unfilled]
 
 
 def _responses_per_version(db: Database) -> dict[int, int]:
@@ -83,9 +109,10 @@ def _demo_responses(db: Database) -> dict[str, int]:
         return dict(rows)
 
 
-def survey_overview(db: Database) -> list[SurveyOverview]:
+def survey_overview(db: Database, district: DistrictProfile | None = None) -> list[SurveyOverview]:
     """Every published survey with its versions, response counts (demo ones among them)
-    and invitation counts."""
+    and invitation counts; with the `district` profile of a production server, what each
+    survey waits for (`unfilled_placeholders`)."""
     counts = _responses_per_version(db)
     demo = _demo_responses(db)
     overview = []
@@ -113,13 +140,28 @@ def survey_overview(db: Database) -> list[SurveyOverview]:
                 invitations=invitations,
                 releases=releases_of(db, survey.id),
                 demo=demo.get(survey.id, 0),
+                unfilled=tuple(unfilled_placeholders(questionnaire, district)) if district else (),
             )
         )
     return overview
 
 
-def survey_open_close(db: Database, survey_id: str, *, is_open: bool, actor: str) -> None:
-    """Open or close a survey for answers; raises `UnknownSurvey`."""
+def survey_open_close(
+    db: Database,
+    survey_id: str,
+    *,
+    is_open: bool,
+    actor: str,
+    district: DistrictProfile | None = None,
+) -> None:
+    """Open or close a survey for answers; raises `UnknownSurvey`. With the `district`
+    profile of a production server, opening a survey whose notices name a field still
+    holding the example value is refused (`SurveyWaits`)."""
+    if is_open and district is not None:
+        survey = get_survey(db, survey_id)
+        unfilled = unfilled_placeholders(survey.questionnaire, district) if survey else []
+        if unfilled:
+            raise SurveyWaits(survey_id, unfilled)
     with db.write() as session:
         if not survey_set_open(session, survey_id, is_open):
             raise UnknownSurvey(survey_id)

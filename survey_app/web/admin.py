@@ -24,6 +24,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
 from survey_app.errors import NotFound
+from survey_app.questionnaire.district import DistrictProfile
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.render.links import LINK_FORMATS, links_file
 from survey_app.services.accounts import (
@@ -36,12 +37,14 @@ from survey_app.services.accounts import (
 )
 from survey_app.services.admin import (
     AdminError,
+    SurveyWaits,
     invitation_links,
     rows_export,
     survey_open_close,
     survey_overview,
 )
 from survey_app.services.audit import audit_events
+from survey_app.services.district import district_profile_of
 from survey_app.services.releases import ReleaseRefused, release_create, release_preview
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
@@ -64,15 +67,22 @@ def _working_groups(settings: Settings) -> list[tuple[str, str]]:
     return [(g.id, g.name.get("de") or next(iter(g.name.values()), g.id)) for g in groups]
 
 
+def production_district(db: Database, settings: Settings) -> DistrictProfile | None:
+    """The district profile a production survey's notices must be filled from; None in
+    development, where the example values are fine."""
+    return district_profile_of(db, settings.questionnaires) if settings.is_production else None
+
+
 def overview_page(
     db: Database,
+    settings: Settings,
     viewer: Viewer,
     *,
     error: str | None = None,
     notice: str | None = None,
     status: int = 200,
 ) -> Template:
-    surveys = survey_overview(db)
+    surveys = survey_overview(db, production_district(db, settings))
     return admin_page("index.html", viewer, status, surveys=surveys, error=error, notice=notice)
 
 
@@ -154,11 +164,16 @@ def release_page(
     return admin_page("release.html", viewer, status, preview=preview, error=error)
 
 
-def open_close_page(db: Database, viewer: Viewer, survey_id: str, *, is_open: bool) -> Template:
+def open_close_page(
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, *, is_open: bool
+) -> Template:
     """The confirmation step of opening or closing a survey."""
-    survey = next((s for s in survey_overview(db) if s.id == survey_id), None)
+    overview = survey_overview(db, production_district(db, settings))
+    survey = next((s for s in overview if s.id == survey_id), None)
     if survey is None:
-        return overview_page(db, viewer, error=f"There is no survey '{survey_id}'.", status=404)
+        return overview_page(
+            db, settings, viewer, error=f"Es gibt keine Umfrage „{survey_id}“.", status=404
+        )
     return admin_page("open_close.html", viewer, survey=survey, is_open=is_open)
 
 
@@ -176,7 +191,7 @@ def make_release(
         f"Veröffentlichung {made.number} von „{survey_id}“ mit {made.responses} Antworten "
         "ist jetzt für die Arbeitsgruppen sichtbar."
     )
-    return overview_page(db, viewer, notice=notice)
+    return overview_page(db, settings, viewer, notice=notice)
 
 
 def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) -> File:
@@ -210,34 +225,38 @@ class AdminController(Controller):
     async def overview(
         self,
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
     ) -> Template:
-        return await in_thread(overview_page, db, viewer)
+        return await in_thread(overview_page, db, settings, viewer)
 
     @post("/surveys/{survey_id:str}/open")
     async def survey_open(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        return await self._open_or_close(request, db, viewer, survey_id, is_open=True)
+        return await self._open_or_close(request, db, settings, viewer, survey_id, is_open=True)
 
     @post("/surveys/{survey_id:str}/close")
     async def survey_close(
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        return await self._open_or_close(request, db, viewer, survey_id, is_open=False)
+        return await self._open_or_close(request, db, settings, viewer, survey_id, is_open=False)
 
     async def _open_or_close(
         self,
         request: Request[Any, Any, Any],
         db: Database,
+        settings: Settings,
         viewer: Viewer,
         survey_id: str,
         *,
@@ -247,11 +266,26 @@ class AdminController(Controller):
         by a slip of the mouse would refuse every respondent); `confirmed=yes` acts."""
         confirmed = (await request.form()).get("confirmed") == "yes"
         if not confirmed:
-            return await in_thread(open_close_page, db, viewer, survey_id, is_open=is_open)
+            return await in_thread(
+                open_close_page, db, settings, viewer, survey_id, is_open=is_open
+            )
         try:
-            await in_thread(survey_open_close, db, survey_id, is_open=is_open, actor=viewer.email)
+            await in_thread(
+                survey_open_close,
+                db,
+                survey_id,
+                is_open=is_open,
+                actor=viewer.email,
+                district=await in_thread(production_district, db, settings),
+            )
         except NotFound as error:
-            return await in_thread(overview_page, db, viewer, error=str(error), status=404)
+            return await in_thread(
+                overview_page, db, settings, viewer, error=str(error), status=404
+            )
+        except SurveyWaits as error:
+            return await in_thread(
+                overview_page, db, settings, viewer, error=str(error), status=422
+            )
         return Redirect("/admin", status_code=303)
 
     @get("/surveys/{survey_id:str}/release")
@@ -293,11 +327,11 @@ class AdminController(Controller):
             count = int(str(form.get("count", "")).strip())
         except ValueError:
             return await in_thread(
-                overview_page, db, viewer, error="Please enter a number.", status=422
+                overview_page, db, settings, viewer, error="Bitte eine Zahl eingeben.", status=422
             )
         if file_format not in LINK_FORMATS:
             return await in_thread(
-                overview_page, db, viewer, error="Choose XLSX or CSV.", status=422
+                overview_page, db, settings, viewer, error="Bitte XLSX oder CSV wählen.", status=422
             )
         try:
             links = await in_thread(
@@ -311,7 +345,12 @@ class AdminController(Controller):
             )
         except AdminError as error:
             return await in_thread(
-                overview_page, db, viewer, error=str(error), status=HTTP_422_UNPROCESSABLE_ENTITY
+                overview_page,
+                db,
+                settings,
+                viewer,
+                error=str(error),
+                status=HTTP_422_UNPROCESSABLE_ENTITY,
             )
         # The links are in this answer only: never cached, never shown again.
         filename = f"{survey_id}-invitations.{file_format}"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -38,6 +39,7 @@ from survey_app.i18n import (
     page_language,
     translations,
 )
+from survey_app.questionnaire.district import unfilled_placeholders
 from survey_app.questionnaire.navigation import (
     PageState,
     first_page,
@@ -61,6 +63,7 @@ from survey_app.render.respond import (
     ui_context,
 )
 from survey_app.render.text import local_digits
+from survey_app.services.district import district_profile_of
 from survey_app.services.drafts import (
     DraftState,
     draft_change,
@@ -213,11 +216,13 @@ def open_visit(
     accept_language: str | None,
     cookie_key: str | None,
     token: str | None,
+    district_directory: Path | None = None,
 ) -> Visit:
     """Find the survey, check access (invitation token) and load the draft.
 
     Raises `Refused` for an unknown survey, a closed one, or a missing, unknown or used
-    invitation link.
+    invitation link. With `district_directory` (production), a survey whose privacy
+    notice would show the example district is closed too (`unfilled_placeholders`).
     """
     survey = get_survey(db, survey_id)
     if survey is None:
@@ -225,6 +230,10 @@ def open_visit(
     questionnaire = survey.questionnaire
     language = choose_language(questionnaire, requested_language, None, accept_language)
     if not survey.is_open:
+        raise Refused("closed", 403, language)
+    if district_directory is not None and unfilled_placeholders(
+        questionnaire, district_profile_of(db, district_directory)
+    ):
         raise Refused("closed", 403, language)
     if questionnaire.audience != "invitation":
         draft = draft_load(db, survey.id, cookie_key) if cookie_key else None

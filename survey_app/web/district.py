@@ -11,7 +11,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
-from survey_app.questionnaire.district import PROFILE_FIELDS, district_profile
+from survey_app.questionnaire.district import FIELD_LABELS, PROFILE_FIELDS, district_profile
 from survey_app.services.district import (
     MAX_LENGTH,
     DistrictInvalid,
@@ -23,15 +23,6 @@ from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
 from survey_app.web.templating import admin_page
-
-LABELS = {
-    "district": ("Landkreis", "wie er in den Texten heißt, z. B. „Landkreis Musterland“"),
-    "office": ("Verantwortliche Stelle", "z. B. „Integrationsmanagement“"),
-    "address": ("Anschrift", "Straße, PLZ Ort"),
-    "email": ("E-Mail für Fragen", ""),
-    "dpo": ("Datenschutzbeauftragte/r", "Name oder Stelle und Kontakt"),
-    "supervisory_authority": ("Aufsichtsbehörde", "die Landesdatenschutzbehörde"),
-}
 
 
 def district_page(
@@ -49,8 +40,8 @@ def district_page(
     fields = [
         {
             "name": name,
-            "label": LABELS[name][0],
-            "hint": LABELS[name][1],
+            "label": FIELD_LABELS[name][0],
+            "hint": FIELD_LABELS[name][1],
             "value": values.get(name, ""),
             "fallback": getattr(from_file, name),
             "error": (errors or {}).get(name),

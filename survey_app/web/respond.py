@@ -55,6 +55,7 @@ class RespondController(Controller):
         survey_id: str,
         requested_language: str | None,
     ) -> Visit:
+        settings: Settings = request.app.state.settings
         return await in_thread(
             open_visit,
             db,
@@ -63,6 +64,7 @@ class RespondController(Controller):
             accept_language=request.headers.get("accept-language"),
             cookie_key=request.cookies.get(COOKIE_NAME),
             token=request.query_params.get("invitation"),
+            district_directory=settings.questionnaires if settings.is_production else None,
         )
 
     async def _survey(self, request: Request[Any, Any, Any], db: Database, survey_id: str) -> Visit:

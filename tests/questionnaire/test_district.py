@@ -12,8 +12,11 @@ from survey_app.questionnaire.district import (
     district_profile,
     fill_placeholders,
     placeholder_values,
+    unfilled_placeholders,
     unknown_placeholders,
 )
+from survey_app.questionnaire.loader import load_questionnaire
+from survey_app.questionnaire.schema import Questionnaire
 
 
 def test_without_a_file_the_german_defaults_apply(tmp_path: Path) -> None:
@@ -53,3 +56,55 @@ def test_placeholders_are_filled_and_other_braces_stay() -> None:
         "Kreis X hält Antworten 14 Tage; {unbekannt} und {} bleiben."
     )
     assert unknown_placeholders(text) == ["unbekannt"]
+
+
+NOTICE_SURVEY = """
+id: notice
+version: "1"
+title: {de: Test, ar: اختبار}
+languages: [de, ar]
+default_language: de
+privacy_notice:
+  de: "Verantwortlich: {district} – {office}, {address}. Fragen: {email}."
+  ar: "المسؤول: {district}"
+thank_you: {de: "Danke! Datenschutz: {dpo}", ar: "شكرا"}
+pages:
+  - name: p
+    title: {de: Seite, ar: صفحة}
+    questions:
+      - {name: q, type: text, label: {de: Frage, ar: سؤال}}
+"""
+
+
+def notice_survey(directory: Path) -> Questionnaire:
+    path = directory / "notice.yaml"
+    path.write_text(NOTICE_SURVEY, encoding="utf-8")
+    loaded = load_questionnaire(path, working_groups=())
+    assert loaded.questionnaire is not None, loaded.problems
+    return loaded.questionnaire
+
+
+def test_the_fields_a_notice_names_with_their_example_value_are_unfilled(tmp_path: Path) -> None:
+    questionnaire = notice_survey(tmp_path)
+
+    assert unfilled_placeholders(questionnaire, DistrictProfile()) == [
+        "district",
+        "address",
+        "email",
+        "dpo",
+    ]
+    filled = DistrictProfile(district="Landkreis Bergland", address="Am Markt 3, Bergstadt")
+    assert unfilled_placeholders(questionnaire, filled) == ["email", "dpo"]
+
+
+def test_the_office_name_is_no_example_and_unnamed_fields_do_not_count(tmp_path: Path) -> None:
+    questionnaire = notice_survey(tmp_path)
+    profile = DistrictProfile(
+        district="Landkreis Bergland",
+        address="Am Markt 3, Bergstadt",
+        email="integration@bergland.example",
+        dpo="datenschutz@bergland.example",
+    )
+
+    # `office` keeps "Integrationsmanagement"; `supervisory_authority` is not named.
+    assert unfilled_placeholders(questionnaire, profile) == []

@@ -97,3 +97,67 @@ def test_members_cannot_change_the_profile(settings: Settings, accounts: Any) ->
         )
         assert response.status_code == 403
         assert "Fremdkreis" not in client.get("/s/newcomer").text
+
+
+@pytest.fixture
+def production_office(
+    settings: Settings, accounts: Any, tmp_path: Path
+) -> Iterator[TestClient[Any]]:
+    """A production server whose district profile still holds the example values (the
+    project's district.yaml names Landkreis Musterland), an admin logged in."""
+    settings = dataclasses.replace(
+        settings, environment="production", base_url="http://umfrage.bergland.example"
+    )
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "admin")
+        yield client
+
+
+def test_in_production_a_survey_naming_the_example_district_takes_no_answers(
+    production_office: TestClient[Any],
+) -> None:
+    page = production_office.get("/s/newcomer", params={"lang": "de"})
+    overview = production_office.get("/admin").text
+
+    assert page.status_code == 403
+    assert "Landkreis Musterland" not in page.text
+    assert "Wartet auf das Bezirksprofil" in overview
+    assert "Landkreis, Anschrift, E-Mail für Fragen, Datenschutzbeauftragte/r" in overview
+
+
+def test_in_production_opening_waits_for_the_profile_then_answers_are_taken(
+    production_office: TestClient[Any],
+) -> None:
+    client = production_office
+    token = csrf_token(client, "/admin")
+    client.post("/admin/surveys/newcomer/close", data={"confirmed": "yes", "_csrf_token": token})
+
+    asked = client.post("/admin/surveys/newcomer/open", data={"_csrf_token": token})
+    refused = client.post(
+        "/admin/surveys/newcomer/open", data={"confirmed": "yes", "_csrf_token": token}
+    )
+
+    assert "vorher kann die Umfrage nicht öffnen" in asked.text
+    assert "Ja, öffnen" not in asked.text
+    assert refused.status_code == 422
+    assert "erst öffnen, wenn das Bezirksprofil" in refused.text
+    assert "Geschlossen" in refused.text
+
+    save(client, **(PROFILE | {"supervisory_authority": "LfD Niedersachsen"}))
+    opened = client.post(
+        "/admin/surveys/newcomer/open", data={"confirmed": "yes", "_csrf_token": token}
+    )
+    page = client.get("/s/newcomer", params={"lang": "de"})
+
+    assert opened.status_code == 200  # the overview, after the redirect
+    assert "<strong>Offen</strong>" in opened.text
+    assert page.status_code == 200
+    assert "Landkreis Bergland" in page.text
+
+
+def test_in_development_the_example_district_is_fine(office: TestClient[Any]) -> None:
+    page = office.get("/s/newcomer", params={"lang": "de"})
+
+    assert page.status_code == 200
+    assert "Landkreis Musterland" in page.text
+    assert "Wartet auf das Bezirksprofil" not in office.get("/admin").text
