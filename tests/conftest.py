@@ -37,13 +37,27 @@ SHARED_XLSFORMS = FIXTURES / "xlsform" / "shared"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of one database's own mechanisms are deselected (not skipped) on the other:
-    `sqlite_only` on PostgreSQL, `postgresql_only` on SQLite."""
-    other = "sqlite_only" if os.environ.get("SURVEY_TEST_DATABASE_URL") else "postgresql_only"
-    selected = [item for item in items if item.get_closest_marker(other) is None]
-    deselected = [item for item in items if item.get_closest_marker(other) is not None]
+    `sqlite_only` on PostgreSQL, `postgresql_only` on SQLite.
+
+    The PostgreSQL pass runs exactly the tests whose database is on PostgreSQL: those
+    that reach the `database_under_test` fixture. Any other (pure questionnaire and
+    analysis tests, and those that make a SQLite file of their own, such as the nginx
+    and full-disk tests) would run the same code twice, so it runs on the SQLite pass."""
+    on_postgresql = bool(os.environ.get("SURVEY_TEST_DATABASE_URL"))
+
+    def elsewhere(item: pytest.Item) -> bool:
+        if not on_postgresql:
+            return item.get_closest_marker("postgresql_only") is not None
+        if item.get_closest_marker("sqlite_only") is not None:
+            return True
+        if item.get_closest_marker("postgresql_only") is not None:
+            return False
+        return "database_under_test" not in getattr(item, "fixturenames", ())
+
+    deselected = [item for item in items if elsewhere(item)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+        items[:] = [item for item in items if not elsewhere(item)]
 
 
 def _postgres_schema_url(base_url: str, schema: str) -> str:
@@ -120,15 +134,23 @@ def _record_revision(connection: Connection) -> None:
     connection.execute(text("INSERT INTO alembic_version VALUES (:head)"), {"head": head})
 
 
+@pytest.fixture(scope="session")
+def database_under_test() -> str | None:
+    """The PostgreSQL server of `SURVEY_TEST_DATABASE_URL`, None for SQLite. Every fixture
+    that makes a database with `empty_database` asks for it: that is how the PostgreSQL
+    pass knows which tests to run (`pytest_collection_modifyitems`)."""
+    return os.environ.get("SURVEY_TEST_DATABASE_URL")
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, database_under_test: str | None) -> Iterator[str]:
     """An empty database at the newest schema for one test."""
     with empty_database(tmp_path) as url:
         yield url
 
 
 @pytest.fixture
-def migrated_database_url(tmp_path: Path) -> Iterator[str]:
+def migrated_database_url(tmp_path: Path, database_under_test: str | None) -> Iterator[str]:
     """An empty database made by running every migration (for the tests of migrations)."""
     with empty_database(tmp_path, migrate=True) as url:
         yield url

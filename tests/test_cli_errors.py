@@ -4,7 +4,6 @@ line naming `survey-app db upgrade`, any other unexpected error one line and a h
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +17,9 @@ from tests.conftest import _postgres_schema_url
 
 
 @pytest.fixture
-def unmigrated_url(tmp_path: Path) -> Iterator[str]:
+def unmigrated_url(tmp_path: Path, database_under_test: str | None) -> Iterator[str]:
     """A database nobody ran `survey-app db upgrade` on (on PostgreSQL an empty schema)."""
-    base = os.environ.get("SURVEY_TEST_DATABASE_URL")
+    base = database_under_test
     if not base:
         yield f"sqlite:///{tmp_path / 'new.sqlite3'}"
         return

@@ -8,23 +8,24 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from tests.analysis.conftest import QUESTIONNAIRES
+from tests.conftest import empty_database
 
 SCRIPT = Path(sys.executable).parent / "survey-app"
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+def environment(database_url: str, directory: Path) -> dict[str, str]:
     return {
         **os.environ,
         "SURVEY_DATABASE_URL": database_url,
         "SURVEY_QUESTIONNAIRES": str(QUESTIONNAIRES),
-        "SURVEY_VAR_DIR": str(tmp_path / "var"),
+        "SURVEY_VAR_DIR": str(directory / "var"),
     }
 
 
@@ -34,12 +35,19 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def demo(env: dict[str, str]) -> dict[str, str]:
-    done = run(env, "demo", "wave1", "--responses", "400", "--seed", "1")
-    assert done.returncode == 0, done.stderr
-    assert "stored 400 demo responses for wave1" in done.stderr
-    return env
+@pytest.fixture(scope="session")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None
+) -> Iterator[dict[str, str]]:
+    """400 demo responses to wave1, stored by `survey-app demo` once per test process:
+    the tests only read them (one adds a second survey, wave2)."""
+    directory = tmp_path_factory.mktemp("cli-demo")
+    with empty_database(directory) as database_url:
+        env = environment(database_url, directory)
+        done = run(env, "demo", "wave1", "--responses", "400", "--seed", "1")
+        assert done.returncode == 0, done.stderr
+        assert "stored 400 demo responses for wave1" in done.stderr
+        yield env
 
 
 def test_results_prints_the_json_of_a_working_group(demo: dict[str, str]) -> None:

@@ -118,7 +118,7 @@ class Site:
     invitations: list[str]  # tokens of the company survey's personal links
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The app on a fresh SQLite database (one for the module: each request is
     independent of the others) with the project's questionnaires published, demo

@@ -97,11 +97,14 @@ def walk(
     return shown
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def walked(
     browser: Browser, live_app: LiveApp, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[str, str], list[ShownPage]]:
-    """`walked(survey, language)`: the pages of one walk on a phone, walked on first use."""
+    """`walked(survey, language)`: the pages of one walk on a phone, walked on first use.
+
+    Session-scoped: the scheduler may run another module's test between the reflow and
+    the axe test of one language, which ended a module-scoped fixture and walked twice."""
     screenshots = tmp_path_factory.mktemp("screenshots")
     done: dict[tuple[str, str], list[ShownPage]] = {}
 

@@ -21,7 +21,7 @@ from tests.browser.survey_tab import (
 )
 from tests.web.respondent import NEWCOMER_PAGES
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-answering")]
 
 NewContext = Callable[..., BrowserContext]
 PHONE = {"width": 360, "height": 740}

@@ -15,7 +15,7 @@ from tests.browser.live import LiveApp
 from tests.browser.survey_tab import SurveyTab, gettext
 from tests.web.respondent import NEWCOMER_PAGES, Answers
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-answering")]
 
 NewContext = Callable[..., BrowserContext]
 

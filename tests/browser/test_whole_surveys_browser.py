@@ -22,7 +22,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, expect
 from tests.browser.live import LiveApp
 from tests.browser.survey_tab import SurveyTab
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser-answering")]
 
 NewContext = Callable[..., BrowserContext]
 Step = tuple[str, str | list[str]]

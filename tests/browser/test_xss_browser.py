@@ -39,7 +39,7 @@ ALL_PAYLOADS = " ".join(CORPUS)
 RESUME_CODE = re.compile(r"[A-Z0-9]{4,}(-[A-Z0-9]{4,})+")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XssServer]:
     server = XssServer(tmp_path_factory.mktemp("xss-browser"))
     server.start()

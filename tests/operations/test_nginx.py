@@ -130,7 +130,7 @@ def nginx(tmp: Path, app_port: int, http_port: int, tls_port: int) -> Iterator[N
         process.wait(10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     """`survey-app serve` (SQLite) behind nginx."""
     tmp = tmp_path_factory.mktemp("nginx")

@@ -20,7 +20,15 @@ from survey_app.services.questionnaires import questionnaire_upload
 from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from survey_app.web.guards import GUARDS
-from tests.conftest import PASSWORD, csrf_token, login, release
+from tests.conftest import (
+    PASSWORD,
+    app_settings,
+    create_accounts,
+    csrf_token,
+    empty_database,
+    login,
+    release,
+)
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 ANONYMOUS = "anonymous"
@@ -91,11 +99,11 @@ def expected_status(role: str, group: str | None, is_page: bool) -> int:
     return 403
 
 
-@pytest.fixture
-def app_client(settings: Settings, accounts: object) -> Iterator[Any]:
-    """The app on the project's surveys with a few responses and a release of each."""
-    with TestClient(app=create_app(settings)) as client:
-        db = Database(settings.database_url)
+def seed(settings: Settings) -> None:
+    """A few responses in each of the project's surveys, an uploaded questionnaire and a
+    release of each survey (run inside the app's lifespan: it publishes the surveys)."""
+    db = Database(settings.database_url)
+    try:
         store_demo_responses(db, "newcomer", 20, seed=1)
         store_demo_responses(db, "company", 20, seed=1)
         questionnaire_upload(
@@ -105,34 +113,82 @@ def app_client(settings: Settings, accounts: object) -> Iterator[Any]:
             questionnaires=settings.questionnaires,
             actor="test",
         )
+    finally:
         db.dispose()
-        release(settings.database_url, "newcomer", "company")
+    release(settings.database_url, "newcomer", "company")
+
+
+@pytest.fixture
+def app_client(settings: Settings, accounts: object) -> Iterator[Any]:
+    """The app on the project's surveys with the test accounts and no responses, for a
+    test of logins, sessions and headers that may change its state (locked accounts)."""
+    with TestClient(app=create_app(settings)) as client:
         yield client
 
 
+@pytest.fixture
+def released_client(app_client: Any, settings: Settings) -> Any:
+    """`app_client` seeded: responses and a release of each survey."""
+    seed(settings)
+    return app_client
+
+
+@pytest.fixture(scope="session")
+def shared_app(
+    tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None
+) -> Iterator[tuple[Any, Settings]]:
+    """One seeded app per test process for the matrix below, whose every request only
+    reads or is refused (seeding takes seconds; the matrix has ~150 cases)."""
+    directory = tmp_path_factory.mktemp("access")
+    with empty_database(directory) as database_url:
+        settings = app_settings(database_url, directory)
+        create_accounts(database_url)
+        with TestClient(app=create_app(settings)) as client:
+            seed(settings)
+            yield client, settings
+
+
+@pytest.fixture
+def matrix_client(shared_app: tuple[Any, Settings]) -> Iterator[Any]:
+    """The shared app's client with no session: each case logs in on its own."""
+    client, _settings = shared_app
+    client.cookies.clear()
+    yield client
+    client.cookies.clear()
+
+
+@pytest.mark.xdist_group("access-matrix")
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("route", "group", "is_page"), ROUTES)
 def test_authorisation_matrix(
-    app_client: Any, role: str, route: str, group: str | None, is_page: bool
+    matrix_client: Any, role: str, route: str, group: str | None, is_page: bool
 ) -> None:
     if role != ANONYMOUS:
-        login(app_client, role)
-    response = app_client.get(route, follow_redirects=False)
+        login(matrix_client, role)
+    response = matrix_client.get(route, follow_redirects=False)
     assert response.status_code == expected_status(role, group, is_page), response.text
     if response.status_code == 303:
         assert response.headers["location"].startswith("/login?next=")
 
 
+@pytest.mark.xdist_group("access-matrix")
 @pytest.mark.parametrize("role", [ANONYMOUS, "arbeit"])
 @pytest.mark.parametrize(("route", "fields"), ADMIN_ACTIONS)
 def test_admin_actions_are_refused_to_everyone_but_admins(
-    app_client: Any, settings: Settings, role: str, route: str, fields: dict[str, str]
+    matrix_client: Any,
+    shared_app: tuple[Any, Settings],
+    role: str,
+    route: str,
+    fields: dict[str, str],
 ) -> None:
+    settings = shared_app[1]
     if role != ANONYMOUS:
-        login(app_client, role)
-    token = csrf_token(app_client, "/login" if role == ANONYMOUS else "/results")
+        login(matrix_client, role)
+    token = csrf_token(matrix_client, "/login" if role == ANONYMOUS else "/results")
     changes_before = admin_changes(settings)
-    response = app_client.post(route, data={**fields, "_csrf_token": token}, follow_redirects=False)
+    response = matrix_client.post(
+        route, data={**fields, "_csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == expected_status(role, None, is_page=True), response.text
     if role == ANONYMOUS:
         assert response.headers["location"].startswith("/login?next=")
@@ -186,11 +242,13 @@ def test_login_sets_a_fresh_http_only_session_cookie(app_client: Any) -> None:
 
 def test_logout_ends_the_session(app_client: Any) -> None:
     login(app_client, "admin")
-    assert app_client.get("/api/v1/results/newcomer").status_code == 200
+    assert app_client.get("/admin/users", follow_redirects=False).status_code == 200
     token = csrf_token(app_client)
     response = app_client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
-    assert app_client.get("/api/v1/results/newcomer").status_code == 401
+    after = app_client.get("/admin/users", follow_redirects=False)
+    assert after.status_code == 303
+    assert after.headers["location"].startswith("/login?next=")
 
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(app_client: Any) -> None:
@@ -350,19 +408,21 @@ def test_anonymous_submissions_are_rate_limited_per_client(settings: Settings) -
     assert int(last.headers["retry-after"]) > 0
 
 
-def test_a_removed_account_loses_access_at_once(app_client: Any, settings: Settings) -> None:
+def test_a_removed_account_loses_access_at_once(released_client: Any, settings: Settings) -> None:
     from survey_app.services.accounts import user_remove
 
-    login(app_client, "arbeit")
-    assert app_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 200
+    login(released_client, "arbeit")
+    assert released_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 200
     db = Database(settings.database_url)
     user_remove(db, email="arbeit@netzwerk.example", actor="test")
     db.dispose()
-    assert app_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 401
+    assert released_client.get("/api/v1/results/newcomer?group=arbeit").status_code == 401
 
 
-def test_a_member_cannot_break_results_down_by_another_groups_question(app_client: Any) -> None:
-    login(app_client, "arbeit")
-    response = app_client.get("/api/v1/results/newcomer?group=arbeit&by=housing_situation")
+def test_a_member_cannot_break_results_down_by_another_groups_question(
+    released_client: Any,
+) -> None:
+    login(released_client, "arbeit")
+    response = released_client.get("/api/v1/results/newcomer?group=arbeit&by=housing_situation")
     assert response.status_code == 422
     assert "not a question of working group 'arbeit'" in response.json()["detail"]

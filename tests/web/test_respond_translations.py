@@ -19,7 +19,7 @@ SURVEY_LANGUAGES = ("de", "ar", "uk", "fa", "ru", "tr")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """The messages found in the code and templates now (not the committed .pot)."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"

@@ -92,7 +92,9 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="session")
-def seeded_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def seeded_settings(
+    tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None
+) -> Iterator[Settings]:
     """The project's surveys with demo responses in both, released: made once per test
     process for the tests that only read them (a release's disclosure audit takes
     seconds; a module-scoped fixture was made again whenever xdist ran another module's
