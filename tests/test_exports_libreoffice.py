@@ -1,4 +1,5 @@
-"""Exported workbooks opened by a real spreadsheet program (LibreOffice Calc, headless).
+"""Exported workbooks and slides opened by real office programs (LibreOffice Calc and
+Impress, headless).
 
 Answers that look like formulas are stored through the submission service, exported as
 row-level XLSX and aggregated XLSX, and converted by LibreOffice to CSV and PDF: every
@@ -8,6 +9,8 @@ answer must come out as the literal text, never as a computed value or a link.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import re
 import shutil
 import subprocess
 import uuid
@@ -17,12 +20,15 @@ import pytest
 
 from analysis.exports import write_responses_xlsx, write_results_xlsx
 from survey_app.db.engine import Database
+from survey_app.render.results import slides_pptx
 from survey_app.services.results import export_frames, survey_results
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
+from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES
 
-# `make test` installs it (.ci/system-deps); without it these tests fail rather than skip.
+# `make test` installs it with Impress (.ci/system-deps); without it these tests fail
+# rather than skip.
 SOFFICE = shutil.which("soffice") or "soffice (install Debian's libreoffice-calc-nogui)"
 
 MALICIOUS = [
@@ -132,3 +138,38 @@ def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) ->
     ).stdout
     assert "wave1" in text
     assert "sprache" in text
+
+
+def test_slides_open_in_libreoffice_impress_with_every_bar_named(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    publish_directory(db, QUESTIONNAIRES)
+    survey = get_survey(db, "wave1")
+    assert survey is not None
+    for level in ["a1"] * 6 + ["b1"] * 7:
+        submission_create(
+            db,
+            survey=survey,
+            submission_id=str(uuid.uuid4()),
+            language="de",
+            answers={"german_level": level, "age": 30, "employed": "no"},
+        )
+    settings = dataclasses.replace(settings, questionnaires=QUESTIONNAIRES)
+    deck = tmp_path / "slides.pptx"
+    deck.write_bytes(slides_pptx(db, settings, "arbeit", "wave1", live=True))
+
+    pdf = convert(deck, "pdf", tmp_path)
+
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    assert re.search(
+        r"^Pages:\s+5$", info.stdout, re.M
+    )  # title, german_level, age, employed, hours
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout.split("\f")
+    assert "Befragung Welle 1" in pages[0]
+    chart = pages[1]
+    for label in ("Keine Kenntnisse", "A1", "A2", "B1", "B2 oder besser"):
+        assert label in chart  # Impress leaves out no bar's name
+    assert "46,2 %" in chart  # the percentages label the bars
+    assert "53,8 %" in chart

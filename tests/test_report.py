@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pptx import Presentation
 
 from survey_app.cli import main
 from survey_app.db.engine import Database
@@ -125,6 +126,27 @@ def test_english_report(env: dict[str, str], tmp_path: Path) -> None:
     assert "How well do you speak German?" in text
 
 
+def test_pptx_format_writes_the_slides(env: dict[str, str], tmp_path: Path) -> None:
+    output = tmp_path / "arbeit.pptx"
+    result = CliRunner().invoke(
+        main,
+        ["report", "wave1", "--group", "arbeit", "--format", "pptx", "--output", str(output)],
+        env=env,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "slides of 'arbeit' in 'wave1'" in result.output
+    titles = [slide.shapes.title.text for slide in Presentation(str(output)).slides]
+    assert titles == [
+        "Befragung Welle 1",
+        "Wie gut sprechen Sie Deutsch?",
+        "Wie alt sind Sie?",
+        "Haben Sie Arbeit?",
+        "Wochenstunden",
+    ]
+
+
+@pytest.mark.parametrize("file_format", ["pdf", "pptx"])
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -133,12 +155,13 @@ def test_english_report(env: dict[str, str], tmp_path: Path) -> None:
     ],
 )
 def test_unknown_names_are_one_line_errors(
-    env: dict[str, str], tmp_path: Path, args: list[str], message: str
+    env: dict[str, str], tmp_path: Path, args: list[str], message: str, file_format: str
 ) -> None:
+    output = tmp_path / f"x.{file_format}"
     result = CliRunner().invoke(
-        main, ["report", *args, "--output", str(tmp_path / "x.pdf")], env=env
+        main, ["report", *args, "--format", file_format, "--output", str(output)], env=env
     )
 
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {message}"
-    assert not (tmp_path / "x.pdf").exists()
+    assert not output.exists()

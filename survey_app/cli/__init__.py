@@ -27,7 +27,7 @@ COMMANDS = {
     "poster": ("respond", "poster", "Write an A4 poster with the survey's QR code."),
     "purge": ("data", "purge", "Delete expired drafts and responses past retention."),
     "release": ("results", "release", "Publish the next release of a survey's results."),
-    "report": ("reports", "report", "Write the printable results report as PDF."),
+    "report": ("reports", "report", "Write the results report as PDF, or as slides (PPTX)."),
     "restore": ("data", "restore", "Restore a backup into the configured database."),
     "results": ("results", "results", "Suppressed results of a survey (live or a release)."),
     "serve": ("server", "serve", "Migrate, publish the questionnaires and serve the app."),

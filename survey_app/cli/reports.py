@@ -1,8 +1,9 @@
-"""`survey-app report`: the printable report of a working group as PDF.
+"""`survey-app report`: the printable report of a working group as PDF, or its slides.
 
-It renders the same HTML as `GET /results/{group}/report` and turns it into PDF with
-WeasyPrint. Errors a user can make (unknown survey or working group, a file that cannot
-be written) exit with status 2 and one line on stderr.
+The PDF renders the same HTML as `GET /results/{group}/report` and turns it into PDF with
+WeasyPrint; `--format pptx` writes the slides of `GET /results/{group}/slides.pptx`.
+Errors a user can make (unknown survey or working group, a file that cannot be written)
+exit with status 2 and one line on stderr.
 """
 
 from __future__ import annotations
@@ -26,33 +27,51 @@ def _fail(message: object) -> NoReturn:
 @click.argument("survey")
 @click.option("--group", required=True, help="Working group id: only its questions.")
 @click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="PDF file."
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="PDF or PPTX file.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["pdf", "pptx"]),
+    default="pdf",
+    show_default=True,
+    help="pdf: the printable report; pptx: slides with editable charts.",
 )
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
 @click.option("--live", is_flag=True, help="Live results instead of the latest release.")
-def report(survey: str, group: str, output: Path, lang: str, live: bool) -> None:
-    """Write the printable results report of SURVEY for working group GROUP as PDF
-    (A4: a title page with the release and the suppression rule, then the questions).
+def report(survey: str, group: str, output: Path, file_format: str, lang: str, live: bool) -> None:
+    """Write the results report of SURVEY for working group GROUP: as PDF (A4: a title
+    page with the release and the suppression rule, then the questions) or as PPTX
+    slides (a title slide, then a slide per question with an editable chart).
     It shows the latest release, like the working group's pages."""
-    from analysis.report import render_pdf
     from survey_app.db.engine import Database
     from survey_app.errors import DomainError
-    from survey_app.render.results import report_html
-    from survey_app.render.templating import STATIC
+    from survey_app.render.results import report_html, slides_pptx
 
     settings = get_settings()
     db = Database(settings.database_url)
+    started = time.perf_counter()
     try:
-        html = report_html(db, settings, group, survey, lang=lang, live=live)
+        if file_format == "pptx":
+            content = slides_pptx(db, settings, group, survey, lang=lang, live=live)
+        else:
+            from analysis.report import render_pdf
+            from survey_app.render.templating import STATIC
+
+            html = report_html(db, settings, group, survey, lang=lang, live=live)
+            started = time.perf_counter()  # a PDF's time is WeasyPrint's
+            content = render_pdf(html, assets=STATIC)
     except DomainError as error:
         _fail(error)
     finally:
         db.dispose()
-    started = time.perf_counter()
-    pdf = render_pdf(html, assets=STATIC)
     seconds = time.perf_counter() - started
     try:
-        output.write_bytes(pdf)
+        output.write_bytes(content)
     except OSError as error:
         _fail(f"{output}: {error.strerror}")
-    click.echo(f"{output}: report of '{group}' in '{survey}' ({seconds:.1f} s)", err=True)
+    what = "slides" if file_format == "pptx" else "report"
+    click.echo(f"{output}: {what} of '{group}' in '{survey}' ({seconds:.1f} s)", err=True)

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
 from analysis.results import Results, bin_label
+from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownGroup, UnknownSurvey
@@ -109,6 +110,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "created": "Erstellt am {date}",
         "minimum": "Kleinste gezeigte Zahl: {k}",
         "version": "{survey} (Version {number})",
+        "slides": "Folien (PPTX)",
+        "answered": "Antworten: {count}",
+        "bars": "Balkenlänge: Anzahl der Antworten, beschriftet mit ihrem Anteil",
+        "bars_by": (
+            "Balkenlänge: Anzahl der Antworten, beschriftet mit ihrem Anteil in der "
+            "jeweiligen Gruppe"
+        ),
+        "bars_plain": "Balkenlänge: Anzahl der Antworten",
+        "hidden_on_slide": "Auf dieser Folie sind {count} Werte nicht ausgewiesen.",
     },
     "en": {
         "results": "Results",
@@ -177,6 +187,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "created": "Created on {date}",
         "minimum": "Minimum per cell: {k}",
         "version": "{survey}, version {number}",
+        "slides": "Slides (PPTX)",
+        "answered": "Responses: {count}",
+        "bars": "Bar length: number of answers, labelled with their percentage",
+        "bars_by": "Bar length: number of answers, labelled with their percentage in each group",
+        "bars_plain": "Bar length: number of answers",
+        "hidden_on_slide": "{count} values on this slide are not shown.",
     },
 }
 
@@ -460,3 +476,56 @@ def report_html(
     return template.render(
         page=view, t=view.t, stylesheet=stylesheet, today=today or datetime.date.today()
     )
+
+
+def slide_texts(view: ResultsView) -> SlideTexts:
+    """The words of the slides of `view`, in its language."""
+    t, results = view.t, view.results
+    if results.release is None:
+        period = t("live")
+    else:
+        period = t(
+            "release", date=t.date(results.release.released_at), number=results.release.number
+        )
+    return SlideTexts(
+        survey_title=view.survey_title,
+        heading=t("results_of", group=view.group_name),
+        period=period,
+        responses=f"{t('responses')}: {t.count(results.responses)}",
+        minimum=t("minimum", k=results.min_cell),
+        rule=t("rule", k_1=results.min_cell - 1),
+        legend=t("footnote", k=results.min_cell),
+        count=t("count"),
+        missing=t("missing"),
+        statistic=t("statistic"),
+        value=t("value"),
+        statistics={name: t(name) for name in _STATISTICS},
+        answered=lambda count: t("answered", count=count),
+        bars=t("bars"),
+        bars_by=t("bars_by"),
+        bars_plain=t("bars_plain"),
+        by=lambda question: t("by", question=question),
+        hidden=lambda count: t("hidden_on_slide", count=count),
+        format_count=t.count,
+        format_percent=t.percent,
+        format_number=t.number,
+    )
+
+
+def slides_pptx(
+    db: Database,
+    settings: Settings,
+    group: str,
+    survey_id: str,
+    *,
+    lang: str | None = None,
+    by: str | None = None,
+    live: bool = False,
+) -> bytes:
+    """The group's results as slides (PPTX): `/results/{group}/slides.pptx` and
+    `survey-app report --format pptx`. The latest release, or `live` results (admins
+    only; the caller checks). Raises like `results_view`."""
+    view = results_view(db, settings, group, survey_id, lang=lang, by=by, live=live)
+    if view is None:
+        raise UnknownSurvey(survey_id)
+    return results_pptx(view.results, slide_texts(view))

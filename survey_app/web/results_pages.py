@@ -1,5 +1,5 @@
 """Results pages for working groups: `/results`, `/results/{group}` (+ the question
-fragment for htmx), the aggregated XLSX export and the printable report.
+fragment for htmx), the aggregated XLSX export, the slides and the printable report.
 
 Guards admit viewers (`login_guard` for the index, `group_guard`: login, membership for
 a group's pages); what the pages
@@ -22,6 +22,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from analysis.exports import write_results_xlsx
+from analysis.slides import PPTX
 from survey_app.db.engine import Database
 from survey_app.render.results import (
     STYLESHEET,
@@ -30,6 +31,7 @@ from survey_app.render.results import (
     language_of,
     report_html,
     results_view,
+    slides_pptx,
     working_group_of,
 )
 from survey_app.render.templating import static_url
@@ -154,6 +156,30 @@ class ResultsPagesController(Controller):
             content,
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @get("/{group:str}/slides.pptx", sync_to_thread=True, guards=[group_guard])
+    def slides(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+        group: FromPath[str],
+        survey: FromQuery[str],
+        by: FromQuery[str | None] = None,
+        lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
+    ) -> Response[bytes]:
+        """The group's results as slides: a native, editable chart per question."""
+        content = slides_pptx(
+            db, settings, group, survey, lang=lang, by=by or None, live=_allow_live(viewer, live)
+        )
+        # Audited once the file exists: a failed export is no download.
+        record_download(db, actor=viewer.email, action="results_slides", survey=survey, group=group)
+        return Response(
+            content,
+            media_type=PPTX,
+            headers={"Content-Disposition": f'attachment; filename="{survey}-{group}.pptx"'},
         )
 
     @get("/{group:str}/report", sync_to_thread=True, guards=[group_guard])

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from openpyxl import load_workbook
+from pptx import Presentation
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
@@ -289,6 +290,7 @@ def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> N
         ("/results/arbeit", {"survey": "wave1", "by": "nope"}, 422),
         ("/results/arbeit", {"survey": "wave1", "compare": "nope"}, 422),
         ("/results/arbeit/export.xlsx", {"survey": "nope"}, 404),
+        ("/results/arbeit/slides.pptx", {"survey": "nope"}, 404),
         ("/results/arbeit/report", {"survey": "nope"}, 404),
     ],
 )
@@ -310,6 +312,55 @@ def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> Non
     assert 'filename="wave1-arbeit.xlsx"' in response.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["info", "german_level", "age", "employed", "hours"]
+
+
+def test_slides_are_the_groups_deck_in_german(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit/slides.pptx", params={"survey": "wave1"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    )
+    assert 'filename="wave1-arbeit.pptx"' in response.headers["content-disposition"]
+    slides = list(Presentation(io.BytesIO(response.content)).slides)
+    titles = [slide.shapes.title.text for slide in slides]
+    assert titles == [
+        "Befragung Welle 1",
+        "Wie gut sprechen Sie Deutsch?",
+        "Wie alt sind Sie?",
+        "Haben Sie Arbeit?",
+        "Wochenstunden",
+    ]
+    title_page = "\n".join(s.text_frame.text for s in slides[0].shapes if s.has_text_frame)
+    assert "Ergebnisse für die Arbeitsgruppe Arbeit" in title_page
+    assert re.search(r"Stand: \d+\. \w+ 20\d\d \(Veröffentlichung 1\)", title_page)
+    assert "Zahlen von 1 bis 4 werden nicht gezeigt" in title_page
+
+
+def test_slides_in_english_broken_down(waves: TestClient[Any]) -> None:
+    params = {"survey": "wave1", "lang": "en", "by": "german_level"}
+    response = waves.get("/results/arbeit/slides.pptx", params=params)
+
+    assert response.status_code == 200
+    slides = list(Presentation(io.BytesIO(response.content)).slides)
+    assert slides[0].shapes.title.text == "Survey wave 1"
+    broken_down = [
+        slide
+        for slide in slides
+        if any(
+            s.has_text_frame and s.text_frame.text.startswith("Broken down by")
+            for s in slide.shapes
+        )
+    ]
+    assert broken_down  # the released breakdowns of age, employed and hours
+
+
+def test_live_slides_are_for_admins(anonymous: TestClient[Any]) -> None:
+    url = "/results/arbeit/slides.pptx?survey=wave1&live=1"
+    login(anonymous, "arbeit")
+    assert anonymous.get(url).status_code == 403
+    login(anonymous, "admin")
+    assert anonymous.get(url).status_code == 200
 
 
 def test_report_page_has_a_title_page_and_every_question(waves: TestClient[Any]) -> None:
@@ -353,6 +404,7 @@ def test_empty_selector_values_mean_no_breakdown_and_no_comparison(
 GROUP_URLS = [
     "/results/arbeit?survey=wave1",
     "/results/arbeit/export.xlsx?survey=wave1",
+    "/results/arbeit/slides.pptx?survey=wave1",
     "/results/arbeit/report?survey=wave1",
 ]
 
@@ -415,6 +467,7 @@ def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Se
     login(anonymous, "arbeit")
     anonymous.get("/results/arbeit/export.xlsx?survey=wave1")
     anonymous.get("/results/arbeit/report?survey=wave1")
+    anonymous.get("/results/arbeit/slides.pptx?survey=wave1")
 
     db = Database(settings.database_url)
     events = [(e.actor, e.action) for e in audit_events(db)]
@@ -422,3 +475,16 @@ def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Se
     email = ACCOUNTS["arbeit"][0]
     assert (email, "results_export") in events
     assert (email, "results_report") in events
+    assert (email, "results_slides") in events
+
+
+def test_slides_that_fail_are_not_audited(anonymous: TestClient[Any], settings: Settings) -> None:
+    login(anonymous, "arbeit")
+
+    response = anonymous.get("/results/arbeit/slides.pptx?survey=wave1&by=nope")
+
+    assert response.status_code == 422
+    db = Database(settings.database_url)
+    actions = [e.action for e in audit_events(db)]
+    db.dispose()
+    assert "results_slides" not in actions

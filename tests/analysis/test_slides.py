@@ -1,0 +1,236 @@
+"""Slides (PPTX) of a working group's results, opened again with python-pptx."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from lxml import etree
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+
+from analysis.frames import frame_from_texts
+from analysis.results import Results, SurveyAnswers, build_results
+from analysis.slides import SlideTexts, results_pptx
+from survey_app.questionnaire.schema import Questionnaire
+from tests.analysis.conftest import texts
+
+# 49 respondents: a2 (3) is below min_cell 5 and b2 (11) is hidden so that 3 cannot be
+# worked out from n; neither 3 nor 11 is any other number of the slides.
+LEVELS = ["a1"] * 20 + ["a2"] * 3 + ["b1"] * 15 + ["b2"] * 11
+HIDDEN_COUNTS = {"a2": 3, "b2": 11}
+SHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+BAR_TYPES = {XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.COLUMN_CLUSTERED}
+
+TEXTS = SlideTexts(
+    survey_title="Survey wave one",
+    heading="Results of the working group Work",
+    period="Live results",
+    responses="Responses: many",
+    minimum="Minimum per cell: five",
+    rule="Small numbers are not shown.",
+    legend="· = not shown",
+    count="Count",
+    missing="no answer",
+    statistic="Statistic",
+    value="Value",
+    statistics={"q1": "lower quartile", "median": "median", "mean": "mean", "q3": "upper quartile"},
+    answered=lambda count: f"Responses: {count}",
+    bars="Bars: counts, labelled with percentages",
+    bars_by="Bars: counts, labelled with percentages in each group",
+    bars_plain="Bars: counts",
+    by=lambda question: f"Broken down by: {question}",
+    hidden=lambda count: f"{count} values are not shown.",
+    format_count=lambda value: "·" if value is None else str(value),
+    format_percent=lambda value: f"{value:.1f}%",
+    format_number=lambda value: f"{value:g}",
+)
+
+
+def results(wave1: Questionnaire, group: str, by: str | None = None) -> Results:
+    rows: list[dict[str, Any]] = []
+    for i, level in enumerate(LEVELS):
+        row: dict[str, Any] = {"german_level": level, "age": 20 + i % 40}
+        row["employed"] = "yes" if i % 2 else "no"
+        if i % 2:
+            row["hours"] = 10.0 + i % 20
+        rows.append(row)
+    frame = frame_from_texts(wave1, [(wave1, texts(*rows))])
+    return build_results(SurveyAnswers("wave1", 1, wave1, frame), group=group, by=by)
+
+
+def deck(data: bytes) -> Any:
+    return Presentation(io.BytesIO(data))
+
+
+def charts(slide: Any) -> list[Any]:
+    return [shape.chart for shape in slide.shapes if shape.has_chart]
+
+
+def slide_text(slide: Any) -> str:
+    return "\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+
+
+def test_a_title_slide_then_a_slide_per_question_of_the_group(wave1: Questionnaire) -> None:
+    found = results(wave1, "arbeit")
+
+    slides = list(deck(results_pptx(found, TEXTS)).slides)
+
+    # arbeit in wave1: german_level, age, employed, hours
+    assert len(slides) == 1 + 4
+    assert slides[0].shapes.title.text == "Survey wave one"
+    title_page = slide_text(slides[0])
+    for line in (TEXTS.heading, TEXTS.period, TEXTS.rule, TEXTS.legend, TEXTS.minimum):
+        assert line in title_page
+    assert [s.shapes.title.text for s in slides[1:]] == [q.label for q in found.questions]
+
+
+def test_the_group_gets_only_its_own_questions(wave1: Questionnaire) -> None:
+    slides = list(deck(results_pptx(results(wave1, "sprache"), TEXTS)).slides)
+
+    assert [s.shapes.title.text for s in slides[1:]] == ["Wie gut sprechen Sie Deutsch?"]
+
+
+def test_choice_questions_are_native_bar_charts_of_the_shown_counts(
+    wave1: Questionnaire,
+) -> None:
+    found = results(wave1, "arbeit")
+    slides = list(deck(results_pptx(found, TEXTS)).slides)
+
+    for question, slide in zip(found.questions, slides[1:], strict=True):
+        if not question.counts:
+            continue
+        (chart,) = charts(slide)
+        assert chart.chart_type in BAR_TYPES
+        (series,) = chart.plots[0].series
+        assert series.values == tuple(question.counts[c] for c in question.choices)
+        labels = [point.data_label.text_frame.text for point in series.points]
+        assert labels == [
+            "·" if question.percent[c] is None else f"{question.percent[c]:.1f}%"
+            for c in question.choices
+        ]
+
+
+def test_hidden_counts_are_gaps_with_the_legend(wave1: Questionnaire) -> None:
+    found = results(wave1, "sprache")
+    assert found.questions[0].counts["a2"] is None  # the premise
+
+    (_title, slide) = deck(results_pptx(found, TEXTS)).slides
+    (chart,) = charts(slide)
+
+    # choices: none, a1, a2, b1, b2
+    assert chart.plots[0].series[0].values == (0, 20, None, 15, None)
+    assert list(chart.plots[0].categories) == [
+        "Keine Kenntnisse",
+        "A1",
+        "A2 ·",
+        "B1",
+        "B2 oder besser ·",
+    ]
+    assert "2 values are not shown." in slide_text(slide)
+    assert TEXTS.legend in slide_text(slide)
+
+
+def numbers_in(xml: bytes) -> set[str]:
+    """Every number in the text of an XML part (not in its attributes)."""
+    root = etree.fromstring(xml)
+    return {
+        number.replace(",", ".")
+        for text in root.itertext()
+        for number in re.findall(r"\d+(?:[.,]\d+)?", text)
+    }
+
+
+def workbook_numbers(data: bytes) -> set[str]:
+    """The numbers of a chart's workbook: its number cells and its texts (a text cell
+    holds the index of its shared string, not a number of the chart)."""
+    found: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+        for part in workbook.namelist():
+            if part.startswith("xl/worksheets/"):
+                cells = etree.fromstring(workbook.read(part)).iter(f"{{{SHEET}}}c")
+                found |= {
+                    str(cell.findtext(f"{{{SHEET}}}v"))
+                    for cell in cells
+                    if cell.get("t") != "s" and cell.findtext(f"{{{SHEET}}}v") is not None
+                }
+            elif part == "xl/sharedStrings.xml":
+                found |= numbers_in(workbook.read(part))
+    return found
+
+
+def test_no_hidden_number_is_anywhere_in_the_file(wave1: Questionnaire) -> None:
+    data = results_pptx(results(wave1, "sprache"), TEXTS)
+
+    found: set[str] = set()
+    with zipfile.ZipFile(io.BytesIO(data)) as pptx:
+        for name in pptx.namelist():
+            if name.startswith(("ppt/slides/", "ppt/charts/")) and name.endswith(".xml"):
+                found |= numbers_in(pptx.read(name))
+            if name.startswith("ppt/embeddings/"):  # each chart's data as a workbook
+                found |= workbook_numbers(pptx.read(name))
+
+    assert {"20", "15", "49"} <= found  # the shown counts are there
+    assert not {str(count) for count in HIDDEN_COUNTS.values()} & found
+
+
+def test_number_questions_get_a_table_of_their_safe_summaries(wave1: Questionnaire) -> None:
+    found = results(wave1, "arbeit")
+    age = next(q for q in found.questions if q.name == "age")
+
+    slide = deck(results_pptx(found, TEXTS)).slides[2]
+
+    assert slide.shapes.title.text == age.label
+    assert charts(slide) == []
+    (table,) = [shape.table for shape in slide.shapes if shape.has_table]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["Statistic", "Value"]
+    assert rows[1:] == [
+        [TEXTS.statistics[name], f"{getattr(age, name):g}"]
+        for name in ("q1", "median", "mean", "q3")
+    ]
+
+
+def test_a_breakdown_adds_a_clustered_bar_slide_per_question(wave1: Questionnaire) -> None:
+    found = results(wave1, "arbeit", by="german_level")
+
+    slides = list(deck(results_pptx(found, TEXTS)).slides)
+
+    titles = [s.shapes.title.text for s in slides[1:]]
+    # german_level by itself says nothing new; age, employed and hours follow their slide
+    assert titles == [
+        "Wie gut sprechen Sie Deutsch?",
+        "Wie alt sind Sie?", "Wie alt sind Sie?",
+        "Haben Sie Arbeit?", "Haben Sie Arbeit?",
+        "Wochenstunden", "Wochenstunden",
+    ]  # fmt: skip
+    employed = next(q for q in found.questions if q.name == "employed")
+    assert employed.by is not None
+    (chart,) = charts(slides[5])
+    assert chart.chart_type in BAR_TYPES
+    assert "Broken down by: Wie gut sprechen Sie Deutsch?" in slide_text(slides[5])
+    # one series per choice of german_level ("no answer": nobody, so left out)
+    series = {s.name: s.values for s in chart.plots[0].series}
+    assert series == {
+        employed.by.column_labels[column]: tuple(
+            employed.by.counts[row][column] for row in ("yes", "no")
+        )
+        for column in ("none", "a1", "a2", "b1", "b2")
+    }
+    assert series["A2"] == (None, None)
+
+
+@pytest.mark.parametrize("by", [None, "german_level"])
+def test_every_text_is_large_enough_to_project(wave1: Questionnaire, by: str | None) -> None:
+    data = results_pptx(results(wave1, "arbeit", by=by), TEXTS)
+
+    sizes: list[int] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as pptx:
+        for name in pptx.namelist():
+            if name.startswith(("ppt/slides/slide", "ppt/charts/chart")):
+                sizes += [int(size) for size in re.findall(rb'\bsz="(\d+)"', pptx.read(name))]
+    assert sizes
+    assert min(sizes) >= 1400  # hundredths of a point
