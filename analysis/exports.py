@@ -89,6 +89,12 @@ _WORKBOOK_WORDS = {
         "median": "Median",
         "q1": "unteres Quartil",
         "q3": "oberes Quartil",
+        "info": "Info",
+        "rule": "Regel",
+        "question": "Frage",
+        "answers": "Antworten (n)",
+        "note": "Hinweis",
+        "hidden": "nicht ausgewiesen",
     },
     "en": {
         "survey": "survey",
@@ -110,6 +116,12 @@ _WORKBOOK_WORDS = {
         "median": "median",
         "q1": "q1",
         "q3": "q3",
+        "info": "Info",
+        "rule": "rule",
+        "question": "question",
+        "answers": "answers (n)",
+        "note": "note",
+        "hidden": "not shown",
     },
 }
 
@@ -359,84 +371,131 @@ def write_responses_xlsx(
 # -- aggregated workbook ---------------------------------------------------------------
 
 
-def _sheet_title(name: str, used: set[str]) -> str:
-    title = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "question"
+def _sheet_title(label: str, used: set[str]) -> str:
+    """A sheet name from a question's label: Excel's characters and 31-character limit,
+    cut at a word where it can be, unique in the workbook (case-insensitive, as Excel)."""
+    title = " ".join(re.sub(r"[\[\]:*?/\\]", " ", label).split()).strip("'") or "Frage"
+    if len(title) > 31:
+        cut = title[:30]
+        if title[30] != " " and " " in cut[10:]:  # do not end in the middle of a word
+            cut = cut.rsplit(" ", 1)[0]
+        title = cut.rstrip(" ,;.-") + "…"
     candidate, number = title, 2
     while candidate.lower() in used:
-        suffix = f"~{number}"
+        suffix = f" ({number})"
         candidate, number = title[: 31 - len(suffix)] + suffix, number + 1
     used.add(candidate.lower())
     return candidate
 
 
 def write_results_xlsx(results: Results, path: Path) -> None:
-    """The aggregated results of a working group: one sheet per question with a chart,
-    headed in German when the results are (the working groups' language), else English."""
+    """The aggregated results of a working group as a workbook German Excel can compute
+    with: an info sheet (release, the suppression rule), then one sheet per question named
+    after its label, with a chart. Counts are numbers and percentages real percentages
+    (shown as "23,3 %" in German Excel); a hidden cell is empty, never text in a number
+    column: the "Hinweis" column and a comment on the cell say it is not shown. Headed in
+    German when the results are (the working groups' language), else in English."""
     # openpyxl only here: the CLI's results and row exports do not pay for its import.
     from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    words = _WORKBOOK_WORDS["de" if results.language == "de" else "en"]
-    note = footnote(results.min_cell, "de" if results.language == "de" else "en")
+    language = "de" if results.language == "de" else "en"
+    words = _WORKBOOK_WORDS[language]
+    note = footnote(results.min_cell, language)
+    bold = Font(bold=True)
     workbook = Workbook()
     info = workbook.active
     assert info is not None
-    info.title = "info"
-    used = {"info"}
+    info.title = words["info"]
+    used = {words["info"].lower()}
     for row in (
         [words["survey"], results.survey],
         [words["version"], results.version],
         [words["group"], results.group or words["all"]],
         [words["release"], results.release.number if results.release else words["live"]],
-        [words["released on"], results.release.released_at.isoformat() if results.release else ""],
-        [words["responses"], _shown(results.responses)],
+        [words["released on"], results.release.released_at if results.release else None],
+        [words["responses"], results.responses],
         [words["minimum cell"], results.min_cell],
-        [note],
+        [words["rule"], note],
     ):
         info.append([neutralize(c) if isinstance(c, str) else c for c in row])
+        info.cell(info.max_row, 1).font = bold
+    if results.release is not None:
+        info.cell(5, 2).number_format = "DD.MM.YYYY" if language == "de" else "YYYY-MM-DD"
+    info.column_dimensions["A"].width = 24
+    info.column_dimensions["B"].width = 50
+    info.cell(info.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+
+    def hidden(cell: Any) -> None:
+        cell.comment = Comment(note, "Integrationsmanagement")
+
+    if results.responses is None:
+        hidden(info.cell(6, 2))
+
     for question in results.questions:
-        sheet = workbook.create_sheet(_sheet_title(question.name, used))
+        sheet = workbook.create_sheet(_sheet_title(question.label or question.name, used))
         sheet.append([neutralize(question.label)])
-        sheet.append(["n", _xlsx_value(question.n)])
+        sheet.cell(1, 1).font = Font(bold=True, size=13)
+        sheet.append([words["question"], question.name])
+        sheet.append([words["answers"], question.n])
+        if question.n is None:
+            hidden(sheet.cell(3, 2))
         sheet.append([])
-        first = sheet.max_row + 1
+        # The table's header row: `max_row` does not count the empty row just appended.
+        header = sheet.max_row + 2
         if question.counts:
-            sheet.append([words["choice"], words["count"], words["percent"]])
+            sheet.append([words["choice"], words["count"], words["percent"], words["note"]])
             for choice, label in question.choices.items():
-                sheet.append([neutralize(label), _xlsx_value(question.counts[choice]),
-                              _xlsx_value(question.percent[choice])])  # fmt: skip
+                count, share = question.counts[choice], question.percent[choice]
+                flag = words["hidden"] if count is None or share is None else None
+                percent = None if share is None else share / 100
+                sheet.append([neutralize(label), count, percent, flag])
+                row = sheet.max_row
+                sheet.cell(row, 3).number_format = "0.0%"
+                for column, value in ((2, count), (3, share)):
+                    if value is None:
+                        hidden(sheet.cell(row, column))
         elif question.months:
-            sheet.append([words["year"], words["count"]])
+            sheet.append([words["year"], words["count"], words["note"]])
             for key, count in question.months.items():
-                sheet.append([bin_label(key), _xlsx_value(count)])
+                sheet.append([bin_label(key), count, words["hidden"] if count is None else None])
+                if count is None:
+                    hidden(sheet.cell(sheet.max_row, 2))
         elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-            sheet.append([words["statistic"], words["value"]])
+            sheet.append([words["statistic"], words["value"], words["note"]])
             for name in _STATISTICS:
-                sheet.append([words[name], _xlsx_value(getattr(question, name))])
+                value = getattr(question, name)
+                sheet.append([words[name], value, words["hidden"] if value is None else None])
+                if value is None:
+                    hidden(sheet.cell(sheet.max_row, 2))
+        for cell in sheet[header] if sheet.max_row >= header else ():
+            cell.font = bold
         last = sheet.max_row
-        if (question.counts or question.months) and last > first:
-            _add_chart(sheet, question, first, last)
+        if (question.counts or question.months) and last > header:
+            _add_chart(sheet, question, header + 1, last)
         sheet.append([])
         sheet.append([note])
         sheet.column_dimensions[get_column_letter(1)].width = 40
     workbook.save(path)
 
 
-def _xlsx_value(value: int | float | None) -> int | float | str:
-    return SUPPRESSED if value is None else value
-
-
 def _add_chart(sheet: Any, question: QuestionResult, first: int, last: int) -> None:
+    """A bar chart of rows `first` to `last` (the answers, without the header)."""
     from openpyxl.chart import BarChart, Reference
 
     chart = BarChart()
     chart.type = "bar"
-    chart.title = question.name
+    chart.title = question.label or question.name
     column = 3 if question.counts else 2
-    chart.y_axis.title = "%" if question.counts else "count"
-    chart.add_data(
-        Reference(sheet, min_col=column, min_row=first, max_row=last), titles_from_data=True
-    )
-    chart.set_categories(Reference(sheet, min_col=1, min_row=first + 1, max_row=last))
+    chart.y_axis.title = "%" if question.counts else "n"
+    if question.counts:
+        chart.y_axis.number_format = "0%"
+    chart.add_data(Reference(sheet, min_col=column, min_row=first, max_row=last))
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first, max_row=last))
     chart.legend = None
-    sheet.add_chart(chart, "E2")
+    # Beside the table (A to D), tall enough that every answer's name has room.
+    chart.width = 20
+    chart.height = max(7.5, 1.2 * (last - first + 1) + 3)
+    sheet.add_chart(chart, "F2")

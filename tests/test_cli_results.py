@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.analysis.conftest import QUESTIONNAIRES
+from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SHEETS
 from tests.conftest import empty_database
 
 SCRIPT = Path(sys.executable).parent / "survey-app"
@@ -144,4 +144,4 @@ def test_export_of_a_group_writes_the_aggregated_workbook(
     )
 
     assert done.returncode == 0, done.stderr
-    assert load_workbook(path).sheetnames == ["info", "german_level", "age", "employed", "hours"]
+    assert load_workbook(path).sheetnames == WAVE1_SHEETS

@@ -138,6 +138,9 @@ def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) ->
     ).stdout
     assert "wave1" in text
     assert "sprache" in text
+    # percentages are numbers in a percent format (6 of 13), sheets are named after labels
+    assert "46.2%" in text or "46,2 %" in text
+    assert "Wie gut sprechen Sie Deutsch" in text
 
 
 def test_slides_open_in_libreoffice_impress_with_every_bar_named(

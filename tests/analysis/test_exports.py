@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from analysis.exports import (
@@ -22,7 +23,7 @@ from analysis.exports import (
 from analysis.frames import frame_from_texts
 from analysis.results import SurveyAnswers, build_results
 from survey_app.questionnaire.schema import Questionnaire
-from tests.analysis.conftest import texts, variant
+from tests.analysis.conftest import WAVE1_SHEETS, texts, variant
 
 MALICIOUS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
@@ -181,13 +182,64 @@ def test_aggregated_workbook_has_a_sheet_and_chart_per_question(
     write_results_xlsx(build_results(SurveyAnswers("wave1", 1, wave1, frame), group="arbeit"), path)
 
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["info", "german_level", "age", "employed", "hours"]
-    level = workbook["german_level"]
+    # German results get a German workbook (the working groups read it), sheets named
+    # after the questions' labels
+    assert workbook.sheetnames == WAVE1_SHEETS
+    level = workbook["Wie gut sprechen Sie Deutsch"]
     values = [[cell.value for cell in row] for row in level.iter_rows()]
-    assert ["B2 oder besser", SUPPRESSED, SUPPRESSED] in values
-    # German results get a German workbook: the working groups read it
-    assert ["Antwort", "Anzahl", "%"] in values
+    assert ["Frage", "german_level", None, None] in values
+    assert ["Antwort", "Anzahl", "%", "Hinweis"] in values
     assert any(str(row[0]).startswith(SUPPRESSED + " = nicht ausgewiesen") for row in values if row)
-    info = [[cell.value for cell in row] for row in workbook["info"].iter_rows()]
+    info = [[cell.value for cell in row] for row in workbook["Info"].iter_rows()]
     assert ["Kleinste gezeigte Zahl", 5] in info
-    assert len(level._charts) == 1
+    [chart] = level._charts
+    [series] = chart.series
+    header = next(row[0].row for row in level.iter_rows() if row[0].value == "Antwort")
+    # the chart shows the answers, not the table's header as an empty bar
+    assert series.cat.numRef.f.endswith(f"!$A${header + 1}:$A${header + 5}")
+    assert series.val.numRef.f.endswith(f"!$C${header + 1}:$C${header + 5}")
+
+
+def test_workbook_numbers_are_numbers_and_hidden_cells_are_empty_with_a_note(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    """Excel can sum every number column: percentages are fractions formatted as
+    percentages, and a hidden count is an empty cell, never the text "·"."""
+    rows = [{"german_level": "a1", "age": 30, "employed": "no"}] * 20
+    rows += [{"german_level": "none", "age": 30, "employed": "no"}] * 30
+    rows += [{"german_level": "b1", "age": 30, "employed": "no"}] * 12
+    rows += [{"german_level": "b2", "age": 40, "employed": "no"}] * 2
+    path = tmp_path / "arbeit.xlsx"
+    frame = frame_from_texts(wave1, [(wave1, texts(*rows))])
+
+    write_results_xlsx(build_results(SurveyAnswers("wave1", 1, wave1, frame), group="arbeit"), path)
+
+    level = load_workbook(path)["Wie gut sprechen Sie Deutsch"]
+    table = {row[0].value: row for row in level.iter_rows(min_row=6) if row[0].value}
+    a1, b2 = table["A1"], table["B2 oder besser"]
+    assert (a1[1].value, a1[3].value) == (20, None)
+    assert a1[2].value == pytest.approx(0.312)  # 20 of 64: 31.2 % as the results round it
+    assert a1[2].number_format == "0.0%"
+    assert (b2[1].value, b2[2].value, b2[3].value) == (None, None, "nicht ausgewiesen")
+    assert b2[1].comment is not None
+    assert "weniger als 5 Antworten" in b2[1].comment.text
+    shown = [cell.value for row in level.iter_rows(min_row=6) for cell in row[1:3]]
+    assert SUPPRESSED not in shown
+    assert all(value is None or isinstance(value, int | float) for value in shown)
+
+
+def test_sheet_names_from_long_or_repeated_labels_are_short_and_unique() -> None:
+    from analysis.exports import _sheet_title
+
+    used: set[str] = {"info"}
+    long = "Welche Unterstützung würde Ihnen bei der Suche nach Arbeit am meisten helfen?"
+    first = _sheet_title(long, used)
+    second = _sheet_title(long, used)
+    odd = _sheet_title("Kosten [EUR]/Monat: wie viel?", used)
+
+    assert len(first) <= 31
+    assert first.endswith("…")
+    assert first.startswith("Welche Unterstützung würde")
+    assert second != first
+    assert len(second) <= 31
+    assert odd == "Kosten EUR Monat wie viel"

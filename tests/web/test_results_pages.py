@@ -23,6 +23,7 @@ from survey_app.services.results import store_demo_responses
 from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES as WAVES
+from tests.analysis.conftest import WAVE1_SHEETS
 from tests.conftest import (
     ACCOUNTS,
     app_settings,
@@ -311,7 +312,7 @@ def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> Non
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert 'filename="wave1-arbeit.xlsx"' in response.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["info", "german_level", "age", "employed", "hours"]
+    assert workbook.sheetnames == WAVE1_SHEETS
 
 
 def test_slides_are_the_groups_deck_in_german(waves: TestClient[Any]) -> None:
