@@ -64,6 +64,25 @@ class NotABreakdownQuestion(ResultsError):
     code = "not_a_breakdown_question"
 
 
+class NotAWave(ResultsError):
+    """Results compare only waves of one survey: questionnaires of the same `series`."""
+
+    code = "not_a_wave"
+
+
+def check_wave(questionnaire: Questionnaire, other: Questionnaire) -> None:
+    """Raise `NotAWave` unless `other` is another wave of `questionnaire`'s series (the
+    newcomer survey compared with the company survey would set unrelated people side by
+    side, question names matching by chance)."""
+    if other.id == questionnaire.id:
+        raise NotAWave(f"'{other.id}' is the survey itself, not another wave")
+    if questionnaire.series is None or other.series != questionnaire.series:
+        raise NotAWave(
+            f"'{other.id}' is not a wave of '{questionnaire.id}': only surveys of the same "
+            "series (the questionnaires' `series` key) are compared"
+        )
+
+
 @dataclass(frozen=True)
 class SurveyAnswers:
     """What live results need from storage: the newest questionnaire and the answers.
@@ -179,6 +198,8 @@ def results_from_publication(
     publication has that breakdown, beside `compare` (survey, version, questionnaire and
     publication of another wave) where the same question is published there."""
     _breakdown_question(questionnaire, survey, by)
+    if compare is not None:
+        check_wave(questionnaire, compare[2])
     language = questionnaire.language_or_default(language)
     view = _View(publication, questionnaire, language)
     results: list[QuestionResult] = []
@@ -312,6 +333,8 @@ def build_results(
     of `compare` (another wave). Raises `ResultsError` subclasses."""
     questionnaire = answers.questionnaire
     _breakdown_question(questionnaire, answers.survey, by)
+    if compare is not None:
+        check_wave(questionnaire, compare.questionnaire)
     publication = live_publication(answers, group=group, by=by)
     other = None
     if compare is not None:

@@ -98,6 +98,9 @@ class Questionnaire(_Frozen):
     min_cell: int = Field(default=5, ge=1, le=100)
     audience: Literal["anonymous", "invitation"] = "anonymous"
     retention: datetime.date | None = None
+    #: Waves of one survey (`newcomer-2026`, `newcomer-2027`) share a series (`newcomer`):
+    #: results compare a survey only with the other waves of its series.
+    series: str | None = Field(default=None, pattern=NAME_PATTERN, max_length=100)
     privacy_notice: Text = Field(default_factory=dict)
     thank_you: Text = Field(default_factory=dict)
     choices: dict[str, tuple[Choice, ...]] = Field(default_factory=dict)

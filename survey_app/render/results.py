@@ -338,10 +338,13 @@ def working_group_of(settings: Settings, group: str) -> WorkingGroup:
 
 
 def _comparable(survey: PublishedSurvey, other: PublishedSurvey, group: str) -> bool:
+    """Whether `other` is another wave of `survey`'s series with a question of the group
+    in common (`analysis.results.check_wave` refuses any other comparison)."""
+    series = survey.questionnaire.series
+    if other.id == survey.id or series is None or other.questionnaire.series != series:
+        return False
     names = {q.name for q in survey.questionnaire.questions_of_group(group)}
-    return other.id != survey.id and any(
-        q.name in names for q in other.questionnaire.questions_of_group(group)
-    )
+    return any(q.name in names for q in other.questionnaire.questions_of_group(group))
 
 
 def _breakdown_questions(survey: PublishedSurvey, group: str, language: str) -> dict[str, str]:

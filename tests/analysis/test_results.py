@@ -12,6 +12,7 @@ from analysis.frames import frame_from_texts
 from analysis.publication import date_bins
 from analysis.results import (
     NotABreakdownQuestion,
+    NotAWave,
     SurveyAnswers,
     UnknownQuestion,
     build_results,
@@ -272,3 +273,17 @@ def test_wave_comparison_gives_percentage_point_changes_for_shared_questions(
     assert level["change"]["a2"] is None  # hidden in wave1
     # wave2 added a choice to `support`: not the same question any more.
     assert "compare" not in question(data, "support")
+
+
+def test_only_waves_of_one_series_are_compared(wave1: Questionnaire, wave2: Questionnaire) -> None:
+    """A question name shared by chance (the newcomer and the company survey both ask
+    `german_level`) makes no comparison: the questionnaires' `series` must match."""
+    other_series = wave1.model_copy(update={"id": "company", "series": "company"})
+    no_series = wave1.model_copy(update={"id": "old", "series": None})
+
+    with pytest.raises(NotAWave, match="'company' is not a wave of 'wave2'"):
+        build_results(answers(wave2, rows()), compare=answers(other_series, rows()))
+    with pytest.raises(NotAWave, match="'old' is not a wave of 'wave2'"):
+        build_results(answers(wave2, rows()), compare=answers(no_series, rows()))
+    with pytest.raises(NotAWave, match="the survey itself"):
+        build_results(answers(wave2, rows()), compare=answers(wave2, rows()))

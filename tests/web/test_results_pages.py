@@ -489,3 +489,20 @@ def test_slides_that_fail_are_not_audited(anonymous: TestClient[Any], settings: 
     actions = [e.action for e in audit_events(db)]
     db.dispose()
     assert "results_slides" not in actions
+
+
+@pytest.mark.xdist_group("results-seeded")  # one worker builds the data
+def test_the_newcomer_survey_is_never_compared_with_the_company_survey(
+    seeded: tuple[TestClient[Any], Settings],
+) -> None:
+    """Both ask `german_level`, but they are different series: no wave to offer, and a
+    comparison asked for by hand is refused."""
+    client, _settings = seeded
+    login(client, "admin")
+
+    page = Page(client.get("/results/arbeit", params={"survey": "newcomer"}).text)
+    api = client.get("/api/v1/results/newcomer", params={"group": "arbeit", "compare": "company"})
+
+    assert "company" not in page.options.get("compare", [])
+    assert api.status_code == 422
+    assert "'company' is not a wave of 'newcomer'" in api.json()["detail"]

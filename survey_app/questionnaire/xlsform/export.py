@@ -95,6 +95,8 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
     setting["audience"] = questionnaire.audience
     if questionnaire.retention:
         setting["retention"] = questionnaire.retention.isoformat()
+    if questionnaire.series:
+        setting["series"] = questionnaire.series
     for key in SETTINGS_TEXTS:
         text: Text = getattr(questionnaire, key)
         if text:

@@ -835,6 +835,16 @@ class _Importer:
                     ProblemCode.SETTING_IGNORED,
                     f"audience '{audience}' is not anonymous or invitation; ignored",
                 )
+        series = row.get("series")
+        if series:
+            if _VALID_NAME.match(series) and len(series) <= 100:
+                definition["series"] = series
+            else:
+                self.warn(
+                    where,
+                    ProblemCode.SETTING_IGNORED,
+                    f"series '{series}' is not a name (letters, digits, _ and -); ignored",
+                )
         retention = row.get("retention")
         if retention:
             try:

@@ -48,6 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "min_cell": ("min_cell",),
     "audience": ("audience",),
     "retention": ("retention",),
+    "series": ("series",),
 }
 SETTINGS_TEXTS = ("description", "privacy_notice", "thank_you")
 TEXT_KEYS = frozenset({"title", "label", "hint", "constraint_message", *SETTINGS_TEXTS})
