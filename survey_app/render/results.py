@@ -226,10 +226,16 @@ class Texts:
         return f"{shown}\u00a0%" if self.language == "de" else f"{shown}%"
 
     def change(self, value: float | None) -> str:
+        """A change in percentage points with an arrow that reads at a glance on a
+        projector: "▲ +3,2", "▼ −1,5", "± 0,0"."""
         if value is None:
             return "·"
         shown = format_decimal(abs(value), format="#,##0.0", locale=self.language)
-        return f"{'+' if value > 0 else '−' if value < 0 else '±'}{shown}"
+        if value > 0:
+            return f"▲\u00a0+{shown}"
+        if value < 0:
+            return f"▼\u00a0−{shown}"
+        return f"±\u00a0{shown}"
 
     def date(self, value: datetime.date) -> str:
         return format_date(value, "long", locale=self.language)

@@ -506,3 +506,10 @@ def test_the_newcomer_survey_is_never_compared_with_the_company_survey(
     assert "company" not in page.options.get("compare", [])
     assert api.status_code == 422
     assert "'company' is not a wave of 'newcomer'" in api.json()["detail"]
+
+
+def test_changes_since_the_earlier_wave_show_arrows_and_points(waves: TestClient[Any]) -> None:
+    text = waves.get("/results/arbeit", params={"survey": "wave2", "compare": "wave1"}).text
+
+    assert "Veränderung (Prozentpunkte)" in text
+    assert re.search(r"[▲▼±]\u00a0[+−]?\d+,\d", text)
