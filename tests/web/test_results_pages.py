@@ -121,17 +121,29 @@ def seeded(seeded_settings: Settings) -> Iterator[tuple[TestClient[Any], Setting
         yield client, seeded_settings
 
 
+@pytest.fixture(scope="session")
+def waves_settings(
+    tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None
+) -> Iterator[Settings]:
+    """The two test waves (wave2 has the questions of wave1 and more) with demo responses,
+    released: made once per test process for the tests that only read them."""
+    directory = tmp_path_factory.mktemp("waves")
+    with empty_database(directory) as database_url:
+        settings = dataclasses.replace(app_settings(database_url, directory), questionnaires=WAVES)
+        create_accounts(database_url)
+        with TestClient(app=create_app(settings)):
+            db = Database(database_url)
+            store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
+            store_demo_responses(db, "wave2", 200, seed=2, today=TODAY)
+            db.dispose()
+        release(database_url, "wave1", "wave2")
+        yield settings
+
+
 @pytest.fixture
-def waves(settings: Settings, accounts: Any) -> Iterator[TestClient[Any]]:
-    """The real app on the two test waves (wave2 has the questions of wave1 and more),
-    with an admin logged in."""
-    settings = dataclasses.replace(settings, questionnaires=WAVES)
-    with TestClient(app=create_app(settings)) as client:
-        db = Database(settings.database_url)
-        store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
-        store_demo_responses(db, "wave2", 200, seed=2, today=TODAY)
-        db.dispose()
-        release(settings.database_url, "wave1", "wave2")
+def waves(waves_settings: Settings) -> Iterator[TestClient[Any]]:
+    """The real app on the released waves, with an admin logged in."""
+    with TestClient(app=create_app(waves_settings)) as client:
         login(client, "admin")
         yield client
 
