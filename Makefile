@@ -3,6 +3,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Python writes its bytecode cache even where the machine's environment says not to: the
+# suite starts hundreds of Python processes (test workers, servers, CLI calls), and each
+# compiled the project's modules again (collection alone took 18 s instead of 9 s).
+unexport PYTHONDONTWRITEBYTECODE
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
