@@ -31,7 +31,7 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
     """
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
-    from survey_app.render.respond import poster_html, qr_svg, survey_url
+    from survey_app.render.respond import district_values, poster_html, qr_svg, survey_url
     from survey_app.services.surveys import get_survey, publish_directory
 
     if output.suffix.lower() not in (".html", ".svg"):
@@ -45,6 +45,7 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
             # Not served yet: publish the configured questionnaires as `serve` would.
             publish_directory(db, settings.questionnaires)
             survey = get_survey(db, survey_id)
+        district = district_values(settings, db)
     finally:
         db.dispose()
     if survey is None:
@@ -64,6 +65,7 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
         output.write_text(svg + "\n", encoding="utf-8")
     else:
         output.write_text(
-            poster_html(survey, language, settings.base_url, inline_css=True), encoding="utf-8"
+            poster_html(survey, language, settings.base_url, district=district, inline_css=True),
+            encoding="utf-8",
         )
     click.echo(f"poster for '{survey_id}' ({language}) written to {output}", err=True)

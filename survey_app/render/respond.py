@@ -400,9 +400,16 @@ def qr_svg(url: str, title: str) -> str:
 
 
 def poster_html(
-    survey: PublishedSurvey, language: str, base_url: str, *, inline_css: bool = False
+    survey: PublishedSurvey,
+    language: str,
+    base_url: str,
+    *,
+    district: Mapping[str, str],
+    inline_css: bool = False,
 ) -> str:
-    """A printable A4 poster: title, one line of invitation, the link and its QR code.
+    """A printable A4 poster: title, one line of invitation, the link and its QR code,
+    signed by the district's office (`district_values`: a poster on a notice board
+    should say who asks).
 
     `inline_css` embeds the stylesheet (for a file written by the CLI).
     """
@@ -415,9 +422,10 @@ def poster_html(
     context = {
         **ui,
         "title": title,
-        "invitation_text": paragraphs(description)[0]
+        "invitation_text": fill_placeholders(paragraphs(description)[0], dict(district))
         if description
         else ui["_"](POSTER_DEFAULT_TEXT),
+        "sender": f"{district['district']} – {district['office']}",
         "link": link,
         "qr": qr_svg(link, title),
         "css": (STATIC / "app.css").read_text(encoding="utf-8") if inline_css else None,

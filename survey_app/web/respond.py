@@ -243,5 +243,6 @@ class RespondController(Controller):
         visit = await self._survey(request, db, survey_id)
         if visit.questionnaire.audience == "invitation":
             raise Refused("link_needed", 403, visit.language)
-        html = poster_html(visit.survey, visit.language, settings.base_url)
+        district = await in_thread(district_values, settings, db)
+        html = poster_html(visit.survey, visit.language, settings.base_url, district=district)
         return Response(html, media_type="text/html; charset=utf-8")

@@ -12,6 +12,8 @@ from httpx import Response
 from litestar.testing import TestClient
 
 from survey_app.cli import main
+from survey_app.db.engine import Database
+from survey_app.services.district import district_save
 from survey_app.settings import Settings
 from tests.web.respondent import Respondent
 
@@ -33,6 +35,15 @@ def test_the_poster_has_the_title_the_link_and_an_svg_qr_code(client: TestClient
     svg = svg_of(poster.text)
     assert "<path" in svg
     assert "viewBox=" in svg
+
+
+def test_the_poster_names_the_district_that_asks(client: TestClient[Any], db: Database) -> None:
+    before = client.get("/s/newcomer/poster?lang=ar").text
+    district_save(db, {"district": "Landkreis Bergland"}, actor="test")
+    after = client.get("/s/newcomer/poster?lang=ar").text
+
+    assert "Landkreis Musterland – Integrationsmanagement" in before  # district.yaml
+    assert "Landkreis Bergland – Integrationsmanagement" in after
 
 
 def test_the_poster_qr_code_has_no_script_and_no_inline_style(client: TestClient[Any]) -> None:
@@ -66,6 +77,7 @@ def test_the_poster_command_writes_a_standalone_page(tmp_path: Path) -> None:
     assert "https://umfrage.example.org/s/newcomer?lang=fa" in html
     assert "@page { size: A4" in html
     assert "<path" in svg_of(html)
+    assert "Landkreis Musterland – Integrationsmanagement" in html
 
 
 @pytest.mark.usefixtures("cli_environment")
