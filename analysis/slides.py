@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.breakdowns import MISSING_COLUMN
+from analysis.key_figures import KeyFigure, key_figures
 from analysis.results import Results, bin_label
 from analysis.summaries import Breakdown, QuestionResult
 from survey_app.questionnaire.schema import QuestionType
@@ -71,6 +72,8 @@ class SlideTexts:
     format_count: Callable[[int | None], str]
     format_percent: Formatter
     format_number: Formatter
+    key_figures: str  # the summary slide's title ("Auf einen Blick")
+    key_figure_columns: tuple[str, str, str]  # question, most frequent answer, share
 
 
 def results_pptx(results: Results, texts: SlideTexts) -> bytes:
@@ -83,6 +86,9 @@ def results_pptx(results: Results, texts: SlideTexts) -> bytes:
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     builder = _Deck(deck, texts)
     builder.title_slide(results)
+    figures = key_figures(results)
+    if figures:
+        builder.key_figures_slide(figures)
     by_label = _by_label(results)
     for question in results.questions:
         builder.question_slide(question)
@@ -99,8 +105,8 @@ def _by_label(results: Results) -> str:
     return found or str(results.by)
 
 
-def _shortened(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1].rstrip() + "…"
+def _shortened(label: str, most: int = _LABEL_CHARS) -> str:
+    return label if len(label) <= most else label[: most - 1].rstrip() + "…"
 
 
 def _has_slide(question: QuestionResult) -> bool:
@@ -178,6 +184,28 @@ class _Deck:
             frame.add_paragraph().text = line
         self._style(frame, 24)
         self._text(slide, 4.9, 2.2, [self.t.rule, self.t.minimum, self.t.legend], 16)
+
+    def key_figures_slide(self, figures: Sequence[KeyFigure]) -> None:
+        """The most frequent answer of each question, largest shares first (the same
+        summary as the report's first page)."""
+        slide = self._slide(self.t.key_figures)
+        rows = [list(self.t.key_figure_columns)]
+        rows += [
+            [_shortened(f.question, 70), _shortened(f.answer), self.t.format_percent(f.percent)]
+            for f in figures
+        ]
+        shape = slide.shapes.add_table(
+            len(rows), 3, self.inches(0.5), self.inches(1.4),
+            self.inches(12.33), self.inches(0.6 * len(rows)),
+        )  # fmt: skip
+        table = shape.table
+        for column, width in enumerate((6.6, 4.03, 1.7)):
+            table.columns[column].width = self.inches(width)
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                cell = table.cell(r, c)
+                cell.text = text
+                self._style(cell.text_frame, 16, bold=r == 0)
 
     def question_slide(self, question: QuestionResult) -> None:
         if not _has_slide(question):

@@ -164,14 +164,14 @@ def test_slides_open_in_libreoffice_impress_with_every_bar_named(
     pdf = convert(deck, "pdf", tmp_path)
 
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
-    assert re.search(
-        r"^Pages:\s+5$", info.stdout, re.M
-    )  # title, german_level, age, employed, hours
+    # title, key figures, german_level, age, employed, hours
+    assert re.search(r"^Pages:\s+6$", info.stdout, re.M)
     pages = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout.split("\f")
     assert "Befragung Welle 1" in pages[0]
-    chart = pages[1]
+    assert "Auf einen Blick" in pages[1]
+    chart = pages[2]
     for label in ("Keine Kenntnisse", "A1", "A2", "B1", "B2 oder besser"):
         assert label in chart  # Impress leaves out no bar's name
     assert "46,2 %" in chart  # the percentages label the bars

@@ -66,10 +66,24 @@ def pdf(env: dict[str, str], tmp_path: Path) -> Path:
     return output
 
 
-def test_report_has_a_title_page_and_a_page_per_question(pdf: Path) -> None:
-    # arbeit in wave1: german_level, age, employed, hours
+def test_report_has_a_title_page_key_figures_and_several_questions_to_a_page(pdf: Path) -> None:
+    pages = pdf_text(pdf).split("\f")
+
     assert pdf.read_bytes().startswith(b"%PDF")
-    assert page_count(pdf) == 1 + 4
+    assert "Auf einen Blick" in pages[1]
+    questions = ["Wie gut sprechen Sie Deutsch?", "Wie alt sind Sie?", "Haben Sie Arbeit?"]
+    assert all(sum(q in page for page in pages[2:]) == 1 for q in questions)
+    assert page_count(pdf) < 2 + 4  # four questions share pages
+
+
+def test_key_figures_put_the_most_frequent_answers_first(pdf: Path) -> None:
+    summary = pdf_text(pdf).split("\f")[1]
+
+    employed = re.search(r"Haben Sie Arbeit\?\s+Nein\s+64,0\s%", summary)
+    level = re.search(r"Wie gut sprechen Sie Deutsch\?\s+A1\s+48,0\s%", summary)
+    assert employed is not None
+    assert level is not None
+    assert employed.start() < level.start()  # 16 of 25 before 12 of 25
 
 
 def test_first_page_renders_as_an_image(pdf: Path, tmp_path: Path) -> None:
@@ -97,7 +111,7 @@ def test_title_page_names_survey_group_responses_and_the_rule(pdf: Path) -> None
 
 
 def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
-    pages = pdf_text(pdf).split("\f")[1:]
+    pages = pdf_text(pdf).split("\f")[1:]  # the key figures and the questions
     shown = [
         int(token)
         for page in pages
@@ -109,7 +123,7 @@ def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
 
     assert shown, "the question pages show counts"
     assert not [count for count in shown if 0 < count < K]
-    assert "·" in pages[0]  # a2 and b2 are hidden, with a third cell to protect them
+    assert "·" in "".join(pages[1:])  # a2 and b2 are hidden, with a third cell to protect them
 
 
 def test_english_report(env: dict[str, str], tmp_path: Path) -> None:
@@ -139,6 +153,7 @@ def test_pptx_format_writes_the_slides(env: dict[str, str], tmp_path: Path) -> N
     titles = [slide.shapes.title.text for slide in Presentation(str(output)).slides]
     assert titles == [
         "Befragung Welle 1",
+        "Auf einen Blick",
         "Wie gut sprechen Sie Deutsch?",
         "Wie alt sind Sie?",
         "Haben Sie Arbeit?",

@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
+from analysis.key_figures import KeyFigure, key_figures
 from analysis.results import Results, bin_label
 from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
@@ -78,6 +79,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "q3": "oberes Quartil",
         "text_hidden": "Freitextantworten werden den Arbeitsgruppen nicht gezeigt.",
         "chart": "Balkendiagramm: {label}",
+        "key_figures": "Auf einen Blick",
+        "key_figures_note": (
+            "Die häufigste ausgewiesene Antwort jeder Frage, die größten Anteile zuerst."
+        ),
+        "question": "Frage",
+        "most_frequent": "Häufigste Antwort",
         "suppressed": "nicht ausgewiesen",
         "footnote": (
             "· = nicht ausgewiesen: weniger als {k} Antworten, oder eine Zahl, aus der "
@@ -156,6 +163,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "q3": "upper quartile",
         "text_hidden": "Free-text answers are not shown to working groups.",
         "chart": "Bar chart: {label}",
+        "key_figures": "At a glance",
+        "key_figures_note": "The most frequent answer shown for each question, largest first.",
+        "question": "Question",
+        "most_frequent": "Most frequent answer",
         "suppressed": "hidden",
         "footnote": (
             "· = not shown: fewer than {k} answers, or hidden so that a small number "
@@ -295,6 +306,11 @@ class ResultsView:
     @property
     def compare_id(self) -> str | None:
         return None if self.results.compare is None else self.results.compare.survey
+
+    @property
+    def key_figures(self) -> tuple[KeyFigure, ...]:
+        """The summary the report and the slides begin with."""
+        return key_figures(self.results)
 
     def url(self, suffix: str = "", **params: str | None) -> str:
         """A URL of this group's pages keeping survey, language, breakdown and comparison
@@ -518,6 +534,8 @@ def slide_texts(view: ResultsView) -> SlideTexts:
         format_count=t.count,
         format_percent=t.percent,
         format_number=t.number,
+        key_figures=t("key_figures"),
+        key_figure_columns=(t("question"), t("most_frequent"), t("percent")),
     )
 
 

@@ -13,6 +13,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from analysis.frames import frame_from_texts
+from analysis.key_figures import key_figures
 from analysis.results import Results, SurveyAnswers, build_results
 from analysis.slides import SlideTexts, results_pptx
 from survey_app.questionnaire.schema import Questionnaire
@@ -47,6 +48,8 @@ TEXTS = SlideTexts(
     format_count=lambda value: "·" if value is None else str(value),
     format_percent=lambda value: f"{value:.1f}%",
     format_number=lambda value: f"{value:g}",
+    key_figures="At a glance",
+    key_figure_columns=("Question", "Most frequent answer", "%"),
 )
 
 
@@ -80,18 +83,34 @@ def test_a_title_slide_then_a_slide_per_question_of_the_group(wave1: Questionnai
     slides = list(deck(results_pptx(found, TEXTS)).slides)
 
     # arbeit in wave1: german_level, age, employed, hours
-    assert len(slides) == 1 + 4
+    assert len(slides) == 1 + 1 + 4
     assert slides[0].shapes.title.text == "Survey wave one"
     title_page = slide_text(slides[0])
     for line in (TEXTS.heading, TEXTS.period, TEXTS.rule, TEXTS.legend, TEXTS.minimum):
         assert line in title_page
-    assert [s.shapes.title.text for s in slides[1:]] == [q.label for q in found.questions]
+    assert slides[1].shapes.title.text == "At a glance"
+    assert [s.shapes.title.text for s in slides[2:]] == [q.label for q in found.questions]
+
+
+def test_the_key_figures_slide_lists_the_most_frequent_answers_largest_first(
+    wave1: Questionnaire,
+) -> None:
+    found = results(wave1, "arbeit")
+
+    summary = deck(results_pptx(found, TEXTS)).slides[1]
+
+    (table,) = [shape.table for shape in summary.shapes if shape.has_table]
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["Question", "Most frequent answer", "%"]
+    assert [row[0] for row in rows[1:]] == [f.question for f in key_figures(found)]
+    shares = [float(row[2].rstrip("%")) for row in rows[1:]]
+    assert shares == sorted(shares, reverse=True)
 
 
 def test_the_group_gets_only_its_own_questions(wave1: Questionnaire) -> None:
     slides = list(deck(results_pptx(results(wave1, "sprache"), TEXTS)).slides)
 
-    assert [s.shapes.title.text for s in slides[1:]] == ["Wie gut sprechen Sie Deutsch?"]
+    assert [s.shapes.title.text for s in slides[2:]] == ["Wie gut sprechen Sie Deutsch?"]
 
 
 def test_choice_questions_are_native_bar_charts_of_the_shown_counts(
@@ -100,7 +119,7 @@ def test_choice_questions_are_native_bar_charts_of_the_shown_counts(
     found = results(wave1, "arbeit")
     slides = list(deck(results_pptx(found, TEXTS)).slides)
 
-    for question, slide in zip(found.questions, slides[1:], strict=True):
+    for question, slide in zip(found.questions, slides[2:], strict=True):
         if not question.counts:
             continue
         (chart,) = charts(slide)
@@ -118,7 +137,7 @@ def test_hidden_counts_are_gaps_with_the_legend(wave1: Questionnaire) -> None:
     found = results(wave1, "sprache")
     assert found.questions[0].counts["a2"] is None  # the premise
 
-    (_title, slide) = deck(results_pptx(found, TEXTS)).slides
+    (_title, _summary, slide) = deck(results_pptx(found, TEXTS)).slides
     (chart,) = charts(slide)
 
     # choices: none, a1, a2, b1, b2
@@ -139,8 +158,10 @@ def numbers_in(xml: bytes) -> set[str]:
     root = etree.fromstring(xml)
     return {
         number.replace(",", ".")
-        for text in root.itertext()
-        for number in re.findall(r"\d+(?:[.,]\d+)?", text)
+        for element in root.iter()
+        # a table's style is named by a GUID, not a number of the results
+        if isinstance(element.tag, str) and not element.tag.endswith("}tableStyleId")
+        for number in re.findall(r"\d+(?:[.,]\d+)?", element.text or "")
     }
 
 
@@ -181,7 +202,7 @@ def test_number_questions_get_a_table_of_their_safe_summaries(wave1: Questionnai
     found = results(wave1, "arbeit")
     age = next(q for q in found.questions if q.name == "age")
 
-    slide = deck(results_pptx(found, TEXTS)).slides[2]
+    slide = deck(results_pptx(found, TEXTS)).slides[3]
 
     assert slide.shapes.title.text == age.label
     assert charts(slide) == []
@@ -199,7 +220,7 @@ def test_a_breakdown_adds_a_clustered_bar_slide_per_question(wave1: Questionnair
 
     slides = list(deck(results_pptx(found, TEXTS)).slides)
 
-    titles = [s.shapes.title.text for s in slides[1:]]
+    titles = [s.shapes.title.text for s in slides[2:]]
     # german_level by itself says nothing new; age, employed and hours follow their slide
     assert titles == [
         "Wie gut sprechen Sie Deutsch?",
@@ -209,9 +230,9 @@ def test_a_breakdown_adds_a_clustered_bar_slide_per_question(wave1: Questionnair
     ]  # fmt: skip
     employed = next(q for q in found.questions if q.name == "employed")
     assert employed.by is not None
-    (chart,) = charts(slides[5])
+    (chart,) = charts(slides[6])
     assert chart.chart_type in BAR_TYPES
-    assert "Broken down by: Wie gut sprechen Sie Deutsch?" in slide_text(slides[5])
+    assert "Broken down by: Wie gut sprechen Sie Deutsch?" in slide_text(slides[6])
     # one series per choice of german_level ("no answer": nobody, so left out)
     series = {s.name: s.values for s in chart.plots[0].series}
     assert series == {

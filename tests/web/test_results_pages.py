@@ -339,6 +339,7 @@ def test_slides_are_the_groups_deck_in_german(waves: TestClient[Any]) -> None:
     titles = [slide.shapes.title.text for slide in slides]
     assert titles == [
         "Befragung Welle 1",
+        "Auf einen Blick",
         "Wie gut sprechen Sie Deutsch?",
         "Wie alt sind Sie?",
         "Haben Sie Arbeit?",
@@ -388,14 +389,14 @@ def test_report_page_has_a_title_page_and_every_question(waves: TestClient[Any])
     assert "<form" not in response.text  # nothing to click on paper
 
 
-def test_report_stylesheet_prints_a4_with_a_page_per_question(waves: TestClient[Any]) -> None:
+def test_report_stylesheet_prints_a4_with_questions_never_split(waves: TestClient[Any]) -> None:
     page = waves.get("/results/arbeit/report", params={"survey": "wave1"}).text
     (href,) = [a["href"] for tag, a in Page(page).attributes if tag == "link"]
 
     css = waves.get(str(href)).text
 
     assert "size: A4" in css
-    assert ".result-question { break-before: page;" in css
+    assert ".result-question { break-inside: avoid;" in css
 
 
 def test_empty_selector_values_mean_no_breakdown_and_no_comparison(
