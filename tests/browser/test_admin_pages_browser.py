@@ -1,5 +1,6 @@
-"""Every page of the integration office in real Chromium, as an admin sees it: no
-axe-core violation of any impact, and nothing scrolls sideways at 360 px."""
+"""Every page of the integration office and the results pages in real Chromium, as an
+admin sees them: no axe-core violation of any impact, and nothing scrolls sideways at
+360 px (tables scroll within themselves)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ ADMIN_PAGES = [
     "/admin/surveys/newcomer/responses",
     "/admin/surveys/newcomer/release",
     "/admin/surveys/company/recipients",
+    # the results pages, live (an admin may: the live app has no release)
+    "/results",
+    "/results/arbeit?survey=newcomer&live=1",
+    "/results/arbeit?survey=newcomer&live=1&by=german_level",
+    "/results/sprache?survey=newcomer&live=1&lang=en",
+    "/results/arbeit/report?survey=newcomer&live=1",
 ]
 
 
