@@ -180,3 +180,34 @@ def test_unknown_names_are_one_line_errors(
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {message}"
     assert not output.exists()
+
+
+@pytest.mark.parametrize("file_format", ["pdf", "pptx"])
+def test_an_unknown_breakdown_is_one_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path, file_format: str
+) -> None:
+    output = tmp_path / f"arbeit.{file_format}"
+    result = CliRunner().invoke(
+        main,
+        ["report", "wave1", "--group", "arbeit", "--format", file_format, "--by", "nope",
+         "--output", str(output)],
+        env=env,
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: 'nope' is not a question of working group 'arbeit'"
+    assert not output.exists()
+
+
+def test_a_report_broken_down_by_a_question_shows_it_on_the_title_page(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    output = tmp_path / "arbeit.pdf"
+    result = CliRunner().invoke(
+        main,
+        ["report", "wave1", "--group", "arbeit", "--by", "employed", "--output", str(output)],
+        env=env,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in pdf_text(output).split("\f")[0]

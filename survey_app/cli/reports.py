@@ -42,11 +42,22 @@ def _fail(message: object) -> NoReturn:
 )
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
 @click.option("--live", is_flag=True, help="Live results instead of the latest release.")
-def report(survey: str, group: str, output: Path, file_format: str, lang: str, live: bool) -> None:
+@click.option("--by", default=None, help="Break every question down by this question.")
+@click.option("--compare", default=None, help="PDF: beside this earlier wave of the survey.")
+def report(
+    survey: str,
+    group: str,
+    output: Path,
+    file_format: str,
+    lang: str,
+    live: bool,
+    by: str | None,
+    compare: str | None,
+) -> None:
     """Write the results report of SURVEY for working group GROUP: as PDF (A4: a title
-    page with the release and the suppression rule, then the questions) or as PPTX
-    slides (a title slide, then a slide per question with an editable chart).
-    It shows the latest release, like the working group's pages."""
+    page with the release and the suppression rule, the key figures, then the questions)
+    or as PPTX slides (a title slide, the key figures, then a slide per question with an
+    editable chart). It shows the latest release, like the working group's pages."""
     from survey_app.db.engine import Database
     from survey_app.errors import DomainError
     from survey_app.render.results import report_html, slides_pptx
@@ -56,12 +67,14 @@ def report(survey: str, group: str, output: Path, file_format: str, lang: str, l
     started = time.perf_counter()
     try:
         if file_format == "pptx":
-            content = slides_pptx(db, settings, group, survey, lang=lang, live=live)
+            content = slides_pptx(db, settings, group, survey, lang=lang, live=live, by=by)
         else:
             from analysis.report import render_pdf
             from survey_app.render.templating import STATIC
 
-            html = report_html(db, settings, group, survey, lang=lang, live=live)
+            html = report_html(
+                db, settings, group, survey, lang=lang, live=live, by=by, compare=compare
+            )
             started = time.perf_counter()  # a PDF's time is WeasyPrint's
             content = render_pdf(html, assets=STATIC)
     except DomainError as error:

@@ -489,11 +489,17 @@ def report_html(
     stylesheet: str = STYLESHEET,
     today: datetime.date | None = None,
     live: bool = False,
+    by: str | None = None,
+    compare: str | None = None,
 ) -> str:
     """The printable report as HTML: the page `/results/{group}/report` and the input of
     `survey-app report` (with `stylesheet` relative to the static directory). It shows
-    the latest release, or `live` results (admins only; the caller checks)."""
-    view = results_view(db, settings, group, survey_id, lang=lang, live=live)
+    the latest release, or `live` results (admins only; the caller checks), broken down
+    `by` one of the group's questions and beside an earlier wave (`compare`) if asked,
+    as on the page the report was opened from."""
+    view = results_view(
+        db, settings, group, survey_id, lang=lang, live=live, by=by, compare=compare
+    )
     if view is None:
         raise UnknownSurvey(survey_id or "")
     view = replace(view, interactive=False)

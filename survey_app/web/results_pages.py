@@ -192,11 +192,14 @@ class ResultsPagesController(Controller):
         survey: FromQuery[str],
         lang: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
+        by: FromQuery[str | None] = None,
+        compare: FromQuery[str | None] = None,
     ) -> Response[str]:
-        """The printable report (A4, a page per question); `survey-app report` makes its PDF."""
+        """The printable report (A4: title page, key figures, the questions; broken down
+        and compared as the page it was opened from); `survey-app report` makes its PDF."""
         html = report_html(
             db, settings, group, survey, lang=lang, stylesheet=static_url(STYLESHEET),
-            live=_allow_live(viewer, live),
+            live=_allow_live(viewer, live), by=by or None, compare=compare or None,
         )  # fmt: skip
         record_download(db, actor=viewer.email, action="results_report", survey=survey, group=group)
         return Response(html, media_type="text/html; charset=utf-8")

@@ -526,3 +526,19 @@ def test_changes_since_the_earlier_wave_show_arrows_and_points(waves: TestClient
 
     assert "Veränderung (Prozentpunkte)" in text
     assert re.search(r"[▲▼±]\u00a0[+−]?\d+,\d", text)
+
+
+def test_the_report_is_broken_down_and_compared_as_the_page_it_came_from(
+    waves: TestClient[Any],
+) -> None:
+    params = {"survey": "wave2", "by": "employed", "compare": "wave1"}
+    page = Page(waves.get("/results/arbeit", params=params).text)
+    (link,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report" in a["href"]]
+
+    report = waves.get(str(link)).text
+
+    assert "by=employed" in str(link)
+    assert "compare=wave1" in str(link)
+    assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in report
+    assert "Verglichen mit Befragung Welle 1" in report
+    assert "Veränderung (Prozentpunkte)" in report
