@@ -649,9 +649,14 @@ def _landing_url(language: str) -> str:
     return f"/?{urlencode({'lang': language})}"
 
 
-def landing_page(db: Database, language: str) -> Template:
-    """Open surveys, each with a link per language."""
-    context = landing_context(latest_surveys(db), language, _landing_url)
+def landing_page(db: Database, settings: Settings, language: str) -> Template:
+    """Open surveys, each with a link per language (in production not those that wait
+    for the district profile: they would only say "closed")."""
+    surveys = latest_surveys(db)
+    if settings.is_production:
+        profile = district_profile_of(db, settings.questionnaires)
+        surveys = [s for s in surveys if not unfilled_placeholders(s.questionnaire, profile)]
+    context = landing_context(surveys, language, _landing_url)
     return Template(template_name="respond/landing.html", context=context)
 
 

@@ -80,12 +80,15 @@ class RespondController(Controller):
 
     @get("/")
     async def landing(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Database]
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
     ) -> Template:
         language = page_language(
             request.query_params.get("lang"), request.headers.get("accept-language")
         )
-        return await in_thread(landing_page, db, language)
+        return await in_thread(landing_page, db, settings, language)
 
     @get("/favicon.ico", cache=False)
     async def favicon(self) -> Response[bytes]:

@@ -121,6 +121,7 @@ def test_in_production_a_survey_naming_the_example_district_takes_no_answers(
 
     assert page.status_code == 403
     assert "Landkreis Musterland" not in page.text
+    assert "/s/newcomer" not in production_office.get("/").text  # not offered either
     assert "Wartet auf das Bezirksprofil" in overview
     assert "Landkreis, Anschrift, E-Mail für Fragen, Datenschutzbeauftragte/r" in overview
 
@@ -153,6 +154,7 @@ def test_in_production_opening_waits_for_the_profile_then_answers_are_taken(
     assert "<strong>Offen</strong>" in opened.text
     assert page.status_code == 200
     assert "Landkreis Bergland" in page.text
+    assert "/s/newcomer" in client.get("/").text
 
 
 def test_in_development_the_example_district_is_fine(office: TestClient[Any]) -> None:
