@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from survey_app.db.engine import Database
+from survey_app.services.results import store_demo_responses
 from tests.browser.live import LiveApp, log_in_as_admin
 from tests.browser.test_accessibility import axe_violations
 
@@ -34,6 +36,18 @@ ADMIN_PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def answered(live_app: LiveApp) -> LiveApp:
+    """The live app with 300 demo responses to the newcomer survey: results pages with
+    numbers, breakdowns and key figures in them (on an empty survey they hide nothing)."""
+    database = Database(live_app.database_url)
+    try:
+        store_demo_responses(database, "newcomer", 300, seed=3)
+    finally:
+        database.dispose()
+    return live_app
+
+
 def logged_in(new_context: Callable[..., BrowserContext], live_app: LiveApp, width: int) -> Page:
     page = new_context(viewport={"width": width, "height": 800}).new_page()
     log_in_as_admin(page, live_app, ADMIN)
@@ -41,9 +55,9 @@ def logged_in(new_context: Callable[..., BrowserContext], live_app: LiveApp, wid
 
 
 def test_no_admin_page_has_an_accessibility_violation(
-    new_context: Callable[..., BrowserContext], live_app: LiveApp
+    new_context: Callable[..., BrowserContext], answered: LiveApp
 ) -> None:
-    page = logged_in(new_context, live_app, 1024)
+    page = logged_in(new_context, answered, 1024)
     found = {}
     for path in ADMIN_PAGES:
         response = page.goto(path)
@@ -57,9 +71,9 @@ def test_no_admin_page_has_an_accessibility_violation(
 
 
 def test_no_admin_page_scrolls_sideways_on_a_phone(
-    new_context: Callable[..., BrowserContext], live_app: LiveApp
+    new_context: Callable[..., BrowserContext], answered: LiveApp
 ) -> None:
-    page = logged_in(new_context, live_app, 360)
+    page = logged_in(new_context, answered, 360)
     wide = {}
     for path in ADMIN_PAGES:
         page.goto(path)
