@@ -70,17 +70,24 @@ class NotAWave(ResultsError):
     code = "not_a_wave"
 
 
+def is_wave(questionnaire: Questionnaire, other: Questionnaire) -> bool:
+    """Whether `other` is another wave of `questionnaire`'s series (the newcomer survey
+    compared with the company survey would set unrelated people side by side, question
+    names matching by chance)."""
+    series = questionnaire.series
+    return other.id != questionnaire.id and series is not None and other.series == series
+
+
 def check_wave(questionnaire: Questionnaire, other: Questionnaire) -> None:
-    """Raise `NotAWave` unless `other` is another wave of `questionnaire`'s series (the
-    newcomer survey compared with the company survey would set unrelated people side by
-    side, question names matching by chance)."""
+    """Raise `NotAWave` unless `is_wave(questionnaire, other)`."""
+    if is_wave(questionnaire, other):
+        return
     if other.id == questionnaire.id:
         raise NotAWave(f"'{other.id}' is the survey itself, not another wave")
-    if questionnaire.series is None or other.series != questionnaire.series:
-        raise NotAWave(
-            f"'{other.id}' is not a wave of '{questionnaire.id}': only surveys of the same "
-            "series (the questionnaires' `series` key) are compared"
-        )
+    raise NotAWave(
+        f"'{other.id}' is not a wave of '{questionnaire.id}': only surveys of the same "
+        "series (the questionnaires' `series` key) are compared"
+    )
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,8 @@ def test_row_level_export_converts_to_pdf_with_the_literal_answers(
     assert "'=HYPERLINK(" in text
 
 
-def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) -> None:
+def thirteen_answers(db: Database) -> None:
+    """wave1 published with 6 answers a1 and 7 answers b1 to `german_level`."""
     publish_directory(db, QUESTIONNAIRES)
     survey = get_survey(db, "wave1")
     assert survey is not None
@@ -128,6 +129,10 @@ def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) ->
             language="de",
             answers={"german_level": level, "age": 30, "employed": "no"},
         )
+
+
+def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) -> None:
+    thirteen_answers(db)
     workbook = tmp_path / "results.xlsx"
     write_results_xlsx(survey_results(db, "wave1", group="sprache"), workbook)
 
@@ -146,17 +151,7 @@ def test_aggregated_export_opens_in_libreoffice(db: Database, tmp_path: Path) ->
 def test_slides_open_in_libreoffice_impress_with_every_bar_named(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
-    publish_directory(db, QUESTIONNAIRES)
-    survey = get_survey(db, "wave1")
-    assert survey is not None
-    for level in ["a1"] * 6 + ["b1"] * 7:
-        submission_create(
-            db,
-            survey=survey,
-            submission_id=str(uuid.uuid4()),
-            language="de",
-            answers={"german_level": level, "age": 30, "employed": "no"},
-        )
+    thirteen_answers(db)
     settings = dataclasses.replace(settings, questionnaires=QUESTIONNAIRES)
     deck = tmp_path / "slides.pptx"
     deck.write_bytes(slides_pptx(db, settings, "arbeit", "wave1", live=True))

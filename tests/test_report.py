@@ -16,7 +16,7 @@ from survey_app.db.engine import Database
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
 from survey_app.settings import Settings
-from tests.analysis.conftest import QUESTIONNAIRES
+from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SLIDES
 from tests.conftest import release
 
 K = 5  # min_cell of the wave1 survey
@@ -151,14 +151,7 @@ def test_pptx_format_writes_the_slides(env: dict[str, str], tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert "slides of 'arbeit' in 'wave1'" in result.output
     titles = [slide.shapes.title.text for slide in Presentation(str(output)).slides]
-    assert titles == [
-        "Befragung Welle 1",
-        "Auf einen Blick",
-        "Wie gut sprechen Sie Deutsch?",
-        "Wie alt sind Sie?",
-        "Haben Sie Arbeit?",
-        "Wochenstunden",
-    ]
+    assert titles == WAVE1_SLIDES
 
 
 @pytest.mark.parametrize("file_format", ["pdf", "pptx"])

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
 from analysis.key_figures import KeyFigure, key_figures
-from analysis.results import Results, bin_label
+from analysis.results import Results, bin_label, is_wave
 from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
@@ -362,8 +362,7 @@ def working_group_of(settings: Settings, group: str) -> WorkingGroup:
 def _comparable(survey: PublishedSurvey, other: PublishedSurvey, group: str) -> bool:
     """Whether `other` is another wave of `survey`'s series with a question of the group
     in common (`analysis.results.check_wave` refuses any other comparison)."""
-    series = survey.questionnaire.series
-    if other.id == survey.id or series is None or other.questionnaire.series != series:
+    if not is_wave(survey.questionnaire, other.questionnaire):
         return False
     names = {q.name for q in survey.questionnaire.questions_of_group(group)}
     return any(q.name in names for q in other.questionnaire.questions_of_group(group))

@@ -12,6 +12,15 @@ from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
 
 QUESTIONNAIRES = Path(__file__).resolve().parent / "questionnaires"
+#: The slides' titles of the Arbeit group's deck of wave1: title, key figures, questions.
+WAVE1_SLIDES = [
+    "Befragung Welle 1",
+    "Auf einen Blick",
+    "Wie gut sprechen Sie Deutsch?",
+    "Wie alt sind Sie?",
+    "Haben Sie Arbeit?",
+    "Wochenstunden",
+]
 #: The sheets of the Arbeit group's workbook of wave1: the info sheet, then one per
 #: question, named after its German label.
 WAVE1_SHEETS = [

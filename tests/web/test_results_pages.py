@@ -23,7 +23,7 @@ from survey_app.services.results import store_demo_responses
 from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES as WAVES
-from tests.analysis.conftest import WAVE1_SHEETS
+from tests.analysis.conftest import WAVE1_SHEETS, WAVE1_SLIDES
 from tests.conftest import (
     ACCOUNTS,
     app_settings,
@@ -337,14 +337,7 @@ def test_slides_are_the_groups_deck_in_german(waves: TestClient[Any]) -> None:
     assert 'filename="wave1-arbeit.pptx"' in response.headers["content-disposition"]
     slides = list(Presentation(io.BytesIO(response.content)).slides)
     titles = [slide.shapes.title.text for slide in slides]
-    assert titles == [
-        "Befragung Welle 1",
-        "Auf einen Blick",
-        "Wie gut sprechen Sie Deutsch?",
-        "Wie alt sind Sie?",
-        "Haben Sie Arbeit?",
-        "Wochenstunden",
-    ]
+    assert titles == WAVE1_SLIDES
     title_page = "\n".join(s.text_frame.text for s in slides[0].shapes if s.has_text_frame)
     assert "Ergebnisse für die Arbeitsgruppe Arbeit" in title_page
     assert re.search(r"Stand: \d+\. \w+ 20\d\d \(Veröffentlichung 1\)", title_page)
