@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from survey_app.settings import PROJECT_ROOT
+from tests.cli import Ran, survey_app
 from tests.conftest import QUESTIONNAIRES
 
-SURVEY_APP = PROJECT_ROOT / ".venv" / "bin" / "survey-app"
 
-
-def run_check(*paths: Path | str, database: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_check(*paths: Path | str, database: Path | None = None) -> Ran:
     # A database nobody created: check compares with published versions only if one exists.
     database = database or Path(os.devnull).with_name("no-such-survey-db.sqlite3")
-    return subprocess.run(
-        [str(SURVEY_APP), "check", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "SURVEY_DATABASE_URL": f"sqlite:///{database}"},
-    )
+    return survey_app({"SURVEY_DATABASE_URL": f"sqlite:///{database}"}, "check", *paths)
 
 
 def test_the_project_questionnaires_pass_with_nothing_missing() -> None:

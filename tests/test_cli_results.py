@@ -1,13 +1,10 @@
-"""`survey-app results`, `export` and `demo` through the real console script."""
+"""`survey-app results`, `export` and `demo`."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,24 +12,20 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SHEETS
+from tests.cli import Ran, survey_app
 from tests.conftest import empty_database
-
-SCRIPT = Path(sys.executable).parent / "survey-app"
 
 
 def environment(database_url: str, directory: Path) -> dict[str, str]:
     return {
-        **os.environ,
         "SURVEY_DATABASE_URL": database_url,
         "SURVEY_QUESTIONNAIRES": str(QUESTIONNAIRES),
         "SURVEY_VAR_DIR": str(directory / "var"),
     }
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+def run(env: dict[str, str], *args: str) -> Ran:
+    return survey_app(env, *args)
 
 
 @pytest.fixture(scope="session")

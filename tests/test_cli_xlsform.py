@@ -1,10 +1,8 @@
-"""`survey-app import-xlsform` and `export-xlsform` through the real console script."""
+"""`survey-app import-xlsform` and `export-xlsform`."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,35 +10,26 @@ from typing import Any
 import pytest
 
 from survey_app.questionnaire.loader import load_questionnaire, load_working_groups
-from survey_app.settings import PROJECT_ROOT
+from tests.cli import Ran, survey_app
 from tests.conftest import QUESTIONNAIRES, SHARED_XLSFORMS
 from tests.fixtures.xlsform.build import write_xlsform
 
-SURVEY_APP = PROJECT_ROOT / ".venv" / "bin" / "survey-app"
 WORKING_GROUPS = {
     group.id for group in load_working_groups(QUESTIONNAIRES / "working_groups.yaml")[0]
 }
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def run(tmp_path: Path) -> Callable[..., Ran]:
     """Run survey-app with the project's questionnaires and a private var directory."""
     environment = {
-        **os.environ,
         "SURVEY_QUESTIONNAIRES": str(QUESTIONNAIRES),
         "SURVEY_VAR_DIR": str(tmp_path / "var"),
         "SURVEY_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     }
 
-    def run(*arguments: Path | str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(SURVEY_APP), *map(str, arguments)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=environment,
-        )
+    def run(*arguments: Path | str) -> Ran:
+        return survey_app(environment, *arguments)
 
     return run
 

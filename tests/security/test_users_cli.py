@@ -1,32 +1,22 @@
-"""`survey-app user ...` through the real console script."""
+"""`survey-app user ...`."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from survey_app.settings import PROJECT_ROOT
+from tests.cli import Ran, survey_app
 
-SURVEY_APP = PROJECT_ROOT / ".venv" / "bin" / "survey-app"
 GOOD_PASSWORD = "Lange-Passphrase-fuer-Tests"
 
 
 @pytest.fixture
 def run(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "SURVEY_DATABASE_URL": database_url, "SURVEY_VAR_DIR": str(tmp_path)}
+    env = {"SURVEY_DATABASE_URL": database_url, "SURVEY_VAR_DIR": str(tmp_path)}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(SURVEY_APP), "user", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+    def run(*args: str) -> Ran:
+        return survey_app(env, "user", *args)
 
     return run
 
