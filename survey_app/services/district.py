@@ -20,6 +20,7 @@ from survey_app.db.tables import DistrictSetting
 from survey_app.errors import Invalid
 from survey_app.questionnaire.district import PROFILE_FIELDS, DistrictProfile, district_profile
 from survey_app.services.audit import audit_record
+from survey_app.settings import Settings
 
 MAX_LENGTH = 300
 
@@ -41,6 +42,13 @@ def district_profile_of(db: Database, directory: Path) -> DistrictProfile:
     """The profile in force: the office's fields, then `district.yaml` in `directory`,
     then the German defaults."""
     return dataclasses.replace(district_profile(directory), **district_settings(db))
+
+
+def production_profile(db: Database, settings: Settings) -> DistrictProfile | None:
+    """The profile a production survey's texts must be filled from: a survey whose
+    notices would still show an example value (`unfilled_placeholders`) waits, closed
+    to respondents. None in development, where the example values are fine."""
+    return district_profile_of(db, settings.questionnaires) if settings.is_production else None
 
 
 def district_save(db: Database, values: Mapping[str, str], *, actor: str) -> None:

@@ -24,7 +24,6 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
 from survey_app.errors import NotFound
-from survey_app.questionnaire.district import DistrictProfile
 from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.render.links import LINK_FORMATS, links_file
 from survey_app.services.accounts import (
@@ -44,7 +43,7 @@ from survey_app.services.admin import (
     survey_overview,
 )
 from survey_app.services.audit import audit_events
-from survey_app.services.district import district_profile_of
+from survey_app.services.district import production_profile
 from survey_app.services.releases import ReleaseRefused, release_create, release_preview
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
@@ -67,12 +66,6 @@ def _working_groups(settings: Settings) -> list[tuple[str, str]]:
     return [(g.id, g.name.get("de") or next(iter(g.name.values()), g.id)) for g in groups]
 
 
-def production_district(db: Database, settings: Settings) -> DistrictProfile | None:
-    """The district profile a production survey's notices must be filled from; None in
-    development, where the example values are fine."""
-    return district_profile_of(db, settings.questionnaires) if settings.is_production else None
-
-
 def overview_page(
     db: Database,
     settings: Settings,
@@ -82,7 +75,7 @@ def overview_page(
     notice: str | None = None,
     status: int = 200,
 ) -> Template:
-    surveys = survey_overview(db, production_district(db, settings))
+    surveys = survey_overview(db, production_profile(db, settings))
     return admin_page("index.html", viewer, status, surveys=surveys, error=error, notice=notice)
 
 
@@ -168,7 +161,7 @@ def open_close_page(
     db: Database, settings: Settings, viewer: Viewer, survey_id: str, *, is_open: bool
 ) -> Template:
     """The confirmation step of opening or closing a survey."""
-    overview = survey_overview(db, production_district(db, settings))
+    overview = survey_overview(db, production_profile(db, settings))
     survey = next((s for s in overview if s.id == survey_id), None)
     if survey is None:
         return overview_page(
@@ -276,7 +269,7 @@ class AdminController(Controller):
                 survey_id,
                 is_open=is_open,
                 actor=viewer.email,
-                district=await in_thread(production_district, db, settings),
+                district=await in_thread(production_profile, db, settings),
             )
         except NotFound as error:
             return await in_thread(

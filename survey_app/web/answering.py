@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -63,7 +62,7 @@ from survey_app.render.respond import (
     ui_context,
 )
 from survey_app.render.text import local_digits
-from survey_app.services.district import district_profile_of
+from survey_app.services.district import production_profile
 from survey_app.services.drafts import (
     DraftState,
     draft_change,
@@ -210,19 +209,19 @@ class Visit:
 
 def open_visit(
     db: Database,
+    settings: Settings,
     survey_id: str,
     *,
     requested_language: str | None,
     accept_language: str | None,
     cookie_key: str | None,
     token: str | None,
-    district_directory: Path | None = None,
 ) -> Visit:
     """Find the survey, check access (invitation token) and load the draft.
 
     Raises `Refused` for an unknown survey, a closed one, or a missing, unknown or used
-    invitation link. With `district_directory` (production), a survey whose privacy
-    notice would show the example district is closed too (`unfilled_placeholders`).
+    invitation link. In production, a survey whose privacy notice would show an example
+    value of the district profile is closed too (`production_profile`).
     """
     survey = get_survey(db, survey_id)
     if survey is None:
@@ -231,9 +230,8 @@ def open_visit(
     language = choose_language(questionnaire, requested_language, None, accept_language)
     if not survey.is_open:
         raise Refused("closed", 403, language)
-    if district_directory is not None and unfilled_placeholders(
-        questionnaire, district_profile_of(db, district_directory)
-    ):
+    district = production_profile(db, settings)
+    if district is not None and unfilled_placeholders(questionnaire, district):
         raise Refused("closed", 403, language)
     if questionnaire.audience != "invitation":
         draft = draft_load(db, survey.id, cookie_key) if cookie_key else None
@@ -653,9 +651,9 @@ def landing_page(db: Database, settings: Settings, language: str) -> Template:
     """Open surveys, each with a link per language (in production not those that wait
     for the district profile: they would only say "closed")."""
     surveys = latest_surveys(db)
-    if settings.is_production:
-        profile = district_profile_of(db, settings.questionnaires)
-        surveys = [s for s in surveys if not unfilled_placeholders(s.questionnaire, profile)]
+    district = production_profile(db, settings)
+    if district is not None:
+        surveys = [s for s in surveys if not unfilled_placeholders(s.questionnaire, district)]
     context = landing_context(surveys, language, _landing_url)
     return Template(template_name="respond/landing.html", context=context)
 

@@ -59,12 +59,12 @@ class RespondController(Controller):
         return await in_thread(
             open_visit,
             db,
+            settings,
             survey_id,
             requested_language=requested_language,
             accept_language=request.headers.get("accept-language"),
             cookie_key=request.cookies.get(COOKIE_NAME),
             token=request.query_params.get("invitation"),
-            district_directory=settings.questionnaires if settings.is_production else None,
         )
 
     async def _survey(self, request: Request[Any, Any, Any], db: Database, survey_id: str) -> Visit:
