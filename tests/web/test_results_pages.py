@@ -3,12 +3,14 @@ export and the printable report, on the project's surveys and on two test waves.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import io
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,6 +95,26 @@ class Page(HTMLParser):
         return [int(c.replace(".", "")) for c in self.counts if c.strip() != "·"]
 
 
+@contextlib.contextmanager
+def released_surveys(
+    directory: Path, questionnaires: Path | None, responses: dict[str, tuple[int, int]]
+) -> Iterator[Settings]:
+    """Settings of an app whose surveys hold demo responses (`survey: (count, seed)`),
+    released, with the test accounts."""
+    with empty_database(directory) as database_url:
+        settings = app_settings(database_url, directory)
+        if questionnaires is not None:
+            settings = dataclasses.replace(settings, questionnaires=questionnaires)
+        create_accounts(database_url)
+        with TestClient(app=create_app(settings)):  # publishes the questionnaires
+            db = Database(database_url)
+            for survey, (count, seed) in responses.items():
+                store_demo_responses(db, survey, count, seed=seed, today=TODAY)
+            db.dispose()
+        release(database_url, *responses)
+        yield settings
+
+
 @pytest.fixture(scope="session")
 def seeded_settings(
     tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None
@@ -101,16 +123,8 @@ def seeded_settings(
     process for the tests that only read them (a release's disclosure audit takes
     seconds; a module-scoped fixture was made again whenever xdist ran another module's
     test in between)."""
-    directory = tmp_path_factory.mktemp("seeded")
-    with empty_database(directory) as database_url:
-        settings = app_settings(database_url, directory)
-        create_accounts(database_url)
-        with TestClient(app=create_app(settings)):
-            db = Database(database_url)
-            store_demo_responses(db, "company", 400, seed=1, today=TODAY)
-            store_demo_responses(db, "newcomer", 1500, seed=1, today=TODAY)
-            db.dispose()
-        release(database_url, "company", "newcomer")
+    surveys = {"company": (400, 1), "newcomer": (1500, 1)}
+    with released_surveys(tmp_path_factory.mktemp("seeded"), None, surveys) as settings:
         yield settings
 
 
@@ -127,16 +141,8 @@ def waves_settings(
 ) -> Iterator[Settings]:
     """The two test waves (wave2 has the questions of wave1 and more) with demo responses,
     released: made once per test process for the tests that only read them."""
-    directory = tmp_path_factory.mktemp("waves")
-    with empty_database(directory) as database_url:
-        settings = dataclasses.replace(app_settings(database_url, directory), questionnaires=WAVES)
-        create_accounts(database_url)
-        with TestClient(app=create_app(settings)):
-            db = Database(database_url)
-            store_demo_responses(db, "wave1", 300, seed=1, today=TODAY)
-            store_demo_responses(db, "wave2", 200, seed=2, today=TODAY)
-            db.dispose()
-        release(database_url, "wave1", "wave2")
+    surveys = {"wave1": (300, 1), "wave2": (200, 2)}
+    with released_surveys(tmp_path_factory.mktemp("waves"), WAVES, surveys) as settings:
         yield settings
 
 
