@@ -224,6 +224,20 @@ class Release(SQLModel, table=True):
     "reasons": {reason: count}} (the ids, so later releases know what this one counted)."""
     publication: str = Field(sa_column=Column(Text, nullable=False))
 
+    @property
+    def edges(self) -> dict[int, int]:
+        """`boundaries` with whole-number keys (JSON keeps them as strings)."""
+        return {int(version_id): int(last) for version_id, last in self.boundaries.items()}
+
+    @property
+    def excluded_ids(self) -> set[int]:
+        return {int(pk) for pk in (self.excluded or {}).get("ids", [])}
+
+    def counts(self, version_id: int, submission_id: int) -> bool:
+        """Whether this release counted the submission `submission_id` of `version_id`."""
+        within = submission_id <= self.edges.get(version_id, 0)
+        return within and submission_id not in self.excluded_ids
+
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"

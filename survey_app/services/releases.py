@@ -169,7 +169,7 @@ def release_preview(db: Database, survey_id: str, *, with_demo: bool = True) -> 
                 col(Submission.demo),
             ).where(col(Submission.survey_id) == survey_id)
         ).all()
-    edges = {int(v): m for v, m in latest.boundaries.items()} if latest is not None else {}
+    edges = latest.edges if latest is not None else {}
     counted = [
         (int(v), int(pk))
         for v, pk, status, demo in rows
@@ -245,10 +245,6 @@ def _freeze(db: Database, survey_id: str, *, with_demo: bool) -> _Frozen:
     )
 
 
-def _excluded_ids(release: Release) -> set[int]:
-    return {int(pk) for pk in (release.excluded or {}).get("ids", [])}
-
-
 def _membership(
     frozen: _Frozen,
     earlier: list[Release],
@@ -262,9 +258,9 @@ def _membership(
     any; every response that was excluded by some release (or is now) sits in the layer
     of the releases that counted it, grouped by that: release m counts it when it had
     arrived by m and m did not exclude it."""
-    edges = [{int(v): m for v, m in r.boundaries.items()} for r in earlier]
+    edges = [r.edges for r in earlier]
     edges.append(frozen.boundaries)
-    out_of = [_excluded_ids(r) for r in earlier] + [set(frozen.excluded)]
+    out_of = [r.excluded_ids for r in earlier] + [set(frozen.excluded)]
     arrivals = len(edges)
     counted: dict[tuple[int, ...], list[pd.DataFrame]] = {}
     for position, pk in enumerate(apart):
@@ -318,8 +314,8 @@ def release_create(
         )
     frozen = _freeze(db, survey_id, with_demo=with_demo)
     started = time.perf_counter()
-    edges = [{int(v): m for v, m in release.boundaries.items()} for release in earlier]
-    apart = sorted(set(frozen.excluded).union(*(_excluded_ids(r) for r in earlier)))
+    edges = [release.edges for release in earlier]
+    apart = sorted(set(frozen.excluded).union(*(r.excluded_ids for r in earlier)))
     read, version_of = release_layers(
         db, survey_id, questionnaire, [*edges, frozen.boundaries], apart=apart
     )

@@ -528,7 +528,7 @@ def demo_remove(
             .scalars()
             .all()
         )
-        first = next((r.number for r in releases if _counts_any(r, demo)), None)
+        first = next((r.number for r in releases if any(r.counts(v, pk) for v, pk in demo)), None)
         dropped = [r for r in releases if first is not None and r.number >= first]
         for release in dropped:
             session.delete(release)
@@ -539,13 +539,6 @@ def demo_remove(
         audit_record(session, actor=actor, action="demo_remove", detail=detail)
     results_cache.delete_database_files(results_cache_dir, db.url)
     return len(demo), len(dropped)
-
-
-def _counts_any(release: Release, responses: list[tuple[int, int]]) -> bool:
-    """Whether `release` counted one of `responses` (version id, submission id)."""
-    edges = {int(version): int(pk) for version, pk in release.boundaries.items()}
-    left_out = {int(pk) for pk in (release.excluded or {}).get("ids", [])}
-    return any(pk <= edges.get(version, 0) and pk not in left_out for version, pk in responses)
 
 
 def _insert(db: Database, rows: list[dict[str, object]]) -> int:
