@@ -5,10 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from survey_app.cli import COMMANDS
 
 PROBE = """
 import sys
+
+import pytest
 from survey_app.cli import main
 try:
     main(["--help"])
@@ -25,4 +29,30 @@ def test_help_lists_every_command_without_importing_pandas_or_the_web_server() -
     for name, (_module, _attribute, summary) in COMMANDS.items():
         assert name in done.stdout
         assert summary in done.stdout
+    assert done.stdout.strip().endswith("heavy:")
+
+
+COMMAND_PROBE = """
+import sys
+
+import pytest
+from survey_app.cli import main
+try:
+    main([sys.argv[1], "--help"])
+except SystemExit:
+    pass
+heavy = ("pandas", "numpy", "litestar", "weasyprint", "sqlalchemy", "openpyxl", "pyxform")
+print("heavy:", ",".join(name for name in heavy if name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "results", "export", "release", "user"])
+def test_the_help_of_a_command_imports_neither_the_database_nor_pandas_nor_excel(
+    command: str,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE, command], capture_output=True, text=True, check=True
+    )
+
+    assert "Usage:" in done.stdout
     assert done.stdout.strip().endswith("heavy:")

@@ -30,7 +30,6 @@ from survey_app.questionnaire.loader import (
 )
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.questionnaire.validation import missing_translations
-from survey_app.questionnaire.xlsform import import_xlsform
 
 XLSFORM_SUFFIXES = (".xlsx", ".xls")
 UPLOAD_SUFFIXES = (*XLSFORM_SUFFIXES, *QUESTIONNAIRE_SUFFIXES)
@@ -71,6 +70,9 @@ def check_file(
     `ui_languages` (warnings), and the texts missing per language."""
     settings_row = None
     if path.suffix.lower() in XLSFORM_SUFFIXES:
+        # openpyxl and pyxform's readers cost 0.3-0.5 s to import; YAML checks skip them.
+        from survey_app.questionnaire.xlsform import import_xlsform
+
         result = import_xlsform(path, working_groups=working_groups)
         questionnaire, problems = result.questionnaire, result.problems
         settings_row = result.settings_row
