@@ -1,5 +1,6 @@
 """Results pages for working groups: `/results`, `/results/{group}` (+ the question
-fragment for htmx), the aggregated XLSX export, the slides and the printable report.
+fragment for htmx), the aggregated XLSX export, the slides, the printable report and the
+presentation mode for network meetings.
 
 Guards admit viewers (`login_guard` for the index, `group_guard`: login, membership for
 a group's pages); what the pages
@@ -12,6 +13,7 @@ navigation) and `question=NAME` gets only that fragment.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +205,39 @@ class ResultsPagesController(Controller):
         )  # fmt: skip
         record_download(db, actor=viewer.email, action="results_report", survey=survey, group=group)
         return Response(html, media_type="text/html; charset=utf-8")
+
+    @get("/{group:str}/present", sync_to_thread=True, guards=[group_guard])
+    def present(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+        group: FromPath[str],
+        survey: FromQuery[str],
+        slide: FromQuery[int] = 0,
+        lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
+        by: FromQuery[str | None] = None,
+        compare: FromQuery[str | None] = None,
+    ) -> Template:
+        """Presentation mode for projecting at a network meeting: slide 0 is the title
+        with the key figures, slide N the N-th question alone, in large type. Links turn
+        the pages (without JavaScript too); `present.js` adds the keys a presenter's
+        clicker sends (arrows, Page Up/Down) and Esc."""
+        view = results_view(
+            db, settings, group, survey, lang=lang, live=_allow_live(viewer, live),
+            by=by or None, compare=compare or None,
+        )  # fmt: skip
+        if view is None or not 0 <= slide <= len(view.questions):
+            raise NotFoundException(f"no slide {slide} in this presentation")
+        view = replace(view, interactive=False)
+        context: dict[str, Any] = {
+            "t": view.t,
+            "language": view.lang,
+            "viewer": viewer,
+            "page": view,
+            "slide": slide,
+            "q": view.questions[slide - 1] if slide else None,
+            "script": static_url("present.js"),
+        }
+        return Template("results/present.html", context=context | _page_assets())

@@ -4,6 +4,7 @@ admin sees them: no axe-core violation of any impact, and nothing scrolls sidewa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +34,8 @@ ADMIN_PAGES = [
     "/results/arbeit?survey=newcomer&live=1&by=german_level",
     "/results/sprache?survey=newcomer&live=1&lang=en",
     "/results/arbeit/report?survey=newcomer&live=1",
+    "/results/arbeit/present?survey=newcomer&live=1",
+    "/results/arbeit/present?survey=newcomer&live=1&slide=2&by=german_level",
 ]
 
 
@@ -81,3 +84,17 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(
         if width > 360:
             wide[path] = width
     assert wide == {}
+
+
+def test_the_presentation_turns_pages_with_the_keys_of_a_presenters_clicker(
+    new_context: Callable[..., BrowserContext], answered: LiveApp
+) -> None:
+    page = logged_in(new_context, answered, 1280)
+    page.goto("/results/arbeit/present?survey=newcomer&live=1&slide=1")
+
+    page.keyboard.press("PageDown")
+    page.wait_for_url(re.compile(r"slide=2"))
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(re.compile(r"slide=1"))
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"/results/arbeit\?.*#q-"))

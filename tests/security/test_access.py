@@ -50,6 +50,7 @@ ROUTES = [
     ("/results/arbeit/report?survey=newcomer", "arbeit", True),
     ("/results/arbeit/export.xlsx?survey=newcomer", "arbeit", True),
     ("/results/arbeit/slides.pptx?survey=newcomer", "arbeit", True),
+    ("/results/arbeit/present?survey=newcomer&slide=1", "arbeit", True),
     ("/results/sprache/export.xlsx?survey=newcomer", "sprache", True),
     ("/admin", None, True),
     ("/admin/users", None, True),

@@ -541,3 +541,67 @@ def test_the_report_is_broken_down_and_compared_as_the_page_it_came_from(
     assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in report
     assert "Verglichen mit Befragung Welle 1" in report
     assert "Veränderung (Prozentpunkte)" in report
+
+
+# -- presentation mode -------------------------------------------------------------------
+
+
+def links(page: Page, rel: str) -> list[str]:
+    return [str(a["href"]) for tag, a in page.attributes if tag == "a" and a.get("rel") == rel]
+
+
+def test_the_presentation_walks_from_the_key_figures_through_every_question_one_by_one(
+    waves: TestClient[Any],
+) -> None:
+    first = waves.get("/results/arbeit/present", params={"survey": "wave1", "lang": "en"})
+    assert first.status_code == 200
+    page = Page(first.text)
+    assert "At a glance" in page.text
+    assert "1 of 5" in page.text
+    assert links(page, "prev") == []
+
+    shown = []
+    url = links(page, "next")[0]
+    while url:
+        page = Page(waves.get(url).text)
+        shown += page.sections
+        assert len(page.sections) == 1, url  # one question per screen
+        assert links(page, "prev"), url
+        url = next(iter(links(page, "next")), "")
+    assert shown == ["german_level", "age", "employed", "hours"]
+    assert "5 of 5" in page.text
+
+
+def test_the_presentation_keeps_breakdown_and_comparison_and_offers_no_forms(
+    waves: TestClient[Any],
+) -> None:
+    params = {"survey": "wave2", "by": "employed", "compare": "wave1", "slide": "1"}
+
+    response = waves.get("/results/arbeit/present", params=params)
+
+    assert response.status_code == 200
+    assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in response.text
+    assert "Veränderung (Prozentpunkte)" in response.text
+    assert "<form" not in response.text
+    page = Page(response.text)
+    for link in links(page, "next") + links(page, "prev"):
+        assert "by=employed" in link
+        assert "compare=wave1" in link
+    (end,) = [str(a["href"]) for tag, a in page.attributes if "present-end" in str(a.get("class"))]
+    assert end.startswith("/results/arbeit?")
+    assert "#q-" in end
+
+
+def test_a_slide_beyond_the_last_is_not_found(waves: TestClient[Any]) -> None:
+    assert waves.get("/results/arbeit/present?survey=wave1&slide=5").status_code == 404
+    assert waves.get("/results/arbeit/present?survey=wave1&slide=-1").status_code == 404
+    assert waves.get("/results/arbeit/present?survey=wave1&slide=x").status_code == 400
+
+
+def test_the_results_page_links_to_the_presentation(waves: TestClient[Any]) -> None:
+    page = Page(waves.get("/results/arbeit", params={"survey": "wave1"}).text)
+
+    presentations = [
+        str(a["href"]) for tag, a in page.attributes if tag == "a" and "/present" in str(a["href"])
+    ]
+    assert presentations == ["/results/arbeit/present?survey=wave1&lang=de&slide=0"]
