@@ -18,11 +18,11 @@ from bench.common import QUESTIONNAIRES, SURVEY, BenchError
 def demo_bodies(count: int, seed: int = 1) -> list[dict[str, Any]]:
     """`count` submission bodies without `submission_id` (the load tool adds a fresh one)."""
     from analysis.demo import demo_responses
-    from survey_app.questionnaire.loader import load_questionnaire
-    from survey_app.services.results import working_group_ids
+    from survey_app.questionnaire.loader import load_questionnaire, load_working_group_catalog
 
+    groups, _problems = load_working_group_catalog(QUESTIONNAIRES)
     loaded = load_questionnaire(
-        QUESTIONNAIRES / f"{SURVEY}.yaml", working_groups=working_group_ids(QUESTIONNAIRES)
+        QUESTIONNAIRES / f"{SURVEY}.yaml", working_groups={group.id for group in groups}
     )
     if loaded.questionnaire is None:
         raise BenchError(f"{SURVEY}.yaml does not load: {loaded.problems}")

@@ -61,7 +61,7 @@ def test_an_unexpected_error_is_one_line_and_a_hint(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the disk said no\nand more lines")
 
-    monkeypatch.setattr("survey_app.cli.users.user_list", broken)
+    monkeypatch.setattr("survey_app.services.accounts.user_list", broken)
     code, output = run(database_url, tmp_path, "user", "list")
     assert code == 1
     assert output.splitlines() == [
@@ -75,7 +75,7 @@ def test_debug_shows_the_traceback(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the disk said no")
 
-    monkeypatch.setattr("survey_app.cli.users.user_list", broken)
+    monkeypatch.setattr("survey_app.services.accounts.user_list", broken)
     env = {"SURVEY_DATABASE_URL": database_url, "SURVEY_VAR_DIR": str(tmp_path / "var")}
     result = CliRunner().invoke(main, ["--debug", "user", "list"], env=env)
     assert result.exit_code == 1

@@ -12,11 +12,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import click
 
-from survey_app.settings import Settings, get_settings
+from survey_app.settings import get_settings
+
+if TYPE_CHECKING:
+    from survey_app.db.engine import Database
 
 _FORMATS = click.Choice(["json", "table", "csv"])
 
@@ -26,10 +29,10 @@ def _fail(message: object) -> NoReturn:
     sys.exit(2)
 
 
-def _working_groups(settings: Settings) -> set[str]:
-    from survey_app.services.results import working_group_ids
+def _working_groups(db: Database) -> set[str]:
+    from survey_app.services.groups import group_ids
 
-    return working_group_ids(settings.questionnaires)
+    return group_ids(db)
 
 
 def _guarded(action: Callable[[], Any]) -> Any:
@@ -79,7 +82,7 @@ def results(
     db = Database(settings.database_url)
     try:
         if number is not None:
-            if group is not None and group not in _working_groups(settings):
+            if group is not None and group not in _working_groups(db):
                 _guarded(lambda: _raise(UnknownGroup(group)))
             found = _guarded(
                 lambda: release_results(
@@ -92,7 +95,7 @@ def results(
                     db,
                     survey,
                     group=group,
-                    working_groups=_working_groups(settings),
+                    working_groups=_working_groups(db),
                     by=by,
                     compare=compare,
                     language=lang,
@@ -183,7 +186,7 @@ def export(
                     db,
                     survey,
                     group=group,
-                    working_groups=_working_groups(settings),
+                    working_groups=_working_groups(db),
                     language=lang,
                     cache_dir=cache_directory(settings.var_dir),
                 )

@@ -7,6 +7,7 @@ The database and the services are imported by the commands that use them, so tha
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -24,6 +25,10 @@ def user() -> None:
     """Accounts: admins (integration office) and members of working groups."""
 
 
+def _directory() -> Path:
+    return get_settings().questionnaires
+
+
 def _database() -> Database:
     from survey_app.db.engine import Database
 
@@ -37,13 +42,15 @@ def _database() -> Database:
 @click.option("--admin", is_flag=True, help="Integration office: sees and manages everything.")
 def add(email: str, password: str, groups: tuple[str, ...], admin: bool) -> None:
     """Create an account for EMAIL."""
-    from survey_app.questionnaire.loader import load_working_group_catalog
     from survey_app.services.accounts import AccountError, user_add
+    from survey_app.services.groups import group_ids, groups_publish
 
-    known = {group.id for group in load_working_group_catalog(get_settings().questionnaires)[0]}
+    database = _database()
+    # Groups are published with the questionnaires (`serve`); an account may come first.
+    known = group_ids(database) or {g.id for g in groups_publish(database, _directory())[0]}
     try:
         account = user_add(
-            _database(),
+            database,
             email=email,
             password=password,
             groups=groups,

@@ -277,6 +277,18 @@ def core_table(model: type[SQLModel]) -> Table:
     return table
 
 
+class WorkingGroupRow(SQLModel, table=True):
+    """A working group as published with the questionnaires (`working_groups.yaml`):
+    what every page, the API and the CLI read (`services.groups`), so that a file edited
+    while the app runs changes nothing until it is published again."""
+
+    __tablename__ = "working_group"
+
+    id: str = Field(primary_key=True, max_length=100)
+    position: int
+    name: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+
+
 class DistrictSetting(SQLModel, table=True):
     """One field of the district profile as the office set it on `/admin/district`; it
     takes precedence over `district.yaml` beside the questionnaires (kept for teams that

@@ -28,10 +28,10 @@ from analysis.results import Results, bin_label, is_wave
 from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
-from survey_app.errors import UnknownGroup, UnknownSurvey
-from survey_app.questionnaire.loader import load_working_group_catalog
+from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.render.templating import jinja_environment
+from survey_app.services.groups import working_group, working_groups
 from survey_app.services.releases import release_results
 from survey_app.services.reports import surveys_of_group
 from survey_app.services.results import cache_directory, survey_results
@@ -364,15 +364,6 @@ def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) ->
     )
 
 
-def working_group_of(settings: Settings, group: str) -> WorkingGroup:
-    """The working group `group` of the catalogue; raises `UnknownGroup`."""
-    groups, _problems = load_working_group_catalog(settings.questionnaires)
-    for candidate in groups:
-        if candidate.id == group:
-            return candidate
-    raise UnknownGroup(group)
-
-
 def _comparable(survey: PublishedSurvey, other: PublishedSurvey, group: str) -> bool:
     """Whether `other` is another wave of `survey`'s series with a question of the group
     in common (`analysis.results.check_wave` refuses any other comparison)."""
@@ -412,7 +403,7 @@ def results_view(
     caller checks). None when no survey has questions for the group.
     Raises `UnknownGroup`, `UnknownSurvey`, `NoRelease` or `ResultsError`."""
     t = Texts(language_of(lang))
-    working_group = working_group_of(settings, group)
+    found_group = working_group(db, group)
     candidates = surveys_of_group(db, group)
     if survey_id is None and not candidates:
         return None
@@ -447,8 +438,8 @@ def results_view(
         series = (survey.id, compare)
     return ResultsView(
         t=t,
-        group=working_group,
-        group_name=questionnaire.text(working_group.name, t.language),
+        group=found_group,
+        group_name=questionnaire.text(found_group.name, t.language),
         survey=survey,
         survey_title=questionnaire.text(questionnaire.title, t.language),
         results=results,
@@ -475,14 +466,13 @@ def group_index(
 ) -> list[GroupEntry]:
     """The working groups for which `groups(id)` is true, in catalogue order."""
     t = Texts(language_of(lang))
-    catalogue, _problems = load_working_group_catalog(settings.questionnaires)
     return [
         GroupEntry(
             group.id,
             group.name.get(t.language) or next(iter(group.name.values()), group.id),
             _titles(surveys_of_group(db, group.id), t.language),
         )
-        for group in catalogue
+        for group in working_groups(db)
         if groups(group.id)
     ]
 

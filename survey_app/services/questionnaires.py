@@ -12,7 +12,6 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
@@ -25,10 +24,10 @@ from survey_app.errors import Conflict, Invalid, NotFound
 from survey_app.i18n import catalogue_languages
 from survey_app.questionnaire.check import check_upload
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
-from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.questionnaire.xlsform import export_xlsform
 from survey_app.services.audit import audit_record
+from survey_app.services.groups import group_ids
 from survey_app.services.surveys import (
     WITHOUT_DEFINITION,
     PublishedSurvey,
@@ -139,16 +138,13 @@ class QuestionnairesOverview:
     """Every published version, by survey and newest first."""
 
 
-def questionnaire_upload(
-    db: Database, *, filename: str, data: bytes, questionnaires: Path, actor: str
-) -> int:
+def questionnaire_upload(db: Database, *, filename: str, data: bytes, actor: str) -> int:
     """Check an uploaded file and keep it with its report (also when it has errors, so the
     office sees them); returns the upload's id. Audited."""
-    groups, _problems = load_working_group_catalog(questionnaires)
     report = check_upload(
         filename,
         data,
-        working_groups={group.id for group in groups},
+        working_groups=group_ids(db),
         ui_languages=catalogue_languages(),
         max_bytes=MAX_UPLOAD_BYTES,
     )

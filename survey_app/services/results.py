@@ -49,7 +49,6 @@ from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
-from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
 from survey_app.services.audit import audit_record
@@ -67,7 +66,6 @@ __all__ = [
     "release_layers",
     "store_demo_responses",
     "survey_results",
-    "working_group_ids",
 ]
 
 COUNTED = col(Submission.status) != "excluded"
@@ -87,12 +85,6 @@ class _Cached:
 
 _cache: OrderedDict[tuple[str, int, str], _Cached] = OrderedDict()
 _cache_lock = threading.Lock()
-
-
-def working_group_ids(directory: Path) -> set[str]:
-    """Ids of the working groups in the catalogue beside the questionnaires."""
-    groups, _problems = load_working_group_catalog(directory)
-    return {group.id for group in groups}
 
 
 def survey_results(

@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, Survey, SurveyVersion
 from survey_app.questionnaire.errors import Problem, Severity
-from survey_app.questionnaire.loader import load_directory, load_working_group_catalog
+from survey_app.questionnaire.loader import load_directory
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.groups import groups_publish
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,14 @@ def questionnaire_of(version: SurveyVersion) -> Questionnaire:
 
 
 def publish_directory(db: Database, directory: Path) -> PublishReport:
-    """Publish every valid questionnaire in `directory`; invalid files are reported, skipped.
+    """Publish the working groups and every valid questionnaire in `directory`; invalid
+    files are reported, skipped (`groups_publish`: a catalogue with errors keeps the
+    groups published before).
 
     A survey whose newest version was published in the browser (`/admin/questionnaires`)
     is never replaced from here: a file with other content is skipped with a warning,
     so a restart cannot undo the office's upload (publish the file in the browser)."""
-    groups, problems = load_working_group_catalog(directory)
+    groups, problems = groups_publish(db, directory)
     report = PublishReport(problems=list(problems))
     for result in load_directory(directory, working_groups={group.id for group in groups}):
         if result.questionnaire is None:

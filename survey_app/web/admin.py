@@ -24,7 +24,6 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
 from survey_app.errors import NotFound
-from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.render.links import LINK_FORMATS, links_file
 from survey_app.services.accounts import (
     AccountError,
@@ -44,6 +43,7 @@ from survey_app.services.admin import (
 )
 from survey_app.services.audit import audit_events
 from survey_app.services.district import production_profile
+from survey_app.services.groups import group_ids, working_groups
 from survey_app.services.releases import ReleaseRefused, release_create, release_preview
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
@@ -60,9 +60,9 @@ EXPORT_MEDIA_TYPES = {
 AUDIT_ROWS = 200
 
 
-def _working_groups(settings: Settings) -> list[tuple[str, str]]:
+def _working_groups(db: Database) -> list[tuple[str, str]]:
     """(id, name) of every working group, for the checkboxes of the user form."""
-    groups, _problems = load_working_group_catalog(settings.questionnaires)
+    groups = working_groups(db)
     return [(g.id, g.name.get("de") or next(iter(g.name.values()), g.id)) for g in groups]
 
 
@@ -93,7 +93,7 @@ def users_page(
         viewer,
         status,
         users=user_list(db),
-        groups=_working_groups(settings),
+        groups=_working_groups(db),
         error=error,
         notice=notice,
     )
@@ -110,7 +110,7 @@ def add_user(
             password=str(form.get("password", "")),
             groups=[str(group) for group in form.getall("group", [])],
             is_admin=form.get("admin") == "on",
-            known_groups={group_id for group_id, _ in _working_groups(settings)},
+            known_groups=group_ids(db),
             actor=viewer.email,
         )
     except AccountError as error:

@@ -130,7 +130,6 @@ class QuestionnairesController(Controller):
             db,
             filename=upload.filename,
             data=data,
-            questionnaires=settings.questionnaires,
             actor=viewer.email,
         )
         return Redirect(f"/admin/questionnaires/{upload_id}", status_code=303)

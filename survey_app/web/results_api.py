@@ -22,8 +22,9 @@ from litestar.params import FromPath, FromQuery
 
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownGroup
+from survey_app.services.groups import group_ids
 from survey_app.services.releases import release_results
-from survey_app.services.results import cache_directory, survey_results, working_group_ids
+from survey_app.services.results import cache_directory, survey_results
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.api_docs import errors
@@ -61,7 +62,7 @@ class ResultsApiController(Controller):
         lang: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
     ) -> dict[str, Any]:
-        groups = working_group_ids(settings.questionnaires)
+        groups = group_ids(db)
         if group is not None and group not in groups:
             raise UnknownGroup(group)
         if live and not viewer.is_admin:

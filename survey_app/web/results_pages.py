@@ -34,9 +34,9 @@ from survey_app.render.results import (
     report_html,
     results_view,
     slides_pptx,
-    working_group_of,
 )
 from survey_app.render.templating import static_url
+from survey_app.services.groups import working_group
 from survey_app.services.releases import NoRelease, release_results
 from survey_app.services.reports import record_download
 from survey_app.services.results import cache_directory, survey_results
@@ -136,7 +136,7 @@ class ResultsPagesController(Controller):
         live: FromQuery[bool] = False,
     ) -> Response[bytes]:
         """The group's suppressed results as a workbook: one sheet per question, a chart."""
-        working_group_of(settings, group)
+        working_group(db, group)
         if _allow_live(viewer, live):
             found = survey_results(
                 db,

@@ -40,10 +40,10 @@ from analysis.demo import demo_responses
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
-from survey_app.questionnaire.loader import load_directory
+from survey_app.questionnaire.loader import load_directory, load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.services.invitations import invitations_create
-from survey_app.services.results import store_demo_responses, working_group_ids
+from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from survey_app.web.security import GUESS_KINDS, RateLimiter
 from tests.conftest import ACCOUNTS, PASSWORD, QUESTIONNAIRES, create_accounts, csrf_token
@@ -63,13 +63,13 @@ CONFORMANCE = [
 
 
 def _published_questionnaires() -> dict[str, Questionnaire]:
-    groups = working_group_ids(QUESTIONNAIRES)
+    groups = {group.id for group in load_working_group_catalog(QUESTIONNAIRES)[0]}
     loaded = load_directory(QUESTIONNAIRES, working_groups=groups)
     return {r.questionnaire.id: r.questionnaire for r in loaded if r.questionnaire is not None}
 
 
 SURVEYS = _published_questionnaires()
-GROUPS = sorted(working_group_ids(QUESTIONNAIRES))
+GROUPS = sorted({group.id for group in load_working_group_catalog(QUESTIONNAIRES)[0]})
 
 
 def _throwaway_settings(directory: Path) -> Settings:

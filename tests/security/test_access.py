@@ -112,7 +112,6 @@ def seed(settings: Settings) -> None:
             db,
             filename="feedback.yaml",
             data=(STORAGE_QUESTIONNAIRES / "feedback.yaml").read_bytes(),
-            questionnaires=settings.questionnaires,
             actor="test",
         )
     finally:
