@@ -195,6 +195,8 @@ class QuestionView:
     @property
     def described_by(self) -> str:
         ids = [f"q-{self.question.name}-hint"] if self.hint else []
+        if self.waiting:
+            ids.append(f"q-{self.question.name}-waiting")
         if self.error:
             ids.append(f"q-{self.question.name}-error")
         return " ".join(ids)
@@ -218,6 +220,14 @@ def _control(question: Question) -> str:
             return "date"
         case _:
             return "text"
+
+
+def _input_id(question: Question, control: str, choices: list[dict[str, str]]) -> str:
+    """Where the label and the error summary lead: the first option of a choice list, or
+    the question itself while its choice filter offers none."""
+    if control not in ("radio", "checkbox"):
+        return f"q-{question.name}"
+    return choices[0]["id"] if choices else f"question-{question.name}"
 
 
 def question_views(
@@ -247,9 +257,7 @@ def question_views(
         views.append(
             QuestionView(
                 question=question,
-                input_id=choices[0]["id"]
-                if control in ("radio", "checkbox") and choices
-                else f"q-{question.name}",
+                input_id=_input_id(question, control, choices),
                 label=questionnaire.text(question.label, language),
                 hint=questionnaire.text(question.hint, language) if question.hint else "",
                 value=_display_value(state.answers.get(question.name), language),

@@ -318,6 +318,19 @@ def sent_page(visit: Visit, form: FormMultiDict, index: int | None = None) -> Pa
     earlier = visit.draft.answers if visit.draft else {}
     if index is None:
         index = _posted_page(form, visit.draft, questionnaire)
+    return state_of_sent_page(questionnaire, earlier, index, form, visit.language)
+
+
+def state_of_sent_page(
+    questionnaire: Questionnaire,
+    earlier: Mapping[str, object],
+    index: int,
+    form: FormMultiDict,
+    language: str,
+) -> PageState:
+    """The state of page `index` after its form was sent, compared with what the form
+    says the page showed (`nav:shown`, `nav:offered`), or else with what the `earlier`
+    answers made visible and offered."""
     before = None
     if SHOWN in form:
         shown: Collection[str] = str(form.get(SHOWN, "")).split()
@@ -328,7 +341,7 @@ def sent_page(visit: Visit, form: FormMultiDict, index: int | None = None) -> Pa
         offers = dict(token.rpartition(":")[::2] for token in str(form.get(OFFERED, "")).split())
     else:
         offers = (before or page_state(questionnaire, earlier, index)).offered_digests
-    sent = form_answers(questionnaire.pages[index], form, visit.language)
+    sent = form_answers(questionnaire.pages[index], form, language)
     return page_state(questionnaire, earlier, index, sent=sent, shown=shown, shown_offers=offers)
 
 
@@ -410,7 +423,8 @@ def show_page(visit: Visit, name: str, *, fragment: bool) -> Response[Any]:
     return page_template(visit, state, {}, fragment=fragment)
 
 
-def _notices(state: PageState) -> tuple[str, ...]:
+def page_notices(state: PageState) -> tuple[str, ...]:
+    """What a page sent and shown again says changed on it."""
     return (
         (APPEARED_NOTICE,) * bool(state.appeared)
         + (WITHDRAWN_NOTICE,) * bool(state.withdrawn)
@@ -483,7 +497,7 @@ class Answering:
                 state,
                 messages,
                 fragment=False,
-                notices=_notices(state),
+                notices=page_notices(state),
                 status=422 if messages else 200,
             )
         if form.get(REVIEW):
