@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.browser.live import LiveApp, open_context
 from tests.browser.survey_tab import SurveyTab
+from tests.browser.test_accessibility import axe_violations
 from tests.conftest import FIXTURES, QUESTIONNAIRES
 from tests.live_server import LiveServer
 
@@ -72,6 +73,7 @@ def test_with_javascript_the_options_change_as_the_earlier_answer_changes(
     tab.answer_page(0, {"state": "texas"})
     assert offered(tab, "county") == ["brazos", "harris"]
     assert offered(tab, "city") == []
+    assert axe_violations(tab.page) == []  # the city waiting for its options, too
 
     tab.answer({"county": "brazos"})
     expect(tab.choice("city", "bryan")).to_be_visible()
