@@ -19,7 +19,13 @@ import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from survey_app.questionnaire.rules import AnswerError, ErrorCode, check_answers, is_empty
+from survey_app.questionnaire.rules import (
+    AnswerError,
+    CheckedAnswers,
+    ErrorCode,
+    check_answers,
+    is_empty,
+)
 from survey_app.questionnaire.schema import Page, Question, Questionnaire, QuestionType
 
 
@@ -130,21 +136,6 @@ def page_state(
     appeared: tuple[str, ...] = ()
     withdrawn: tuple[str, ...] = ()
     refiltered: tuple[str, ...] = ()
-    if shown is not None and shown_offers is not None:
-        shown_names = set(shown)
-
-        def to_choose(name: str) -> bool:
-            error = checked.errors.get(name)
-            refused = error is not None and error.code is ErrorCode.NOT_OFFERED
-            return refused or is_empty(merged.get(name))
-
-        refiltered = tuple(
-            name
-            for name, choices in offered.items()
-            if name in shown_names
-            and shown_offers.get(name) != offer_digest(choices)
-            and to_choose(name)
-        )
     if shown is not None:
         shown_names = set(shown)
         # A question the form sent an answer for was seen, whatever `shown` says.
@@ -162,6 +153,14 @@ def page_state(
             and question.name not in visible_names
             and not is_empty((sent or {}).get(question.name))
         )
+        if shown_offers is not None:
+            refiltered = tuple(
+                name
+                for name, choices in offered.items()
+                if name in shown_names
+                and shown_offers.get(name) != offer_digest(choices)
+                and _to_choose_again(checked, merged, name)
+            )
     return PageState(
         questionnaire=questionnaire,
         index=index,
@@ -177,6 +176,13 @@ def page_state(
         offered=offered,
         refiltered=refiltered,
     )
+
+
+def _to_choose_again(checked: CheckedAnswers, merged: Mapping[str, object], name: str) -> bool:
+    """Whether question `name` needs a choice among its new options: it has none, or one
+    they no longer hold."""
+    error = checked.errors.get(name)
+    return is_empty(merged.get(name)) or (error is not None and error.code is ErrorCode.NOT_OFFERED)
 
 
 def offer_digest(names: tuple[str, ...]) -> str:
