@@ -980,3 +980,15 @@ def test_cascading_selects_survive_export_and_import(tmp_path: Path) -> None:
     assert [cell.value for cell in choices[1]][-2:] == ["state", "county"]
     assert imported(exported).problems == []
     assert round_trip(original, tmp_path).to_definition() == original.to_definition()
+
+
+def test_a_choice_column_naming_a_renamed_choice_follows_the_new_name(tmp_path: Path) -> None:
+    choices = [
+        ["list_name", "name", "label::English (en)", "state"],
+        ["states", "new york", "New York", ""],
+        ["counties", "kings", "Kings", "new york"],
+    ]
+    questionnaire = questionnaire_of(form(tmp_path, CASCADE_SURVEY, choices=choices))
+    assert questionnaire.choices["states"][0].name == "new_york"
+    assert questionnaire.choices["counties"][0].columns == {"state": "new_york"}
+    assert check_answers(questionnaire, {"state": "new_york", "county": "kings"}).ok

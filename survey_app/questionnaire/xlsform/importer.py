@@ -583,6 +583,7 @@ class _Importer:
                 entry["columns"] = columns
                 self.choice_columns.setdefault(list_name, set()).update(columns)
             entries.append(entry)
+        self._follow_renamed_choices(lists)
         for derived, original in self.or_other_lists.items():
             if original in lists:
                 lists[derived] = self._with_other(lists[original])
@@ -597,6 +598,23 @@ class _Importer:
             for question in questions:
                 self._drop_question(question, f"choice list '{list_name}' is missing or empty")
         return lists
+
+    def _follow_renamed_choices(self, lists: dict[str, list[dict[str, Any]]]) -> None:
+        """A choice column naming a choice of another list (`state: new york`) names it as
+        it is called now (`new_york`), so the filter still finds it."""
+        renamed = {
+            written: name
+            for renames in self.choice_renames.values()
+            for written, name in renames.items()
+            if written != name
+        }
+        for entries in lists.values():
+            for entry in entries:
+                if "columns" in entry:
+                    entry["columns"] = {
+                        column: renamed.get(value, value)
+                        for column, value in entry["columns"].items()
+                    }
 
     def _filter_columns(self, used: dict[str, list[_QuestionDraft]]) -> dict[str, set[str]]:
         """The columns of the choices sheet that the choice filters of each list's
