@@ -137,10 +137,34 @@ def offered_choices(
     expression = questionnaire.compiled.get((question.name, "choice_filter"))
     if expression is None:
         return choices
-    return tuple(
-        choice
-        for choice in choices
-        if expression.is_true(answers, today=today, choice=choice.filter_values)
+    read = tuple(_hashable(answers.get(name)) for name in sorted(expression.references))
+    key = (question.name, today, read)
+    cache = questionnaire.offer_cache
+    offered = cache.get(key)
+    if offered is None:
+        offered = tuple(
+            choice
+            for choice in choices
+            if expression.is_true(answers, today=today, choice=choice.filter_values)
+        )
+        if len(cache) >= _OFFER_CACHE_SIZE:
+            cache.clear()
+        cache[key] = offered
+    return offered
+
+
+_OFFER_CACHE_SIZE = 2_000
+
+
+def _hashable(value: object) -> object:
+    """An answer as a cache key: lists (select_multiple) as tuples, with their type so
+    that 1 and '1' stay apart."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *map(str, value))
+    return (
+        (type(value).__name__, value)
+        if isinstance(value, str | int | float | bool)
+        else repr(value)
     )
 
 

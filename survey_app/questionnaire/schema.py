@@ -188,6 +188,12 @@ class Questionnaire(_Frozen):
                 )
         return compiled
 
+    @cached_property
+    def offer_cache(self) -> dict[tuple[object, ...], tuple[Choice, ...]]:
+        """The choices choice filters kept, by question and the answers they read (a
+        long list of villages is filtered once per district, not on every check)."""
+        return {}
+
     # -- identity ---------------------------------------------------------------------
 
     def to_definition(self) -> dict[str, Any]:
