@@ -259,6 +259,18 @@ def _redraw(profile: _Profile, attempt: int, rng: np.random.Generator, today: da
     return _draw(replace(profile, skip=0.0), 1, rng, today)[0]
 
 
+def _offered_weights(profile: _Profile, offered: tuple[str, ...]) -> np.ndarray[Any, Any]:
+    """The profile's weights of the `offered` choices (even when it has none for them)."""
+    assert profile.weights is not None
+    weights = dict(zip(profile.choices, profile.weights, strict=True))
+    found = np.array([float(weights.get(name, 0.0)) for name in offered])
+    if found.sum() <= 0:
+        found = np.ones(len(offered))
+    if profile.question.type is QuestionType.SELECT_ONE:
+        found = found / float(found.sum())  # a distribution; a multiple select's are chances
+    return found
+
+
 def _valid(
     questionnaire: Questionnaire,
     profiles: list[_Profile],
@@ -276,5 +288,11 @@ def _valid(
             if profile is None:
                 answers.pop(name, None)
                 continue
-            answers[name] = _redraw(profile, _attempt, rng, today)
+            offered = checked.offered.get(name)
+            if offered is not None:
+                # A choice filter keeps only some choices: draw among those it offers.
+                profile = replace(
+                    profile, choices=offered, weights=_offered_weights(profile, offered)
+                )
+            answers[name] = _redraw(profile, _attempt, rng, today) if profile.choices else None
     raise DemoError(f"no valid answers found for: {', '.join(sorted(checked.errors))}")

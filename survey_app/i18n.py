@@ -136,6 +136,9 @@ ANSWER_ERROR_MESSAGES = {
     "too_long": N_("This answer is too long."),
     "choice": N_("Please choose one of the options."),
     "choices": N_("Please choose only from the options."),
+    "not_offered": N_(
+        "This choice does not fit your earlier answer. Please choose one of the options shown."
+    ),
     "unknown_question": N_("This question is not part of the survey."),
 }
 

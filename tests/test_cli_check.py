@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from tests.cli import Ran, survey_app
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import FIXTURES, QUESTIONNAIRES
 
 
 def run_check(*paths: Path | str, database: Path | None = None) -> Ran:
@@ -90,3 +90,30 @@ def test_a_district_profile_with_an_unknown_field_fails_the_check(tmp_path: Path
     result = run_check(tmp_path)
     assert result.returncode == 1
     assert f"{tmp_path / 'district.yaml'}:1: unknown field(s) mail" in result.stdout
+
+
+def test_a_choice_filter_naming_an_unknown_question_or_column_is_reported_at_its_line(
+    tmp_path: Path,
+) -> None:
+    text = (FIXTURES / "cascade.yaml").read_text("utf-8")
+    text = text.replace("state = ${state}", "staat = ${state}").replace(
+        "county = ${county}", "county = ${kreis}"
+    )
+    path = tmp_path / "cascade.yaml"
+    path.write_text(text, "utf-8")
+    lines = text.splitlines()
+    county_line = next(n for n, line in enumerate(lines, 1) if "staat = " in line)
+    city_line = next(n for n, line in enumerate(lines, 1) if "${kreis}" in line)
+
+    result = run_check(path)
+
+    assert result.returncode == 1
+    reported = result.stdout.splitlines()
+    assert (
+        f"{path}:{county_line}: choice_filter expression 'staat = ${{state}}' names column "
+        "'staat', which no choice of list 'counties' has"
+    ) in reported
+    assert (
+        f"{path}:{city_line}: choice_filter expression 'county = ${{kreis}}' refers to "
+        "unknown question 'kreis'"
+    ) in reported

@@ -60,6 +60,7 @@ class ProblemCode(StrEnum):
     UNKNOWN_WORKING_GROUP = "unknown-working-group"
     INVALID_EXPRESSION = "invalid-expression"
     UNKNOWN_REFERENCE = "unknown-reference"
+    UNKNOWN_CHOICE_COLUMN = "unknown-choice-column"
 
 
 class Severity(StrEnum):

@@ -57,6 +57,7 @@ _GRAMMAR = r"""
     | NUMBER -> number
     | STRING -> string
     | NAME "(" (or_expr ("," or_expr)*)? ")" -> call
+    | NAME -> column
     | "(" or_expr ")"
 
 REF: /\$\{[A-Za-z_][A-Za-z0-9_.\-]*\}/
@@ -281,6 +282,7 @@ class _Context:
     today: datetime.date | None
     now: datetime.datetime | None = None
     choice_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    choice: Mapping[str, str] = field(default_factory=dict)
 
 
 def _choices(value: Value) -> list[str]:
@@ -578,6 +580,16 @@ class _Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class _Column:
+    """A bare name in a choice filter: that column of the choice being filtered."""
+
+    name: str
+
+    def evaluate(self, context: _Context) -> Value:
+        return context.choice.get(self.name, "")
+
+
+@dataclass(frozen=True, slots=True)
 class _Current:
     def evaluate(self, context: _Context) -> Value:
         return context.current
@@ -627,17 +639,22 @@ class _Call:
 
 
 def _build(
-    node: Tree[Token] | Token, references: set[str], own: frozenset[str], depth: int = 0
+    node: Tree[Token] | Token,
+    references: set[str],
+    own: frozenset[str],
+    columns: set[str] | None,
+    depth: int = 0,
 ) -> _Node:
     """Turn lark's tree into evaluable nodes, checking functions and their arity; a
-    reference to a name in `own` is the current answer (`.`)."""
+    reference to a name in `own` is the current answer (`.`). Bare names are choice
+    columns, collected in `columns`; None: they are not allowed (not a choice filter)."""
     if depth > _MAX_DEPTH:
         raise ExpressionError("expression is nested too deeply")
     assert isinstance(node, Tree)
     kind, children = str(node.data), node.children
 
     def child(index: int) -> _Node:
-        return _build(children[index], references, own, depth + 1)
+        return _build(children[index], references, own, columns, depth + 1)
 
     if kind == "ref":
         name = str(children[0])[2:-1]
@@ -647,6 +664,16 @@ def _build(
         return _Reference(name)
     if kind == "current":
         return _Current()
+    if kind == "column":
+        token = children[0]
+        assert isinstance(token, Token)
+        if columns is None:
+            # A bare name: almost always a question written as `age` instead of `${age}`.
+            end = (token.start_pos or 0) + len(token)
+            message = f"expected '(' at position {end}; refer to questions as ${{name}}"
+            raise ExpressionError(message, end)
+        columns.add(str(token))
+        return _Column(str(token))
     if kind == "number":
         return _Constant(_number_out(float(str(children[0]))))
     if kind == "string":
@@ -705,6 +732,8 @@ class Expression:
     source: str
     references: frozenset[str]
     _root: _Node = field(repr=False, compare=False)
+    columns: frozenset[str] = frozenset()
+    """The choice columns a choice filter names (`name` among them when it does)."""
     _choice_labels: Mapping[str, Mapping[str, str]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -715,9 +744,13 @@ class Expression:
         *,
         current: object = None,
         today: datetime.date | None = None,
+        choice: Mapping[str, str] | None = None,
     ) -> object:
-        """The value (str, int, float, bool or list[str]); `current` is `.`. Never raises."""
-        context = _Context(answers, _normalize(current), today, None, self._choice_labels)
+        """The value (str, int, float, bool or list[str]); `current` is `.`, `choice` the
+        columns of the choice a choice filter is evaluated for. Never raises."""
+        context = _Context(
+            answers, _normalize(current), today, None, self._choice_labels, choice or {}
+        )
         return self._root.evaluate(context)
 
     def is_true(
@@ -726,9 +759,11 @@ class Expression:
         *,
         current: object = None,
         today: datetime.date | None = None,
+        choice: Mapping[str, str] | None = None,
     ) -> bool:
-        """evaluate() then XPath boolean(): how `relevant` and `constraint` are read."""
-        return to_boolean(self.evaluate(answers, current=current, today=today))
+        """evaluate() then XPath boolean(): how `relevant`, `constraint` and
+        `choice_filter` are read."""
+        return to_boolean(self.evaluate(answers, current=current, today=today, choice=choice))
 
 
 SELF = "self"
@@ -740,8 +775,13 @@ def parse_expression(
     *,
     current: str | None = None,
     choice_labels: Mapping[str, Mapping[str, str]] | None = None,
+    choice_filter: bool = False,
 ) -> Expression:
     """Parse `source` once, at questionnaire load time; raises ExpressionError.
+
+    `choice_filter`: the expression is a select question's `choice_filter`, evaluated
+    once per choice as XLSForm does: a bare name (`state`) is that column of the choice
+    (`name` its name), `${q}` the answer to q, as everywhere.
 
     `current` names the question whose own constraint this is: there `${current}` and
     `${self}` mean the answer being checked, as `.` does (ODK resolves `${age}` in the
@@ -754,5 +794,12 @@ def parse_expression(
         raise _syntax_error(source, error) from None
     references: set[str] = set()
     own = frozenset() if current is None else frozenset({current, SELF})
-    root = _build(tree, references, own)
-    return Expression(source, frozenset(references), root, choice_labels or {})
+    columns: set[str] | None = set() if choice_filter else None
+    root = _build(tree, references, own, columns)
+    return Expression(
+        source,
+        frozenset(references),
+        root,
+        columns=frozenset(columns or ()),
+        _choice_labels=choice_labels or {},
+    )

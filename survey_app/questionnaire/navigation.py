@@ -4,8 +4,10 @@ Given a questionnaire, the answers so far, a page and what the respondent just s
 it, `page_state` decides everything the survey pages need: which questions are relevant
 and which of the page's are visible, which answers are discarded because their question
 no longer applies, the page's errors, the previous and the next page, and which questions
-appeared on the page (or went away with an answer) since it was shown. Pure: no HTTP, no
-database; the web controller only renders what it says and stores `answers` in the draft.
+appeared on the page (or went away with an answer) since it was shown, and which choices
+each select question with a choice filter offers (and whose offer changed since the page
+was shown). Pure: no HTTP, no database; the web controller only renders what it says and
+stores `answers` in the draft.
 
 The verdict is `check_answers`', so a page, the final submission and the JSON API agree.
 """
@@ -13,10 +15,17 @@ The verdict is `check_answers`', so a page, the final submission and the JSON AP
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from survey_app.questionnaire.rules import AnswerError, ErrorCode, check_answers, is_empty
+from survey_app.questionnaire.rules import (
+    AnswerError,
+    CheckedAnswers,
+    ErrorCode,
+    check_answers,
+    is_empty,
+)
 from survey_app.questionnaire.schema import Page, Question, Questionnaire, QuestionType
 
 
@@ -42,6 +51,12 @@ class PageState:
     the page was sent."""
     withdrawn: tuple[str, ...] = ()
     """Questions that were shown and answered but no longer apply (their answer is gone)."""
+    offered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The choices offered to the visible questions that have a choice filter."""
+    refiltered: tuple[str, ...] = ()
+    """Questions with a choice filter whose offer changed since the page was shown, left
+    unanswered or answered with a choice no longer offered: the respondent must see the
+    new options before going on."""
 
     @property
     def page(self) -> Page:
@@ -55,7 +70,23 @@ class PageState:
     def changed(self) -> bool:
         """The page sent is not the page as it is now: it must be shown again, so that
         no newly relevant question is skipped and no answer vanishes unseen."""
-        return bool(self.appeared or self.withdrawn)
+        return bool(self.appeared or self.withdrawn or self.refiltered)
+
+    @property
+    def unseen(self) -> tuple[str, ...]:
+        """Questions whose missing answer is no error yet: they appeared, or their options
+        changed, since the respondent saw the page."""
+        waiting = tuple(
+            name
+            for name in self.refiltered
+            if name in self.errors and self.errors[name].code is ErrorCode.REQUIRED
+        )
+        return self.appeared + waiting
+
+    @property
+    def offered_digests(self) -> dict[str, str]:
+        """What the page offers to its filtered questions, short enough for a form field."""
+        return {name: offer_digest(names) for name, names in self.offered.items()}
 
     @property
     def is_first(self) -> bool:
@@ -81,13 +112,16 @@ def page_state(
     *,
     sent: Mapping[str, object] | None = None,
     shown: Collection[str] | None = None,
+    shown_offers: Mapping[str, str] | None = None,
     today: datetime.date | None = None,
 ) -> PageState:
     """The state of page `index` after the answers `sent` from it (None: nothing sent).
 
     `answers` are the earlier answers (a draft); `sent` replaces the page's answers
     (empty values remove one). `shown` names the questions the page showed when it was
-    sent; without it nothing counts as appeared or withdrawn.
+    sent; without it nothing counts as appeared or withdrawn. `shown_offers` are the
+    `offered_digests` of the page as it was shown; without them no offer counts as
+    changed.
     """
     if not 0 <= index < len(questionnaire.pages):
         raise IndexError(f"page {index} of {len(questionnaire.pages)}")
@@ -98,8 +132,10 @@ def page_state(
     relevant = frozenset(checked.relevant)
     visible = _visible(page, relevant)
     visible_names = {question.name for question in visible}
+    offered = {q.name: checked.offered[q.name] for q in visible if q.name in checked.offered}
     appeared: tuple[str, ...] = ()
     withdrawn: tuple[str, ...] = ()
+    refiltered: tuple[str, ...] = ()
     if shown is not None:
         shown_names = set(shown)
         # A question the form sent an answer for was seen, whatever `shown` says.
@@ -117,6 +153,14 @@ def page_state(
             and question.name not in visible_names
             and not is_empty((sent or {}).get(question.name))
         )
+        if shown_offers is not None:
+            refiltered = tuple(
+                name
+                for name, choices in offered.items()
+                if name in shown_names
+                and shown_offers.get(name) != offer_digest(choices)
+                and _to_choose_again(checked, merged, name)
+            )
     return PageState(
         questionnaire=questionnaire,
         index=index,
@@ -129,7 +173,22 @@ def page_state(
         next=_step(questionnaire, relevant, index, 1),
         appeared=appeared,
         withdrawn=withdrawn,
+        offered=offered,
+        refiltered=refiltered,
     )
+
+
+def _to_choose_again(checked: CheckedAnswers, merged: Mapping[str, object], name: str) -> bool:
+    """Whether question `name` needs a choice among its new options: it has none, or one
+    they no longer hold."""
+    error = checked.errors.get(name)
+    return is_empty(merged.get(name)) or (error is not None and error.code is ErrorCode.NOT_OFFERED)
+
+
+def offer_digest(names: tuple[str, ...]) -> str:
+    """A short fingerprint of the choices offered to a question (choice names hold no
+    whitespace, so joined with spaces they are unambiguous)."""
+    return hashlib.blake2s(" ".join(names).encode(), digest_size=6).hexdigest()
 
 
 def first_page(questionnaire: Questionnaire, answers: Mapping[str, object]) -> int:

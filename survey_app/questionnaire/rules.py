@@ -20,7 +20,7 @@ from babel import UnknownLocaleError
 from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
 from survey_app.questionnaire.expressions import to_boolean
-from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
+from survey_app.questionnaire.schema import Choice, Question, Questionnaire, QuestionType, Text
 
 Answer = str | int | float | list[str]
 MAX_TEXT_LENGTH = 5_000
@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     TOO_LONG = "too_long"
     CHOICE = "choice"
     CHOICES = "choices"
+    NOT_OFFERED = "not_offered"
+    """A choice the question's choice filter does not offer for the earlier answers."""
     UNKNOWN_QUESTION = "unknown_question"
 
 
@@ -62,6 +64,8 @@ class CheckedAnswers:
     answers: dict[str, Answer] = field(default_factory=dict)
     errors: dict[str, AnswerError] = field(default_factory=dict)
     relevant: set[str] = field(default_factory=set)
+    offered: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The choices offered to relevant questions with a choice filter, by question."""
 
     @property
     def ok(self) -> bool:
@@ -109,10 +113,59 @@ def check_answers(
             continue
         if question.type is QuestionType.NOTE:
             continue
+        if (question.name, "choice_filter") in questionnaire.compiled:
+            offered = offered_choices(questionnaire, question, result.answers, today)
+            result.offered[question.name] = tuple(choice.name for choice in offered)
         error = _check_one(questionnaire, question, answers.get(question.name), result, today)
         if error is not None and (scope is None or question.name in scope):
             result.errors[question.name] = error
     return result
+
+
+def offered_choices(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None = None,
+) -> tuple[Choice, ...]:
+    """The choices of `question` its choice filter keeps for `answers` (all without one).
+
+    As in XLSForm, the filter is evaluated once per choice: bare names are that choice's
+    columns (`name` its name), `${q}` the answers.
+    """
+    choices = questionnaire.choices_of(question)
+    expression = questionnaire.compiled.get((question.name, "choice_filter"))
+    if expression is None:
+        return choices
+    read = tuple(_hashable(answers.get(name)) for name in sorted(expression.references))
+    key = (question.name, today, read)
+    cache = questionnaire.offer_cache
+    offered = cache.get(key)
+    if offered is None:
+        offered = tuple(
+            choice
+            for choice in choices
+            if expression.is_true(answers, today=today, choice=choice.filter_values)
+        )
+        if len(cache) >= _OFFER_CACHE_SIZE:
+            cache.clear()
+        cache[key] = offered
+    return offered
+
+
+_OFFER_CACHE_SIZE = 2_000
+
+
+def _hashable(value: object) -> object:
+    """An answer as a cache key: lists (select_multiple) as tuples, with their type so
+    that 1 and '1' stay apart."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *map(str, value))
+    return (
+        (type(value).__name__, value)
+        if isinstance(value, str | int | float | bool)
+        else repr(value)
+    )
 
 
 def is_required(
@@ -171,6 +224,11 @@ def _check_one(
         value = coerce(questionnaire, question, raw)
     except _Invalid as invalid:
         return AnswerError(question.name, invalid.code)
+    offered = result.offered.get(question.name)
+    if offered is not None:
+        chosen = value if isinstance(value, list) else [value]
+        if not set(chosen) <= set(offered):
+            return AnswerError(question.name, ErrorCode.NOT_OFFERED)
     constraint = questionnaire.compiled.get((question.name, "constraint"))
     if constraint is not None and not to_boolean(
         constraint.evaluate(result.answers, current=value, today=today)

@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from survey_app.questionnaire.expressions import Expression, parse_expression
 
@@ -26,6 +26,9 @@ NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
 CHOICE_NAME_PATTERN = r"^[^\s\x00-\x1f\x7f]+$"
 """Choice names as forms write them ('1', '01', 'n/a', 'état'): anything without whitespace,
 which separates the choices of a select_multiple in XForms (and in our CSV exports)."""
+COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*$"
+"""Names of choice columns: what a choice filter can name bare (`state`, `filter_admin1`)."""
+ColumnName = Annotated[str, StringConstraints(pattern=COLUMN_PATTERN, max_length=100)]
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
 
 
@@ -56,6 +59,15 @@ class _Frozen(BaseModel):
 class Choice(_Frozen):
     name: str = Field(pattern=CHOICE_NAME_PATTERN, max_length=200)
     label: Text = Field(default_factory=dict)
+    columns: dict[ColumnName, Annotated[str, StringConstraints(max_length=1000)]] = Field(
+        default_factory=dict
+    )
+    """Further columns of the choices sheet (`state: texas`), which choice filters read."""
+
+    @property
+    def filter_values(self) -> dict[str, str]:
+        """What a choice filter sees of this choice: its columns, and `name`."""
+        return {**self.columns, "name": self.name}
 
 
 class Question(_Frozen):
@@ -70,6 +82,9 @@ class Question(_Frozen):
     constraint_message: Text = Field(default_factory=dict)
     calculation: str | None = None
     choices: str | None = None
+    choice_filter: str | None = None
+    """Which choices are offered, decided per choice (XLSForm's `choice_filter`): bare
+    names are the choice's columns, `${q}` answers; only choices it keeps are offered."""
     appearance: str | None = None
     working_groups: tuple[str, ...] = ()
 
@@ -146,7 +161,8 @@ class Questionnaire(_Frozen):
     @cached_property
     def compiled(self) -> dict[tuple[str, str], Expression]:
         """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation'|
-        'required', the last for a question required only while its expression is true)."""
+        'required'|'choice_filter'), 'required' for a question required only while its
+        expression is true."""
         compiled: dict[tuple[str, str], Expression] = {}
         # jr:choice-name() gives labels in the default language: a stored calculation
         # must not depend on the language a respondent chose.
@@ -166,7 +182,17 @@ class Questionnaire(_Frozen):
                     compiled[(question.name, kind)] = parse_expression(
                         source, current=own, choice_labels=labels
                     )
+            if question.choice_filter and question.type.is_select:
+                compiled[(question.name, "choice_filter")] = parse_expression(
+                    question.choice_filter, choice_labels=labels, choice_filter=True
+                )
         return compiled
+
+    @cached_property
+    def offer_cache(self) -> dict[tuple[object, ...], tuple[Choice, ...]]:
+        """The choices choice filters kept, by question and the answers they read (a
+        long list of villages is filtered once per district, not on every check)."""
+        return {}
 
     # -- identity ---------------------------------------------------------------------
 

@@ -176,6 +176,8 @@ def _check_questions(
             if isinstance(source, str) and source:
                 own = question.name if field == "constraint" else None
                 yield from _check_expression((*path, field), source, names, own)
+        if question.choice_filter:
+            yield from _check_choice_filter(questionnaire, question, path, names)
 
 
 def _check_expression(
@@ -190,6 +192,35 @@ def _check_expression(
     for reference in sorted(expression.references - names):
         message = f"{path[-1]} expression {source!r} refers to unknown question '{reference}'"
         yield path, ProblemCode.UNKNOWN_REFERENCE, message, Severity.ERROR
+
+
+def _check_choice_filter(
+    questionnaire: Questionnaire, question: Question, path: Path, names: set[str]
+) -> Iterator[Finding]:
+    """A choice filter parses, names known questions and columns its list has."""
+    where, source = (*path, "choice_filter"), question.choice_filter or ""
+    if not question.type.is_select:
+        message = f"question '{question.name}' is not a select question but has a choice_filter"
+        yield where, ProblemCode.CHOICES_NOT_ALLOWED, message, Severity.ERROR
+        return
+    try:
+        expression = parse_expression(source, choice_filter=True)
+    except ExpressionError as error:
+        message = f"choice_filter expression {source!r}: {error.message}"
+        yield where, ProblemCode.INVALID_EXPRESSION, message, Severity.ERROR
+        return
+    for reference in sorted(expression.references - names):
+        message = f"choice_filter expression {source!r} refers to unknown question '{reference}'"
+        yield where, ProblemCode.UNKNOWN_REFERENCE, message, Severity.ERROR
+    columns = {"name"} | {
+        column for choice in questionnaire.choices_of(question) for column in choice.columns
+    }
+    for column in sorted(expression.columns - columns):
+        message = (
+            f"choice_filter expression {source!r} names column '{column}', which no choice "
+            f"of list '{question.choices}' has"
+        )
+        yield where, ProblemCode.UNKNOWN_CHOICE_COLUMN, message, Severity.ERROR
 
 
 def _check_choice_lists(questionnaire: Questionnaire) -> Iterator[Finding]:
@@ -212,6 +243,12 @@ def _check_choice_lists(questionnaire: Questionnaire) -> Iterator[Finding]:
             if not any(choice.label.values()):
                 message = f"choice '{choice.name}' in list '{list_name}' has no label"
                 yield path, ProblemCode.LABEL_MISSING, message, Severity.ERROR
+            if "name" in choice.columns:
+                message = (
+                    f"choice '{choice.name}' in list '{list_name}' has a column 'name': "
+                    "in a choice filter `name` is the choice's name"
+                )
+                yield (*path, "columns", "name"), ProblemCode.SCHEMA, message, Severity.ERROR
         if list_name not in used:
             message = f"choice list '{list_name}' is not used by any question"
             yield ("choices", list_name), ProblemCode.UNUSED_CHOICE_LIST, message, Severity.WARNING

@@ -42,6 +42,12 @@ APPEARED_NOTICE = N_("New questions appeared on this page. Please answer them to
 WITHDRAWN_NOTICE = N_(
     "Some questions on this page no longer apply to you. Their answers were removed."
 )
+REFILTERED_NOTICE = N_(
+    "The options of some questions on this page changed to fit your answers. Please check them."
+)
+NO_OPTIONS_HINT = N_(
+    "The options will appear here once you have answered the questions before this one."
+)
 REVIEW_NOTICE = N_("Before we can send your answers, please answer the questions marked here.")
 
 
@@ -183,10 +189,14 @@ class QuestionView:
     autofocus: bool = False
     refresh: bool = False
     choices: list[dict[str, str]] = field(default_factory=list)
+    waiting: bool = False
+    """A filtered select that offers nothing yet: the answers it depends on are missing."""
 
     @property
     def described_by(self) -> str:
         ids = [f"q-{self.question.name}-hint"] if self.hint else []
+        if self.waiting:
+            ids.append(f"q-{self.question.name}-waiting")
         if self.error:
             ids.append(f"q-{self.question.name}-error")
         return " ".join(ids)
@@ -212,6 +222,14 @@ def _control(question: Question) -> str:
             return "text"
 
 
+def _input_id(question: Question, control: str, choices: list[dict[str, str]]) -> str:
+    """Where the label and the error summary lead: the first option of a choice list, or
+    the question itself while its choice filter offers none."""
+    if control not in ("radio", "checkbox"):
+        return f"q-{question.name}"
+    return choices[0]["id"] if choices else f"question-{question.name}"
+
+
 def question_views(
     state: PageState,
     messages: Mapping[str, str],
@@ -226,18 +244,20 @@ def question_views(
     focus_given = not autofocus
     for question in state.visible:
         control = _control(question)
+        # A choice filter's offer is the page state's, so pages and API agree; ids stay
+        # those of the whole list, so an option keeps its id while others come and go.
+        offered = state.offered.get(question.name)
         choices = [
             {"id": f"q-{question.name}-{index}", "name": choice.name, "label": label}
             for index, choice in enumerate(questionnaire.choices_of(question))
+            if offered is None or choice.name in offered
             for label in [questionnaire.text(choice.label, language) or choice.name]
         ]
         error = messages.get(question.name)
         views.append(
             QuestionView(
                 question=question,
-                input_id=choices[0]["id"]
-                if control in ("radio", "checkbox") and choices
-                else f"q-{question.name}",
+                input_id=_input_id(question, control, choices),
                 label=questionnaire.text(question.label, language),
                 hint=questionnaire.text(question.hint, language) if question.hint else "",
                 value=_display_value(state.answers.get(question.name), language),
@@ -247,6 +267,7 @@ def question_views(
                 autofocus=bool(error) and not focus_given,
                 refresh=question.name in refreshing,
                 choices=choices,
+                waiting=offered is not None and not offered,
             )
         )
         focus_given = focus_given or bool(error)
@@ -314,6 +335,8 @@ def page_context(
         "page_count": len(state.questionnaire.pages),
         "questions": questions,
         "shown": " ".join(state.visible_names),
+        "offered": " ".join(f"{name}:{digest}" for name, digest in state.offered_digests.items()),
+        "no_options_hint": NO_OPTIONS_HINT,
         "notices": notices,
         "review": review,
         "summary": [] if live else [view for view in questions if view.error],

@@ -51,6 +51,7 @@ from survey_app.questionnaire.rules import AnswerError, parse_form_value
 from survey_app.questionnaire.schema import Page, Questionnaire
 from survey_app.render.respond import (
     APPEARED_NOTICE,
+    REFILTERED_NOTICE,
     REVIEW_NOTICE,
     WITHDRAWN_NOTICE,
     Respondent,
@@ -96,6 +97,7 @@ PAGE = "nav:page"
 LANGUAGE = "nav:lang"
 SWITCH = "nav:language"
 SHOWN = "nav:shown"
+OFFERED = "nav:offered"
 REVIEW = "nav:review"
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -306,19 +308,39 @@ def sent_page(visit: Visit, form: FormMultiDict, index: int | None = None) -> Pa
     """The state of the page a form was posted from, with its answers merged into the
     draft's (irrelevant ones discarded).
 
-    What the page showed comes from the form (`nav:shown`, kept up to date by htmx
-    refreshes); a form without it showed what the draft's answers made visible.
+    What the page showed comes from the form (`nav:shown` and `nav:offered`, kept up to
+    date by htmx refreshes); a form without them showed what the draft's answers made
+    visible and offered.
     """
     questionnaire = visit.questionnaire
     earlier = visit.draft.answers if visit.draft else {}
     if index is None:
         index = _posted_page(form, visit.draft, questionnaire)
+    return state_of_sent_page(questionnaire, earlier, index, form, visit.language)
+
+
+def state_of_sent_page(
+    questionnaire: Questionnaire,
+    earlier: Mapping[str, object],
+    index: int,
+    form: FormMultiDict,
+    language: str,
+) -> PageState:
+    """The state of page `index` after its form was sent, compared with what the form
+    says the page showed (`nav:shown`, `nav:offered`), or else with what the `earlier`
+    answers made visible and offered."""
+    before = None
     if SHOWN in form:
         shown: Collection[str] = str(form.get(SHOWN, "")).split()
     else:
-        shown = page_state(questionnaire, earlier, index).visible_names
-    sent = form_answers(questionnaire.pages[index], form, visit.language)
-    return page_state(questionnaire, earlier, index, sent=sent, shown=shown)
+        before = page_state(questionnaire, earlier, index)
+        shown = before.visible_names
+    if OFFERED in form:
+        offers = dict(token.rpartition(":")[::2] for token in str(form.get(OFFERED, "")).split())
+    else:
+        offers = (before or page_state(questionnaire, earlier, index)).offered_digests
+    sent = form_answers(questionnaire.pages[index], form, language)
+    return page_state(questionnaire, earlier, index, sent=sent, shown=shown, shown_offers=offers)
 
 
 def error_messages(
@@ -399,8 +421,13 @@ def show_page(visit: Visit, name: str, *, fragment: bool) -> Response[Any]:
     return page_template(visit, state, {}, fragment=fragment)
 
 
-def _notices(state: PageState) -> tuple[str, ...]:
-    return (APPEARED_NOTICE,) * bool(state.appeared) + (WITHDRAWN_NOTICE,) * bool(state.withdrawn)
+def page_notices(state: PageState) -> tuple[str, ...]:
+    """What a page sent and shown again says changed on it."""
+    return (
+        (APPEARED_NOTICE,) * bool(state.appeared)
+        + (WITHDRAWN_NOTICE,) * bool(state.withdrawn)
+        + (REFILTERED_NOTICE,) * bool(state.refiltered)
+    )
 
 
 @dataclass(frozen=True)
@@ -462,13 +489,13 @@ class Answering:
         if state.changed or state.errors:
             # Newly shown questions get no error before the respondent has seen them.
             self._save(key, answers, state.index)
-            messages = error_messages(visit, state.errors, hide=state.appeared)
+            messages = error_messages(visit, state.errors, hide=state.unseen)
             return page_template(
                 visit,
                 state,
                 messages,
                 fragment=False,
-                notices=_notices(state),
+                notices=page_notices(state),
                 status=422 if messages else 200,
             )
         if form.get(REVIEW):

@@ -25,15 +25,13 @@ from survey_app.questionnaire.navigation import PageState, first_page, page_stat
 from survey_app.questionnaire.rules import AnswerError
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.render.respond import (
-    APPEARED_NOTICE,
-    WITHDRAWN_NOTICE,
     Respondent,
     page_context,
     start_context,
     thanks_context,
 )
 from survey_app.services.surveys import PublishedSurvey
-from survey_app.web.answering import ACTION, PAGE, SHOWN, SWITCH, form_answers
+from survey_app.web.answering import ACTION, PAGE, SWITCH, page_notices, state_of_sent_page
 
 ANSWERS = "preview:answers"
 BANNER = "Vorschau: Antworten werden weder gespeichert noch gezählt."
@@ -145,12 +143,7 @@ def _sent(preview: Preview, form: FormMultiDict) -> PageState:
         index = 0
     if not 0 <= index < len(questionnaire.pages):
         index = 0
-    if SHOWN in form:
-        shown: list[str] | tuple[str, ...] = str(form.get(SHOWN, "")).split()
-    else:
-        shown = page_state(questionnaire, answers, index).visible_names
-    sent = form_answers(questionnaire.pages[index], form, preview.language)
-    return page_state(questionnaire, answers, index, sent=sent, shown=shown)
+    return state_of_sent_page(questionnaire, answers, index, form, preview.language)
 
 
 def posted(
@@ -180,13 +173,10 @@ def posted(
     if action == "save":
         return questions_page(preview, state)
     if state.changed or state.errors:
-        # As for respondents: questions that just appeared get no error before they
-        # were seen, and the page says what changed.
-        shown_errors = {k: v for k, v in state.errors.items() if k not in state.appeared}
-        notices = (APPEARED_NOTICE,) * bool(state.appeared) + (WITHDRAWN_NOTICE,) * bool(
-            state.withdrawn
-        )
-        return questions_page(preview, state, shown_errors, notices=notices)
+        # As for respondents: questions that just appeared (or whose options did) get
+        # no error before they were seen, and the page says what changed.
+        shown_errors = {k: v for k, v in state.errors.items() if k not in state.unseen}
+        return questions_page(preview, state, shown_errors, notices=page_notices(state))
     if state.next is not None:
         return questions_page(preview, page_state(questionnaire, state.answers, state.next))
     return thanks_page(preview, district)

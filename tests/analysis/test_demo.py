@@ -11,7 +11,7 @@ from analysis.demo import demo_responses, read_demo_priors
 from survey_app.questionnaire.loader import load_questionnaire, load_working_group_catalog
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import FIXTURES, QUESTIONNAIRES
 
 TODAY = datetime.date(2026, 3, 1)
 
@@ -97,3 +97,12 @@ def test_without_priors_no_choice_takes_nearly_everybody(wave1: Questionnaire) -
         r.answers["german_level"] for r in demo_responses(wave1, 3000, seed=2, today=TODAY)
     )
     assert max(levels.values()) < 0.7 * sum(levels.values())
+
+
+def test_demo_answers_of_cascading_selects_are_among_the_offered_choices() -> None:
+    result = load_questionnaire(FIXTURES / "cascade.yaml", working_groups=set())
+    assert result.questionnaire is not None
+    responses = list(demo_responses(result.questionnaire, 200, seed=3))
+    assert all(check_answers(result.questionnaire, r.answers).ok for r in responses)
+    assert {r.answers["state"] for r in responses} == {"texas", "washington"}
+    assert {r.answers["county"] for r in responses} == {"brazos", "harris", "king", "pierce"}

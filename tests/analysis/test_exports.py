@@ -22,8 +22,10 @@ from analysis.exports import (
 )
 from analysis.frames import frame_from_texts
 from analysis.results import SurveyAnswers, build_results
+from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
 from tests.analysis.conftest import WAVE1_SHEETS, texts, variant
+from tests.conftest import FIXTURES
 
 MALICIOUS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
@@ -243,3 +245,17 @@ def test_sheet_names_from_long_or_repeated_labels_are_short_and_unique() -> None
     assert second != first
     assert len(second) <= 31
     assert odd == "Kosten EUR Monat wie viel"
+
+
+def test_results_of_a_filtered_question_list_every_choice_of_its_list() -> None:
+    loaded = load_questionnaire(FIXTURES / "cascade.yaml", working_groups=set())
+    cascade = loaded.questionnaire
+    assert cascade is not None
+    rows = [{"state": "texas", "county": "harris", "city": "houston"}] * 12
+    frame = frame_from_texts(cascade, [(cascade, texts(*rows))])
+    results = build_results(SurveyAnswers("cascade", 1, cascade, frame))
+
+    parsed = list(csv.DictReader(io.StringIO(results_csv(results))))
+
+    counties = [row["item"] for row in parsed if row["question"] == "county"]
+    assert counties == ["brazos", "harris", "king", "pierce"]

@@ -483,3 +483,38 @@ def test_other_names_stay_references_in_a_constraint() -> None:
 
 def test_without_a_current_question_self_is_an_ordinary_reference() -> None:
     assert parse_expression("${self} > 0").references == frozenset({"self"})
+
+
+# -- choice filters (XLSForm choice_filter: evaluated once per choice) ------------------------
+
+
+def test_a_bare_name_in_a_choice_filter_is_a_column_of_the_choice() -> None:
+    expression = parse_expression("state = ${state}", choice_filter=True)
+    assert expression.columns == {"state"}
+    assert expression.references == {"state"}
+    assert expression.is_true({"state": "texas"}, choice={"state": "texas"})
+    assert not expression.is_true({"state": "texas"}, choice={"state": "washington"})
+
+
+def test_name_in_a_choice_filter_is_the_choice_name() -> None:
+    expression = parse_expression("name != ${first}", choice_filter=True)
+    assert expression.is_true({"first": "a"}, choice={"name": "b"})
+    assert not expression.is_true({"first": "a"}, choice={"name": "a"})
+
+
+def test_a_column_the_choice_lacks_is_empty_as_in_xpath() -> None:
+    expression = parse_expression("county = ''", choice_filter=True)
+    assert expression.is_true({}, choice={"state": "texas"})
+
+
+def test_choice_filters_use_the_same_functions_as_other_expressions() -> None:
+    expression = parse_expression("selected(${earlier}, name) and ref != 'x'", choice_filter=True)
+    assert expression.is_true({"earlier": ["a", "b"]}, choice={"name": "b", "ref": "y"})
+    assert not expression.is_true({"earlier": ["a"]}, choice={"name": "b", "ref": "y"})
+    with pytest.raises(ExpressionError, match="unknown function 'pulldata'"):
+        parse_expression("pulldata('f', 'c', 'k', ${q}) = state", choice_filter=True)
+
+
+def test_outside_a_choice_filter_a_bare_name_is_still_an_error() -> None:
+    with pytest.raises(ExpressionError, match=r"refer to questions as \$\{name\}"):
+        parse_expression("age > 18")

@@ -228,3 +228,71 @@ def test_working_groups_file_of_the_project_has_the_network_groups() -> None:
 )
 def test_writing_direction_follows_the_language(language: str, expected: str) -> None:
     assert direction(language) == expected
+
+
+# -- choice filters -------------------------------------------------------------------------
+
+CASCADE = (Path(__file__).resolve().parent.parent / "fixtures" / "cascade.yaml").read_text("utf-8")
+
+
+def line_of(content: str, text: str) -> int:
+    return next(number for number, line in enumerate(content.splitlines(), 1) if text in line)
+
+
+def test_a_choice_filter_and_choice_columns_load(tmp_path: Path) -> None:
+    result = load(tmp_path, CASCADE)
+    assert result.problems == []
+    assert result.questionnaire is not None
+    county = result.questionnaire.questions["county"]
+    assert county.choice_filter == "state = ${state}"
+    assert result.questionnaire.choices["counties"][0].columns == {"state": "texas"}
+
+
+def test_a_choice_filter_naming_an_unknown_question_is_an_error_at_its_line(
+    tmp_path: Path,
+) -> None:
+    content = CASCADE.replace("state = ${state}", "state = ${staat}")
+    result = load(tmp_path, content)
+    assert result.questionnaire is None
+    assert messages(result) == [
+        f"{tmp_path / 'survey.yaml'}:{line_of(content, '${staat}')}: choice_filter expression "
+        "'state = ${staat}' refers to unknown question 'staat'"
+    ]
+    assert codes(result) == {ProblemCode.UNKNOWN_REFERENCE}
+
+
+def test_a_choice_filter_naming_a_column_no_choice_has_is_an_error_at_its_line(
+    tmp_path: Path,
+) -> None:
+    content = CASCADE.replace("state = ${state}", "staat = ${state}")
+    result = load(tmp_path, content)
+    assert result.questionnaire is None
+    assert messages(result) == [
+        f"{tmp_path / 'survey.yaml'}:{line_of(content, 'staat = ')}: choice_filter expression "
+        "'staat = ${state}' names column 'staat', which no choice of list 'counties' has"
+    ]
+    assert codes(result) == {ProblemCode.UNKNOWN_CHOICE_COLUMN}
+
+
+def test_a_choice_filter_with_a_syntax_error_is_an_error(tmp_path: Path) -> None:
+    result = load(tmp_path, CASCADE.replace("state = ${state}", "state = (${state}"))
+    assert result.questionnaire is None
+    assert codes(result) == {ProblemCode.INVALID_EXPRESSION}
+
+
+def test_a_choice_filter_on_a_question_without_choices_is_an_error(tmp_path: Path) -> None:
+    content = CASCADE.replace(
+        "label: {de: In welchem Bundesstaat",
+        "choice_filter: name = 'x'\n        label: {de: In welchem Bundesstaat",
+    ).replace("type: select_one\n        choices: states", "type: text")
+    result = load(tmp_path, content)
+    assert result.questionnaire is None
+    assert any("is not a select question but has a choice_filter" in m for m in messages(result))
+
+
+def test_a_choice_column_name_must_be_a_plain_name(tmp_path: Path) -> None:
+    result = load(
+        tmp_path, CASCADE.replace("columns: {state: texas}", "columns: {'st ate': texas}", 1)
+    )
+    assert result.questionnaire is None
+    assert codes(result) == {ProblemCode.SCHEMA}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.navigation import (
     first_page,
     first_page_with_errors,
@@ -16,6 +17,7 @@ from survey_app.questionnaire.navigation import (
 )
 from survey_app.questionnaire.rules import ErrorCode
 from survey_app.questionnaire.schema import Questionnaire
+from tests.conftest import FIXTURES
 
 YES_NO = [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]
 COURSE = [
@@ -243,3 +245,67 @@ def test_pages_are_found_by_name() -> None:
 def test_a_page_outside_the_questionnaire_is_refused() -> None:
     with pytest.raises(IndexError):
         page_state(QUESTIONNAIRE, {}, 4)
+
+
+# -- cascading selects: the options a page offers ---------------------------------------------
+
+
+def cascade() -> Questionnaire:
+    result = load_questionnaire(FIXTURES / "cascade.yaml", working_groups=set())
+    assert result.questionnaire is not None, result.problems
+    return result.questionnaire
+
+
+def test_the_page_offers_what_the_choice_filters_keep() -> None:
+    state = page_state(cascade(), {"state": "texas"}, 1)
+    assert state.offered == {"county": ("brazos", "harris"), "city": ()}
+
+
+def test_an_offer_that_changed_under_an_unanswered_question_shows_the_page_again() -> None:
+    questionnaire = cascade()
+    shown = page_state(questionnaire, {"state": "texas"}, 1)
+    sent = page_state(
+        questionnaire,
+        {"state": "texas"},
+        1,
+        sent={"county": "harris"},
+        shown=shown.visible_names,
+        shown_offers=shown.offered_digests,
+    )
+    assert sent.refiltered == ("city",)
+    assert sent.changed
+    assert sent.unseen == ()  # city is not required: no error to hold back
+    assert sent.offered["city"] == ("houston",)
+
+
+def test_a_required_question_whose_options_just_appeared_gets_no_error_yet() -> None:
+    questionnaire = cascade()
+    shown = page_state(questionnaire, {}, 1)
+    sent = page_state(
+        questionnaire,
+        {"state": "texas"},
+        1,
+        sent={},
+        shown=shown.visible_names,
+        shown_offers=shown.offered_digests,
+    )
+    assert sent.refiltered == ("county",)  # the city still waits for a county
+    assert sent.errors["county"].code is ErrorCode.REQUIRED
+    assert sent.unseen == ("county",)
+
+
+def test_an_answer_still_offered_needs_no_second_look() -> None:
+    questionnaire = cascade()
+    answers = {"state": "texas", "county": "brazos", "city": "bryan"}
+    shown = page_state(questionnaire, {"state": "texas"}, 1)
+    sent = page_state(
+        questionnaire,
+        {"state": "texas"},
+        1,
+        sent={"county": "brazos", "city": "bryan"},
+        shown=shown.visible_names,
+        shown_offers=shown.offered_digests,
+    )
+    assert sent.refiltered == ()
+    assert not sent.changed
+    assert sent.answers == answers

@@ -6,8 +6,15 @@ from typing import Any
 
 import pytest
 
-from survey_app.questionnaire.rules import ErrorCode, check_answers, parse_form_value
+from survey_app.questionnaire.loader import load_questionnaire
+from survey_app.questionnaire.rules import (
+    ErrorCode,
+    check_answers,
+    offered_choices,
+    parse_form_value,
+)
 from survey_app.questionnaire.schema import Questionnaire
+from tests.conftest import FIXTURES
 
 DEFINITION: dict[str, Any] = {
     "id": "rules",
@@ -273,3 +280,76 @@ def test_a_number_with_a_decimal_part_or_misplaced_signs_is_no_whole_number(
 def test_a_decimal_with_two_different_readings_is_not_guessed() -> None:
     assert parse_form_value(QUESTIONNAIRE.questions["income"], ["1,000.5,2"], "en") == "1,000.5,2"
     assert parse_form_value(QUESTIONNAIRE.questions["income"], ["NaN"], "en") == "NaN"
+
+
+# -- cascading selects (choice_filter) ------------------------------------------------------
+
+
+def cascade() -> Questionnaire:
+    result = load_questionnaire(FIXTURES / "cascade.yaml", working_groups=set())
+    assert result.questionnaire is not None, result.problems
+    return result.questionnaire
+
+
+def test_a_choice_filter_offers_only_the_choices_it_keeps() -> None:
+    questionnaire = cascade()
+    county = questionnaire.questions["county"]
+    offered = offered_choices(questionnaire, county, {"state": "texas"})
+    assert [choice.name for choice in offered] == ["brazos", "harris"]
+    assert offered_choices(questionnaire, county, {}) == ()
+
+
+def test_a_choice_the_filter_excludes_is_refused_as_not_offered() -> None:
+    checked = check_answers(cascade(), {"state": "texas", "county": "king"})
+    assert checked.errors["county"].code is ErrorCode.NOT_OFFERED
+    assert "county" not in checked.answers
+
+
+def test_an_answer_that_no_longer_fits_a_changed_earlier_answer_is_refused() -> None:
+    questionnaire = cascade()
+    answers = {"state": "washington", "county": "king", "city": "seattle"}
+    assert check_answers(questionnaire, answers).ok
+    changed = check_answers(questionnaire, {**answers, "state": "texas"})
+    assert {name: error.code for name, error in changed.errors.items()} == {
+        "county": ErrorCode.NOT_OFFERED,
+        "city": ErrorCode.NOT_OFFERED,
+    }
+
+
+def test_the_choices_offered_are_reported_with_the_verdict() -> None:
+    checked = check_answers(cascade(), {"state": "texas", "county": "brazos"})
+    assert checked.ok
+    assert checked.offered == {
+        "county": ("brazos", "harris"),
+        "city": ("college_station", "bryan"),
+    }
+
+
+def test_a_multiple_select_is_refused_when_one_of_its_choices_is_not_offered() -> None:
+    definition = {
+        **DEFINITION,
+        "choices": {
+            **DEFINITION["choices"],
+            "langs": [
+                {"name": "de", "label": {"en": "German"}, "columns": {"official": "yes"}},
+                {"name": "en", "label": {"en": "English"}, "columns": {"official": "no"}},
+                {"name": "ar", "label": {"en": "Arabic"}, "columns": {"official": "no"}},
+            ],
+        },
+        "pages": [
+            {
+                "name": "one",
+                "questions": [
+                    {"name": "works", "type": "select_one", "choices": "yes_no",
+                     "label": {"en": "Work?"}},
+                    {"name": "spoken", "type": "select_multiple", "choices": "langs",
+                     "choice_filter": "${works} = 'yes' or official = 'yes'",
+                     "label": {"en": "Languages?"}},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    questionnaire = Questionnaire.model_validate(definition)
+    refused = check_answers(questionnaire, {"works": "no", "spoken": ["de", "en"]})
+    assert refused.errors["spoken"].code is ErrorCode.NOT_OFFERED
+    assert check_answers(questionnaire, {"works": "yes", "spoken": ["de", "en"]}).ok

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from survey_app.questionnaire.errors import ProblemCode, Severity
 from survey_app.questionnaire.loader import load_questionnaire, load_working_groups
-from survey_app.questionnaire.rules import check_answers
+from survey_app.questionnaire.rules import check_answers, offered_choices
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.questionnaire.xlsform import (
     XlsformImport,
@@ -32,6 +32,7 @@ SHARED_FORMS = sorted(
 )
 ROUND_TRIP_FILES = [
     FIXTURES / "xlsform" / "rich.yaml",
+    FIXTURES / "cascade.yaml",
     QUESTIONNAIRES / "company.yaml",
     QUESTIONNAIRES / "newcomer.yaml",
 ]
@@ -888,3 +889,106 @@ def test_language_columns_name_the_language_in_english_with_its_code(
     code: str, column: str
 ) -> None:
     assert language_column(code) == column
+
+
+# -- cascading selects (choice_filter) ----------------------------------------------------------
+
+CASCADE_SURVEY = [
+    ["type", "name", "label::English (en)", "choice_filter"],
+    ["select_one states", "state", "State", ""],
+    ["select_one counties", "county", "County", "state=${state}"],
+]
+CASCADE_CHOICES = [
+    ["list_name", "name", "label::English (en)", "state", "population"],
+    ["states", "texas", "Texas", "", ""],
+    ["states", "washington", "Washington", "", ""],
+    ["counties", "brazos", "Brazos", "texas", "230000"],
+    ["counties", "king", "King", "washington", "2270000"],
+]
+
+
+def test_a_choice_filter_is_imported_with_the_choice_columns_it_reads(tmp_path: Path) -> None:
+    result = imported(form(tmp_path, CASCADE_SURVEY, choices=CASCADE_CHOICES))
+    assert [problem.message for problem in result.problems if "choice" in problem.message] == []
+    questionnaire = result.questionnaire
+    assert questionnaire is not None
+    assert questionnaire.questions["county"].choice_filter == "state=${state}"
+    # Only the columns a filter reads are kept: `population` is not.
+    assert [choice.columns for choice in questionnaire.choices["counties"]] == [
+        {"state": "texas"},
+        {"state": "washington"},
+    ]
+    assert check_answers(questionnaire, {"state": "texas", "county": "brazos"}).ok
+    assert not check_answers(questionnaire, {"state": "texas", "county": "king"}).ok
+
+
+def test_a_choice_filter_using_a_function_we_lack_is_dropped_naming_the_function(
+    tmp_path: Path,
+) -> None:
+    survey = [row[:] for row in CASCADE_SURVEY]
+    survey[2][3] = "state=pulldata('f', 'state', 'key', ${state})"
+    result = imported(form(tmp_path, survey, choices=CASCADE_CHOICES))
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["county"].choice_filter is None
+    assert any(
+        "choice_filter 'state=pulldata(" in w and "uses pulldata()" in w
+        for w in warnings_of(result)
+    )
+    assert ProblemCode.UNKNOWN_FUNCTION in warning_codes(result)["survey:3"]
+
+
+def test_a_choice_filter_naming_a_column_the_choices_lack_is_dropped_saying_so(
+    tmp_path: Path,
+) -> None:
+    survey = [row[:] for row in CASCADE_SURVEY]
+    survey[2][3] = "region=${state}"
+    result = imported(form(tmp_path, survey, choices=CASCADE_CHOICES))
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["county"].choice_filter is None
+    assert any(
+        "no choice of list 'counties' has a value in column 'region'; all choices are offered"
+        in warning
+        for warning in warnings_of(result)
+    )
+    assert ProblemCode.EXPRESSION_DROPPED in warning_codes(result)["survey:3"]
+
+
+def test_the_real_forms_with_cascading_selects_keep_their_filters() -> None:
+    questionnaire = questionnaire_of(SHARED_XLSFORMS / "reach_msna2024_kobo_tool_draft_v11.xlsx")
+    filters = {
+        question.name: question.choice_filter
+        for question in questionnaire.iter_questions()
+        if question.choice_filter
+    }
+    assert filters == {
+        "admin2": "filter_admin1=${admin1}",
+        "admin3": "filter_admin2=${admin2}",
+        "admin4": "filter_admin3=${admin3}",
+        "cluster_id": "filter_admin3=${admin3}",
+    }
+    admin2 = questionnaire.questions["admin2"]
+    offered = offered_choices(questionnaire, admin2, {"admin1": "PCODE1"})
+    assert [choice.name for choice in offered] == ["PCODE11", "PCODE12"]
+
+
+def test_cascading_selects_survive_export_and_import(tmp_path: Path) -> None:
+    original = load_yaml_file(FIXTURES / "cascade.yaml")
+    exported = tmp_path / "exported.xlsx"
+    export_xlsform(original).save(exported)
+    survey, choices = load_workbook(exported)["survey"], load_workbook(exported)["choices"]
+    assert "choice_filter" in [cell.value for cell in survey[1]]
+    assert [cell.value for cell in choices[1]][-2:] == ["state", "county"]
+    assert imported(exported).problems == []
+    assert round_trip(original, tmp_path).to_definition() == original.to_definition()
+
+
+def test_a_choice_column_naming_a_renamed_choice_follows_the_new_name(tmp_path: Path) -> None:
+    choices = [
+        ["list_name", "name", "label::English (en)", "state"],
+        ["states", "new york", "New York", ""],
+        ["counties", "kings", "Kings", "new york"],
+    ]
+    questionnaire = questionnaire_of(form(tmp_path, CASCADE_SURVEY, choices=choices))
+    assert questionnaire.choices["states"][0].name == "new_york"
+    assert questionnaire.choices["counties"][0].columns == {"state": "new_york"}
+    assert check_answers(questionnaire, {"state": "new_york", "county": "kings"}).ok

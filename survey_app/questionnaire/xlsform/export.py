@@ -39,6 +39,7 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
         "constraint",
         *translated["constraint_message"],
         "calculation",
+        "choice_filter",
         "appearance",
         "working_groups",
     ]
@@ -64,6 +65,7 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
                     "constraint": question.constraint or "",
                     **texts("constraint_message", question.constraint_message),
                     "calculation": question.calculation or "",
+                    "choice_filter": question.choice_filter or "",
                     "appearance": question.appearance or "",
                     "working_groups": " ".join(question.working_groups),
                 }
@@ -73,11 +75,25 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
 
     choices = workbook.create_sheet(pyxform_constants.CHOICES)
     choice_rows = [
-        {"list_name": list_name, "name": choice.name, **texts("label", choice.label)}
+        {
+            "list_name": list_name,
+            "name": choice.name,
+            **texts("label", choice.label),
+            **choice.columns,
+        }
         for list_name, entries in questionnaire.choices.items()
         for choice in entries
     ]
-    _write_sheet(choices, ["list_name", "name", *translated["label"]], choice_rows)
+    # The columns choice filters read, after the labels, in the order they first appear.
+    extra = list(
+        dict.fromkeys(
+            column
+            for entries in questionnaire.choices.values()
+            for choice in entries
+            for column in choice.columns
+        )
+    )
+    _write_sheet(choices, ["list_name", "name", *translated["label"], *extra], choice_rows)
 
     settings = workbook.create_sheet(pyxform_constants.SETTINGS)
     default = questionnaire.default_language

@@ -93,6 +93,7 @@ class _QuestionDraft:
     list_name: str | None
     appearance: str | None
     working_groups: tuple[str, ...]
+    choice_filter: _Condition | None = None
 
 
 @dataclass
@@ -131,6 +132,7 @@ class _Importer:
         self.choice_renames: dict[str, dict[str, str]] = {}  # list -> written -> used
         self.or_other_lists: dict[str, str] = {}  # list with 'other' -> the form's list
         self.choice_rows: dict[tuple[str, int], int] = {}
+        self.choice_columns: dict[str, set[str]] = {}  # list -> columns its choices have
         self.list_rows: dict[str, int] = {}
         self.survey_title = pyxform_constants.SURVEY
         self.choices_title = pyxform_constants.CHOICES
@@ -389,9 +391,11 @@ class _Importer:
                 ProblemCode.COLUMN_DROPPED,
                 f"default '{row.get('default')}' ignored: answers start empty",
             )
-        if row.get("choice_filter"):
-            message = f"choice_filter '{row.get('choice_filter')}' ignored: all choices are offered"
+        choice_filter = row.get("choice_filter")
+        if choice_filter and not list_name:
+            message = f"choice_filter '{choice_filter}' dropped: the question has no choices"
             self.warn(where, ProblemCode.COLUMN_DROPPED, message)
+            choice_filter = ""
         appearance = row.get("appearance") or None
         if appearance and appearance.startswith("ex:"):
             self.warn(
@@ -416,6 +420,7 @@ class _Importer:
             list_name=list_name,
             appearance=appearance,
             working_groups=self._working_groups(row, where),
+            choice_filter=_Condition(choice_filter, row.number) if choice_filter else None,
         )
         page = self._page_for(stack, row, where)
         page.questions.append(draft)
@@ -449,6 +454,7 @@ class _Importer:
             calculation=None,
             list_name=None,
             appearance=None,
+            choice_filter=None,
         )
 
     def _required(self, row: Row, question_type: QuestionType, where: str) -> bool | _Condition:
@@ -524,6 +530,7 @@ class _Importer:
                 if question.list_name:
                     used.setdefault(question.list_name, []).append(question)
         wanted = set(used) | set(self.or_other_lists.values())
+        filtered = self._filter_columns(used)
         lists: dict[str, list[dict[str, Any]]] = {}
         for row in sheet.rows if sheet else ():
             list_name = row.get("list_name")
@@ -566,10 +573,21 @@ class _Importer:
                     f"choice '{written}' has no label; its name is used as label",
                 )
             self.choice_rows[(list_name, len(entries))] = row.number
-            entries.append({"name": name, "label": label})
+            entry: dict[str, Any] = {"name": name, "label": label}
+            columns = {
+                column: row.cells[(column,)]
+                for column in sorted(filtered.get(list_name, ()))
+                if row.cells.get((column,))
+            }
+            if columns:
+                entry["columns"] = columns
+                self.choice_columns.setdefault(list_name, set()).update(columns)
+            entries.append(entry)
+        self._follow_renamed_choices(lists)
         for derived, original in self.or_other_lists.items():
             if original in lists:
                 lists[derived] = self._with_other(lists[original])
+                self.choice_columns[derived] = self.choice_columns.get(original, set())
                 self.choice_renames[derived] = self.choice_renames[original]
                 self.list_rows[derived] = self.list_rows[original]
                 for index in range(len(lists[original])):
@@ -580,6 +598,41 @@ class _Importer:
             for question in questions:
                 self._drop_question(question, f"choice list '{list_name}' is missing or empty")
         return lists
+
+    def _follow_renamed_choices(self, lists: dict[str, list[dict[str, Any]]]) -> None:
+        """A choice column naming a choice of another list (`state: new york`) names it as
+        it is called now (`new_york`), so the filter still finds it."""
+        renamed = {
+            written: name
+            for renames in self.choice_renames.values()
+            for written, name in renames.items()
+            if written != name
+        }
+        for entries in lists.values():
+            for entry in entries:
+                if "columns" in entry:
+                    entry["columns"] = {
+                        column: renamed.get(value, value)
+                        for column, value in entry["columns"].items()
+                    }
+
+    def _filter_columns(self, used: dict[str, list[_QuestionDraft]]) -> dict[str, set[str]]:
+        """The columns of the choices sheet that the choice filters of each list's
+        questions name (the others are not kept); filters that do not parse name none
+        (they are dropped with a warning later)."""
+        wanted: dict[str, set[str]] = {}
+        for list_name, questions in used.items():
+            original = self.or_other_lists.get(list_name, list_name)
+            for question in questions:
+                if question.choice_filter is None:
+                    continue
+                source = self._rewrite(question.choice_filter.source, question)
+                try:
+                    expression = parse_expression(source, choice_filter=True)
+                except ExpressionError:
+                    continue
+                wanted.setdefault(original, set()).update(expression.columns - {"name"})
+        return wanted
 
     @staticmethod
     def _with_other(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -627,11 +680,36 @@ class _Importer:
                 if not usable:
                     question.required = False
                     changed = True
+                choice_filter = question.choice_filter
+                if choice_filter and not self._usable_filter(choice_filter, question, names):
+                    question.choice_filter = None
+                    changed = True
                 if question.type is QuestionType.CALCULATE and question.calculation is None:
                     self._drop_question(question, "its calculation was dropped")
                     changed = True
             if not changed:
                 return
+
+    def _usable_filter(
+        self, condition: _Condition, question: _QuestionDraft, names: set[str]
+    ) -> bool:
+        """A choice filter is kept when it parses, names existing questions and only
+        columns its list's choices have; otherwise all choices are offered, as before."""
+        if not self._usable(condition, "choice_filter", question, names):
+            return False
+        expression = parse_expression(self._rewrite(condition.source, question), choice_filter=True)
+        list_name = question.list_name or ""
+        missing = sorted(expression.columns - {"name"} - self.choice_columns.get(list_name, set()))
+        if missing:
+            columns = ", ".join(f"'{column}'" for column in missing)
+            self.warn(
+                f"{self.survey_title}:{condition.row}",
+                ProblemCode.EXPRESSION_DROPPED,
+                f"choice_filter '{condition.source}' dropped: no choice of list "
+                f"'{list_name}' has a value in column {columns}; all choices are offered",
+            )
+            return False
+        return True
 
     def _usable(
         self, condition: _Condition, kind: str, question: _QuestionDraft, names: set[str]
@@ -640,7 +718,9 @@ class _Importer:
         where = f"{self.survey_title}:{condition.row}"
         own = question.name if kind == "constraint" else None
         try:
-            expression = parse_expression(source, current=own)
+            expression = parse_expression(
+                source, current=own, choice_filter=kind == "choice_filter"
+            )
         except ExpressionError as error:
             code, why = _why_unparsable(source, error)
             self.warn(where, code, f"{kind} '{condition.source}' dropped: {why}")
@@ -874,6 +954,9 @@ class _Importer:
                 [question.calculation] if question.calculation else [], question
             ),
             "choices": question.list_name,
+            "choice_filter": self._expression(
+                [question.choice_filter] if question.choice_filter else [], question
+            ),
             "appearance": question.appearance,
             "working_groups": question.working_groups,
         }
