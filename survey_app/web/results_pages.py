@@ -42,6 +42,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import group_guard, login_guard, viewer_dependency
 from survey_app.web.handlers import is_fragment_request
+from survey_app.web.staff import staff_language_of
 
 __all__ = ["ResultsPagesController"]
 
@@ -72,14 +73,15 @@ class ResultsPagesController(Controller):
     @get("/", sync_to_thread=True)
     def index(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
-        lang: FromQuery[str | None] = None,
     ) -> Template:
-        """The working groups and surveys the viewer may see."""
-        t = Texts(language_of(lang))
-        groups = group_index(db, settings, viewer.may_see, lang)
+        """The working groups and surveys the viewer may see (in the language of `?lang=`
+        or of the staff pages' switch)."""
+        t = Texts(staff_language_of(request))
+        groups = group_index(db, settings, viewer.may_see, t.language)
         context = {"groups": groups, "t": t, "language": t.language, "viewer": viewer}
         return Template("results/index.html", context=context | _page_assets())
 
@@ -94,19 +96,19 @@ class ResultsPagesController(Controller):
         survey: FromQuery[str | None] = None,
         by: FromQuery[str | None] = None,
         compare: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
         question: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
     ) -> Template:
-        """The group's results (the latest release; admins may ask for `live=1`); with
-        htmx and `question`, only that question's fragment."""
-        t = Texts(language_of(lang))
+        """The group's results (the latest release; admins may ask for `live=1`) in the
+        language of `?lang=` or of the staff pages' switch; with htmx and `question`,
+        only that question's fragment."""
+        t = Texts(staff_language_of(request))
         context: dict[str, Any] = {"t": t, "language": t.language, "viewer": viewer}
         context |= _page_assets()
         try:
             # The selectors send "" for "no breakdown" and "no comparison".
             view = results_view(
-                db, settings, group, survey or None, lang=lang, by=by or None,
+                db, settings, group, survey or None, lang=t.language, by=by or None,
                 compare=compare or None, live=_allow_live(viewer, live),
             )  # fmt: skip
         except NoRelease as error:

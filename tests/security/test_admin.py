@@ -318,7 +318,7 @@ def test_an_admin_form_without_csrf_token_is_refused(admin: TestClient[Any], pat
         headers={"accept": "text/html"},
     )
     assert response.status_code == 403
-    assert "This form has expired, please reload the page and try again" in response.text
+    assert "Dieses Formular ist abgelaufen." in response.text
     assert response.headers["content-type"].startswith("text/html")
     assert "is_open" not in response.text
     assert "2 erstellt" not in admin.get("/admin").text

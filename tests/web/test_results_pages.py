@@ -32,6 +32,7 @@ from tests.conftest import (
     login,
     release,
 )
+from tests.web.test_staff_translations import german_on
 
 TODAY = datetime.date(2026, 3, 1)
 SEED_GROUPS = (
@@ -535,3 +536,14 @@ def test_the_report_is_broken_down_and_compared_as_the_page_it_came_from(
     assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in report
     assert "Verglichen mit Befragung Welle 1" in report
     assert "Veränderung (Prozentpunkte)" in report
+
+
+@pytest.mark.parametrize("suffix", ["", "/report"])
+def test_english_pages_show_nothing_of_the_german_catalogue(
+    waves: TestClient[Any], suffix: str
+) -> None:
+    params = {"survey": "wave1", "lang": "en", "by": "employed", "compare": "wave2"}
+    response = waves.get(f"/results/arbeit{suffix}", params=params)
+
+    assert response.status_code == 200
+    assert german_on(response.text) == []
