@@ -23,13 +23,24 @@ __all__ = [
 
 
 class DomainError(Exception):
-    """A refusal of a service; `str(error)` is the message, `code` names the kind."""
+    """A refusal of a service; `str(error)` is the message, `code` names the kind.
+
+    A message marked for the staff catalogue (`S_`) keeps its `%(name)s` placeholders in
+    `template` and their `values`, so that a staff page shows it in its language."""
 
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:
+        self.template = message
+        self.values = dict(values or {})
+        self.message = message % self.values if self.values else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 
@@ -51,9 +62,14 @@ class Invalid(DomainError, ValueError):
     code = "invalid"
 
     def __init__(
-        self, message: str, *, code: str | None = None, errors: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        errors: Mapping[str, str] | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, values=values)
         self.errors = dict(errors) if errors is not None else None
 
 

@@ -16,7 +16,8 @@ are not here: they are translated in the questionnaire files themselves.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup, escape
 
 from survey_app.questionnaire.rules import AnswerError
 from survey_app.questionnaire.schema import Questionnaire
@@ -87,14 +89,35 @@ def staff_language(requested: str | None) -> str:
     return requested if requested in STAFF_LANGUAGES else STAFF_LANGUAGES[0]
 
 
+@dataclass(frozen=True)
+class StaffMessage:
+    """A staff message with its values, translated where it is shown (a notice of a
+    handler, the message of a service's error): `_(StaffMessage(S_("%(n)s sent"), {...}))`.
+    `str()` is the English text."""
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % self.values if self.values else self.message
+
+
 def staff_gettext(language: str) -> Callable[..., str]:
-    """`_` of the staff pages in `language`: the message translated, then `%(name)s`
-    filled from the keyword arguments (when there are any)."""
+    """`_` of the staff pages in `language`: the message (a string or a `StaffMessage`)
+    translated, then `%(name)s` filled from the keyword arguments. When a value is markup
+    (a link built in the template), the message is escaped and the result is markup."""
     gettext = translations(staff_language(language), STAFF_DOMAIN).gettext
 
-    def _(message: str, **values: object) -> str:
+    def _(message: str | StaffMessage, **values: object) -> str:
+        if isinstance(message, StaffMessage):
+            values = {**message.values, **values}
+            message = message.message
         text = gettext(message)
-        return text % values if values else text
+        if not values:
+            return text
+        if any(isinstance(value, Markup) for value in values.values()):
+            return Markup(escape(text)) % values  # noqa: S704 - escaped, and so are the values
+        return text % values
 
     return _
 

@@ -43,6 +43,7 @@ from analysis.results import ReleaseInfo, Results, ResultsError, results_from_pu
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurvey
+from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
 from survey_app.services.results import release_layers
@@ -325,8 +326,10 @@ def release_create(
     )
     if sum(len(layer) for layer in read) != frozen.total:
         raise ReleaseRefused(
-            "Responses of an earlier release were deleted since (purge): a new release "
-            "could be compared with it. Nothing was released."
+            S_(
+                "Responses of an earlier release were deleted since (purge): a new release "
+                "could be compared with it. Nothing was released."
+            )
         )
     layers, members = _membership(frozen, earlier, read, version_of, apart)
     responses = sum(len(layers[layer]) for layer in members[-1])
@@ -336,11 +339,23 @@ def release_create(
         else responses
     )
     if came_in < k:
-        since = "" if not earlier else f" since release {earlier[-1].number}"
+        values = {"count": came_in, "k": k}
+        if not earlier:
+            raise ReleaseRefused(
+                S_(
+                    "Only %(count)s responses arrived; a release needs at least %(k)s new "
+                    "ones (the survey's minimum cell size), so that no difference between "
+                    "two releases is about fewer people."
+                ),
+                values=values,
+            )
         raise ReleaseRefused(
-            f"Only {came_in} responses arrived{since}; a release needs at "
-            f"least {k} new ones (the survey's minimum cell size), so that no difference "
-            "between two releases is about fewer people."
+            S_(
+                "Only %(count)s responses arrived since release %(number)s; a release needs "
+                "at least %(k)s new ones (the survey's minimum cell size), so that no "
+                "difference between two releases is about fewer people."
+            ),
+            values=values | {"number": earlier[-1].number},
         )
     named = {g for q in questionnaire.iter_questions() for g in q.working_groups}
     groups: list[str | None] = [*sorted(named), None]
@@ -391,7 +406,8 @@ def release_create(
             )
     except IntegrityError:
         raise ReleaseRefused(
-            f"Release {number} of '{survey_id}' was just made by someone else."
+            S_("Release %(number)s of '%(survey)s' was just made by someone else."),
+            values={"number": number, "survey": survey_id},
         ) from None
     log.info(
         "released %s %d: %d responses, %d numbers hidden, audit %.2f s (%d rounds, %d programs)",

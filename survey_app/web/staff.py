@@ -14,7 +14,14 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.response import Template
 
-from survey_app.i18n import STAFF_LANGUAGES, language_name, staff_gettext, staff_language
+from survey_app.errors import DomainError
+from survey_app.i18n import (
+    STAFF_LANGUAGES,
+    StaffMessage,
+    language_name,
+    staff_gettext,
+    staff_language,
+)
 
 STAFF_LANGUAGE_COOKIE = "staff_lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -37,6 +44,11 @@ def staff_context(language: str) -> dict[str, Any]:
         "language": language,
         "staff_languages": [(code, language_name(code)) for code in STAFF_LANGUAGES],
     }
+
+
+def staff_message(error: DomainError) -> StaffMessage:
+    """A service's refusal as a staff message, translated where it is shown."""
+    return StaffMessage(error.template, error.values)
 
 
 def safe_next(next_path: str | None, default: str) -> str:

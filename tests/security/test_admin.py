@@ -201,10 +201,16 @@ def test_an_admin_adds_a_member_who_can_log_in(admin: TestClient[Any]) -> None:
     ("fields", "message"),
     [
         ({"email": NEW_MEMBER, "password": "too short", "group": "wohnen"}, "12"),
-        ({"email": NEW_MEMBER, "password": NEW_PASSWORD}, "at least one working group"),
+        ({"email": NEW_MEMBER, "password": NEW_PASSWORD}, "mindestens eine Arbeitsgruppe"),
         ({"email": NEW_MEMBER, "password": NEW_PASSWORD, "group": "kegeln"}, "kegeln"),
-        ({"email": "not-an-address", "password": NEW_PASSWORD, "admin": "on"}, "not an email"),
-        ({"email": "arbeit@netzwerk.example", "password": NEW_PASSWORD, "admin": "on"}, "exists"),
+        (
+            {"email": "not-an-address", "password": NEW_PASSWORD, "admin": "on"},
+            "keine E-Mail-Adresse",
+        ),
+        (
+            {"email": "arbeit@netzwerk.example", "password": NEW_PASSWORD, "admin": "on"},
+            "gibt es schon",
+        ),
     ],
 )
 def test_a_refused_account_is_explained_next_to_the_form_with_422(

@@ -28,7 +28,7 @@ STAFF_KEYWORDS = ["--no-default-keywords", "-k", "S_", "-k", "_", "-k", "t"]
 
 # Staff pages that need nothing but the project's surveys and an admin; the pages of
 # templates/admin/ still written in German are not listed yet.
-ADMIN_PAGES = ("/admin/audit",)
+ADMIN_PAGES = ("/admin", "/admin/users", "/admin/audit")
 
 
 @pytest.fixture(scope="session")
@@ -77,10 +77,17 @@ class ShownText(HTMLParser):
         return " ".join(" ".join(self.parts).split())
 
 
-def german_on(html: str) -> list[str]:
-    """The German catalogue texts shown on a page."""
+def german_on(html: str, content: tuple[str, ...] = ()) -> list[str]:
+    """The German catalogue texts shown on a page (as words, not inside others), apart
+    from `content` written by questionnaire authors (a survey title only in German)."""
     shown = ShownText(html).text
-    return sorted(fragment for fragment in german_fragments() if fragment in shown)
+    for text in content:
+        shown = shown.replace(text, " ")
+    return sorted(
+        fragment
+        for fragment in german_fragments()
+        if re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", shown)
+    )
 
 
 # -- the catalogue ---------------------------------------------------------------------
