@@ -102,9 +102,19 @@ class StaffMessage:
         return self.message % self.values if self.values else self.message
 
 
+def staff_join(messages: Sequence[str]) -> StaffMessage:
+    """Staff messages joined by commas, each translated where the whole is shown."""
+    names = [f"m{index}" for index in range(len(messages))]
+    return StaffMessage(
+        ", ".join(f"%({name})s" for name in names),
+        {name: StaffMessage(message) for name, message in zip(names, messages, strict=True)},
+    )
+
+
 def staff_gettext(language: str) -> Callable[..., str]:
     """`_` of the staff pages in `language`: the message (a string or a `StaffMessage`)
-    translated, then `%(name)s` filled from the keyword arguments. When a value is markup
+    translated, then `%(name)s` filled from the keyword arguments (a `StaffMessage`
+    among them translated too). When a value is markup
     (a link built in the template), the message is escaped and the result is markup."""
     gettext = translations(staff_language(language), STAFF_DOMAIN).gettext
 
@@ -115,6 +125,10 @@ def staff_gettext(language: str) -> Callable[..., str]:
         text = gettext(message)
         if not values:
             return text
+        values = {
+            name: _(value) if isinstance(value, StaffMessage) else value
+            for name, value in values.items()
+        }
         if any(isinstance(value, Markup) for value in values.values()):
             return Markup(escape(text)) % values  # noqa: S704 - escaped, and so are the values
         return text % values

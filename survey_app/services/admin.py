@@ -16,7 +16,7 @@ from analysis.exports import write_responses_csv, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import Invalid, UnknownSurvey
-from survey_app.i18n import S_
+from survey_app.i18n import S_, StaffMessage, staff_join
 from survey_app.questionnaire.district import (
     FIELD_LABELS,
     DistrictProfile,
@@ -59,7 +59,7 @@ class SurveyWaits(AdminError):
             ),
             values={
                 "survey": survey_id,
-                "fields": ", ".join(FIELD_LABELS[name][0] for name in fields),
+                "fields": staff_join([FIELD_LABELS[name][0] for name in fields]),
             },
         )
         self.unfilled = tuple(fields)
@@ -99,8 +99,9 @@ class SurveyOverview:
         return sum(version.responses for version in self.versions)
 
     @property
-    def unfilled_labels(self) -> list[str]:
-        return [FIELD_LABELS[name][0] for name in self.unfilled]
+    def unfilled_labels(self) -> StaffMessage:
+        """The labels of the `unfilled` fields, translated where they are shown."""
+        return staff_join([FIELD_LABELS[name][0] for name in self.unfilled])
 
 
 def _responses_per_version(db: Database) -> dict[int, int]:

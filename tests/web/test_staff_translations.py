@@ -4,6 +4,7 @@ German; a page asked for in English shows nothing of the German catalogue."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -17,7 +18,10 @@ from babel.messages.pofile import read_po
 from litestar.testing import TestClient
 
 from survey_app.app import create_app
+from survey_app.db.engine import Database
 from survey_app.i18n import LOCALE_DIR, STAFF_DOMAIN, catalogue_languages, staff_gettext
+from survey_app.questionnaire.district import district_profile
+from survey_app.services.surveys import get_survey
 from survey_app.settings import PROJECT_ROOT, Settings
 from tests.conftest import create_accounts, csrf_token, login
 
@@ -28,7 +32,15 @@ STAFF_KEYWORDS = ["--no-default-keywords", "-k", "S_", "-k", "_", "-k", "t"]
 
 # Staff pages that need nothing but the project's surveys and an admin; the pages of
 # templates/admin/ still written in German are not listed yet.
-ADMIN_PAGES = ("/admin", "/admin/users", "/admin/audit")
+ADMIN_PAGES = (
+    "/admin",
+    "/admin/users",
+    "/admin/audit",
+    "/admin/district",
+    "/admin/surveys/newcomer/fieldwork",
+    "/admin/surveys/company/fieldwork",
+    "/admin/surveys/newcomer/release",
+)
 
 
 @pytest.fixture(scope="session")
@@ -205,13 +217,31 @@ def test_an_unknown_language_is_german(admin: TestClient[Any]) -> None:
     assert admin.cookies.get("staff_lang") == "de"
 
 
+def german_content(settings: Settings) -> tuple[str, ...]:
+    """What questionnaire authors wrote in German only: survey titles in their default
+    language, the district profile's example values."""
+    db = Database(settings.database_url)
+    try:
+        titles = [
+            survey.questionnaire.text(survey.questionnaire.title, "de")
+            for survey in (get_survey(db, "newcomer"), get_survey(db, "company"))
+            if survey is not None
+        ]
+    finally:
+        db.dispose()
+    profile = district_profile(settings.questionnaires)
+    return (*titles, *(str(value) for value in dataclasses.asdict(profile).values()))
+
+
 @pytest.mark.parametrize("url", ["/results", *ADMIN_PAGES])
-def test_staff_pages_in_english_show_no_german(admin: TestClient[Any], url: str) -> None:
+def test_staff_pages_in_english_show_no_german(
+    admin: TestClient[Any], settings: Settings, url: str
+) -> None:
     admin.cookies.set("staff_lang", "en")
     page = admin.get(url)
     assert page.status_code == 200
     assert '<html lang="en"' in page.text
-    assert german_on(page.text) == []
+    assert german_on(page.text, german_content(settings)) == []
 
 
 @pytest.mark.parametrize("url", ["/results", *ADMIN_PAGES])
@@ -219,3 +249,14 @@ def test_staff_pages_are_german_by_default(admin: TestClient[Any], url: str) -> 
     page = admin.get(url)
     assert '<html lang="de"' in page.text
     assert "Abmelden" in page.text
+
+
+@pytest.mark.parametrize("action", ["close", "open"])
+def test_opening_and_closing_are_confirmed_in_english_without_german(
+    admin: TestClient[Any], settings: Settings, action: str
+) -> None:
+    admin.cookies.set("staff_lang", "en")
+    token = csrf_token(admin, "/admin")
+    page = admin.post(f"/admin/surveys/newcomer/{action}", data={"_csrf_token": token})
+    assert page.status_code == 200
+    assert german_on(page.text, german_content(settings)) == []
