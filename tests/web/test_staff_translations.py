@@ -40,6 +40,7 @@ ADMIN_PAGES = (
     "/admin/surveys/newcomer/fieldwork",
     "/admin/surveys/company/fieldwork",
     "/admin/surveys/newcomer/release",
+    "/admin/surveys/newcomer/responses",
 )
 
 
