@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from survey_app.db.engine import Database
+from survey_app.i18n import S_, StaffMessage
 from survey_app.render.mail import SmtpMailer
 from survey_app.services.district import district_profile_of
 from survey_app.services.mailing import (
@@ -32,12 +33,13 @@ from survey_app.web.handlers import in_thread
 from survey_app.web.templating import admin_page
 
 MAX_UPLOAD = 2 * 1024 * 1024
+# Names on the page (the staff catalogue; the template translates them).
 STATUS_NAMES = {
-    "created": "noch nicht verschickt",
-    "sent": "eingeladen",
-    "reminded": "erinnert",
-    "failed": "Fehler beim Versand",
-    "answered": "hat geantwortet",
+    "created": S_("not sent yet"),
+    "sent": S_("invited"),
+    "reminded": S_("reminded"),
+    "failed": S_("sending failed"),
+    "answered": S_("has answered"),
 }
 
 
@@ -47,7 +49,7 @@ def recipients_page(
     viewer: Viewer,
     survey_id: str,
     *,
-    notice: str | None = None,
+    notice: StaffMessage | None = None,
     problems: list[str] | None = None,
     status: int = 200,
 ) -> Template:
@@ -93,7 +95,12 @@ def import_file(
         )
     except LookupError:
         raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
-    notice = f"{added} Empfänger hinzugefügt" + (f", {known} waren schon da." if known else ".")
+    notice = StaffMessage(
+        S_("%(added)s recipients added, %(known)s were there already.")
+        if known
+        else S_("%(added)s recipients added."),
+        {"added": added, "known": known},
+    )
     return recipients_page(db, settings, viewer, survey_id, notice=notice)
 
 
@@ -118,10 +125,19 @@ def send(
         raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
     except MailError as error:
         return recipients_page(db, settings, viewer, survey_id, problems=[str(error)], status=503)
-    what = "Erinnerungen" if remind else "Einladungen"
-    notice = f"{report.sent} {what} verschickt" + (
-        f", {report.failed} mit Fehler (siehe Liste)." if report.failed else "."
-    )
+    if remind:
+        message = (
+            S_("%(sent)s reminders sent, %(failed)s with an error (see the list).")
+            if report.failed
+            else S_("%(sent)s reminders sent.")
+        )
+    else:
+        message = (
+            S_("%(sent)s invitations sent, %(failed)s with an error (see the list).")
+            if report.failed
+            else S_("%(sent)s invitations sent.")
+        )
+    notice = StaffMessage(message, {"sent": report.sent, "failed": report.failed})
     return recipients_page(db, settings, viewer, survey_id, notice=notice)
 
 
@@ -153,7 +169,7 @@ class RecipientsController(Controller):
         """A recipients file (CSV or XLSX) to add."""
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            problems = ["Bitte eine Datei (CSV oder XLSX) auswählen."]
+            problems = [S_("Please choose a file (CSV or XLSX).")]
             return await in_thread(
                 recipients_page, db, settings, viewer, survey_id, problems=problems, status=422
             )

@@ -261,3 +261,14 @@ def test_opening_and_closing_are_confirmed_in_english_without_german(
     page = admin.post(f"/admin/surveys/newcomer/{action}", data={"_csrf_token": token})
     assert page.status_code == 200
     assert german_on(page.text, german_content(settings)) == []
+
+
+def test_the_recipients_page_in_english_names_only_the_files_own_columns_in_german(
+    admin: TestClient[Any], settings: Settings
+) -> None:
+    admin.cookies.set("staff_lang", "en")
+    page = admin.get("/admin/surveys/company/recipients")
+    assert page.status_code == 200
+    columns = ("E-Mail", "Name", "Referenz", "Sprache")  # the header a file must have
+    assert all(f"<code>{column}</code>" in page.text for column in columns)
+    assert german_on(page.text, (*german_content(settings), *columns)) == []
