@@ -25,12 +25,12 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from survey_app.i18n import N_, page_language, staff_gettext
+from survey_app.i18n import N_, StaffMessage, page_language, staff_gettext
 from survey_app.render.respond import ui_context
 from survey_app.render.templating import jinja_environment
 from survey_app.web.access import LoginRequired, login_url
 from survey_app.web.answering import Refused, message_page
-from survey_app.web.staff import staff_language_of
+from survey_app.web.staff import staff_language_of, staff_message
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
 def _error_page(
     request: Request[Any, Any, Any],
     status: int,
-    message: str,
+    message: str | StaffMessage,
     headers: dict[str, str] | None,
     request_id: str | None = None,
 ) -> Template:
@@ -190,7 +190,7 @@ def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Respons
             return Response({"errors": error.errors}, status_code=status)
         body = {"status_code": status, "detail": str(error), **error.fields}
         return Response(body, status_code=status)
-    return _error_page(request, status, str(error), None)
+    return _error_page(request, status, staff_message(error), None)
 
 
 def refused_page(_request: Request[Any, Any, Any], refused: Refused) -> Response[Any]:

@@ -272,3 +272,22 @@ def test_the_recipients_page_in_english_names_only_the_files_own_columns_in_germ
     columns = ("E-Mail", "Name", "Referenz", "Sprache")  # the header a file must have
     assert all(f"<code>{column}</code>" in page.text for column in columns)
     assert german_on(page.text, (*german_content(settings), *columns)) == []
+
+
+def test_the_questionnaire_pages_in_english_show_no_german(
+    admin: TestClient[Any], settings: Settings
+) -> None:
+    admin.cookies.set("staff_lang", "en")
+    uploaded = admin.post(
+        "/admin/questionnaires",
+        files={"file": ("newcomer.yaml", (settings.questionnaires / "newcomer.yaml").read_bytes())},
+        data={"_csrf_token": csrf_token(admin, "/admin/questionnaires")},
+    )
+    confirm = admin.post(
+        f"{uploaded.url.path}/publish",
+        data={"_csrf_token": csrf_token(admin, "/admin/questionnaires")},
+    )
+    pages = [admin.get("/admin/questionnaires"), uploaded, confirm]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    for page in pages:
+        assert german_on(page.text, german_content(settings)) == []
