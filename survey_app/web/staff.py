@@ -70,3 +70,16 @@ class StaffTemplate(Template):
 
     def create_template_context(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         return staff_context(staff_language_of(request)) | super().create_template_context(request)
+
+
+class StaffPreviewTemplate(Template):
+    """A respondents' page shown to the office (the preview of an upload): `_` stays the
+    respondents' catalogue in the previewed language; `staff_` and `staff_language` give
+    the office's words (its banner) in the staff language of the switch."""
+
+    def create_template_context(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        language = staff_language(request.cookies.get(STAFF_LANGUAGE_COOKIE))
+        return super().create_template_context(request) | {
+            "staff_": staff_gettext(language),
+            "staff_language": language,
+        }

@@ -28,7 +28,7 @@ from tests.conftest import create_accounts, csrf_token, login
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # The extraction of babel-staff.cfg (its first lines): only these keywords, so that the
 # respondents' `N_` and `gettext` stay in their own domain.
-STAFF_KEYWORDS = ["--no-default-keywords", "-k", "S_", "-k", "_", "-k", "t"]
+STAFF_KEYWORDS = ["--no-default-keywords", "-k", "S_", "-k", "_", "-k", "t", "-k", "staff_"]
 
 # Staff pages that need nothing but the project's surveys and an admin; the pages of
 # templates/admin/ still written in German are not listed yet.
@@ -291,3 +291,18 @@ def test_the_questionnaire_pages_in_english_show_no_german(
     assert [page.status_code for page in pages] == [200, 200, 200]
     for page in pages:
         assert german_on(page.text, german_content(settings)) == []
+
+
+def test_the_preview_banner_is_in_the_staff_language_on_a_page_in_the_survey_language(
+    admin: TestClient[Any], settings: Settings
+) -> None:
+    uploaded = admin.post(
+        "/admin/questionnaires",
+        files={"file": ("newcomer.yaml", (settings.questionnaires / "newcomer.yaml").read_bytes())},
+        data={"_csrf_token": csrf_token(admin, "/admin/questionnaires")},
+    )
+    admin.cookies.set("staff_lang", "en")
+    preview = admin.get(f"{uploaded.url.path}/preview", params={"lang": "ar"})
+    assert '<html lang="ar" dir="rtl">' in preview.text
+    assert '<p class="notice" role="status" lang="en" dir="ltr">Preview: answers' in preview.text
+    assert "Back to the check" in preview.text
