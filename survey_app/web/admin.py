@@ -139,7 +139,7 @@ def set_password(
 ) -> Response[Any]:
     account = account_by_id(db, user_id)
     if account is None:
-        raise NotFoundException("There is no such account.")
+        raise NotFoundException(S_("There is no such account."))
     try:
         user_set_password(db, email=account.email, password=password, actor=viewer.email)
     except AccountError as error:
@@ -151,7 +151,7 @@ def set_password(
 def remove_user(db: Database, settings: Settings, viewer: Viewer, user_id: int) -> Response[Any]:
     account = account_by_id(db, user_id)
     if account is None:
-        raise NotFoundException("There is no such account.")
+        raise NotFoundException(S_("There is no such account."))
     if account.id == viewer.user_id:
         # Nobody locks the integration office out of its own admin pages by accident.
         error = S_("You cannot remove your own account.")
@@ -394,7 +394,7 @@ class AdminController(Controller):
     ) -> File:
         name, _, file_format = filename.partition(".")
         if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
-            raise NotFoundException("Exports are responses.csv, .xlsx, .sav or .dta.")
+            raise NotFoundException(S_("Exports are responses.csv, .xlsx, .sav or .dta."))
         return await in_thread(export_file, db, viewer, survey_id, file_format)
 
     @get("/users")

@@ -9,11 +9,11 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from survey_app.db.engine import Database
+from survey_app.errors import NotFound
 from survey_app.i18n import S_, StaffMessage
 from survey_app.render.mail import SmtpMailer
 from survey_app.services.district import district_profile_of
@@ -33,6 +33,17 @@ from survey_app.web.handlers import in_thread
 from survey_app.web.templating import admin_page
 
 MAX_UPLOAD = 2 * 1024 * 1024
+
+
+class NoInvitationSurvey(NotFound):
+    """No survey with personal invitations under this id."""
+
+    def __init__(self, survey_id: str) -> None:
+        super().__init__(
+            S_("There is no invitation survey '%(survey)s'."), values={"survey": survey_id}
+        )
+
+
 # Names on the page (the staff catalogue; the template translates them).
 STATUS_NAMES = {
     "created": S_("not sent yet"),
@@ -55,7 +66,7 @@ def recipients_page(
 ) -> Template:
     survey = get_survey(db, survey_id)
     if survey is None or survey.questionnaire.audience != "invitation":
-        raise NotFoundException(f"There is no invitation survey '{survey_id}'.")
+        raise NoInvitationSurvey(survey_id)
     questionnaire = survey.questionnaire
     recipients = recipients_of(db, survey_id)
     counts = dict.fromkeys(STATUS_NAMES, 0)
@@ -94,7 +105,7 @@ def import_file(
             db, settings, viewer, survey_id, problems=invalid.problems, status=422
         )
     except LookupError:
-        raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
+        raise NoInvitationSurvey(survey_id) from None
     notice = StaffMessage(
         S_("%(added)s recipients added, %(known)s were there already.")
         if known
@@ -122,7 +133,7 @@ def send(
             remind=remind,
         )
     except LookupError:
-        raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
+        raise NoInvitationSurvey(survey_id) from None
     except MailError as error:
         return recipients_page(db, settings, viewer, survey_id, problems=[str(error)], status=503)
     if remind:

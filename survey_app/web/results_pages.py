@@ -24,6 +24,7 @@ from litestar.response import Template
 from analysis.exports import write_results_xlsx
 from analysis.slides import PPTX
 from survey_app.db.engine import Database
+from survey_app.i18n import S_
 from survey_app.render.results import (
     STYLESHEET,
     Texts,
@@ -58,7 +59,7 @@ def _page_assets() -> dict[str, str]:
 def _allow_live(viewer: Viewer, live: bool) -> bool:
     """`?live=1` is for admins: working groups only ever see releases."""
     if live and not viewer.is_admin:
-        raise PermissionDeniedException("Live results are for the integration office only.")
+        raise PermissionDeniedException(S_("Live results are for the integration office only."))
     return live
 
 

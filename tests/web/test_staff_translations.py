@@ -306,3 +306,17 @@ def test_the_preview_banner_is_in_the_staff_language_on_a_page_in_the_survey_lan
     assert '<html lang="ar" dir="rtl">' in preview.text
     assert '<p class="notice" role="status" lang="en" dir="ltr">Preview: answers' in preview.text
     assert "Back to the check" in preview.text
+
+
+def test_a_refused_staff_page_says_why_in_the_staff_language(settings: Settings) -> None:
+    create_accounts(settings.database_url)
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "arbeit")
+        refused = client.get("/admin", headers={"accept": "text/html"})
+        assert refused.status_code == 403
+        assert "Diese Seite ist für das Integrationsbüro." in refused.text
+
+        client.cookies.set("staff_lang", "en")
+        refused = client.get("/admin", headers={"accept": "text/html"})
+        assert "This page is for administrators." in refused.text
+        assert german_on(refused.text) == []
