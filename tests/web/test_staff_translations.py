@@ -63,10 +63,15 @@ def german_fragments() -> set[str]:
     """Every German text of the catalogue that differs from its English source, cut at
     its placeholders: none of them may appear on an English page."""
     fragments: set[str] = set()
+    english: set[str] = set()
     for message in german():
-        if message.id and message.string and message.string != message.id:
+        if not message.id:
+            continue
+        english |= {part.strip() for part in PLACEHOLDER.split(str(message.id))[::2]}
+        if message.string and message.string != message.id:
             fragments |= {part.strip() for part in PLACEHOLDER.split(str(message.string))[::2]}
-    return {fragment for fragment in fragments if len(fragment) > 3}
+    # A word that is English too ("Version", "Info") says nothing about the language.
+    return {fragment for fragment in fragments - english if len(fragment) > 3}
 
 
 class ShownText(HTMLParser):
