@@ -61,7 +61,7 @@ def recipients_page(
     survey_id: str,
     *,
     notice: StaffMessage | None = None,
-    problems: list[str] | None = None,
+    problems: list[str] | list[StaffMessage] | None = None,
     status: int = 200,
 ) -> Template:
     survey = get_survey(db, survey_id)
@@ -93,7 +93,12 @@ def import_file(
     db: Database, settings: Settings, viewer: Viewer, survey_id: str, name: str, data: bytes
 ) -> Template:
     if len(data) > MAX_UPLOAD:
-        problems = [f"{name}: larger than {MAX_UPLOAD // 1024 // 1024} MB"]
+        problems = [
+            StaffMessage(
+                S_("%(file)s: larger than %(mb)s MB"),
+                {"file": name, "mb": MAX_UPLOAD // 1024 // 1024},
+            )
+        ]
         return recipients_page(db, settings, viewer, survey_id, problems=problems, status=413)
     try:
         rows = read_recipients(name, data)
