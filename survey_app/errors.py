@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from survey_app.i18n import S_
+
 __all__ = [
     "Conflict",
     "DomainError",
@@ -91,7 +93,7 @@ class UnknownSurvey(NotFound):
     code = "unknown_survey"
 
     def __init__(self, survey_id: str) -> None:
-        super().__init__(f"no survey '{survey_id}'")
+        super().__init__(S_("no survey '%(survey)s'"), values={"survey": survey_id})
         self.survey_id = survey_id
 
 
@@ -101,7 +103,10 @@ class UnknownComparison(Invalid):
     code = "unknown_comparison"
 
     def __init__(self, survey_id: str, message: str | None = None) -> None:
-        super().__init__(message or f"no survey '{survey_id}'")
+        if message is None:
+            super().__init__(S_("no survey '%(survey)s'"), values={"survey": survey_id})
+        else:
+            super().__init__(message)
         self.survey_id = survey_id
 
 
@@ -111,5 +116,5 @@ class UnknownGroup(NotFound):
     code = "unknown_group"
 
     def __init__(self, group: str) -> None:
-        super().__init__(f"no working group '{group}'")
+        super().__init__(S_("no working group '%(group)s'"), values={"group": group})
         self.group = group

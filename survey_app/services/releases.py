@@ -78,10 +78,10 @@ class NoRelease(NotFound):
 
     def __init__(self, survey_id: str, number: int | None = None) -> None:
         if number is None:
-            message = f"No results of survey '{survey_id}' have been released yet."
+            message = S_("No results of survey '%(survey)s' have been released yet.")
         else:
-            message = f"Survey '{survey_id}' has no release {number}."
-        super().__init__(message)
+            message = S_("Survey '%(survey)s' has no release %(number)s.")
+        super().__init__(message, values={"survey": survey_id, "number": number})
         self.survey_id = survey_id
 
     @property
@@ -490,7 +490,10 @@ def release_results(
     if group is not None and by is not None:
         own = {q.name for q in stored.questionnaire.questions_of_group(group)}
         if by not in own:
-            raise ResultsError(f"'{by}' is not a question of working group '{group}'")
+            raise ResultsError(
+                S_("'%(by)s' is not a question of working group '%(group)s'"),
+                values={"by": by, "group": group},
+            )
     other = None
     if compare is not None:
         try:

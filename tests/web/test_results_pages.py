@@ -282,7 +282,11 @@ def test_breakdown_by_another_groups_question_is_refused(waves: TestClient[Any])
     response = waves.get("/results/beratung", params={"survey": "wave1", "by": "employed"})
 
     assert response.status_code == 422
-    assert "'employed' is not a question of working group 'beratung'" in Page(response.text).text
+    assert "'employed' ist keine Frage der Arbeitsgruppe 'beratung'" in Page(response.text).text
+    english = waves.get(
+        "/results/beratung", params={"survey": "wave1", "by": "employed", "lang": "en"}
+    )
+    assert "'employed' is not a question of working group 'beratung'" in Page(english.text).text
 
 
 def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> None:
