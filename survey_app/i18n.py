@@ -114,8 +114,8 @@ def staff_join(messages: Sequence[str]) -> StaffMessage:
 def staff_gettext(language: str) -> Callable[..., str]:
     """`_` of the staff pages in `language`: the message (a string or a `StaffMessage`)
     translated, then `%(name)s` filled from the keyword arguments (a `StaffMessage`
-    among them translated too). When a value is markup
-    (a link built in the template), the message is escaped and the result is markup."""
+    among them translated too). When a value is markup (a link built in the template),
+    the message is escaped and the result is markup."""
     gettext = translations(staff_language(language), STAFF_DOMAIN).gettext
 
     def _(message: str | StaffMessage, **values: object) -> str:
