@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +33,7 @@ from analysis.frames import choice_column
 from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
 from analysis.xlsx import StreamedSheet
+from survey_app.i18n import S_, STAFF_LANGUAGES, staff_gettext
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 
 __all__ = [
@@ -53,76 +54,45 @@ _META = ("submitted_on", "language", "version", "status")
 _STATISTICS = ("mean", "median", "q1", "q3")
 
 
-def footnote(k: int, language: str = "en") -> str:
-    """The explanation printed wherever "·" appears (German for German results)."""
-    if language == "de":
-        return (
-            f"{SUPPRESSED} = nicht ausgewiesen: weniger als {k} Antworten, oder eine Zahl, "
-            "aus der sich eine kleinere ausrechnen ließe"
-        )
-    return (
-        f"{SUPPRESSED} = not shown: fewer than {k} answers, "
-        "or hidden so that a small number cannot be worked out"
-    )
+FOOTNOTE = S_(
+    "· = not shown: fewer than %(k)s answers, or hidden so that a small number cannot be worked out"
+)
 
 
-#: Words of the aggregated workbook: German for German results (the working groups read
-#: it), English otherwise.
-_WORKBOOK_WORDS = {
-    "de": {
-        "survey": "Befragung",
-        "version": "Version",
-        "group": "Arbeitsgruppe",
-        "all": "alle",
-        "release": "Veröffentlichung",
-        "live": "live (nicht veröffentlicht)",
-        "released on": "veröffentlicht am",
-        "responses": "Antworten",
-        "minimum cell": "Kleinste gezeigte Zahl",
-        "choice": "Antwort",
-        "count": "Anzahl",
-        "percent": "%",
-        "year": "Jahr",
-        "statistic": "Kennzahl",
-        "value": "Wert",
-        "mean": "Mittelwert",
-        "median": "Median",
-        "q1": "unteres Quartil",
-        "q3": "oberes Quartil",
-        "info": "Info",
-        "rule": "Regel",
-        "question": "Frage",
-        "answers": "Antworten (n)",
-        "note": "Hinweis",
-        "hidden": "nicht ausgewiesen",
-    },
-    "en": {
-        "survey": "survey",
-        "version": "version",
-        "group": "group",
-        "all": "all",
-        "release": "release",
-        "live": "live",
-        "released on": "released on",
-        "responses": "responses",
-        "minimum cell": "minimum cell",
-        "choice": "choice",
-        "count": "count",
-        "percent": "percent",
-        "year": "year",
-        "statistic": "statistic",
-        "value": "value",
-        "mean": "mean",
-        "median": "median",
-        "q1": "q1",
-        "q3": "q3",
-        "info": "Info",
-        "rule": "rule",
-        "question": "question",
-        "answers": "answers (n)",
-        "note": "note",
-        "hidden": "not shown",
-    },
+def footnote(k: int, translate: Callable[[str], str] = str) -> str:
+    """The explanation printed wherever "·" appears (`translate`: the staff catalogue of
+    the results' language; English without it)."""
+    return translate(FOOTNOTE) % {"k": k}
+
+
+#: Words of the aggregated workbook in English; the staff catalogue translates them
+#: (German for German results: the working groups read it).
+WORKBOOK_WORDS = {
+    "survey": S_("survey"),
+    "version": S_("version"),
+    "group": S_("group"),
+    "all": S_("all"),
+    "release": S_("release"),
+    "live": S_("live"),
+    "released on": S_("released on"),
+    "responses": S_("responses"),
+    "minimum cell": S_("minimum cell"),
+    "choice": S_("choice"),
+    "count": S_("count"),
+    "percent": S_("percent"),
+    "year": S_("year"),
+    "statistic": S_("statistic"),
+    "value": S_("value"),
+    "mean": S_("mean"),
+    "median": S_("median"),
+    "q1": S_("q1"),
+    "q3": S_("q3"),
+    "info": S_("Info"),
+    "rule": S_("rule"),
+    "question": S_("question"),
+    "answers": S_("answers (n)"),
+    "note": S_("note"),
+    "hidden": S_("not shown"),
 }
 
 
@@ -393,17 +363,18 @@ def write_results_xlsx(results: Results, path: Path) -> None:
     with: an info sheet (release, the suppression rule), then one sheet per question named
     after its label, with a chart. Counts are numbers and percentages real percentages
     (shown as "23,3 %" in German Excel); a hidden cell is empty, never text in a number
-    column: the "Hinweis" column and a comment on the cell say it is not shown. Headed in
-    German when the results are (the working groups' language), else in English."""
+    column: the "Hinweis" column and a comment on the cell say it is not shown. Worded in
+    the results' language through the staff catalogue when it is a staff language
+    (German for the working groups), else in English."""
     # openpyxl only here: the CLI's results and row exports do not pay for its import.
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    language = "de" if results.language == "de" else "en"
-    words = _WORKBOOK_WORDS[language]
-    note = footnote(results.min_cell, language)
+    translate = staff_gettext(results.language) if results.language in STAFF_LANGUAGES else str
+    words = {key: translate(word) for key, word in WORKBOOK_WORDS.items()}
+    note = footnote(results.min_cell, translate)
     bold = Font(bold=True)
     workbook = Workbook()
     info = workbook.active
@@ -423,7 +394,7 @@ def write_results_xlsx(results: Results, path: Path) -> None:
         info.append([neutralize(c) if isinstance(c, str) else c for c in row])
         info.cell(info.max_row, 1).font = bold
     if results.release is not None:
-        info.cell(5, 2).number_format = "DD.MM.YYYY" if language == "de" else "YYYY-MM-DD"
+        info.cell(5, 2).number_format = "DD.MM.YYYY" if results.language == "de" else "YYYY-MM-DD"
     info.column_dimensions["A"].width = 24
     info.column_dimensions["B"].width = 50
     info.cell(info.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")

@@ -34,6 +34,7 @@ from analysis.publication import STATISTICS, Publication, plan_publication, publ
 from analysis.summaries import Breakdown, Number, QuestionResult, percent
 from analysis.suppression import Count
 from survey_app.errors import Invalid
+from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -83,10 +84,15 @@ def check_wave(questionnaire: Questionnaire, other: Questionnaire) -> None:
     if is_wave(questionnaire, other):
         return
     if other.id == questionnaire.id:
-        raise NotAWave(f"'{other.id}' is the survey itself, not another wave")
+        raise NotAWave(
+            S_("'%(other)s' is the survey itself, not another wave"), values={"other": other.id}
+        )
     raise NotAWave(
-        f"'{other.id}' is not a wave of '{questionnaire.id}': only surveys of the same "
-        "series (the questionnaires' `series` key) are compared"
+        S_(
+            "'%(other)s' is not a wave of '%(survey)s': only surveys of the same series (the "
+            "questionnaires' `series` key) are compared"
+        ),
+        values={"other": other.id, "survey": questionnaire.id},
     )
 
 
@@ -178,10 +184,13 @@ def _breakdown_question(questionnaire: Questionnaire, survey: str, by: str | Non
         return
     question = questionnaire.questions.get(by)
     if question is None:
-        raise UnknownQuestion(f"survey '{survey}' has no question '{by}'")
+        raise UnknownQuestion(
+            S_("survey '%(survey)s' has no question '%(by)s'"), values={"survey": survey, "by": by}
+        )
     if question.type is not QuestionType.SELECT_ONE:
         raise NotABreakdownQuestion(
-            f"'{by}' is a {question.type} question; breakdowns need a select_one question"
+            S_("'%(by)s' is a %(type)s question; breakdowns need a select_one question"),
+            values={"by": by, "type": question.type},
         )
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from survey_app.i18n import S_
+
 __all__ = [
     "Conflict",
     "DomainError",
@@ -23,13 +25,24 @@ __all__ = [
 
 
 class DomainError(Exception):
-    """A refusal of a service; `str(error)` is the message, `code` names the kind."""
+    """A refusal of a service; `str(error)` is the message, `code` names the kind.
+
+    A message marked for the staff catalogue (`S_`) keeps its `%(name)s` placeholders in
+    `template` and their `values`, so that a staff page shows it in its language."""
 
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:
+        self.template = message
+        self.values = dict(values or {})
+        self.message = message % self.values if self.values else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 
@@ -51,9 +64,14 @@ class Invalid(DomainError, ValueError):
     code = "invalid"
 
     def __init__(
-        self, message: str, *, code: str | None = None, errors: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        errors: Mapping[str, str] | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, values=values)
         self.errors = dict(errors) if errors is not None else None
 
 
@@ -75,7 +93,7 @@ class UnknownSurvey(NotFound):
     code = "unknown_survey"
 
     def __init__(self, survey_id: str) -> None:
-        super().__init__(f"no survey '{survey_id}'")
+        super().__init__(S_("no survey '%(survey)s'"), values={"survey": survey_id})
         self.survey_id = survey_id
 
 
@@ -85,7 +103,10 @@ class UnknownComparison(Invalid):
     code = "unknown_comparison"
 
     def __init__(self, survey_id: str, message: str | None = None) -> None:
-        super().__init__(message or f"no survey '{survey_id}'")
+        if message is None:
+            super().__init__(S_("no survey '%(survey)s'"), values={"survey": survey_id})
+        else:
+            super().__init__(message)
         self.survey_id = survey_id
 
 
@@ -95,5 +116,5 @@ class UnknownGroup(NotFound):
     code = "unknown_group"
 
     def __init__(self, group: str) -> None:
-        super().__init__(f"no working group '{group}'")
+        super().__init__(S_("no working group '%(group)s'"), values={"group": group})
         self.group = group

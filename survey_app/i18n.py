@@ -1,6 +1,14 @@
-"""UI message catalogues (gettext, managed with Babel) for every survey language.
+"""UI message catalogues (gettext, managed with Babel), in two domains with English as
+the source language:
 
-Catalogues live in `survey_app/locale/<lang>/LC_MESSAGES/messages.po` and are compiled to
+- `messages`, the respondents' pages, in every survey language (`N_`, `_` in
+  `templates/respond/` and `templates/errors/`);
+- `staff`, the pages of the integration office and the working groups (results, admin,
+  login) and the messages services show them, in German (the default) and English
+  (`S_` in Python, `_` and `t` in `templates/results/`, `templates/admin/`,
+  `templates/auth/`).
+
+Catalogues live in `survey_app/locale/<lang>/LC_MESSAGES/<domain>.po` and are compiled to
 `.mo` by `survey-app compile-translations` (run by `make install`). Questionnaire texts
 are not here: they are translated in the questionnaire files themselves.
 """
@@ -8,7 +16,8 @@ are not here: they are translated in the questionnaire files themselves.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,25 +25,31 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup, escape
 
 from survey_app.questionnaire.rules import AnswerError
 from survey_app.questionnaire.schema import Questionnaire
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
+STAFF_DOMAIN = "staff"
+DOMAINS = (DOMAIN, STAFF_DOMAIN)
 SOURCE_LANGUAGE = "en"
+#: The languages of the staff pages; the first is the default.
+STAFF_LANGUAGES = ("de", "en")
 
 
-def catalogue_languages() -> list[str]:
-    """Languages that have a UI catalogue (the source language needs none)."""
-    found = {path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+def catalogue_languages(domain: str = DOMAIN) -> list[str]:
+    """Languages that have a UI catalogue in `domain` (the source language needs none)."""
+    found = {path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{domain}.po")}
     return sorted(found | {SOURCE_LANGUAGE})
 
 
 def compile_catalogues() -> list[Path]:
-    """Compile every `.po` whose `.mo` is missing or older; return the files written."""
+    """Compile every `.po` of both domains whose `.mo` is missing or older; return the
+    files written."""
     written: list[Path] = []
-    for po_path in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+    for po_path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -48,24 +63,82 @@ def compile_catalogues() -> list[Path]:
 
 
 @lru_cache(maxsize=64)
-def translations(language: str) -> NullTranslations:
-    """The UI translations for `language` (untranslated English when there are none).
+def translations(language: str, domain: str = DOMAIN) -> NullTranslations:
+    """The UI translations of `domain` for `language` (untranslated English when there
+    are none).
 
     Reads the compiled `.mo` when it is up to date, else compiles the `.po` in memory:
     a fresh checkout (or a test run) shows translated pages before `compile-translations`.
     """
-    po_path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po_path = LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
     mo_path = po_path.with_suffix(".mo")
     if not po_path.exists() or (
         mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime
     ):
-        return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+        return Translations.load(str(LOCALE_DIR), [language], domain)
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=language)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return Translations(compiled, domain=domain)
+
+
+def staff_language(requested: str | None) -> str:
+    """`requested` if the staff pages speak it, else German."""
+    return requested if requested in STAFF_LANGUAGES else STAFF_LANGUAGES[0]
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """A staff message with its values, translated where it is shown (a notice of a
+    handler, the message of a service's error): `_(StaffMessage(S_("%(n)s sent"), {...}))`.
+    `str()` is the English text."""
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message % self.values if self.values else self.message
+
+
+def staff_join(messages: Sequence[str]) -> StaffMessage:
+    """Staff messages joined by commas, each translated where the whole is shown."""
+    names = [f"m{index}" for index in range(len(messages))]
+    return StaffMessage(
+        ", ".join(f"%({name})s" for name in names),
+        {name: StaffMessage(message) for name, message in zip(names, messages, strict=True)},
+    )
+
+
+def staff_gettext(language: str) -> Callable[..., str]:
+    """`_` of the staff pages in `language`: the message (a string or a `StaffMessage`)
+    translated, then `%(name)s` filled from the keyword arguments (a `StaffMessage`
+    among them translated too). When a value is markup (a link built in the template),
+    the message is escaped and the result is markup."""
+    gettext = translations(staff_language(language), STAFF_DOMAIN).gettext
+
+    def _(message: str | StaffMessage, **values: object) -> str:
+        if isinstance(message, StaffMessage):
+            values = {**message.values, **values}
+            message = message.message
+        text = gettext(message)
+        if not values:
+            return text
+        values = {
+            name: _(value) if isinstance(value, StaffMessage) else value
+            for name, value in values.items()
+        }
+        if any(isinstance(value, Markup) for value in values.values()):
+            return Markup(escape(text)) % values  # noqa: S704 - escaped, and so are the values
+        return text % values
+
+    return _
+
+
+def S_(message: str) -> str:
+    """Marks a string for extraction into the staff catalogue; translated where shown."""
+    return message
 
 
 #: Names on the language buttons where CLDR's differ from what speakers look for: Dari

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
+from survey_app.i18n import S_
 from survey_app.questionnaire.loader import YamlProblem, read_yaml
 from survey_app.questionnaire.schema import Questionnaire
 
@@ -39,12 +40,15 @@ PROFILE_FIELDS = tuple(field.name for field in fields(DistrictProfile))
 EXAMPLE_FIELDS = ("district", "address", "email", "dpo", "supervisory_authority")
 #: Each field's German name and a hint, as the office's form and messages show them.
 FIELD_LABELS = {
-    "district": ("Landkreis", "wie er in den Texten heißt, z. B. „Landkreis Musterland“"),
-    "office": ("Verantwortliche Stelle", "z. B. „Integrationsmanagement“"),
-    "address": ("Anschrift", "Straße, PLZ Ort"),
-    "email": ("E-Mail für Fragen", ""),
-    "dpo": ("Datenschutzbeauftragte/r", "Name oder Stelle und Kontakt"),
-    "supervisory_authority": ("Aufsichtsbehörde", "die Landesdatenschutzbehörde"),
+    "district": (S_("District"), S_("as the texts name it, e.g. “Landkreis Musterland”")),
+    "office": (S_("Controller"), S_("e.g. “Integrationsmanagement”")),
+    "address": (S_("Address"), S_("street, postcode town")),
+    "email": (S_("E-mail for questions"), ""),
+    "dpo": (S_("Data protection officer"), S_("name or office and contact")),
+    "supervisory_authority": (
+        S_("Supervisory authority"),
+        S_("the state data protection authority"),
+    ),
 }
 
 #: Placeholders a text may use: the profile's fields and the settings that texts promise.

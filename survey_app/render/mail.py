@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import TemplateNotFound
 
+from survey_app.i18n import S_
 from survey_app.render.templating import jinja_environment
 from survey_app.services.mailing import Letter, MailError
 
@@ -71,10 +72,10 @@ class SmtpMailer:
 
     def send(self, letters: Sequence[Letter], sender: str) -> list[str]:
         if not self.url:
-            raise MailError("SURVEY_SMTP_URL is not set: no server to send e-mail through.")
+            raise MailError(S_("SURVEY_SMTP_URL is not set: no server to send e-mail through."))
         parts = urlsplit(self.url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise MailError("SURVEY_SMTP_URL must look like smtp://user:password@host:587.")
+            raise MailError(S_("SURVEY_SMTP_URL must look like smtp://user:password@host:587."))
         messages = [
             invitation_message(letter, sender, district=self.district) for letter in letters
         ]

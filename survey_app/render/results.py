@@ -3,9 +3,8 @@ texts of the results pages (German and English), number and date formats, and th
 models built from `analysis` results, already suppressed: this module formats, it never
 counts.
 
-UI strings of these pages live in `MESSAGES` below (German and English, the viewer's
-choice), not in the gettext catalogues: the catalogues serve the respondents' seven
-languages; the results pages need only two.
+UI strings of these pages are in the staff catalogue (`survey_app.i18n`, domain
+`staff`: English source, German by default): `t("...")` in the templates and here.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
+from survey_app.i18n import S_, staff_gettext, staff_language
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.render.templating import jinja_environment
 from survey_app.services.groups import working_group, working_groups
@@ -38,190 +38,15 @@ from survey_app.services.results import cache_directory, survey_results
 from survey_app.services.surveys import PublishedSurvey, get_survey
 from survey_app.settings import Settings
 
-LANGUAGES = ("de", "en")
 STYLESHEET = "results.css"
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "de": {
-        "results": "Ergebnisse",
-        "results_of": "Ergebnisse für die Arbeitsgruppe {group}",
-        "groups": "Arbeitsgruppen",
-        "no_surveys": "Keine Befragung hat Fragen für diese Arbeitsgruppe.",
-        "no_groups": "Sie gehören keiner Arbeitsgruppe an.",
-        "account": "Konto",
-        "logout": "Abmelden",
-        "no_questions": "Diese Befragung hat keine Fragen für diese Arbeitsgruppe.",
-        "survey": "Befragung",
-        "show": "Anzeigen",
-        "responses": "Antworten",
-        "compare": "Vergleich mit früherer Befragung (Welle)",
-        "no_compare": "kein Vergleich",
-        "no_waves": "Keine frühere Befragung (Welle) mit denselben Fragen.",
-        "compared_with": "Verglichen mit {survey}",
-        "breakdown": "Aufschlüsseln nach",
-        "no_breakdown": "nicht aufschlüsseln",
-        "breakdown_withheld": (
-            "Aufschlüsselung nach „{question}“ nicht ausgewiesen: zu wenige Antworten, die "
-            "meisten Zahlen wären nicht ausgewiesen."
-        ),
-        "by": "Aufgeschlüsselt nach: {question}",
-        "answer": "Antwort",
-        "count": "Anzahl",
-        "percent": "%",
-        "change": "Veränderung (Prozentpunkte)",
-        "total": "Gesamt",
-        "missing": "keine Angabe",
-        "statistic": "Kennzahl",
-        "value": "Wert",
-        "q1": "unteres Quartil",
-        "median": "Median",
-        "mean": "Mittelwert",
-        "q3": "oberes Quartil",
-        "text_hidden": "Freitextantworten werden den Arbeitsgruppen nicht gezeigt.",
-        "chart": "Balkendiagramm: {label}",
-        "key_figures": "Auf einen Blick",
-        "key_figures_note": (
-            "Die häufigste ausgewiesene Antwort jeder Frage, die größten Anteile zuerst."
-        ),
-        "question": "Frage",
-        "most_frequent": "Häufigste Antwort",
-        "suppressed": "nicht ausgewiesen",
-        "footnote": (
-            "· = nicht ausgewiesen: weniger als {k} Antworten, oder eine Zahl, aus der "
-            "sich eine kleinere ausrechnen ließe"
-        ),
-        "hidden_count": "In dieser Tabelle sind {count} Werte nicht ausgewiesen.",
-        "period_label": "Stand",
-        "release": "Stand: {date} (Veröffentlichung {number})",
-        "live": "Live-Ergebnisse: nicht veröffentlicht, nur für das Integrationsbüro sichtbar",
-        "show_live": "Live-Ergebnisse anzeigen",
-        "show_release": "Veröffentlichten Stand anzeigen",
-        "no_release": (
-            "Für diese Befragung wurden noch keine Ergebnisse veröffentlicht. Das "
-            "Integrationsbüro veröffentlicht sie, sobald genug Antworten vorliegen."
-        ),
-        "live_forbidden": "Live-Ergebnisse sieht nur das Integrationsbüro.",
-        "year": "Jahr",
-        "rule": (
-            "Zahlen von 1 bis {k_1} werden nicht gezeigt, sondern durch „·“ ersetzt, "
-            "ebenso Zahlen, aus denen sich eine so kleine Zahl ausrechnen ließe, und "
-            "Prozentwerte und Kennzahlen, die auf solchen Zahlen beruhen. So kann niemand "
-            "anhand der Ergebnisse erkannt werden."
-        ),
-        "exports": "Herunterladen",
-        "xlsx": "Tabellen (XLSX)",
-        "report": "Bericht zum Drucken",
-        "json": "Daten (JSON)",
-        "language": "Sprache",
-        "skip": "Zum Inhalt springen",
-        "created": "Erstellt am {date}",
-        "minimum": "Kleinste gezeigte Zahl: {k}",
-        "version": "{survey} (Version {number})",
-        "slides": "Folien (PPTX)",
-        "present": "Präsentation",
-        "present_label": "Präsentation: eine Frage je Bildschirm",
-        "present_position": "{number} von {total}",
-        "present_next": "Weiter",
-        "present_previous": "Zurück",
-        "present_end": "Beenden",
-        "present_keys": "Pfeiltasten oder Bild auf/ab blättern, Esc beendet.",
-        "answered": "Antworten: {count}",
-        "bars": "Balkenlänge: Anzahl der Antworten, beschriftet mit ihrem Anteil",
-        "bars_by": (
-            "Balkenlänge: Anzahl der Antworten, beschriftet mit ihrem Anteil in der "
-            "jeweiligen Gruppe"
-        ),
-        "bars_plain": "Balkenlänge: Anzahl der Antworten",
-        "hidden_on_slide": "Auf dieser Folie sind {count} Werte nicht ausgewiesen.",
-    },
-    "en": {
-        "results": "Results",
-        "results_of": "Results of the working group {group}",
-        "groups": "Working groups",
-        "no_surveys": "No survey has questions for this working group.",
-        "no_groups": "You are not a member of any working group.",
-        "account": "Account",
-        "logout": "Log out",
-        "no_questions": "This survey has no questions for this working group.",
-        "survey": "Survey",
-        "show": "Show",
-        "responses": "Responses",
-        "compare": "Compare with an earlier survey (wave)",
-        "no_compare": "no comparison",
-        "no_waves": "No earlier survey (wave) with the same questions.",
-        "compared_with": "Compared with {survey}",
-        "breakdown": "Break down by",
-        "no_breakdown": "no breakdown",
-        "breakdown_withheld": (
-            "Not broken down by “{question}”: too few answers, most numbers would be hidden."
-        ),
-        "by": "Broken down by: {question}",
-        "answer": "Answer",
-        "count": "Count",
-        "percent": "%",
-        "change": "Change (percentage points)",
-        "total": "Total",
-        "missing": "no answer",
-        "statistic": "Statistic",
-        "value": "Value",
-        "q1": "lower quartile",
-        "median": "median",
-        "mean": "mean",
-        "q3": "upper quartile",
-        "text_hidden": "Free-text answers are not shown to working groups.",
-        "chart": "Bar chart: {label}",
-        "key_figures": "At a glance",
-        "key_figures_note": "The most frequent answer shown for each question, largest first.",
-        "question": "Question",
-        "most_frequent": "Most frequent answer",
-        "suppressed": "hidden",
-        "footnote": (
-            "· = not shown: fewer than {k} answers, or hidden so that a small number "
-            "cannot be worked out"
-        ),
-        "hidden_count": "{count} values of this table are not shown.",
-        "period_label": "As of",
-        "release": "As of {date} (release {number})",
-        "live": "Live results: not released, visible to the integration office only",
-        "show_live": "Show live results",
-        "show_release": "Show the released results",
-        "no_release": (
-            "No results of this survey have been released yet. The integration office "
-            "releases them once enough responses have arrived."
-        ),
-        "live_forbidden": "Live results are for the integration office only.",
-        "year": "Year",
-        "rule": (
-            "Numbers from 1 to {k_1} are not shown but replaced by “·”, and so are numbers "
-            "from which such a small number could be worked out, and percentages and "
-            "statistics based on them. So no one can be identified from the results."
-        ),
-        "exports": "Download",
-        "xlsx": "Tables (XLSX)",
-        "report": "Printable report",
-        "json": "Data (JSON)",
-        "language": "Language",
-        "skip": "Skip to content",
-        "created": "Created on {date}",
-        "minimum": "Minimum per cell: {k}",
-        "version": "{survey}, version {number}",
-        "slides": "Slides (PPTX)",
-        "present": "Presentation",
-        "present_label": "Presentation: one question per screen",
-        "present_position": "{number} of {total}",
-        "present_next": "Next",
-        "present_previous": "Back",
-        "present_end": "End",
-        "present_keys": "Arrow keys or Page Up/Down turn the page, Esc ends.",
-        "answered": "Responses: {count}",
-        "bars": "Bar length: number of answers, labelled with their percentage",
-        "bars_by": "Bar length: number of answers, labelled with their percentage in each group",
-        "bars_plain": "Bar length: number of answers",
-        "hidden_on_slide": "{count} values on this slide are not shown.",
-    },
+#: The statistics of a number question, in the order shown, with their labels.
+STATISTICS = {
+    "q1": S_("lower quartile"),
+    "median": S_("median"),
+    "mean": S_("mean"),
+    "q3": S_("upper quartile"),
 }
-
-_STATISTICS = ("q1", "median", "mean", "q3")
 
 
 # -- formatting ------------------------------------------------------------------------
@@ -229,12 +54,17 @@ _STATISTICS = ("q1", "median", "mean", "q3")
 
 @dataclass(frozen=True)
 class Texts:
-    """UI strings and number formats of one language, for templates."""
+    """UI strings (the staff catalogue) and number formats of one language, for
+    templates: `t("Results of the working group %(group)s", group=...)`."""
 
     language: str
 
-    def __call__(self, key: str, **values: object) -> str:
-        return MESSAGES[self.language][key].format(**values)
+    def __call__(self, message: str, **values: object) -> str:
+        return staff_gettext(self.language)(message, **values)
+
+    def statistic(self, name: str) -> str:
+        """The label of one of `STATISTICS` (`median`, ...)."""
+        return self(STATISTICS[name])
 
     def count(self, value: int | None) -> str:
         return "·" if value is None else format_decimal(value, locale=self.language)
@@ -268,7 +98,7 @@ class Texts:
 
 def language_of(lang: str | None) -> str:
     """`lang` if the results pages speak it, else German."""
-    return lang if lang in LANGUAGES else LANGUAGES[0]
+    return staff_language(lang)
 
 
 # -- view models -----------------------------------------------------------------------
@@ -341,12 +171,12 @@ class ResultsView:
 def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) -> QuestionView:
     chart = question_chart(
         result,
-        title=t("chart", label=result.label),
+        title=t("Bar chart: %(label)s", label=result.label),
         series=series,
-        statistic_labels={name: t(name) for name in _STATISTICS},
+        statistic_labels={name: t.statistic(name) for name in STATISTICS},
         format_percent=t.percent,
         format_number=t.number,
-        suppressed_text=t("suppressed"),
+        suppressed_text=t("hidden"),
     )
     column_labels: dict[str, str] = {}
     if result.by is not None:
@@ -355,7 +185,7 @@ def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) ->
             # Everybody answered the breakdown question: an all-zero column says nothing.
             del column_labels[MISSING_COLUMN]
         else:
-            column_labels[MISSING_COLUMN] = t("missing")
+            column_labels[MISSING_COLUMN] = t("no answer")
     return QuestionView(
         result=result,
         chart=None if chart is None else Markup(chart),  # noqa: S704 - built by ElementTree, escaped
@@ -516,35 +346,46 @@ def slide_texts(view: ResultsView) -> SlideTexts:
     """The words of the slides of `view`, in its language."""
     t, results = view.t, view.results
     if results.release is None:
-        period = t("live")
+        period = t("Live results: not released, visible to the integration office only")
     else:
         period = t(
-            "release", date=t.date(results.release.released_at), number=results.release.number
+            "As of %(date)s (release %(number)s)",
+            date=t.date(results.release.released_at),
+            number=results.release.number,
         )
     return SlideTexts(
         survey_title=view.survey_title,
-        heading=t("results_of", group=view.group_name),
+        heading=t("Results of the working group %(group)s", group=view.group_name),
         period=period,
-        responses=f"{t('responses')}: {t.count(results.responses)}",
-        minimum=t("minimum", k=results.min_cell),
-        rule=t("rule", k_1=results.min_cell - 1),
-        legend=t("footnote", k=results.min_cell),
-        count=t("count"),
-        missing=t("missing"),
-        statistic=t("statistic"),
-        value=t("value"),
-        statistics={name: t(name) for name in _STATISTICS},
-        answered=lambda count: t("answered", count=count),
-        bars=t("bars"),
-        bars_by=t("bars_by"),
-        bars_plain=t("bars_plain"),
-        by=lambda question: t("by", question=question),
-        hidden=lambda count: t("hidden_on_slide", count=count),
+        responses=f"{t('Responses')}: {t.count(results.responses)}",
+        minimum=t("Minimum per cell: %(k)s", k=results.min_cell),
+        rule=t(
+            "Numbers from 1 to %(k_1)s are not shown but replaced by “·”, and so are numbers "
+            "from which such a small number could be worked out, and percentages and "
+            "statistics based on them. So no one can be identified from the results.",
+            k_1=results.min_cell - 1,
+        ),
+        legend=t(
+            "· = not shown: fewer than %(k)s answers, or hidden so that a small number "
+            "cannot be worked out",
+            k=results.min_cell,
+        ),
+        count=t("Count"),
+        missing=t("no answer"),
+        statistic=t("Statistic"),
+        value=t("Value"),
+        statistics={name: t.statistic(name) for name in STATISTICS},
+        answered=lambda count: t("Responses: %(count)s", count=count),
+        bars=t("Bar length: number of answers, labelled with their percentage"),
+        bars_by=t("Bar length: number of answers, labelled with their percentage in each group"),
+        bars_plain=t("Bar length: number of answers"),
+        by=lambda question: t("Broken down by: %(question)s", question=question),
+        hidden=lambda count: t("%(count)s values on this slide are not shown.", count=count),
         format_count=t.count,
         format_percent=t.percent,
         format_number=t.number,
-        key_figures=t("key_figures"),
-        key_figure_columns=(t("question"), t("most_frequent"), t("percent")),
+        key_figures=t("At a glance"),
+        key_figure_columns=(t("Question"), t("Most frequent answer"), "%"),
     )
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import User, UserGroup
 from survey_app.errors import Invalid
+from survey_app.i18n import S_, StaffMessage
 from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES
 from survey_app.services.audit import audit_record
 
@@ -51,12 +52,15 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a password of anybody")
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str) -> StaffMessage | None:
     """Why `password` is not acceptable, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+        return StaffMessage(
+            S_("The password must have at least %(length)s characters."),
+            {"length": MIN_PASSWORD_LENGTH},
+        )
     if password.lower() in _common_passwords():
-        return "This password is too common. Please choose another one."
+        return StaffMessage(S_("This password is too common. Please choose another one."))
     return None
 
 
@@ -74,7 +78,7 @@ def _check_email(email: str) -> str:
         or " " in email
         or CONTROL_CHARACTERS_IN_NAMES.search(email)
     ):
-        raise AccountError(f"'{email}' is not an email address.")
+        raise AccountError(S_("'%(email)s' is not an email address."), values={"email": email})
     return email
 
 
@@ -83,8 +87,8 @@ def _check_groups(groups: Iterable[str], known_groups: Collection[str]) -> list[
     unknown = [group for group in groups if group not in known_groups]
     if unknown:
         raise AccountError(
-            f"Unknown working group(s): {', '.join(unknown)}. "
-            f"Known: {', '.join(sorted(known_groups))}."
+            S_("Unknown working group(s): %(unknown)s. Known: %(known)s."),
+            values={"unknown": ", ".join(unknown), "known": ", ".join(sorted(known_groups))},
         )
     return groups
 
@@ -110,12 +114,14 @@ def user_add(
     group_ids = _check_groups(groups, known_groups)
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem.message, values=problem.values)
     if not group_ids and not is_admin:
-        raise AccountError("A member needs at least one working group (or --admin).")
+        raise AccountError(S_("A member needs at least one working group (or --admin)."))
     with db.write() as session:
         if session.exec(select(User).where(User.email == email)).first() is not None:
-            raise AccountError(f"An account for {email} exists already.")
+            raise AccountError(
+                S_("An account for %(email)s exists already."), values={"email": email}
+            )
         user = User(email=email, password_hash=_hasher.hash(password), is_admin=is_admin)
         session.add(user)
         session.flush()
@@ -146,12 +152,12 @@ def user_remove(db: Database, *, email: str, actor: str) -> bool:
 def user_set_password(db: Database, *, email: str, password: str, actor: str) -> None:
     problem = password_problem(password)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem.message, values=problem.values)
     email = normalise_email(email)
     with db.write() as session:
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None:
-            raise AccountError(f"No account for {email}.")
+            raise AccountError(S_("No account for %(email)s."), values={"email": email})
         user.password_hash = _hasher.hash(password)
         session.add(user)
         audit_record(session, actor=actor, action="user_passwd", detail={"email": email})

@@ -5,7 +5,8 @@ the transaction of the change: both commit, or neither."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
@@ -15,6 +16,7 @@ from analysis.exports import write_responses_csv, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import Invalid, UnknownSurvey
+from survey_app.i18n import S_, StaffMessage, staff_join
 from survey_app.questionnaire.district import (
     FIELD_LABELS,
     DistrictProfile,
@@ -50,9 +52,15 @@ class SurveyWaits(AdminError):
 
     def __init__(self, survey_id: str, fields: list[str]) -> None:
         super().__init__(
-            f"„{survey_id}“ kann erst öffnen, wenn das Bezirksprofil (/admin/district) "
-            f"ausgefüllt ist: Datenschutzhinweis und Dank nennen noch Beispielwerte für "
-            f"{', '.join(FIELD_LABELS[name][0] for name in fields)}."
+            S_(
+                "“%(survey)s” can only open once the district profile (/admin/district) is "
+                "filled in: the privacy notice and the thanks still name examples for "
+                "%(fields)s."
+            ),
+            values={
+                "survey": survey_id,
+                "fields": staff_join([FIELD_LABELS[name][0] for name in fields]),
+            },
         )
         self.unfilled = tuple(fields)
 
@@ -79,14 +87,21 @@ class SurveyOverview:
     unfilled: tuple[str, ...] = ()
     """In production: the district profile's fields its notices name that still hold the
     example value; until they are filled the survey takes no answers."""
+    titles: Mapping[str, str] = field(default_factory=dict)
+    """The title in each language of the questionnaire (`title` is the default one)."""
+
+    def title_in(self, language: str) -> str:
+        """The title in `language` if the questionnaire has it, else the default one."""
+        return self.titles.get(language) or self.title
 
     @property
     def responses(self) -> int:
         return sum(version.responses for version in self.versions)
 
     @property
-    def unfilled_labels(self) -> list[str]:
-        return [FIELD_LABELS[name][0] for name in self.unfilled]
+    def unfilled_labels(self) -> StaffMessage:
+        """The labels of the `unfilled` fields, translated where they are shown."""
+        return staff_join([FIELD_LABELS[name][0] for name in self.unfilled])
 
 
 def _responses_per_version(db: Database) -> dict[int, int]:
@@ -134,6 +149,10 @@ def survey_overview(db: Database, district: DistrictProfile | None = None) -> li
             SurveyOverview(
                 id=survey.id,
                 title=questionnaire.text(questionnaire.title, questionnaire.default_language),
+                titles={
+                    language: questionnaire.text(questionnaire.title, language)
+                    for language in questionnaire.languages
+                },
                 is_open=survey.is_open,
                 audience=questionnaire.audience,
                 versions=versions,
@@ -191,10 +210,16 @@ def invitation_links(
     time they are known (`render.links` writes them as a file). The audit log records
     how many, never the tokens, in the transaction that creates them."""
     if not 1 <= count <= at_most:
-        raise AdminError(f"Create between 1 and {at_most} invitations at once.")
+        raise AdminError(
+            S_("Create between 1 and %(at_most)s invitations at once."),
+            values={"at_most": at_most},
+        )
     survey = get_survey(db, survey_id)
     if survey is None or survey.questionnaire.audience != "invitation":
-        raise AdminError(f"'{survey_id}' is not a survey with personal invitations.")
+        raise AdminError(
+            S_("'%(survey)s' is not a survey with personal invitations."),
+            values={"survey": survey_id},
+        )
     label = label.strip()[:200]
     with db.write() as session:
         tokens = invitations_add(session, survey_id, count, label)

@@ -18,6 +18,7 @@ from sqlmodel import col, delete, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import DistrictSetting
 from survey_app.errors import Invalid
+from survey_app.i18n import S_
 from survey_app.questionnaire.district import PROFILE_FIELDS, DistrictProfile, district_profile
 from survey_app.services.audit import audit_record
 from survey_app.settings import Settings
@@ -60,9 +61,10 @@ def district_save(db: Database, values: Mapping[str, str], *, actor: str) -> Non
     for name in PROFILE_FIELDS:
         text = " ".join(str(values.get(name, "")).split())
         if len(text) > MAX_LENGTH:
-            errors[name] = f"Höchstens {MAX_LENGTH} Zeichen."
+            # The page fills in the length (`%(length)s`): it says so next to the field.
+            errors[name] = S_("At most %(length)s characters.")
         elif any(unicodedata.category(char) in ("Cc", "Cf", "Co") for char in text):
-            errors[name] = "Bitte nur sichtbare Zeichen."
+            errors[name] = S_("Only visible characters, please.")
         cleaned[name] = text
     if errors:
         raise DistrictInvalid("the district profile was refused", errors=errors)

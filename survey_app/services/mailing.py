@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Recipient
+from survey_app.i18n import S_, StaffMessage
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import invitation_link, token_hash
 from survey_app.services.surveys import get_survey
@@ -66,10 +67,11 @@ class MailError(RuntimeError):
 
 
 class RecipientsInvalid(ValueError):
-    """A recipients file that cannot be imported; `problems` are 'file line N: ...'."""
+    """A recipients file that cannot be imported; `problems` are 'file line N: ...'
+    (staff messages: English as `str()`, translated where the office sees them)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems[:5]))
+    def __init__(self, problems: list[StaffMessage]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems[:5]))
         self.problems = problems
 
 
@@ -93,10 +95,12 @@ def read_recipients(filename: str, data: bytes) -> list[RecipientRow]:
     else:
         table = _csv_rows(data)
     if not table:
-        raise RecipientsInvalid([f"{filename}: the file is empty"])
+        raise RecipientsInvalid(
+            [StaffMessage(S_("%(file)s: the file is empty"), {"file": filename})]
+        )
     header, *rows = table
     where = _header(filename, header)
-    problems: list[str] = []
+    problems: list[StaffMessage] = []
     found: list[RecipientRow] = []
     seen: set[str] = set()
     for line, row in enumerate(rows, start=2):
@@ -106,7 +110,10 @@ def read_recipients(filename: str, data: bytes) -> list[RecipientRow]:
         email = cells["email"].lower()
         if not _EMAIL.match(email) or len(email) > 254:
             problems.append(
-                f"{filename} line {line}: '{cells['email'][:60]}' is not an e-mail address"
+                StaffMessage(
+                    S_("%(file)s line %(line)s: '%(email)s' is not an e-mail address"),
+                    {"file": filename, "line": line, "email": cells["email"][:60]},
+                )
             )
             continue
         if email in seen:
@@ -121,7 +128,12 @@ def read_recipients(filename: str, data: bytes) -> list[RecipientRow]:
             )
         )
     if len(found) > MAX_RECIPIENTS:
-        problems.append(f"{filename}: more than {MAX_RECIPIENTS} recipients at once")
+        problems.append(
+            StaffMessage(
+                S_("%(file)s: more than %(count)s recipients at once"),
+                {"file": filename, "count": MAX_RECIPIENTS},
+            )
+        )
     if problems:
         raise RecipientsInvalid(problems)
     return found
@@ -136,7 +148,12 @@ def _header(filename: str, header: Sequence[str]) -> dict[str, int]:
                 where[field] = index
     if "email" not in where:
         raise RecipientsInvalid(
-            [f"{filename} line 1: no column 'E-Mail' (the first row names the columns)"]
+            [
+                StaffMessage(
+                    S_("%(file)s line 1: no column 'E-Mail' (the first row names the columns)"),
+                    {"file": filename},
+                )
+            ]
         )
     return where
 
@@ -158,7 +175,9 @@ def _xlsx_rows(filename: str, data: bytes) -> list[list[str]]:
         # Read-only and values only: formulas are never evaluated, only cached values read.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise RecipientsInvalid([f"{filename}: not a readable XLSX workbook"]) from None
+        raise RecipientsInvalid(
+            [StaffMessage(S_("%(file)s: not a readable XLSX workbook"), {"file": filename})]
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         return [
@@ -314,7 +333,7 @@ def invitations_send(
     if survey is None:
         raise LookupError(survey_id)
     if not sender:
-        raise MailError("SURVEY_MAIL_FROM is not set: whom should the e-mails come from?")
+        raise MailError(S_("SURVEY_MAIL_FROM is not set: whom should the e-mails come from?"))
     questionnaire = survey.questionnaire
     title = questionnaire.text(questionnaire.title, questionnaire.default_language)
     today = today or datetime.datetime.now(datetime.UTC).date()

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, SurveyVersion
 from survey_app.errors import Conflict, Invalid, NotFound
-from survey_app.i18n import catalogue_languages
+from survey_app.i18n import S_, StaffMessage, catalogue_languages
 from survey_app.questionnaire.check import check_upload
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
 from survey_app.questionnaire.schema import Questionnaire
@@ -38,26 +38,24 @@ from survey_app.services.versions import BreakingChange, breaking_changes
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 """The largest questionnaire file accepted (the newcomer survey's YAML is 250 KB)."""
-BREAKING_NOT_CONFIRMED = (
-    "Diese Fassung ändert schon beantwortete Fragen. Sie kann nur als neue Reihe "
-    "veröffentlicht werden; bitte bestätigen Sie das."
+BREAKING_NOT_CONFIRMED = S_(
+    "This edition changes questions answered already. It can be published only as a new "
+    "series; please confirm that."
 )
-HAS_ERRORS = "Dieser Fragebogen hat Fehler und kann nicht veröffentlicht werden."
-ALREADY_PUBLISHED = "Dieser Fragebogen ist schon veröffentlicht (Version {number})."
-SAME_CONTENT = (
-    "Dieser Fragebogen ist inhaltlich gleich der veröffentlichten Version {number}; "
-    "Veröffentlichen würde nichts ändern."
+HAS_ERRORS = S_("This questionnaire has errors and cannot be published.")
+ALREADY_PUBLISHED = S_("This questionnaire is published already (version %(number)s).")
+SAME_CONTENT = S_(
+    "This questionnaire has the same content as the published version %(number)s; "
+    "publishing would change nothing."
 )
-NO_UPLOAD = "Es gibt keinen hochgeladenen Fragebogen {id}."
-NO_PREVIEW = "Der hochgeladene Fragebogen {id} hat Fehler und keine Vorschau."
-NO_VERSION = "Es gibt keine Version {number} der Umfrage „{survey}“."
-PUBLISHED_MEANWHILE = (
-    "Gerade wurde eine andere Version dieser Umfrage veröffentlicht. Bitte sehen Sie sich "
-    "die Prüfung noch einmal an."
+NO_UPLOAD = S_("There is no uploaded questionnaire %(id)s.")
+NO_PREVIEW = S_("The uploaded questionnaire %(id)s has errors and no preview.")
+NO_VERSION = S_("There is no version %(number)s of the survey “%(survey)s”.")
+PUBLISHED_MEANWHILE = S_(
+    "Another version of this survey was published just now. Please look at the check again."
 )
-KEPT_AS_ORIGIN = (
-    "Ein veröffentlichter Fragebogen bleibt als Herkunft seiner Version erhalten und kann "
-    "nicht verworfen werden."
+KEPT_AS_ORIGIN = S_(
+    "A published questionnaire is kept as the origin of its version and cannot be discarded."
 )
 
 
@@ -66,7 +64,7 @@ class Change:
     """A breaking change in plain words: which question, what happens to its answers."""
 
     question: str
-    explanation: str
+    explanation: StaffMessage
 
 
 @dataclass(frozen=True)
@@ -188,7 +186,7 @@ def upload_questionnaire(db: Database, upload_id: int) -> Questionnaire:
     with db.read() as session:
         upload = _upload(session, upload_id)
         if upload.definition is None:
-            raise NotFound(NO_PREVIEW.format(id=upload_id))
+            raise NotFound(NO_PREVIEW, values={"id": upload_id})
         return Questionnaire.model_validate(upload.definition)
 
 
@@ -252,11 +250,11 @@ def _publish_upload(
         upload = _upload(session, upload_id)
         view = _view(session, upload)
         if view.published_number is not None:
-            raise Conflict(ALREADY_PUBLISHED.format(number=view.published_number))
+            raise Conflict(ALREADY_PUBLISHED, values={"number": view.published_number})
         if view.questionnaire is None:
             raise Invalid(HAS_ERRORS)
         if view.same_as is not None:
-            raise Conflict(SAME_CONTENT.format(number=view.same_as))
+            raise Conflict(SAME_CONTENT, values={"number": view.same_as})
         if view.changes and not new_series:
             raise Conflict(BREAKING_NOT_CONFIRMED, code="breaking_change")
         published = survey_publish(
@@ -302,7 +300,7 @@ def version_xlsform(db: Database, survey_id: str, number: int, *, actor: str) ->
             )
         ).first()
         if version is None:
-            raise NotFound(NO_VERSION.format(number=number, survey=survey_id))
+            raise NotFound(NO_VERSION, values={"number": number, "survey": survey_id})
         workbook = export_xlsform(questionnaire_of(version))
         audit_record(
             session,
@@ -332,7 +330,7 @@ def _summary(upload: QuestionnaireUpload) -> UploadSummary:
 def _upload(session: Session, upload_id: int) -> QuestionnaireUpload:
     upload = session.get(QuestionnaireUpload, upload_id)
     if upload is None:
-        raise NotFound(NO_UPLOAD.format(id=upload_id))
+        raise NotFound(NO_UPLOAD, values={"id": upload_id})
     return upload
 
 
@@ -384,7 +382,7 @@ def _view(session: Session, upload: QuestionnaireUpload) -> UploadView:
 
 
 def _in_plain_words(change: BreakingChange, before: Questionnaire, after: Questionnaire) -> Change:
-    """What a breaking change does to the answers, said for the office (German)."""
+    """What a breaking change does to the answers, said for the office."""
     _pages, page_index, _questions, index, what = change.path
     assert isinstance(page_index, int)
     assert isinstance(index, int)
@@ -393,15 +391,24 @@ def _in_plain_words(change: BreakingChange, before: Questionnaire, after: Questi
         old = before.questions[question.name]
         return Change(
             question.name,
-            f"Die Frage „{question.name}“ hat eine andere Antwortart ({old.type.value} → "
-            f"{question.type.value}): alte und neue Antworten würden in den Ergebnissen "
-            "vermischt.",
+            StaffMessage(
+                S_(
+                    "The question “%(question)s” has another kind of answer (%(old)s → "
+                    "%(new)s): old and new answers would be mixed up in the results."
+                ),
+                {"question": question.name, "old": old.type.value, "new": question.type.value},
+            ),
         )
     replaced = before.pages[page_index].questions[index].name
     return Change(
         question.name,
-        f"Die Frage „{question.name}“ steht an der Stelle von „{replaced}“ (umbenannt?): "
-        "ihre Antworten würden in den Ergebnissen getrennt gezählt statt zusammen.",
+        StaffMessage(
+            S_(
+                "The question “%(question)s” stands in the place of “%(replaced)s” (renamed?): "
+                "its answers would be counted apart in the results instead of together."
+            ),
+            {"question": question.name, "replaced": replaced},
+        ),
     )
 
 

@@ -43,6 +43,7 @@ from analysis.results import ReleaseInfo, Results, ResultsError, results_from_pu
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurvey
+from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
 from survey_app.services.results import release_layers
@@ -77,10 +78,10 @@ class NoRelease(NotFound):
 
     def __init__(self, survey_id: str, number: int | None = None) -> None:
         if number is None:
-            message = f"No results of survey '{survey_id}' have been released yet."
+            message = S_("No results of survey '%(survey)s' have been released yet.")
         else:
-            message = f"Survey '{survey_id}' has no release {number}."
-        super().__init__(message)
+            message = S_("Survey '%(survey)s' has no release %(number)s.")
+        super().__init__(message, values={"survey": survey_id, "number": number})
         self.survey_id = survey_id
 
     @property
@@ -321,8 +322,10 @@ def release_create(
     )
     if sum(len(layer) for layer in read) != frozen.total:
         raise ReleaseRefused(
-            "Responses of an earlier release were deleted since (purge): a new release "
-            "could be compared with it. Nothing was released."
+            S_(
+                "Responses of an earlier release were deleted since (purge): a new release "
+                "could be compared with it. Nothing was released."
+            )
         )
     layers, members = _membership(frozen, earlier, read, version_of, apart)
     responses = sum(len(layers[layer]) for layer in members[-1])
@@ -332,11 +335,23 @@ def release_create(
         else responses
     )
     if came_in < k:
-        since = "" if not earlier else f" since release {earlier[-1].number}"
+        values = {"count": came_in, "k": k}
+        if not earlier:
+            raise ReleaseRefused(
+                S_(
+                    "Only %(count)s responses arrived; a release needs at least %(k)s new "
+                    "ones (the survey's minimum cell size), so that no difference between "
+                    "two releases is about fewer people."
+                ),
+                values=values,
+            )
         raise ReleaseRefused(
-            f"Only {came_in} responses arrived{since}; a release needs at "
-            f"least {k} new ones (the survey's minimum cell size), so that no difference "
-            "between two releases is about fewer people."
+            S_(
+                "Only %(count)s responses arrived since release %(number)s; a release needs "
+                "at least %(k)s new ones (the survey's minimum cell size), so that no "
+                "difference between two releases is about fewer people."
+            ),
+            values=values | {"number": earlier[-1].number},
         )
     named = {g for q in questionnaire.iter_questions() for g in q.working_groups}
     groups: list[str | None] = [*sorted(named), None]
@@ -387,7 +402,8 @@ def release_create(
             )
     except IntegrityError:
         raise ReleaseRefused(
-            f"Release {number} of '{survey_id}' was just made by someone else."
+            S_("Release %(number)s of '%(survey)s' was just made by someone else."),
+            values={"number": number, "survey": survey_id},
         ) from None
     log.info(
         "released %s %d: %d responses, %d numbers hidden, audit %.2f s (%d rounds, %d programs)",
@@ -470,7 +486,10 @@ def release_results(
     if group is not None and by is not None:
         own = {q.name for q in stored.questionnaire.questions_of_group(group)}
         if by not in own:
-            raise ResultsError(f"'{by}' is not a question of working group '{group}'")
+            raise ResultsError(
+                S_("'%(by)s' is not a question of working group '%(group)s'"),
+                values={"by": by, "group": group},
+            )
     other = None
     if compare is not None:
         try:

@@ -49,6 +49,7 @@ from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
+from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
 from survey_app.services.audit import audit_record
@@ -113,7 +114,10 @@ def survey_results(
         if by not in own:
             # A member must not cross the group's results with another group's (perhaps
             # sensitive) question: break down only by the group's own questions.
-            raise ResultsError(f"'{by}' is not a question of working group '{group}'")
+            raise ResultsError(
+                S_("'%(by)s' is not a question of working group '%(group)s'"),
+                values={"by": by, "group": group},
+            )
     other = None
     if compare is not None:
         try:

@@ -24,6 +24,7 @@ from sqlmodel import col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, NotFound, UnknownSurvey
+from survey_app.i18n import S_
 from survey_app.questionnaire.rules import is_empty
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.services.audit import audit_record
@@ -73,10 +74,13 @@ def responses_set_status(
 
     An exclusion needs a reason. Raises `ReviewRefused`."""
     if status not in STATUSES:
-        raise ReviewRefused(f"Unknown status '{status}': one of {', '.join(STATUSES)}.")
+        raise ReviewRefused(
+            S_("Unknown status '%(status)s': one of %(statuses)s."),
+            values={"status": status, "statuses": ", ".join(STATUSES)},
+        )
     reason = reason.strip()[:MAX_REASON]
     if status == "excluded" and not reason:
-        raise ReviewRefused("Please say why the responses are excluded.")
+        raise ReviewRefused(S_("Please say why the responses are excluded."))
     wanted = sorted(set(submission_pks))
     if not wanted:
         return 0
@@ -87,7 +91,10 @@ def responses_set_status(
             )
         ).all()
         if len(found) != len(wanted):
-            raise ReviewRefused(f"Not every response named belongs to survey '{survey_id}'.")
+            raise ReviewRefused(
+                S_("Not every response named belongs to survey '%(survey)s'."),
+                values={"survey": survey_id},
+            )
         changing = [int(pk) for pk, current in found if current != status]
         if not changing:
             return 0
@@ -361,7 +368,10 @@ def response_view(db: Database, survey_id: str, pk: int, *, actor: str) -> Respo
             .where(col(Submission.id) == pk, col(Submission.survey_id) == survey_id)
         ).first()
         if found is None:
-            raise NotFound(f"Survey '{survey_id}' has no response {pk}.")
+            raise NotFound(
+                S_("Survey '%(survey)s' has no response %(number)s."),
+                values={"survey": survey_id, "number": pk},
+            )
         row, version = found
         questionnaire = questionnaire_of(version)
         history = list(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
 from survey_app.errors import NotFound
+from survey_app.i18n import S_, StaffMessage
 from survey_app.render.links import LINK_FORMATS, links_file
 from survey_app.services.accounts import (
     AccountError,
@@ -49,6 +51,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.staff import staff_message
 from survey_app.web.templating import admin_page
 
 EXPORT_MEDIA_TYPES = {
@@ -60,10 +63,9 @@ EXPORT_MEDIA_TYPES = {
 AUDIT_ROWS = 200
 
 
-def _working_groups(db: Database) -> list[tuple[str, str]]:
-    """(id, name) of every working group, for the checkboxes of the user form."""
-    groups = working_groups(db)
-    return [(g.id, g.name.get("de") or next(iter(g.name.values()), g.id)) for g in groups]
+def _group_names(db: Database) -> list[tuple[str, Mapping[str, str]]]:
+    """(id, name in each language) of every working group, for the user form."""
+    return [(group.id, group.name) for group in working_groups(db)]
 
 
 def overview_page(
@@ -71,8 +73,8 @@ def overview_page(
     settings: Settings,
     viewer: Viewer,
     *,
-    error: str | None = None,
-    notice: str | None = None,
+    error: str | StaffMessage | None = None,
+    notice: str | StaffMessage | None = None,
     status: int = 200,
 ) -> Template:
     surveys = survey_overview(db, production_profile(db, settings))
@@ -84,8 +86,8 @@ def users_page(
     settings: Settings,
     viewer: Viewer,
     *,
-    error: str | None = None,
-    notice: str | None = None,
+    error: str | StaffMessage | None = None,
+    notice: str | StaffMessage | None = None,
     status: int = 200,
 ) -> Template:
     return admin_page(
@@ -93,7 +95,7 @@ def users_page(
         viewer,
         status,
         users=user_list(db),
-        groups=_working_groups(db),
+        groups=_group_names(db),
         error=error,
         notice=notice,
     )
@@ -114,7 +116,7 @@ def add_user(
             actor=viewer.email,
         )
     except AccountError as error:
-        return users_page(db, settings, viewer, error=str(error), status=422)
+        return users_page(db, settings, viewer, error=staff_message(error), status=422)
     return Redirect("/admin/users", status_code=303)
 
 
@@ -123,22 +125,22 @@ def set_password(
 ) -> Response[Any]:
     account = account_by_id(db, user_id)
     if account is None:
-        raise NotFoundException("There is no such account.")
+        raise NotFoundException(S_("There is no such account."))
     try:
         user_set_password(db, email=account.email, password=password, actor=viewer.email)
     except AccountError as error:
-        return users_page(db, settings, viewer, error=str(error), status=422)
-    notice = f"The password of {account.email} was changed."
+        return users_page(db, settings, viewer, error=staff_message(error), status=422)
+    notice = StaffMessage(S_("The password of %(email)s was changed."), {"email": account.email})
     return users_page(db, settings, viewer, notice=notice)
 
 
 def remove_user(db: Database, settings: Settings, viewer: Viewer, user_id: int) -> Response[Any]:
     account = account_by_id(db, user_id)
     if account is None:
-        raise NotFoundException("There is no such account.")
+        raise NotFoundException(S_("There is no such account."))
     if account.id == viewer.user_id:
         # Nobody locks the integration office out of its own admin pages by accident.
-        error = "You cannot remove your own account."
+        error = S_("You cannot remove your own account.")
         return users_page(db, settings, viewer, error=error, status=422)
     user_remove(db, email=account.email, actor=viewer.email)
     return Redirect("/admin/users", status_code=303)
@@ -150,7 +152,7 @@ def release_page(
     viewer: Viewer,
     survey_id: str,
     *,
-    error: str | None = None,
+    error: str | StaffMessage | None = None,
     status: int = 200,
 ) -> Template:
     preview = release_preview(db, survey_id, with_demo=not settings.is_production)
@@ -165,7 +167,11 @@ def open_close_page(
     survey = next((s for s in overview if s.id == survey_id), None)
     if survey is None:
         return overview_page(
-            db, settings, viewer, error=f"Es gibt keine Umfrage „{survey_id}“.", status=404
+            db,
+            settings,
+            viewer,
+            error=StaffMessage(S_("There is no survey “%(survey)s”."), {"survey": survey_id}),
+            status=404,
         )
     return admin_page("open_close.html", viewer, survey=survey, is_open=is_open)
 
@@ -179,10 +185,13 @@ def make_release(
     try:
         made = release_create(db, survey_id, actor=viewer.email, note=note, with_demo=with_demo)
     except ReleaseRefused as error:
-        return release_page(db, settings, viewer, survey_id, error=str(error), status=422)
-    notice = (
-        f"Veröffentlichung {made.number} von „{survey_id}“ mit {made.responses} Antworten "
-        "ist jetzt für die Arbeitsgruppen sichtbar."
+        return release_page(db, settings, viewer, survey_id, error=staff_message(error), status=422)
+    notice = StaffMessage(
+        S_(
+            "Release %(number)s of “%(survey)s” with %(responses)s responses is now visible "
+            "to the working groups."
+        ),
+        {"number": made.number, "survey": survey_id, "responses": made.responses},
     )
     return overview_page(db, settings, viewer, notice=notice)
 
@@ -273,11 +282,11 @@ class AdminController(Controller):
             )
         except NotFound as error:
             return await in_thread(
-                overview_page, db, settings, viewer, error=str(error), status=404
+                overview_page, db, settings, viewer, error=staff_message(error), status=404
             )
         except SurveyWaits as error:
             return await in_thread(
-                overview_page, db, settings, viewer, error=str(error), status=422
+                overview_page, db, settings, viewer, error=staff_message(error), status=422
             )
         return Redirect("/admin", status_code=303)
 
@@ -320,11 +329,16 @@ class AdminController(Controller):
             count = int(str(form.get("count", "")).strip())
         except ValueError:
             return await in_thread(
-                overview_page, db, settings, viewer, error="Bitte eine Zahl eingeben.", status=422
+                overview_page, db, settings, viewer, error=S_("Please enter a number."), status=422
             )
         if file_format not in LINK_FORMATS:
             return await in_thread(
-                overview_page, db, settings, viewer, error="Bitte XLSX oder CSV wählen.", status=422
+                overview_page,
+                db,
+                settings,
+                viewer,
+                error=S_("Please choose XLSX or CSV."),
+                status=422,
             )
         try:
             links = await in_thread(
@@ -342,7 +356,7 @@ class AdminController(Controller):
                 db,
                 settings,
                 viewer,
-                error=str(error),
+                error=staff_message(error),
                 status=HTTP_422_UNPROCESSABLE_ENTITY,
             )
         # The links are in this answer only: never cached, never shown again.
@@ -366,7 +380,7 @@ class AdminController(Controller):
     ) -> File:
         name, _, file_format = filename.partition(".")
         if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
-            raise NotFoundException("Exports are responses.csv, .xlsx, .sav or .dta.")
+            raise NotFoundException(S_("Exports are responses.csv, .xlsx, .sav or .dta."))
         return await in_thread(export_file, db, viewer, survey_id, file_format)
 
     @get("/users")

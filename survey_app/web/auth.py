@@ -1,4 +1,5 @@
-"""Login and logout for working-group members and admins."""
+"""Login and logout for working-group members and admins, and the language switch of
+the staff pages."""
 
 from __future__ import annotations
 
@@ -9,32 +10,30 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_401_UNAUTHORIZED, HTTP_503_SERVICE_UNAVAILABLE
 
 from survey_app.db.engine import Database
+from survey_app.i18n import S_, staff_language
 from survey_app.services.accounts import authenticate, normalise_email
 from survey_app.services.health import sessions_problem
 from survey_app.settings import Settings
 from survey_app.web.access import SESSION_USER_KEY, viewer_of
 from survey_app.web.security import LoginLimiters, client_key, too_many
 from survey_app.web.sessions import renew_session_id
+from survey_app.web.staff import ONE_YEAR, STAFF_LANGUAGE_COOKIE, StaffTemplate, safe_next
 
 log = logging.getLogger(__name__)
 
-LOGIN_FAILED = "Email or password is not correct."
-LOGIN_UNAVAILABLE = (
-    "Die Anmeldung ist gerade nicht möglich: der Server kann keine Sitzung speichern. "
-    "Bitte melden Sie das dem Integrationsbüro. / Logging in is not possible right now: "
-    "the server cannot store sessions."
+LOGIN_FAILED = S_("Email or password is not correct.")
+LOGIN_UNAVAILABLE = S_(
+    "Logging in is not possible right now: the server cannot store sessions. Please "
+    "tell the integration office."
 )
 
 
 def _safe_next(next_path: str | None) -> str:
-    # Only paths on this site: never let `next` send someone elsewhere after login.
-    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
-        return next_path
-    return "/results"
+    return safe_next(next_path, "/results")
 
 
 class AuthController(Controller):
@@ -44,8 +43,8 @@ class AuthController(Controller):
     @get("/login", sync_to_thread=True)
     def login_form(
         self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
-    ) -> Template:
-        return Template(
+    ) -> StaffTemplate:
+        return StaffTemplate(
             "auth/login.html",
             context={
                 "next": _safe_next(next),
@@ -74,7 +73,7 @@ class AuthController(Controller):
             raise too_many(taken)
         account = authenticate(db, email=email, password=data.get("password", ""))
         if account is None:
-            return Template(
+            return StaffTemplate(
                 "auth/login.html",
                 context={
                     "next": _safe_next(data.get("next")),
@@ -91,7 +90,7 @@ class AuthController(Controller):
             # The session could not be stored: the visitor would land on the login form
             # again and again without knowing why.
             log.error("login of an account failed: %s", problem)
-            return Template(
+            return StaffTemplate(
                 "auth/login.html",
                 context={
                     "next": _safe_next(data.get("next")),
@@ -105,6 +104,20 @@ class AuthController(Controller):
         renew_session_id(request)
         request.set_session({SESSION_USER_KEY: account.id})
         return Redirect(_safe_next(data.get("next")), status_code=303)
+
+    @get("/language", sync_to_thread=False)
+    def choose_language(self, lang: FromQuery[str], next: FromQuery[str | None] = None) -> Redirect:
+        """The language switch of the staff pages: remembered in a cookie for a year,
+        then back to the page it was chosen on."""
+        response = Redirect(safe_next(next, "/admin"), status_code=303)
+        response.set_cookie(
+            STAFF_LANGUAGE_COOKIE,
+            staff_language(lang),
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="lax",
+        )
+        return response
 
     @post("/logout", sync_to_thread=False)
     def logout(self, request: Request[Any, Any, Any]) -> Redirect:

@@ -11,6 +11,7 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
+from survey_app.i18n import S_
 from survey_app.questionnaire.district import FIELD_LABELS, PROFILE_FIELDS, district_profile
 from survey_app.services.district import (
     MAX_LENGTH,
@@ -59,7 +60,7 @@ def save(db: Database, settings: Settings, viewer: Viewer, typed: dict[str, str]
         district_save(db, typed, actor=viewer.email)
     except DistrictInvalid as invalid:
         return district_page(db, settings, viewer, typed=typed, errors=invalid.errors)
-    notice = "Gespeichert. Die Texte der Umfragen zeigen ab sofort diese Angaben."
+    notice = S_("Saved. The texts of the surveys show these details from now on.")
     return district_page(db, settings, viewer, notice=notice)
 
 

@@ -25,11 +25,12 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from survey_app.i18n import N_, page_language
+from survey_app.i18n import N_, StaffMessage, page_language, staff_gettext
 from survey_app.render.respond import ui_context
 from survey_app.render.templating import jinja_environment
 from survey_app.web.access import LoginRequired, login_url
 from survey_app.web.answering import Refused, message_page
+from survey_app.web.staff import staff_language_of, staff_message
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,7 @@ UNAVAILABLE_MESSAGE = "The database is busy or unavailable. Please try again sho
 LITESTAR_CSRF_FAILURE = "CSRF token verification failed"
 # What Litestar raises when the client disconnects while its body is being read.
 LITESTAR_CLIENT_DISCONNECT = "client disconnected prematurely"
-CSRF_EXPIRED = (
-    "Dieses Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es "
-    "noch einmal. / This form has expired, please reload the page and try again."
-)
+CSRF_EXPIRED = "This form has expired, please reload the page and try again."
 # What an error page says, in the visitor's language (the catalogues of the respondent
 # pages): by status, and the expired form apart. Other statuses say what 400 or 500 say.
 EXPIRED_FORM_MESSAGE = N_("This form has expired. Please reload the page and try again.")
@@ -62,8 +60,9 @@ ERROR_PAGE_MESSAGES = {
     429: N_("Too many attempts. Please wait and try again."),
     500: N_("Something went wrong on our side."),
 }
-# Pages whose errors may say more than the status (in English, for the staff using
-# them); a respondent gets the message of the status alone.
+# Pages whose errors may say more than the status (for the staff using them, in the
+# staff language: messages in the staff catalogue are translated); a respondent gets the
+# message of the status alone.
 STAFF_PATHS = ("/admin", "/results", "/login", "/logout")
 
 
@@ -94,19 +93,25 @@ def unexpected_error(request: Request[Any, Any, Any], error: Exception) -> Respo
 def _error_page(
     request: Request[Any, Any, Any],
     status: int,
-    message: str,
+    message: str | StaffMessage,
     headers: dict[str, str] | None,
     request_id: str | None = None,
 ) -> Template:
     path = request.url.path
-    language = page_language(
-        request.query_params.get("lang"), request.headers.get("accept-language")
-    )
+    staff = path.startswith(STAFF_PATHS)
+    if staff:
+        language = staff_language_of(request)
+    else:
+        language = page_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
+        )
+    expired = message == CSRF_EXPIRED
     context = error_page_context(
         status,
         language,
-        expired=message == CSRF_EXPIRED,
-        detail=message if path.startswith(STAFF_PATHS) else None,
+        expired=expired,
+        # An expired form says all there is to say in its heading.
+        detail=staff_gettext(language)(message) if staff and not expired else None,
         request_id=request_id,
         # A survey page answered with an error (an expired form, say) is one link away.
         back_url=path + (f"?{request.url.query}" if request.url.query else "")
@@ -144,7 +149,7 @@ def error_page_context(
     request_id: str | None = None,
 ) -> dict[str, Any]:
     """What `errors/error.html` shows: the message of the status in `language` (and in
-    English), the English `detail` for staff, the request id of a 500."""
+    English), the `detail` for staff, the request id of a 500."""
     if expired:
         message = EXPIRED_FORM_MESSAGE
     else:
@@ -185,7 +190,7 @@ def domain_error(request: Request[Any, Any, Any], error: DomainError) -> Respons
             return Response({"errors": error.errors}, status_code=status)
         body = {"status_code": status, "detail": str(error), **error.fields}
         return Response(body, status_code=status)
-    return _error_page(request, status, str(error), None)
+    return _error_page(request, status, staff_message(error), None)
 
 
 def refused_page(_request: Request[Any, Any, Any], refused: Refused) -> Response[Any]:

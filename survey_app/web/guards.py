@@ -20,6 +20,7 @@ from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from survey_app.i18n import S_
 from survey_app.web.access import LoginRequired, Viewer, viewer_of
 
 __all__ = ["GUARDS", "admin_guard", "group_guard", "login_guard", "viewer_dependency"]
@@ -34,7 +35,7 @@ async def _logged_in(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer:
     viewer = await anyio.to_thread.run_sync(viewer_of, connection)
     if viewer is None:
         if connection.url.path.startswith("/api/"):
-            raise NotAuthorizedException("Login required.")
+            raise NotAuthorizedException(S_("Login required."))
         query = connection.url.query
         raise LoginRequired(connection.url.path + (f"?{query}" if query else ""))
     connection.state[_VIEWER] = viewer
@@ -54,7 +55,7 @@ async def admin_guard(
     """The integration office only."""
     viewer = await _logged_in(connection)
     if not viewer.is_admin:
-        raise PermissionDeniedException("This page is for administrators.")
+        raise PermissionDeniedException(S_("This page is for administrators."))
 
 
 async def group_guard(
@@ -66,7 +67,7 @@ async def group_guard(
     viewer = await _logged_in(connection)
     if not viewer.may_see(group):
         if group is None:
-            raise PermissionDeniedException("Results without a working group are for admins.")
+            raise PermissionDeniedException(S_("Results without a working group are for admins."))
         raise PermissionDeniedException(f"You are not a member of the working group '{group}'.")
 
 

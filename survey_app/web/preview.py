@@ -20,7 +20,7 @@ from litestar import Response
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
 
-from survey_app.i18n import answer_error_message
+from survey_app.i18n import S_, answer_error_message
 from survey_app.questionnaire.navigation import PageState, first_page, page_state
 from survey_app.questionnaire.rules import AnswerError
 from survey_app.questionnaire.schema import Questionnaire
@@ -32,9 +32,10 @@ from survey_app.render.respond import (
 )
 from survey_app.services.surveys import PublishedSurvey
 from survey_app.web.answering import ACTION, PAGE, SWITCH, page_notices, state_of_sent_page
+from survey_app.web.staff import StaffPreviewTemplate
 
 ANSWERS = "preview:answers"
-BANNER = "Vorschau: Antworten werden weder gespeichert noch gezählt."
+BANNER = S_("Preview: answers are neither stored nor counted.")
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _links(preview: Preview, context: dict[str, Any], answers: Mapping[str, obje
 def start_page(preview: Preview, district: Mapping[str, str]) -> Template:
     context = start_context(preview.respondent, district)
     _links(preview, context, {})
-    return Template("respond/start.html", context=context)
+    return StaffPreviewTemplate("respond/start.html", context=context)
 
 
 def questions_page(
@@ -116,13 +117,15 @@ def questions_page(
     context = page_context(preview.respondent, state, messages, live=live, notices=notices)
     _links(preview, context, state.answers)
     name = "respond/_page.html" if fragment else "respond/page.html"
-    return Template(name, context=context, status_code=422 if messages and not live else 200)
+    return StaffPreviewTemplate(
+        name, context=context, status_code=422 if messages and not live else 200
+    )
 
 
 def thanks_page(preview: Preview, district: Mapping[str, str]) -> Template:
     context = thanks_context(preview.respondent, district)
     _links(preview, context, {})
-    return Template("respond/thanks.html", context=context)
+    return StaffPreviewTemplate("respond/thanks.html", context=context)
 
 
 def shown_page(preview: Preview, index: int, answers: Mapping[str, object]) -> Template:

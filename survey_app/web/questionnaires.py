@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTI
 
 from survey_app.db.engine import Database
 from survey_app.errors import Conflict
+from survey_app.i18n import S_, StaffMessage
 from survey_app.render.respond import district_values
 from survey_app.services.questionnaires import (
     MAX_UPLOAD_BYTES,
@@ -41,14 +42,15 @@ from survey_app.web.preview import (
     shown_page,
     start_page,
 )
+from survey_app.web.staff import staff_message
 from survey_app.web.templating import admin_page
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NO_FILE = "Bitte eine Datei auswählen (XLSForm .xlsx oder .xls, oder YAML)."
+NO_FILE = S_("Please choose a file (XLSForm .xlsx or .xls, or YAML).")
 
 
 def overview_page(
-    db: Database, viewer: Viewer, *, error: str | None = None, status: int = 200
+    db: Database, viewer: Viewer, *, error: str | StaffMessage | None = None, status: int = 200
 ) -> Template:
     overview = questionnaires_overview(db)
     max_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
@@ -63,7 +65,12 @@ def report_page(db: Database, viewer: Viewer, upload_id: int) -> Template:
 
 
 def confirm_page(
-    db: Database, viewer: Viewer, upload_id: int, *, error: str | None = None, status: int = 200
+    db: Database,
+    viewer: Viewer,
+    upload_id: int,
+    *,
+    error: str | StaffMessage | None = None,
+    status: int = 200,
 ) -> Template:
     """The confirmation step of publishing: what changes for respondents and results."""
     view = upload_view(db, upload_id)
@@ -74,7 +81,9 @@ def publish(db: Database, viewer: Viewer, upload_id: int, *, new_series: bool) -
     try:
         upload_publish(db, upload_id, actor=viewer.email, new_series=new_series)
     except Conflict as refused:
-        return confirm_page(db, viewer, upload_id, error=str(refused), status=HTTP_409_CONFLICT)
+        return confirm_page(
+            db, viewer, upload_id, error=staff_message(refused), status=HTTP_409_CONFLICT
+        )
     return Redirect(f"/admin/questionnaires/{upload_id}", status_code=303)
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from survey_app.db.engine import Database
+from survey_app.errors import NotFound
+from survey_app.i18n import S_, StaffMessage
 from survey_app.render.mail import SmtpMailer
 from survey_app.services.district import district_profile_of
 from survey_app.services.mailing import (
@@ -32,12 +33,24 @@ from survey_app.web.handlers import in_thread
 from survey_app.web.templating import admin_page
 
 MAX_UPLOAD = 2 * 1024 * 1024
+
+
+class NoInvitationSurvey(NotFound):
+    """No survey with personal invitations under this id."""
+
+    def __init__(self, survey_id: str) -> None:
+        super().__init__(
+            S_("There is no invitation survey '%(survey)s'."), values={"survey": survey_id}
+        )
+
+
+# Names on the page (the staff catalogue; the template translates them).
 STATUS_NAMES = {
-    "created": "noch nicht verschickt",
-    "sent": "eingeladen",
-    "reminded": "erinnert",
-    "failed": "Fehler beim Versand",
-    "answered": "hat geantwortet",
+    "created": S_("not sent yet"),
+    "sent": S_("invited"),
+    "reminded": S_("reminded"),
+    "failed": S_("sending failed"),
+    "answered": S_("has answered"),
 }
 
 
@@ -47,13 +60,13 @@ def recipients_page(
     viewer: Viewer,
     survey_id: str,
     *,
-    notice: str | None = None,
-    problems: list[str] | None = None,
+    notice: StaffMessage | None = None,
+    problems: list[str] | list[StaffMessage] | None = None,
     status: int = 200,
 ) -> Template:
     survey = get_survey(db, survey_id)
     if survey is None or survey.questionnaire.audience != "invitation":
-        raise NotFoundException(f"There is no invitation survey '{survey_id}'.")
+        raise NoInvitationSurvey(survey_id)
     questionnaire = survey.questionnaire
     recipients = recipients_of(db, survey_id)
     counts = dict.fromkeys(STATUS_NAMES, 0)
@@ -80,7 +93,12 @@ def import_file(
     db: Database, settings: Settings, viewer: Viewer, survey_id: str, name: str, data: bytes
 ) -> Template:
     if len(data) > MAX_UPLOAD:
-        problems = [f"{name}: larger than {MAX_UPLOAD // 1024 // 1024} MB"]
+        problems = [
+            StaffMessage(
+                S_("%(file)s: larger than %(mb)s MB"),
+                {"file": name, "mb": MAX_UPLOAD // 1024 // 1024},
+            )
+        ]
         return recipients_page(db, settings, viewer, survey_id, problems=problems, status=413)
     try:
         rows = read_recipients(name, data)
@@ -92,8 +110,13 @@ def import_file(
             db, settings, viewer, survey_id, problems=invalid.problems, status=422
         )
     except LookupError:
-        raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
-    notice = f"{added} Empfänger hinzugefügt" + (f", {known} waren schon da." if known else ".")
+        raise NoInvitationSurvey(survey_id) from None
+    notice = StaffMessage(
+        S_("%(added)s recipients added, %(known)s were there already.")
+        if known
+        else S_("%(added)s recipients added."),
+        {"added": added, "known": known},
+    )
     return recipients_page(db, settings, viewer, survey_id, notice=notice)
 
 
@@ -115,13 +138,22 @@ def send(
             remind=remind,
         )
     except LookupError:
-        raise NotFoundException(f"There is no invitation survey '{survey_id}'.") from None
+        raise NoInvitationSurvey(survey_id) from None
     except MailError as error:
         return recipients_page(db, settings, viewer, survey_id, problems=[str(error)], status=503)
-    what = "Erinnerungen" if remind else "Einladungen"
-    notice = f"{report.sent} {what} verschickt" + (
-        f", {report.failed} mit Fehler (siehe Liste)." if report.failed else "."
-    )
+    if remind:
+        message = (
+            S_("%(sent)s reminders sent, %(failed)s with an error (see the list).")
+            if report.failed
+            else S_("%(sent)s reminders sent.")
+        )
+    else:
+        message = (
+            S_("%(sent)s invitations sent, %(failed)s with an error (see the list).")
+            if report.failed
+            else S_("%(sent)s invitations sent.")
+        )
+    notice = StaffMessage(message, {"sent": report.sent, "failed": report.failed})
     return recipients_page(db, settings, viewer, survey_id, notice=notice)
 
 
@@ -153,7 +185,7 @@ class RecipientsController(Controller):
         """A recipients file (CSV or XLSX) to add."""
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            problems = ["Bitte eine Datei (CSV oder XLSX) auswählen."]
+            problems = [S_("Please choose a file (CSV or XLSX).")]
             return await in_thread(
                 recipients_page, db, settings, viewer, survey_id, problems=problems, status=422
             )

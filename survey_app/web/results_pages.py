@@ -26,6 +26,7 @@ from litestar.response import Template
 from analysis.exports import write_results_xlsx
 from analysis.slides import PPTX
 from survey_app.db.engine import Database
+from survey_app.i18n import S_
 from survey_app.render.results import (
     STYLESHEET,
     Texts,
@@ -44,6 +45,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import group_guard, login_guard, viewer_dependency
 from survey_app.web.handlers import is_fragment_request
+from survey_app.web.staff import staff_language_of
 
 __all__ = ["ResultsPagesController"]
 
@@ -59,7 +61,7 @@ def _page_assets() -> dict[str, str]:
 def _allow_live(viewer: Viewer, live: bool) -> bool:
     """`?live=1` is for admins: working groups only ever see releases."""
     if live and not viewer.is_admin:
-        raise PermissionDeniedException("Live results are for the integration office only.")
+        raise PermissionDeniedException(S_("Live results are for the integration office only."))
     return live
 
 
@@ -74,14 +76,15 @@ class ResultsPagesController(Controller):
     @get("/", sync_to_thread=True)
     def index(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
-        lang: FromQuery[str | None] = None,
     ) -> Template:
-        """The working groups and surveys the viewer may see."""
-        t = Texts(language_of(lang))
-        groups = group_index(db, settings, viewer.may_see, lang)
+        """The working groups and surveys the viewer may see (in the language of `?lang=`
+        or of the staff pages' switch)."""
+        t = Texts(staff_language_of(request))
+        groups = group_index(db, settings, viewer.may_see, t.language)
         context = {"groups": groups, "t": t, "language": t.language, "viewer": viewer}
         return Template("results/index.html", context=context | _page_assets())
 
@@ -96,19 +99,19 @@ class ResultsPagesController(Controller):
         survey: FromQuery[str | None] = None,
         by: FromQuery[str | None] = None,
         compare: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
         question: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
     ) -> Template:
-        """The group's results (the latest release; admins may ask for `live=1`); with
-        htmx and `question`, only that question's fragment."""
-        t = Texts(language_of(lang))
+        """The group's results (the latest release; admins may ask for `live=1`) in the
+        language of `?lang=` or of the staff pages' switch; with htmx and `question`,
+        only that question's fragment."""
+        t = Texts(staff_language_of(request))
         context: dict[str, Any] = {"t": t, "language": t.language, "viewer": viewer}
         context |= _page_assets()
         try:
             # The selectors send "" for "no breakdown" and "no comparison".
             view = results_view(
-                db, settings, group, survey or None, lang=lang, by=by or None,
+                db, settings, group, survey or None, lang=t.language, by=by or None,
                 compare=compare or None, live=_allow_live(viewer, live),
             )  # fmt: skip
         except NoRelease as error:
@@ -209,13 +212,13 @@ class ResultsPagesController(Controller):
     @get("/{group:str}/present", sync_to_thread=True, guards=[group_guard])
     def present(
         self,
+        request: Request[Any, Any, Any],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
         group: FromPath[str],
         survey: FromQuery[str],
         slide: FromQuery[int] = 0,
-        lang: FromQuery[str | None] = None,
         live: FromQuery[bool] = False,
         by: FromQuery[str | None] = None,
         compare: FromQuery[str | None] = None,
@@ -223,9 +226,11 @@ class ResultsPagesController(Controller):
         """Presentation mode for projecting at a network meeting: slide 0 is the title
         with the key figures, slide N the N-th question alone, in large type. Links turn
         the pages (without JavaScript too); `present.js` adds the keys a presenter's
-        clicker sends (arrows, Page Up/Down) and Esc."""
+        clicker sends (arrows, Page Up/Down) and Esc. In the language of `?lang=` or of
+        the staff pages' switch, like the page."""
         view = results_view(
-            db, settings, group, survey, lang=lang, live=_allow_live(viewer, live),
+            db, settings, group, survey, lang=staff_language_of(request),
+            live=_allow_live(viewer, live),
             by=by or None, compare=compare or None,
         )  # fmt: skip
         if view is None or not 0 <= slide <= len(view.questions):

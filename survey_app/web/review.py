@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
 from survey_app.db.engine import Database
+from survey_app.i18n import S_, StaffMessage
 from survey_app.services.review import (
     ORDERS,
     STATUSES,
@@ -31,16 +32,22 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.staff import staff_message
 from survey_app.web.templating import admin_page
 
+# Names on the page (the staff catalogue; templates translate them).
 FLAG_NAMES = {
-    "fast": "sehr schnell",
-    "unanswered": "viele Lücken",
-    "straightlined": "gleichförmig",
-    "duplicate": "Dublette",
-    "burst": "Häufung",
+    "fast": S_("very fast"),
+    "unanswered": S_("many gaps"),
+    "straightlined": S_("uniform"),
+    "duplicate": S_("duplicate"),
+    "burst": S_("cluster"),
 }
-STATUS_NAMES = {"received": "eingegangen", "approved": "geprüft", "excluded": "ausgeschlossen"}
+STATUS_NAMES = {
+    "received": S_("received"),
+    "approved": S_("approved"),
+    "excluded": S_("excluded"),
+}
 
 
 def _selection(params: Mapping[str, Any]) -> Selection:
@@ -73,8 +80,8 @@ def list_page(
     selection: Selection,
     page: int,
     *,
-    notice: str | None = None,
-    error: str | None = None,
+    notice: str | StaffMessage | None = None,
+    error: str | StaffMessage | None = None,
     status: int = 200,
 ) -> Template:
     review = responses_review(db, survey_id, selection, thresholds_of(settings), page=page)
@@ -93,7 +100,12 @@ def list_page(
 
 
 def detail_page(
-    db: Database, viewer: Viewer, survey_id: str, pk: int, *, error: str | None = None
+    db: Database,
+    viewer: Viewer,
+    survey_id: str,
+    pk: int,
+    *,
+    error: str | StaffMessage | None = None,
 ) -> Template:
     view = response_view(db, survey_id, pk, actor=viewer.email)
     status = HTTP_422_UNPROCESSABLE_ENTITY if error else 200
@@ -150,9 +162,9 @@ class ReviewController(Controller):
         except ReviewRefused as refused:
             return await in_thread(
                 list_page, db, settings, viewer, survey_id, selection, 1,
-                error=str(refused), status=HTTP_422_UNPROCESSABLE_ENTITY,
+                error=staff_message(refused), status=HTTP_422_UNPROCESSABLE_ENTITY,
             )  # fmt: skip
-        notice = f"Status von {changed} Antworten geändert."
+        notice = StaffMessage(S_("Status of %(count)s responses changed."), {"count": changed})
         return await in_thread(
             list_page, db, settings, viewer, survey_id, selection, 1, notice=notice
         )
@@ -188,5 +200,7 @@ class ReviewController(Controller):
                 actor=viewer.email,
             )
         except ReviewRefused as refused:
-            return await in_thread(detail_page, db, viewer, survey_id, pk, error=str(refused))
+            return await in_thread(
+                detail_page, db, viewer, survey_id, pk, error=staff_message(refused)
+            )
         return Redirect(f"/admin/surveys/{quote(survey_id)}/responses/{pk}", status_code=303)

@@ -13,6 +13,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from survey_app.render.templating import STATIC, jinja_environment, static_url
+from survey_app.web.staff import StaffTemplate
 
 if TYPE_CHECKING:
     from survey_app.web.access import Viewer
@@ -34,7 +35,7 @@ def static_router() -> Router:
 
 
 def admin_page(name: str, viewer: Viewer, status: int = 200, **context: Any) -> Template:
-    """An integration-office page (`templates/admin/{name}`): the viewer for the header
-    and the admin stylesheet, besides `context`."""
+    """An integration-office page (`templates/admin/{name}`) in the staff language: the
+    viewer for the header and the admin stylesheet, besides `context`."""
     context.update(viewer=viewer, stylesheet=static_url("admin.css"))
-    return Template(f"admin/{name}", context=context, status_code=status)
+    return StaffTemplate(f"admin/{name}", context=context, status_code=status)

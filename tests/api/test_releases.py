@@ -187,7 +187,7 @@ def test_the_office_releases_from_the_admin_page_after_confirming(
     assert "März-Treffen" in client.get("/admin").text
     again = client.post("/admin/surveys/audit/release", data={"_csrf_token": token})
     assert again.status_code == 422
-    assert "Only 0 responses arrived since release 1" in again.text
+    assert "Seit Veröffentlichung 1 sind erst 0 Antworten eingegangen" in again.text
 
 
 def test_a_member_reading_everything_through_the_api_cannot_solve_for_a_small_count(

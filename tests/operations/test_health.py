@@ -83,7 +83,7 @@ def test_a_read_only_var_directory_is_reported_at_start_by_readyz_and_at_login(
     assert ready.status_code == 503
     assert any(str(var_dir) in problem for problem in ready.json()["problems"])
     assert login.status_code == 503
-    assert "cannot store sessions" in login.text
+    assert "der Server kann keine Sitzung speichern" in login.text
 
 
 @pytest.mark.sqlite_only

@@ -201,10 +201,16 @@ def test_an_admin_adds_a_member_who_can_log_in(admin: TestClient[Any]) -> None:
     ("fields", "message"),
     [
         ({"email": NEW_MEMBER, "password": "too short", "group": "wohnen"}, "12"),
-        ({"email": NEW_MEMBER, "password": NEW_PASSWORD}, "at least one working group"),
+        ({"email": NEW_MEMBER, "password": NEW_PASSWORD}, "mindestens eine Arbeitsgruppe"),
         ({"email": NEW_MEMBER, "password": NEW_PASSWORD, "group": "kegeln"}, "kegeln"),
-        ({"email": "not-an-address", "password": NEW_PASSWORD, "admin": "on"}, "not an email"),
-        ({"email": "arbeit@netzwerk.example", "password": NEW_PASSWORD, "admin": "on"}, "exists"),
+        (
+            {"email": "not-an-address", "password": NEW_PASSWORD, "admin": "on"},
+            "keine E-Mail-Adresse",
+        ),
+        (
+            {"email": "arbeit@netzwerk.example", "password": NEW_PASSWORD, "admin": "on"},
+            "gibt es schon",
+        ),
     ],
 )
 def test_a_refused_account_is_explained_next_to_the_form_with_422(
@@ -318,7 +324,7 @@ def test_an_admin_form_without_csrf_token_is_refused(admin: TestClient[Any], pat
         headers={"accept": "text/html"},
     )
     assert response.status_code == 403
-    assert "This form has expired, please reload the page and try again" in response.text
+    assert "Dieses Formular ist abgelaufen." in response.text
     assert response.headers["content-type"].startswith("text/html")
     assert "is_open" not in response.text
     assert "2 erstellt" not in admin.get("/admin").text

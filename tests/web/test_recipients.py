@@ -166,10 +166,10 @@ def test_a_bad_file_names_each_bad_line_and_adds_no_one(
     no_column = upload(client, "liste.csv", b"Name;Ort\nFirma;Kreis\n")
     page = client.get("/admin/surveys/employers/recipients")
     assert refused.status_code == 422
-    assert "liste.csv line 3: &#39;keine-adresse&#39; is not an e-mail address" in refused.text
-    assert "liste.csv line 5" in refused.text
+    assert "liste.csv Zeile 3: „keine-adresse“ ist keine E-Mail-Adresse" in refused.text
+    assert "liste.csv Zeile 5" in refused.text
     assert no_column.status_code == 422
-    assert "no column &#39;E-Mail&#39;" in no_column.text
+    assert "keine Spalte „E-Mail“" in no_column.text
     assert "<table>" not in page.text
 
 

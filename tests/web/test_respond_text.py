@@ -233,10 +233,18 @@ def test_too_many_wrong_resume_codes_are_explained_in_the_survey_language(
     assert "محاولات كثيرة جدًا." in wrong.text
 
 
-def test_staff_pages_keep_their_english_detail(client: TestClient[Any]) -> None:
+def test_an_expired_staff_form_is_explained_in_the_staff_language(
+    client: TestClient[Any],
+) -> None:
     refused = client.post("/admin/users", data={}, headers={"accept": "text/html"})
     assert refused.status_code == 403
-    assert "This form has expired, please reload the page and try again" in refused.text
+    assert '<html lang="de"' in refused.text
+    assert "Dieses Formular ist abgelaufen." in refused.text
+
+    client.cookies.set("staff_lang", "en")
+    refused = client.post("/admin/users", data={}, headers={"accept": "text/html"})
+    assert '<html lang="en"' in refused.text
+    assert "This form has expired. Please reload the page and try again." in refused.text
 
 
 # -- the first screen and the favicon ------------------------------------------------------------

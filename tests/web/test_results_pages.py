@@ -34,6 +34,7 @@ from tests.conftest import (
     login,
     release,
 )
+from tests.web.test_staff_translations import german_on
 
 TODAY = datetime.date(2026, 3, 1)
 SEED_GROUPS = (
@@ -287,7 +288,11 @@ def test_breakdown_by_another_groups_question_is_refused(waves: TestClient[Any])
     response = waves.get("/results/beratung", params={"survey": "wave1", "by": "employed"})
 
     assert response.status_code == 422
-    assert "'employed' is not a question of working group 'beratung'" in Page(response.text).text
+    assert "'employed' ist keine Frage der Arbeitsgruppe 'beratung'" in Page(response.text).text
+    english = waves.get(
+        "/results/beratung", params={"survey": "wave1", "by": "employed", "lang": "en"}
+    )
+    assert "'employed' is not a question of working group 'beratung'" in Page(english.text).text
 
 
 def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> None:
@@ -605,3 +610,14 @@ def test_the_results_page_links_to_the_presentation(waves: TestClient[Any]) -> N
         str(a["href"]) for tag, a in page.attributes if tag == "a" and "/present" in str(a["href"])
     ]
     assert presentations == ["/results/arbeit/present?survey=wave1&lang=de&slide=0"]
+
+
+@pytest.mark.parametrize("suffix", ["", "/report", "/present"])
+def test_english_pages_show_nothing_of_the_german_catalogue(
+    waves: TestClient[Any], suffix: str
+) -> None:
+    params = {"survey": "wave1", "lang": "en", "by": "employed", "compare": "wave2"}
+    response = waves.get(f"/results/arbeit{suffix}", params=params)
+
+    assert response.status_code == 200
+    assert german_on(response.text) == []

@@ -94,7 +94,7 @@ def test_the_office_finds_the_fastest_excludes_one_and_the_next_release_counts_o
         r"A <code>a</code></th>\s*<td>(<bdi>[XYZ]</bdi>|<em>keine Antwort</em>)", detail.text
     )
     assert refused.status_code == 422
-    assert "why" in refused.text
+    assert "warum die Antworten ausgeschlossen werden" in refused.text
     assert excluded.status_code == 303
     assert re.search(r"<dt>Antworten</dt><dd>19</dd>", preview.text)
     db = Database(settings.database_url)
