@@ -68,7 +68,9 @@ async def group_guard(
     if not viewer.may_see(group):
         if group is None:
             raise PermissionDeniedException(S_("Results without a working group are for admins."))
-        raise PermissionDeniedException(f"You are not a member of the working group '{group}'.")
+        # The group is in the address already; a message without values is one catalogue
+        # entry, shown in the page's language.
+        raise PermissionDeniedException(S_("You are not a member of this working group."))
 
 
 GUARDS = (login_guard, admin_guard, group_guard)

@@ -123,7 +123,7 @@ class ResultsPagesController(Controller):
         if view is not None and question is not None and is_fragment_request(request):
             found = next((q for q in view.questions if q.result.name == question), None)
             if found is None:
-                raise NotFoundException(f"no question '{question}' for this group")
+                raise NotFoundException(S_("This working group has no such question."))
             return Template("results/_question.html", context=context | {"q": found})
         return Template("results/page.html", context=context)
 

@@ -325,3 +325,17 @@ def test_a_refused_staff_page_says_why_in_the_staff_language(settings: Settings)
         refused = client.get("/admin", headers={"accept": "text/html"})
         assert "This page is for administrators." in refused.text
         assert german_on(refused.text) == []
+
+
+def test_another_groups_results_are_refused_in_the_staff_language(settings: Settings) -> None:
+    create_accounts(settings.database_url)
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "arbeit")
+        refused = client.get("/results/wohnen", headers={"accept": "text/html"})
+        assert refused.status_code == 403
+        assert "Sie gehören dieser Arbeitsgruppe nicht an." in refused.text
+
+        client.cookies.set("staff_lang", "en")
+        refused = client.get("/results/wohnen", headers={"accept": "text/html"})
+        assert "You are not a member of this working group." in refused.text
+        assert german_on(refused.text) == []
