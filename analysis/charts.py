@@ -20,6 +20,7 @@ the table does.
 
 from __future__ import annotations
 
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,8 +37,13 @@ __all__ = [
 
 SUPPRESSED_MARK = "·"
 WIDTH = 640
-_BAR_SPACE = 530
-_LABEL_CHARS = 70
+# Bar charts are drawn 400 units wide: on a 360 px phone the drawing shrinks to ~330 px,
+# and 15-unit labels stay at 12 px (at 640 units they fell to 8 px); wider screens and
+# the projector scale them up. A label longer than a line wraps once, then is shortened.
+BAR_CHART_WIDTH = 400
+_BAR_SPACE = 320
+_LABEL_CHARS = 50
+_LABEL_LINES = 2
 _LABEL_HEIGHT = 19
 _BAR_HEIGHT = 16
 _BAR_GAP = 3
@@ -71,6 +77,15 @@ def _shortened(label: str) -> str:
     return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1].rstrip() + "…"
 
 
+def _label_lines(label: str) -> list[str]:
+    """`label` in at most `_LABEL_LINES` lines of `_LABEL_CHARS`, broken between words
+    (textwrap's rules), the last one shortened with "…" if the label goes on."""
+    lines = textwrap.wrap(label, _LABEL_CHARS) or [""]
+    if len(lines) <= _LABEL_LINES:
+        return lines
+    return [*lines[: _LABEL_LINES - 1], _shortened(" ".join(lines[_LABEL_LINES - 1 :]))]
+
+
 def _text(parent: ET.Element, x: float, y: float, content: str, size: int) -> ET.Element:
     element = ET.SubElement(
         parent, "text", {"x": _number(x), "y": _number(y), "font-size": str(size), "fill": _TEXT}
@@ -79,15 +94,15 @@ def _text(parent: ET.Element, x: float, y: float, content: str, size: int) -> ET
     return element
 
 
-def _svg_root(title: str, height: int) -> ET.Element:
-    """An empty chart: full width, `height` tall, named by `title` for screen readers
+def _svg_root(title: str, height: int, width: int = WIDTH) -> ET.Element:
+    """An empty chart: `width` wide, `height` tall, named by `title` for screen readers
     (`role="img"` with `aria-label`) and for pointers (`<title>`)."""
     svg = ET.Element(
         "svg",
         {
             "xmlns": "http://www.w3.org/2000/svg",
-            "viewBox": f"0 0 {WIDTH} {height}",
-            "width": str(WIDTH),
+            "viewBox": f"0 0 {width} {height}",
+            "width": str(width),
             "height": str(height),
             "role": "img",
             "aria-label": title,
@@ -117,25 +132,28 @@ def bar_chart(
     count = max((len(row.values) for row in rows), default=1)
     shown = [v for row in rows for v in row.values if v is not None]
     maximum = max([*shown, 0.0]) or 1.0
-    legend = _LEGEND_HEIGHT if len(series) > 1 else 0
-    row_height = _LABEL_HEIGHT + count * (_BAR_HEIGHT + _BAR_GAP) + _ROW_GAP
-    height = legend + len(rows) * row_height
-    svg = _svg_root(title, height)
+    # One line per series: two wave titles side by side do not fit 400 units.
+    legend = _LEGEND_HEIGHT * len(series) if len(series) > 1 else 0
+    labels = [_label_lines(row.label) for row in rows]
+    bars_height = count * (_BAR_HEIGHT + _BAR_GAP) + _ROW_GAP
+    height = legend + sum(len(lines) * _LABEL_HEIGHT + bars_height for lines in labels)
+    svg = _svg_root(title, height, BAR_CHART_WIDTH)
     if legend:
-        x = 0.0
         for index, name in enumerate(series):
             colour = _COLOURS[index % len(_COLOURS)]
+            y = index * _LEGEND_HEIGHT
             ET.SubElement(
-                svg, "rect", {"x": _number(x), "y": "4", "width": "12", "height": "12",
+                svg, "rect", {"x": "0", "y": str(y + 4), "width": "12", "height": "12",
                               "fill": colour},
             )  # fmt: skip
-            _text(svg, x + 16, 15, name, 14)
-            x += 16 + 8.5 * len(name) + 24
-    for index, row in enumerate(rows):
-        top = legend + index * row_height
-        _text(svg, 0, top + 14, _shortened(row.label), 15)
+            _text(svg, 16, y + 15, _shortened(name), 14)
+    top = legend
+    for row, lines in zip(rows, labels, strict=True):
+        for line_number, line in enumerate(lines):
+            _text(svg, 0, top + 14 + line_number * _LABEL_HEIGHT, line, 15)
+        top += len(lines) * _LABEL_HEIGHT
         for position, value in enumerate(row.values):
-            y = top + _LABEL_HEIGHT + position * (_BAR_HEIGHT + _BAR_GAP)
+            y = top + position * (_BAR_HEIGHT + _BAR_GAP)
             if value is None:
                 mark = _text(svg, 2, y + 14, SUPPRESSED_MARK, 22)
                 ET.SubElement(mark, "title").text = suppressed_text
@@ -148,6 +166,7 @@ def bar_chart(
                                   "fill": _COLOURS[position % len(_COLOURS)]},
                 )  # fmt: skip
             _text(svg, width + 5, y + 13, format_value(value), 14)
+        top += bars_height
     return ET.tostring(svg, encoding="unicode")
 
 

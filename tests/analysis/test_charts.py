@@ -125,3 +125,23 @@ def test_number_questions_show_quartiles_median_and_mean(wave1: Questionnaire) -
     assert svg is not None
     assert "Mean" in texts_of(svg)
     assert len(bars(svg)) == 4
+
+
+def test_a_long_label_wraps_onto_a_second_line_and_only_then_is_shortened() -> None:
+    two_lines = "Migrationsberatung für Erwachsene (MBE) oder Jugendmigrationsdienst (JMD)"
+    three_lines = " ".join([two_lines] * 2)
+
+    shown = texts_of(bar_chart("t", [ChartRow(two_lines, (1.0,)), ChartRow(three_lines, (2.0,))]))
+
+    assert " ".join(shown[:2]) == two_lines
+    assert all(len(line) <= 50 for line in shown if line)
+    assert shown[4].endswith("…")
+    assert three_lines.startswith(shown[3] + " ")
+
+
+def test_bar_charts_are_drawn_narrow_enough_to_read_on_a_phone() -> None:
+    root = parse(bar_chart("t", [ChartRow("a", (1.0,))]))
+
+    # 400 units on a ~330 px wide phone column: 15-unit labels stay above 12 px.
+    assert root.get("viewBox", "").split()[2] == "400"
+    assert all(float(rect.get("width", "0")) <= 400 for rect in root.iter(f"{SVG}rect"))
