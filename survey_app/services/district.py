@@ -93,6 +93,9 @@ LOGO_ROW = "logo"
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIZE = (600, 200)
 LOGO_FORMATS = ("PNG", "JPEG")
+# A small file may still unpack to a huge picture (a "decompression bomb"): no logo needs
+# more pixels than a 24-megapixel photograph.
+LOGO_MAX_PIXELS = 24_000_000
 
 
 def logo_png(data: bytes) -> bytes:
@@ -104,15 +107,24 @@ def logo_png(data: bytes) -> bytes:
 
     if len(data) > LOGO_MAX_BYTES:
         raise DistrictInvalid("logo too large", errors={"logo": S_("At most 1 MB, please.")})
+    not_an_image = DistrictInvalid(
+        "logo not an image", errors={"logo": S_("Please choose a PNG or JPEG image.")}
+    )
     try:
-        with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as image:
+        image = Image.open(io.BytesIO(data), formats=LOGO_FORMATS)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise not_an_image from None
+    with image:
+        if image.width * image.height > LOGO_MAX_PIXELS:
+            raise DistrictInvalid(
+                "logo too many pixels", errors={"logo": S_("At most 24 megapixels, please.")}
+            )
+        try:
             image.load()
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
             converted = image.convert("RGBA" if has_alpha else "RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise DistrictInvalid(
-            "logo not an image", errors={"logo": S_("Please choose a PNG or JPEG image.")}
-        ) from None
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise not_an_image from None
     converted.thumbnail(LOGO_MAX_SIZE)
     # A fresh image holds the pixels only: no EXIF, no text chunks, no colour profile.
     clean = Image.new(converted.mode, converted.size)

@@ -272,8 +272,15 @@ def test_a_large_image_is_scaled_down_to_600_by_200(office: TestClient[Any]) -> 
             "Bitte ein PNG- oder JPEG-Bild",
         ),
         ("logo.png", b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024), "image/png", "Höchstens 1 MB"),
+        ("logo.png", image_file((200, 80))[:60], "image/png", "Bitte ein PNG- oder JPEG-Bild"),
+        (
+            "bomb.png",
+            image_file((8000, 4000), optimize=True),
+            "image/png",
+            "Höchstens 24 Megapixel",
+        ),
     ],
-    ids=["text-named-png", "svg", "2-mb"],
+    ids=["text-named-png", "svg", "2-mb", "truncated", "too-many-pixels"],
 )
 def test_anything_but_a_png_or_jpeg_up_to_1_mb_is_refused_with_a_message(
     office: TestClient[Any], name: str, data: bytes, media_type: str, message: str
