@@ -23,7 +23,7 @@ from survey_app.web.admin import AdminController
 from survey_app.web.api import SurveyApiController
 from survey_app.web.auth import AuthController
 from survey_app.web.connections import BodyTimeout, Occupancy, RequestLimits, body_timeout
-from survey_app.web.district import DistrictController
+from survey_app.web.district import DistrictController, DistrictLogoController
 from survey_app.web.errors import exception_handlers
 from survey_app.web.fieldwork import FieldworkController
 from survey_app.web.health import HealthController
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReviewController,
             FieldworkController,
             DistrictController,
+            DistrictLogoController,
             RecipientsController,
             QuestionnairesController,
             AdminController,

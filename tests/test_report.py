@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import uuid
@@ -13,6 +14,7 @@ from pptx import Presentation
 
 from survey_app.cli import main
 from survey_app.db.engine import Database
+from survey_app.services.district import district_logo_save
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
 from survey_app.settings import Settings
@@ -124,6 +126,27 @@ def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
     assert shown, "the question pages show counts"
     assert not [count for count in shown if 0 < count < K]
     assert "·" in "".join(pages[1:])  # a2 and b2 are hidden, with a third cell to protect them
+
+
+def test_the_district_logo_is_on_the_title_page_and_nothing_else_is_fetched(
+    env: dict[str, str], db: Database, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (300, 100), (200, 30, 30)).save(png, format="PNG")
+    district_logo_save(db, png.getvalue(), actor="test")
+    output = tmp_path / "logo.pdf"
+
+    result = CliRunner().invoke(
+        main, ["report", "wave1", "--group", "arbeit", "--output", str(output)], env=env
+    )
+
+    assert result.exit_code == 0, result.output
+    images = subprocess.run(
+        ["pdfimages", "-list", str(output)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    assert [line.split()[:5] for line in images] == [["1", "0", "image", "300", "100"]]
 
 
 def test_english_report(env: dict[str, str], tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
     from survey_app.render.respond import district_values, poster_html, qr_svg, survey_url
+    from survey_app.services.district import district_logo
     from survey_app.services.surveys import get_survey, publish_directory
 
     if output.suffix.lower() not in (".html", ".svg"):
@@ -46,6 +47,7 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
             publish_directory(db, settings.questionnaires)
             survey = get_survey(db, survey_id)
         district = district_values(settings, db)
+        logo = district_logo(db)
     finally:
         db.dispose()
     if survey is None:
@@ -65,7 +67,14 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
         output.write_text(svg + "\n", encoding="utf-8")
     else:
         output.write_text(
-            poster_html(survey, language, settings.base_url, district=district, inline_css=True),
+            poster_html(
+                survey,
+                language,
+                settings.base_url,
+                district=district,
+                logo=logo,
+                inline_css=True,
+            ),
             encoding="utf-8",
         )
     click.echo(f"poster for '{survey_id}' ({language}) written to {output}", err=True)

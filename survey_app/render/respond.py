@@ -29,7 +29,7 @@ from survey_app.questionnaire.rules import is_required
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
 from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.render.text import isolated, isolated_plain, local_digits
-from survey_app.services.district import district_profile_of
+from survey_app.services.district import district_has_logo, district_profile_of, logo_data_uri
 from survey_app.services.surveys import PublishedSurvey
 from survey_app.settings import Settings
 
@@ -88,13 +88,18 @@ def ui_context(language: str) -> dict[str, Any]:
     }
 
 
+LOGO_URL = "/district/logo.png"
+
+
 def district_values(settings: Settings, db: Database) -> dict[str, str]:
     """What the `{placeholders}` of privacy notices and thank-you texts stand for: the
     district profile (as the office set it, else beside the questionnaires), and the
-    settings the texts promise."""
-    return placeholder_values(
+    settings the texts promise; and `logo_url`, the address of the district's logo for
+    the start page's header (empty without one; no placeholder names it)."""
+    values = placeholder_values(
         district_profile_of(db, settings.questionnaires), draft_days=settings.draft_lifetime_days
     )
+    return {**values, "logo_url": LOGO_URL if district_has_logo(db) else ""}
 
 
 def language_links(languages: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
@@ -365,6 +370,8 @@ def start_context(
         "privacy_summary": privacy[0] if privacy else "",
         "privacy_more": privacy[1:],
         "notice": notice,
+        "district_name": district.get("district", ""),
+        "logo_url": district.get("logo_url", ""),
     }
 
 
@@ -428,11 +435,12 @@ def poster_html(
     base_url: str,
     *,
     district: Mapping[str, str],
+    logo: bytes | None = None,
     inline_css: bool = False,
 ) -> str:
     """A printable A4 poster: title, one line of invitation, the link and its QR code,
     signed by the district's office (`district_values`: a poster on a notice board
-    should say who asks).
+    should say who asks), with the district's `logo` (PNG) if it has one.
 
     `inline_css` embeds the stylesheet (for a file written by the CLI).
     """
@@ -449,6 +457,8 @@ def poster_html(
         if description
         else ui["_"](POSTER_DEFAULT_TEXT),
         "sender": f"{district['district']} – {district['office']}",
+        "district_name": district["district"],
+        "logo": logo_data_uri(logo),
         "link": link,
         "qr": qr_svg(link, title),
         "css": (STATIC / "app.css").read_text(encoding="utf-8") if inline_css else None,

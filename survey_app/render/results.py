@@ -31,6 +31,7 @@ from survey_app.errors import UnknownSurvey
 from survey_app.i18n import S_, staff_gettext, staff_language
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.render.templating import jinja_environment
+from survey_app.services.district import district_logo, district_profile_of, logo_data_uri
 from survey_app.services.groups import working_group, working_groups
 from survey_app.services.releases import release_results
 from survey_app.services.reports import surveys_of_group
@@ -338,7 +339,13 @@ def report_html(
     view = replace(view, interactive=False)
     template = _report_environment().get_template("results/report.html")
     return template.render(
-        page=view, t=view.t, stylesheet=stylesheet, today=today or datetime.date.today()
+        page=view,
+        t=view.t,
+        stylesheet=stylesheet,
+        today=today or datetime.date.today(),
+        # A data URI: WeasyPrint renders the CLI's report without a server to fetch from.
+        logo=logo_data_uri(district_logo(db)),
+        district_name=district_profile_of(db, settings.questionnaires).district,
     )
 
 

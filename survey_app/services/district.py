@@ -8,7 +8,10 @@ keep the profile in git and fills whatever the office left empty.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
+import io
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,3 +81,108 @@ def district_save(db: Database, values: Mapping[str, str], *, actor: str) -> Non
                 session.add(DistrictSetting(name=name, value=text))
         changed = sorted(n for n in PROFILE_FIELDS if before.get(n, "") != cleaned[n])
         audit_record(session, actor=actor, action="district_save", detail={"changed": changed})
+
+
+# -- the logo ------------------------------------------------------------------------------
+
+# The logo is kept in the database, as a row of `district_setting` (base64 PNG), beside
+# the rest of the profile: one backup holds the whole profile, every instance of the app
+# sees the same logo without a shared directory, and no migration is needed. A
+# re-encoded logo is small (at most 600×200 pixels), so a text column is no burden.
+LOGO_ROW = "logo"
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_SIZE = (600, 200)
+LOGO_FORMATS = ("PNG", "JPEG")
+# A small file may still unpack to a huge picture (a "decompression bomb"): no logo needs
+# more pixels than a 24-megapixel photograph.
+LOGO_MAX_PIXELS = 24_000_000
+
+
+def logo_png(data: bytes) -> bytes:
+    """The uploaded `data` as the logo is kept: a PNG or JPEG (checked by decoding it,
+    not by its name; no SVG, which may carry script), at most `LOGO_MAX_BYTES`,
+    re-encoded as PNG, scaled down to fit `LOGO_MAX_SIZE`, without its metadata.
+    Raises `DistrictInvalid` (field `logo`) for anything else."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > LOGO_MAX_BYTES:
+        raise DistrictInvalid("logo too large", errors={"logo": S_("At most 1 MB, please.")})
+    not_an_image = DistrictInvalid(
+        "logo not an image", errors={"logo": S_("Please choose a PNG or JPEG image.")}
+    )
+    try:
+        image = Image.open(io.BytesIO(data), formats=LOGO_FORMATS)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise not_an_image from None
+    with image:
+        if image.width * image.height > LOGO_MAX_PIXELS:
+            raise DistrictInvalid(
+                "logo too many pixels", errors={"logo": S_("At most 24 megapixels, please.")}
+            )
+        try:
+            image.load()
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            converted = image.convert("RGBA" if has_alpha else "RGB")
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise not_an_image from None
+    converted.thumbnail(LOGO_MAX_SIZE)
+    # A fresh image holds the pixels only: no EXIF, no text chunks, no colour profile.
+    clean = Image.new(converted.mode, converted.size)
+    clean.paste(converted)
+    out = io.BytesIO()
+    clean.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def district_logo(db: Database) -> bytes | None:
+    """The district's logo as PNG, or None if the office set none."""
+    with db.read() as session:
+        row = session.get(DistrictSetting, LOGO_ROW)
+    return base64.b64decode(row.value) if row is not None else None
+
+
+def district_has_logo(db: Database) -> bool:
+    """Whether the office set a logo (without reading it)."""
+    with db.read() as session:
+        name = session.exec(
+            select(DistrictSetting.name).where(DistrictSetting.name == LOGO_ROW)
+        ).first()
+    return name is not None
+
+
+def logo_etag(png: bytes) -> str:
+    """A validator of the logo's content (for `ETag` and the address's `?v=`)."""
+    return hashlib.sha256(png).hexdigest()[:16]
+
+
+def logo_data_uri(png: bytes | None) -> str | None:
+    """The logo as a `data:` URI, for pages rendered without a server (the PDF report,
+    the CLI's poster); None without a logo."""
+    return f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}" if png else None
+
+
+def district_logo_save(db: Database, data: bytes, *, actor: str) -> None:
+    """Check and keep `data` as the district's logo (`logo_png`), replacing any earlier
+    one; a refusal (`DistrictInvalid`) changes nothing. Audited."""
+    png = logo_png(data)
+    with db.write() as session:
+        row = session.get(DistrictSetting, LOGO_ROW)
+        value = base64.b64encode(png).decode("ascii")
+        if row is None:
+            session.add(DistrictSetting(name=LOGO_ROW, value=value))
+        else:
+            row.value = value
+            session.add(row)
+        audit_record(
+            session,
+            actor=actor,
+            action="district_logo_save",
+            detail={"bytes": len(png), "etag": logo_etag(png)},
+        )
+
+
+def district_logo_remove(db: Database, *, actor: str) -> None:
+    """Remove the district's logo (nothing shows one from now on). Audited."""
+    with db.write() as session:
+        session.execute(delete(DistrictSetting).where(col(DistrictSetting.name) == LOGO_ROW))
+        audit_record(session, actor=actor, action="district_logo_remove", detail={})

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.response import Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
@@ -14,10 +16,16 @@ from survey_app.db.engine import Database
 from survey_app.i18n import S_
 from survey_app.questionnaire.district import FIELD_LABELS, PROFILE_FIELDS, district_profile
 from survey_app.services.district import (
+    LOGO_MAX_BYTES,
     MAX_LENGTH,
     DistrictInvalid,
+    district_logo,
+    district_logo_remove,
+    district_logo_save,
     district_save,
     district_settings,
+    logo_data_uri,
+    logo_etag,
 )
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
@@ -51,7 +59,14 @@ def district_page(
     ]
     status = HTTP_422_UNPROCESSABLE_ENTITY if errors else 200
     return admin_page(
-        "district.html", viewer, status, fields=fields, max_length=MAX_LENGTH, notice=notice
+        "district.html",
+        viewer,
+        status,
+        fields=fields,
+        max_length=MAX_LENGTH,
+        notice=notice,
+        logo=logo_data_uri(district_logo(db)),
+        logo_error=(errors or {}).get("logo"),
     )
 
 
@@ -62,6 +77,26 @@ def save(db: Database, settings: Settings, viewer: Viewer, typed: dict[str, str]
         return district_page(db, settings, viewer, typed=typed, errors=invalid.errors)
     notice = S_("Saved. The texts of the surveys show these details from now on.")
     return district_page(db, settings, viewer, notice=notice)
+
+
+NO_LOGO_FILE = S_("Please choose a PNG or JPEG image.")
+
+
+def logo_save(db: Database, settings: Settings, viewer: Viewer, data: bytes | None) -> Template:
+    """Keep an uploaded logo (None: no file chosen), or say on the page why not."""
+    try:
+        if data is None:
+            raise DistrictInvalid("no logo file", errors={"logo": NO_LOGO_FILE})
+        district_logo_save(db, data, actor=viewer.email)
+    except DistrictInvalid as invalid:
+        return district_page(db, settings, viewer, errors=invalid.errors)
+    notice = S_("Logo saved. Start pages, posters and reports show it from now on.")
+    return district_page(db, settings, viewer, notice=notice)
+
+
+def logo_remove(db: Database, settings: Settings, viewer: Viewer) -> Template:
+    district_logo_remove(db, actor=viewer.email)
+    return district_page(db, settings, viewer, notice=S_("Logo removed."))
 
 
 class DistrictController(Controller):
@@ -90,3 +125,49 @@ class DistrictController(Controller):
         form = await request.form()
         typed = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
         return await in_thread(save, db, settings, viewer, typed)
+
+    @post("/logo")
+    async def logo_upload(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+    ) -> Template:
+        """A PNG or JPEG as the district's logo (`services.district.logo_png`)."""
+        upload = (await request.form()).get("logo")
+        data = None
+        if isinstance(upload, UploadFile) and upload.filename:
+            # One byte more than allowed is enough to refuse it.
+            data = await upload.read(LOGO_MAX_BYTES + 1)
+        return await in_thread(logo_save, db, settings, viewer, data)
+
+    @post("/logo/remove")
+    async def logo_remove(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+    ) -> Template:
+        return await in_thread(logo_remove, db, settings, viewer)
+
+
+class DistrictLogoController(Controller):
+    """The district's logo, public (start pages show it): revalidated by its ETag, so a
+    new logo shows at once and an unchanged one costs a 304."""
+
+    path = "/district"
+    include_in_schema = False
+
+    @get("/logo.png")
+    async def logo(
+        self, request: Request[Any, Any, Any], db: NamedDependency[Database]
+    ) -> Response[bytes]:
+        png = await in_thread(district_logo, db)
+        if png is None:
+            raise NotFoundException()
+        etag = f'"{logo_etag(png)}"'
+        headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers)
+        return Response(png, media_type="image/png", headers=headers)

@@ -16,6 +16,7 @@ from survey_app.i18n import page_language
 from survey_app.questionnaire.navigation import page_index
 from survey_app.render.respond import district_values, poster_html, thanks_context
 from survey_app.render.templating import STATIC
+from survey_app.services.district import district_logo
 from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
 from survey_app.web.answering import (
@@ -247,5 +248,8 @@ class RespondController(Controller):
         if visit.questionnaire.audience == "invitation":
             raise Refused("link_needed", 403, visit.language)
         district = await in_thread(district_values, settings, db)
-        html = poster_html(visit.survey, visit.language, settings.base_url, district=district)
+        logo = await in_thread(district_logo, db)
+        html = poster_html(
+            visit.survey, visit.language, settings.base_url, district=district, logo=logo
+        )
         return Response(html, media_type="text/html; charset=utf-8")

@@ -9,6 +9,7 @@ and is evaluated by Playwright, which the page's CSP does not restrict.
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from survey_app.db.engine import Database
+from survey_app.services.district import district_logo_remove, district_logo_save
 from tests.browser.live import LiveApp, open_context
 from tests.browser.survey_tab import (
     COMPANY_LANGUAGES,
@@ -152,3 +155,35 @@ def test_the_accessibility_check_reports_a_button_without_a_name(
     tab.page.evaluate("document.querySelector('button.primary').textContent = ''")
     added = [found for found in axe_violations(tab.page) if found not in before]
     assert [(found["id"], found["impact"]) for found in added] == [("button-name", "critical")]
+
+
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_a_district_logo_keeps_the_start_page_within_a_phone_and_without_violations(
+    browser: Browser, live_app: LiveApp, language: str
+) -> None:
+    """The logo shares the header's line with the language link: the page neither scrolls
+    sideways nor moves its content down, and the logo is named by its alt text."""
+    from PIL import Image
+
+    context = open_context(browser, live_app, viewport=PHONE)
+    page = context.new_page()
+    start = f"{live_app.base_url}/s/newcomer?lang={language}"
+    database = Database(live_app.database_url)
+    try:
+        page.goto(start)
+        heading_without = page.locator("h1").bounding_box()
+        png = io.BytesIO()
+        Image.new("RGB", (900, 300), (0, 90, 160)).save(png, format="PNG")
+        district_logo_save(database, png.getvalue(), actor="browser tests")
+        page.goto(start)
+        logo = page.locator("header img.district-logo")
+
+        assert logo.get_attribute("alt") == "Landkreis Musterland"
+        assert page.evaluate("document.querySelector('img.district-logo').naturalWidth") == 600
+        assert horizontal_overflow(page) == 0
+        assert page.locator("h1").bounding_box() == heading_without
+        assert [v for v in axe_violations(page) if v["impact"] in BLOCKING_IMPACTS] == []
+    finally:
+        district_logo_remove(database, actor="browser tests")
+        database.dispose()
+        context.close()

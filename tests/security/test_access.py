@@ -89,6 +89,8 @@ ADMIN_ACTIONS = [
     ("/admin/questionnaires/1/preview/refresh", {"nav:page": "0"}),
     ("/admin/questionnaires/1/discard", {}),
     ("/admin/district", {"district": "Matrixkreis"}),
+    ("/admin/district/logo", {}),
+    ("/admin/district/logo/remove", {}),
 ]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 

@@ -5,6 +5,7 @@ to `district.yaml`, and a refused field changes nothing."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from litestar.testing import TestClient
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.services.audit import audit_events
+from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from tests.conftest import QUESTIONNAIRES, csrf_token, login
 
@@ -163,3 +165,177 @@ def test_in_development_the_example_district_is_fine(office: TestClient[Any]) ->
     assert page.status_code == 200
     assert "Landkreis Musterland" in page.text
     assert "Wartet auf das Bezirksprofil" not in office.get("/admin").text
+
+
+# -- the logo ------------------------------------------------------------------------------
+
+
+def image_file(size: tuple[int, int], image_format: str = "PNG", **save: Any) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (0, 90, 160)).save(out, format=image_format, **save)
+    return out.getvalue()
+
+
+def upload_logo(client: TestClient[Any], name: str, data: bytes, media_type: str) -> Any:
+    return client.post(
+        "/admin/district/logo",
+        data={"_csrf_token": csrf_token(client, "/admin/district")},
+        files={"logo": (name, data, media_type)},
+    )
+
+
+def logo_on_report(client: TestClient[Any], db: Database) -> str:
+    store_demo_responses(db, "newcomer", 12, seed=1)
+    report = client.get("/results/arbeit/report", params={"survey": "newcomer", "live": "1"})
+    assert report.status_code == 200
+    title_page = report.text.split('<section class="title-page">')[1].split("</section>")[0]
+    return title_page
+
+
+def test_an_uploaded_logo_shows_on_the_start_page_the_poster_and_the_report(
+    office: TestClient[Any], db: Database
+) -> None:
+    save(office, **PROFILE)
+    saved = upload_logo(office, "logo.png", image_file((300, 100)), "image/png")
+
+    start = office.get("/s/newcomer", params={"lang": "de"}).text
+    logo = office.get("/district/logo.png")
+    poster = office.get("/s/newcomer/poster", params={"lang": "ar"}).text
+
+    assert saved.status_code == 200
+    assert "Logo gespeichert" in saved.text
+    assert '<img class="district-logo" src="/district/logo.png" alt="Landkreis Bergland">' in start
+    assert logo.status_code == 200
+    assert logo.headers["content-type"] == "image/png"
+    assert 'alt="Landkreis Bergland"' in poster
+    assert 'src="data:image/png;base64,' in poster
+    assert 'class="report-logo" src="data:image/png;base64,' in logo_on_report(office, db)
+
+
+def test_without_a_logo_nothing_shows_and_its_address_is_not_found(
+    office: TestClient[Any], db: Database
+) -> None:
+    assert office.get("/district/logo.png").status_code == 404
+    assert "district-logo" not in office.get("/s/newcomer", params={"lang": "de"}).text
+    assert "<img" not in office.get("/s/newcomer/poster", params={"lang": "de"}).text
+    assert "<img" not in logo_on_report(office, db)
+
+
+def test_the_logo_is_cacheable_and_revalidated_by_its_etag(office: TestClient[Any]) -> None:
+    upload_logo(office, "logo.png", image_file((300, 100)), "image/png")
+    first = office.get("/district/logo.png")
+
+    again = office.get("/district/logo.png", headers={"If-None-Match": first.headers["etag"]})
+
+    assert "no-cache" in first.headers["cache-control"]
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_a_jpeg_is_kept_as_png_without_its_metadata(office: TestClient[Any]) -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010E] = "Geheime Beschreibung"  # ImageDescription
+    jpeg = image_file((200, 80), "JPEG", exif=exif.tobytes())
+
+    upload_logo(office, "logo.jpg", jpeg, "image/jpeg")
+    kept = office.get("/district/logo.png").content
+
+    assert kept.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.format == "PNG"
+        assert image.size == (200, 80)
+        assert not image.getexif()
+    assert b"Geheime" not in kept
+
+
+def test_a_large_image_is_scaled_down_to_600_by_200(office: TestClient[Any]) -> None:
+    from PIL import Image
+
+    upload_logo(office, "logo.png", image_file((1800, 300)), "image/png")
+
+    with Image.open(io.BytesIO(office.get("/district/logo.png").content)) as image:
+        assert image.size == (600, 100)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "media_type", "message"),
+    [
+        ("logo.png", b"Dies ist kein Bild.\n", "image/png", "Bitte ein PNG- oder JPEG-Bild"),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "image/svg+xml",
+            "Bitte ein PNG- oder JPEG-Bild",
+        ),
+        ("logo.png", b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024), "image/png", "Höchstens 1 MB"),
+        ("logo.png", image_file((200, 80))[:60], "image/png", "Bitte ein PNG- oder JPEG-Bild"),
+        (
+            "bomb.png",
+            image_file((8000, 4000), optimize=True),
+            "image/png",
+            "Höchstens 24 Megapixel",
+        ),
+    ],
+    ids=["text-named-png", "svg", "2-mb", "truncated", "too-many-pixels"],
+)
+def test_anything_but_a_png_or_jpeg_up_to_1_mb_is_refused_with_a_message(
+    office: TestClient[Any], name: str, data: bytes, media_type: str, message: str
+) -> None:
+    refused = upload_logo(office, name, data, media_type)
+
+    assert refused.status_code == 422
+    assert message in refused.text
+    assert 'id="district-logo-error"' in refused.text
+    assert office.get("/district/logo.png").status_code == 404
+
+
+def test_uploading_without_a_file_asks_for_one(office: TestClient[Any]) -> None:
+    refused = office.post(
+        "/admin/district/logo", data={"_csrf_token": csrf_token(office, "/admin/district")}
+    )
+
+    assert refused.status_code == 422
+    assert "Bitte ein PNG- oder JPEG-Bild" in refused.text
+
+
+def test_a_removed_logo_shows_nowhere(office: TestClient[Any]) -> None:
+    upload_logo(office, "logo.png", image_file((300, 100)), "image/png")
+    removed = office.post(
+        "/admin/district/logo/remove",
+        data={"_csrf_token": csrf_token(office, "/admin/district")},
+    )
+
+    assert removed.status_code == 200
+    assert "Logo entfernt" in removed.text
+    assert office.get("/district/logo.png").status_code == 404
+    assert "district-logo" not in office.get("/s/newcomer", params={"lang": "de"}).text
+
+
+def test_logo_changes_are_audited(office: TestClient[Any], db: Database) -> None:
+    upload_logo(office, "logo.png", image_file((300, 100)), "image/png")
+    office.post(
+        "/admin/district/logo/remove",
+        data={"_csrf_token": csrf_token(office, "/admin/district")},
+    )
+
+    actions = [(e.action, e.actor) for e in audit_events(db) if "logo" in e.action]
+    assert sorted(actions) == [
+        ("district_logo_remove", "admin@landkreis.example"),
+        ("district_logo_save", "admin@landkreis.example"),
+    ]
+
+
+def test_members_cannot_upload_a_logo(settings: Settings, accounts: Any) -> None:
+    with TestClient(app=create_app(settings)) as client:
+        login(client, "arbeit")
+        response = client.post(
+            "/admin/district/logo",
+            data={"_csrf_token": csrf_token(client, "/results")},
+            files={"logo": ("logo.png", image_file((300, 100)), "image/png")},
+        )
+        assert response.status_code == 403
+        assert client.get("/district/logo.png").status_code == 404

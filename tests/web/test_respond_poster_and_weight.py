@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from litestar.testing import TestClient
 
 from survey_app.cli import main
 from survey_app.db.engine import Database
-from survey_app.services.district import district_save
+from survey_app.services.district import district_logo_save, district_save
 from survey_app.settings import Settings
 from tests.web.respondent import Respondent
 
@@ -78,6 +79,23 @@ def test_the_poster_command_writes_a_standalone_page(tmp_path: Path) -> None:
     assert "@page { size: A4" in html
     assert "<path" in svg_of(html)
     assert "Landkreis Musterland – Integrationsmanagement" in html
+
+
+@pytest.mark.usefixtures("cli_environment")
+def test_the_poster_command_shows_the_district_logo_inline(tmp_path: Path, db: Database) -> None:
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (300, 100), (0, 90, 160)).save(png, format="PNG")
+    district_logo_save(db, png.getvalue(), actor="test")
+    output = tmp_path / "poster-de.html"
+
+    result = CliRunner().invoke(main, ["poster", "newcomer", "--output", str(output)])
+
+    assert result.exit_code == 0, result.output
+    html = output.read_text(encoding="utf-8")
+    assert '<img class="district-logo poster-logo" src="data:image/png;base64,' in html
+    assert 'alt="Landkreis Musterland"' in html
 
 
 @pytest.mark.usefixtures("cli_environment")
