@@ -447,11 +447,8 @@ def slides_pptx(
     if view is None:
         raise UnknownSurvey(survey_id)
     view = with_stored_breakdowns(db, settings, view)
-    breakdowns = [(view.breakdown_label(by), questions) for by, questions in view.broken_down]
-    return results_pptx(
-        view.results,
-        slide_texts(view),
-        breakdowns=[
-            (label, tuple(q.result for q in questions.values())) for label, questions in breakdowns
-        ],
-    )
+    breakdowns = [
+        (view.breakdown_label(by), [q.result for q in questions.values()])
+        for by, questions in view.broken_down
+    ]
+    return results_pptx(view.results, slide_texts(view), breakdowns=breakdowns)

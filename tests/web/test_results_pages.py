@@ -698,6 +698,13 @@ def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[An
         "q-employed-by-employed",
         "q-hours-by-employed",
     ]
+    deck = member.get("/results/arbeit/slides.pptx", params={"survey": "wave1", "by": "employed"})
+    texts = [
+        "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        for slide in Presentation(io.BytesIO(deck.content)).slides
+    ]
+    assert not any("Aufgeschlüsselt nach: Wie gut sprechen Sie Deutsch?" in text for text in texts)
+    assert sum("Aufgeschlüsselt nach: Haben Sie Arbeit?" in text for text in texts) == 3
 
 
 @pytest.mark.parametrize(
