@@ -76,8 +76,15 @@ class SlideTexts:
     key_figure_columns: tuple[str, str, str]  # question, most frequent answer, share
 
 
-def results_pptx(results: Results, texts: SlideTexts) -> bytes:
-    """The deck of `results` as PPTX bytes (see the module docstring)."""
+def results_pptx(
+    results: Results,
+    texts: SlideTexts,
+    *,
+    breakdowns: Sequence[tuple[str, Sequence[QuestionResult]]] = (),
+) -> bytes:
+    """The deck of `results` as PPTX bytes (see the module docstring); after each
+    question's slide, a slide per entry of `breakdowns` (the breakdown question's label,
+    the same questions' suppressed results broken down by it) that breaks it down."""
     # python-pptx only here: the CLI's other commands do not pay for its import.
     from pptx import Presentation
     from pptx.util import Inches
@@ -94,6 +101,10 @@ def results_pptx(results: Results, texts: SlideTexts) -> bytes:
         builder.question_slide(question)
         if question.by is not None and question.name != results.by:
             builder.breakdown_slide(question, question.by, by_label)
+        for label, broken_down in breakdowns:
+            found = next((q for q in broken_down if q.name == question.name), None)
+            if found is not None and found.by is not None and found.by.question != found.name:
+                builder.breakdown_slide(found, found.by, label)
     out = io.BytesIO()
     deck.save(out)
     return out.getvalue()

@@ -15,6 +15,7 @@ from pptx import Presentation
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.services.district import district_logo_save
+from survey_app.services.breakdowns import breakdowns_set
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
 from survey_app.settings import Settings
@@ -227,3 +228,28 @@ def test_a_report_broken_down_by_a_question_shows_it_on_the_title_page(
 
     assert result.exit_code == 0, result.output
     assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in pdf_text(output).split("\f")[0]
+
+
+def test_the_report_uses_the_groups_stored_breakdowns_unless_by_is_given(
+    env: dict[str, str], db: Database, tmp_path: Path
+) -> None:
+    survey = get_survey(db, "wave1")
+    assert survey is not None
+    breakdowns_set(
+        db, actor="arbeit@netzwerk.example", survey=survey, group="arbeit",
+        questions=["german_level", "employed"],
+    )  # fmt: skip
+    stored, chosen = tmp_path / "stored.pdf", tmp_path / "chosen.pdf"
+    command = ["report", "wave1", "--group", "arbeit", "--output"]
+
+    assert CliRunner().invoke(main, [*command, str(stored)], env=env).exit_code == 0
+    assert (
+        CliRunner().invoke(main, [*command, str(chosen), "--by", "employed"], env=env).exit_code
+        == 0
+    )
+
+    title = pdf_text(stored).split("\f")[0]
+    assert "Aufgeschlüsselt nach: Wie gut sprechen Sie Deutsch?, Haben Sie Arbeit?" in title
+    title = pdf_text(chosen).split("\f")[0]
+    assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in title
+    assert "Wie gut sprechen Sie Deutsch?, Haben" not in title

@@ -42,7 +42,11 @@ def _fail(message: object) -> NoReturn:
 )
 @click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
 @click.option("--live", is_flag=True, help="Live results instead of the latest release.")
-@click.option("--by", default=None, help="Break every question down by this question.")
+@click.option(
+    "--by",
+    default=None,
+    help="Break every question down by this question (default: the group's stored breakdowns).",
+)
 @click.option("--compare", default=None, help="PDF: beside this earlier wave of the survey.")
 def report(
     survey: str,

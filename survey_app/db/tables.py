@@ -298,3 +298,17 @@ class DistrictSetting(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class BreakdownSelection(SQLModel, table=True):
+    """The breakdowns a working group chose for a series of surveys (the questionnaire's
+    `series`, else the survey id, so the choice carries over to the next wave): question
+    names in the order the report and the slides show them (at most three)."""
+
+    __tablename__ = "breakdown_selection"
+
+    group_id: str = Field(primary_key=True, max_length=100)
+    series: str = Field(primary_key=True, max_length=100)
+    questions: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by: str = Field(max_length=254)
+    changed_at: datetime.datetime = Field(default_factory=utc_now)

@@ -32,6 +32,7 @@ from survey_app.i18n import S_, staff_gettext, staff_language
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.render.templating import jinja_environment
 from survey_app.services.district import district_logo, district_profile_of, logo_data_uri
+from survey_app.services.breakdowns import breakdowns_of
 from survey_app.services.groups import working_group, working_groups
 from survey_app.services.releases import release_results
 from survey_app.services.reports import surveys_of_group
@@ -140,6 +141,11 @@ class ResultsView:
     compare_title: str | None
     interactive: bool = True
     live: bool = False
+    #: The group's stored breakdowns for this survey's series (names, in order).
+    stored_breakdowns: tuple[str, ...] = ()
+    #: The report's breakdowns besides the plain results: (breakdown question, the
+    #: group's questions broken down by it, by name), one per stored breakdown.
+    broken_down: tuple[tuple[str, Mapping[str, QuestionView]], ...] = ()
 
     @property
     def lang(self) -> str:
@@ -147,6 +153,10 @@ class ResultsView:
 
     def breakdown_label(self, name: str) -> str:
         return dict(self.breakdowns).get(name, name)
+
+    @property
+    def stored_breakdown_labels(self) -> tuple[str, ...]:
+        return tuple(self.breakdown_label(name) for name in self.stored_breakdowns)
 
     @property
     def compare_id(self) -> str | None:
@@ -246,20 +256,7 @@ def results_view(
     if survey is None:
         raise UnknownSurvey(str(survey_id))
     breakdowns = _breakdown_questions(survey, group, t.language)
-    if live:
-        results = survey_results(
-            db,
-            survey.id,
-            group=group,
-            by=by,
-            compare=compare,
-            language=t.language,
-            cache_dir=cache_directory(settings.var_dir),
-        )
-    else:
-        results = release_results(
-            db, survey.id, group=group, by=by, compare=compare, language=t.language
-        )
+    results = _results(db, settings, survey.id, group, t.language, by, compare, live)
     questionnaire = survey.questionnaire
     others = [s for s in candidates if _comparable(survey, s, group)]
     compare_title = None
@@ -280,7 +277,49 @@ def results_view(
         breakdowns=tuple(breakdowns.items()),
         compare_title=compare_title,
         live=live,
+        stored_breakdowns=breakdowns_of(db, survey, group),
     )
+
+
+def _results(
+    db: Database,
+    settings: Settings,
+    survey_id: str,
+    group: str,
+    language: str,
+    by: str | None,
+    compare: str | None,
+    live: bool,
+) -> Results:
+    """The suppressed results of the latest release, or `live` ones."""
+    if live:
+        return survey_results(
+            db,
+            survey_id,
+            group=group,
+            by=by,
+            compare=compare,
+            language=language,
+            cache_dir=cache_directory(settings.var_dir),
+        )
+    return release_results(db, survey_id, group=group, by=by, compare=compare, language=language)
+
+
+def with_stored_breakdowns(db: Database, settings: Settings, view: ResultsView) -> ResultsView:
+    """`view` with the group's results broken down by each of its stored breakdowns, for
+    the report and the slides when no breakdown was asked for. The numbers come from the
+    same suppressed results as the page's (`release_results`, `survey_results`)."""
+    if view.results.by is not None or not view.stored_breakdowns:
+        return view
+    series = () if view.compare_id is None else (view.survey.id, view.compare_id)
+    broken_down = []
+    for by in view.stored_breakdowns:
+        results = _results(
+            db, settings, view.survey.id, view.group.id, view.lang, by, view.compare_id, view.live
+        )
+        questions = {q.name: _question_view(q, view.t, series) for q in results.questions}
+        broken_down.append((by, questions))
+    return replace(view, broken_down=tuple(broken_down))
 
 
 @dataclass(frozen=True)
@@ -330,13 +369,14 @@ def report_html(
     `survey-app report` (with `stylesheet` relative to the static directory). It shows
     the latest release, or `live` results (admins only; the caller checks), broken down
     `by` one of the group's questions and beside an earlier wave (`compare`) if asked,
-    as on the page the report was opened from."""
+    as on the page the report was opened from; without `by`, by each of the group's
+    stored breakdowns in turn."""
     view = results_view(
         db, settings, group, survey_id, lang=lang, live=live, by=by, compare=compare
     )
     if view is None:
         raise UnknownSurvey(survey_id or "")
-    view = replace(view, interactive=False)
+    view = replace(with_stored_breakdowns(db, settings, view), interactive=False)
     template = _report_environment().get_template("results/report.html")
     return template.render(
         page=view,
@@ -408,8 +448,14 @@ def slides_pptx(
 ) -> bytes:
     """The group's results as slides (PPTX): `/results/{group}/slides.pptx` and
     `survey-app report --format pptx`. The latest release, or `live` results (admins
-    only; the caller checks). Raises like `results_view`."""
+    only; the caller checks); without `by`, a breakdown slide per question and stored
+    breakdown. Raises like `results_view`."""
     view = results_view(db, settings, group, survey_id, lang=lang, by=by, live=live)
     if view is None:
         raise UnknownSurvey(survey_id)
-    return results_pptx(view.results, slide_texts(view))
+    view = with_stored_breakdowns(db, settings, view)
+    breakdowns = [
+        (view.breakdown_label(by), [q.result for q in questions.values()])
+        for by, questions in view.broken_down
+    ]
+    return results_pptx(view.results, slide_texts(view), breakdowns=breakdowns)

@@ -17,15 +17,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from analysis.exports import write_results_xlsx
 from analysis.slides import PPTX
 from survey_app.db.engine import Database
+from survey_app.errors import Invalid, UnknownSurvey
 from survey_app.i18n import S_
 from survey_app.render.results import (
     STYLESHEET,
@@ -37,14 +38,16 @@ from survey_app.render.results import (
     slides_pptx,
 )
 from survey_app.render.templating import static_url
+from survey_app.services.breakdowns import breakdowns_set
 from survey_app.services.groups import working_group
 from survey_app.services.releases import NoRelease, release_results
 from survey_app.services.reports import record_download
 from survey_app.services.results import cache_directory, survey_results
+from survey_app.services.surveys import get_survey
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import group_guard, login_guard, viewer_dependency
-from survey_app.web.handlers import is_fragment_request
+from survey_app.web.handlers import in_thread, is_fragment_request
 from survey_app.web.staff import staff_language_of
 
 __all__ = ["ResultsPagesController"]
@@ -126,6 +129,23 @@ class ResultsPagesController(Controller):
                 raise NotFoundException(S_("This working group has no such question."))
             return Template("results/_question.html", context=context | {"q": found})
         return Template("results/page.html", context=context)
+
+    @post("/{group:str}/breakdowns", guards=[group_guard])
+    async def breakdowns(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+        group: FromPath[str],
+    ) -> Redirect | Template:
+        """Store the breakdowns (at most three) the report and the slides show for this
+        survey's series; back to the page (303), or the page with the refusal (422)."""
+        form = await request.form()
+        survey_id, chosen = str(form.get("survey", "")), [str(v) for v in form.getall("by", [])]
+        return await in_thread(
+            _breakdowns_save, request, db, settings, viewer, group, survey_id, chosen
+        )
 
     @get("/{group:str}/export.xlsx", sync_to_thread=True, guards=[group_guard])
     def export(
@@ -246,3 +266,26 @@ class ResultsPagesController(Controller):
             "script": static_url("present.js"),
         }
         return Template("results/present.html", context=context | _page_assets())
+
+
+def _breakdowns_save(
+    request: Request[Any, Any, Any],
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    group: str,
+    survey_id: str,
+    chosen: list[str],
+) -> Redirect | Template:
+    t = Texts(staff_language_of(request))
+    survey = get_survey(db, survey_id)
+    if survey is None:
+        raise UnknownSurvey(survey_id)
+    try:
+        breakdowns_set(db, actor=viewer.email, survey=survey, group=group, questions=chosen)
+    except Invalid as error:
+        view = results_view(db, settings, group, survey_id, lang=t.language)
+        context: dict[str, Any] = {"t": t, "language": t.language, "viewer": viewer, "page": view}
+        context |= _page_assets() | {"breakdowns_error": t(error.template, **error.values)}
+        return Template("results/page.html", context=context, status_code=422)
+    return Redirect(f"/results/{group}?survey={survey.id}&lang={t.language}", status_code=303)

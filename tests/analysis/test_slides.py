@@ -255,3 +255,29 @@ def test_every_text_is_large_enough_to_project(wave1: Questionnaire, by: str | N
                 sizes += [int(size) for size in re.findall(rb'\bsz="(\d+)"', pptx.read(name))]
     assert sizes
     assert min(sizes) >= 1400  # hundredths of a point
+
+
+def test_each_given_breakdown_adds_a_slide_after_its_question(wave1: Questionnaire) -> None:
+    plain = results(wave1, "arbeit")
+    by_level, by_employed = (results(wave1, "arbeit", by=by) for by in ("german_level", "employed"))
+    breakdowns = [("Level", by_level.questions), ("Employed", by_employed.questions)]
+
+    slides = list(deck(results_pptx(plain, TEXTS, breakdowns=breakdowns)).slides)
+
+    shown = [
+        (s.shapes.title.text, re.findall(r"Broken down by: (\w+)", slide_text(s)))
+        for s in slides[2:]
+    ]
+    # a question is never broken down by itself
+    assert shown == [
+        ("Wie gut sprechen Sie Deutsch?", []),
+        ("Wie gut sprechen Sie Deutsch?", ["Employed"]),
+        ("Wie alt sind Sie?", []),
+        ("Wie alt sind Sie?", ["Level"]),
+        ("Wie alt sind Sie?", ["Employed"]),
+        ("Haben Sie Arbeit?", []),
+        ("Haben Sie Arbeit?", ["Level"]),
+        ("Wochenstunden", []),
+        ("Wochenstunden", ["Level"]),
+        ("Wochenstunden", ["Employed"]),
+    ]

@@ -92,6 +92,10 @@ ADMIN_ACTIONS = [
     ("/admin/district/logo", {}),
     ("/admin/district/logo/remove", {}),
 ]
+# State-changing forms of a group's members (and admins): (route, group, form fields).
+GROUP_ACTIONS = [
+    ("/results/arbeit/breakdowns", "arbeit", {"survey": "newcomer"}),
+]
 ROLES = [ANONYMOUS, "admin", "arbeit", "sprache"]
 
 
@@ -198,6 +202,25 @@ def test_admin_actions_are_refused_to_everyone_but_admins(
     assert admin_changes(settings) == changes_before
 
 
+@pytest.mark.xdist_group("access-matrix")
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("route", "group", "fields"), GROUP_ACTIONS)
+def test_group_actions_are_for_the_groups_members_and_admins(
+    matrix_client: Any, role: str, route: str, group: str, fields: dict[str, str]
+) -> None:
+    if role != ANONYMOUS:
+        login(matrix_client, role)
+    token = csrf_token(matrix_client, "/login" if role == ANONYMOUS else "/results")
+    response = matrix_client.post(
+        route, data={**fields, "_csrf_token": token}, follow_redirects=False
+    )
+    # Done, the answer is a redirect back to the page (303), as for the login.
+    expected = 303 if expected_status(role, group, is_page=True) in (200, 303) else 403
+    assert response.status_code == expected, response.text
+    if role == ANONYMOUS:
+        assert response.headers["location"].startswith("/login?next=")
+
+
 GUARDED_PREFIXES = ("/admin", "/results", "/api/v1/results")
 
 
@@ -206,6 +229,7 @@ def test_every_admin_and_results_route_is_guarded_and_in_the_matrix(settings: Se
     the matrix above (so it is tested for every role)."""
     matrix = [("GET", urlsplit(route).path) for route, _group, _page in ROUTES]
     matrix += [("POST", route) for route, _fields in ADMIN_ACTIONS]
+    matrix += [("POST", route) for route, _group, _fields in GROUP_ACTIONS]
     checked = 0
     for route in create_app(settings).routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith(GUARDED_PREFIXES):

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import datetime
 import io
+import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -17,9 +18,11 @@ import pytest
 from litestar.testing import TestClient
 from openpyxl import load_workbook
 from pptx import Presentation
+from sqlmodel import delete
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
+from survey_app.db.tables import BreakdownSelection
 from survey_app.services.audit import audit_events
 from survey_app.services.results import store_demo_responses
 from survey_app.services.surveys import get_survey
@@ -30,6 +33,7 @@ from tests.conftest import (
     ACCOUNTS,
     app_settings,
     create_accounts,
+    csrf_token,
     empty_database,
     login,
     release,
@@ -621,3 +625,168 @@ def test_english_pages_show_nothing_of_the_german_catalogue(
 
     assert response.status_code == 200
     assert german_on(response.text) == []
+
+
+# -- breakdowns a working group stores for the report and the slides --------------------
+
+
+@pytest.fixture
+def member(waves_settings: Settings) -> Iterator[TestClient[Any]]:
+    """The app on the released waves with a member of `arbeit` logged in; the breakdowns
+    stored are removed afterwards (the waves are shared by the tests of this process)."""
+    with TestClient(app=create_app(waves_settings)) as client:
+        login(client, "arbeit")
+        yield client
+    db = Database(waves_settings.database_url)
+    with db.write() as session:
+        session.execute(delete(BreakdownSelection))
+    db.dispose()
+
+
+def store_breakdowns(
+    client: TestClient[Any], *names: str, group: str = "arbeit", lang: str = "de"
+) -> Any:
+    """Submit the page's form "Breakdowns for the report and the slides" with `names`."""
+    token = csrf_token(client, f"/results/{group}?survey=wave1&lang={lang}")
+    fields = {"_csrf_token": token, "survey": "wave1", "by": list(names)}
+    url = f"/results/{group}/breakdowns?lang={lang}"
+    return client.post(url, data=fields, follow_redirects=False)
+
+
+def captions(html: str) -> list[str]:
+    """The ids of the breakdown tables: `q-{question}-by-{breakdown}`."""
+    return re.findall(r'<caption id="(q-[a-z_]+-by-[a-z_]+)"', html)
+
+
+def test_a_member_stores_two_breakdowns_for_report_and_slides(member: TestClient[Any]) -> None:
+    response = store_breakdowns(member, "german_level", "employed")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/results/arbeit?survey=wave1&lang=de"
+    page = member.get(response.headers["location"]).text
+    assert "Ausgewählt: Wie gut sprechen Sie Deutsch?, Haben Sie Arbeit?" in Page(page).text
+    assert captions(page) == []  # the page itself is not broken down
+
+    report = member.get("/results/arbeit/report", params={"survey": "wave1"}).text
+    assert captions(report) == [
+        "q-german_level-by-employed",
+        "q-age-by-german_level",
+        "q-age-by-employed",
+        "q-employed-by-german_level",
+        "q-hours-by-german_level",
+        "q-hours-by-employed",
+    ]
+    assert Page(report).sections == ["german_level", "age", "employed", "hours"]  # once each
+
+    deck = member.get("/results/arbeit/slides.pptx", params={"survey": "wave1"})
+    slides = list(Presentation(io.BytesIO(deck.content)).slides)
+    texts = [
+        "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in slides
+    ]
+    assert sum("Aufgeschlüsselt nach: Wie gut sprechen Sie Deutsch?" in text for text in texts) == 3
+    assert sum("Aufgeschlüsselt nach: Haben Sie Arbeit?" in text for text in texts) == 3
+
+
+def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[Any]) -> None:
+    store_breakdowns(member, "german_level", "employed")
+
+    report = member.get("/results/arbeit/report", params={"survey": "wave1", "by": "employed"})
+
+    assert captions(report.text) == [
+        "q-german_level-by-employed",
+        "q-age-by-employed",
+        "q-employed-by-employed",
+        "q-hours-by-employed",
+    ]
+    deck = member.get("/results/arbeit/slides.pptx", params={"survey": "wave1", "by": "employed"})
+    texts = [
+        "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
+        for slide in Presentation(io.BytesIO(deck.content)).slides
+    ]
+    assert not any("Aufgeschlüsselt nach: Wie gut sprechen Sie Deutsch?" in text for text in texts)
+    assert sum("Aufgeschlüsselt nach: Haben Sie Arbeit?" in text for text in texts) == 3
+
+
+@pytest.mark.parametrize(
+    ("names", "german", "english"),
+    [
+        (
+            ("age",),
+            "'age' ist keine select_one-Frage dieser Arbeitsgruppe.",
+            "'age' is not a select_one question of this working group.",
+        ),
+        (
+            ("arrived",),  # beratung's question
+            "'arrived' ist keine select_one-Frage dieser Arbeitsgruppe.",
+            "'arrived' is not a select_one question of this working group.",
+        ),
+        (
+            ("german_level", "employed", "age", "hours"),
+            "Höchstens 3 Aufschlüsselungen können ausgewählt werden.",
+            "At most 3 breakdowns can be selected.",
+        ),
+    ],
+)
+def test_breakdowns_the_group_may_not_choose_are_refused_on_the_page(
+    member: TestClient[Any], names: tuple[str, ...], german: str, english: str
+) -> None:
+    response = store_breakdowns(member, *names)
+
+    assert response.status_code == 422
+    assert german in Page(response.text).text
+    assert "Aufschlüsselungen für Bericht und Folien" in response.text
+    assert english in Page(store_breakdowns(member, *names, lang="en").text).text
+    report = member.get("/results/arbeit/report", params={"survey": "wave1"}).text
+    assert captions(report) == []  # nothing stored
+
+
+def test_members_of_another_group_cannot_store_its_breakdowns(
+    member: TestClient[Any], waves_settings: Settings
+) -> None:
+    login(member, "sprache")
+    token = csrf_token(member, "/results/sprache?survey=wave1")
+
+    response = member.post(
+        "/results/arbeit/breakdowns",
+        data={"_csrf_token": token, "survey": "wave1", "by": "employed"},
+        follow_redirects=False,
+    )
+
+    assert response.status_code == 403
+
+
+def test_stored_breakdowns_are_in_the_audit_log(
+    member: TestClient[Any], waves_settings: Settings
+) -> None:
+    store_breakdowns(member, "employed")
+
+    db = Database(waves_settings.database_url)
+    try:
+        event = next(e for e in audit_events(db) if e.action == "breakdowns_set")
+    finally:
+        db.dispose()
+    assert event.actor == ACCOUNTS["arbeit"][0]
+    assert json.loads(event.detail) == {
+        "group": "arbeit",
+        "questions": ["employed"],
+        "series": "wave",
+        "survey": "wave1",
+    }
+
+
+def test_the_breakdowns_form_speaks_the_page_language(member: TestClient[Any]) -> None:
+    german = member.get("/results/arbeit", params={"survey": "wave1"}).text
+    english = member.get("/results/arbeit", params={"survey": "wave1", "lang": "en"}).text
+
+    assert "Aufschlüsselungen für Bericht und Folien" in german
+    assert "Aufschlüsselungen speichern" in german
+    assert "Breakdowns for the report and the slides" in english
+    assert "None selected." in english
+
+
+def test_stored_breakdowns_carry_over_to_the_next_wave(member: TestClient[Any]) -> None:
+    store_breakdowns(member, "employed")
+
+    page = member.get("/results/arbeit", params={"survey": "wave2", "lang": "en"})
+
+    assert "Selected: Do you have work?" in Page(page.text).text
