@@ -31,8 +31,8 @@ from survey_app.errors import UnknownSurvey
 from survey_app.i18n import S_, staff_gettext, staff_language
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
 from survey_app.render.templating import jinja_environment
-from survey_app.services.district import district_logo, district_profile_of, logo_data_uri
 from survey_app.services.breakdowns import breakdowns_of
+from survey_app.services.district import district_logo, district_profile_of, logo_data_uri
 from survey_app.services.groups import working_group, working_groups
 from survey_app.services.releases import release_results
 from survey_app.services.reports import surveys_of_group
