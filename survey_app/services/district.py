@@ -111,8 +111,12 @@ def logo_png(data: bytes) -> bytes:
         "logo not an image", errors={"logo": S_("Please choose a PNG or JPEG image.")}
     )
     try:
+        # verify() reads the whole file and refuses a cut-off one even where WeasyPrint,
+        # once imported, has told Pillow to load truncated images (a process-wide flag).
+        with Image.open(io.BytesIO(data), formats=LOGO_FORMATS) as checked:
+            checked.verify()
         image = Image.open(io.BytesIO(data), formats=LOGO_FORMATS)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise not_an_image from None
     with image:
         if image.width * image.height > LOGO_MAX_PIXELS:

@@ -339,3 +339,13 @@ def test_members_cannot_upload_a_logo(settings: Settings, accounts: Any) -> None
         )
         assert response.status_code == 403
         assert client.get("/district/logo.png").status_code == 404
+
+
+def test_a_cut_off_image_is_refused_also_after_weasyprint_was_imported(
+    office: TestClient[Any],
+) -> None:
+    import weasyprint  # noqa: F401 - it sets PIL.ImageFile.LOAD_TRUNCATED_IMAGES for the process
+
+    refused = upload_logo(office, "logo.png", image_file((200, 80))[:-5], "image/png")
+
+    assert refused.status_code == 422
