@@ -24,6 +24,7 @@ With a comparison the top level also has `"compare": {"survey", "version", "resp
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,6 +34,7 @@ from analysis.breakdowns import MISSING_COLUMN, comparison
 from analysis.publication import STATISTICS, Publication, plan_publication, publish
 from analysis.summaries import Breakdown, Number, QuestionResult, percent
 from analysis.suppression import Count
+from analysis.texts import ReleasedAnswer
 from survey_app.errors import Invalid
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
@@ -209,10 +211,12 @@ def results_from_publication(
     language: str | None = None,
     compare: tuple[str, int, Questionnaire, Publication] | None = None,
     release: ReleaseInfo | None = None,
+    answers: Mapping[str, Sequence[ReleasedAnswer]] | None = None,
 ) -> Results:
     """The group's questions as `publication` shows them, broken down by `by` where the
     publication has that breakdown, beside `compare` (survey, version, questionnaire and
-    publication of another wave) where the same question is published there."""
+    publication of another wave) where the same question is published there, with the
+    free-text `answers` the release shows."""
     _breakdown_question(questionnaire, survey, by)
     if compare is not None:
         check_wave(questionnaire, compare[2])
@@ -221,6 +225,8 @@ def results_from_publication(
     results: list[QuestionResult] = []
     for question in _answered(questionnaire, group):
         result = view.question(question)
+        if answers and answers.get(question.name):
+            result = replace(result, answers=tuple(answers[question.name]))
         if by is not None:
             result = replace(result, by=view.breakdown(question, questionnaire.questions[by]))
         if compare is not None:

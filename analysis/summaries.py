@@ -3,7 +3,8 @@
 - `select_one` / `select_multiple`: n (respondents who answered), counts and percentages
   (of n) for every choice, zeros included;
 - `integer` / `decimal`: n, mean, median and quartiles (never min or max);
-- `text`: n only (free text is never shown to working groups);
+- `text`: n, and the answers the office reviewed and released (`analysis.texts`; never
+  an answer as given);
 - `date`: counts per year bin fixed by the questionnaire (see `analysis.publication`);
 - `note` / `calculate`: no summary.
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.suppression import Count
+from analysis.texts import ReleasedAnswer
 from survey_app.questionnaire.schema import QuestionType
 
 __all__ = ["Breakdown", "Comparison", "QuestionResult", "percent"]
@@ -95,6 +97,8 @@ class QuestionResult:
     months: Mapping[str, Count] = field(default_factory=dict)
     by: Breakdown | None = None
     compare: Comparison | None = None
+    answers: tuple[ReleasedAnswer, ...] = ()
+    """Free-text answers the release shows (text questions only)."""
 
     @property
     def hidden(self) -> int:
@@ -129,6 +133,8 @@ class QuestionResult:
             data["by"] = self.by.to_json()
         if self.compare is not None:
             data["compare"] = self.compare.to_json()
+        if self.answers:
+            data["answers"] = [answer.to_json() for answer in self.answers]
         return data
 
 

@@ -223,6 +223,11 @@ class Release(SQLModel, table=True):
     """Responses within the boundaries that the release left out: {"ids": [...],
     "reasons": {reason: count}} (the ids, so later releases know what this one counted)."""
     publication: str = Field(sa_column=Column(Text, nullable=False))
+    texts: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """Free-text answers the release shows, frozen (`services.texts.ReleasedTexts`): per
+    question the office's categories and the answers it selected, as reviewed then."""
 
     @property
     def edges(self) -> dict[int, int]:
@@ -310,5 +315,39 @@ class BreakdownSelection(SQLModel, table=True):
     group_id: str = Field(primary_key=True, max_length=100)
     series: str = Field(primary_key=True, max_length=100)
     questions: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    changed_by: str = Field(max_length=254)
+    changed_at: datetime.datetime = Field(default_factory=utc_now)
+
+
+class TextCategory(SQLModel, table=True):
+    """A category the office defined for the free-text answers of one question ("Sprache",
+    "Wohnen"): answers are tagged with categories, and released results count them."""
+
+    __tablename__ = "text_category"
+    __table_args__ = (UniqueConstraint("survey_id", "question", "label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    question: str = Field(max_length=100)
+    label: str = Field(max_length=100)
+
+
+class TextReview(SQLModel, table=True):
+    """The office's review of one free-text answer: the text as it may be shown (names,
+    numbers and places redacted), a German translation, its categories, and whether the
+    next release shows it. The answer itself stays as given in `Submission.answers`."""
+
+    __tablename__ = "text_review"
+    __table_args__ = (UniqueConstraint("submission_pk", "question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_pk: int = Field(foreign_key="submission.id", index=True, ondelete="CASCADE")
+    survey_id: str = Field(max_length=100, index=True)
+    question: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    translation: str = Field(default="", sa_column=Column(Text, nullable=False))
+    categories: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    released: bool = False
+    """Selected for release: shown by every release made from now on that counts it."""
     changed_by: str = Field(max_length=254)
     changed_at: datetime.datetime = Field(default_factory=utc_now)

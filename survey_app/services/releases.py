@@ -28,10 +28,12 @@ import logging
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +42,7 @@ from sqlmodel import col, select
 
 from analysis.publication import Publication, plan_publication, publish
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
+from analysis.texts import ReleasedAnswer, category_columns, with_text_categories
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurvey
@@ -48,6 +51,7 @@ from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
 from survey_app.services.results import release_layers
 from survey_app.services.surveys import get_survey, questionnaire_of
+from survey_app.services.texts import ReleasedTexts, texts_for_release
 
 __all__ = [
     "NoRelease",
@@ -283,6 +287,20 @@ def _membership(
     return merged, [tuple(own) for own in members]
 
 
+def _with_categories(
+    layer: pd.DataFrame, ids: npt.NDArray[np.int64], texts: ReleasedTexts
+) -> pd.DataFrame:
+    """`layer` with the columns of the derived category questions filled from the tags
+    of its responses (`ids`: the submission id of each row)."""
+    if not texts.categories:
+        return layer
+    columns = {}
+    for question, categories in texts.categories.items():
+        tags = [texts.tags.get(int(pk), {}).get(question) for pk in ids]
+        columns.update(category_columns(question, [pk for pk, _label in categories], tags))
+    return layer.assign(**columns)
+
+
 def _first_published_year(db: Database, survey_id: str) -> int:
     with db.read() as session:
         first = session.execute(
@@ -303,8 +321,7 @@ def release_create(
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
-    questionnaire = survey.questionnaire
-    k = questionnaire.min_cell
+    k = survey.questionnaire.min_cell
     with db.read() as session:
         earlier = list(
             session.execute(
@@ -317,9 +334,20 @@ def release_create(
     started = time.perf_counter()
     edges = [release.edges for release in earlier]
     apart = sorted(set(frozen.excluded).union(*(r.excluded_ids for r in earlier)))
-    read, version_of = release_layers(
-        db, survey_id, questionnaire, [*edges, frozen.boundaries], apart=apart
+    texts = texts_for_release(
+        db,
+        survey,
+        lambda version, pk: pk <= frozen.boundaries.get(version, 0) and pk not in frozen.excluded,
     )
+    questionnaire = with_text_categories(survey.questionnaire, texts.categories)
+    ids: list[npt.NDArray[np.int64]] = []
+    read, version_of = release_layers(
+        db, survey_id, questionnaire, [*edges, frozen.boundaries], apart=apart, ids=ids
+    )
+    read = [
+        _with_categories(layer, layer_ids, texts)
+        for layer, layer_ids in zip(read, ids, strict=True)
+    ]
     if sum(len(layer) for layer in read) != frozen.total:
         raise ReleaseRefused(
             S_(
@@ -383,6 +411,7 @@ def release_create(
             "reasons": dict(Counter(frozen.excluded.values())),
         },
         publication=published.publication.dumps(),
+        texts=texts.to_json(),
     )
     seconds = round(time.perf_counter() - started, 2)
     try:
@@ -425,6 +454,8 @@ class _Stored:
     version: int
     questionnaire: Questionnaire
     publication: Publication
+    answers: Mapping[str, Sequence[ReleasedAnswer]]
+    """The free-text answers the release shows, per question."""
 
 
 _cache: OrderedDict[tuple[str, int, str], _Stored] = OrderedDict()
@@ -454,12 +485,14 @@ def _stored(db: Database, survey_id: str, number: int | None) -> _Stored:
             return cached
         release = session.get_one(Release, release_id)
         version = session.get_one(SurveyVersion, release.version_id)
+        texts = ReleasedTexts.from_json(release.texts or {})
         stored = _Stored(
             info=ReleaseInfo(release.number, release.released_at.date()),
             survey=survey_id,
             version=version.number,
-            questionnaire=questionnaire_of(version),
+            questionnaire=with_text_categories(questionnaire_of(version), texts.categories),
             publication=Publication.loads(release.publication),
+            answers=texts.answers,
         )
     with _cache_lock:
         _cache[key] = stored
@@ -509,4 +542,5 @@ def release_results(
         language=language,
         compare=other,
         release=stored.info,
+        answers=stored.answers,
     )

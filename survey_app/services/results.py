@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import LargeBinary, cast, delete, func, insert, select
+from sqlalchemy import LargeBinary, String, cast, delete, func, insert, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
@@ -163,13 +163,16 @@ def release_layers(
     boundaries: Sequence[Mapping[int, int]],
     *,
     apart: Collection[int] = (),
+    ids: list[npt.NDArray[np.int64]] | None = None,
 ) -> tuple[list[pd.DataFrame], dict[int, int]]:
     """The answers each release added, as frames with the target's columns: layer m holds,
     per version, the submissions with `boundaries[m-1][version] < id <= boundaries[m][version]`
     (a version missing from a boundary has none up to it), excluded or not, but not the ids
     in `apart`; then one frame per id of `apart`, in that order. One read, one transaction.
 
-    Also returns the version of each id of `apart` (ids that are gone are missing)."""
+    Also returns the version of each id of `apart` (ids that are gone are missing). With
+    `ids`, the submission id of every row of each layer is appended to it, one array per
+    layer."""
     layers: list[pd.DataFrame] = []
     kept = tuple(sorted(apart))
     outside = (col(Submission.id).notin_(kept),) if kept else ()
@@ -182,15 +185,25 @@ def release_layers(
         sources = {version.id: questionnaire_of(version) for version in versions}
         before: Mapping[int, int] = {}
         for boundary in boundaries:
+            layer_ids: list[npt.NDArray[np.int64]] | None = [] if ids is not None else None
             parts = [
                 _read_version(
-                    session, target, source, version_id, before.get(version_id, 0), end, outside
+                    session,
+                    target,
+                    source,
+                    version_id,
+                    before.get(version_id, 0),
+                    end,
+                    outside,
+                    ids=layer_ids,
                 )
                 for version_id, source in sources.items()
                 if version_id is not None
                 and (end := boundary.get(version_id, 0)) > before.get(version_id, 0)
             ]
             layers.append(answers_frame(target, parts))
+            if ids is not None:
+                ids.append(_joined_ids(layer_ids))
             before = boundary
         version_of = dict(
             session.execute(
@@ -203,12 +216,23 @@ def release_layers(
             version_id = version_of.get(pk)
             if version_id is None:
                 layers.append(empty_frame(target))
+                if ids is not None:
+                    ids.append(np.zeros(0, dtype=np.int64))
                 continue
             one = (col(Submission.id) == pk,)
             layers.append(
                 _read_version(session, target, sources[version_id], version_id, pk - 1, pk, one)
             )
+            if ids is not None:
+                ids.append(np.full(len(layers[-1]), pk, dtype=np.int64))
     return layers, {int(k): int(v) for k, v in version_of.items()}
+
+
+def _joined_ids(parts: list[npt.NDArray[np.int64]] | None) -> npt.NDArray[np.int64]:
+    """Ids of the rows of frames joined by `answers_frame` (parts in the same order)."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts)
 
 
 def _stored(session: Session, version_id: int, up_to: int | None = None) -> StoredAnswers | None:
@@ -303,9 +327,11 @@ def _read_version(
     after_id: int,
     max_id: int,
     which: tuple[ColumnElement[bool], ...] = (COUNTED,),
+    ids: list[npt.NDArray[np.int64]] | None = None,
 ) -> pd.DataFrame:
     """Submissions of one version with after_id < id <= max_id (and meeting `which`: by
-    default, those not excluded), parsed range by range.
+    default, those not excluded), parsed range by range; with `ids`, the submission id
+    of each row is appended to it (one array per range read).
 
     With several ranges, a second thread reads the next one while this one is parsed
     (the database and pyarrow both work outside the GIL). It uses the same session, one
@@ -315,15 +341,20 @@ def _read_version(
         return empty_frame(target)
     parts = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-read") as reader:
-        following = reader.submit(_read_range, session, version_id, *ranges[0], which)
+        with_ids = ids is not None
+        following = reader.submit(
+            _read_range, session, version_id, *ranges[0], which, with_ids=with_ids
+        )
         for index in range(len(ranges)):
-            count, lines = following.result()
+            count, lines, row_ids = following.result()
             if index + 1 < len(ranges):
                 following = reader.submit(
-                    _read_range, session, version_id, *ranges[index + 1], which
+                    _read_range, session, version_id, *ranges[index + 1], which, with_ids=with_ids
                 )
             if count:
                 parts.append(parse_answers(target, source, lines, count))
+                if ids is not None:
+                    ids.append(row_ids)
             del lines  # at most two ranges' texts in memory: this one's and the next
     return answers_frame(target, parts)
 
@@ -334,9 +365,15 @@ def _read_range(
     low: int,
     high: int,
     which: tuple[ColumnElement[bool], ...] = (),
-) -> tuple[int, Any]:
-    """How many submissions of a version have low < id <= high (and meet `which`), and
-    their texts, one a line."""
+    *,
+    with_ids: bool = False,
+) -> tuple[int, Any, npt.NDArray[np.int64]]:
+    """How many submissions of a version have low < id <= high (and meet `which`), their
+    texts, one a line, and `with_ids` their ids in the same order (else an empty array).
+
+    The ids are a second aggregate of the same query: both aggregates are fed the rows
+    in one pass (in parallel plans, partial states travel together), so they list the
+    rows in the same order, whatever order the database chose."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     in_range = (
         col(Submission.version_id) == version_id,
@@ -344,16 +381,25 @@ def _read_range(
         col(Submission.id) <= high,
         *which,
     )
-    count, lines = session.execute(
-        select(func.count(), _joined_texts(sqlite, replace_newlines=False)).where(*in_range)
+    listed = (func.aggregate_strings(cast(col(Submission.id), String), ","),)
+    extra = listed if with_ids else ()
+    count, lines, *joined_ids = session.execute(
+        select(func.count(), _joined_texts(sqlite, replace_newlines=False), *extra).where(*in_range)
     ).one()
     if count and lines.count(b"\n" if sqlite else "\n") != count - 1:
         # A text with a raw newline (whitespace in JSON; this application never stores
         # one): read the range again with newlines replaced, one text a line.
-        count, lines = session.execute(
-            select(func.count(), _joined_texts(sqlite, replace_newlines=True)).where(*in_range)
+        count, lines, *joined_ids = session.execute(
+            select(func.count(), _joined_texts(sqlite, replace_newlines=True), *extra).where(
+                *in_range
+            )
         ).one()
-    return int(count), lines
+    row_ids = (
+        np.array(joined_ids[0].split(","), dtype=np.int64)
+        if count and joined_ids
+        else np.zeros(0, dtype=np.int64)
+    )
+    return int(count), lines, row_ids
 
 
 def _joined_texts(sqlite: bool, *, replace_newlines: bool) -> ColumnElement[Any]:

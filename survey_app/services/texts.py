@@ -1,0 +1,433 @@
+"""The office's review of free-text answers, and what a release takes of it.
+
+Per text question the office defines categories (`category_add`, `category_remove`),
+reads the answers per language (`text_answers`), and saves a review of an answer
+(`text_review_save`): the text as it may be shown (redacted; a suggestion from
+`analysis.texts.suggested_redaction` is offered), a German translation, its categories,
+and whether releases show it. The answer as given stays untouched in the submission.
+
+`texts_for_release` is what a release freezes (`services.releases`): the categories and
+each counted response's tags (for the audited category counts), and the selected
+answers of the responses the release counts. Nothing else reaches a working group:
+an answer not selected, or selected after the release, never appears in it.
+
+Every change is audited in its own transaction, without the answer's text (answers
+never go into a log).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from analysis.texts import ReleasedAnswer, suggested_redaction, text_questions
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission, TextCategory, TextReview, utc_now
+from survey_app.errors import Invalid, NotFound
+from survey_app.i18n import S_
+from survey_app.questionnaire.schema import Question
+from survey_app.services.audit import audit_record
+from survey_app.services.surveys import PublishedSurvey
+
+__all__ = [
+    "FILTERS",
+    "MAX_TEXT",
+    "Category",
+    "ReleasedTexts",
+    "TextAnswer",
+    "TextAnswers",
+    "categories_of",
+    "category_add",
+    "category_remove",
+    "text_answers",
+    "text_question",
+    "text_review_save",
+    "texts_for_release",
+]
+
+MAX_TEXT = 5000
+MAX_LABEL = 100
+PAGE_SIZE = 30
+FILTERS = ("all", "open", "released")
+"""Which answers the review page lists: all, not yet reviewed, selected for release."""
+
+
+class TextReviewRefused(Invalid):
+    """A review or category that cannot be saved; the message says why."""
+
+    code = "text_review_refused"
+
+
+@dataclass(frozen=True)
+class Category:
+    id: int
+    label: str
+
+
+def text_question(survey: PublishedSurvey, name: str) -> Question:
+    """The text question `name` of the survey; raises `NotFound`."""
+    for question in text_questions(survey.questionnaire):
+        if question.name == name:
+            return question
+    raise NotFound(
+        S_("Survey '%(survey)s' has no free-text question '%(question)s'."),
+        values={"survey": survey.id, "question": name},
+    )
+
+
+def categories_of(db: Database, survey_id: str) -> dict[str, list[Category]]:
+    """The categories per text question, in the order they were defined."""
+    with db.read() as session:
+        rows = session.execute(
+            select(TextCategory)
+            .where(col(TextCategory.survey_id) == survey_id)
+            .order_by(col(TextCategory.id))
+        ).scalars()
+        found: dict[str, list[Category]] = {}
+        for row in rows:
+            assert row.id is not None
+            found.setdefault(row.question, []).append(Category(row.id, row.label))
+    return found
+
+
+def category_add(
+    db: Database, *, actor: str, survey: PublishedSurvey, question: str, label: str
+) -> Category:
+    """Define a category for a text question (labels unique per question)."""
+    text_question(survey, question)
+    label = " ".join(label.split())
+    if not label or len(label) > MAX_LABEL:
+        raise TextReviewRefused(
+            S_("A category needs a name of 1 to %(max)s characters."),
+            errors={"label": S_("1 to %(max)s characters")},
+            values={"max": MAX_LABEL},
+        )
+    with db.write() as session:
+        exists = session.execute(
+            select(col(TextCategory.id)).where(
+                col(TextCategory.survey_id) == survey.id,
+                col(TextCategory.question) == question,
+                col(TextCategory.label) == label,
+            )
+        ).first()
+        if exists is not None:
+            raise TextReviewRefused(
+                S_("The category '%(label)s' exists already."),
+                errors={"label": S_("exists already")},
+                values={"label": label},
+            )
+        row = TextCategory(survey_id=survey.id, question=question, label=label)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        audit_record(
+            session,
+            actor=actor,
+            action="text_category_add",
+            detail={"survey": survey.id, "question": question, "category": label},
+        )
+        return Category(row.id, label)
+
+
+def category_remove(db: Database, *, actor: str, survey: PublishedSurvey, category_id: int) -> None:
+    """Remove a category and its tags (answers keep their other categories). Releases
+    made before keep it: they are frozen."""
+    with db.write() as session:
+        row = session.get(TextCategory, category_id)
+        if row is None or row.survey_id != survey.id:
+            raise NotFound(S_("No such category."))
+        reviews = session.execute(
+            select(TextReview).where(
+                col(TextReview.survey_id) == survey.id, col(TextReview.question) == row.question
+            )
+        ).scalars()
+        for review in reviews:
+            if category_id in review.categories:
+                review.categories = [c for c in review.categories if c != category_id]
+        session.execute(delete(TextCategory).where(col(TextCategory.id) == category_id))
+        audit_record(
+            session,
+            actor=actor,
+            action="text_category_remove",
+            detail={"survey": survey.id, "question": row.question, "category": row.label},
+        )
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A free-text answer with its review (as given, if not reviewed yet)."""
+
+    submission: int
+    """The response's row id (`Submission.id`), which the review form posts back."""
+    language: str
+    original: str
+    text: str
+    """The text as it may be shown: the reviewed one, else the suggested redaction."""
+    translation: str
+    categories: tuple[int, ...]
+    released: bool
+    reviewed: bool
+
+    @property
+    def suggested(self) -> bool:
+        """Whether the shown text is an unsaved suggestion that differs from the original."""
+        return not self.reviewed and self.text != self.original
+
+
+@dataclass(frozen=True)
+class TextAnswers:
+    """One page of the answers to a text question, with what the filters offer."""
+
+    question: str
+    answers: list[TextAnswer]
+    total: int
+    """Answers that match the filters (on every page)."""
+    languages: dict[str, int]
+    """Answers per language, before the language filter."""
+    page: int
+    pages: int
+    released: int
+    reviewed: int
+
+
+def _answer_of(answers: str, question: str) -> str | None:
+    value = json.loads(answers).get(question)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value
+
+
+def text_answers(
+    db: Database,
+    survey: PublishedSurvey,
+    question: str,
+    *,
+    language: str | None = None,
+    show: str = "all",
+    page: int = 1,
+) -> TextAnswers:
+    """The answers to a text question of the responses that count (excluded ones are
+    left out, as no release counts them), oldest first, a page at a time."""
+    text_question(survey, question)
+    with db.read() as session:
+        rows = session.execute(
+            select(col(Submission.id), col(Submission.language), col(Submission.answers))
+            .where(col(Submission.survey_id) == survey.id, col(Submission.status) != "excluded")
+            .order_by(col(Submission.id))
+        ).all()
+        reviews = {
+            review.submission_pk: review
+            for review in session.execute(
+                select(TextReview).where(
+                    col(TextReview.survey_id) == survey.id, col(TextReview.question) == question
+                )
+            ).scalars()
+        }
+    given = [
+        (int(pk), str(lang), text)
+        for pk, lang, answers in rows
+        if (text := _answer_of(answers, question)) is not None
+    ]
+    languages: dict[str, int] = {}
+    for _pk, lang, _text in given:
+        languages[lang] = languages.get(lang, 0) + 1
+    chosen = [
+        (pk, lang, text)
+        for pk, lang, text in given
+        if (language is None or lang == language)
+        and (
+            show == "all"
+            or (show == "open" and pk not in reviews)
+            or (show == "released" and pk in reviews and reviews[pk].released)
+        )
+    ]
+    pages = max(1, -(-len(chosen) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    answers = []
+    for pk, lang, text in shown:
+        review = reviews.get(pk)
+        answers.append(
+            TextAnswer(
+                submission=pk,
+                language=lang,
+                original=text,
+                text=review.text if review is not None else suggested_redaction(text),
+                translation=review.translation if review is not None else "",
+                categories=tuple(review.categories) if review is not None else (),
+                released=review is not None and review.released,
+                reviewed=review is not None,
+            )
+        )
+    counted = {pk for pk, _lang, _text in given}
+    return TextAnswers(
+        question=question,
+        answers=answers,
+        total=len(chosen),
+        languages=dict(sorted(languages.items())),
+        page=page,
+        pages=pages,
+        released=sum(1 for pk, r in reviews.items() if r.released and pk in counted),
+        reviewed=sum(1 for pk in reviews if pk in counted),
+    )
+
+
+def text_review_save(
+    db: Database,
+    *,
+    actor: str,
+    survey: PublishedSurvey,
+    question: str,
+    submission: int,
+    text: str,
+    translation: str = "",
+    categories: Collection[int] = (),
+    released: bool = False,
+) -> None:
+    """Save the review of one answer (creating or replacing it). Refused: an empty text
+    selected for release, texts over `MAX_TEXT` characters, unknown categories."""
+    text_question(survey, question)
+    text, translation = text.strip(), translation.strip()
+    errors = {}
+    if len(text) > MAX_TEXT:
+        errors["text"] = S_("at most %(max)s characters")
+    if len(translation) > MAX_TEXT:
+        errors["translation"] = S_("at most %(max)s characters")
+    if released and not text:
+        errors["text"] = S_("an answer without text cannot be released")
+    with db.write() as session:
+        row = session.get(Submission, submission)
+        if row is None or row.survey_id != survey.id or _answer_of(row.answers, question) is None:
+            raise NotFound(S_("No such answer."))
+        known = {
+            int(pk)
+            for pk in session.execute(
+                select(col(TextCategory.id)).where(
+                    col(TextCategory.survey_id) == survey.id,
+                    col(TextCategory.question) == question,
+                )
+            ).scalars()
+        }
+        if set(categories) - known:
+            errors["categories"] = S_("unknown category")
+        if errors:
+            raise TextReviewRefused(
+                S_("The review was not saved: %(problems)s."),
+                errors=errors,
+                values={"max": MAX_TEXT, "problems": "; ".join(sorted(errors))},
+            )
+        review = _review(session, submission, question)
+        if review is None:
+            review = TextReview(
+                submission_pk=submission,
+                survey_id=survey.id,
+                question=question,
+                text=text,
+                changed_by=actor,
+            )
+        review.text = text
+        review.translation = translation
+        review.categories = sorted(set(categories))
+        review.released = released
+        review.changed_by = actor
+        review.changed_at = utc_now()
+        session.add(review)
+        audit_record(
+            session,
+            actor=actor,
+            action="text_review",
+            detail={
+                "survey": survey.id,
+                "question": question,
+                "submission": submission,
+                "released": released,
+                "categories": len(review.categories),
+            },
+        )
+
+
+def _review(session: Session, submission: int, question: str) -> TextReview | None:
+    return session.execute(
+        select(TextReview).where(
+            col(TextReview.submission_pk) == submission, col(TextReview.question) == question
+        )
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class ReleasedTexts:
+    """What a release takes of the review: categories per question ((id, label) pairs),
+    the categories of each tagged response (submission id -> question -> ids), and the
+    selected answers per question. Stored with the release (`to_json`) and read back
+    (`from_json`) so it shows exactly what was released."""
+
+    categories: Mapping[str, Sequence[tuple[int, str]]]
+    tags: Mapping[int, Mapping[str, Collection[int]]]
+    answers: Mapping[str, Sequence[ReleasedAnswer]]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "categories": {q: [[pk, label] for pk, label in c] for q, c in self.categories.items()},
+            "answers": {q: [a.to_json() for a in found] for q, found in self.answers.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ReleasedTexts:
+        categories = cast(Mapping[str, list[list[Any]]], data.get("categories") or {})
+        answers = cast(Mapping[str, list[Mapping[str, Any]]], data.get("answers") or {})
+        return cls(
+            categories={
+                q: [(int(pk), str(label)) for pk, label in c] for q, c in categories.items()
+            },
+            tags={},
+            answers={
+                q: [ReleasedAnswer.from_json(a) for a in found] for q, found in answers.items()
+            },
+        )
+
+
+def texts_for_release(
+    db: Database, survey: PublishedSurvey, counted: Callable[[int, int], bool]
+) -> ReleasedTexts:
+    """The review as a release takes it: categories of the survey's current text
+    questions, tags of every response, and the selected answers of the responses
+    `counted(version_id, submission_id)` says the release counts, ordered by category
+    and text (never by arrival, which would tie them to a date)."""
+    questions = {q.name for q in text_questions(survey.questionnaire)}
+    defined = {q: c for q, c in categories_of(db, survey.id).items() if q in questions}
+    labels = {c.id: c.label for found in defined.values() for c in found}
+    with db.read() as session:
+        rows = session.execute(
+            select(TextReview, col(Submission.version_id), col(Submission.language))
+            .join(Submission, col(Submission.id) == col(TextReview.submission_pk))
+            .where(col(TextReview.survey_id) == survey.id)
+        ).all()
+    tags: dict[int, dict[str, list[int]]] = {}
+    answers: dict[str, list[ReleasedAnswer]] = {}
+    for review, version_id, language in rows:
+        if review.question not in questions:
+            continue
+        own = [pk for pk in review.categories if pk in labels]
+        if own:
+            tags.setdefault(review.submission_pk, {})[review.question] = own
+        if review.released and review.text and counted(version_id, review.submission_pk):
+            answers.setdefault(review.question, []).append(
+                ReleasedAnswer(
+                    text=review.text,
+                    translation=review.translation,
+                    language=language,
+                    categories=tuple(labels[pk] for pk in own),
+                )
+            )
+    for found in answers.values():
+        found.sort(key=lambda a: (a.categories == (), a.categories, a.text.casefold()))
+    return ReleasedTexts(
+        categories={q: [(c.id, c.label) for c in found] for q, found in defined.items()},
+        tags=tags,
+        answers={q: found for q, found in answers.items() if found},
+    )
