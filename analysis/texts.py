@@ -134,18 +134,18 @@ def category_columns(
 @dataclass(frozen=True)
 class ReleasedAnswer:
     """A free-text answer as a release shows it: redacted, maybe translated, with the
-    labels of its categories. Nothing else of the response (no date, no id) goes with it."""
+    labels of its categories. Nothing else of the response goes with it: no date, no id,
+    and not the language the questionnaire was answered in (in a small district, "the
+    one who answered in Tigrinya" can be a person; the text shows its script anyway)."""
 
     text: str
     translation: str
-    language: str
     categories: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "translation": self.translation,
-            "language": self.language,
             "categories": list(self.categories),
         }
 
@@ -154,7 +154,6 @@ class ReleasedAnswer:
         return cls(
             text=str(data["text"]),
             translation=str(data.get("translation", "")),
-            language=str(data.get("language", "")),
             categories=tuple(str(c) for c in data.get("categories", ())),
         )
 

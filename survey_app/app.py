@@ -45,6 +45,7 @@ from survey_app.web.security import (
 from survey_app.web.sessions import RenewingSessionConfig, sweep_sessions
 from survey_app.web.submissions import SubmissionApiController, submission_threads
 from survey_app.web.templating import static_router, template_config
+from survey_app.web.texts import TextReviewController
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SurveyApiController,
             AuthController,
             ReviewController,
+            TextReviewController,
             FieldworkController,
             DistrictController,
             DistrictLogoController,

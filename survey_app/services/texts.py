@@ -41,10 +41,13 @@ __all__ = [
     "ReleasedTexts",
     "TextAnswer",
     "TextAnswers",
+    "TextQuestionSummary",
+    "TextReviewRefused",
     "categories_of",
     "category_add",
     "category_remove",
     "text_answers",
+    "text_overview",
     "text_question",
     "text_review_save",
     "texts_for_release",
@@ -210,9 +213,11 @@ def text_answers(
     language: str | None = None,
     show: str = "all",
     page: int = 1,
+    only: int | None = None,
 ) -> TextAnswers:
     """The answers to a text question of the responses that count (excluded ones are
-    left out, as no release counts them), oldest first, a page at a time."""
+    left out, as no release counts them), oldest first, a page at a time; with `only`,
+    just the answer of that submission (raises `NotFound` if there is none)."""
     text_question(survey, question)
     with db.read() as session:
         rows = session.execute(
@@ -236,14 +241,21 @@ def text_answers(
     languages: dict[str, int] = {}
     for _pk, lang, _text in given:
         languages[lang] = languages.get(lang, 0) + 1
+    if only is not None:
+        given = [(pk, lang, text) for pk, lang, text in given if pk == only]
+        if not given:
+            raise NotFound(S_("No such answer."))
     chosen = [
         (pk, lang, text)
         for pk, lang, text in given
-        if (language is None or lang == language)
-        and (
-            show == "all"
-            or (show == "open" and pk not in reviews)
-            or (show == "released" and pk in reviews and reviews[pk].released)
+        if only is not None
+        or (
+            (language is None or lang == language)
+            and (
+                show == "all"
+                or (show == "open" and pk not in reviews)
+                or (show == "released" and pk in reviews and reviews[pk].released)
+            )
         )
     ]
     pages = max(1, -(-len(chosen) // PAGE_SIZE))
@@ -275,6 +287,56 @@ def text_answers(
         released=sum(1 for pk, r in reviews.items() if r.released and pk in counted),
         reviewed=sum(1 for pk in reviews if pk in counted),
     )
+
+
+@dataclass(frozen=True)
+class TextQuestionSummary:
+    """A text question on the overview: how many answers, how far the review is."""
+
+    name: str
+    label: str
+    answers: int
+    reviewed: int
+    released: int
+    categories: int
+
+
+def text_overview(db: Database, survey: PublishedSurvey) -> list[TextQuestionSummary]:
+    """Every text question of the survey with its answers (of responses that count) and
+    the state of their review."""
+    questions = text_questions(survey.questionnaire)
+    names = {q.name for q in questions}
+    with db.read() as session:
+        rows = session.execute(
+            select(col(Submission.id), col(Submission.answers)).where(
+                col(Submission.survey_id) == survey.id, col(Submission.status) != "excluded"
+            )
+        ).all()
+        reviews = session.execute(
+            select(
+                col(TextReview.submission_pk), col(TextReview.question), col(TextReview.released)
+            ).where(col(TextReview.survey_id) == survey.id)
+        ).all()
+    answered: dict[str, set[int]] = {name: set() for name in names}
+    for pk, answers in rows:
+        for name, value in json.loads(answers).items():
+            if name in names and isinstance(value, str) and value.strip():
+                answered[name].add(int(pk))
+    categories = categories_of(db, survey.id)
+    language = survey.questionnaire.default_language
+    return [
+        TextQuestionSummary(
+            name=q.name,
+            label=survey.questionnaire.text(q.label, language),
+            answers=len(answered[q.name]),
+            reviewed=sum(1 for pk, name, _r in reviews if name == q.name and pk in answered[name]),
+            released=sum(
+                1 for pk, name, r in reviews if name == q.name and r and pk in answered[name]
+            ),
+            categories=len(categories.get(q.name, ())),
+        )
+        for q in questions
+    ]
 
 
 def text_review_save(
@@ -317,9 +379,9 @@ def text_review_save(
             errors["categories"] = S_("unknown category")
         if errors:
             raise TextReviewRefused(
-                S_("The review was not saved: %(problems)s."),
+                S_("The review was not saved; see the messages at the fields."),
                 errors=errors,
-                values={"max": MAX_TEXT, "problems": "; ".join(sorted(errors))},
+                values={"max": MAX_TEXT},
             )
         review = _review(session, submission, question)
         if review is None:
@@ -403,13 +465,13 @@ def texts_for_release(
     labels = {c.id: c.label for found in defined.values() for c in found}
     with db.read() as session:
         rows = session.execute(
-            select(TextReview, col(Submission.version_id), col(Submission.language))
+            select(TextReview, col(Submission.version_id))
             .join(Submission, col(Submission.id) == col(TextReview.submission_pk))
             .where(col(TextReview.survey_id) == survey.id)
         ).all()
     tags: dict[int, dict[str, list[int]]] = {}
     answers: dict[str, list[ReleasedAnswer]] = {}
-    for review, version_id, language in rows:
+    for review, version_id in rows:
         if review.question not in questions:
             continue
         own = [pk for pk in review.categories if pk in labels]
@@ -420,7 +482,6 @@ def texts_for_release(
                 ReleasedAnswer(
                     text=review.text,
                     translation=review.translation,
-                    language=language,
                     categories=tuple(labels[pk] for pk in own),
                 )
             )
