@@ -93,6 +93,9 @@ WORKBOOK_WORDS = {
     "answers": S_("answers (n)"),
     "note": S_("note"),
     "hidden": S_("not shown"),
+    "released answer": S_("answer (as released)"),
+    "translation": S_("German translation"),
+    "categories": S_("categories"),
 }
 
 
@@ -441,6 +444,16 @@ def write_results_xlsx(results: Results, path: Path) -> None:
                 sheet.append([words[name], value, words["hidden"] if value is None else None])
                 if value is None:
                     hidden(sheet.cell(sheet.max_row, 2))
+        elif question.answers:
+            sheet.append([words["released answer"], words["translation"], words["categories"]])
+            for answer in question.answers:
+                sheet.append(
+                    [neutralize(answer.text), neutralize(answer.translation),
+                     neutralize(", ".join(answer.categories))]
+                )  # fmt: skip
+                for column in (1, 2):
+                    sheet.cell(sheet.max_row, column).alignment = Alignment(wrap_text=True)
+            sheet.column_dimensions["B"].width = 40
         for cell in sheet[header] if sheet.max_row >= header else ():
             cell.font = bold
         last = sheet.max_row

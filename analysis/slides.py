@@ -8,7 +8,8 @@
   long answer labels stay readable) for choice and date questions, which PowerPoint and
   Impress edit like any chart: the counts are its data (in its embedded workbook), the
   percentages its data labels; a table of the safe summaries (quartiles, median, mean)
-  for number questions. Free-text questions get no slide: groups see only their n;
+  for number questions. Free-text questions get slides only for the answers the office
+  released (`QuestionResult.answers`), a few quotes per slide with their translation;
 - with a breakdown (`Results.by`), after each question's slide one with the question by
   the breakdown's choices (clustered bars, one series per choice of the breakdown).
 
@@ -74,6 +75,8 @@ class SlideTexts:
     format_number: Formatter
     key_figures: str  # the summary slide's title ("Auf einen Blick")
     key_figure_columns: tuple[str, str, str]  # question, most frequent answer, share
+    translation: str = "Translation:"  # before the office's translation of a quote
+    answers_note: str = ""  # under released answers: selected and redacted by the office
 
 
 def results_pptx(
@@ -125,7 +128,13 @@ def _has_slide(question: QuestionResult) -> bool:
         return bool(question.choices)
     if question.type is QuestionType.DATE:
         return bool(question.months)
+    if question.type is QuestionType.TEXT:
+        return bool(question.answers)
     return question.type in (QuestionType.INTEGER, QuestionType.DECIMAL)
+
+
+_QUOTES_PER_SLIDE = 4
+_QUOTE_CHARS = 400  # a longer answer is shortened on the slide (the report has it all)
 
 
 class _Deck:
@@ -221,6 +230,9 @@ class _Deck:
     def question_slide(self, question: QuestionResult) -> None:
         if not _has_slide(question):
             return
+        if question.type is QuestionType.TEXT:
+            self._answers_slides(question)
+            return
         slide = self._slide(question.label)
         self._text(slide, 1.3, 0.5, [self.t.answered(self.t.format_count(question.n))], 18)
         if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
@@ -242,6 +254,43 @@ class _Deck:
         if note:
             self._text(slide, 6.05, 0.45, [note], 14)
         self._legend(slide, sum(1 for v in [question.n, *values] if v is None))
+
+    def _answers_slides(self, question: QuestionResult) -> None:
+        """The released answers as quotes, a few per slide, each with its translation
+        (text boxes: the office edits them like any text)."""
+        from pptx.util import Pt
+
+        answers = question.answers
+        for start in range(0, len(answers), _QUOTES_PER_SLIDE):
+            slide = self._slide(question.label)
+            box = slide.shapes.add_textbox(
+                self.inches(0.5), self.inches(1.4), self.inches(12.33), self.inches(4.9)
+            )
+            frame = box.text_frame
+            frame.word_wrap = True
+            first = True
+            for answer in answers[start : start + _QUOTES_PER_SLIDE]:
+                paragraph = frame.paragraphs[0] if first else frame.add_paragraph()
+                first = False
+                paragraph.text = f"„{_shortened(answer.text, _QUOTE_CHARS)}“"
+                paragraph.space_before = Pt(10)
+                self._style_paragraph(paragraph, 18)
+                if answer.translation:
+                    line = frame.add_paragraph()
+                    line.text = (
+                        f"{self.t.translation} {_shortened(answer.translation, _QUOTE_CHARS)}"
+                    )
+                    self._style_paragraph(line, 15, italic=True)
+            if self.t.answers_note:
+                self._text(slide, 6.55, 0.6, [self.t.answers_note], 14)
+
+    def _style_paragraph(self, paragraph: Any, size: int, *, italic: bool = False) -> None:
+        from pptx.dml.color import RGBColor
+
+        for run in paragraph.runs:
+            run.font.size = self.pt(size)
+            run.font.italic = italic
+            run.font.color.rgb = RGBColor.from_string(_TEXT_COLOUR)
 
     def breakdown_slide(self, question: QuestionResult, by: Breakdown, by_label: str) -> None:
         if not _has_slide(question):

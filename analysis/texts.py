@@ -183,7 +183,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "[Name]",
     ),
-    (re.compile(r"(?:اسمي|اسم من|نام من)\s+(\S+)"), "[Name]"),
+    (re.compile(r"(?:اسمي|اسم من|نام من)\s+([^\s،,.]+)"), "[Name]"),
 )
 
 

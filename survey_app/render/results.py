@@ -433,6 +433,11 @@ def slide_texts(view: ResultsView) -> SlideTexts:
         format_number=t.number,
         key_figures=t("At a glance"),
         key_figure_columns=(t("Question"), t("Most frequent answer"), "%"),
+        translation=t("Translation:"),
+        answers_note=t(
+            "Answers selected by the integration office, in no particular order; names and "
+            "other details that could identify someone were removed."
+        ),
     )
 
 

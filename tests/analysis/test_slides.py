@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
@@ -16,7 +17,9 @@ from analysis.frames import frame_from_texts
 from analysis.key_figures import key_figures
 from analysis.results import Results, SurveyAnswers, build_results
 from analysis.slides import SlideTexts, results_pptx
-from survey_app.questionnaire.schema import Questionnaire
+from analysis.summaries import QuestionResult
+from analysis.texts import ReleasedAnswer
+from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from tests.analysis.conftest import texts
 
 # 49 respondents: a2 (3) is below min_cell 5 and b2 (11) is hidden so that 3 cannot be
@@ -281,3 +284,33 @@ def test_each_given_breakdown_adds_a_slide_after_its_question(wave1: Questionnai
         ("Wochenstunden", ["Level"]),
         ("Wochenstunden", ["Employed"]),
     ]
+
+
+def with_text_question(found: Results, *answers: ReleasedAnswer) -> Results:
+    comment = QuestionResult(
+        name="comment", type=QuestionType.TEXT, label="Anything else?", n=40, answers=answers
+    )
+    return dataclasses.replace(found, questions=(*found.questions, comment))
+
+
+def test_released_answers_are_quotes_a_few_per_slide_with_their_translation(
+    wave1: Questionnaire,
+) -> None:
+    quotes = [ReleasedAnswer(f"Antwort {i}", "", ()) for i in range(4)]
+    quotes.append(ReleasedAnswer("دورة لغة مسائية", "Ein Abendkurs", ("Sprache",)))
+    found = with_text_question(results(wave1, "arbeit"), *quotes)
+
+    slides = list(deck(results_pptx(found, TEXTS)).slides)
+
+    answer_slides = [s for s in slides if s.shapes.title.text == "Anything else?"]
+    assert len(answer_slides) == 2
+    assert "„Antwort 0“" in slide_text(answer_slides[0])
+    assert "„دورة لغة مسائية“\nTranslation: Ein Abendkurs" in slide_text(answer_slides[1])
+
+
+def test_a_text_question_without_released_answers_gets_no_slide(wave1: Questionnaire) -> None:
+    found = with_text_question(results(wave1, "arbeit"))
+
+    titles = [s.shapes.title.text for s in deck(results_pptx(found, TEXTS)).slides]
+
+    assert "Anything else?" not in titles

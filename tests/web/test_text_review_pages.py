@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import openpyxl
 import pytest
 from litestar.testing import TestClient
+from pptx import Presentation
 
 from survey_app.app import create_app
 from survey_app.settings import Settings
@@ -174,6 +177,63 @@ def test_members_see_released_answers_and_category_counts_and_nothing_unreleased
     assert derived["choices"] == {f"c{category.group(1)}": "Sprache"}
     help_most = next(q for q in api["questions"] if q["name"] == "help_most")
     assert help_most["answers"] == [{"text": HELP[0], "translation": "", "categories": ["Sprache"]}]
+
+
+def every_text_of(kind: str, content: bytes) -> str:
+    """All text a member can read in a downloaded file."""
+    if kind == "xlsx":
+        workbook = openpyxl.load_workbook(io.BytesIO(content))
+        return "\n".join(
+            str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True)
+            for cell in row if cell is not None
+        )  # fmt: skip
+    if kind == "pptx":
+        deck = Presentation(io.BytesIO(content))
+        return "\n".join(
+            shape.text_frame.text for slide in deck.slides for shape in slide.shapes
+            if shape.has_text_frame
+        )  # fmt: skip
+    return content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/results/arbeit/export.xlsx", "xlsx"),
+        ("/results/arbeit/slides.pptx", "pptx"),
+        ("/results/arbeit/report", "html"),
+        ("/results/arbeit/present", "html"),
+    ],
+)
+def test_every_download_has_the_released_answers_and_no_other(
+    office: tuple[TestClient[Any], Settings], path: str, kind: str
+) -> None:
+    client, settings = office
+    login(client, "admin")
+    token = csrf_token(client, PAGE)
+    ids = answer_ids(client.get(PAGE).text)
+    for index in (0, 3):
+        client.post(
+            f"{PAGE}/answers/{ids[index]}",
+            data={
+                "text": f"Geprüft: {HELP[index]}",
+                "translation": "Übersetzt",
+                "_csrf_token": token,
+            }
+            | ({"released": "yes"} if index == 0 else {}),
+        )
+    release(settings.database_url, "voices")
+    client.cookies.clear()
+    login(client, "arbeit")
+
+    # Slide 2 of the presentation is the second question of the group, help_most.
+    response = client.get(path, params={"survey": "voices", "slide": "2"})
+
+    assert response.status_code == 200
+    found = every_text_of(kind, response.content)
+    assert "Geprüft: " + HELP[0] in found
+    for unreleased in HELP:
+        assert unreleased not in found.replace("Geprüft: " + HELP[0], "")
 
 
 def test_members_cannot_open_the_review(office: tuple[TestClient[Any], Settings]) -> None:
