@@ -139,11 +139,16 @@ class Plan:
     tables: list[tuple[str, str]]
     """The breakdown of each of `structure.tables`, in the same order."""
     reference_year: int
+    subsets: Mapping[str, str] = field(default_factory=dict)
+    """Questions answered only by respondents who answered another (see
+    `plan_publication`)."""
 
     def without(self, pairs: Collection[tuple[str, str]]) -> Plan:
         """The same publication without the breakdowns `pairs` (withheld)."""
         kept = [pair for pair in self.pairs if pair not in pairs]
-        return _Builder(self.questionnaire, self.dimensions, kept, self.reference_year).build()
+        return _Builder(
+            self.questionnaire, self.dimensions, kept, self.reference_year, self.subsets
+        ).build()
 
 
 def date_bins(question: Question, reference_year: int) -> tuple[str, ...]:
@@ -164,6 +169,7 @@ def plan_publication(
     groups: Iterable[str | None] | None = None,
     breakdowns: Mapping[str | None, Sequence[str]] | None = None,
     reference_year: int,
+    subsets: Mapping[str, str] | None = None,
 ) -> Plan:
     """The publication of `questionnaire` for working groups.
 
@@ -171,7 +177,9 @@ def plan_publication(
     question); None in it stands for all questions (the admins' view, no breakdowns of
     its own). `breakdowns` instead names the breakdown questions per group explicitly
     (e.g. one `by` for a live view). One-way results cover every answered question of
-    the named groups.
+    the named groups. `subsets` maps a question to one whose respondents include all of
+    its own (the categories of a text question's answers, `analysis.texts`, are given
+    only where the text was): an attacker knows that, so the audit does too.
     """
     answered = [q for q in questionnaire.iter_questions() if q.type.takes_answer]
     if groups is None and breakdowns is None:
@@ -200,7 +208,8 @@ def plan_publication(
         name: _dimension(questionnaire, questionnaire.questions[name], reference_year)
         for name in counted
     }
-    return _Builder(questionnaire, dimensions, list(pairs), reference_year).build()
+    known = {d: t for d, t in (subsets or {}).items() if d in dimensions and t in dimensions}
+    return _Builder(questionnaire, dimensions, list(pairs), reference_year, known).build()
 
 
 def _dimension(questionnaire: Questionnaire, question: Question, reference_year: int) -> Dimension:
@@ -225,7 +234,9 @@ class _Builder:
         dimensions: dict[str, Dimension],
         pairs: list[tuple[str, str]],
         reference_year: int,
+        subsets: Mapping[str, str] | None = None,
     ) -> None:
+        self.subsets = dict(subsets or {})
         self.questionnaire = questionnaire
         self.dimensions = dimensions
         self.pairs = pairs
@@ -263,6 +274,7 @@ class _Builder:
             self._one_way(dimension, total)
         for q, b in self.pairs:
             self._two_way(self.dimensions[q], self.dimensions[b])
+        self._subsets()
         structure = Structure(
             variables=self.variables,
             equalities=tuple(self.equalities),
@@ -283,6 +295,7 @@ class _Builder:
             self.aliases,
             self.table_pairs,
             self.reference_year,
+            self.subsets,
         )
 
     def _one_way(self, dimension: Dimension, total: int) -> None:
@@ -308,6 +321,28 @@ class _Builder:
             self._tick_rules(
                 dimension, cells[ANSWERED], {c: cells[f"/{c}"] for c in dimension.ticks}
             )
+
+    def _subsets(self) -> None:
+        """Answered cells of a subset question never exceed its superset's: overall and in
+        every column of a breakdown both are published by."""
+        for part, whole in self.subsets.items():
+            parts, wholes = self.dimensions[part].categories, self.dimensions[whole].categories
+            self.inequalities.append(
+                _at_most_sum(
+                    [self.one_way[part][c] for c in parts], [self.one_way[whole][c] for c in wholes]
+                )
+            )
+            for (q, b), cells in self.two_way.items():
+                others = self.two_way.get((whole, b))
+                if q != part or others is None:
+                    continue
+                for column in (*self.dimensions[b].categories, MISSING):
+                    self.inequalities.append(
+                        _at_most_sum(
+                            [cells[(c, column)] for c in parts],
+                            [others[(c, column)] for c in wholes],
+                        )
+                    )
 
     def _two_way(self, q: Dimension, b: Dimension) -> None:
         columns = (*b.categories, MISSING)
@@ -402,6 +437,11 @@ class _Builder:
 def _at_most(variable: int, parts: list[int]) -> Row:
     """variable - sum(parts) <= 0."""
     return (variable, *parts), (1, *([-1] * len(parts)))
+
+
+def _at_most_sum(parts: list[int], wholes: list[int]) -> Row:
+    """sum(parts) - sum(wholes) <= 0."""
+    return (*parts, *wholes), (*([1] * len(parts)), *([-1] * len(wholes)))
 
 
 def _sum_is(parts: list[int], total: int) -> Row:

@@ -19,6 +19,12 @@ of responses counted (hidden like any count when below `min_cell`). `release` is
 count per year bin in `months` (keys "-2017" for 2017 or earlier, "2018", ...,
 "2026-" for 2026 or later; `bin_label` writes them "≤ 2017", "2018", "≥ 2026").
 With a comparison the top level also has `"compare": {"survey", "version", "responses"}`.
+
+Reviewed free text (`analysis.texts`): a text question of a release carries
+`"answers": [{"text", "translation", "categories": [labels]}]` when the office released
+some (never otherwise), and a text question with categories is followed by a derived
+`select_multiple` question `<name>__categories` (choices `c<id>`, labelled with the
+categories) whose counts are published and suppressed like any other.
 """
 
 from __future__ import annotations

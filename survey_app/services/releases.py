@@ -42,7 +42,12 @@ from sqlmodel import col, select
 
 from analysis.publication import Publication, plan_publication, publish
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
-from analysis.texts import ReleasedAnswer, category_columns, with_text_categories
+from analysis.texts import (
+    ReleasedAnswer,
+    categories_question,
+    category_columns,
+    with_text_categories,
+)
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurvey
@@ -387,6 +392,7 @@ def release_create(
         questionnaire,
         groups=groups,
         reference_year=_first_published_year(db, survey_id),
+        subsets={categories_question(name): name for name in texts.categories},
     )
     earlier_publications = [Publication.loads(r.publication) for r in earlier]
     published = publish(plan, layers, earlier_publications, releases=members)
