@@ -45,6 +45,7 @@ from survey_app.db.tables import (
     Submission,
     Survey,
     SurveyVersion,
+    TextReview,
 )
 from survey_app.files import create_private_file, private_directory
 from survey_app.services import results_cache
@@ -280,6 +281,7 @@ def purge(
                 .values(submission_pk=None)
             )
             session.execute(delete(Recipient).where(col(Recipient.survey_id) == survey_id))
+            session.execute(delete(TextReview).where(col(TextReview.survey_id) == survey_id))
             deleted = session.execute(
                 delete(Submission).where(col(Submission.survey_id) == survey_id)
             )

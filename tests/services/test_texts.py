@@ -6,6 +6,7 @@ or excluded reaches a working group."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from sqlmodel import col, select
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission
+from survey_app.db.tables import Submission, TextReview
 from survey_app.errors import NotFound
 from survey_app.services.audit import audit_events
+from survey_app.services.maintenance import purge
 from survey_app.services.releases import release_create, release_results
 from survey_app.services.review import responses_set_status
 from survey_app.services.surveys import PublishedSurvey, get_survey
@@ -311,3 +313,20 @@ def test_an_answer_selected_after_a_release_appears_only_in_the_next(
     assert [a.text for a in next(q for q in second.questions if q.name == "help_most").answers] == [
         HELP[2]
     ]
+
+
+def test_purging_the_responses_removes_their_reviews_and_keeps_the_release(
+    voices: tuple[TestClient[Any], Database, PublishedSurvey], tmp_path: Path
+) -> None:
+    _client, db, survey = voices
+    review_all(db, survey)
+    release_create(db, "voices", actor="office")
+
+    purge(db, today=datetime.date(2030, 1, 2), results_cache_dir=tmp_path)
+
+    with db.read() as session:
+        assert session.execute(select(TextReview)).first() is None
+    help_most = next(
+        q for q in release_results(db, "voices", group="arbeit").questions if q.name == "help_most"
+    )
+    assert len(help_most.answers) == 3
