@@ -26,6 +26,8 @@ ADMIN_PAGES = [
     "/admin/audit",
     "/admin/surveys/newcomer/fieldwork",
     "/admin/surveys/newcomer/responses",
+    "/admin/surveys/newcomer/texts",
+    "/admin/surveys/newcomer/texts/comment",
     "/admin/surveys/newcomer/release",
     "/admin/surveys/company/recipients",
     # the results pages, live (an admin may: the live app has no release)
@@ -98,3 +100,32 @@ def test_the_presentation_turns_pages_with_the_keys_of_a_presenters_clicker(
     page.wait_for_url(re.compile(r"slide=1"))
     page.keyboard.press("Escape")
     page.wait_for_url(re.compile(r"/results/arbeit\?.*#q-"))
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_an_answer_is_reviewed_in_place_with_htmx_and_by_a_plain_form_without(
+    new_context: Callable[..., BrowserContext], answered: LiveApp, javascript: bool
+) -> None:
+    page = new_context(viewport={"width": 360, "height": 800}, java_script_enabled=javascript)
+    tab = page.new_page()
+    log_in_as_admin(tab, answered, ADMIN)
+    tab.goto("/admin/surveys/newcomer/texts/comment?show=open")
+    card = tab.locator("article.text-answer").nth(1)
+    card_id = card.get_attribute("id")
+    assert card_id is not None
+    translation = f"Geprüft mit JavaScript: {javascript}"
+
+    card.locator("textarea[name=translation]").fill(translation)
+    card.locator("input[name=released]").check()
+    card.locator("button[type=submit]").click()
+
+    saved = tab.locator(f"#{card_id}")
+    if javascript:
+        saved.locator("[role=status]").wait_for()
+        assert tab.url.endswith("/texts/comment?show=open")
+    else:
+        tab.wait_for_url(re.compile(rf"#{card_id}$"))
+    tab.goto("/admin/surveys/newcomer/texts/comment?show=released")
+    assert translation in [
+        area.input_value() for area in tab.locator("textarea[name=translation]").all()
+    ]
