@@ -3,9 +3,9 @@ texts and letters (admins only; `services.district`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, head, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -163,11 +163,25 @@ class DistrictLogoController(Controller):
     async def logo(
         self, request: Request[Any, Any, Any], db: NamedDependency[Database]
     ) -> Response[bytes]:
-        png = await in_thread(district_logo, db)
-        if png is None:
-            raise NotFoundException()
-        etag = f'"{logo_etag(png)}"'
-        headers = {"ETag": etag, "Cache-Control": "public, no-cache"}
-        if request.headers.get("if-none-match") == etag:
+        png, headers = await _logo(db)
+        if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(b"", status_code=304, headers=headers)
         return Response(png, media_type="image/png", headers=headers)
+
+    @head("/logo.png")
+    async def logo_head(self, db: NamedDependency[Database]) -> Response[None]:
+        """What a GET would answer, without the image (link checkers, caches)."""
+        png, headers = await _logo(db)
+        # Litestar wants a body-less type here; the empty body keeps the image's type.
+        empty = Response(
+            b"", media_type="image/png", headers=headers | {"Content-Length": str(len(png))}
+        )
+        return cast(Response[None], empty)
+
+
+async def _logo(db: Database) -> tuple[bytes, dict[str, str]]:
+    """The logo and its caching headers; raises 404 when the district has none."""
+    png = await in_thread(district_logo, db)
+    if png is None:
+        raise NotFoundException()
+    return png, {"ETag": f'"{logo_etag(png)}"', "Cache-Control": "public, no-cache"}

@@ -218,6 +218,7 @@ def test_without_a_logo_nothing_shows_and_its_address_is_not_found(
     office: TestClient[Any], db: Database
 ) -> None:
     assert office.get("/district/logo.png").status_code == 404
+    assert office.head("/district/logo.png").status_code == 404
     assert "district-logo" not in office.get("/s/newcomer", params={"lang": "de"}).text
     assert "<img" not in office.get("/s/newcomer/poster", params={"lang": "de"}).text
     assert "<img" not in logo_on_report(office, db)
@@ -312,6 +313,7 @@ def test_a_removed_logo_shows_nowhere(office: TestClient[Any]) -> None:
     assert removed.status_code == 200
     assert "Logo entfernt" in removed.text
     assert office.get("/district/logo.png").status_code == 404
+    assert office.head("/district/logo.png").status_code == 404
     assert "district-logo" not in office.get("/s/newcomer", params={"lang": "de"}).text
 
 
@@ -349,3 +351,19 @@ def test_a_cut_off_image_is_refused_also_after_weasyprint_was_imported(
     refused = upload_logo(office, "logo.png", image_file((200, 80))[:-5], "image/png")
 
     assert refused.status_code == 422
+
+
+def test_a_head_request_for_the_logo_answers_like_a_get_without_the_image(
+    office: TestClient[Any],
+) -> None:
+    save(office, **PROFILE)
+    upload_logo(office, "logo.png", image_file((300, 100)), "image/png")
+
+    logo = office.get("/district/logo.png")
+    checked = office.head("/district/logo.png")
+
+    assert checked.status_code == 200
+    assert checked.content == b""
+    assert checked.headers["content-type"] == "image/png"
+    assert checked.headers["content-length"] == str(len(logo.content))
+    assert checked.headers["etag"] == logo.headers["etag"]
