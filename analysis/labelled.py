@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.frames import choice_column, empty_frame
+from survey_app.i18n import S_, STAFF_LANGUAGES, staff_gettext
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = ["NOT_ASKED", "NO_ANSWER", "Labelled", "labelled_frame", "write_labelled"]
@@ -44,18 +45,22 @@ _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 NOT_ASKED = -98
 NO_ANSWER = -99
 ValueLabels = dict[int | float, str]
-_MISSING_LABELS: dict[str, ValueLabels] = {
-    "de": {NOT_ASKED: "nicht gefragt (Filter)", NO_ANSWER: "keine Angabe"},
-    "en": {NOT_ASKED: "not asked (skip logic)", NO_ANSWER: "no answer"},
+_WORDS = {
+    NOT_ASKED: S_("not asked (skip logic)"),
+    NO_ANSWER: S_("no answer"),
+    "not selected": S_("not selected"),
+    "selected": S_("selected"),
+    "submitted_on": S_("Date received"),
+    "language": S_("Language"),
+    "version": S_("Version"),
 }
-_TICK_LABELS: dict[str, ValueLabels] = {
-    "de": {0: "nicht gewählt", 1: "gewählt"},
-    "en": {0: "not selected", 1: "selected"},
-}
-_META_LABELS = {
-    "de": {"submitted_on": "Eingangsdatum", "language": "Sprache", "version": "Version"},
-    "en": {"submitted_on": "Date received", "language": "Language", "version": "Version"},
-}
+"""Value and variable labels of the files, in the staff language asked for (German for
+the office, English otherwise) through the staff catalogue."""
+
+
+def _words(language: str) -> dict[object, str]:
+    translate = staff_gettext(language) if language in STAFF_LANGUAGES else str
+    return {key: translate(word) for key, word in _WORDS.items()}
 
 
 @dataclass
@@ -84,10 +89,6 @@ def _variable(name: str, used: set[str]) -> str:
         candidate = f"{base[: 32 - len(str(suffix)) - 1]}_{suffix}"
     used.add(candidate.lower())
     return candidate
-
-
-def _language(language: str) -> str:
-    return language if language in _MISSING_LABELS else "en"
 
 
 def _answers_of(
@@ -135,7 +136,7 @@ def _asked(frame: pd.DataFrame, questionnaire: Questionnaire) -> dict[str, np.nd
 
 def labelled_frame(frame: pd.DataFrame, questionnaire: Questionnaire, language: str) -> Labelled:
     """Submissions (a frame from `export_frames`, meta columns first) with labels."""
-    words = _language(language)
+    words = _words(language)
     used: set[str] = set()
     out = Labelled(pd.DataFrame(index=frame.index))
     for name in ("submitted_on", "language", "version"):
@@ -146,7 +147,7 @@ def labelled_frame(frame: pd.DataFrame, questionnaire: Questionnaire, language: 
                 days = pd.to_datetime(values, errors="coerce")
                 values = pd.Series([None if pd.isna(x) else x.date() for x in days])
             out.columns[variable] = values
-            out.column_labels[variable] = _META_LABELS[words][name]
+            out.column_labels[variable] = words[name]
     asked = _asked(frame, questionnaire)
     for question in questionnaire.iter_questions():
         if question.type.takes_answer:
@@ -165,10 +166,10 @@ def _add_question(
     asked: dict[str, np.ndarray],
     used: set[str],
 ) -> None:
-    words = _language(language)
+    words = _words(language)
     label = questionnaire.text(question.label, language)
     was_asked = asked.get(question.name, np.ones(len(frame), dtype=bool))
-    missing_labels = _MISSING_LABELS[words]
+    missing_labels: ValueLabels = {NOT_ASKED: words[NOT_ASKED], NO_ANSWER: words[NO_ANSWER]}
 
     def coded(values: pd.Series, answered: np.ndarray) -> np.ndarray:
         numbers = values.astype("float64").to_numpy(na_value=np.nan)
@@ -198,7 +199,8 @@ def _add_question(
             variable = _variable(f"{question.name}_{choice.name}", used)
             ticks = frame[column].to_numpy(bool, na_value=False).astype("float64")
             out.columns[variable] = coded(pd.Series(ticks), answered)
-            out.value_labels[variable] = _TICK_LABELS[words] | missing_labels
+            ticks_labels: ValueLabels = {0: words["not selected"], 1: words["selected"]}
+            out.value_labels[variable] = ticks_labels | missing_labels
             out.column_labels[variable] = (
                 f"{question.name}: {label}: {questionnaire.text(choice.label, language)}"
             )
