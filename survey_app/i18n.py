@@ -205,6 +205,8 @@ ANSWER_ERROR_MESSAGES = {
     "integer": N_("Please enter a whole number."),
     "decimal": N_("Please enter a number."),
     "date": N_("Please enter a date (year-month-day)."),
+    "time": N_("Please enter a time (hours:minutes, for example 14:30)."),
+    "datetime": N_("Please enter a date and a time (year-month-day hours:minutes)."),
     "text": N_("Please enter text."),
     "too_long": N_("This answer is too long."),
     "choice": N_("Please choose one of the options."),
