@@ -608,6 +608,48 @@ def test_or_other_adds_an_other_choice_and_a_text_question_for_it(tmp_path: Path
     )
 
 
+def test_select_multiple_or_other_survives_export_and_import_as_a_valid_xlsform(
+    tmp_path: Path,
+) -> None:
+    from pyxform.xls2xform import convert
+
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label::Arabic (ar)"],
+            ["select_multiple needs or_other", "needs", "Needs", "الاحتياجات"],
+        ],
+        choices=[["list_name", "name", "label::English (en)", "label::Arabic (ar)"],
+                 ["needs", "food", "Food", "طعام"], ["needs", "shelter", "Shelter", "مأوى"]],
+    )  # fmt: skip
+    questionnaire = questionnaire_of(path)
+    question = questionnaire.questions["needs"]
+    assert question.type is QuestionType.SELECT_MULTIPLE
+    assert [c.name for c in questionnaire.choices_of(question)] == ["food", "shelter", "other"]
+    assert questionnaire.questions["needs_other"].relevant == "selected(${needs}, 'other')"
+    checked = check_answers(questionnaire, {"needs": ["other", "food"], "needs_other": "Water"})
+    assert checked.answers == {"needs": ["food", "other"], "needs_other": "Water"}
+
+    again = round_trip(questionnaire, tmp_path)
+    assert again.to_definition() == questionnaire.to_definition()
+    exported = tmp_path / "exported.xlsx"
+    xform = convert(xlsform=str(exported), validate=False).xform
+    assert "selected( /data/page_1/needs , 'other')" in xform
+
+
+@pytest.mark.parametrize(
+    ("filename", "time", "date_time"),
+    [("pyxform_widgets.xls", "my_time", "dateTime"),
+     ("pyxform_xlsform_spec_test.xlsx", "time_test", "datetime_test")],
+)  # fmt: skip
+def test_the_times_of_real_forms_are_imported(filename: str, time: str, date_time: str) -> None:
+    result = imported(SHARED_XLSFORMS / filename)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions[time].type is QuestionType.TIME
+    assert result.questionnaire.questions[date_time].type is QuestionType.DATETIME
+    assert not any("not supported" in line and f"'{time}'" in line for line in warnings_of(result))
+
+
 def test_a_read_only_select_is_shown_as_a_note_instead_of_stopping_the_import(
     tmp_path: Path,
 ) -> None:
