@@ -218,6 +218,18 @@ ANSWER_ERROR_MESSAGES = {
 }
 
 
+OR_OTHER_LABELS = (N_("Other"), N_("Specify other."))
+"""The labels an XLSForm's `or_other` adds (the 'other' choice, its text question), as the
+importer writes them in English (`OTHER_LABEL`, `SPECIFY_OTHER_LABEL`)."""
+
+
+def ui_text(language: str, text: str) -> str:
+    """`text` from the respondents' catalogue of `language`; as it is without one."""
+    if language not in catalogue_languages():
+        return text
+    return translations(language).gettext(text)
+
+
 def answer_error_message(error: AnswerError, questionnaire: Questionnaire, language: str) -> str:
     """The message for a refused answer in `language`: the questionnaire's own
     `constraint_message` when it has one, otherwise the translated UI message."""
