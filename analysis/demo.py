@@ -226,6 +226,16 @@ def _draw(
         case QuestionType.DATE:
             days = np.minimum(rng.exponential(500, size=size).astype(int), 3650)
             values = [(today - datetime.timedelta(days=int(d))).isoformat() for d in days]
+        case QuestionType.TIME:
+            minutes = rng.integers(6 * 60, 22 * 60, size=size) // 15 * 15
+            values = [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+        case QuestionType.DATETIME:
+            minutes = rng.integers(0, 90 * 24 * 60, size=size) // 15 * 15
+            start = datetime.datetime.combine(today, datetime.time()) - datetime.timedelta(days=90)
+            values = [
+                (start + datetime.timedelta(minutes=int(m))).isoformat(timespec="minutes")
+                for m in minutes
+            ]
         case _:
             values = [_TEXTS[i] for i in rng.integers(0, len(_TEXTS), size=size)]
     return [None if skip else value for value, skip in zip(values, skipped, strict=True)]

@@ -205,6 +205,8 @@ ANSWER_ERROR_MESSAGES = {
     "integer": N_("Please enter a whole number."),
     "decimal": N_("Please enter a number."),
     "date": N_("Please enter a date (year-month-day)."),
+    "time": N_("Please enter a time (hours:minutes, for example 14:30)."),
+    "datetime": N_("Please enter a date and a time (year-month-day hours:minutes)."),
     "text": N_("Please enter text."),
     "too_long": N_("This answer is too long."),
     "choice": N_("Please choose one of the options."),
@@ -214,6 +216,18 @@ ANSWER_ERROR_MESSAGES = {
     ),
     "unknown_question": N_("This question is not part of the survey."),
 }
+
+
+OR_OTHER_LABELS = (N_("Other"), N_("Specify other."))
+"""The labels an XLSForm's `or_other` adds (the 'other' choice, its text question), as the
+importer writes them in English (`OTHER_LABEL`, `SPECIFY_OTHER_LABEL`)."""
+
+
+def ui_text(language: str, text: str) -> str:
+    """`text` from the respondents' catalogue of `language`; as it is without one."""
+    if language not in catalogue_languages():
+        return text
+    return translations(language).gettext(text)
 
 
 def answer_error_message(error: AnswerError, questionnaire: Questionnaire, language: str) -> str:

@@ -41,7 +41,7 @@ def test_import_writes_the_questionnaire_and_prints_warnings_with_sheet_and_row(
     result = run("import-xlsform", form, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stdout + result.stderr
     written = tmp_path / "out" / "Spec_test.yaml"
-    assert f"wrote {written}: 24 question(s) imported, 22 skipped" in result.stderr
+    assert f"wrote {written}: 26 question(s) imported, 20 skipped" in result.stderr
     lines = result.stdout.splitlines()
     assert f"{form}:survey:34: warning: 'geopoint_test' skipped: a location (geopoint) " in (
         "\n".join(lines)
@@ -185,3 +185,39 @@ def test_replace_overwrites_the_questionnaire_with_that_id_wherever_it_is(
         "working_groups.yaml",
     ]
     assert "en: Second\n" in (out / "bedarfe.yaml").read_text("utf-8")
+
+
+def test_import_labels_the_other_of_or_other_in_the_languages_of_the_survey_pages(
+    run, tmp_path: Path
+) -> None:
+    form = write_xlsform(
+        tmp_path / "form.xlsx",
+        survey=[
+            ["type", "name", "label::Deutsch (de)", "label::Arabic (ar)", "label::French (fr)"],
+            ["select_one offices or_other", "office", "Amt", "الدائرة", "Bureau"],
+        ],
+        choices=[
+            [
+                "list_name",
+                "name",
+                "label::Deutsch (de)",
+                "label::Arabic (ar)",
+                "label::French (fr)",
+            ],
+            ["offices", "jobcenter", "Jobcenter", "مركز العمل", "Pôle emploi"],
+        ],
+        settings=[["form_id", "default_language"], ["offices", "Deutsch (de)"]],
+    )
+    result = run("import-xlsform", form, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    loaded = load_questionnaire(tmp_path / "out" / "offices.yaml", working_groups=WORKING_GROUPS)
+    questionnaire = loaded.questionnaire
+    assert questionnaire is not None
+    [_, other] = questionnaire.choices_of(questionnaire.questions["office"])
+    # French has no catalogue of the survey pages: KoboToolbox's English stays.
+    assert other.label == {"de": "Andere", "ar": "أخرى", "fr": "Other"}
+    assert questionnaire.questions["office_other"].label == {
+        "de": "Bitte geben Sie das Andere an.",
+        "ar": "يرجى تحديد الخيار الآخر.",
+        "fr": "Specify other.",
+    }

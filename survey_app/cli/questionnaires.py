@@ -34,7 +34,7 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
     question is a breaking change against the newest version published in the configured
     database (skipped when there is none); `--allow-breaking` publishes it as a new series.
     """
-    from survey_app.i18n import catalogue_languages
+    from survey_app.i18n import catalogue_languages, ui_text
     from survey_app.questionnaire.check import check_file
     from survey_app.questionnaire.district import DistrictProfileError, district_profile
     from survey_app.questionnaire.loader import load_working_group_catalog, questionnaire_files
@@ -58,7 +58,9 @@ def check(paths: tuple[Path, ...], allow_breaking: bool) -> None:
     for path in files:
         if not path.exists():
             continue
-        checked = check_file(path, working_groups=known_groups, ui_languages=ui_languages)
+        checked = check_file(
+            path, working_groups=known_groups, ui_languages=ui_languages, translate=ui_text
+        )
         for problem in checked.problems:
             click.echo(str(problem))
         if checked.questionnaire is None:

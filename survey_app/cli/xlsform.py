@@ -44,8 +44,10 @@ def import_xlsform(file: Path, out: Path, replace: bool) -> None:
     exits 1 without writing anything if the form cannot be imported, or if the directory
     already holds a questionnaire with the form's survey id (unless --replace).
     """
+    from survey_app.i18n import ui_text
+
     working_groups = _working_groups(out if (out / WORKING_GROUPS_FILE).exists() else None)
-    result = read_xlsform(file, working_groups=working_groups)
+    result = read_xlsform(file, working_groups=working_groups, translate=ui_text)
     _echo(result.problems)
     if result.questionnaire is None:
         sys.exit(1)

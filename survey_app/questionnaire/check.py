@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -62,18 +62,23 @@ def safe_filename(filename: str) -> str:
 
 
 def check_file(
-    path: Path, *, working_groups: Collection[str], ui_languages: Collection[str]
+    path: Path,
+    *,
+    working_groups: Collection[str],
+    ui_languages: Collection[str],
+    translate: Callable[[str, str], str] | None = None,
 ) -> CheckReport:
     """Read and check one questionnaire file, XLSForm (`.xlsx`, `.xls`) or YAML, as
     `survey-app check` reports it: the reader's problems, `{placeholders}` the district
     profile does not fill (errors), languages without a UI catalogue among
-    `ui_languages` (warnings), and the texts missing per language."""
+    `ui_languages` (warnings), and the texts missing per language. `translate` gives the
+    texts an XLSForm import adds in the form's languages (`import_xlsform`)."""
     settings_row = None
     if path.suffix.lower() in XLSFORM_SUFFIXES:
         # openpyxl and pyxform's readers cost 0.3-0.5 s to import; YAML checks skip them.
         from survey_app.questionnaire.xlsform import import_xlsform
 
-        result = import_xlsform(path, working_groups=working_groups)
+        result = import_xlsform(path, working_groups=working_groups, translate=translate)
         questionnaire, problems = result.questionnaire, result.problems
         settings_row = result.settings_row
     else:
@@ -104,6 +109,7 @@ def check_upload(
     working_groups: Collection[str],
     ui_languages: Collection[str],
     max_bytes: int,
+    translate: Callable[[str, str], str] | None = None,
 ) -> CheckReport:
     """`check_file` for an uploaded file, refused unread when it is larger than
     `max_bytes`, not a questionnaire file, or an `.xlsx` that would unpack to more than
@@ -115,7 +121,9 @@ def check_upload(
     with tempfile.TemporaryDirectory(prefix="survey-upload-") as directory:
         path = Path(directory) / name
         path.write_bytes(data)
-        report = check_file(path, working_groups=working_groups, ui_languages=ui_languages)
+        report = check_file(
+            path, working_groups=working_groups, ui_languages=ui_languages, translate=translate
+        )
     report.filename = name
     report.problems = [_relocated(problem, str(path), name) for problem in report.problems]
     return report

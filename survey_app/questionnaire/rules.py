@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     INTEGER = "integer"
     DECIMAL = "decimal"
     DATE = "date"
+    TIME = "time"
+    DATETIME = "datetime"
     TEXT = "text"
     TOO_LONG = "too_long"
     CHOICE = "choice"
@@ -247,6 +249,10 @@ def coerce(questionnaire: Questionnaire, question: Question, raw: object) -> Ans
             return _decimal(raw)
         case QuestionType.DATE:
             return _date(raw)
+        case QuestionType.TIME:
+            return _time(raw)
+        case QuestionType.DATETIME:
+            return _datetime(raw)
         case QuestionType.SELECT_ONE:
             if not isinstance(raw, str) or raw not in _choice_names(questionnaire, question):
                 raise _Invalid(ErrorCode.CHOICE)
@@ -288,6 +294,37 @@ def _date(raw: object) -> str:
         return datetime.date.fromisoformat(raw.strip()).isoformat()
     except ValueError:
         raise _Invalid(ErrorCode.DATE) from None
+
+
+# ISO 8601 extended format only (`14:30`, `14:30:15.250+01:00`): Python would also read the
+# basic format (`1430`), which no form sends and people would not mean.
+_TIME = r"(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?"
+_TIME_PATTERN = re.compile(_TIME, re.ASCII)
+_DATETIME_PATTERN = re.compile(rf"\d{{4}}-\d\d-\d\d[T ]{_TIME}", re.ASCII)
+
+
+def _time(raw: object) -> str:
+    """A time of day as `HH:MM`, or `HH:MM:SS` when it has seconds; an offset (ODK
+    clients send one) is kept, fractions of a second are not."""
+    if not isinstance(raw, str) or not _TIME_PATTERN.fullmatch(raw.strip()):
+        raise _Invalid(ErrorCode.TIME)
+    return _iso_time(datetime.time.fromisoformat(raw.strip()))
+
+
+def _datetime(raw: object) -> str:
+    """A date and time as `YYYY-MM-DDTHH:MM[:SS]` (as `_time`); a bare date is refused."""
+    if not isinstance(raw, str) or not _DATETIME_PATTERN.fullmatch(raw.strip()):
+        raise _Invalid(ErrorCode.DATETIME)
+    try:
+        value = datetime.datetime.fromisoformat(raw.strip())
+    except ValueError:  # 2024-02-30T10:00
+        raise _Invalid(ErrorCode.DATETIME) from None
+    return f"{value.date().isoformat()}T{_iso_time(value.timetz())}"
+
+
+def _iso_time(value: datetime.time) -> str:
+    value = value.replace(microsecond=0)
+    return value.isoformat(timespec="seconds" if value.second else "minutes")
 
 
 def _choice_names(questionnaire: Questionnaire, question: Question) -> list[str]:

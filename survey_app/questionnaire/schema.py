@@ -39,6 +39,10 @@ class QuestionType(StrEnum):
     SELECT_ONE = "select_one"
     SELECT_MULTIPLE = "select_multiple"
     DATE = "date"
+    TIME = "time"
+    """A time of day, `HH:MM` or `HH:MM:SS` (XLSForm's `time`)."""
+    DATETIME = "datetime"
+    """A date and a time of day, `YYYY-MM-DDTHH:MM[:SS]` (XLSForm's `dateTime`)."""
     NOTE = "note"
     CALCULATE = "calculate"
 

@@ -223,6 +223,10 @@ def _control(question: Question) -> str:
             return "decimal"
         case QuestionType.DATE:
             return "date"
+        case QuestionType.TIME:
+            return "time"
+        case QuestionType.DATETIME:
+            return "datetime"
         case _:
             return "text"
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, SurveyVersion
 from survey_app.errors import Conflict, Invalid, NotFound
-from survey_app.i18n import S_, StaffMessage, catalogue_languages
+from survey_app.i18n import S_, StaffMessage, catalogue_languages, ui_text
 from survey_app.questionnaire.check import check_upload
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
 from survey_app.questionnaire.schema import Questionnaire
@@ -145,6 +145,7 @@ def questionnaire_upload(db: Database, *, filename: str, data: bytes, actor: str
         working_groups=group_ids(db),
         ui_languages=catalogue_languages(),
         max_bytes=MAX_UPLOAD_BYTES,
+        translate=ui_text,
     )
     questionnaire = report.questionnaire
     upload = QuestionnaireUpload(

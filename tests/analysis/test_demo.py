@@ -106,3 +106,20 @@ def test_demo_answers_of_cascading_selects_are_among_the_offered_choices() -> No
     assert all(check_answers(result.questionnaire, r.answers).ok for r in responses)
     assert {r.answers["state"] for r in responses} == {"texas", "washington"}
     assert {r.answers["county"] for r in responses} == {"brazos", "harris", "king", "pierce"}
+
+
+def test_demo_times_and_date_times_are_valid_iso_answers() -> None:
+    result = load_questionnaire(FIXTURES / "moments.yaml", working_groups=set())
+    moments = result.questionnaire
+    assert moments is not None
+    responses = list(demo_responses(moments, 500, seed=5, today=TODAY))
+    for response in responses:
+        checked = check_answers(moments, response.answers, today=TODAY)
+        assert checked.ok, checked.errors
+        assert checked.answers == response.answers
+    opens = {str(r.answers["opens"]) for r in responses}
+    assert len(opens) > 10
+    assert all(len(time) == 5 and "06:00" <= time < "22:00" for time in opens)
+    moments_given = [str(r.answers["appointment"]) for r in responses if "appointment" in r.answers]
+    assert moments_given
+    assert all(given < f"{TODAY.isoformat()}T00:00" for given in moments_given)

@@ -45,6 +45,10 @@ def candidates(questionnaire: Questionnaire, question: Question) -> list[object]
         case QuestionType.DATE:
             days = (0, -1, -365, -3650, 1, 30)
             return [(TODAY + datetime.timedelta(days=d)).isoformat() for d in days]
+        case QuestionType.TIME:
+            return ["09:30", "14:00", "23:59"]
+        case QuestionType.DATETIME:
+            return [f"{TODAY.isoformat()}T09:30", f"{TODAY.isoformat()}T00:00"]
         case _:
             return ["Example", "555-123-4567", "42", "a"]
 

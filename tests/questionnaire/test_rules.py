@@ -71,6 +71,8 @@ DEFINITION: dict[str, Any] = {
                 },
                 {"name": "income", "type": "decimal", "label": {"en": "Income?"}},
                 {"name": "arrived", "type": "date", "label": {"en": "Arrival?"}},
+                {"name": "opens", "type": "time", "label": {"en": "Opening time?"}},
+                {"name": "landed", "type": "datetime", "label": {"en": "Landed when?"}},
                 {"name": "comment", "type": "text", "label": {"en": "Comment?"}},
                 {"name": "weekly", "type": "calculate", "calculation": "${hours} * 4"},
             ],
@@ -166,6 +168,15 @@ def test_relevance_sees_answers_given_earlier_in_the_questionnaire() -> None:
         ("income", "a lot", ErrorCode.DECIMAL),
         ("income", True, ErrorCode.DECIMAL),
         ("arrived", "2024-02-30", ErrorCode.DATE),
+        ("opens", "25:00", ErrorCode.TIME),
+        ("opens", "9:30", ErrorCode.TIME),
+        ("opens", "0930", ErrorCode.TIME),
+        ("opens", "halb zehn", ErrorCode.TIME),
+        ("opens", 930, ErrorCode.TIME),
+        ("landed", "2024-02-30T10:00", ErrorCode.DATETIME),
+        ("landed", "2024-03-01", ErrorCode.DATETIME),
+        ("landed", "20240301T1000", ErrorCode.DATETIME),
+        ("landed", "01.03.2024 10:00", ErrorCode.DATETIME),
         ("comment", 12, ErrorCode.TEXT),
         ("comment", "x" * 5001, ErrorCode.TOO_LONG),
     ],
@@ -353,3 +364,64 @@ def test_a_multiple_select_is_refused_when_one_of_its_choices_is_not_offered() -
     refused = check_answers(questionnaire, {"works": "no", "spoken": ["de", "en"]})
     assert refused.errors["spoken"].code is ErrorCode.NOT_OFFERED
     assert check_answers(questionnaire, {"works": "yes", "spoken": ["de", "en"]}).ok
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("09:30", "09:30"),
+        (" 09:30 ", "09:30"),
+        ("09:30:00", "09:30"),
+        ("23:59:59", "23:59:59"),
+        ("09:30:15.250", "09:30:15"),
+        ("09:30:00.000+01:00", "09:30+01:00"),
+    ],
+)
+def test_a_time_is_kept_as_iso_hours_and_minutes_with_seconds_only_when_given(
+    value: str, stored: str
+) -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "opens": value})
+    assert result.ok
+    assert result.answers["opens"] == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("2026-03-01T14:30", "2026-03-01T14:30"),  # what <input type="datetime-local"> sends
+        ("2026-03-01 14:30", "2026-03-01T14:30"),
+        ("2026-03-01T14:30:05", "2026-03-01T14:30:05"),
+        ("2026-03-01T14:30:00.000+01:00", "2026-03-01T14:30+01:00"),  # as ODK clients send
+        ("2026-03-01T14:30Z", "2026-03-01T14:30+00:00"),
+    ],
+)
+def test_a_date_time_is_kept_as_iso_date_and_time(value: str, stored: str) -> None:
+    result = check_answers(QUESTIONNAIRE, {"works": "no", "landed": value})
+    assert result.ok
+    assert result.answers["landed"] == stored
+
+
+def test_a_constraint_compares_a_date_time_with_now() -> None:
+    definition = {
+        "id": "moments",
+        "title": {"en": "Moments"},
+        "languages": ["en"],
+        "default_language": "en",
+        "pages": [
+            {
+                "name": "one",
+                "questions": [
+                    {
+                        "name": "landed",
+                        "type": "datetime",
+                        "constraint": "decimal-date-time(.) <= decimal-date-time(now())",
+                        "label": {"en": "Landed when?"},
+                    }
+                ],
+            }
+        ],
+    }
+    questionnaire = Questionnaire.model_validate(definition)
+    assert check_answers(questionnaire, {"landed": "2020-01-01T10:00"}).ok
+    future = check_answers(questionnaire, {"landed": "2999-01-01T10:00"})
+    assert future.errors["landed"].code is ErrorCode.CONSTRAINT

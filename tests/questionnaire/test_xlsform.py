@@ -244,7 +244,6 @@ def test_nested_groups_are_flattened_and_their_relevant_applies_to_each_question
         ("geopoint", "a location (geopoint) cannot be collected by a web survey"),
         ("image", "file uploads (image) are not supported"),
         ("barcode", "barcode scanning is not available in a web survey"),
-        ("time", "time answers are not supported (only dates)"),
         ("acknowledge", "acknowledge/trigger questions are not supported"),
         ("select_one_from_file places.csv", "choices from an external file ('places.csv')"),
     ],
@@ -271,9 +270,53 @@ def test_what_a_web_survey_cannot_collect_is_skipped_with_row_and_reason(
     )
 
 
-def test_time_questions_are_skipped_rather_than_collected_as_text(tmp_path: Path) -> None:
-    path = form(tmp_path, [["type", "name", "label"], ["text", "a", "A"], ["time", "t", "T"]])
-    assert "t" not in questionnaire_of(path).questions
+@pytest.mark.parametrize(
+    ("type_text", "question_type"),
+    [
+        ("time", QuestionType.TIME),
+        ("dateTime", QuestionType.DATETIME),
+        ("datetime", QuestionType.DATETIME),
+    ],
+)
+def test_times_and_date_times_are_imported_as_such(
+    tmp_path: Path, type_text: str, question_type: QuestionType
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label", "required"],
+            ["text", "a", "A", ""],
+            [type_text, "t", "T", "yes"],
+        ],
+    )
+    result = imported(path)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["t"].type is question_type
+    assert result.questionnaire.questions["t"].required is True
+    assert (result.imported, result.skipped) == (2, 0)
+    assert "survey:3" not in warning_codes(result)
+
+
+def test_times_and_date_times_round_trip_as_xlsform_time_and_datetime(tmp_path: Path) -> None:
+    path = form(
+        tmp_path,
+        [["type", "name", "label::English (en)", "label::Arabic (ar)", "constraint"],
+         ["time", "opens", "Opens at", "يفتح في", ""],
+         ["dateTime", "arrived", "Arrived", "وصل", ". < now()"]],
+    )  # fmt: skip
+    questionnaire = questionnaire_of(path)
+    workbook_path = tmp_path / "exported.xlsx"
+    export_xlsform(questionnaire).save(workbook_path)
+    survey = load_workbook(workbook_path)["survey"]
+    header = [cell.value for cell in survey[1]]
+    types = {row[header.index("name")]: row[0] for row in survey.iter_rows(values_only=True)}
+    assert (types["opens"], types["arrived"]) == ("time", "dateTime")
+    again = questionnaire_of(workbook_path)
+    assert again.model_dump() == questionnaire.model_dump()
+    assert again.questions["arrived"].constraint == ". < now()"
+    yaml_text = questionnaire_yaml(questionnaire)
+    assert "type: time" in yaml_text
+    assert "type: datetime" in yaml_text
 
 
 def test_a_range_becomes_a_number_field_with_its_bounds_as_constraint(tmp_path: Path) -> None:
@@ -563,6 +606,48 @@ def test_or_other_adds_an_other_choice_and_a_text_question_for_it(tmp_path: Path
         "c_other"
         not in check_answers(questionnaire, {"age": 9, "c": "red", "c_other": "x"}).answers
     )
+
+
+def test_select_multiple_or_other_survives_export_and_import_as_a_valid_xlsform(
+    tmp_path: Path,
+) -> None:
+    from pyxform.xls2xform import convert
+
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label::Arabic (ar)"],
+            ["select_multiple needs or_other", "needs", "Needs", "الاحتياجات"],
+        ],
+        choices=[["list_name", "name", "label::English (en)", "label::Arabic (ar)"],
+                 ["needs", "food", "Food", "طعام"], ["needs", "shelter", "Shelter", "مأوى"]],
+    )  # fmt: skip
+    questionnaire = questionnaire_of(path)
+    question = questionnaire.questions["needs"]
+    assert question.type is QuestionType.SELECT_MULTIPLE
+    assert [c.name for c in questionnaire.choices_of(question)] == ["food", "shelter", "other"]
+    assert questionnaire.questions["needs_other"].relevant == "selected(${needs}, 'other')"
+    checked = check_answers(questionnaire, {"needs": ["other", "food"], "needs_other": "Water"})
+    assert checked.answers == {"needs": ["food", "other"], "needs_other": "Water"}
+
+    again = round_trip(questionnaire, tmp_path)
+    assert again.to_definition() == questionnaire.to_definition()
+    exported = tmp_path / "exported.xlsx"
+    xform = convert(xlsform=str(exported), validate=False).xform
+    assert "selected( /data/page_1/needs , 'other')" in xform
+
+
+@pytest.mark.parametrize(
+    ("filename", "time", "date_time"),
+    [("pyxform_widgets.xls", "my_time", "dateTime"),
+     ("pyxform_xlsform_spec_test.xlsx", "time_test", "datetime_test")],
+)  # fmt: skip
+def test_the_times_of_real_forms_are_imported(filename: str, time: str, date_time: str) -> None:
+    result = imported(SHARED_XLSFORMS / filename)
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions[time].type is QuestionType.TIME
+    assert result.questionnaire.questions[date_time].type is QuestionType.DATETIME
+    assert not any("not supported" in line and f"'{time}'" in line for line in warnings_of(result))
 
 
 def test_a_read_only_select_is_shown_as_a_note_instead_of_stopping_the_import(
@@ -878,6 +963,8 @@ def test_the_export_is_a_valid_xlsform_for_kobotoolbox_and_odk(tmp_path: Path) -
     result = convert(xlsform=str(workbook_path), validate=False)
     assert "Beispielbefragung</h:title>" in result.xform
     assert "relevant=\"selected( /data/language/course , 'yes')\"" in result.xform
+    assert 'nodeset="/data/about_you/course_time" type="time"' in result.xform
+    assert 'nodeset="/data/about_you/registered_at" type="dateTime"' in result.xform
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,14 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from survey_app.cli import main
-from survey_app.i18n import ANSWER_ERROR_MESSAGES, LOCALE_DIR, catalogue_languages, translations
+from survey_app.i18n import (
+    ANSWER_ERROR_MESSAGES,
+    LOCALE_DIR,
+    OR_OTHER_LABELS,
+    catalogue_languages,
+    translations,
+)
+from survey_app.questionnaire.xlsform.importer import OTHER_LABEL, SPECIFY_OTHER_LABEL
 from survey_app.settings import PROJECT_ROOT, Settings
 
 SURVEY_LANGUAGES = ("de", "ar", "uk", "fa", "ru", "tr")
@@ -38,6 +45,9 @@ def test_extraction_finds_the_ui_and_answer_messages(extracted: Catalog) -> None
     ids = {message.id for message in extracted if message.id}
     assert set(ANSWER_ERROR_MESSAGES.values()) <= ids
     assert {"Next", "Back", "Page %(number)s of %(total)s", "Change language"} <= ids
+    # The labels an XLSForm's or_other adds, as the importer writes them in English.
+    assert {OTHER_LABEL, SPECIFY_OTHER_LABEL} == set(OR_OTHER_LABELS)
+    assert set(OR_OTHER_LABELS) <= ids
 
 
 @pytest.mark.parametrize("language", SURVEY_LANGUAGES)

@@ -16,11 +16,12 @@ export followed by import gives the same questionnaire.
 """
 
 from survey_app.questionnaire.xlsform.export import export_xlsform
-from survey_app.questionnaire.xlsform.importer import XlsformImport, import_xlsform
+from survey_app.questionnaire.xlsform.importer import Translate, XlsformImport, import_xlsform
 from survey_app.questionnaire.xlsform.languages import language_column
 from survey_app.questionnaire.xlsform.yaml_writer import questionnaire_yaml
 
 __all__ = [
+    "Translate",
     "XlsformImport",
     "export_xlsform",
     "import_xlsform",

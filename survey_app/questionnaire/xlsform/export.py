@@ -10,9 +10,12 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from pyxform import constants as pyxform_constants
 
-from survey_app.questionnaire.schema import Questionnaire, Text
+from survey_app.questionnaire.schema import Questionnaire, QuestionType, Text
 from survey_app.questionnaire.xlsform.languages import language_column
 from survey_app.questionnaire.xlsform.workbook import SETTINGS_TEXTS
+
+_XLSFORM_TYPES = {QuestionType.DATETIME: "dateTime"}
+"""Types whose XLSForm name differs from ours (`dateTime` is what ODK documents)."""
 
 
 def export_xlsform(questionnaire: Questionnaire) -> Workbook:
@@ -51,7 +54,7 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
     for page in questionnaire.pages:
         rows.append({"type": "begin_group", "name": page.name, **texts("label", page.title)})
         for question in page.questions:
-            type_text = question.type.value
+            type_text = _XLSFORM_TYPES.get(question.type, question.type.value)
             if question.type.is_select:
                 type_text = f"{type_text} {question.choices}"
             rows.append(

@@ -41,6 +41,12 @@ from survey_app.questionnaire.xlsform.workbook import (
 _VALID_NAME = re.compile(NAME_PATTERN)
 OTHER_CHOICE = "other"
 """The choice `or_other` adds, named as pyxform and KoboToolbox name it."""
+OTHER_LABEL = "Other"
+SPECIFY_OTHER_LABEL = "Specify other."
+"""The labels `or_other` adds to the choice and its text question, as KoboToolbox's; the
+respondents' catalogues translate them (`survey_app.i18n.OR_OTHER_LABELS`)."""
+Translate = Callable[[str, str], str]
+"""`translate(language, text)`: a text the importer adds, in `language` (or as it is)."""
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 # Lexes just enough of an expression to rename `${refs}` and string literals safely.
 _EXPRESSION_TOKEN = re.compile(r"""\$\{[^}]*\}|'[^']*'|"[^"]*"|[^$'"]+|.""")
@@ -118,9 +124,12 @@ class _Group:
 
 
 class _Importer:
-    def __init__(self, source: FilePath, working_groups: Collection[str]) -> None:
+    def __init__(
+        self, source: FilePath, working_groups: Collection[str], translate: Translate | None
+    ) -> None:
         self.source = source
         self.working_groups = working_groups
+        self.translate = translate or _as_written
         self.problems: list[Problem] = []
         self._reported: set[tuple[str, str]] = set()
         self.languages = Languages(self.warn)
@@ -438,14 +447,15 @@ class _Importer:
             where,
             ProblemCode.OR_OTHER_ADDED,
             f"'or_other': choice 'other' and question '{name}' added (labels 'Other' and "
-            "'Specify other.' as in KoboToolbox; translate them in the questionnaire file)",
+            "'Specify other.' as in KoboToolbox, translated for the languages of the survey "
+            "pages; check them in the questionnaire file)",
         )
         chosen = _Condition(f"selected(${{{question.name}}}, '{OTHER_CHOICE}')", question.row)
         return dataclasses.replace(
             question,
             name=name,
             type=QuestionType.TEXT,
-            label=dict.fromkeys(question.label, "Specify other."),
+            label={code: self.translate(code, SPECIFY_OTHER_LABEL) for code in question.label},
             hint={},
             constraint_message={},
             required=False,
@@ -634,12 +644,12 @@ class _Importer:
                 wanted.setdefault(original, set()).update(expression.columns - {"name"})
         return wanted
 
-    @staticmethod
-    def _with_other(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _with_other(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if any(entry["name"] == OTHER_CHOICE for entry in entries):
             return entries
-        languages = {code for entry in entries for code in entry["label"]}
-        return [*entries, {"name": OTHER_CHOICE, "label": dict.fromkeys(languages, "Other")}]
+        languages = sorted({code for entry in entries for code in entry["label"]})
+        label = {code: self.translate(code, OTHER_LABEL) for code in languages}
+        return [*entries, {"name": OTHER_CHOICE, "label": label}]
 
     def _drop_question(self, question: _QuestionDraft, reason: str) -> None:
         for page in self.pages:
@@ -1068,12 +1078,19 @@ def _unique(name: str, taken: Collection[str]) -> str:
     return candidate
 
 
-def import_xlsform(source: FilePath, *, working_groups: Collection[str]) -> XlsformImport:
+def import_xlsform(
+    source: FilePath, *, working_groups: Collection[str], translate: Translate | None = None
+) -> XlsformImport:
     """Read an XLSForm (.xlsx or .xls) as a questionnaire; never raises for bad content.
 
     What a web survey cannot collect (locations, media, metadata, repeats, ...) is left
     out with a warning naming the sheet row and why; expressions this service cannot
     evaluate, or that refer to left-out questions, are dropped with a warning. Errors
-    (an unreadable file, no survey sheet) leave `questionnaire` None.
+    (an unreadable file, no survey sheet) leave `questionnaire` None. `translate` gives
+    the texts the importer adds (the 'Other' of `or_other`) in the form's languages.
     """
-    return _Importer(source, working_groups).run()
+    return _Importer(source, working_groups, translate).run()
+
+
+def _as_written(_language: str, text: str) -> str:
+    return text

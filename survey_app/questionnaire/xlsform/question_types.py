@@ -45,14 +45,14 @@ _BIND_TYPES = {
     "int": QuestionType.INTEGER,
     "decimal": QuestionType.DECIMAL,
     "date": QuestionType.DATE,
+    "time": QuestionType.TIME,
+    "dateTime": QuestionType.DATETIME,
 }
 _UNSUPPORTED_BIND_TYPES = {
     "geopoint": "a location (geopoint) cannot be collected by a web survey",
     "geotrace": "a location (geotrace) cannot be collected by a web survey",
     "geoshape": "a location (geoshape) cannot be collected by a web survey",
     "barcode": "barcode scanning is not available in a web survey",
-    "time": "time answers are not supported (only dates)",
-    "dateTime": "date-time answers are not supported (only dates)",
 }
 
 
