@@ -198,11 +198,17 @@ class TextAnswers:
     reviewed: int
 
 
+def _answers_of(answers: str, questions: Collection[str]) -> dict[str, str]:
+    """The non-empty text answers to `questions` in a response's stored answers."""
+    return {
+        name: value
+        for name, value in json.loads(answers).items()
+        if name in questions and isinstance(value, str) and value.strip()
+    }
+
+
 def _answer_of(answers: str, question: str) -> str | None:
-    value = json.loads(answers).get(question)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value
+    return _answers_of(answers, (question,)).get(question)
 
 
 def text_answers(
@@ -219,17 +225,24 @@ def text_answers(
     left out, as no release counts them), oldest first, a page at a time; with `only`,
     just the answer of that submission (raises `NotFound` if there is none)."""
     text_question(survey, question)
+    # With `only`, one row is read (and the counts are of it alone).
+    one = () if only is None else (col(Submission.id) == only,)
+    reviewed_one = () if only is None else (col(TextReview.submission_pk) == only,)
     with db.read() as session:
         rows = session.execute(
             select(col(Submission.id), col(Submission.language), col(Submission.answers))
-            .where(col(Submission.survey_id) == survey.id, col(Submission.status) != "excluded")
+            .where(
+                col(Submission.survey_id) == survey.id, col(Submission.status) != "excluded", *one
+            )
             .order_by(col(Submission.id))
         ).all()
         reviews = {
             review.submission_pk: review
             for review in session.execute(
                 select(TextReview).where(
-                    col(TextReview.survey_id) == survey.id, col(TextReview.question) == question
+                    col(TextReview.survey_id) == survey.id,
+                    col(TextReview.question) == question,
+                    *reviewed_one,
                 )
             ).scalars()
         }
@@ -241,10 +254,8 @@ def text_answers(
     languages: dict[str, int] = {}
     for _pk, lang, _text in given:
         languages[lang] = languages.get(lang, 0) + 1
-    if only is not None:
-        given = [(pk, lang, text) for pk, lang, text in given if pk == only]
-        if not given:
-            raise NotFound(S_("No such answer."))
+    if only is not None and not given:
+        raise NotFound(S_("No such answer."))
     chosen = [
         (pk, lang, text)
         for pk, lang, text in given
@@ -319,9 +330,8 @@ def text_overview(db: Database, survey: PublishedSurvey) -> list[TextQuestionSum
         ).all()
     answered: dict[str, set[int]] = {name: set() for name in names}
     for pk, answers in rows:
-        for name, value in json.loads(answers).items():
-            if name in names and isinstance(value, str) and value.strip():
-                answered[name].add(int(pk))
+        for name, _text in _answers_of(answers, names).items():
+            answered[name].add(int(pk))
     categories = categories_of(db, survey.id)
     language = survey.questionnaire.default_language
     return [

@@ -162,11 +162,9 @@ def answer_fragment(
     )
 
 
-def _answer_of(db: Database, survey_id: str, question: str, submission: int) -> TextAnswer:
+def _answer_of(db: Database, survey: PublishedSurvey, question: str, submission: int) -> TextAnswer:
     """The answer `submission` as the review page shows it now."""
-    survey = _survey(db, survey_id)
-    found = text_answers(db, survey, question, only=submission)
-    return found.answers[0]
+    return text_answers(db, survey, question, only=submission).answers[0]
 
 
 class TextReviewController(Controller):
@@ -230,16 +228,13 @@ class TextReviewController(Controller):
                 **fields,
             )
         except TextReviewRefused as refused:
-            current = await in_thread(_answer_of, db, survey_id, question, submission)
-            typed = TextAnswer(
-                submission=submission,
-                language=current.language,
-                original=current.original,
+            current = await in_thread(_answer_of, db, survey, question, submission)
+            typed = replace(
+                current,
                 text=str(fields["text"]),
                 translation=str(fields["translation"]),
                 categories=tuple(chosen),
                 released=bool(fields["released"]),
-                reviewed=current.reviewed,
             )
             if fragment:
                 return await in_thread(
@@ -252,7 +247,7 @@ class TextReviewController(Controller):
                 drafts={submission: typed},
             )  # fmt: skip
         if fragment:
-            saved = await in_thread(_answer_of, db, survey_id, question, submission)
+            saved = await in_thread(_answer_of, db, survey, question, submission)
             return await in_thread(
                 answer_fragment, db, viewer, survey_id, question, saved, filters, saved=True
             )
