@@ -95,7 +95,6 @@ WORKBOOK_WORDS = {
     "hidden": S_("not shown"),
     "released answer": S_("answer (as released)"),
     "translation": S_("German translation"),
-    "categories": S_("categories"),
 }
 
 
@@ -445,12 +444,9 @@ def write_results_xlsx(results: Results, path: Path) -> None:
                 if value is None:
                     hidden(sheet.cell(sheet.max_row, 2))
         elif question.answers:
-            sheet.append([words["released answer"], words["translation"], words["categories"]])
+            sheet.append([words["released answer"], words["translation"]])
             for answer in question.answers:
-                sheet.append(
-                    [neutralize(answer.text), neutralize(answer.translation),
-                     neutralize(", ".join(answer.categories))]
-                )  # fmt: skip
+                sheet.append([neutralize(answer.text), neutralize(answer.translation)])
                 for column in (1, 2):
                     sheet.cell(sheet.max_row, column).alignment = Alignment(wrap_text=True)
             sheet.column_dimensions["B"].width = 40

@@ -21,10 +21,10 @@ count per year bin in `months` (keys "-2017" for 2017 or earlier, "2018", ...,
 With a comparison the top level also has `"compare": {"survey", "version", "responses"}`.
 
 Reviewed free text (`analysis.texts`): a text question of a release carries
-`"answers": [{"text", "translation", "categories": [labels]}]` when the office released
-some (never otherwise), and a text question with categories is followed by a derived
-`select_multiple` question `<name>__categories` (choices `c<id>`, labelled with the
-categories) whose counts are published and suppressed like any other.
+`"answers": [{"text", "translation"}]` (alphabetical, without their categories) when
+the office released some (never otherwise), and a text question with categories is
+followed by a derived `select_multiple` question `<name>__categories` (choices `c<id>`,
+labelled with the categories) whose counts are published and suppressed like any other.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The office reads the free-text answers ("what would help you most"), redacts wha
 identify someone, tags answers with categories it defines, and selects answers for the
 next release (`survey_app.services.texts`). Working groups then see:
 
-- the selected answers, as redacted, with the office's German translation;
+- the selected answers, as redacted, with the office's German translation, in
+  alphabetical order and without their categories (see `ReleasedAnswer`);
 - how many answers fall in each category. Those counts are published like any other:
   each categorised text question becomes a *derived* `select_multiple` question
   `<name>__categories` (choices `c<id>`, one per category; answered = the answer has at
@@ -133,20 +134,20 @@ def category_columns(
 
 @dataclass(frozen=True)
 class ReleasedAnswer:
-    """A free-text answer as a release shows it: redacted, maybe translated, with the
-    labels of its categories. Nothing else of the response goes with it: no date, no id,
-    and not the language the questionnaire was answered in (in a small district, "the
-    one who answered in Tigrinya" can be a person; the text shows its script anyway)."""
+    """A free-text answer as a release shows it: redacted, maybe translated. Nothing else
+    of the response goes with it: no date, no id, not the language the questionnaire was
+    answered in (in a small district, "the one who answered in Tigrinya" can be a
+    person; the text shows its script anyway), and not its categories: with every answer
+    of a category released, its tags would count the category exactly, also where the
+    audited count is hidden."""
 
     text: str
     translation: str
-    categories: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "translation": self.translation,
-            "categories": list(self.categories),
         }
 
     @classmethod
@@ -154,7 +155,6 @@ class ReleasedAnswer:
         return cls(
             text=str(data["text"]),
             translation=str(data.get("translation", "")),
-            categories=tuple(str(c) for c in data.get("categories", ())),
         )
 
 

@@ -468,8 +468,9 @@ def texts_for_release(
 ) -> ReleasedTexts:
     """The review as a release takes it: categories of the survey's current text
     questions, tags of every response, and the selected answers of the responses
-    `counted(version_id, submission_id)` says the release counts, ordered by category
-    and text (never by arrival, which would tie them to a date)."""
+    `counted(version_id, submission_id)` says the release counts, in alphabetical order
+    (never by arrival, which would tie them to a date, nor by category, which would
+    count the categories) and without their tags (see `ReleasedAnswer`)."""
     questions = {q.name for q in text_questions(survey.questionnaire)}
     defined = {q: c for q, c in categories_of(db, survey.id).items() if q in questions}
     labels = {c.id: c.label for found in defined.values() for c in found}
@@ -489,14 +490,10 @@ def texts_for_release(
             tags.setdefault(review.submission_pk, {})[review.question] = own
         if review.released and review.text and counted(version_id, review.submission_pk):
             answers.setdefault(review.question, []).append(
-                ReleasedAnswer(
-                    text=review.text,
-                    translation=review.translation,
-                    categories=tuple(labels[pk] for pk in own),
-                )
+                ReleasedAnswer(text=review.text, translation=review.translation)
             )
     for found in answers.values():
-        found.sort(key=lambda a: (a.categories == (), a.categories, a.text.casefold()))
+        found.sort(key=lambda a: (a.text.casefold(), a.text))
     return ReleasedTexts(
         categories={q: [(c.id, c.label) for c in found] for q, found in defined.items()},
         tags=tags,

@@ -296,8 +296,8 @@ def with_text_question(found: Results, *answers: ReleasedAnswer) -> Results:
 def test_released_answers_are_quotes_a_few_per_slide_with_their_translation(
     wave1: Questionnaire,
 ) -> None:
-    quotes = [ReleasedAnswer(f"Antwort {i}", "", ()) for i in range(4)]
-    quotes.append(ReleasedAnswer("دورة لغة مسائية", "Ein Abendkurs", ("Sprache",)))
+    quotes = [ReleasedAnswer(f"Antwort {i}", "") for i in range(4)]
+    quotes.append(ReleasedAnswer("دورة لغة مسائية", "Ein Abendkurs"))
     found = with_text_question(results(wave1, "arbeit"), *quotes)
 
     slides = list(deck(results_pptx(found, TEXTS)).slides)

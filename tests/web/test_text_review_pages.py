@@ -176,7 +176,7 @@ def test_members_see_released_answers_and_category_counts_and_nothing_unreleased
     assert derived["counts"] == {f"c{category.group(1)}": 3}
     assert derived["choices"] == {f"c{category.group(1)}": "Sprache"}
     help_most = next(q for q in api["questions"] if q["name"] == "help_most")
-    assert help_most["answers"] == [{"text": HELP[0], "translation": "", "categories": ["Sprache"]}]
+    assert help_most["answers"] == [{"text": HELP[0], "translation": ""}]
 
 
 def every_text_of(kind: str, content: bytes) -> str:
