@@ -11,6 +11,12 @@ each counted response's tags (for the audited category counts), and the selected
 answers of the responses the release counts. Nothing else reaches a working group:
 an answer not selected, or selected after the release, never appears in it.
 
+Once a release has counted a question's categories, the tags of the answers it counted
+can no longer change, nor can a category it counted be removed: the next release is
+audited as the earlier counts plus what came since, and a changed tag would make that
+sum untrue, so the difference of two releases could again be about fewer than the
+minimum cell size of people (a re-tag of one answer would hide as "noise of one").
+
 Every change is audited in its own transaction, without the answer's text (answers
 never go into a log).
 """
@@ -27,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from analysis.texts import ReleasedAnswer, suggested_redaction, text_questions
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission, TextCategory, TextReview, utc_now
+from survey_app.db.tables import Release, Submission, TextCategory, TextReview, utc_now
 from survey_app.errors import Invalid, NotFound
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Question
@@ -70,6 +76,32 @@ class TextReviewRefused(Invalid):
 class Category:
     id: int
     label: str
+    counted_in: int | None = None
+    """The first release that counted it (it can no longer be removed), or None."""
+
+
+def _counting_releases(session: Session, survey_id: str) -> list[Release]:
+    """The survey's releases that counted categories of some text question, oldest first."""
+    releases = session.execute(
+        select(Release).where(col(Release.survey_id) == survey_id).order_by(col(Release.number))
+    ).scalars()
+    return [release for release in releases if (release.texts or {}).get("categories")]
+
+
+def _counted_categories(release: Release, question: str) -> set[int]:
+    categories = cast(Mapping[str, list[list[Any]]], release.texts.get("categories") or {})
+    return {int(pair[0]) for pair in categories.get(question, [])}
+
+
+def _tags_frozen_by(
+    releases: Sequence[Release], question: str, version_id: int, submission: int
+) -> int | None:
+    """The first release that counted the categories of `question` with this answer among
+    them: its tags can no longer change (see the module doc). None if there is none."""
+    for release in releases:
+        if _counted_categories(release, question) and release.counts(version_id, submission):
+            return release.number
+    return None
 
 
 def text_question(survey: PublishedSurvey, name: str) -> Question:
@@ -91,10 +123,15 @@ def categories_of(db: Database, survey_id: str) -> dict[str, list[Category]]:
             .where(col(TextCategory.survey_id) == survey_id)
             .order_by(col(TextCategory.id))
         ).scalars()
+        releases = _counting_releases(session, survey_id)
         found: dict[str, list[Category]] = {}
         for row in rows:
             assert row.id is not None
-            found.setdefault(row.question, []).append(Category(row.id, row.label))
+            counted_in = next(
+                (r.number for r in releases if row.id in _counted_categories(r, row.question)),
+                None,
+            )
+            found.setdefault(row.question, []).append(Category(row.id, row.label, counted_in))
     return found
 
 
@@ -138,12 +175,22 @@ def category_add(
 
 
 def category_remove(db: Database, *, actor: str, survey: PublishedSurvey, category_id: int) -> None:
-    """Remove a category and its tags (answers keep their other categories). Releases
-    made before keep it: they are frozen."""
+    """Remove a category and its tags (answers keep their other categories). Refused for
+    a category a release counted (see the module doc); that release keeps it anyway."""
     with db.write() as session:
         row = session.get(TextCategory, category_id)
         if row is None or row.survey_id != survey.id:
             raise NotFound(S_("No such category."))
+        for release in _counting_releases(session, survey.id):
+            if category_id in _counted_categories(release, row.question):
+                raise TextReviewRefused(
+                    S_(
+                        "The category '%(label)s' was counted in release %(number)s. "
+                        "Releases cannot be undone, so it stays; simply tag no further "
+                        "answers with it."
+                    ),
+                    values={"label": row.label, "number": release.number},
+                )
         reviews = session.execute(
             select(TextReview).where(
                 col(TextReview.survey_id) == survey.id, col(TextReview.question) == row.question
@@ -175,6 +222,8 @@ class TextAnswer:
     categories: tuple[int, ...]
     released: bool
     reviewed: bool
+    categories_frozen_by: int | None = None
+    """The release that counted this answer's categories: they can no longer change."""
 
     @property
     def suggested(self) -> bool:
@@ -230,7 +279,12 @@ def text_answers(
     reviewed_one = () if only is None else (col(TextReview.submission_pk) == only,)
     with db.read() as session:
         rows = session.execute(
-            select(col(Submission.id), col(Submission.language), col(Submission.answers))
+            select(
+                col(Submission.id),
+                col(Submission.language),
+                col(Submission.answers),
+                col(Submission.version_id),
+            )
             .where(
                 col(Submission.survey_id) == survey.id, col(Submission.status) != "excluded", *one
             )
@@ -246,9 +300,11 @@ def text_answers(
                 )
             ).scalars()
         }
+        releases = _counting_releases(session, survey.id)
+    versions = {int(pk): int(version) for pk, _lang, _answers, version in rows}
     given = [
         (int(pk), str(lang), text)
-        for pk, lang, answers in rows
+        for pk, lang, answers, _version in rows
         if (text := _answer_of(answers, question)) is not None
     ]
     languages: dict[str, int] = {}
@@ -285,6 +341,7 @@ def text_answers(
                 categories=tuple(review.categories) if review is not None else (),
                 released=review is not None and review.released,
                 reviewed=review is not None,
+                categories_frozen_by=_tags_frozen_by(releases, question, versions[pk], pk),
             )
         )
     counted = {pk for pk, _lang, _text in given}
@@ -362,7 +419,8 @@ def text_review_save(
     released: bool = False,
 ) -> None:
     """Save the review of one answer (creating or replacing it). Refused: an empty text
-    selected for release, texts over `MAX_TEXT` characters, unknown categories."""
+    selected for release, texts over `MAX_TEXT` characters, unknown categories, other
+    categories for an answer whose categories a release counted (see the module doc)."""
     text_question(survey, question)
     text, translation = text.strip(), translation.strip()
     errors = {}
@@ -387,13 +445,22 @@ def text_review_save(
         }
         if set(categories) - known:
             errors["categories"] = S_("unknown category")
+        review = _review(session, submission, question)
+        frozen_by = _tags_frozen_by(
+            _counting_releases(session, survey.id), question, row.version_id, submission
+        )
+        tagged = sorted(review.categories) if review is not None else []
+        if frozen_by is not None and sorted(set(categories)) != tagged:
+            errors["categories"] = S_(
+                "release %(number)s counted this answer with these categories: they can "
+                "no longer change"
+            )
         if errors:
             raise TextReviewRefused(
                 S_("The review was not saved; see the messages at the fields."),
                 errors=errors,
-                values={"max": MAX_TEXT},
+                values={"max": MAX_TEXT, "number": frozen_by},
             )
-        review = _review(session, submission, question)
         if review is None:
             review = TextReview(
                 submission_pk=submission,

@@ -291,10 +291,17 @@ class TextReviewController(Controller):
         survey_id: FromPath[str],
         question: FromPath[str],
         category: FromPath[int],
-    ) -> Response[Any]:
+    ) -> Response[Any] | Template:
         form = await request.form()
+        filters = _filters(form)
         survey = await in_thread(_survey, db, survey_id)
-        await in_thread(
-            category_remove, db, actor=viewer.email, survey=survey, category_id=category
-        )
-        return Redirect(_address(survey_id, question, _filters(form)), status_code=303)
+        try:
+            await in_thread(
+                category_remove, db, actor=viewer.email, survey=survey, category_id=category
+            )
+        except TextReviewRefused as refused:
+            return await in_thread(
+                answers_page, db, viewer, survey_id, question, filters,
+                error=staff_message(refused),
+            )  # fmt: skip
+        return Redirect(_address(survey_id, question, filters), status_code=303)

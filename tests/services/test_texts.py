@@ -281,15 +281,110 @@ def test_a_release_keeps_what_it_showed_whatever_the_office_changes_later(
         question="help_most",
         submission=ids[0],
         text="geändert",
+        categories=[found["Sprache"]],
         released=True,
     )
-    category_remove(db, actor="office", survey=survey, category_id=found["Arbeit"])
+    category_add(db, actor="office", survey=survey, question="help_most", label="Wohnen")
 
     results = release_results(db, "voices", group="arbeit", number=1)
     help_most = next(q for q in results.questions if q.name == "help_most")
     assert "geändert" not in [a.text for a in help_most.answers]
     derived = next(q for q in results.questions if q.name == "help_most__categories")
-    assert derived.choices[f"c{found['Arbeit']}"] == "Arbeit"
+    assert list(derived.choices.values()) == ["Sprache", "Arbeit", "Betreuung"]
+
+
+def test_categories_of_answers_a_release_counted_can_no_longer_change(
+    voices: tuple[TestClient[Any], Database, PublishedSurvey],
+) -> None:
+    """Release 2 is audited as release 1's counts plus what came since: re-tagging one
+    answer of release 1 would make a difference of the two releases about one person."""
+    client, db, survey = voices
+    found = review_all(db, survey)
+    ids = submission_ids(db)
+    release_create(db, "voices", actor="office")
+
+    with pytest.raises(TextReviewRefused) as refused:
+        text_review_save(
+            db,
+            actor="office",
+            survey=survey,
+            question="help_most",
+            submission=ids[3],
+            text=HELP[3],
+            categories=[found["Sprache"]],
+        )
+    assert refused.value.errors["categories"].startswith("release %(number)s counted")
+    assert refused.value.values["number"] == 1
+    with pytest.raises(TextReviewRefused):  # untagged then: tagging it now is a change too
+        text_review_save(
+            db,
+            actor="office",
+            survey=survey,
+            question="help_most",
+            submission=ids[1],
+            text="Ich heiße [Name]",
+            categories=[found["Arbeit"]],
+        )
+    with pytest.raises(TextReviewRefused) as removed:
+        category_remove(db, actor="office", survey=survey, category_id=found["Arbeit"])
+    assert removed.value.values == {"label": "Arbeit", "number": 1}
+
+    # The rest of the review stays open, and answers that came later are tagged freely.
+    text_review_save(
+        db,
+        actor="office",
+        survey=survey,
+        question="help_most",
+        submission=ids[3],
+        text="Praktikum",
+        categories=[found["Arbeit"]],
+        released=True,
+    )
+    response = client.post(
+        "/api/v1/surveys/voices/responses",
+        json={
+            "submission_id": "later",
+            "language": "de",
+            "answers": {"course": "no", "help_most": "Arbeit"},
+        },
+    )
+    assert response.status_code == 201
+    later = submission_ids(db)[-1]
+    text_review_save(
+        db,
+        actor="office",
+        survey=survey,
+        question="help_most",
+        submission=later,
+        text="Arbeit",
+        categories=[found["Arbeit"]],
+    )
+    answers = {a.submission: a for a in text_answers(db, survey, "help_most").answers}
+    assert answers[ids[3]].categories_frozen_by == 1
+    assert answers[later].categories_frozen_by is None
+    wohnen = category_add(db, actor="office", survey=survey, question="help_most", label="Wohnen")
+    category_remove(db, actor="office", survey=survey, category_id=wohnen.id)
+
+
+def test_categories_are_free_until_a_release_counts_them(
+    voices: tuple[TestClient[Any], Database, PublishedSurvey],
+) -> None:
+    _client, db, survey = voices
+    ids = submission_ids(db)
+    release_create(db, "voices", actor="office")  # before any category existed
+    sprache = category_add(db, actor="office", survey=survey, question="help_most", label="Sprache")
+
+    text_review_save(
+        db,
+        actor="office",
+        survey=survey,
+        question="help_most",
+        submission=ids[0],
+        text=HELP[0],
+        categories=[sprache.id],
+    )
+
+    assert text_answers(db, survey, "help_most", only=ids[0]).answers[0].categories == (sprache.id,)
 
 
 def test_an_excluded_response_is_never_shown_even_when_selected(

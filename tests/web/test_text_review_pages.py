@@ -121,6 +121,45 @@ def test_a_refused_review_says_why_at_the_field_and_keeps_what_was_typed(
     assert textarea(refused.text, "translation", first) == "noch offen"
 
 
+def test_after_a_release_the_counted_categories_stay_and_the_rest_can_be_reviewed(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    client, settings = office
+    login(client, "admin")
+    token = csrf_token(client, PAGE)
+    client.post(f"{PAGE}/categories", data={"label": "Sprache", "_csrf_token": token})
+    page = client.get(PAGE).text
+    category = re.search(r'name="categories" value="(\d+)"', page)
+    assert category
+    first = answer_ids(page)[0]
+    form = {"text": HELP[0], "categories": category.group(1), "_csrf_token": token}
+    assert client.post(f"{PAGE}/answers/{first}", data=form).status_code == 200
+    release(settings.database_url, "voices")
+
+    page = client.get(PAGE).text
+    assert re.search(rf'value="{category.group(1)}" checked disabled', page)
+    assert "Veröffentlichung 1 hat diese Antwort mit diesen Kategorien gezählt" in page
+    assert "gezählt in Veröffentlichung 1" in page
+    assert f"/categories/{category.group(1)}/remove" not in page
+    # The disabled boxes post nothing; the hidden copies keep the tags, so the text saves.
+    saved = client.post(
+        f"{PAGE}/answers/{first}",
+        data={"text": "Sprachkurs am Abend", "categories": category.group(1), "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    untagged = client.post(
+        f"{PAGE}/answers/{first}", data={"text": "Sprachkurs", "_csrf_token": token}
+    )
+    assert untagged.status_code == 422
+    assert "können sich nicht mehr ändern" in untagged.text
+    removed = client.post(
+        f"{PAGE}/categories/{category.group(1)}/remove", data={"_csrf_token": token}
+    )
+    assert removed.status_code == 422
+    assert "Veröffentlichungen lassen sich nicht zurücknehmen" in removed.text
+
+
 def test_htmx_saves_one_answer_in_place(office: tuple[TestClient[Any], Settings]) -> None:
     client, _settings = office
     login(client, "admin")
