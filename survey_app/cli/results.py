@@ -72,16 +72,16 @@ def results(
     operator's view, suppressed by the same rules), or of a release with --release.
 
     Parsed answers are kept in var/results-cache/ (see `survey_app.services.results`)."""
-    from analysis.exports import results_csv, results_text
     from survey_app.db.engine import Database
-    from survey_app.errors import UnknownGroup
-    from survey_app.services.releases import release_results
-    from survey_app.services.results import cache_directory, survey_results
 
     settings = get_settings()
     db = Database(settings.database_url)
     try:
         if number is not None:
+            # The release service (with the audit's solver) only when a release is asked for.
+            from survey_app.errors import UnknownGroup
+            from survey_app.services.releases import release_results
+
             if group is not None and group not in _working_groups(db):
                 _guarded(lambda: _raise(UnknownGroup(group)))
             found = _guarded(
@@ -90,6 +90,8 @@ def results(
                 )
             )
         else:
+            from survey_app.services.results import cache_directory, survey_results
+
             found = _guarded(
                 lambda: survey_results(
                     db,
@@ -105,8 +107,12 @@ def results(
     finally:
         db.dispose()
     if output_format == "table":
+        from analysis.exports import results_text
+
         click.echo(results_text(found), nl=False)
     elif output_format == "csv":
+        from analysis.exports import results_csv
+
         click.echo(results_csv(found), nl=False)
     else:
         click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))

@@ -34,7 +34,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,6 @@ from sqlalchemy import LargeBinary, String, cast, delete, func, insert, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
-from analysis.demo import Priors, demo_responses
 from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
 from analysis.results import Results, ResultsError, SurveyAnswers, build_results
 from survey_app.db.engine import Database
@@ -59,6 +58,9 @@ from survey_app.services.surveys import (
     questionnaire_of,
     survey_versions,
 )
+
+if TYPE_CHECKING:
+    from analysis.demo import Priors
 
 __all__ = [
     "cache_directory",
@@ -513,6 +515,8 @@ def store_demo_responses(
     demo responses (`demo_remove`), in one transaction per chunk. `demo_responses`
     yields only answers that passed `check_answers`, the gate of real submissions;
     `priors` make them plausible."""
+    from analysis.demo import demo_responses  # imported here: results calls do not need it
+
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
