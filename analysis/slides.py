@@ -25,6 +25,7 @@ does not pay for it at start-up.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,6 +135,18 @@ def _has_slide(question: QuestionResult) -> bool:
 
 
 _QUOTES_PER_SLIDE = 4
+_RIGHT_TO_LEFT = frozenset({"R", "AL"})
+
+
+def _quoted(text: str) -> str:
+    """`text` in German quotation marks; an answer in Arabic script between Unicode
+    isolate marks (first strong isolate … pop), so it keeps its own order inside the
+    German marks instead of pulling them to the wrong sides ("“…„")."""
+    if any(unicodedata.bidirectional(char) in _RIGHT_TO_LEFT for char in text):
+        text = f"\u2068{text}\u2069"
+    return f"„{text}“"
+
+
 _QUOTE_CHARS = 400  # a longer answer is shortened on the slide (the report has it all)
 
 
@@ -272,7 +285,7 @@ class _Deck:
             for answer in answers[start : start + _QUOTES_PER_SLIDE]:
                 paragraph = frame.paragraphs[0] if first else frame.add_paragraph()
                 first = False
-                paragraph.text = f"„{_shortened(answer.text, _QUOTE_CHARS)}“"
+                paragraph.text = _quoted(_shortened(answer.text, _QUOTE_CHARS))
                 paragraph.space_before = Pt(10)
                 self._style_paragraph(paragraph, 18)
                 if answer.translation:
