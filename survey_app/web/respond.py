@@ -157,8 +157,11 @@ class RespondController(Controller):
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
         page_name: FromPath[str],
-    ) -> Template:
-        answering, form = await self._answering(request, db, settings, survey_id)
+    ) -> Template | Response[Any]:
+        try:
+            answering, form = await self._answering(request, db, settings, survey_id)
+        except Refused as refused:
+            return _after_sending(refused)
         index = _named_page(answering.visit, page_name)
         return await in_thread(answering.refresh, form, index)
 
@@ -171,7 +174,10 @@ class RespondController(Controller):
         survey_id: FromPath[str],
         page_name: FromPath[str],
     ) -> Response[Any]:
-        answering, form = await self._answering(request, db, settings, survey_id)
+        try:
+            answering, form = await self._answering(request, db, settings, survey_id)
+        except Refused as refused:
+            return _after_sending(refused)
         index = _named_page(answering.visit, page_name)
         return await in_thread(answering.autosave, form, index)
 
@@ -253,3 +259,12 @@ class RespondController(Controller):
             visit.survey, visit.language, settings.base_url, district=district, logo=logo
         )
         return Response(html, media_type="text/html; charset=utf-8")
+
+
+def _after_sending(refused: Refused) -> Response[Any]:
+    """htmx's save of a change that arrives after the answers were sent (a comment typed
+    and Send tapped at once) finds the personal link used: nothing to keep, and no error
+    for a page the browser has already left. Every other refusal stands."""
+    if refused.kind != "link_used":
+        raise refused
+    return Response(b"", status_code=204)

@@ -115,3 +115,27 @@ def test_continue_later_points_to_the_personal_link(client: TestClient[Any], tok
     saved = respondent.post(0, COMPANY_PAGES[0], action="save")
     assert "Open your personal invitation link again to continue." in saved.text
     assert 'class="resume-code"' not in saved.text
+
+
+@pytest.mark.parametrize("step", ["autosave", "refresh"])
+def test_a_change_arriving_after_the_answers_were_sent_is_dropped_quietly(
+    client: TestClient[Any], db: Database, token: str, step: str
+) -> None:
+    """A comment typed and Send tapped at once: the change's request may arrive after the
+    answers were stored. The link is used by then; the late request keeps nothing and is
+    no error (the browser has moved on to the thanks page)."""
+    respondent = Respondent(client, "company", invitation=token)
+    respondent.answer_all(COMPANY_PAGES)
+
+    late = client.post(
+        f"/s/company/p/offers/{step}?invitation={token}&lang=de",
+        data={"_csrf_token": respondent.csrf(), "comment": "typed before Send"},
+        headers={"HX-Request": "true", "HX-Trigger": "question-comment"},
+    )
+
+    assert late.status_code == 204
+    assert late.content == b""
+    with db.read() as session:
+        assert session.exec(select(Draft)).all() == []
+        [stored] = session.exec(select(Submission)).all()
+    assert json.loads(stored.answers)["comment"] == "Gute Idee."
