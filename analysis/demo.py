@@ -30,7 +30,14 @@ import yaml
 from survey_app.questionnaire.rules import Answer, check_answers
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
-__all__ = ["DemoError", "DemoResponse", "Priors", "demo_responses", "read_demo_priors"]
+__all__ = [
+    "DemoError",
+    "DemoResponse",
+    "Priors",
+    "demo_responses",
+    "drifted_priors",
+    "read_demo_priors",
+]
 
 #: Relative weights of the choices of a question, per question name.
 Priors = Mapping[str, Mapping[str, float]]
@@ -143,6 +150,32 @@ def read_demo_priors(path: Path, survey_id: str) -> dict[str, dict[str, float]]:
         str(question): {str(choice): float(weight) for choice, weight in weights.items()}
         for question, weights in survey.items()
     }
+
+
+def drifted_priors(
+    questionnaire: Questionnaire, priors: Priors, *, seed: int, spread: float = 0.3
+) -> dict[str, dict[str, float]]:
+    """Priors of an earlier wave for the demo: the weights of every select question the
+    priors name, each multiplied by a random factor around 1 (log-normal, `spread`), so
+    the two waves differ as real rounds do, some shares up, some down. Questions the
+    priors do not name keep the weights the seed draws for them (the same in both waves
+    with the same seed). Ticking rates of several-choice questions stay in 0.02–0.95."""
+    rng = np.random.default_rng([seed, 2])
+    drifted: dict[str, dict[str, float]] = {}
+    for question in questionnaire.iter_questions():
+        prior = priors.get(question.name)
+        if prior is None or not question.type.is_select:
+            continue
+        several = question.type is QuestionType.SELECT_MULTIPLE
+        factors = rng.lognormal(0.0, spread, size=len(prior))
+        weights = {
+            name: float(weight) * float(factor)
+            for (name, weight), factor in zip(prior.items(), factors, strict=True)
+        }
+        if several:
+            weights = {name: min(max(w, 0.02), 0.95) if w else 0.0 for name, w in weights.items()}
+        drifted[question.name] = weights
+    return drifted
 
 
 def _prior_weights(

@@ -74,6 +74,24 @@ def test_results_compare_sets_two_waves_side_by_side(demo: dict[str, str]) -> No
     assert "change" in data["questions"][0]["compare"]
 
 
+def test_demo_makes_an_earlier_wave_to_compare_with(
+    tmp_path: Path, database_under_test: str | None
+) -> None:
+    with empty_database(tmp_path) as database_url:
+        env = environment(database_url, tmp_path)
+        done = run(env, "demo", "wave1", "--responses", "100", "--earlier-wave")
+
+        assert done.returncode == 0, done.stderr
+        assert "100 demo responses for wave1-demo-earlier, an earlier wave of wave1" in done.stderr
+        compared = json.loads(
+            run(env, "results", "wave1", "--compare", "wave1-demo-earlier").stdout
+        )
+        assert compared["compare"]["responses"] == 100
+        wrong = run(env, "demo", "wave1", "--remove", "--earlier-wave")
+        assert wrong.returncode == 2
+        assert "survey-app demo wave1-demo-earlier --remove" in wrong.stderr
+
+
 UNKNOWN = [
     (["results", "nope"], "error: no survey 'nope'"),
     (["results", "wave1", "--group", "nope"], "error: no working group 'nope'"),

@@ -229,7 +229,13 @@ def export(
     is_flag=True,
     help="Delete the survey's demo responses (and releases that counted them) instead.",
 )
-def demo(survey: str, count: int | None, seed: int, remove: bool) -> None:
+@click.option(
+    "--earlier-wave",
+    is_flag=True,
+    help="Store them in an earlier wave of SURVEY's series (SURVEY-demo-earlier, dated a "
+    "year back, closed) and release it, so results can compare two waves.",
+)
+def demo(survey: str, count: int | None, seed: int, remove: bool, earlier_wave: bool) -> None:
     """Store synthetic, valid responses to SURVEY, marked as demo responses (publishes
     the questionnaires first); with --remove, delete them again."""
     from analysis.demo import read_demo_priors
@@ -241,6 +247,10 @@ def demo(survey: str, count: int | None, seed: int, remove: bool) -> None:
 
     if remove == (count is not None):
         _fail("give either --responses N or --remove")
+    if remove and earlier_wave:
+        _fail(
+            f"to delete the earlier wave's answers: survey-app demo {survey}-demo-earlier --remove"
+        )
     responses_wanted = count or 0
     settings = get_settings()
     if settings.is_production and not remove:
@@ -262,6 +272,22 @@ def demo(survey: str, count: int | None, seed: int, remove: bool) -> None:
             return
         started = time.perf_counter()
         priors = read_demo_priors(settings.questionnaires / "demo.yaml", survey)
+        if earlier_wave:
+            from survey_app.services.demo import demo_earlier_wave
+
+            wave = _guarded(
+                lambda: demo_earlier_wave(
+                    db, survey, responses_wanted, seed=seed, priors=priors, actor="cli"
+                )
+            )
+            click.echo(
+                f"stored {wave.responses} demo responses for {wave.survey_id}, an earlier wave "
+                f"of {survey}, and released them (release {wave.release.number}) in "
+                f"{time.perf_counter() - started:.1f} s; compare: survey-app results {survey} "
+                f"--compare {wave.survey_id}",
+                err=True,
+            )
+            return
         stored = _guarded(
             lambda: store_demo_responses(db, survey, responses_wanted, seed=seed, priors=priors)
         )

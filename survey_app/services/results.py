@@ -522,7 +522,6 @@ def store_demo_responses(
         raise UnknownSurvey(survey_id)
     questionnaire = survey.questionnaire
     today = today or datetime.date.today()
-    ids = np.random.default_rng([seed, 1])
     rows: list[dict[str, object]] = []
     stored = 0
     for response in demo_responses(questionnaire, count, seed=seed, today=today, priors=priors):
@@ -531,7 +530,9 @@ def store_demo_responses(
             {
                 "survey_id": survey_id,
                 "version_id": survey.version_id,
-                "submission_id": str(uuid.UUID(bytes=ids.bytes(16), version=4)),
+                # Random, not drawn from the seed: a second run with the same seed adds
+                # responses instead of colliding with the first run's ids.
+                "submission_id": str(uuid.uuid4()),
                 "language": response.language,
                 "answers": text,
                 "answers_hash": hashlib.sha256(text.encode()).hexdigest(),
