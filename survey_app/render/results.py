@@ -205,6 +205,13 @@ def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) ->
     )
 
 
+def _wave_labels(t: Texts) -> tuple[str, str]:
+    """What charts and tables call the two waves: waves of one series often share their
+    title, and ids mean nothing to a working group (the page names the compared survey
+    once, at the top)."""
+    return t("this wave"), t("compared wave")
+
+
 def _comparable(survey: PublishedSurvey, other: PublishedSurvey, group: str) -> bool:
     """Whether `other` is another wave of `survey`'s series with a question of the group
     in common (`analysis.results.check_wave` refuses any other comparison)."""
@@ -263,7 +270,7 @@ def results_view(
     series: tuple[str, ...] = ()
     if compare is not None:
         compare_title = dict(_titles(others, t.language)).get(compare, compare)
-        series = (survey.id, compare)
+        series = _wave_labels(t)
     return ResultsView(
         t=t,
         group=found_group,
@@ -311,7 +318,7 @@ def with_stored_breakdowns(db: Database, settings: Settings, view: ResultsView) 
     same suppressed results as the page's (`release_results`, `survey_results`)."""
     if view.results.by is not None or not view.stored_breakdowns:
         return view
-    series = () if view.compare_id is None else (view.survey.id, view.compare_id)
+    series = () if view.compare_id is None else _wave_labels(view.t)
     broken_down = []
     for by in view.stored_breakdowns:
         results = _results(

@@ -308,6 +308,10 @@ def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> N
     assert response.status_code == 200
     assert "Veränderung (Prozentpunkte)" in response.text
     assert "Verglichen mit Befragung Welle 1" in response.text
+    # Charts and tables name the waves in words, not by the surveys' ids.
+    assert "% Vergleichswelle" in response.text
+    assert "diese Welle" in response.text
+    assert "wave1" not in Page(response.text).text
 
 
 @pytest.mark.parametrize(
