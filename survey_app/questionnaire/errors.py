@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+
+from survey_app.i18n import S_
 
 
 class ProblemCode(StrEnum):
@@ -63,6 +66,71 @@ class ProblemCode(StrEnum):
     UNKNOWN_CHOICE_COLUMN = "unknown-choice-column"
 
 
+#: Each kind of problem in plain words for the office's check report. The message beside
+#: it names the questions, columns and values from the file, in the language the checks
+#: and `survey-app check` write (English); this sentence is what is translated.
+EXPLANATIONS: Mapping[ProblemCode, str] = {
+    ProblemCode.UNREADABLE: S_("The file cannot be read."),
+    ProblemCode.INVALID_YAML: S_("The YAML file is not well-formed."),
+    ProblemCode.SCHEMA: S_("A field of the questionnaire is missing or has a wrong value."),
+    ProblemCode.NO_SURVEY_SHEET: S_("The workbook has no “survey” sheet."),
+    ProblemCode.NO_TYPE_COLUMN: S_("The “survey” sheet has no “type” column."),
+    ProblemCode.DUPLICATE_COLUMN: S_("A column appears twice; only the first is read."),
+    ProblemCode.IGNORED_COLUMN: S_("A column this platform does not use was ignored."),
+    ProblemCode.ROW_WITHOUT_TYPE: S_("A row without a type was ignored."),
+    ProblemCode.UNBALANCED_GROUP: S_("A group or repeat is not closed, or closed twice."),
+    ProblemCode.LIBRARY_WARNING: S_("The XLSForm reader (pyxform) warns about this."),
+    ProblemCode.LANGUAGE_WITHOUT_CODE: S_(
+        "A language column has no language code, e.g. “label::Deutsch (de)”."
+    ),
+    ProblemCode.UNKNOWN_LANGUAGE: S_("A language is not known."),
+    ProblemCode.UNNAMED_LANGUAGE: S_("A language has no name to show respondents."),
+    ProblemCode.UNUSED_LANGUAGE: S_("A declared language has no texts."),
+    ProblemCode.UNDECLARED_LANGUAGE: S_("Texts are in a language the questionnaire does not list."),
+    ProblemCode.DUPLICATE_LANGUAGE: S_("The same language appears under two names."),
+    ProblemCode.MISSING_TRANSLATION: S_(
+        "Texts are missing in a language; respondents see the default language there."
+    ),
+    ProblemCode.UNSUPPORTED_TYPE: S_("This type of question is not supported; it was left out."),
+    ProblemCode.REPEAT_SKIPPED: S_("Repeated sections are not supported; this one was left out."),
+    ProblemCode.QUESTION_SKIPPED: S_("This question was left out."),
+    ProblemCode.GROUP_LEFT_OUT: S_("This group was left out."),
+    ProblemCode.NOTHING_IMPORTED: S_("Nothing of the form could be imported."),
+    ProblemCode.COLUMN_DROPPED: S_("A column of this row was not taken over."),
+    ProblemCode.OR_OTHER_ADDED: S_(
+        "An “Other” choice with a text question for the details was added."
+    ),
+    ProblemCode.TYPE_CHANGED: S_("The question is shown as another type."),
+    ProblemCode.EXPRESSION_DROPPED: S_("A condition or calculation was not taken over."),
+    ProblemCode.UNKNOWN_FUNCTION: S_("An expression uses a function this platform does not know."),
+    ProblemCode.RENAMED: S_("A name was changed to make it valid or unique."),
+    ProblemCode.NAME_MISSING: S_("A name is missing."),
+    ProblemCode.LABEL_MISSING: S_("A question has no label; its name is shown instead."),
+    ProblemCode.SETTING_IGNORED: S_("A setting was ignored."),
+    ProblemCode.NO_FORM_ID: S_("The form has no id; one was made from the file name."),
+    ProblemCode.NO_TITLE: S_("The questionnaire has no title."),
+    ProblemCode.NO_PRIVACY_NOTICE: S_("The questionnaire has no privacy notice."),
+    ProblemCode.NO_PAGES: S_("The questionnaire has no pages."),
+    ProblemCode.EMPTY_PAGE: S_("A page has no questions."),
+    ProblemCode.DUPLICATE_NAME: S_("A name is used twice."),
+    ProblemCode.DUPLICATE_CHOICE: S_("A choice appears twice in its list."),
+    ProblemCode.CHOICE_LIST_MISSING: S_(
+        "A select question names a choice list that does not exist."
+    ),
+    ProblemCode.CHOICES_NOT_ALLOWED: S_("A question that is not a select question names choices."),
+    ProblemCode.EMPTY_CHOICE_LIST: S_("A choice list is empty."),
+    ProblemCode.UNUSED_CHOICE_LIST: S_("A choice list is not used by any question."),
+    ProblemCode.CALCULATION_MISMATCH: S_("A calculation does not fit its question."),
+    ProblemCode.NOT_REQUIRABLE: S_("This question cannot be required."),
+    ProblemCode.UNKNOWN_WORKING_GROUP: S_("A working group is not known."),
+    ProblemCode.INVALID_EXPRESSION: S_("An expression cannot be read."),
+    ProblemCode.UNKNOWN_REFERENCE: S_("An expression names a question that does not exist."),
+    ProblemCode.UNKNOWN_CHOICE_COLUMN: S_(
+        "A choice filter names a column the choice list does not have."
+    ),
+}
+
+
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
@@ -76,6 +144,11 @@ class Problem:
     message: str
     severity: Severity = Severity.ERROR
     code: ProblemCode | None = None
+
+    @property
+    def explanation(self) -> str | None:
+        """The kind of problem in plain words (a staff message to translate), if known."""
+        return None if self.code is None else EXPLANATIONS.get(self.code)
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
