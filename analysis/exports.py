@@ -42,6 +42,7 @@ __all__ = [
     "neutralize",
     "response_table",
     "results_csv",
+    "results_csv_excel",
     "results_text",
     "write_responses_csv",
     "write_responses_xlsx",
@@ -94,6 +95,12 @@ WORKBOOK_WORDS = {
     "note": S_("note"),
     "hidden": S_("not shown"),
     "released answer": S_("answer (as released)"),
+    "type": S_("type"),
+    "label": S_("label"),
+    "choice label": S_("choice label"),
+    "column": S_("column"),
+    "compare percent": S_("percent (compared wave)"),
+    "change": S_("change (percentage points)"),
     "translation": S_("German translation"),
 }
 
@@ -212,40 +219,73 @@ def results_csv(results: Results) -> str:
     writer = csv.writer(out)
     writer.writerow(_CSV_HEADER)
     for row in _results_rows(results):
-        writer.writerow([neutralize(cell) for cell in row])
+        writer.writerow([neutralize(_shown(cell)) if cell != "" else "" for cell in row])
     return out.getvalue()
 
 
-def _results_rows(results: Results) -> Iterator[list[str]]:
+def results_csv_excel(results: Results) -> str:
+    """Results as CSV for German Excel: the rows of `results_csv` separated by
+    semicolons, numbers with a decimal comma, headers in the results' language (staff
+    catalogue, as the workbook). A hidden value is an empty cell, never text in a number
+    column: the last column, "note", says on its row that it is not shown and why. The
+    caller writes it as UTF-8 with BOM (Excel reads the encoding from it)."""
+    translate = staff_gettext(results.language) if results.language in STAFF_LANGUAGES else str
+    words = {key: translate(word) for key, word in WORKBOOK_WORDS.items()}
+    header = [
+        words["question"], words["type"], words["label"], "n", words["choice"],
+        words["choice label"], words["column"], words["count"], words["percent"],
+        words["value"], words["compare percent"], words["change"], words["note"],
+    ]  # fmt: skip
+    # The legend on the row it explains ("not shown: fewer than k answers, or ..."):
+    # the header stays the first line, as Excel and statistics tools expect.
+    legend = footnote(results.min_cell, translate).removeprefix(SUPPRESSED + " = ")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    for row in _results_rows(results):
+        hidden = any(cell is None for cell in row)
+        writer.writerow([_excel_cell(cell) for cell in row] + [legend if hidden else ""])
+    return out.getvalue()
+
+
+def _excel_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    if isinstance(value, str):
+        return neutralize(value)
+    return str(value)
+
+
+def _results_rows(results: Results) -> Iterator[list[object]]:
+    """The CSV rows of `results`: numbers as numbers, None for a hidden value, "" for no
+    value (each CSV dialect writes them its way)."""
     for q in results.questions:
-        head = [q.name, str(q.type), q.label, _shown(q.n)]
+        head: list[object] = [q.name, str(q.type), q.label, q.n]
         if q.type is QuestionType.TEXT or (not q.counts and not q.months and q.mean is None):
             yield [*head, "", "", "", "", "", "", "", ""]
         for choice, label in q.choices.items():
-            compare = ["", ""]
+            compare: list[object] = ["", ""]
             if q.compare is not None:
-                compare = [
-                    _shown(q.compare.percent.get(choice)),
-                    _shown(q.compare.change.get(choice)),
-                ]
-            yield [*head, choice, label, "", _shown(q.counts[choice]),
-                   _shown(q.percent[choice]), "", *compare]  # fmt: skip
+                compare = [q.compare.percent.get(choice), q.compare.change.get(choice)]
+            yield [*head, choice, label, "", q.counts[choice], q.percent[choice], "", *compare]
         for key, count in q.months.items():
-            yield [*head, key, bin_label(key), "", _shown(count), "", "", "", ""]
+            yield [*head, key, bin_label(key), "", count, "", "", "", ""]
         if q.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q.n:
             for name in _STATISTICS:
-                yield [*head, name, name, "", "", "", _shown(getattr(q, name)), "", ""]
+                yield [*head, name, name, "", "", "", getattr(q, name), "", ""]
         if q.by is not None:
             by = q.by
             for row, cells in by.counts.items():
                 for column in by.columns:
                     label = q.choices.get(row) or bin_label(row)
-                    yield [*head, row, label, column, _shown(cells[column]),
-                           _shown(by.percent[row][column]), "", "", ""]  # fmt: skip
+                    yield [*head, row, label, column, cells[column],
+                           by.percent[row][column], "", "", ""]  # fmt: skip
             for column in by.columns:
-                yield [*head, "n", "n", column, _shown(by.n[column]), "", "", "", ""]
+                yield [*head, "n", "n", column, by.n[column], "", "", "", ""]
                 for name, values in by.statistics.items():
-                    yield [*head, name, name, column, "", "", _shown(values[column]), "", ""]
+                    yield [*head, name, name, column, "", "", values[column], "", ""]
 
 
 # -- row-level exports -----------------------------------------------------------------

@@ -156,3 +156,20 @@ def test_export_of_a_group_writes_the_aggregated_workbook(
 
     assert done.returncode == 0, done.stderr
     assert load_workbook(path).sheetnames == WAVE1_SHEETS
+
+
+def test_export_of_a_group_as_csv_for_german_excel(demo: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "arbeit.csv"
+
+    done = run(
+        demo, "export", "wave1", "--group", "arbeit", "--format", "csv", "--excel-de",
+        "--output", str(path),
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.decode("utf-8-sig").splitlines()[0].startswith("Frage;Typ;Fragetext;n;")
+    rows = run(demo, "export", "wave1", "--format", "csv", "--excel-de", "--output", str(path))
+    assert rows.returncode == 2
+    assert "--excel-de is for the aggregated CSV" in rows.stderr

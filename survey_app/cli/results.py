@@ -163,6 +163,11 @@ def release(survey: str, note: str) -> None:
 @click.option("--group", help="Aggregated results of this working group instead of rows.")
 @click.option("--aggregated", is_flag=True, help="Aggregated results of all questions.")
 @click.option("--lang", help="Language of headers and labels.")
+@click.option(
+    "--excel-de",
+    is_flag=True,
+    help="Aggregated CSV for German Excel: semicolons, decimal commas, hidden values empty.",
+)
 def export(
     survey: str,
     output_format: str,
@@ -170,12 +175,14 @@ def export(
     group: str | None,
     aggregated: bool,
     lang: str | None,
+    excel_de: bool,
 ) -> None:
     """Export SURVEY: row-level data (one row per submission; sav and dta for SPSS and
     Stata with variable and value labels), or with --group/--aggregated the suppressed
     results (XLSX: one sheet per question with a chart)."""
     from analysis.exports import (
         results_csv,
+        results_csv_excel,
         write_responses_csv,
         write_responses_xlsx,
         write_results_xlsx,
@@ -183,6 +190,8 @@ def export(
     from survey_app.db.engine import Database
     from survey_app.services.results import cache_directory, export_frames, survey_results
 
+    if excel_de and (output_format != "csv" or (group is None and not aggregated)):
+        _fail("--excel-de is for the aggregated CSV: add --group G or --aggregated")
     settings = get_settings()
     db = Database(settings.database_url)
     try:
@@ -200,7 +209,8 @@ def export(
             if output_format == "xlsx":
                 write_results_xlsx(found, output)
             else:
-                output.write_text(results_csv(found), encoding="utf-8-sig")
+                table = results_csv_excel(found) if excel_de else results_csv(found)
+                output.write_text(table, encoding="utf-8-sig", newline="")
             click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
             return
         questionnaire, frames = _guarded(lambda: export_frames(db, survey))

@@ -23,7 +23,8 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from analysis.exports import write_results_xlsx
+from analysis.exports import results_csv_excel, write_results_xlsx
+from analysis.results import Results
 from analysis.slides import PPTX
 from survey_app.db.engine import Database
 from survey_app.errors import Invalid, UnknownSurvey
@@ -53,6 +54,38 @@ from survey_app.web.staff import staff_language_of
 __all__ = ["ResultsPagesController"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+
+
+def _group_results(
+    db: Database,
+    settings: Settings,
+    viewer: Viewer,
+    group: str,
+    survey: str,
+    lang: str | None,
+    live: bool,
+) -> Results:
+    """A group's results for a download: of the latest release, or live for admins."""
+    working_group(db, group)
+    if _allow_live(viewer, live):
+        return survey_results(
+            db,
+            survey,
+            group=group,
+            language=language_of(lang),
+            cache_dir=cache_directory(settings.var_dir),
+        )
+    return release_results(db, survey, group=group, language=language_of(lang))
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
 
 # -- handlers --------------------------------------------------------------------------
 
@@ -159,29 +192,32 @@ class ResultsPagesController(Controller):
         live: FromQuery[bool] = False,
     ) -> Response[bytes]:
         """The group's suppressed results as a workbook: one sheet per question, a chart."""
-        working_group(db, group)
-        if _allow_live(viewer, live):
-            found = survey_results(
-                db,
-                survey,
-                group=group,
-                language=language_of(lang),
-                cache_dir=cache_directory(settings.var_dir),
-            )
-        else:
-            found = release_results(db, survey, group=group, language=language_of(lang))
+        found = _group_results(db, settings, viewer, group, survey, lang, live)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"
             write_results_xlsx(found, path)
             content = path.read_bytes()
         # Audited once the workbook exists: a failed export is no download.
         record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
-        filename = f"{found.survey}-{group}.xlsx"
-        return Response(
-            content,
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return _attachment(content, XLSX, f"{found.survey}-{group}.xlsx")
+
+    @get("/{group:str}/export.csv", sync_to_thread=True, guards=[group_guard])
+    def export_csv(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+        group: FromPath[str],
+        survey: FromQuery[str],
+        lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
+    ) -> Response[bytes]:
+        """The group's suppressed results as one CSV table for German Excel (semicolons,
+        decimal commas, UTF-8 with BOM; hidden values empty and noted)."""
+        found = _group_results(db, settings, viewer, group, survey, lang, live)
+        content = results_csv_excel(found).encode("utf-8-sig")
+        record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
+        return _attachment(content, CSV, f"{found.survey}-{group}.csv")
 
     @get("/{group:str}/slides.pptx", sync_to_thread=True, guards=[group_guard])
     def slides(

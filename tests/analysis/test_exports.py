@@ -15,6 +15,7 @@ from analysis.exports import (
     SUPPRESSED,
     neutralize,
     results_csv,
+    results_csv_excel,
     results_text,
     write_responses_csv,
     write_responses_xlsx,
@@ -171,6 +172,28 @@ def test_results_csv_has_one_row_per_choice_with_suppressed_marks(wave1: Questio
     assert level[4]["percent"] == SUPPRESSED
     mean = next(r for r in parsed if r["question"] == "age" and r["item"] == "mean")
     assert float(mean["value"]) == round((20 * 30 + 2 * 40) / 22, 2)
+
+
+def test_results_csv_for_german_excel_has_semicolons_decimal_commas_and_empty_hidden_cells(
+    wave1: Questionnaire,
+) -> None:
+    rows = [{"german_level": "a1", "age": 30}] * 20 + [{"german_level": "b2", "age": 41}] * 2
+    rows += [{"german_level": "none", "age": 30}] * 30 + [{"german_level": "b1", "age": 30}] * 12
+
+    text = results_csv_excel(results_of(wave1, rows))
+
+    header, *body = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert header[:4] == ["Frage", "Typ", "Fragetext", "n"]
+    assert header[-1] == "Hinweis"
+    parsed = [dict(zip(header, row, strict=True)) for row in body]
+    level = {row["Antwort"]: row for row in parsed if row["Frage"] == "german_level"}
+    assert (level["a1"]["Anzahl"], level["a1"]["%"]) == ("20", "31,2")
+    assert (level["b2"]["Anzahl"], level["b2"]["%"]) == ("", "")
+    assert level["b2"]["Hinweis"].startswith("nicht ausgewiesen: weniger als 5 Antworten")
+    assert level["a1"]["Hinweis"] == ""
+    mean = next(r for r in parsed if r["Frage"] == "age" and r["Antwort"] == "mean")
+    assert mean["Wert"] == f"{(62 * 30 + 2 * 41) / 64:.2f}".replace(".", ",")
+    assert SUPPRESSED not in "".join(cell for row in body for cell in row)
 
 
 def test_aggregated_workbook_has_a_sheet_and_chart_per_question(

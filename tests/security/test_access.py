@@ -49,6 +49,7 @@ ROUTES = [
     ("/results/sprache?survey=newcomer", "sprache", True),
     ("/results/arbeit/report?survey=newcomer", "arbeit", True),
     ("/results/arbeit/export.xlsx?survey=newcomer", "arbeit", True),
+    ("/results/arbeit/export.csv?survey=newcomer", "arbeit", True),
     ("/results/arbeit/slides.pptx?survey=newcomer", "arbeit", True),
     ("/results/arbeit/present?survey=newcomer&slide=1", "arbeit", True),
     ("/results/sprache/export.xlsx?survey=newcomer", "sprache", True),

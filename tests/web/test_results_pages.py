@@ -346,6 +346,21 @@ def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> Non
     assert workbook.sheetnames == WAVE1_SHEETS
 
 
+def test_the_csv_download_is_for_german_excel(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit/export.csv", params={"survey": "wave1"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="wave1-arbeit.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Frage;Typ;Fragetext;n;")
+    page = Page(waves.get("/results/arbeit", params={"survey": "wave1"}).text)
+    hrefs = [str(a.get("href")) for tag, a in page.attributes if tag == "a"]
+    assert any(href.startswith("/results/arbeit/export.csv?survey=wave1") for href in hrefs)
+    assert "Tabelle (CSV für Excel)" in page.text
+
+
 def test_slides_are_the_groups_deck_in_german(waves: TestClient[Any]) -> None:
     response = waves.get("/results/arbeit/slides.pptx", params={"survey": "wave1"})
 
@@ -430,6 +445,7 @@ def test_empty_selector_values_mean_no_breakdown_and_no_comparison(
 GROUP_URLS = [
     "/results/arbeit?survey=wave1",
     "/results/arbeit/export.xlsx?survey=wave1",
+    "/results/arbeit/export.csv?survey=wave1",
     "/results/arbeit/slides.pptx?survey=wave1",
     "/results/arbeit/report?survey=wave1",
 ]
