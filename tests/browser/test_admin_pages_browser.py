@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from survey_app.db.engine import Database
+from survey_app.services.demo import demo_earlier_wave
 from survey_app.services.results import store_demo_responses
-from tests.browser.live import LiveApp, log_in_as_admin
+from tests.browser.live import LiveApp, log_in_as_admin, open_context, serve_app
 from tests.browser.test_accessibility import axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -86,6 +88,33 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(
         if width > 360:
             wide[path] = width
     assert wide == {}
+
+
+def test_two_waves_side_by_side_fit_a_phone(browser: Browser, tmp_path: Path) -> None:
+    """Compared with an earlier wave, a table has five columns: it scrolls in its own
+    named region, the page does not (on its own server: the other tests' app keeps one
+    wave)."""
+    with serve_app(tmp_path) as live:
+        database = Database(live.database_url)
+        try:
+            store_demo_responses(database, "newcomer", 120, seed=3)
+            demo_earlier_wave(database, "newcomer", 120, seed=3, actor="test")
+        finally:
+            database.dispose()
+        context = open_context(browser, live, viewport={"width": 360, "height": 800})
+        try:
+            page = context.new_page()
+            log_in_as_admin(page, live, ADMIN)
+            response = page.goto(
+                "/results/sprache?survey=newcomer&live=1&compare=newcomer-demo-earlier"
+            )
+            assert response is not None
+            assert response.status == 200
+            assert page.evaluate("document.documentElement.scrollWidth") == 360
+            assert page.locator(".table-region[role=region][tabindex='0']").count() > 0
+            assert axe_violations(page) == []
+        finally:
+            context.close()
 
 
 def test_the_presentation_turns_pages_with_the_keys_of_a_presenters_clicker(
