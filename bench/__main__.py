@@ -26,7 +26,9 @@ BENCHMARKS = (
     "releases",
     "exports",
     "scale",
+    "downloads",
     "mailing",
+    "crowd",
 )
 
 
