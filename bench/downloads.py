@@ -6,7 +6,7 @@ and the PDF as whole CLI calls. On a copy of the 10,000-response demo data set, 
 with `survey-app release newcomer` first.
 
 Target: no slower than the figures of 2026-12-01 (`BASELINE`, bench/README.md) beyond
-this machine's noise (+25 % + 20 ms)."""
+this machine's noise (+50 % + 0.1 s)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ DOWNLOADS = {
     "report (HTML, printable)": f"/results/{GROUP}/report?survey={SURVEY}",
 }
 CLI_FORMATS = ("pptx", "pdf")
-# Beyond noise: 25 % and 20 ms (a CSV takes 10-20 ms: timer and scheduling noise alone).
-NOISE, NOISE_SECONDS = 1.25, 0.02
+# Beyond noise: 50 % and 0.1 s. Three runs at load 3-7 on 2026-12-01 (23:15-23:25): a
+# single first call of the files spread by up to 45 %, the report page's (70-150 ms) by 2x.
+NOISE, NOISE_SECONDS = 1.5, 0.1
 # Measured 2026-12-01 23:16 UTC, machine busy (load 4.1-4.4, bench/README.md), seconds:
 # first call and median of 7 later ones for the downloads, median of 3 whole CLI calls.
 BASELINE: dict[str, float] = {
