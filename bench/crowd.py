@@ -122,6 +122,14 @@ def _rows(
         f"({1000 * server_cpu / requests:.1f} ms CPU per step), client "
         f"{100 * client_cpu / seconds:.0f}%",
     )
+    # What the crowd asks for if every page were answered at once: one worker has one GIL,
+    # so beyond 100 % of a core requests queue whatever the database.
+    asked = count / (sum(THINK) / 2)
+    section.info(
+        "what the crowd asks for at zero latency",
+        f"{asked:.0f} page steps/s x {1000 * server_cpu / requests:.1f} ms = "
+        f"{asked * server_cpu / requests * 100:.0f}% of a core for one worker",
+    )
 
 
 @contextlib.contextmanager
