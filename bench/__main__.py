@@ -18,7 +18,18 @@ from bench.common import RESULTS_DIR, BenchError, Section, conditions, postgres_
 Benchmark = Callable[[bool, tuple[str, ...]], list[Section]]
 
 # name -> module of the same name under bench/ with a function of the same name.
-BENCHMARKS = ("startup", "submissions", "pages", "results", "releases", "exports", "scale")
+BENCHMARKS = (
+    "startup",
+    "submissions",
+    "pages",
+    "results",
+    "releases",
+    "exports",
+    "scale",
+    "downloads",
+    "mailing",
+    "crowd",
+)
 
 
 def _benchmark(name: str) -> Benchmark:

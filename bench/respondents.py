@@ -4,10 +4,15 @@ JavaScript (own cookie jar each, CSRF token from the form, redirects followed).
 
 Each respondent opens `/s/newcomer?lang=xx`, then fills and posts the page's form with a
 demo response's answers until a page without a post form (the thank-you page) comes
-back, waiting a random think time (uniform 0.5×–1.5× `--think`) before every post.
+back, waiting a random think time (uniform 0.5×–1.5× `--think`, or between
+`--think-min` and `--think-max`) before every post.
 Prints one JSON object: latency of every step (what the respondent waits for: a GET,
-or a POST with the redirect it answers with), statuses, finished and stuck respondents,
-and the client's own CPU time (to show the client is not the bottleneck).
+or a POST with the redirect it answers with), overall and per page (the page the step
+left: `GET /s/newcomer` for the start, then the path of the page whose form was posted),
+statuses, dropped connections (a transport error: refused, reset, closed before the
+answer, timed out; that respondent gives up, as a browser shows an error page),
+finished and stuck respondents, and the client's own CPU time (to show the client is
+not the bottleneck).
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import random
 import resource
 import ssl
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -35,24 +40,49 @@ MAX_STEPS = 30
 class Stats:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.pages: defaultdict[str, list[float]] = defaultdict(list)
         self.statuses: Counter[int] = Counter()
+        self.dropped: Counter[str] = Counter()
         self.finished = 0
         self.stuck: list[str] = []
 
-    def record(self, started: float, response: httpx.Response) -> None:
-        self.latencies.append(time.perf_counter() - started)
+    def record(self, started: float, response: httpx.Response, page: str) -> None:
+        latency = time.perf_counter() - started
+        self.latencies.append(latency)
+        self.pages[page].append(latency)
         self.statuses[response.status_code] += 1
+
+    def per_page(self) -> dict[str, dict[str, float]]:
+        return {
+            page: {
+                "steps": len(times),
+                "p50_ms": 1000 * percentile(times, 0.5),
+                "p95_ms": 1000 * percentile(times, 0.95),
+                "p99_ms": 1000 * percentile(times, 0.99),
+            }
+            for page, times in self.pages.items()
+        }
 
 
 async def respondent(
     base: str,
     body: dict[str, Any],
-    think: float,
+    think: tuple[float, float],
     delay: float,
     stats: Stats,
     tls: ssl.SSLContext,
 ) -> None:
+    """One respondent; a dropped connection ends its survey and is counted."""
     await asyncio.sleep(delay)
+    try:
+        await _answer(base, body, think, stats, tls)
+    except httpx.TransportError as error:
+        stats.dropped[type(error).__name__] += 1
+
+
+async def _answer(
+    base: str, body: dict[str, Any], think: tuple[float, float], stats: Stats, tls: ssl.SSLContext
+) -> None:
     answers = body["answers"]
     # One TLS context for all: making one per client loads the CA bundle (~17 ms of
     # this process's CPU each), which delayed the other respondents' measured steps by
@@ -62,7 +92,7 @@ async def respondent(
     ) as client:
         started = time.perf_counter()
         response = await client.get(f"/s/{SURVEY}", params={"lang": body["language"]})
-        stats.record(started, response)
+        stats.record(started, response, f"GET /s/{SURVEY}")
         previous: set[str] | None = None
         repeats = 0
         posted = False
@@ -84,19 +114,20 @@ async def respondent(
                 return
             fields = form.fill(answers) if repeats == 0 else form.fill_everything()
             previous = form.questions
-            await asyncio.sleep(think * random.uniform(0.5, 1.5))
+            await asyncio.sleep(random.uniform(*think))
             data: dict[str, list[str]] = {}
             for name, value in fields:
                 data.setdefault(name, []).append(value)
             url = urljoin(str(response.url), form.action or str(response.url))
+            page = urlsplit(str(response.url)).path
             started = time.perf_counter()
             response = await client.post(url, data=data)
-            stats.record(started, response)
+            stats.record(started, response, page)
             posted = True
         stats.stuck.append(f"more than {MAX_STEPS} pages")
 
 
-async def crowd(base: str, count: int, think: float, ramp: float) -> dict[str, Any]:
+async def crowd(base: str, count: int, think: tuple[float, float], ramp: float) -> dict[str, Any]:
     bodies = demo_bodies(count)
     stats = Stats()
     tls = ssl.create_default_context()
@@ -120,9 +151,13 @@ async def crowd(base: str, count: int, think: float, ramp: float) -> dict[str, A
         "seconds": seconds,
         "p50_ms": 1000 * percentile(latencies, 0.5),
         "p90_ms": 1000 * percentile(latencies, 0.9),
+        "p95_ms": 1000 * percentile(latencies, 0.95),
         "p99_ms": 1000 * percentile(latencies, 0.99),
         "max_ms": 1000 * max(latencies),
         "statuses": dict(stats.statuses),
+        "dropped": sum(stats.dropped.values()),
+        "dropped_kinds": dict(stats.dropped),
+        "per_page": stats.per_page(),
         "client_cpu_seconds": usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime,
     }
 
@@ -132,9 +167,14 @@ def main() -> None:
     parser.add_argument("base")
     parser.add_argument("count", type=int)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds per page")
+    parser.add_argument("--think-min", type=float, help="shortest think time (with --think-max)")
+    parser.add_argument("--think-max", type=float, help="longest think time")
     parser.add_argument("--ramp", type=float, default=2.0, help="seconds to start everybody")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(crowd(args.base, args.count, args.think, args.ramp))))
+    think = (args.think * 0.5, args.think * 1.5)
+    if args.think_min is not None and args.think_max is not None:
+        think = (args.think_min, args.think_max)
+    print(json.dumps(asyncio.run(crowd(args.base, args.count, think, args.ramp))))
 
 
 if __name__ == "__main__":
