@@ -175,6 +175,9 @@ class Recipient(SQLModel, table=True):
     sent_on: datetime.date | None = None
     reminded_on: datetime.date | None = None
     error: str = Field(default="", max_length=500)
+    claimed_at: datetime.datetime | None = None
+    """When a sending run took this recipient's letter; another run leaves it alone until
+    the first has written the outcome (or for `services.mailing.CLAIM_MINUTES`)."""
 
 
 class QuestionnaireUpload(SQLModel, table=True):

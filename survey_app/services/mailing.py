@@ -8,8 +8,14 @@ as for every invitation). The pages show per recipient whether the link was used
 which response came from it.
 
 Sending happens outside any database transaction (an SMTP server may take seconds per
-message); each recipient's status is written after its message, so an interrupted run
-leaves true statuses and the next run continues with the rest.
+message), in batches of `BATCH` letters: a run claims a batch (`Recipient.claimed_at`)
+in one transaction, sends it, and writes its outcomes while claiming the next in the
+next one. A run that is interrupted (a crash, a lost mail server) leaves true statuses
+and the next run continues with the rest; a second run started while the first is
+still sending (the office pressed "send" again after the proxy gave up waiting) leaves
+the first one's batches alone, so no one gets a letter twice. The office's page sends
+for at most `budget` seconds and says how many are left, instead of running past the
+proxy's timeout.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ import hmac
 import io
 import re
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Recipient
@@ -53,6 +61,10 @@ __all__ = [
 ]
 
 MAX_RECIPIENTS = 10_000
+BATCH = 50
+"""Letters per batch: statuses are written after each (a few seconds of SMTP at most)."""
+CLAIM_MINUTES = 30
+"""After this, a batch whose run never wrote its outcome (the process died) is due again."""
 _EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 _COLUMNS = {
     "email": {"email", "e-mail", "mail", "e-mail-adresse", "emailadresse", "e-mail adresse"},
@@ -312,6 +324,8 @@ class Mailer(Protocol):
 class SendReport:
     sent: int
     failed: int
+    left: int = 0
+    """Letters still due when the run stopped at its time budget."""
 
 
 def invitations_send(
@@ -325,10 +339,13 @@ def invitations_send(
     actor: str,
     remind: bool = False,
     today: datetime.date | None = None,
+    budget: float | None = None,
 ) -> SendReport:
     """Send the invitations not sent yet (or that failed); with `remind`, a reminder to
-    every recipient who was invited and whose link is unused. Raises `LookupError` for
-    an unknown survey, `MailError` when nothing could be sent."""
+    every recipient who was invited and whose link is unused. Batch by batch (see the
+    module doc); no new batch is started after `budget` seconds. Raises `LookupError`
+    for an unknown survey, `MailError` when the mail server cannot be reached (what was
+    sent before stays recorded)."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise LookupError(survey_id)
@@ -337,48 +354,114 @@ def invitations_send(
     questionnaire = survey.questionnaire
     title = questionnaire.text(questionnaire.title, questionnaire.default_language)
     today = today or datetime.datetime.now(datetime.UTC).date()
-    with db.read() as session:
-        due = _due(session, survey_id, remind=remind)
-    letters = []
-    for recipient in due:
+    stop_at = None if budget is None else time.monotonic() + budget
+
+    def letter(recipient: Recipient) -> Letter:
         language = recipient.language or questionnaire.default_language
-        link = invitation_link(base_url, survey_id, _token(secret, survey_id, recipient.nonce))
-        letters.append(
-            Letter(
-                kind="reminder" if remind else "invitation",
-                languages=(language, questionnaire.default_language),
-                to=recipient.email,
-                name=recipient.name,
-                title=questionnaire.text(questionnaire.title, language) or title,
-                link=link,
-            )
+        return Letter(
+            kind="reminder" if remind else "invitation",
+            languages=(language, questionnaire.default_language),
+            to=recipient.email,
+            name=recipient.name,
+            title=questionnaire.text(questionnaire.title, language) or title,
+            link=invitation_link(base_url, survey_id, _token(secret, survey_id, recipient.nonce)),
         )
-    errors = mailer.send(letters, sender) if letters else []
-    with db.write() as session:
-        for recipient, error in zip(due, errors, strict=True):
-            row = session.get(Recipient, recipient.id)
-            if row is None:  # deleted meanwhile (purge --contacts)
-                continue
-            if error:
-                row.status, row.error = "failed", error
-            elif remind:
-                row.status, row.reminded_on, row.error = "reminded", today, ""
-            else:
-                row.status, row.sent_on, row.error = "sent", today, ""
+
+    sent = failed = 0
+    outcomes: list[tuple[int, str]] = []
+    after = 0  # batches go in recipient order: a letter that failed waits for the next run
+    while True:
+        out_of_time = stop_at is not None and time.monotonic() >= stop_at
+        with db.write() as session:
+            _record(session, outcomes, remind=remind, today=today)
+            sent += sum(1 for _id, error in outcomes if not error)
+            failed += sum(1 for _id, error in outcomes if error)
+            batch = [] if out_of_time else _claim(session, survey_id, remind, today, after)
+            left = _left(session, survey_id, remind, today, after) if out_of_time else 0
+            if not batch and (sent or failed or not out_of_time):
+                audit_record(
+                    session,
+                    actor=actor,
+                    action="reminders_send" if remind else "invitations_send",
+                    detail={"survey": survey_id, "sent": sent, "failed": failed, "left": left},
+                )
+        if not batch:
+            return SendReport(sent=sent, failed=failed, left=left)
+        try:
+            errors = mailer.send([letter(recipient) for recipient in batch], sender)
+        except MailError:
+            with db.write() as session:
+                _release(session, [recipient.id for recipient in batch])
+                if sent or failed:
+                    audit_record(
+                        session,
+                        actor=actor,
+                        action="reminders_send" if remind else "invitations_send",
+                        detail={"survey": survey_id, "sent": sent, "failed": failed},
+                    )
+            raise
+        outcomes = [
+            (int(recipient.id or 0), error) for recipient, error in zip(batch, errors, strict=True)
+        ]
+        after = max(recipient_id for recipient_id, _error in outcomes)
+
+
+def _claim(
+    session: Session, survey_id: str, remind: bool, today: datetime.date, after: int
+) -> list[Recipient]:
+    """The next batch of due recipients (after id `after`) that no other run holds,
+    marked as this run's."""
+    now = datetime.datetime.now(datetime.UTC)
+    stale = now - datetime.timedelta(minutes=CLAIM_MINUTES)
+    query = _due_query(survey_id, remind, today).where(
+        col(Recipient.id) > after,
+        or_(col(Recipient.claimed_at).is_(None), col(Recipient.claimed_at) < stale),
+    )
+    batch = list(session.exec(query.limit(BATCH)).all())
+    for recipient in batch:
+        recipient.claimed_at = now
+        session.add(recipient)
+    session.flush()
+    for recipient in batch:
+        session.expunge(recipient)
+    return batch
+
+
+def _left(session: Session, survey_id: str, remind: bool, today: datetime.date, after: int) -> int:
+    query = _due_query(survey_id, remind, today).where(col(Recipient.id) > after)
+    return len(session.exec(query).all())
+
+
+def _record(
+    session: Session, outcomes: list[tuple[int, str]], *, remind: bool, today: datetime.date
+) -> None:
+    """Each sent letter's outcome, and the claim given back."""
+    for recipient_id, error in outcomes:
+        row = session.get(Recipient, recipient_id)
+        if row is None:  # deleted meanwhile (purge --contacts)
+            continue
+        if error:
+            row.status, row.error = "failed", error
+        elif remind:
+            row.status, row.reminded_on, row.error = "reminded", today, ""
+        else:
+            row.status, row.sent_on, row.error = "sent", today, ""
+        row.claimed_at = None
+        session.add(row)
+
+
+def _release(session: Session, ids: Sequence[int | None]) -> None:
+    for recipient_id in ids:
+        row = session.get(Recipient, recipient_id)
+        if row is not None:
+            row.claimed_at = None
             session.add(row)
-        report = SendReport(
-            sent=sum(1 for e in errors if not e), failed=sum(1 for e in errors if e)
-        )
-        audit_record(
-            session,
-            actor=actor,
-            action="reminders_send" if remind else "invitations_send",
-            detail={"survey": survey_id, "sent": report.sent, "failed": report.failed},
-        )
-    return report
 
 
-def _due(session: Session, survey_id: str, *, remind: bool) -> list[Recipient]:
+def _due_query(survey_id: str, remind: bool, today: datetime.date) -> SelectOfScalar[Recipient]:
+    """Recipients whose link is unused and who have no invitation yet (or a failed one);
+    with `remind`, who were invited and not reminded today (at most one reminder a day:
+    pressing "remind" twice must not send two)."""
     query = (
         select(Recipient)
         .join(Invitation, col(Invitation.id) == col(Recipient.invitation_id))
@@ -386,12 +469,11 @@ def _due(session: Session, survey_id: str, *, remind: bool) -> list[Recipient]:
         .order_by(col(Recipient.id))
     )
     if remind:
-        query = query.where(col(Recipient.sent_on).is_not(None))
-    else:
-        query = query.where(col(Recipient.sent_on).is_(None))
-    rows = list(session.exec(query).all())
-    session.expunge_all()
-    return rows
+        return query.where(
+            col(Recipient.sent_on).is_not(None),
+            or_(col(Recipient.reminded_on).is_(None), col(Recipient.reminded_on) < today),
+        )
+    return query.where(col(Recipient.sent_on).is_(None))
 
 
 def contacts_purge(db: Database, survey_id: str, *, actor: str) -> int:
