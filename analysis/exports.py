@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from analysis.frames import choice_column
+from analysis.frames import choice_column, ranking_names
 from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
 from analysis.xlsx import StreamedSheet
@@ -167,13 +167,16 @@ def _table(rows: list[list[str]]) -> str:
 
 def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
     rows: list[list[str]] = []
+    ranking = question.type is QuestionType.RANK
     if question.counts:
-        header = ["", "count", "%"]
+        header = ["", "ranked first", "%", "mean rank"] if ranking else ["", "count", "%"]
         if question.compare is not None:
             header += [f"% {question.compare.survey}", "change"]
         rows.append(header)
         for choice, label in question.choices.items():
             row = [label, _shown(question.counts[choice]), _shown(question.percent[choice])]
+            if ranking:
+                row.append(_shown(question.mean_rank.get(choice)))
             if question.compare is not None:
                 row += [
                     _shown(question.compare.percent.get(choice)),
@@ -269,7 +272,9 @@ def _results_rows(results: Results) -> Iterator[list[object]]:
             compare: list[object] = ["", ""]
             if q.compare is not None:
                 compare = [q.compare.percent.get(choice), q.compare.change.get(choice)]
-            yield [*head, choice, label, "", q.counts[choice], q.percent[choice], "", *compare]
+            mean_rank = q.mean_rank.get(choice) if q.type is QuestionType.RANK else ""
+            yield [*head, choice, label, "", q.counts[choice], q.percent[choice], mean_rank,
+                   *compare]  # fmt: skip
         for key, count in q.months.items():
             yield [*head, key, bin_label(key), "", count, "", "", "", ""]
         if q.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q.n:
@@ -300,7 +305,7 @@ def response_table(
         if name in frame:
             columns[name] = _neutralize_series(frame[name]) if name != "version" else frame[name]
     for question in questionnaire.iter_questions():
-        if not question.type.takes_answer:
+        if not question.takes_answer:
             continue
         header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
         choices = questionnaire.choices_of(question)
@@ -309,6 +314,15 @@ def response_table(
                 label = questionnaire.text(choice.label, language)
                 flags = frame[choice_column(question.name, choice.name)]
                 columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
+        elif question.type is QuestionType.RANK:
+            # One column, the choice names in their order separated by spaces (as Kobo).
+            names = [c.name for c in choices]
+            ranked = ranking_names(frame, question.name, names)
+            columns[header] = pd.Series(
+                [neutralize(" ".join(row)) if row else pd.NA for row in ranked],
+                index=frame.index,
+                dtype="string",
+            )
         elif question.type is QuestionType.SELECT_ONE:
             labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
             values = frame[question.name]
