@@ -440,6 +440,10 @@ def parse_form_value(question: Question, values: list[str], language: str = "en"
     if value == "":
         return None
     if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        if question.range is not None:
+            # Its field is an `<input type=number>`: browsers send a point as the decimal
+            # sign whatever the page's language ("1.250" is one and a quarter, not 1250).
+            language = "en"
         number = parse_number(value, language, whole=question.type is QuestionType.INTEGER)
         return value if number is None else number
     return value

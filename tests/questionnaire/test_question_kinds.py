@@ -172,6 +172,14 @@ def test_a_bounded_decimal_refuses_numbers_between_its_steps(
     assert (found.code if found else None) is error
 
 
+def test_a_bounded_number_from_a_page_is_read_with_a_decimal_point_in_any_language() -> None:
+    wait_hours = kinds().questions["wait_hours"]
+    assert parse_form_value(wait_hours, ["1.250"], "de") == 1.25
+    assert parse_form_value(wait_hours, ["1,5"], "de") == 1.5
+    visits = kinds().questions["visits"]
+    assert parse_form_value(visits, ["1.250"], "de") == 1250
+
+
 @pytest.mark.parametrize(
     "bounds",
     [{"start": 3, "end": 3}, {"start": 0, "end": 1, "step": 0.25}],
