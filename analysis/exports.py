@@ -94,6 +94,8 @@ WORKBOOK_WORDS = {
     "answers": S_("answers (n)"),
     "note": S_("note"),
     "hidden": S_("not shown"),
+    "ranked first": S_("Ranked first"),
+    "mean rank": S_("Mean rank"),
     "released answer": S_("answer (as released)"),
     "type": S_("type"),
     "label": S_("label"),
@@ -473,15 +475,23 @@ def write_results_xlsx(results: Results, path: Path) -> None:
         # The table's header row: `max_row` does not count the empty row just appended.
         header = sheet.max_row + 2
         if question.counts:
-            sheet.append([words["choice"], words["count"], words["percent"], words["note"]])
+            # A ranking: who ranked each choice first, and its mean place, beside it.
+            ranking = question.type is QuestionType.RANK
+            first = words["ranked first"] if ranking else words["count"]
+            means = [words["mean rank"]] if ranking else []
+            sheet.append([words["choice"], first, words["percent"], *means, words["note"]])
             for choice, label in question.choices.items():
                 count, share = question.counts[choice], question.percent[choice]
-                flag = words["hidden"] if count is None or share is None else None
+                mean = question.mean_rank.get(choice) if ranking else 0.0
+                shown = count is not None and share is not None and mean is not None
                 percent = None if share is None else share / 100
-                sheet.append([neutralize(label), count, percent, flag])
+                place = [mean] if ranking else []
+                sheet.append(
+                    [neutralize(label), count, percent, *place, None if shown else words["hidden"]]
+                )
                 row = sheet.max_row
                 sheet.cell(row, 3).number_format = "0.0%"
-                for column, value in ((2, count), (3, share)):
+                for column, value in ((2, count), (3, share), (4, mean)):
                     if value is None:
                         hidden(sheet.cell(row, column))
         elif question.months:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
+from openpyxl import load_workbook
 
-from analysis.exports import results_csv, write_responses_csv
+from analysis.exports import results_csv, write_responses_csv, write_results_xlsx
 from analysis.frames import choice_column, frame_from_texts
 from analysis.labelled import write_labelled
 from analysis.results import SurveyAnswers, build_results
@@ -123,3 +124,26 @@ def test_a_mean_place_of_fewer_than_min_cell_rankings_is_not_shown(kinds: Questi
     [helpful] = [q for q in results.questions if q.name == "helpful"]
     assert helpful.mean_rank["beratung"] == 1.0
     assert helpful.mean_rank["auslaenderbehoerde"] is None  # 4 ranked it, fewer than 5
+
+
+def test_the_group_workbook_shows_a_choices_mean_place_beside_its_first_places(
+    kinds: Questionnaire, tmp_path: Path
+) -> None:
+    orders = (
+        [["beratung", "jobcenter", "auslaenderbehoerde"]] * 12
+        + [["jobcenter"]] * 3
+        + [["auslaenderbehoerde"]] * 6
+    )
+    results = build_results(SurveyAnswers("kinds", 1, kinds, frame_of(kinds, ranked(*orders))))
+    path = tmp_path / "results.xlsx"
+    write_results_xlsx(results, path)
+    [sheet] = [s for s in load_workbook(path).worksheets if s["B2"].value == "helpful"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5, max_row=8)]
+    assert rows[0] == ["Antwort", "Auf Platz 1", "%", "Mittlerer Platz", "Hinweis"]
+    by_label = {row[0]: row for row in rows[1:]}
+    assert by_label["Migrationsberatung"][1:4] == [12, pytest.approx(0.571), 1.0]
+    # 3 ranked the job centre first: hidden (and so the next smallest count, or the 3
+    # could be worked out); its mean place (12 at 2nd, 3 at 1st: 15 ranked it) is shown.
+    assert by_label["Jobcenter"][1] is None
+    assert by_label["Jobcenter"][3] == 1.8
+    assert by_label["Jobcenter"][4] == "nicht ausgewiesen"
