@@ -189,7 +189,7 @@ def question_chart(
     """
     rows: list[ChartRow]
     formatter = format_number
-    if result.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+    if result.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.RANK):
         compare = result.compare
         rows = [
             ChartRow(

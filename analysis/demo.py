@@ -125,10 +125,12 @@ def demo_responses(
 
 
 def _answerable(question: Question) -> bool:
-    return question.type.takes_answer
+    return question.takes_answer
 
 
 def _bounds(question: Question) -> tuple[float, float]:
+    if question.range is not None:
+        return float(question.range.low), float(question.range.high)
     low, high = (16.0, 80.0) if question.type is QuestionType.INTEGER else (1.0, 40.0)
     for operator, number in _BOUND.findall(question.constraint or ""):
         value = float(number)
@@ -198,7 +200,7 @@ def _profile(
         skip = 0.0 if question.required else float(rng.uniform(0.6, 0.9))
     names = tuple(choice.name for choice in questionnaire.choices_of(question))
     residual = np.array([0.12 if name in _RESIDUAL else 1.0 for name in names])
-    if question.type is QuestionType.SELECT_ONE:
+    if question.type in (QuestionType.SELECT_ONE, QuestionType.RANK):
         drawn = rng.dirichlet(np.full(len(names), 2.0)) * residual
         weights = _prior_weights(names, prior, drawn)
         weights = weights / weights.sum()
@@ -250,6 +252,25 @@ def _draw(
             # Somebody who answers ticks at least one choice: the most likely one.
             ticked[~ticked.any(axis=1), int(np.argmax(profile.weights))] = True
             values = [[names[j] for j in np.flatnonzero(row)] for row in ticked]
+        case QuestionType.RANK:
+            names = profile.choices
+            if not names:
+                return [None] * size
+            values = [None] * size
+            for persona, weights in _persona_rows(profile, personas, size):
+                share = weights / weights.sum()
+                for row in np.flatnonzero(persona):
+                    order = rng.choice(len(names), size=len(names), replace=False, p=share)
+                    values[row] = [names[i] for i in order]
+        case QuestionType.INTEGER | QuestionType.DECIMAL if question.range is not None:
+            bounds = question.range
+            drawn = rng.triangular(profile.low, profile.mode, profile.high, size=size)
+            steps = np.rint((drawn - bounds.start) / bounds.step)
+            values = [float(bounds.start) + float(n) * float(bounds.step) for n in steps]
+            if question.type is QuestionType.INTEGER:
+                values = [round(v) for v in values]
+            else:
+                values = [round(v, 6) for v in values]
         case QuestionType.INTEGER | QuestionType.DECIMAL:
             drawn = rng.triangular(profile.low, profile.mode, profile.high, size=size)
             if question.type is QuestionType.INTEGER:

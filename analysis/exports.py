@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from analysis.frames import choice_column
+from analysis.frames import choice_column, ranking_names
 from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
 from analysis.xlsx import StreamedSheet
@@ -94,6 +94,8 @@ WORKBOOK_WORDS = {
     "answers": S_("answers (n)"),
     "note": S_("note"),
     "hidden": S_("not shown"),
+    "ranked first": S_("Ranked first"),
+    "mean rank": S_("Mean rank"),
     "released answer": S_("answer (as released)"),
     "type": S_("type"),
     "label": S_("label"),
@@ -167,13 +169,16 @@ def _table(rows: list[list[str]]) -> str:
 
 def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
     rows: list[list[str]] = []
+    ranking = question.type is QuestionType.RANK
     if question.counts:
-        header = ["", "count", "%"]
+        header = ["", "ranked first", "%", "mean rank"] if ranking else ["", "count", "%"]
         if question.compare is not None:
             header += [f"% {question.compare.survey}", "change"]
         rows.append(header)
         for choice, label in question.choices.items():
             row = [label, _shown(question.counts[choice]), _shown(question.percent[choice])]
+            if ranking:
+                row.append(_shown(question.mean_rank.get(choice)))
             if question.compare is not None:
                 row += [
                     _shown(question.compare.percent.get(choice)),
@@ -269,7 +274,9 @@ def _results_rows(results: Results) -> Iterator[list[object]]:
             compare: list[object] = ["", ""]
             if q.compare is not None:
                 compare = [q.compare.percent.get(choice), q.compare.change.get(choice)]
-            yield [*head, choice, label, "", q.counts[choice], q.percent[choice], "", *compare]
+            mean_rank = q.mean_rank.get(choice) if q.type is QuestionType.RANK else ""
+            yield [*head, choice, label, "", q.counts[choice], q.percent[choice], mean_rank,
+                   *compare]  # fmt: skip
         for key, count in q.months.items():
             yield [*head, key, bin_label(key), "", count, "", "", "", ""]
         if q.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q.n:
@@ -300,7 +307,7 @@ def response_table(
         if name in frame:
             columns[name] = _neutralize_series(frame[name]) if name != "version" else frame[name]
     for question in questionnaire.iter_questions():
-        if not question.type.takes_answer:
+        if not question.takes_answer:
             continue
         header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
         choices = questionnaire.choices_of(question)
@@ -309,6 +316,15 @@ def response_table(
                 label = questionnaire.text(choice.label, language)
                 flags = frame[choice_column(question.name, choice.name)]
                 columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
+        elif question.type is QuestionType.RANK:
+            # One column, the choice names in their order separated by spaces (as Kobo).
+            names = [c.name for c in choices]
+            ranked = ranking_names(frame, question.name, names)
+            columns[header] = pd.Series(
+                [neutralize(" ".join(row)) if row else pd.NA for row in ranked],
+                index=frame.index,
+                dtype="string",
+            )
         elif question.type is QuestionType.SELECT_ONE:
             labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
             values = frame[question.name]
@@ -459,15 +475,23 @@ def write_results_xlsx(results: Results, path: Path) -> None:
         # The table's header row: `max_row` does not count the empty row just appended.
         header = sheet.max_row + 2
         if question.counts:
-            sheet.append([words["choice"], words["count"], words["percent"], words["note"]])
+            # A ranking: who ranked each choice first, and its mean place, beside it.
+            ranking = question.type is QuestionType.RANK
+            first = words["ranked first"] if ranking else words["count"]
+            means = [words["mean rank"]] if ranking else []
+            sheet.append([words["choice"], first, words["percent"], *means, words["note"]])
             for choice, label in question.choices.items():
                 count, share = question.counts[choice], question.percent[choice]
-                flag = words["hidden"] if count is None or share is None else None
+                mean = question.mean_rank.get(choice) if ranking else 0.0
+                shown = count is not None and share is not None and mean is not None
                 percent = None if share is None else share / 100
-                sheet.append([neutralize(label), count, percent, flag])
+                place = [mean] if ranking else []
+                sheet.append(
+                    [neutralize(label), count, percent, *place, None if shown else words["hidden"]]
+                )
                 row = sheet.max_row
                 sheet.cell(row, 3).number_format = "0.0%"
-                for column, value in ((2, count), (3, share)):
+                for column, value in ((2, count), (3, share), (4, mean)):
                     if value is None:
                         hidden(sheet.cell(row, column))
         elif question.months:

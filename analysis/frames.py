@@ -48,6 +48,7 @@ __all__ = [
     "frame_questions",
     "join_texts",
     "parse_answers",
+    "ranking_names",
 ]
 
 _NUMBER_TYPES = (QuestionType.INTEGER, QuestionType.DECIMAL)
@@ -55,11 +56,12 @@ _NUMBER_TYPES = (QuestionType.INTEGER, QuestionType.DECIMAL)
 
 def frame_questions(questionnaire: Questionnaire) -> list[Question]:
     """The questions that get columns: every question a respondent answers."""
-    return [q for q in questionnaire.iter_questions() if q.type.takes_answer]
+    return [q for q in questionnaire.iter_questions() if q.takes_answer]
 
 
 def choice_column(question: str, choice: str) -> str:
-    """Column name of one choice of a `select_multiple` question."""
+    """Column name of one choice of a `select_multiple` (ticked or not) or a `rank`
+    question (its place)."""
     return f"{question}/{choice}"
 
 
@@ -128,7 +130,7 @@ def empty_frame(target: Questionnaire) -> pd.DataFrame:
 def _arrow_type(question: Question) -> pa.DataType:
     if question.type in _NUMBER_TYPES:
         return pa.float64()
-    if question.type is QuestionType.SELECT_MULTIPLE:
+    if question.type in (QuestionType.SELECT_MULTIPLE, QuestionType.RANK):
         return pa.list_(pa.string())
     return pa.string()
 
@@ -205,6 +207,8 @@ def _typed(
             return {question.name: _categorical(column, _choice_names(target, question))}
         case QuestionType.SELECT_MULTIPLE:
             return _choice_flags(question.name, column, _choice_names(target, question), rows)
+        case QuestionType.RANK:
+            return _rank_positions(question.name, column, _choice_names(target, question), rows)
         case QuestionType.INTEGER | QuestionType.DECIMAL:
             numbers = _numbers(column)
             if question.type is QuestionType.DECIMAL:
@@ -273,3 +277,37 @@ def _choice_flags(
         choice_column(name, choice): pd.arrays.BooleanArray(chosen[position], unanswered.copy())
         for position, choice in enumerate(choices)
     }
+
+
+def _rank_positions(
+    name: str, column: pa.Array, choices: list[str], rows: int
+) -> dict[str, pd.arrays.IntegerArray]:
+    """A ranking as one column per choice (`choice_column`): the place it was ranked at
+    (1 = first), missing where it was not ranked."""
+    places = np.zeros((len(choices), rows), dtype=np.int64)
+    ranked = np.zeros((len(choices), rows), dtype=bool)
+    if pa.types.is_list(column.type) and len(column):
+        lengths = np.asarray(pc.list_value_length(column).fill_null(0).to_numpy(), dtype="int64")
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        parents = np.asarray(pc.list_parent_indices(column).to_numpy(), dtype="int64")
+        codes = _codes(pc.list_flatten(column), choices)
+        place = np.arange(len(codes)) - starts[parents] + 1
+        known = codes >= 0
+        places[codes[known], parents[known]] = place[known]
+        ranked[codes[known], parents[known]] = True
+    return {
+        choice_column(name, choice): pd.arrays.IntegerArray(places[position], ~ranked[position])
+        for position, choice in enumerate(choices)
+    }
+
+
+def ranking_names(frame: pd.DataFrame, name: str, choices: Sequence[str]) -> list[list[str]]:
+    """Each row's ranking from its place columns: the choice names, first first."""
+    columns = [choice_column(name, choice) for choice in choices]
+    places = frame[columns].to_numpy(dtype="float64", na_value=np.nan) if columns else None
+    if places is None:
+        return [[] for _ in range(len(frame))]
+    return [
+        [choices[i] for i in np.argsort(row, kind="stable") if not np.isnan(row[i])]
+        for row in places
+    ]

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from analysis.frames import choice_column, empty_frame
+from analysis.frames import choice_column, empty_frame, ranking_names
 from survey_app.i18n import S_, STAFF_LANGUAGES, staff_gettext
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
@@ -98,7 +98,7 @@ def _answers_of(
     columns: dict[str, list[Any]] = {}
     for name in names:
         question = questionnaire.questions.get(name)
-        if question is None or not question.type.takes_answer:
+        if question is None or not question.takes_answer:
             continue
         if question.type is QuestionType.SELECT_MULTIPLE:
             choices = [c.name for c in questionnaire.choices_of(question)]
@@ -107,6 +107,9 @@ def _answers_of(
                 [c for c, ticked in zip(choices, row, strict=True) if ticked]
                 for row in zip(*flags, strict=True)
             ] if choices else [[] for _ in range(len(frame))]  # fmt: skip
+        elif question.type is QuestionType.RANK:
+            ranked = [c.name for c in questionnaire.choices_of(question)]
+            columns[name] = ranking_names(frame, name, ranked)
         elif question.type is QuestionType.DATE:
             columns[name] = [None if pd.isna(x) else x.date().isoformat() for x in frame[name]]
         else:
@@ -122,7 +125,7 @@ def _asked(frame: pd.DataFrame, questionnaire: Questionnaire) -> dict[str, np.nd
     expressions = {
         q.name: questionnaire.compiled[(q.name, "relevant")]
         for q in questionnaire.iter_questions()
-        if q.relevant and q.type.takes_answer
+        if q.relevant and q.takes_answer
     }
     if not expressions:
         return {}
@@ -150,7 +153,7 @@ def labelled_frame(frame: pd.DataFrame, questionnaire: Questionnaire, language: 
             out.column_labels[variable] = words[name]
     asked = _asked(frame, questionnaire)
     for question in questionnaire.iter_questions():
-        if question.type.takes_answer:
+        if question.takes_answer:
             _add_question(out, frame, questionnaire, question, language, asked, used)
     out.frame = pd.DataFrame(out.columns, index=frame.index)
     out.columns = {}
@@ -212,6 +215,13 @@ def _add_question(
         out.value_labels[variable] = dict(missing_labels)
         out.column_labels[variable] = f"{question.name}: {label}"
         out.coded_missing.append(variable)
+    elif question.type is QuestionType.RANK:
+        # The ranking as one text variable, choice names first to last (as Kobo).
+        variable = _variable(question.name, used)
+        names = [c.name for c in questionnaire.choices_of(question)]
+        ranked = ranking_names(frame, question.name, names)
+        out.columns[variable] = pd.Series([" ".join(row) for row in ranked], index=frame.index)
+        out.column_labels[variable] = f"{question.name}: {label}"
     elif question.type is QuestionType.DATE:
         variable = _variable(question.name, used)
         # Python dates: ReadStat writes them as dates (DATE11), not as date-times.

@@ -181,7 +181,7 @@ def plan_publication(
     its own (the categories of a text question's answers, `analysis.texts`, are given
     only where the text was): an attacker knows that, so the audit does too.
     """
-    answered = [q for q in questionnaire.iter_questions() if q.type.takes_answer]
+    answered = [q for q in questionnaire.iter_questions() if q.takes_answer]
     if groups is None and breakdowns is None:
         groups = sorted({g for q in answered for g in q.working_groups})
     wanted: dict[str | None, Sequence[str] | None] = {}
@@ -192,7 +192,7 @@ def plan_publication(
     shown: dict[str, Question] = {}
     pairs: dict[tuple[str, str], None] = {}
     for group, names in wanted.items():
-        members = [q for q in questionnaire.questions_of_group(group) if q.type.takes_answer]
+        members = [q for q in questionnaire.questions_of_group(group) if q.takes_answer]
         shown.update((q.name, q) for q in members)
         if names is None:
             by = [q for q in members if q.type is QuestionType.SELECT_ONE and group is not None]
@@ -214,7 +214,9 @@ def plan_publication(
 
 def _dimension(questionnaire: Questionnaire, question: Question, reference_year: int) -> Dimension:
     match question.type:
-        case QuestionType.SELECT_ONE:
+        case QuestionType.SELECT_ONE | QuestionType.RANK:
+            # A ranking is counted by its first place: one choice per respondent, as a
+            # select_one, so it is audited (and broken down) as one.
             return Dimension(question, tuple(c.name for c in questionnaire.choices_of(question)))
         case QuestionType.DATE:
             return Dimension(question, date_bins(question, reference_year))
@@ -469,6 +471,12 @@ def _codes(frame: pd.DataFrame, dimension: Dimension) -> IntArray:
             first = int(dimension.categories[0][1:])
             position = np.clip(years - first, 0, missing - 1)
             return np.where(np.isnan(years), missing, np.nan_to_num(position)).astype(np.int64)
+        case QuestionType.RANK:
+            columns = [choice_column(question.name, c) for c in dimension.categories]
+            if not columns:
+                return np.full(len(frame), missing, dtype=np.int64)
+            at_first = (frame[columns] == 1).fillna(False).to_numpy(dtype=bool)
+            return np.where(at_first.any(axis=1), at_first.argmax(axis=1), missing).astype(np.int64)
         case QuestionType.SELECT_MULTIPLE:
             columns = [choice_column(question.name, c) for c in dimension.ticks]
             answered = frame[columns].notna().any(axis=1).to_numpy() if columns else None
@@ -677,6 +685,9 @@ def _statistics(
     """Means where n is shown and >= k; medians and quartiles where n >= max(20, 2k)."""
     statistics: dict[str, dict[str, float | None]] = {}
     for name, dimension in plan.dimensions.items():
+        if dimension.question.type is QuestionType.RANK:
+            statistics |= _rank_means(frame, dimension, numbers.get(f"n|{name}"), k)
+            continue
         if dimension.question.type not in (QuestionType.INTEGER, QuestionType.DECIMAL):
             continue
         values = frame[name].astype("float64")
@@ -690,6 +701,31 @@ def _statistics(
                 n = numbers.get(f"column|{q}|{b}|{column}")
                 statistics[f"{q}|{b}|{column}"] = _summary(values[codes == position].dropna(), n, k)
     return statistics
+
+
+def rank_key(question: str, choice: str) -> str:
+    """The statistics key of a choice's mean place in a ranking (`Q|(rank)|C`; `(rank)`
+    is no question name, so it never meets a breakdown's `Q|B|J`)."""
+    return f"{question}|{RANK}|{choice}"
+
+
+RANK = "(rank)"
+
+
+def _rank_means(
+    frame: pd.DataFrame, dimension: Dimension, n: int | None, k: int
+) -> dict[str, dict[str, float | None]]:
+    """Each choice's mean place among the respondents who ranked it: shown where the
+    question's n is shown and at least k, and at least k ranked the choice (a mean of
+    fewer places would come near one respondent's ranking)."""
+    found: dict[str, dict[str, float | None]] = {}
+    for choice in dimension.categories:
+        places = frame[choice_column(dimension.name, choice)].dropna().astype("float64")
+        shown = statistics_shown(n, k) and len(places) >= k
+        found[rank_key(dimension.name, choice)] = {
+            "mean": round(float(places.mean()), 2) if shown else None
+        }
+    return found
 
 
 def _summary(values: pd.Series, n: int | None, k: int) -> dict[str, float | None]:

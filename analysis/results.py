@@ -18,6 +18,8 @@ of responses counted (hidden like any count when below `min_cell`). `release` is
 `{"number", "released_at": "YYYY-MM-DD"}`, or null for live results. Date questions
 count per year bin in `months` (keys "-2017" for 2017 or earlier, "2018", ...,
 "2026-" for 2026 or later; `bin_label` writes them "≤ 2017", "2018", "≥ 2026").
+A ranking (`rank`) counts in `counts` who ranked each choice first and adds
+`"mean_rank": {choice: mean place or null}` (1 = first; among those who ranked it).
 With a comparison the top level also has `"compare": {"survey", "version", "responses"}`.
 
 Reviewed free text (`analysis.texts`): a text question of a release carries
@@ -37,7 +39,13 @@ from typing import Any
 import pandas as pd
 
 from analysis.breakdowns import MISSING_COLUMN, comparison
-from analysis.publication import STATISTICS, Publication, plan_publication, publish
+from analysis.publication import (
+    STATISTICS,
+    Publication,
+    plan_publication,
+    publish,
+    rank_key,
+)
 from analysis.summaries import Breakdown, Number, QuestionResult, percent
 from analysis.suppression import Count
 from analysis.texts import ReleasedAnswer
@@ -203,7 +211,7 @@ def _breakdown_question(questionnaire: Questionnaire, survey: str, by: str | Non
 
 
 def _answered(questionnaire: Questionnaire, group: str | None) -> list[Question]:
-    return [q for q in questionnaire.questions_of_group(group) if q.type.takes_answer]
+    return [q for q in questionnaire.questions_of_group(group) if q.takes_answer]
 
 
 def results_from_publication(
@@ -240,7 +248,7 @@ def results_from_publication(
             other = other_questionnaire.questions.get(question.name)
             if (
                 other is not None
-                and other.type.takes_answer
+                and other.takes_answer
                 and other_publication.has(f"n|{question.name}")
             ):
                 before = _View(other_publication, other_questionnaire, language).question(other)
@@ -292,6 +300,16 @@ class _View:
                 counts = {c: get(f"count|{name}|{c}") for c in rows}
                 shares = {c: percent(x, n) for c, x in counts.items()}
                 return QuestionResult(*head, choices=rows, counts=counts, percent=shares)
+            case QuestionType.RANK:
+                counts = {c: get(f"count|{name}|{c}") for c in rows}
+                statistics = self.publication.statistics
+                return QuestionResult(
+                    *head,
+                    choices=rows,
+                    counts=counts,
+                    percent={c: percent(x, n) for c, x in counts.items()},
+                    mean_rank={c: statistics.get(rank_key(name, c), {}).get("mean") for c in rows},
+                )
             case QuestionType.DATE:
                 return QuestionResult(*head, months={c: get(f"count|{name}|{c}") for c in rows})
             case QuestionType.INTEGER | QuestionType.DECIMAL:

@@ -125,7 +125,7 @@ def _shortened(label: str, most: int = _LABEL_CHARS) -> str:
 
 
 def _has_slide(question: QuestionResult) -> bool:
-    if question.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE):
+    if question.type.is_select:
         return bool(question.choices)
     if question.type is QuestionType.DATE:
         return bool(question.months)

@@ -6,6 +6,8 @@
 - `text`: n, and the answers the office reviewed and released (`analysis.texts`; never
   an answer as given);
 - `date`: counts per year bin fixed by the questionnaire (see `analysis.publication`);
+- `rank`: n (respondents who ranked), counts and percentages of the choice ranked first,
+  and each choice's mean place among those who ranked it (`mean_rank`, 1 = first);
 - `note` / `calculate`: no summary.
 
 Every number comes from an audited `analysis.publication.Publication`, so nothing built
@@ -99,6 +101,8 @@ class QuestionResult:
     compare: Comparison | None = None
     answers: tuple[ReleasedAnswer, ...] = ()
     """Free-text answers the release shows (text questions only)."""
+    mean_rank: Mapping[str, Number] = field(default_factory=dict)
+    """A ranking's mean place per choice (1 = first); None where hidden."""
 
     @property
     def hidden(self) -> int:
@@ -135,6 +139,8 @@ class QuestionResult:
             data["compare"] = self.compare.to_json()
         if self.answers:
             data["answers"] = [answer.to_json() for answer in self.answers]
+        if self.type is QuestionType.RANK:
+            data["mean_rank"] = dict(self.mean_rank)
         return data
 
 

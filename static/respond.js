@@ -66,23 +66,76 @@
     if (!page || !keep) return;
     var again = null;
     Object.keys(keep).forEach(function (name) {
+      var position = 0; // several fields of one name (a ranking) take the values in order
       page.querySelectorAll("[name]").forEach(function (field) {
         if (field.name !== name) return;
         var values = keep[name];
         if (field.type === "checkbox" || field.type === "radio") {
           field.checked = values.indexOf(field.value) !== -1;
-        } else if (field.tagName === "SELECT") {
+        } else if (field.tagName === "SELECT" && field.multiple) {
           Array.prototype.forEach.call(field.options, function (option) {
             option.selected = values.indexOf(option.value) !== -1;
           });
         } else {
-          field.value = values.length ? values[0] : "";
+          field.value = position < values.length ? values[position] : "";
+          position += 1;
         }
         var question = field.closest(".question");
         if (question && question.getAttribute("hx-target") === "#page") again = field;
       });
     });
+    syncSliders(page);
     // The page shown must follow the answers now given: ask for it once more.
     if (again && window.htmx) window.htmx.trigger(again, "change");
   });
+
+  /* A number question with a range (`<input type=number data-range>`) gets a slider
+     beside its field. The field stays: it shows the value, takes typing and the
+     keyboard, and is what the form sends; the slider is a second way for a pointer or a
+     finger, hidden from screen readers (the field already is the question). Until the
+     slider or the field is used the field stays empty: no answer is given by default. */
+  function enhanceRanges(root) {
+    root.querySelectorAll("input[data-range]").forEach(function (field) {
+      if (field.dataset.slider) return;
+      field.dataset.slider = "1";
+      var slider = document.createElement("input");
+      slider.type = "range";
+      slider.min = field.min;
+      slider.max = field.max;
+      slider.step = field.step;
+      slider.tabIndex = -1;
+      slider.setAttribute("aria-hidden", "true");
+      if (field.value !== "") slider.value = field.value;
+      slider.addEventListener("input", function () {
+        field.value = slider.value;
+      });
+      field.addEventListener("input", function () {
+        if (field.value !== "" && field.checkValidity()) slider.value = field.value;
+      });
+      var box = document.createElement("div");
+      box.className = "range-slider";
+      field.parentNode.insertBefore(box, field);
+      box.appendChild(slider);
+      box.appendChild(field);
+    });
+  }
+
+  function syncSliders(root) {
+    root.querySelectorAll(".range-slider").forEach(function (box) {
+      var slider = box.querySelector("input[type=range]");
+      var field = box.querySelector("input[data-range]");
+      if (slider && field && field.value !== "") slider.value = field.value;
+    });
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    enhanceRanges(event.detail.elt);
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      enhanceRanges(document);
+    });
+  } else {
+    enhanceRanges(document);
+  }
 })();

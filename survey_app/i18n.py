@@ -24,6 +24,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from markupsafe import Markup, escape
 
@@ -215,6 +216,9 @@ ANSWER_ERROR_MESSAGES = {
         "This choice does not fit your earlier answer. Please choose one of the options shown."
     ),
     "unknown_question": N_("This question is not part of the survey."),
+    "range": N_("Please enter a number from %(start)s to %(end)s."),
+    "step": N_("Please enter a number from %(start)s to %(end)s in steps of %(step)s."),
+    "rank": N_("Please choose each option only once."),
 }
 
 
@@ -235,4 +239,15 @@ def answer_error_message(error: AnswerError, questionnaire: Questionnaire, langu
     `constraint_message` when it has one, otherwise the translated UI message."""
     if error.constraint_message:
         return questionnaire.text(error.constraint_message, language)
-    return translations(language).gettext(ANSWER_ERROR_MESSAGES[error.code.value])
+    message = translations(language).gettext(ANSWER_ERROR_MESSAGES[error.code.value])
+    if not error.values or "%(" not in message:
+        return message
+    return message % {name: _number(value, language) for name, value in error.values.items()}
+
+
+def _number(value: float, language: str) -> str:
+    """A number of a message as people of `language` write it (decimal sign)."""
+    try:
+        return format_decimal(value, format="0.##########", locale=language)
+    except (UnknownLocaleError, ValueError):
+        return format_decimal(value, format="0.##########", locale="en")

@@ -64,6 +64,8 @@ class ProblemCode(StrEnum):
     INVALID_EXPRESSION = "invalid-expression"
     UNKNOWN_REFERENCE = "unknown-reference"
     UNKNOWN_CHOICE_COLUMN = "unknown-choice-column"
+    INVALID_DEFAULT = "invalid-default"
+    INVALID_RANGE = "invalid-range"
 
 
 #: Each kind of problem in plain words for the office's check report. The message beside
@@ -127,6 +129,10 @@ EXPLANATIONS: Mapping[ProblemCode, str] = {
     ProblemCode.UNKNOWN_REFERENCE: S_("An expression names a question that does not exist."),
     ProblemCode.UNKNOWN_CHOICE_COLUMN: S_(
         "A choice filter names a column the choice list does not have."
+    ),
+    ProblemCode.INVALID_DEFAULT: S_("A default value is not a possible answer to its question."),
+    ProblemCode.INVALID_RANGE: S_(
+        "The range of a number question (start, end, step) is not possible."
     ),
 }
 

@@ -20,10 +20,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from survey_app.questionnaire.rules import (
+    Answer,
     AnswerError,
     CheckedAnswers,
     ErrorCode,
+    InvalidDefault,
     check_answers,
+    default_answer,
     is_empty,
 )
 from survey_app.questionnaire.schema import Page, Question, Questionnaire, QuestionType
@@ -57,6 +60,11 @@ class PageState:
     """Questions with a choice filter whose offer changed since the page was shown, left
     unanswered or answered with a choice no longer offered: the respondent must see the
     new options before going on."""
+    prefilled: Mapping[str, Answer] = field(default_factory=dict)
+    """Defaults the page's fields show: of visible unanswered questions the page shows
+    for the first time (when it is sent with a field emptied, the field stays empty)."""
+    read_only: Mapping[str, Answer] = field(default_factory=dict)
+    """The values of the visible read-only questions (calculated, or their default)."""
 
     @property
     def page(self) -> Page:
@@ -142,7 +150,7 @@ def page_state(
         appeared = tuple(
             question.name
             for question in visible
-            if question.type.takes_answer
+            if question.takes_answer
             and question.name not in shown_names
             and is_empty((sent or {}).get(question.name))
         )
@@ -161,6 +169,20 @@ def page_state(
                 and shown_offers.get(name) != offer_digest(choices)
                 and _to_choose_again(checked, merged, name)
             )
+    prefilled = {
+        question.name: value
+        for question in visible
+        if question.takes_answer
+        and question.name not in merged
+        and (shown is None or question.name not in shown)
+        for value in [_default(questionnaire, question)]
+        if value is not None
+    }
+    read_only = {
+        question.name: checked.answers[question.name]
+        for question in visible
+        if question.readonly and question.name in checked.answers
+    }
     return PageState(
         questionnaire=questionnaire,
         index=index,
@@ -175,7 +197,18 @@ def page_state(
         withdrawn=withdrawn,
         offered=offered,
         refiltered=refiltered,
+        prefilled=prefilled,
+        read_only=read_only,
     )
+
+
+def _default(questionnaire: Questionnaire, question: Question) -> Answer | None:
+    if question.default is None:
+        return None
+    try:
+        return default_answer(questionnaire, question)
+    except InvalidDefault:  # a checked questionnaire has none
+        return None
 
 
 def _to_choose_again(checked: CheckedAnswers, merged: Mapping[str, object], name: str) -> bool:
@@ -232,7 +265,7 @@ def _merged(
     merged = {
         name: value
         for name, value in earlier.items()
-        if name in questionnaire.questions and questionnaire.questions[name].type.takes_answer
+        if name in questionnaire.questions and questionnaire.questions[name].takes_answer
     }
     for name, value in sent.items():
         if name not in questionnaire.questions:

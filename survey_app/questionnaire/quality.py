@@ -36,7 +36,7 @@ def answer_quality(questionnaire: Questionnaire, checked: CheckedAnswers) -> Ans
     asked = [
         question
         for question in questionnaire.iter_questions()
-        if question.name in checked.relevant and question.type.takes_answer
+        if question.name in checked.relevant and question.takes_answer
     ]
     empty = sum(1 for question in asked if is_empty(checked.answers.get(question.name)))
     unanswered = round(100 * empty / len(asked)) if asked else 0

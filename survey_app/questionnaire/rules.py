@@ -47,6 +47,12 @@ class ErrorCode(StrEnum):
     CHOICES = "choices"
     NOT_OFFERED = "not_offered"
     """A choice the question's choice filter does not offer for the earlier answers."""
+    RANGE = "range"
+    """A number outside the question's range (`start` to `end`)."""
+    STEP = "step"
+    """A number inside the question's range but between two of its steps."""
+    RANK = "rank"
+    """A ranking that names a choice twice."""
     UNKNOWN_QUESTION = "unknown_question"
 
 
@@ -57,6 +63,8 @@ class AnswerError:
     question: str
     code: ErrorCode
     constraint_message: Text | None = None
+    values: Mapping[str, int | float] = field(default_factory=dict)
+    """What the message names (a range's `start`, `end` and `step`)."""
 
 
 @dataclass
@@ -112,6 +120,12 @@ def check_answers(
             result.answers[question.name] = _calculate(
                 questionnaire, question, result.answers, today, answers.get(question.name)
             )
+            continue
+        if question.readonly:
+            if question.computed:
+                result.answers[question.name] = _read_only_value(
+                    questionnaire, question, result.answers, today, answers.get(question.name)
+                )
             continue
         if question.type is QuestionType.NOTE:
             continue
@@ -212,6 +226,57 @@ def _calculate(
     return str(value)
 
 
+def _read_only_value(
+    questionnaire: Questionnaire,
+    question: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None,
+    previous: object,
+) -> Answer:
+    """A read-only question's value: its calculation's, or else its default."""
+    if (question.name, "calculation") in questionnaire.compiled:
+        return _calculate(questionnaire, question, answers, today, previous)
+    return default_answer(questionnaire, question)
+
+
+def default_answer(questionnaire: Questionnaire, question: Question) -> Answer:
+    """The question's `default` as an answer of its type (select_multiple and rank
+    choices separated by spaces); raises `InvalidDefault` when it is not one."""
+    written = (question.default or "").strip()
+    if not written or not question.type.takes_answer:
+        raise InvalidDefault(written)
+    raw: object = written
+    if question.type in (QuestionType.SELECT_MULTIPLE, QuestionType.RANK):
+        raw = written.split()
+    elif question.type is QuestionType.INTEGER and re.fullmatch(r"[+-]?\d+", written):
+        raw = int(written)
+    elif question.type is QuestionType.DECIMAL:
+        try:
+            raw = float(written)
+        except ValueError:
+            raw = written
+    try:
+        value = coerce(questionnaire, question, raw)
+        _check_range(question, value)
+    except _Invalid:
+        raise InvalidDefault(written) from None
+    return value
+
+
+class InvalidDefault(ValueError):
+    """A `default` that is no answer its question could take."""
+
+
+def _check_range(question: Question, value: Answer) -> None:
+    bounds = question.range
+    if bounds is None or not isinstance(value, int | float):
+        return
+    if not bounds.within(value):
+        raise _Invalid(ErrorCode.RANGE)
+    if not bounds.on_step(value):
+        raise _Invalid(ErrorCode.STEP)
+
+
 def _check_one(
     questionnaire: Questionnaire,
     question: Question,
@@ -224,8 +289,11 @@ def _check_one(
         return AnswerError(question.name, ErrorCode.REQUIRED) if required else None
     try:
         value = coerce(questionnaire, question, raw)
+        _check_range(question, value)
     except _Invalid as invalid:
-        return AnswerError(question.name, invalid.code)
+        bounds = question.range
+        values = {} if bounds is None else dict(bounds.model_dump())
+        return AnswerError(question.name, invalid.code, values=values)
     offered = result.offered.get(question.name)
     if offered is not None:
         chosen = value if isinstance(value, list) else [value]
@@ -259,6 +327,8 @@ def coerce(questionnaire: Questionnaire, question: Question, raw: object) -> Ans
             return raw
         case QuestionType.SELECT_MULTIPLE:
             return _choice_list(questionnaire, question, raw)
+        case QuestionType.RANK:
+            return _ranking(questionnaire, question, raw)
         case _:
             if not isinstance(raw, str):
                 raise _Invalid(ErrorCode.TEXT)
@@ -341,6 +411,20 @@ def _choice_list(questionnaire: Questionnaire, question: Question, raw: object) 
     return [name for name in names if name in chosen]
 
 
+def _ranking(questionnaire: Questionnaire, question: Question, raw: object) -> list[str]:
+    """Choice names in the order ranked (a JSON list; a string of names separated by
+    spaces, as Kobo exports and XForms send it): each a choice, none twice."""
+    if isinstance(raw, str):
+        raw = raw.split()
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise _Invalid(ErrorCode.CHOICES)
+    if not set(raw) <= set(_choice_names(questionnaire, question)):
+        raise _Invalid(ErrorCode.CHOICES)
+    if len(set(raw)) != len(raw):
+        raise _Invalid(ErrorCode.RANK)
+    return list(raw)
+
+
 def parse_form_value(question: Question, values: list[str], language: str = "en") -> object:
     """What an HTML form sent for `question` (always strings) as a JSON-like value.
 
@@ -349,10 +433,17 @@ def parse_form_value(question: Question, values: list[str], language: str = "en"
     """
     if question.type is QuestionType.SELECT_MULTIPLE:
         return [value for value in values if value]
+    if question.type is QuestionType.RANK:
+        # One select per position, in page order: positions left empty close up.
+        return [value for value in values if value]
     value = values[-1].strip() if values else ""
     if value == "":
         return None
     if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        if question.range is not None:
+            # Its field is an `<input type=number>`: browsers send a point as the decimal
+            # sign whatever the page's language ("1.250" is one and a quarter, not 1250).
+            language = "en"
         number = parse_number(value, language, whole=question.type is QuestionType.INTEGER)
         return value if number is None else number
     return value

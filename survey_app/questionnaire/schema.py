@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -43,12 +44,20 @@ class QuestionType(StrEnum):
     """A time of day, `HH:MM` or `HH:MM:SS` (XLSForm's `time`)."""
     DATETIME = "datetime"
     """A date and a time of day, `YYYY-MM-DDTHH:MM[:SS]` (XLSForm's `dateTime`)."""
+    RANK = "rank"
+    """An ordered select (XLSForm's `rank`): the names of the choices ranked, the first
+    ranked first (all of them, or the first few)."""
     NOTE = "note"
     CALCULATE = "calculate"
 
     @property
     def is_select(self) -> bool:
-        return self in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE)
+        """Whether its answers are names of its choice list."""
+        return self in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.RANK)
+
+    @property
+    def is_number(self) -> bool:
+        return self in (QuestionType.INTEGER, QuestionType.DECIMAL)
 
     @property
     def takes_answer(self) -> bool:
@@ -74,6 +83,33 @@ class Choice(_Frozen):
         return {**self.columns, "name": self.name}
 
 
+class NumberRange(_Frozen):
+    """A bounded number (XLSForm's `range` with `parameters: start=1 end=10 step=1`): an
+    answer lies between `start` and `end` (either may be the larger, as in ODK, where a
+    slider can run backwards) on a step of `step` counted from `start`."""
+
+    start: int | float
+    end: int | float
+    step: int | float = Field(default=1, gt=0)
+
+    @property
+    def low(self) -> int | float:
+        return min(self.start, self.end)
+
+    @property
+    def high(self) -> int | float:
+        return max(self.start, self.end)
+
+    def within(self, value: int | float) -> bool:
+        return self.low <= value <= self.high
+
+    def on_step(self, value: int | float) -> bool:
+        """Whether `value` is `start` plus a whole number of steps (in decimal, so that
+        0.1 steps do not fail on binary fractions)."""
+        steps = (Decimal(str(value)) - Decimal(str(self.start))) / Decimal(str(self.step))
+        return steps == steps.to_integral_value()
+
+
 class Question(_Frozen):
     name: str = Field(pattern=NAME_PATTERN)
     type: QuestionType
@@ -91,6 +127,31 @@ class Question(_Frozen):
     names are the choice's columns, `${q}` answers; only choices it keeps are offered."""
     appearance: str | None = None
     working_groups: tuple[str, ...] = ()
+    default: str | None = Field(default=None, max_length=5000)
+    """What the question's field shows before it is answered (XLSForm's `default`), as
+    written there: the names of a select_multiple's or a rank's choices separated by
+    spaces. It only pre-fills the page's form (the respondent sends it or changes it); an
+    answer missing from the API stays missing. A read-only question shows it as its value."""
+    readonly: bool = False
+    """Shown as information, never asked (XLSForm's `readonly`): its label and its value,
+    from its `calculation` or else its `default` (choice labels for a select)."""
+    range: NumberRange | None = None
+    """For integer and decimal questions: the bounds and step an answer must keep
+    (XLSForm's `range`); pages show a slider with JavaScript, a number field without."""
+
+    @property
+    def takes_answer(self) -> bool:
+        """Whether a respondent answers it (notes and read-only questions are shown,
+        calculations computed)."""
+        return self.type.takes_answer and not self.readonly
+
+    @property
+    def computed(self) -> bool:
+        """Whether its value comes from the questionnaire, not the respondent: a
+        calculation, or a read-only question with a calculation or a default."""
+        return self.type is QuestionType.CALCULATE or (
+            self.readonly and (self.calculation is not None or self.default is not None)
+        )
 
 
 class Page(_Frozen):

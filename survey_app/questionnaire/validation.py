@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator
 
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
 from survey_app.questionnaire.expressions import ExpressionError, parse_expression
+from survey_app.questionnaire.rules import InvalidDefault, default_answer
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
 
 Path = tuple[str | int, ...]
@@ -154,14 +155,23 @@ def _check_questions(
                 f"{where} is a calculate question without calculation",
                 Severity.ERROR,
             )
-        if question.type is not QuestionType.CALCULATE and question.calculation:
-            message = f"{where} has a calculation but is not of type calculate"
+        if (
+            question.type is not QuestionType.CALCULATE
+            and question.calculation
+            and not (question.readonly)
+        ):
+            message = f"{where} has a calculation but is neither of type calculate nor read-only"
             yield (*path, "calculation"), ProblemCode.CALCULATION_MISMATCH, message, Severity.ERROR
         if question.type is not QuestionType.CALCULATE and not any(question.label.values()):
             yield path, ProblemCode.LABEL_MISSING, f"{where} has no label", Severity.ERROR
-        if question.required and not question.type.takes_answer:
-            message = f"{where} of type {question.type} cannot be required"
+        if question.required and not question.takes_answer:
+            what = "read-only" if question.readonly else f"of type {question.type}"
+            message = f"{where} {what} cannot be required"
             yield (*path, "required"), ProblemCode.NOT_REQUIRABLE, message, Severity.ERROR
+        if question.default is not None:
+            yield from _check_default(questionnaire, question, path)
+        if question.range is not None:
+            yield from _check_range(question, path)
         for group in question.working_groups:
             if group not in working_groups:
                 message = f"{where} names unknown working group '{group}'"
@@ -178,6 +188,46 @@ def _check_questions(
                 yield from _check_expression((*path, field), source, names, own)
         if question.choice_filter:
             yield from _check_choice_filter(questionnaire, question, path, names)
+
+
+def _check_default(
+    questionnaire: Questionnaire, question: Question, path: Path
+) -> Iterator[Finding]:
+    """A default is an answer the question could be given (a choice of its list, a
+    number in its range, ...); expressions such as `today()` are not evaluated."""
+    if question.type.is_select and question.choices not in questionnaire.choices:
+        return  # reported as a missing choice list
+    try:
+        default_answer(questionnaire, question)
+    except InvalidDefault:
+        message = (
+            f"question '{question.name}': default {question.default!r} is not a possible "
+            f"answer to a {question.type} question"
+        )
+        if question.type.is_select:
+            message += f" (choices of list '{question.choices}', separated by spaces)"
+        elif question.range is not None:
+            bounds = question.range
+            message += f" from {bounds.start} to {bounds.end} in steps of {bounds.step}"
+        yield (*path, "default"), ProblemCode.INVALID_DEFAULT, message, Severity.ERROR
+
+
+def _check_range(question: Question, path: Path) -> Iterator[Finding]:
+    """A range belongs to a number question, runs somewhere, and an integer's is whole."""
+    bounds = question.range
+    assert bounds is not None
+    where = f"question '{question.name}'"
+    problem = ""
+    if not question.type.is_number:
+        problem = f"{where} is a {question.type} question; only integer and decimal have a range"
+    elif bounds.start == bounds.end:
+        problem = f"{where}: the range starts and ends at {bounds.start}"
+    elif question.type is QuestionType.INTEGER and not all(
+        float(value).is_integer() for value in (bounds.start, bounds.end, bounds.step)
+    ):
+        problem = f"{where} is an integer question; its range needs whole numbers"
+    if problem:
+        yield (*path, "range"), ProblemCode.INVALID_RANGE, problem, Severity.ERROR
 
 
 def _check_expression(

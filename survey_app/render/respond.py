@@ -179,6 +179,48 @@ def _display_value(value: object, language: str) -> object:
     return local_digits(written, language)
 
 
+def _plain_number(value: object) -> object:
+    """A number as an `<input type=number>` takes it (Latin digits, a point)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _shown_value(
+    questionnaire: Questionnaire, question: Question, value: object, language: str
+) -> str:
+    """A read-only question's value as a respondent reads it: choice labels (a ranking
+    numbered), numbers in the language's digits."""
+    if value is None or value == "" or value == []:
+        return ""
+    labels = {
+        choice.name: questionnaire.text(choice.label, language) or choice.name
+        for choice in questionnaire.choices_of(question)
+    }
+    names = value if isinstance(value, list) else str(value).split()
+    if question.type is QuestionType.RANK:
+        return "; ".join(
+            f"{local_digits(str(n), language)}. {labels.get(name, name)}"
+            for n, name in enumerate(names, 1)
+        )
+    if question.type.is_select:
+        return "; ".join(labels.get(name, name) for name in names)
+    return str(_display_value(value, language))
+
+
+def _positions(answer: object, count: int) -> list[str]:
+    """The choice at each of a rank question's `count` positions."""
+    ranked = [str(name) for name in answer] if isinstance(answer, list) else []
+    return (ranked + [""] * count)[:count]
+
+
+def _bounds(question: Question) -> dict[str, str]:
+    if question.range is None:
+        return {}
+    bounds = question.range
+    return {"min": str(bounds.low), "max": str(bounds.high), "step": str(bounds.step)}
+
+
 @dataclass
 class QuestionView:
     """A question as the template shows it."""
@@ -196,6 +238,12 @@ class QuestionView:
     choices: list[dict[str, str]] = field(default_factory=list)
     waiting: bool = False
     """A filtered select that offers nothing yet: the answers it depends on are missing."""
+    shown_value: str = ""
+    """A read-only question's value as text (choice labels for a select)."""
+    positions: list[str] = field(default_factory=list)
+    """A rank question: the choice chosen at each position (empty where none is)."""
+    bounds: dict[str, str] = field(default_factory=dict)
+    """A number question with a range: its `min`, `max` and `step` for the input."""
 
     @property
     def described_by(self) -> str:
@@ -208,9 +256,15 @@ class QuestionView:
 
 
 def _control(question: Question) -> str:
+    if question.readonly:
+        return "readonly"
+    if question.range is not None and question.type.is_number:
+        return "range"
     match question.type:
         case QuestionType.NOTE:
             return "note"
+        case QuestionType.RANK:
+            return "rank"
         case QuestionType.SELECT_ONE:
             return "select" if question.appearance == "minimal" else "radio"
         case QuestionType.SELECT_MULTIPLE:
@@ -234,6 +288,8 @@ def _control(question: Question) -> str:
 def _input_id(question: Question, control: str, choices: list[dict[str, str]]) -> str:
     """Where the label and the error summary lead: the first option of a choice list, or
     the question itself while its choice filter offers none."""
+    if control == "rank":
+        return f"q-{question.name}-1"
     if control not in ("radio", "checkbox"):
         return f"q-{question.name}"
     return choices[0]["id"] if choices else f"question-{question.name}"
@@ -263,13 +319,17 @@ def question_views(
             for label in [questionnaire.text(choice.label, language) or choice.name]
         ]
         error = messages.get(question.name)
+        answer = state.answers.get(question.name, state.prefilled.get(question.name))
+        value = _display_value(answer, language)
+        if control == "range":
+            value = _plain_number(answer)
         views.append(
             QuestionView(
                 question=question,
                 input_id=_input_id(question, control, choices),
                 label=questionnaire.text(question.label, language),
                 hint=questionnaire.text(question.hint, language) if question.hint else "",
-                value=_display_value(state.answers.get(question.name), language),
+                value=value,
                 control=control,
                 error=error,
                 required=is_required(questionnaire, question, state.answers),
@@ -277,6 +337,11 @@ def question_views(
                 refresh=question.name in refreshing,
                 choices=choices,
                 waiting=offered is not None and not offered,
+                shown_value=_shown_value(
+                    questionnaire, question, state.read_only.get(question.name), language
+                ),
+                positions=_positions(answer, len(choices)) if control == "rank" else [],
+                bounds=_bounds(question),
             )
         )
         focus_given = focus_given or bool(error)

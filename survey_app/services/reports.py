@@ -17,7 +17,7 @@ def surveys_of_group(db: Database, group: str) -> list[PublishedSurvey]:
     return [
         survey
         for survey in latest_surveys(db)
-        if any(q.type.takes_answer for q in survey.questionnaire.questions_of_group(group))
+        if any(q.takes_answer for q in survey.questionnaire.questions_of_group(group))
     ]
 
 

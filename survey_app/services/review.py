@@ -411,7 +411,7 @@ def _shown_answers(questionnaire: Questionnaire, answers: dict[str, object]) -> 
     relevant = check_answers(questionnaire, answers).relevant
     shown = []
     for question in questionnaire.iter_questions():
-        if not question.type.takes_answer:
+        if not question.takes_answer:
             continue
         value = answers.get(question.name)
         labels = {
@@ -422,6 +422,8 @@ def _shown_answers(questionnaire: Questionnaire, answers: dict[str, object]) -> 
             text = ""
         elif question.type is QuestionType.SELECT_MULTIPLE and isinstance(value, list):
             text = "; ".join(labels.get(str(v), str(v)) for v in value)
+        elif question.type is QuestionType.RANK and isinstance(value, list):
+            text = "; ".join(f"{n}. {labels.get(str(v), str(v))}" for n, v in enumerate(value, 1))
         elif question.type is QuestionType.SELECT_ONE:
             text = labels.get(str(value), str(value))
         else:

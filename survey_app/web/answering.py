@@ -288,7 +288,7 @@ def form_answers(page: Page, form: FormMultiDict, language: str) -> dict[str, ob
     return {
         question.name: parse_form_value(question, form.getall(question.name, []), language)
         for question in page.questions
-        if question.type.takes_answer
+        if question.takes_answer
     }
 
 

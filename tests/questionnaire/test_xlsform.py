@@ -319,17 +319,24 @@ def test_times_and_date_times_round_trip_as_xlsform_time_and_datetime(tmp_path: 
     assert "type: datetime" in yaml_text
 
 
-def test_a_range_becomes_a_number_field_with_its_bounds_as_constraint(tmp_path: Path) -> None:
+def test_a_range_becomes_a_bounded_number_with_its_start_end_and_step(tmp_path: Path) -> None:
     path = form(
         tmp_path,
         [
             ["type", "name", "label::English (en)", "parameters"],
             ["range", "stars", "Stars", "start=1 end=5 step=1"],
+            ["range", "hours", "Hours", "start=0 end=4 step=0.5"],
         ],
     )
-    question = questionnaire_of(path).questions["stars"]
-    assert question.type is QuestionType.INTEGER
-    assert question.constraint == ". >= 1 and . <= 5"
+    questionnaire = questionnaire_of(path)
+    stars, hours = questionnaire.questions["stars"], questionnaire.questions["hours"]
+    assert stars.type is QuestionType.INTEGER
+    assert stars.range is not None
+    assert (stars.range.start, stars.range.end) == (1, 5)
+    assert stars.constraint is None
+    assert hours.type is QuestionType.DECIMAL
+    assert hours.range is not None
+    assert hours.range.step == 0.5
 
 
 def test_a_constraint_naming_its_own_question_is_imported_and_checks_the_answer(
@@ -650,19 +657,23 @@ def test_the_times_of_real_forms_are_imported(filename: str, time: str, date_tim
     assert not any("not supported" in line and f"'{time}'" in line for line in warnings_of(result))
 
 
-def test_a_read_only_select_is_shown_as_a_note_instead_of_stopping_the_import(
+def test_a_read_only_select_keeps_its_type_and_choices_instead_of_stopping_the_import(
     tmp_path: Path,
 ) -> None:
     path = form(
         tmp_path,
-        [["type", "name", "label", "readonly"], ["select_one yn", "cari", "Shown", "yes"],
-         ["text", "q", "Q", ""]],
+        [["type", "name", "label", "readonly", "default"],
+         ["select_one yn", "cari", "Shown", "yes", "y"],
+         ["text", "q", "Q", "", ""]],
         choices=[["list_name", "name", "label"], ["yn", "y", "Yes"]],
     )  # fmt: skip
     result = imported(path)
     assert result.questionnaire is not None, result.problems
-    assert result.questionnaire.questions["cari"].type is QuestionType.NOTE
-    assert warning_codes(result)["survey:2"] == {ProblemCode.TYPE_CHANGED}
+    cari = result.questionnaire.questions["cari"]
+    assert (cari.type, cari.readonly, cari.choices, cari.default) == (
+        QuestionType.SELECT_ONE, True, "yn", "y"
+    )  # fmt: skip
+    assert "survey:2" not in warning_codes(result)
 
 
 # -- choices ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from pyxform import constants as pyxform_constants
 
-from survey_app.questionnaire.schema import Questionnaire, QuestionType, Text
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
 from survey_app.questionnaire.xlsform.languages import language_column
 from survey_app.questionnaire.xlsform.workbook import SETTINGS_TEXTS
 
@@ -38,6 +38,9 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
         *translated["label"],
         *translated["hint"],
         "required",
+        "readonly",
+        "default",
+        "parameters",
         "relevant",
         "constraint",
         *translated["constraint_message"],
@@ -57,6 +60,8 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
             type_text = _XLSFORM_TYPES.get(question.type, question.type.value)
             if question.type.is_select:
                 type_text = f"{type_text} {question.choices}"
+            if question.range is not None and question.type.is_number:
+                type_text = "range"
             rows.append(
                 {
                     "type": type_text,
@@ -64,6 +69,9 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
                     **texts("label", question.label),
                     **texts("hint", question.hint),
                     "required": _required_cell(question.required),
+                    "readonly": "yes" if question.readonly else "",
+                    "default": question.default or "",
+                    "parameters": _range_parameters(question),
                     "relevant": question.relevant or "",
                     "constraint": question.constraint or "",
                     **texts("constraint_message", question.constraint_message),
@@ -122,6 +130,19 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
             setting.update(texts(key, text))
     _write_sheet(settings, list(setting), [setting])
     return workbook
+
+
+def _range_parameters(question: Question) -> str:
+    """`start=1 end=5 step=1`; a decimal question's written with a point (`step=1.0`),
+    so that it comes back decimal."""
+    bounds = question.range
+    if bounds is None:
+        return ""
+    whole = question.type is QuestionType.INTEGER
+    values = {"start": bounds.start, "end": bounds.end, "step": bounds.step}
+    return " ".join(
+        f"{key}={int(value) if whole else float(value)!r}" for key, value in values.items()
+    )
 
 
 def _required_cell(required: bool | str) -> str:

@@ -22,7 +22,15 @@ from pyxform.xls2json import RE_BEGIN_CONTROL, RE_END_CONTROL, dealias_types
 
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity, errors_only
 from survey_app.questionnaire.expressions import ExpressionError, parse_expression
-from survey_app.questionnaire.schema import NAME_PATTERN, Questionnaire, QuestionType, Text
+from survey_app.questionnaire.rules import InvalidDefault, default_answer
+from survey_app.questionnaire.schema import (
+    NAME_PATTERN,
+    Choice,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Text,
+)
 from survey_app.questionnaire.validation import Path, check_questionnaire
 from survey_app.questionnaire.xlsform.languages import UNDETERMINED_LANGUAGE, Languages
 from survey_app.questionnaire.xlsform.question_types import NO, YES, kind_of
@@ -100,6 +108,9 @@ class _QuestionDraft:
     appearance: str | None
     working_groups: tuple[str, ...]
     choice_filter: _Condition | None = None
+    default: str | None = None
+    readonly: bool = False
+    range: dict[str, int | float] | None = None
 
 
 @dataclass
@@ -360,10 +371,9 @@ class _Importer:
         if kind.warning:
             self.warn(where, kind.warning_code, kind.warning)
         question_type, list_name = kind.type, kind.list_name
-        readonly = row.get("readonly")
-        if readonly and readonly in YES and question_type.takes_answer:
-            self.warn(where, ProblemCode.TYPE_CHANGED, "a read-only question is shown as a note")
-            question_type, list_name = QuestionType.NOTE, None
+        # A read-only question keeps its type (and choices, for their labels): it shows
+        # its value, from its calculation or default, and is never asked.
+        readonly = row.get("readonly").strip() in YES and question_type.takes_answer
         label = self.languages.text(row.texts(("label",)))
         calculation = row.get("calculation")
         unusable = ""
@@ -387,19 +397,14 @@ class _Importer:
         if row.get("relevant"):
             relevant.append(_Condition(row.get("relevant"), row.number))
         constraint = row.get("constraint") or kind.constraint
-        if calculation and question_type is not QuestionType.CALCULATE:
+        if calculation and question_type is not QuestionType.CALCULATE and not readonly:
             self.warn(
                 where,
                 ProblemCode.COLUMN_DROPPED,
-                "calculation dropped: only calculate questions compute values",
+                "calculation dropped: only calculate and read-only questions compute values",
             )
             calculation = ""
-        if row.get("default"):
-            self.warn(
-                where,
-                ProblemCode.COLUMN_DROPPED,
-                f"default '{row.get('default')}' ignored: answers start empty",
-            )
+        default = self._default(row, question_type, where)
         choice_filter = row.get("choice_filter")
         if choice_filter and not list_name:
             message = f"choice_filter '{choice_filter}' dropped: the question has no choices"
@@ -422,7 +427,7 @@ class _Importer:
             constraint_message=self.languages.text(
                 row.texts(TRANSLATED_COLUMNS["constraint_message"])
             ),
-            required=self._required(row, question_type, where),
+            required=self._required(row, question_type, where, readonly=readonly),
             relevant=relevant,
             constraint=_Condition(constraint, row.number) if constraint else None,
             calculation=_Condition(calculation, row.number) if calculation else None,
@@ -430,10 +435,13 @@ class _Importer:
             appearance=appearance,
             working_groups=self._working_groups(row, where),
             choice_filter=_Condition(choice_filter, row.number) if choice_filter else None,
+            default=default,
+            readonly=readonly,
+            range=kind.range,
         )
         page = self._page_for(stack, row, where)
         page.questions.append(draft)
-        if kind.or_other and list_name:
+        if kind.or_other and list_name and not readonly:
             page.questions.append(self._or_other(draft, list_name, where))
 
     def _or_other(self, question: _QuestionDraft, list_name: str, where: str) -> _QuestionDraft:
@@ -465,17 +473,41 @@ class _Importer:
             list_name=None,
             appearance=None,
             choice_filter=None,
+            default=None,
         )
 
-    def _required(self, row: Row, question_type: QuestionType, where: str) -> bool | _Condition:
+    def _default(self, row: Row, question_type: QuestionType, where: str) -> str | None:
+        """The `default` as written, when it can be one: ODK's dynamic defaults (an
+        expression such as `today()` or `${other}`) are not evaluated here."""
+        written = row.get("default").strip()
+        if not written:
+            return None
+        if not question_type.takes_answer:
+            message = f"default '{written}' of a {question_type} dropped"
+            self.warn(where, ProblemCode.COLUMN_DROPPED, message)
+            return None
+        if "${" in written or "(" in written:
+            self.warn(
+                where,
+                ProblemCode.INVALID_DEFAULT,
+                f"default '{written}' dropped: a default calculated from an expression is "
+                "not supported; the field starts empty",
+            )
+            return None
+        return written
+
+    def _required(
+        self, row: Row, question_type: QuestionType, where: str, *, readonly: bool
+    ) -> bool | _Condition:
         value = row.get("required").strip()
         if not value or value in NO:
             return False
-        if not question_type.takes_answer:
+        if not question_type.takes_answer or readonly:
+            what = "read-only question" if readonly else question_type
             self.warn(
                 where,
                 ProblemCode.NOT_REQUIRABLE,
-                f"a {question_type} cannot be required; 'required' dropped",
+                f"a {what} cannot be required; 'required' dropped",
             )
             return False
         # Anything but yes/no is an expression: required only while it is true.
@@ -819,6 +851,7 @@ class _Importer:
             }
             for page in pages
         ]
+        self._drop_impossible_defaults(definition)
         definition["languages"] = self._used_languages(definition)
         _order_texts(definition, definition["languages"])
         # An id is no translation: without a form_title it stands in every language.
@@ -841,6 +874,42 @@ class _Importer:
             check_questionnaire(questionnaire, working_groups=self.working_groups, locate=locate)
         )
         return self._result(None if errors_only(self.problems) else questionnaire)
+
+    def _drop_impossible_defaults(self, definition: dict[str, Any]) -> None:
+        """A default that is no possible answer (a choice the list lacks, a number outside
+        the range) is dropped with a warning, so the form still imports."""
+        try:
+            # Only the choice lists: what a default is checked against.
+            lists = Questionnaire.model_construct(
+                id="lists",
+                title={},
+                languages=(),
+                default_language="",
+                pages=(),
+                choices={
+                    name: tuple(Choice.model_validate(entry) for entry in entries)
+                    for name, entries in definition["choices"].items()
+                },
+            )
+        except ValidationError:
+            return  # the whole questionnaire's validation reports it
+        rows = {q.name: q.row for page in self.pages for q in page.questions}
+        for page in definition["pages"]:
+            for entry in page["questions"]:
+                if "default" not in entry:
+                    continue
+                try:
+                    default_answer(lists, Question.model_validate(entry))
+                except ValidationError:
+                    continue
+                except InvalidDefault:
+                    self.warn(
+                        f"{self.survey_title}:{rows.get(entry['name'], 1)}",
+                        ProblemCode.INVALID_DEFAULT,
+                        f"default '{entry['default']}' dropped: it is not a possible answer "
+                        f"to this {entry['type']} question; the field starts empty",
+                    )
+                    del entry["default"]
 
     def _result(self, questionnaire: Questionnaire | None) -> XlsformImport:
         imported = sum(len(page.questions) for page in self.pages) if questionnaire else 0
@@ -969,8 +1038,20 @@ class _Importer:
             ),
             "appearance": question.appearance,
             "working_groups": question.working_groups,
+            "default": self._default_as_named(question),
+            "readonly": question.readonly or None,
+            "range": question.range,
         }
         return {key: value for key, value in definition.items() if value not in (None, {}, ())}
+
+    def _default_as_named(self, question: _QuestionDraft) -> str | None:
+        """A select's default with its choices as they are called now."""
+        if question.default is None or not question.list_name:
+            return question.default
+        renames = self.choice_renames.get(question.list_name, {})
+        if question.type is QuestionType.SELECT_ONE:
+            return renames.get(question.default, question.default)
+        return " ".join(renames.get(name, name) for name in question.default.split())
 
     def _used_languages(self, definition: dict[str, Any]) -> list[str]:
         used: set[str] = set()

@@ -34,6 +34,8 @@ class Kind:
     constraint: str | None = None
     or_other: bool = False
     """`select_one list or_other`: an 'Other' choice with a text question for it."""
+    range: dict[str, int | float] | None = None
+    """A `range`'s `start`, `end` and `step` (a bounded number)."""
 
 
 def _skip(reason: str) -> Kind:
@@ -66,7 +68,7 @@ def kind_of(type_text: str, row: Row) -> Kind:
         if meaning == pyxform_constants.SELECT_ONE_EXTERNAL:
             return _skip("external choice lists (select_one_external) are not supported")
         if meaning == pyxform_constants.RANK:
-            return _skip("ranking questions are not supported")
+            return Kind(QuestionType.RANK, list_name=list_name)
         question_type = (
             QuestionType.SELECT_ONE
             if meaning == pyxform_constants.SELECT_ONE
@@ -92,7 +94,7 @@ def kind_of(type_text: str, row: Row) -> Kind:
         kind = control.get("mediatype", "file").split("/")[0]
         return _skip(f"file uploads ({kind}) are not supported")
     if tag == "odk:rank":
-        return _skip("ranking questions are not supported")
+        return _skip("a ranking needs a choice list: 'rank LIST'")
     if tag == "range":
         return _range_kind(row, cast(dict[str, str], entry.get("parameters", {})))
     if bind_type in _UNSUPPORTED_BIND_TYPES:
@@ -105,17 +107,23 @@ def kind_of(type_text: str, row: Row) -> Kind:
 
 
 def _range_kind(row: Row, defaults: Mapping[str, str]) -> Kind:
+    """A bounded number, integer unless a parameter is written with a decimal point (as
+    pyxform decides, but `step=1.0` keeps a decimal question decimal on the way back)."""
     try:
         parameters = {**defaults, **parse_parameters(row.get("parameters"), row.number)}
-        start, end = Decimal(parameters["start"]), Decimal(parameters["end"])
-        step = Decimal(parameters["step"])
+        written = {key: str(parameters[key]).strip() for key in ("start", "end", "step")}
+        values = {key: Decimal(text) for key, text in written.items()}
     except (PyXFormError, InvalidOperation, KeyError):
         return _skip("a range with unreadable parameters")
-    whole = all(value == value.to_integral_value() for value in (start, end, step))
-    low, high = sorted((start, end))
-    return Kind(
-        QuestionType.INTEGER if whole else QuestionType.DECIMAL,
-        constraint=f". >= {low} and . <= {high}",
-        warning=f"range shown as a number field from {low} to {high}",
-        warning_code=ProblemCode.TYPE_CHANGED,
+    if not all(value.is_finite() for value in values.values()):
+        return _skip("a range with unreadable parameters")
+    if values["step"] <= 0 or values["start"] == values["end"]:
+        return _skip("a range needs a positive step and an end other than its start")
+    whole = all(
+        "." not in written[key] and value == value.to_integral_value()
+        for key, value in values.items()
     )
+    bounds: dict[str, int | float] = {
+        key: int(value) if whole else float(value) for key, value in values.items()
+    }
+    return Kind(QuestionType.INTEGER if whole else QuestionType.DECIMAL, range=bounds)
