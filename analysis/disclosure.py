@@ -485,42 +485,64 @@ class _Solver:
 def _propagate(rows: Sequence[_Relation], truth: Sequence[int]) -> list[bool]:
     """Variables whose value the system determines without optimising: the one unknown
     of an equation, and every unknown of a relation that can only hold with all of them
-    0 (unknowns of one sign that must sum to 0, or to at most 0)."""
-    fixed = [False] * len(truth)
-    rows_of: list[list[int]] = [[] for _ in range(len(truth))]
-    for r, (variables, _coefficients, _equation) in enumerate(rows):
-        for v in variables:
-            rows_of[v].append(r)
-    queue = list(range(len(rows)))
-    queued = [True] * len(rows)
+    0 (unknowns of one sign that must sum to 0, or to at most 0).
+
+    Each relation keeps counts of its unknowns (all, positive, negative), the true sum of
+    its unknowns and the true value of its known part, updated as variables become
+    known, so a relation is looked at again only when one of its variables changes and
+    costs nothing for the others (rescanning each relation made a later release's rounds
+    quadratic in the length of its relations). The rules only ever fix more, and the true
+    counts satisfy every relation, so the order of work does not change the outcome."""
+    size = len(truth)
+    fixed = [False] * size
+    occurrences: list[list[tuple[int, int]]] = [[] for _ in range(size)]
+    unknown: list[int] = []
+    positive: list[int] = []
+    negative: list[int] = []
+    unknown_truth: list[int] = []
+    known_part: list[int] = []
+    equation: list[bool] = []
+    for r, (variables, coefficients, is_equation) in enumerate(rows):
+        for v, c in zip(variables, coefficients, strict=True):
+            occurrences[v].append((r, c))
+        unknown.append(len(variables))
+        positive.append(sum(1 for c in coefficients if c > 0))
+        negative.append(sum(1 for c in coefficients if c < 0))
+        unknown_truth.append(sum(truth[v] for v in variables))
+        known_part.append(0)
+        equation.append(is_equation)
+
+    def ready(r: int) -> bool:
+        count = unknown[r]
+        if count == 0:
+            return False
+        if equation[r]:
+            if count == 1:
+                return True
+            # The unknowns sum to what their true values sum to.
+            return (positive[r] == count or negative[r] == count) and unknown_truth[r] == 0
+        # sum(unknowns) <= -(the known part)
+        return positive[r] == count and known_part[r] == 0
+
+    queue = [r for r in range(len(rows)) if ready(r)]
     while queue:
         r = queue.pop()
-        queued[r] = False
-        variables, coefficients, equation = rows[r]
-        free = [(v, c) for v, c in zip(variables, coefficients, strict=True) if not fixed[v]]
-        if not free:
+        if not ready(r):
             continue
-        if equation and len(free) == 1:
-            newly = [free[0][0]]
-        else:
-            positive = all(c > 0 for _v, c in free)
-            if equation and (positive or all(c < 0 for _v, c in free)):
-                # The unknowns sum to what their true values sum to.
-                if any(truth[v] for v, _c in free):
-                    continue
-            elif not equation and positive:
-                # sum(unknowns) <= -(the fixed part)
-                known = zip(variables, coefficients, strict=True)
-                if sum(c * truth[v] for v, c in known if fixed[v]) != 0:
-                    continue
-            else:
+        for v in rows[r][0]:
+            if fixed[v]:
                 continue
-            newly = [v for v, _c in free]
-        for v in newly:
             fixed[v] = True
-            for other in rows_of[v]:
-                if not queued[other]:
-                    queued[other] = True
+            value = truth[v]
+            for other, c in occurrences[v]:
+                unknown[other] -= 1
+                if c > 0:
+                    positive[other] -= 1
+                elif c < 0:
+                    negative[other] -= 1
+                unknown_truth[other] -= value
+                known_part[other] += c * value
+                if ready(other):
                     queue.append(other)
     return fixed
 

@@ -290,3 +290,45 @@ def test_responses_excluded_after_a_release_cannot_be_worked_out_from_the_next(
                 truth = attacker.truth_of(condition, layers)
                 findings.append(attacker.pinned(condition, layers, None, truth, K))
     assert [f for f in findings if f is not None] == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_what_propagation_fixes_no_consistent_counts_could_change(rng: random.Random) -> None:
+    # Propagation decides without a program that a count is known (the audit then
+    # trusts it): every count it fixes must take its true value in every solution.
+    from analysis.disclosure import _propagate
+
+    size = rng.randint(1, 8)
+    truth = [rng.choice([0, 0, 1, 2, 5]) for _ in range(size)]
+    rows = []
+    for _ in range(rng.randint(1, 8)):
+        variables = rng.sample(range(size), rng.randint(1, min(size, 4)))
+        coefficients = [rng.choice([1, 1, -1]) for _ in variables]
+        value = sum(c * truth[v] for v, c in zip(variables, coefficients, strict=True))
+        is_equation = rng.random() < 0.6 or value > 0  # the truth satisfies every row
+        rows.append((tuple(variables), tuple(coefficients), is_equation))
+
+    fixed = _propagate(rows, truth)
+
+    a_eq, b_eq, a_ub, b_ub = [], [], [], []
+    for variables, coefficients, is_equation in rows:
+        row = np.zeros(size)
+        for v, c in zip(variables, coefficients, strict=True):
+            row[v] += c
+        if is_equation:
+            a_eq.append(row)
+            b_eq.append(float(row @ np.array(truth)))
+        else:
+            a_ub.append(row)
+            b_ub.append(0.0)
+    for v in range(size):
+        if not fixed[v]:
+            continue
+        for sign in (1, -1):
+            objective = np.zeros(size)
+            objective[v] = sign
+            solved = linprog(objective, A_ub=a_ub or None, b_ub=b_ub or None,
+                             A_eq=a_eq or None, b_eq=b_eq or None, bounds=(0, None))  # fmt: skip
+            assert solved.status == 0
+            assert abs(sign * solved.fun - truth[v]) < 1e-7
