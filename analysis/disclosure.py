@@ -22,12 +22,14 @@ and the largest value it can take in that system:
   that arrived in between) whose true value is between 1 and k-1: its range must reach
   0 or k.
 
-Where a quantity fails, the newest release hides one more number near it (the number
-itself if the newest release shows it, else the smallest non-zero shown number of a
-line it belongs to, the first on ties; the structure's `kept` numbers, the one-way
-results, only where nothing else is near), the line rules run again, and the failures and
-the newly hidden numbers are checked again. Hiding a number only removes an equation,
-so a quantity that passed keeps passing: each round checks only what may have changed.
+Where a quantity fails, the newest release hides one more number (the number itself if
+the newest release shows it; else, where a linear program proved the failure, the
+smallest shown number that program's bound rests on; else the smallest non-zero shown
+number of a line it belongs to, the first on ties; the structure's `kept` numbers, the
+one-way results, only where nothing else is found), the line rules run again, and the
+failures and the newly hidden numbers are checked again. Hiding a number only removes
+an equation, so a quantity that passed keeps passing: each round checks only what may
+have changed.
 
 Speed comes from three things: numbers determined by others are found by propagation
 (a row with one unknown, or a shown zero) without any program; the rest falls apart
