@@ -79,6 +79,10 @@ def other_direction_runs(text: str, direction: str) -> list[tuple[int, int]]:
             start, end = start - 1, end + 1  # "(MBE)", "«Jobcenter»": the pair goes along
         runs.append((start, end))
         index = end
+    if runs and not any(_kind(char) in own for char in text):
+        # Nothing of the page's direction (a text missing in this language, shown in the
+        # default one): the whole text is one run, with its "?" or "." at its own end.
+        return [(0, len(text))]
     return runs
 
 

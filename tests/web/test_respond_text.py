@@ -59,6 +59,16 @@ def test_a_run_never_takes_a_bracket_opened_outside_it() -> None:
     assert runs("دورة (Integrationskurs (BAMF)) x", "rtl") == ["(Integrationskurs (BAMF))", "x"]
 
 
+def test_a_text_in_the_other_direction_alone_is_one_run_with_its_punctuation() -> None:
+    # A question not translated into Arabic is shown in German: its "?" ends it, on the
+    # right, instead of being left outside the run on the Arabic page's left.
+    assert runs("Wie zufrieden waren Sie (1 bis 5)?", "rtl") == [
+        "Wie zufrieden waren Sie (1 bis 5)?"
+    ]
+    assert runs("¿Qué tal?", "rtl") == ["¿Qué tal?"]
+    assert runs("2", "rtl") == []
+
+
 def test_arabic_in_a_german_sentence_is_isolated_too() -> None:
     assert runs("Sprache: العربية (Arabisch)", "ltr") == ["العربية"]
     assert runs("Deutsch, English, Türkçe", "ltr") == []
