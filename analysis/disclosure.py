@@ -490,8 +490,13 @@ class _Solver:
                 if component in by_component:
                     members[component].append(v)
         for component, group in by_component.items():
-            program = _Program(self.system.truth, fixed, members[component], rows_of[component])
-            program.shows = shows_of[component]
+            program = _Program(
+                self.system.truth,
+                fixed,
+                members[component],
+                rows_of[component],
+                shows_of[component],
+            )
             yield program, group
 
 
@@ -628,6 +633,7 @@ class _Program:
         fixed: Sequence[bool],
         members: list[int],
         rows: list[_Relation],
+        shows: list[int],
     ) -> None:
         self.truth = truth
         self.fixed = fixed
@@ -679,7 +685,8 @@ class _Program:
         self.maximize = False
         self.objective = 0.0
         self.solved = 0
-        self.shows: list[int] = []
+        self.shows = shows
+        """Per row: the newest release's number it shows, or -1 (see `binding`)."""
         self.duals = np.zeros(0)
 
     def __enter__(self) -> _Program:
@@ -771,7 +778,7 @@ class _Program:
         return {
             self.shows[r]
             for r in np.flatnonzero(np.abs(self.duals) > _EPSILON).tolist()
-            if r < len(self.shows) and self.shows[r] >= 0
+            if self.shows[r] >= 0
         }
 
     def bound(self, form: tuple[int, ...], *, maximize: bool) -> float:

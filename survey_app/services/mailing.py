@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -428,8 +428,8 @@ def _claim(
 
 
 def _left(session: Session, survey_id: str, remind: bool, today: datetime.date, after: int) -> int:
-    query = _due_query(survey_id, remind, today).where(col(Recipient.id) > after)
-    return len(session.exec(query).all())
+    due = _due_query(survey_id, remind, today).where(col(Recipient.id) > after)
+    return int(session.exec(select(func.count()).select_from(due.subquery())).one())
 
 
 def _record(
