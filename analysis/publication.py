@@ -716,12 +716,19 @@ def _rank_means(
     frame: pd.DataFrame, dimension: Dimension, n: int | None, k: int
 ) -> dict[str, dict[str, float | None]]:
     """Each choice's mean place among the respondents who ranked it: shown where the
-    question's n is shown and at least k, and at least k ranked the choice (a mean of
-    fewer places would come near one respondent's ranking)."""
+    question's n is shown and at least k, at least k ranked the choice (a mean of fewer
+    places would come near one respondent's ranking), and as many ranked it in each
+    place as a count may show (0 or at least k): with three places, the mean and the
+    first places give the second and third places' counts exactly."""
     found: dict[str, dict[str, float | None]] = {}
     for choice in dimension.categories:
         places = frame[choice_column(dimension.name, choice)].dropna().astype("float64")
-        shown = statistics_shown(n, k) and len(places) >= k
+        per_place = places.value_counts()
+        shown = (
+            statistics_shown(n, k)
+            and len(places) >= k
+            and bool(((per_place == 0) | (per_place >= k)).all())
+        )
         found[rank_key(dimension.name, choice)] = {
             "mean": round(float(places.mean()), 2) if shown else None
         }

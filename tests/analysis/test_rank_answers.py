@@ -126,6 +126,22 @@ def test_a_mean_place_of_fewer_than_min_cell_rankings_is_not_shown(kinds: Questi
     assert helpful.mean_rank["auslaenderbehoerde"] is None  # 4 ranked it, fewer than 5
 
 
+def test_a_mean_place_that_would_give_away_a_small_count_of_a_place_is_not_shown(
+    kinds: Questionnaire,
+) -> None:
+    # 3 people ranked the immigration office second: its mean place and the counts of
+    # first places (and n) would give that 3 exactly.
+    orders = (
+        [["beratung", "jobcenter", "auslaenderbehoerde"]] * 14
+        + [["jobcenter", "auslaenderbehoerde", "beratung"]] * 3
+        + [["jobcenter", "beratung", "auslaenderbehoerde"]] * 6
+    )
+    results = build_results(SurveyAnswers("kinds", 1, kinds, frame_of(kinds, ranked(*orders))))
+    [helpful] = [q for q in results.questions if q.name == "helpful"]
+    assert helpful.mean_rank["auslaenderbehoerde"] is None
+    assert helpful.mean_rank["jobcenter"] is not None  # 9 first, 14 second
+
+
 def test_the_group_workbook_shows_a_choices_mean_place_beside_its_first_places(
     kinds: Questionnaire, tmp_path: Path
 ) -> None:
@@ -143,7 +159,8 @@ def test_the_group_workbook_shows_a_choices_mean_place_beside_its_first_places(
     by_label = {row[0]: row for row in rows[1:]}
     assert by_label["Migrationsberatung"][1:4] == [12, pytest.approx(0.571), 1.0]
     # 3 ranked the job centre first: hidden (and so the next smallest count, or the 3
-    # could be worked out); its mean place (12 at 2nd, 3 at 1st: 15 ranked it) is shown.
+    # could be worked out); its mean place (12 at 2nd, 3 at 1st: 1.8) is hidden too, as
+    # it gives the 3 back to anyone who knows that 15 ranked it.
     assert by_label["Jobcenter"][1] is None
-    assert by_label["Jobcenter"][3] == 1.8
+    assert by_label["Jobcenter"][3] is None
     assert by_label["Jobcenter"][4] == "nicht ausgewiesen"
