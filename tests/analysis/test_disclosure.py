@@ -253,6 +253,30 @@ def test_protecting_breakdown_cells_costs_no_one_way_count(
     assert findings_of_one_release(audit_survey, rows) == []
 
 
+def test_a_count_worked_out_through_a_chain_is_protected_on_that_chain() -> None:
+    # x0 = total - x1: the small count x0 is known from two shown numbers, found by
+    # propagation (no program, so no dual values to name them). The audit hides a
+    # number of that chain, the count x1, and neither the one-way total (which it keeps
+    # where anything else will do) nor z, which is nearer x0 in the lines of the rules
+    # but tells nothing about it.
+    structure = Structure(
+        variables=4,
+        equalities=(),
+        inequalities=(),
+        numbers=((0, 1), (0,), (1,), (2,), (3,)),  # total, x0, x1, y, z
+        lines=(
+            Line((1,), 0, additive=False),
+            Line((4,), 0, additive=False),
+            Line((2,), 3, additive=False),
+        ),
+        kept=frozenset({0}),
+    )
+
+    report = audit(structure, [np.array([3, 40, 50, 15])], [], [], K)
+
+    assert report.hidden.tolist() == [False, True, True, False, False]
+
+
 def test_the_same_answers_give_the_same_release(audit_survey: Questionnaire) -> None:
     rows = answers(random.Random(31), 150, 0.3)
     added = answers(random.Random(32), 20, 0.3)
@@ -309,7 +333,7 @@ def test_what_propagation_fixes_no_consistent_counts_could_change(rng: random.Ra
         is_equation = rng.random() < 0.6 or value > 0  # the truth satisfies every row
         rows.append((tuple(variables), tuple(coefficients), is_equation))
 
-    fixed = _propagate(rows, truth)
+    fixed, _reason = _propagate(rows, truth)
 
     a_eq, b_eq, a_ub, b_ub = [], [], [], []
     for variables, coefficients, is_equation in rows:
