@@ -247,6 +247,31 @@ class Release(SQLModel, table=True):
         return within and submission_id not in self.excluded_ids
 
 
+class ReleaseJob(SQLModel, table=True):
+    """A release the office started on the admin page, made in the background
+    (`services.release_jobs`): its state is here so that every worker process can show
+    it."""
+
+    __tablename__ = "release_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: str = Field(foreign_key="survey.id", index=True, max_length=100)
+    actor: str = Field(max_length=254)
+    worker: str = Field(max_length=300)
+    """Host and process id of the process making it: a job whose process is gone was
+    interrupted."""
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    with_demo: bool = False
+    started_at: datetime.datetime = Field(default_factory=utc_now)
+    finished_at: datetime.datetime | None = None
+    state: str = Field(default="running", max_length=20)
+    """running, done (`number` is the release), refused (`message`) or failed."""
+    number: int | None = None
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Why it was refused: a staff message (translated where shown) with `values`."""
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
 

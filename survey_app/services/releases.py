@@ -368,24 +368,7 @@ def release_create(
         else responses
     )
     if came_in < k:
-        values = {"count": came_in, "k": k}
-        if not earlier:
-            raise ReleaseRefused(
-                S_(
-                    "Only %(count)s responses arrived; a release needs at least %(k)s new "
-                    "ones (the survey's minimum cell size), so that no difference between "
-                    "two releases is about fewer people."
-                ),
-                values=values,
-            )
-        raise ReleaseRefused(
-            S_(
-                "Only %(count)s responses arrived since release %(number)s; a release needs "
-                "at least %(k)s new ones (the survey's minimum cell size), so that no "
-                "difference between two releases is about fewer people."
-            ),
-            values=values | {"number": earlier[-1].number},
-        )
+        raise too_few_responses(came_in, k, earlier[-1].number if earlier else None)
     named = {g for q in questionnaire.iter_questions() for g in q.working_groups}
     groups: list[str | None] = [*sorted(named), None]
     plan = plan_publication(
@@ -451,6 +434,29 @@ def release_create(
         published.report.programs,
     )
     return _summary(release)
+
+
+def too_few_responses(came_in: int, k: int, previous: int | None) -> ReleaseRefused:
+    """The refusal of a release that would add fewer than `k` responses to release
+    `previous` (None: the first release)."""
+    values = {"count": came_in, "k": k}
+    if previous is None:
+        return ReleaseRefused(
+            S_(
+                "Only %(count)s responses arrived; a release needs at least %(k)s new "
+                "ones (the survey's minimum cell size), so that no difference between "
+                "two releases is about fewer people."
+            ),
+            values=values,
+        )
+    return ReleaseRefused(
+        S_(
+            "Only %(count)s responses arrived since release %(number)s; a release needs "
+            "at least %(k)s new ones (the survey's minimum cell size), so that no "
+            "difference between two releases is about fewer people."
+        ),
+        values=values | {"number": previous},
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
@@ -46,7 +47,8 @@ from survey_app.services.admin import (
 from survey_app.services.audit import audit_events
 from survey_app.services.district import production_profile
 from survey_app.services.groups import group_ids, working_groups
-from survey_app.services.releases import ReleaseRefused, release_create, release_preview
+from survey_app.services.release_jobs import DONE, REFUSED, release_job, release_start
+from survey_app.services.releases import ReleaseRefused, release_preview, releases_of
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
@@ -176,24 +178,40 @@ def open_close_page(
     return admin_page("open_close.html", viewer, survey=survey, is_open=is_open)
 
 
-def make_release(
+def start_release(
     db: Database, settings: Settings, viewer: Viewer, survey_id: str, note: str
 ) -> Response[Any]:
-    """The release, then the overview; a refusal shows the confirmation page again (422).
-    In production, demo responses are never counted."""
-    with_demo = not settings.is_production
+    """Start the release in the background and show its page; a refusal that needs no
+    audit shows the confirmation page again (422). In production, demo responses are
+    never counted."""
     try:
-        made = release_create(db, survey_id, actor=viewer.email, note=note, with_demo=with_demo)
+        job = release_start(
+            db, survey_id, actor=viewer.email, note=note, with_demo=not settings.is_production
+        )
     except ReleaseRefused as error:
         return release_page(db, settings, viewer, survey_id, error=staff_message(error), status=422)
-    notice = StaffMessage(
-        S_(
-            "Release %(number)s of “%(survey)s” with %(responses)s responses is now visible "
-            "to the working groups."
-        ),
-        {"number": made.number, "survey": survey_id, "responses": made.responses},
-    )
-    return overview_page(db, settings, viewer, notice=notice)
+    return Redirect(f"/admin/surveys/{quote(survey_id, safe='')}/release/{job}", status_code=303)
+
+
+def release_job_page(
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, job_id: int
+) -> Response[Any]:
+    """A release being made (the page reloads itself), or what came of it: the overview
+    with a notice, the confirmation page with the refusal, or an error page."""
+    job = release_job(db, survey_id, job_id)
+    if job.state == DONE:
+        made = next(r for r in releases_of(db, survey_id) if r.number == job.number)
+        notice = StaffMessage(
+            S_(
+                "Release %(number)s of “%(survey)s” with %(responses)s responses is now "
+                "visible to the working groups."
+            ),
+            {"number": made.number, "survey": survey_id, "responses": made.responses},
+        )
+        return overview_page(db, settings, viewer, notice=notice)
+    if job.state == REFUSED and job.message is not None:
+        return release_page(db, settings, viewer, survey_id, error=job.message)
+    return admin_page("release_job.html", viewer, job=job)
 
 
 def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) -> File:
@@ -310,9 +328,21 @@ class AdminController(Controller):
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        """Make the release (audited; may take a while on a large survey)."""
+        """Start the release (audited in the background: minutes on a large survey)."""
         note = str((await request.form()).get("note", ""))
-        return await in_thread(make_release, db, settings, viewer, survey_id, note)
+        return await in_thread(start_release, db, settings, viewer, survey_id, note)
+
+    @get("/surveys/{survey_id:str}/release/{job_id:int}")
+    async def release_progress(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+        survey_id: FromPath[str],
+        job_id: FromPath[int],
+    ) -> Response[Any]:
+        """A release being made, or what came of it."""
+        return await in_thread(release_job_page, db, settings, viewer, survey_id, job_id)
 
     @post("/surveys/{survey_id:str}/invitations")
     async def invitations(

@@ -9,6 +9,9 @@ import dataclasses
 import datetime
 import random
 import re
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from litestar.testing import TestClient
 from survey_app.app import create_app
 from survey_app.cli import main
 from survey_app.db.engine import Database
+from survey_app.db.tables import ReleaseJob
 from survey_app.services.audit import audit_events
 from survey_app.services.releases import ReleaseRefused, release_create, releases_of
 from survey_app.services.results import store_demo_responses
@@ -178,9 +182,13 @@ def test_the_office_releases_from_the_admin_page_after_confirming(
     assert "Jetzt veröffentlichen" in form.text
     assert re.search(r"<dt>Antworten</dt><dd>33</dd>", form.text)
     token = csrf_token(client, "/admin/surveys/audit/release")
-    done = client.post(
-        "/admin/surveys/audit/release", data={"_csrf_token": token, "note": "März-Treffen"}
+    started = client.post(
+        "/admin/surveys/audit/release",
+        data={"_csrf_token": token, "note": "März-Treffen"},
+        follow_redirects=False,
     )
+    assert started.status_code == 303
+    done = until_ready(client, started.headers["location"])
 
     assert done.status_code == 200
     assert "Veröffentlichung 1 von „audit“ mit 33 Antworten" in done.text
@@ -188,6 +196,60 @@ def test_the_office_releases_from_the_admin_page_after_confirming(
     again = client.post("/admin/surveys/audit/release", data={"_csrf_token": token})
     assert again.status_code == 422
     assert "Seit Veröffentlichung 1 sind erst 0 Antworten eingegangen" in again.text
+
+
+def until_ready(client: TestClient[Any], page: str) -> Any:
+    """The page of a release being made, once it no longer reloads itself."""
+    deadline = time.monotonic() + 120
+    while True:
+        shown = client.get(page)
+        if 'http-equiv="refresh"' not in shown.text or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.1)
+
+
+def test_a_release_started_on_the_admin_page_is_made_in_the_background(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    # The audit of a large survey takes longer than a page may (nginx: 60 s), so it runs
+    # in a process of its own. While one runs, its page reloads itself and a second
+    # start is refused; once its process is gone without a result, the page says it was
+    # interrupted and the office can start again.
+    client, settings = office
+    send(client, answers(random.Random(11), 30, 0.4))
+    login(client, "admin")
+    token = csrf_token(client, "/admin/surveys/audit/release")
+    other = subprocess.Popen(["sleep", "60"])  # another process making a release
+    db = Database(settings.database_url)
+    try:
+        with db.write() as session:
+            worker = f"{socket.gethostname()}:{other.pid}"
+            job = ReleaseJob(survey_id="audit", actor="kollegin@kreis.example", worker=worker)
+            session.add(job)
+            session.flush()
+            page = f"/admin/surveys/audit/release/{job.id}"
+        running = client.get(page)
+        refused = client.post("/admin/surveys/audit/release", data={"_csrf_token": token})
+    finally:
+        other.kill()
+        other.wait()
+        db.dispose()
+    interrupted = client.get(page)
+    started = client.post(
+        "/admin/surveys/audit/release", data={"_csrf_token": token}, follow_redirects=False
+    )
+    done = until_ready(client, started.headers["location"])
+
+    assert 'http-equiv="refresh"' in running.text
+    assert "wird geprüft" in running.text
+    assert refused.status_code == 422
+    assert "Veröffentlichung 1 von „audit“ wird gerade erstellt" in refused.text
+    assert "kollegin@kreis.example" in refused.text
+    assert "unterbrochen" in interrupted.text
+    assert 'http-equiv="refresh"' not in interrupted.text
+    assert started.status_code == 303
+    assert "Veröffentlichung 1 von „audit“ mit 30 Antworten" in done.text
+    assert client.get("/admin/surveys/audit/release/999").status_code == 404
 
 
 def test_a_member_reading_everything_through_the_api_cannot_solve_for_a_small_count(

@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
+from survey_app.db.tables import ReleaseJob
 from survey_app.services.audit import audit_events
 from survey_app.services.questionnaires import questionnaire_upload
 from survey_app.services.results import store_demo_responses
@@ -60,6 +61,7 @@ ROUTES = [
     ("/admin/surveys/company/responses.xlsx", None, True),
     ("/admin/surveys/newcomer/responses.sav", None, True),
     ("/admin/surveys/newcomer/release", None, True),
+    ("/admin/surveys/newcomer/release/1", None, True),
     ("/admin/surveys/newcomer/fieldwork", None, True),
     ("/admin/surveys/newcomer/responses", None, True),
     ("/admin/surveys/newcomer/responses/1", None, True),
@@ -114,8 +116,9 @@ def expected_status(role: str, group: str | None, is_page: bool) -> int:
 
 
 def seed(settings: Settings) -> None:
-    """A few responses in each of the project's surveys, an uploaded questionnaire and a
-    release of each survey (run inside the app's lifespan: it publishes the surveys)."""
+    """A few responses in each of the project's surveys, an uploaded questionnaire, a
+    failed release job and a release of each survey (run inside the app's lifespan: it
+    publishes the surveys)."""
     db = Database(settings.database_url)
     try:
         store_demo_responses(db, "newcomer", 20, seed=1)
@@ -126,6 +129,11 @@ def seed(settings: Settings) -> None:
             data=(STORAGE_QUESTIONNAIRES / "feedback.yaml").read_bytes(),
             actor="test",
         )
+        with db.write() as session:
+            # A release the admin page could not make: its page, without a thread.
+            session.add(
+                ReleaseJob(survey_id="newcomer", actor="test", worker="-:1", state="failed")
+            )
     finally:
         db.dispose()
     release(settings.database_url, "newcomer", "company")
