@@ -329,6 +329,21 @@ def with_stored_breakdowns(db: Database, settings: Settings, view: ResultsView) 
     return replace(view, broken_down=tuple(broken_down))
 
 
+def presentation_screens(view: ResultsView) -> list[tuple[QuestionView, QuestionView | None]]:
+    """The screens of the presentation after its title: each question, then the question
+    broken down by each of the group's stored breakdowns (`with_stored_breakdowns`), as
+    in the report and the slides: never by itself, and only where the results have that
+    breakdown."""
+    screens: list[tuple[QuestionView, QuestionView | None]] = []
+    for question in view.questions:
+        screens.append((question, None))
+        for by, questions in view.broken_down:
+            broken = questions.get(question.result.name)
+            if broken is not None and broken.result.by is not None and by != question.result.name:
+                screens.append((question, broken))
+    return screens
+
+
 @dataclass(frozen=True)
 class GroupEntry:
     """A working group on the index: its name and the surveys with questions for it."""

@@ -34,9 +34,11 @@ from survey_app.render.results import (
     Texts,
     group_index,
     language_of,
+    presentation_screens,
     report_html,
     results_view,
     slides_pptx,
+    with_stored_breakdowns,
 )
 from survey_app.render.templating import static_url
 from survey_app.services.breakdowns import breakdowns_set
@@ -280,7 +282,8 @@ class ResultsPagesController(Controller):
         compare: FromQuery[str | None] = None,
     ) -> Template:
         """Presentation mode for projecting at a network meeting: slide 0 is the title
-        with the key figures, slide N the N-th question alone, in large type. Links turn
+        with the key figures, then each question alone, in large type, each followed by
+        its breakdowns the group stored (as in the report and the slides). Links turn
         the pages (without JavaScript too); `present.js` adds the keys a presenter's
         clicker sends (arrows, Page Up/Down) and Esc. In the language of `?lang=` or of
         the staff pages' switch, like the page."""
@@ -289,16 +292,22 @@ class ResultsPagesController(Controller):
             live=_allow_live(viewer, live),
             by=by or None, compare=compare or None,
         )  # fmt: skip
-        if view is None or not 0 <= slide <= len(view.questions):
+        if view is None:
             raise NotFoundException(f"no slide {slide} in this presentation")
-        view = replace(view, interactive=False)
+        view = replace(with_stored_breakdowns(db, settings, view), interactive=False)
+        screens = presentation_screens(view)
+        if not 0 <= slide <= len(screens):
+            raise NotFoundException(f"no slide {slide} in this presentation")
+        q, broken_down = screens[slide - 1] if slide else (None, None)
         context: dict[str, Any] = {
             "t": view.t,
             "language": view.lang,
             "viewer": viewer,
             "page": view,
             "slide": slide,
-            "q": view.questions[slide - 1] if slide else None,
+            "total": len(screens),
+            "q": q,
+            "broken_down": broken_down,
             "script": static_url("present.js"),
         }
         return Template("results/present.html", context=context | _page_assets())

@@ -707,6 +707,36 @@ def test_a_member_stores_two_breakdowns_for_report_and_slides(member: TestClient
     assert sum("Aufgeschlüsselt nach: Haben Sie Arbeit?" in text for text in texts) == 3
 
 
+def test_the_presentation_shows_each_question_then_its_stored_breakdowns(
+    member: TestClient[Any],
+) -> None:
+    store_breakdowns(member, "german_level", "employed")
+
+    url = "/results/arbeit/present?survey=wave1"
+    screens = []
+    while url:
+        shown = member.get(url)
+        assert shown.status_code == 200, url
+        page = Page(shown.text)
+        screens.append(captions(shown.text) or page.sections)
+        url = next(iter(links(page, "next")), "")
+
+    assert screens == [
+        [],
+        ["german_level"],
+        ["q-german_level-by-employed"],
+        ["age"],
+        ["q-age-by-german_level"],
+        ["q-age-by-employed"],
+        ["employed"],
+        ["q-employed-by-german_level"],
+        ["hours"],
+        ["q-hours-by-german_level"],
+        ["q-hours-by-employed"],
+    ]
+    assert "11 von 11" in shown.text
+
+
 def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[Any]) -> None:
     store_breakdowns(member, "german_level", "employed")
 
