@@ -658,6 +658,7 @@ def publish(
     kept = [layers[layer] for layer in newest]
     frame = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
     statistics = _statistics(plan, frame, numbers, k)
+    _hide_rank_means_of_few(plan, layers, members, earlier, statistics, k)
     for q, b in empty:
         statistics = {key: x for key, x in statistics.items() if not key.startswith(f"{q}|{b}|")}
     publication = Publication(
@@ -672,6 +673,44 @@ def publish(
         pairs=tuple(pair for pair in plan.pairs if pair not in empty),
     )
     return Published(publication, report, tuple(unlinked))
+
+
+def _hide_rank_means_of_few(
+    plan: Plan,
+    layers: Sequence[pd.DataFrame],
+    members: Sequence[tuple[int, ...]],
+    earlier: Sequence[Publication],
+    statistics: dict[str, dict[str, float | None]],
+    k: int,
+) -> None:
+    """Hide a choice's mean place where an earlier release showed it too and the
+    responses one of the two has and the other not placed the choice somewhere between
+    1 and k-1 times: the two means, with the counts behind them, give those places (20
+    second places before and 23 now: 3 of the newcomers placed it second). The place
+    counts are no published numbers, so the audit cannot see this; the rule of
+    `_rank_means` (0 or at least k in each place) applied to each difference."""
+    newest = set(members[-1])
+    for name, dimension in plan.dimensions.items():
+        if dimension.question.type is not QuestionType.RANK:
+            continue
+        for choice in dimension.categories:
+            key = rank_key(name, choice)
+            if statistics.get(key, {}).get("mean") is None:
+                continue
+            column = choice_column(name, choice)
+            for own, publication in zip(members, earlier, strict=False):
+                if publication.statistics.get(key, {}).get("mean") is None:
+                    continue
+                for apart in (newest - set(own), set(own) - newest):
+                    per_place = (
+                        pd.concat(
+                            [layers[layer][column] for layer in sorted(apart)] or [pd.Series()]
+                        )
+                        .dropna()
+                        .value_counts()
+                    )
+                    if not bool(((per_place == 0) | (per_place >= k)).all()):
+                        statistics[key] = {"mean": None}
 
 
 def _published_before(pair: tuple[str, str], earlier: Sequence[Publication]) -> bool:

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from analysis.exports import results_csv, write_responses_csv, write_results_xlsx
 from analysis.frames import choice_column, frame_from_texts
 from analysis.labelled import write_labelled
+from analysis.publication import Publication, plan_publication, publish, rank_key
 from analysis.results import SurveyAnswers, build_results
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
@@ -164,3 +165,40 @@ def test_the_group_workbook_shows_a_choices_mean_place_beside_its_first_places(
     assert by_label["Jobcenter"][1] is None
     assert by_label["Jobcenter"][3] is None
     assert by_label["Jobcenter"][4] == "nicht ausgewiesen"
+
+
+def test_a_mean_place_is_hidden_where_the_newcomers_placed_the_choice_a_few_times(
+    kinds: Questionnaire,
+) -> None:
+    # Both releases have at least 5 of every place, but between them 3 newcomers placed
+    # the counselling service third: its two means (with the counts behind them) would
+    # give those 3 away. The job centre gained 13 second places: its mean stays.
+    first = frame_of(
+        kinds,
+        ranked(
+            *[["beratung", "jobcenter", "auslaenderbehoerde"]] * 10,
+            *[["jobcenter", "beratung", "auslaenderbehoerde"]] * 10,
+            *[["auslaenderbehoerde", "beratung", "jobcenter"]] * 10,
+            *[["jobcenter", "auslaenderbehoerde", "beratung"]] * 10,
+        ),
+    )
+    added = frame_of(
+        kinds,
+        ranked(
+            *[["beratung", "jobcenter", "auslaenderbehoerde"]] * 10,
+            *[["auslaenderbehoerde", "jobcenter", "beratung"]] * 3,
+        ),
+    )
+    plan = plan_publication(kinds, groups=[None], reference_year=2026)
+    earlier = publish(plan, [first]).publication
+
+    later = publish(plan, [first, added], [earlier]).publication
+    alone = publish(plan, [pd.concat([first, added], ignore_index=True)]).publication
+
+    def mean(publication: Publication, choice: str) -> float | None:
+        return publication.statistics[rank_key("helpful", choice)]["mean"]
+
+    assert mean(earlier, "beratung") is not None
+    assert mean(alone, "beratung") is not None
+    assert mean(later, "beratung") is None
+    assert mean(later, "jobcenter") is not None
