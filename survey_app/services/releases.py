@@ -433,6 +433,14 @@ def release_create(
         published.report.rounds,
         published.report.programs,
     )
+    if published.report.inherited:
+        log.warning(
+            "release of %s %d: %d small counts of the responses of earlier releases can be "
+            "worked out from those releases alone; this release adds nothing to that",
+            survey_id,
+            number,
+            published.report.inherited,
+        )
     return _summary(release)
 
 

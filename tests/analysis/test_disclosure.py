@@ -277,6 +277,25 @@ def test_a_count_worked_out_through_a_chain_is_protected_on_that_chain() -> None
     assert report.hidden.tolist() == [False, True, True, False, False]
 
 
+def test_a_count_that_earlier_releases_give_away_alone_costs_the_new_one_nothing() -> None:
+    # A first release (made by an older version, say) showed the total and x1, so its
+    # x0 = 43 - 40 = 3 is known for good. Nothing the second release hides can change
+    # that: it is reported, and the second release shows what is safe in it.
+    structure = Structure(
+        variables=2,
+        equalities=(),
+        inequalities=(),
+        numbers=((0, 1), (0,), (1,)),  # total, x0, x1
+        lines=(Line((1, 2), 0),),
+    )
+    first_hid = np.array([False, True, False])
+
+    report = audit(structure, [np.array([3, 40]), np.array([10, 10])], [first_hid], [None], K)
+
+    assert report.inherited == 1
+    assert report.hidden.tolist() == [False, True, True]  # by the line rules alone
+
+
 def test_the_same_answers_give_the_same_release(audit_survey: Questionnaire) -> None:
     rows = answers(random.Random(31), 150, 0.3)
     added = answers(random.Random(32), 20, 0.3)
