@@ -176,13 +176,20 @@ def audit(
     report.protected = len(pending)
     lines_of = _lines_of(structure)
     system = _System(structure, layers, members, shown_before)
+    alone: dict[_Quantity, bool] = {}
     while True:
         report.rounds += 1
         solver = _Solver(system.with_newest(hidden), k)
         failures = solver.pinned(pending)
         report.programs += solver.programs
-        report.inherited += sum(1 for q in failures if q in solver.inherited)
-        failures = [q for q in failures if q not in solver.inherited]
+        inherited = solver.inherited | _pinned_without_newest(
+            system,
+            [q for q in failures if q in solver.pinning and not any(solver.pinning[q])],
+            k,
+            alone,
+        )
+        report.inherited += sum(1 for q in failures if q in inherited)
+        failures = [q for q in failures if q not in inherited]
         if not failures:
             break
         chosen = {
@@ -205,6 +212,23 @@ def audit(
     report.hidden = np.array(hidden, dtype=bool)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _pinned_without_newest(
+    system: _System, quantities: list[_Quantity], k: int, known: dict[_Quantity, bool]
+) -> set[_Quantity]:
+    """Those of `quantities` that are pinned even if the newest release showed nothing:
+    no hiding in it can free them (each is checked once; `known` keeps the answers).
+    For failures that name no number of the newest release but whose proof is not one
+    (an integer program decided them, so dual values say nothing)."""
+    unknown = [q for q in quantities if q not in known]
+    if unknown:
+        newest_rows = system.rows, system.shows
+        solver = _Solver(system.with_newest([True] * len(system.structure.numbers)), k)
+        pinned = set(solver.pinned(unknown))
+        system.rows, system.shows = newest_rows
+        known.update({q: q in pinned for q in unknown})
+    return {q for q in quantities if known[q]}
 
 
 def sparse_tables(structure: Structure, values: IntArray, k: int) -> list[int]:
