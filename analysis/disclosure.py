@@ -241,7 +241,9 @@ def _pinned_without_newest(
     if unknown:
         newest_rows = system.rows, system.shows
         solver = _Solver(system.with_newest([True] * len(system.structure.numbers)), k)
-        pinned = set(solver.pinned(unknown))
+        # Only what is proven: an integer program that ran out of nodes says "pinned"
+        # to be safe, which here would mean giving up on protecting the count.
+        pinned = set(solver.pinned(unknown)) & solver.proven
         system.rows, system.shows = newest_rows
         known.update({q: q in pinned for q in unknown})
     return {q for q in quantities if known[q]}
@@ -439,6 +441,8 @@ class _Solver:
         self.pinning: dict[_Quantity, list[set[int]]] = {}
         """Per failure: the newest release's shown numbers its bounds rest on, nearest
         first (see `_explain`)."""
+        self.proven: set[_Quantity] = set()
+        """Failures proven pinned (not merely left over, or unsure)."""
         self.inherited: set[_Quantity] = set()
         """Failures proven (by propagation, or by linear optima whose dual values are
         the proof) without any row of the newest release: earlier releases and the
@@ -457,6 +461,7 @@ class _Solver:
             if all(self.fixed[v] for v in form):
                 failures.append(quantity)  # determined, and its true value is small
                 self._note(quantity, self._explain(form, []), certain=True)
+                self.proven.add(quantity)
             else:
                 items.append((quantity, form))
         k = self.k
@@ -475,11 +480,13 @@ class _Solver:
                     # Unsure (an integer program ran out of time) counts as pinned.
                     if program.reaches(form, maximize=False, threshold=0, unsure=False):
                         continue
-                    floor, certain = program.binding(), program.certain
+                    floor, certain, proven = program.binding(), program.certain, program.proven
                     if not program.reaches(form, maximize=True, threshold=k, unsure=False):
                         failures.append(quantity)
                         steps = self._explain(form, floor + program.binding())
                         self._note(quantity, steps, certain=certain and program.certain)
+                        if proven and program.proven:
+                            self.proven.add(quantity)
                 self.programs += program.solved
         return failures
 
@@ -785,6 +792,9 @@ class _Program:
         self.certain = False
         """Whether the last `reaches` that said no was decided by the linear optimum
         (whose dual values are then its proof), not by an integer program."""
+        self.proven = False
+        """Whether the last `reaches` that said no proved it (by the linear optimum or
+        an integer program run to its end), rather than ran out of nodes (unsure)."""
         self.shows = shows
         """Per row: the newest release's number it shows, or -1 (see `binding`)."""
         self.duals = np.zeros(0)
@@ -859,7 +869,7 @@ class _Program:
         self._objective([form], maximize=maximize)
         constant = sum(self.truth[v] for v in form if self.fixed[v])
         integral = self._solve()
-        self.certain = True
+        self.certain = self.proven = True
         if not self._beyond(constant + self.objective, threshold, maximize):
             return False  # the dual values of this optimum prove it (see `binding`)
         self.certain = False
@@ -868,10 +878,12 @@ class _Program:
             return True
         outcome = self._solve_integer()
         if outcome is None:
+            self.proven = False
             return unsure
         found, proven = outcome
         if found and self._beyond(constant + self.value_free(), threshold, maximize):
             return True
+        self.proven = proven
         return False if proven else unsure
 
     def binding(self) -> list[tuple[int, _Relation]]:
