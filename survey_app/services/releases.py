@@ -138,6 +138,10 @@ def releases_of(db: Database, survey_id: str) -> list[ReleaseSummary]:
         return [_summary(release) for release in rows]
 
 
+SPARSE_FACTOR = 10
+"""A later release with fewer than this many times k new responses is `sparse`."""
+
+
 @dataclass(frozen=True)
 class ReleasePreview:
     """What the next release of a survey would hold, for the office to confirm."""
@@ -150,9 +154,30 @@ class ReleasePreview:
     excluded: int
     min_cell: int
 
+    previous: int | None
+    """The latest release's number (None before the first)."""
     @property
     def allowed(self) -> bool:
         return self.since_previous >= self.min_cell
+
+    @property
+    def sparse(self) -> bool:
+        """Allowed, but few responses since the last release. A number shown in both
+        releases may change only by 0 or by at least k, so with fewer than
+        `SPARSE_FACTOR` × k new responses every answer that fewer than one in ten of them
+        gave is hidden where the change could be worked out, and so are the numbers that
+        would give it away. The office is told before it releases: waiting usually
+        shows more."""
+        return (
+            self.previous is not None
+            and self.allowed
+            and self.since_previous < self.plenty
+        )
+
+    @property
+    def plenty(self) -> int:
+        """New responses after which a later release is no longer `sparse`."""
+        return SPARSE_FACTOR * self.min_cell
 
 
 def release_preview(db: Database, survey_id: str, *, with_demo: bool = True) -> ReleasePreview:
@@ -194,6 +219,7 @@ def release_preview(db: Database, survey_id: str, *, with_demo: bool = True) -> 
         since_previous=new,
         excluded=len(rows) - len(counted),
         min_cell=questionnaire.min_cell,
+        previous=latest.number if latest is not None else None,
     )
 
 

@@ -198,6 +198,31 @@ def test_the_office_releases_from_the_admin_page_after_confirming(
     assert "Seit Veröffentlichung 1 sind erst 0 Antworten eingegangen" in again.text
 
 
+def test_the_office_is_told_before_a_later_release_with_few_new_responses(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    # Between two releases a count may change only by 0 or by at least k (5 here), so
+    # with fewer than 10 k new responses most changes are hidden: the confirmation page
+    # says so and what would be enough, but lets the office release.
+    client, settings = office
+    send(client, answers(random.Random(12), 30, 0.4))
+    login(client, "admin")
+    first = client.get("/admin/surveys/audit/release")
+    release(settings.database_url, "audit")
+    send(client, answers(random.Random(13), 12, 0.4), start=100)
+    few = client.get("/admin/surveys/audit/release")
+    send(client, answers(random.Random(14), 38, 0.4), start=200)
+    plenty = client.get("/admin/surveys/audit/release")
+
+    assert "class=\"caution\"" not in first.text
+    assert "Seit Veröffentlichung 1 sind erst 12 Antworten eingegangen" in few.text
+    assert "etwa 50 neuen Antworten" in few.text
+    assert "Jetzt veröffentlichen" in few.text
+    assert "erst 50 Antworten" not in plenty.text
+    assert "class=\"caution\"" not in plenty.text
+    assert "Jetzt veröffentlichen" in plenty.text
+
+
 def until_ready(client: TestClient[Any], page: str) -> Any:
     """The page of a release being made, once it no longer reloads itself."""
     deadline = time.monotonic() + 120
