@@ -125,7 +125,12 @@ def _raise(error: Exception) -> NoReturn:
 @click.command("release")
 @click.argument("survey")
 @click.option("--note", default="", help="A note kept with the release (e.g. what it is for).")
-def release(survey: str, note: str) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only audit the next release and say how much it would show; release nothing.",
+)
+def release(survey: str, note: str, check: bool) -> None:
     """Publish the next release of SURVEY's results to the working groups.
 
     Freezes which responses count, audits everything every working group can obtain
@@ -133,13 +138,28 @@ def release(survey: str, note: str) -> None:
     survey's minimum cell size of responses arrived since the previous release."""
     from survey_app.db.engine import Database
     from survey_app.errors import DomainError
-    from survey_app.services.releases import ReleaseRefused, release_create
+    from survey_app.services.releases import ReleaseRefused, release_check, release_create
 
     settings = get_settings()
     db = Database(settings.database_url)
     try:
         # In production, demo responses (of a copied database, say) never count.
         with_demo = not settings.is_production
+        if check:
+            checked = release_check(db, survey, with_demo=with_demo)
+            before = (
+                ""
+                if checked.previous_shown is None
+                else f"; release {checked.number - 1} showed {checked.previous_one_way_shown} "
+                f"and {checked.previous_shown}"
+            )
+            click.echo(
+                f"release {checked.number} of {survey} would count {checked.responses} "
+                f"responses ({checked.came_in} new) and show {checked.one_way_shown} of "
+                f"{checked.one_way} one-way counts and {checked.shown} of {checked.numbers} "
+                f"numbers{before}; nothing released"
+            )
+            return
         made = release_create(db, survey, actor="cli", note=note, with_demo=with_demo)
     except ReleaseRefused as error:
         click.echo(f"refused: {error}", err=True)

@@ -30,7 +30,9 @@ from survey_app.db.tables import ReleaseJob, utc_now
 from survey_app.errors import NotFound
 from survey_app.i18n import S_, StaffMessage
 from survey_app.services.releases import (
+    ReleaseCheck,
     ReleaseRefused,
+    release_check,
     release_create,
     release_preview,
     too_few_responses,
@@ -38,13 +40,17 @@ from survey_app.services.releases import (
 
 log = logging.getLogger(__name__)
 
-RUNNING, DONE, REFUSED, FAILED, INTERRUPTED = (
+RUNNING, DONE, CHECKED, REFUSED, FAILED, INTERRUPTED = (
     "running",
     "done",
+    "checked",
     "refused",
     "failed",
     "interrupted",
 )
+
+CHECK = "check"
+"""The key in a job's values that makes it a check only."""
 
 _children: dict[int, subprocess.Popen[bytes]] = {}
 """The processes of the jobs this process started, by id."""
@@ -63,6 +69,11 @@ class ReleaseJobState:
     message: StaffMessage | None
     seconds: int
     """How long it ran (runs, while running)."""
+    note: str
+    checking: bool
+    """A check only: the release is audited, not made (`release_check`)."""
+    check: ReleaseCheck | None
+    """What the release would show, once checked."""
 
 
 class NoReleaseJob(NotFound):
@@ -76,9 +87,16 @@ class NoReleaseJob(NotFound):
 
 
 def release_start(
-    db: Database, survey_id: str, *, actor: str, note: str = "", with_demo: bool = True
+    db: Database,
+    survey_id: str,
+    *,
+    actor: str,
+    note: str = "",
+    with_demo: bool = True,
+    check: bool = False,
 ) -> int:
-    """Start making the next release of a survey in the background; the job's id.
+    """Start making the next release of a survey in the background, or with `check`
+    only auditing it (`release_check`); the job's id.
 
     Refuses at once (`ReleaseRefused`) what needs no audit to refuse: too few new
     responses, or a release of the survey already being made. Raises `UnknownSurvey`."""
@@ -105,7 +123,12 @@ def release_start(
                 values={"number": preview.number, "survey": survey_id, "actor": running[0].actor},
             )
         job = ReleaseJob(
-            survey_id=survey_id, actor=actor, worker=_worker(), note=note, with_demo=with_demo
+            survey_id=survey_id,
+            actor=actor,
+            worker=_worker(),
+            note=note,
+            with_demo=with_demo,
+            values={CHECK: True} if check else {},
         )
         session.add(job)
         session.flush()
@@ -153,6 +176,9 @@ def release_job(db: Database, survey_id: str, job_id: int) -> ReleaseJobState:
         number=job.number,
         message=StaffMessage(job.message, job.values) if job.message else None,
         seconds=int((end - _aware(job.started_at)).total_seconds()),
+        note=job.note,
+        checking=bool(job.values.get(CHECK)),
+        check=ReleaseCheck(**job.values[CHECKED]) if state == CHECKED else None,
     )
 
 
@@ -164,10 +190,14 @@ def run_job(db: Database, job_id: int) -> None:
         return
     outcome: dict[str, object] = {}
     try:
-        made = release_create(
-            db, job.survey_id, actor=job.actor, note=job.note, with_demo=job.with_demo
-        )
-        outcome = {"state": DONE, "number": made.number}
+        if job.values.get(CHECK):
+            checked = release_check(db, job.survey_id, with_demo=job.with_demo)
+            outcome = {"state": CHECKED, "values": {CHECK: True, CHECKED: checked.to_json()}}
+        else:
+            made = release_create(
+                db, job.survey_id, actor=job.actor, note=job.note, with_demo=job.with_demo
+            )
+            outcome = {"state": DONE, "number": made.number}
     except ReleaseRefused as refusal:
         outcome = {"state": REFUSED, "message": refusal.template, "values": dict(refusal.values)}
     except Exception:

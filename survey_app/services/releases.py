@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
-from analysis.publication import Publication, plan_publication, publish
+from analysis.publication import Publication, Published, plan_publication, publish
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from analysis.texts import (
     ReleasedAnswer,
@@ -156,6 +156,7 @@ class ReleasePreview:
 
     previous: int | None
     """The latest release's number (None before the first)."""
+
     @property
     def allowed(self) -> bool:
         return self.since_previous >= self.min_cell
@@ -168,11 +169,7 @@ class ReleasePreview:
         gave is hidden where the change could be worked out, and so are the numbers that
         would give it away. The office is told before it releases: waiting usually
         shows more."""
-        return (
-            self.previous is not None
-            and self.allowed
-            and self.since_previous < self.plenty
-        )
+        return self.previous is not None and self.allowed and self.since_previous < self.plenty
 
     @property
     def plenty(self) -> int:
@@ -342,6 +339,39 @@ def _first_published_year(db: Database, survey_id: str) -> int:
     return first.year if first is not None else datetime.date.today().year
 
 
+@dataclass(frozen=True)
+class ReleaseCheck:
+    """What the next release would show, audited but not stored: the office sees it
+    before it releases (a release cannot be taken back, and one made soon after another
+    hides most of what changed in between)."""
+
+    number: int
+    responses: int
+    came_in: int
+    shown: int
+    """Numbers it would show (of `numbers`), every working group's."""
+    numbers: int
+    one_way_shown: int
+    """One-way results it would show (of `one_way`): how many gave each answer."""
+    one_way: int
+    previous_shown: int | None
+    """The same figures of the latest release (None before the first)."""
+    previous_one_way_shown: int | None
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class _Next:
+    """The next release, audited, not yet stored."""
+
+    release: Release
+    check: ReleaseCheck
+    published: Published
+
+
 def release_create(
     db: Database, survey_id: str, *, actor: str, note: str = "", with_demo: bool = True
 ) -> ReleaseSummary:
@@ -349,6 +379,17 @@ def release_create(
     responses count only `with_demo` (the web and CLI pass False in production).
 
     Raises `UnknownSurvey`, or `ReleaseRefused` with the reason."""
+    audited = _next_release(db, survey_id, actor=actor, note=note, with_demo=with_demo)
+    return _store(db, audited)
+
+
+def release_check(db: Database, survey_id: str, *, with_demo: bool = True) -> ReleaseCheck:
+    """Audit the next release of a survey as `release_create` would and say what it
+    would show, storing nothing. Raises `UnknownSurvey`, or `ReleaseRefused`."""
+    return _next_release(db, survey_id, actor="", note="", with_demo=with_demo).check
+
+
+def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_demo: bool) -> _Next:
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
@@ -429,19 +470,45 @@ def release_create(
         texts=texts.to_json(),
     )
     seconds = round(time.perf_counter() - started, 2)
+    one_way = [plan.keys[i] for i in sorted(plan.structure.kept)]
+    numbers = published.publication.numbers
+    previous = earlier_publications[-1] if earlier_publications else None
+    check = ReleaseCheck(
+        number=number,
+        responses=responses,
+        came_in=came_in,
+        shown=sum(1 for value in numbers.values() if value is not None),
+        numbers=len(numbers),
+        one_way_shown=sum(1 for key in one_way if numbers.get(key) is not None),
+        one_way=len(one_way),
+        previous_shown=None
+        if previous is None
+        else sum(1 for value in previous.numbers.values() if value is not None),
+        previous_one_way_shown=None
+        if previous is None
+        else sum(1 for key in one_way if previous.get(key) is not None),
+        seconds=seconds,
+    )
+    return _Next(release, check, published)
+
+
+def _store(db: Database, audited: _Next) -> ReleaseSummary:
+    """Store an audited release with its audit-log entry, in one transaction."""
+    release, published = audited.release, audited.published
+    survey_id, number, responses = release.survey_id, release.number, release.responses
     try:
         with db.write() as session:
             session.add(release)
             audit_record(
                 session,
-                actor=actor,
+                actor=release.actor,
                 action="release",
                 detail={
                     "survey": survey_id,
                     "number": number,
                     "responses": responses,
-                    "excluded": len(frozen.excluded),
-                    "audit_seconds": seconds,
+                    "excluded": len(release.excluded["ids"]),
+                    "audit_seconds": audited.check.seconds,
                 },
             )
     except IntegrityError:

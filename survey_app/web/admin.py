@@ -179,14 +179,19 @@ def open_close_page(
 
 
 def start_release(
-    db: Database, settings: Settings, viewer: Viewer, survey_id: str, note: str
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, note: str, *, check: bool
 ) -> Response[Any]:
-    """Start the release in the background and show its page; a refusal that needs no
-    audit shows the confirmation page again (422). In production, demo responses are
-    never counted."""
+    """Start the release (or with `check` only its audit) in the background and show its
+    page; a refusal that needs no audit shows the confirmation page again (422). In
+    production, demo responses are never counted."""
     try:
         job = release_start(
-            db, survey_id, actor=viewer.email, note=note, with_demo=not settings.is_production
+            db,
+            survey_id,
+            actor=viewer.email,
+            note=note,
+            with_demo=not settings.is_production,
+            check=check,
         )
     except ReleaseRefused as error:
         return release_page(db, settings, viewer, survey_id, error=staff_message(error), status=422)
@@ -328,9 +333,12 @@ class AdminController(Controller):
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        """Start the release (audited in the background: minutes on a large survey)."""
-        note = str((await request.form()).get("note", ""))
-        return await in_thread(start_release, db, settings, viewer, survey_id, note)
+        """Start the release, or only its check (audited in the background: minutes on a
+        large survey)."""
+        form = await request.form()
+        note = str(form.get("note", ""))
+        check = form.get("action") == "check"
+        return await in_thread(start_release, db, settings, viewer, survey_id, note, check=check)
 
     @get("/surveys/{survey_id:str}/release/{job_id:int}")
     async def release_progress(

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
+from analysis.publication import Publication
 from survey_app.app import create_app
 from survey_app.cli import main
 from survey_app.db.engine import Database
@@ -148,6 +149,7 @@ def test_the_release_command_names_the_release_and_refuses_with_exit_1(
     }
     send(client, answers(random.Random(8), 25, 0.4))
 
+    checked = CliRunner().invoke(main, ["release", "audit", "--check"], env=env)
     made = CliRunner().invoke(main, ["release", "audit", "--note", "Zwischenstand"], env=env)
     refused = CliRunner().invoke(main, ["release", "audit"], env=env)
     shown = CliRunner().invoke(
@@ -156,6 +158,12 @@ def test_the_release_command_names_the_release_and_refuses_with_exit_1(
     unknown = CliRunner().invoke(main, ["results", "audit", "--release", "2"], env=env)
 
     today = datetime.date.today().isoformat()
+    assert checked.exit_code == 0, checked.output
+    assert re.fullmatch(
+        r"release 1 of audit would count 25 responses \(25 new\) and show \d+ of \d+ "
+        r"one-way counts and \d+ of \d+ numbers; nothing released\n",
+        checked.stdout,
+    )
     assert made.exit_code == 0, made.output
     assert made.stdout == f"release 1 of audit: 25 responses ({today})\n"
     assert refused.exit_code == 1
@@ -214,13 +222,63 @@ def test_the_office_is_told_before_a_later_release_with_few_new_responses(
     send(client, answers(random.Random(14), 38, 0.4), start=200)
     plenty = client.get("/admin/surveys/audit/release")
 
-    assert "class=\"caution\"" not in first.text
+    assert 'class="caution"' not in first.text
     assert "Seit Veröffentlichung 1 sind erst 12 Antworten eingegangen" in few.text
     assert "etwa 50 neuen Antworten" in few.text
     assert "Jetzt veröffentlichen" in few.text
     assert "erst 50 Antworten" not in plenty.text
-    assert "class=\"caution\"" not in plenty.text
+    assert 'class="caution"' not in plenty.text
     assert "Jetzt veröffentlichen" in plenty.text
+
+
+def test_the_office_checks_what_a_release_would_show_before_releasing(
+    office: tuple[TestClient[Any], Settings],
+) -> None:
+    # A release cannot be taken back, and one made soon after another hides most of
+    # what changed: "check first" runs the same audit, stores nothing and shows how much
+    # the release would show beside the latest one; releasing then shows exactly that.
+    client, settings = office
+    send(client, answers(random.Random(15), 40, 0.4))
+    login(client, "admin")
+    token = csrf_token(client, "/admin/surveys/audit/release")
+    first_check = until_ready(client, start(client, token, "check"))
+    first = until_ready(client, start(client, token, "release"))
+    send(client, answers(random.Random(16), 6, 0.4), start=100)
+    second_check = until_ready(client, start(client, token, "check"))
+
+    db = Database(settings.database_url)
+    try:
+        released = release_publication(db)
+        made = releases_of(db, "audit")
+    finally:
+        db.dispose()
+    shown = sum(1 for value in released.numbers.values() if value is not None)
+    assert "nichts wurde bisher veröffentlicht" in first_check.text
+    assert f"<td>{shown} / {len(released.numbers)}</td>" in first_check.text
+    assert "Veröffentlichung 1 von „audit“ mit 40 Antworten" in first.text
+    assert [r.number for r in made] == [1]  # the second check released nothing
+    assert "2 würde 46 Antworten zählen, 6 davon neu" in second_check.text
+    assert "weniger Antworten zeigen als die letzte" in second_check.text
+
+
+def start(client: TestClient[Any], token: str, action: str) -> str:
+    started = client.post(
+        "/admin/surveys/audit/release",
+        data={"_csrf_token": token, "action": action},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text
+    return str(started.headers["location"])
+
+
+def release_publication(db: Database) -> Publication:
+    from sqlmodel import select
+
+    from survey_app.db.tables import Release
+
+    with db.read() as session:
+        stored = session.exec(select(Release)).one()
+    return Publication.loads(stored.publication)
 
 
 def until_ready(client: TestClient[Any], page: str) -> Any:
