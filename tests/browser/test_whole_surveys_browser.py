@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -31,11 +31,12 @@ Step = tuple[str, str | list[str]]
 @dataclass(frozen=True)
 class Script:
     """How one respondent answers a survey: per page, the answers in the order given;
-    `follow_ups` are the questions that only appear because of earlier answers."""
+    `follow_ups` are the questions that only appear because of an earlier answer, each
+    with the question of that answer (on its page or an earlier one)."""
 
     survey: str
     pages: list[list[Step]]
-    follow_ups: frozenset[str]
+    follow_ups: Mapping[str, str]
 
 
 NEWCOMER = Script(
@@ -91,22 +92,20 @@ NEWCOMER = Script(
             ("helped_filling", "no"),
         ],
     ],
-    frozenset(
-        {
-            "children_u18",
-            "course_barriers",
-            "course_format",
-            "job_barriers",
-            "recognition_status",
-            "flat_barriers",
-            "renting_course",
-            "services_used",
-            "quality_jobcenter",
-            "quality_counselling",
-            "kita_place",
-            "school_contact",
-        }
-    ),
+    {
+        "children_u18": "household",
+        "course_barriers": "integration_course",
+        "course_format": "course_slots",
+        "job_barriers": "main_activity",
+        "recognition_status": "qualification_abroad",
+        "flat_barriers": "flat_looking",
+        "renting_course": "flat_looking",
+        "services_used": "services_known",
+        "quality_jobcenter": "services_used",
+        "quality_counselling": "services_used",
+        "kita_place": "children_u18",
+        "school_contact": "children_u18",
+    },
 )
 COMPANY = Script(
     "company",
@@ -157,24 +156,22 @@ COMPANY = Script(
             ("job_fair_format", ["speed_dating", "trial_days"]),
         ],
     ],
-    frozenset(
-        {
-            "vacancies_count",
-            "vacancy_areas",
-            "vacancy_areas_other",
-            "vacancy_skill_levels",
-            "hiring_difficulty",
-            "apprenticeships_unfilled",
-            "refugee_employment",
-            "experience_rating",
-            "experience_comment",
-            "regulations_used",
-            "barriers_other",
-            "support_other",
-            "apprenticeships_offer",
-            "job_fair_format",
-        }
-    ),
+    {
+        "vacancies_count": "vacancies_now",
+        "vacancy_areas": "vacancies_now",
+        "vacancy_areas_other": "vacancy_areas",
+        "vacancy_skill_levels": "vacancies_now",
+        "hiring_difficulty": "vacancies_now",
+        "apprenticeships_unfilled": "training_company",
+        "refugee_employment": "migrant_employment_5y",
+        "experience_rating": "migrant_employment_5y",
+        "experience_comment": "migrant_employment_5y",
+        "regulations_used": "regulations_known",
+        "barriers_other": "barriers",
+        "support_other": "support_wanted",
+        "apprenticeships_offer": "training_company",
+        "job_fair_format": "job_fair_interest",
+    },
 )
 RUNS = [
     (NEWCOMER, "ar", "rtl"),
@@ -205,25 +202,38 @@ def expected_answers(script: Script, comment: str) -> dict[str, Any]:
 
 
 def answer_the_survey(tab: SurveyTab, script: Script, comment: str) -> set[str]:
-    """Answer every page as `script` says; returns the follow-up questions seen to appear
-    (after the page had been shown without them)."""
+    """Answer every page as `script` says; returns the follow-up questions seen to appear:
+    not on the page until the answer they follow from is given, then shown (at once with
+    htmx, on the same page again once it is sent without JavaScript, or on a later page)."""
+    hidden: set[str] = set()  # not on the page while the answer they follow was not given
     appeared: set[str] = set()
     pages = [*script.pages[:-1], [*script.pages[-1], ("comment", comment)]]
     for index, steps in enumerate(pages):
         tab.expect_page(index)
+        on_this_page = {name for name, _ in steps}
         for name, value in steps:
             question = tab.page.locator(f"#question-{name}")
-            if not question.count():
+            if name in script.follow_ups and not question.count():
                 # Only possible without JavaScript: the answers so far bring it up once
                 # the page is sent, and the same page comes back with it.
                 assert not tab.javascript, f"{name} did not appear at once with htmx"
                 tab.press("submit" if tab.button("submit").count() else "next")
                 tab.expect_page(index)
                 expect(tab.page.locator("#page-notice")).to_be_visible()
-                expect(question).to_be_visible()
-            if name in script.follow_ups:
+            expect(question).to_be_visible()
+            if name in hidden:
                 appeared.add(name)
+            brought_up = [later for later, by in script.follow_ups.items() if by == name]
+            for later in brought_up:
+                expect(tab.page.locator(f"#question-{later}")).to_have_count(0)
+                hidden.add(later)
             tab.answer({name: value})
+            for later in brought_up:
+                if later in on_this_page:
+                    # htmx shows it at once; a page without JavaScript only once it is sent.
+                    expect(tab.page.locator(f"#question-{later}")).to_have_count(
+                        1 if tab.javascript else 0
+                    )
         last = index == len(pages) - 1
         tab.press("submit" if last else "next")
         if not last:
@@ -265,7 +275,7 @@ def test_every_follow_up_question_appears_when_it_becomes_relevant(
 
     tab.expect_thanks(language)
     tab.expect_language(language, direction)
-    assert appeared == script.follow_ups
+    assert appeared == set(script.follow_ups)
     [answers] = stored(live_app, script.survey, comment)
     assert answers == expected_answers(script, comment)
     assert console_problems(messages) == []
