@@ -12,7 +12,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -201,10 +201,14 @@ def expected_answers(script: Script, comment: str) -> dict[str, Any]:
     return {**given, **numbers, "comment": comment}
 
 
-def answer_the_survey(tab: SurveyTab, script: Script, comment: str) -> set[str]:
+def answer_the_survey(
+    tab: SurveyTab, script: Script, comment: str, *, refused: str | None = None
+) -> set[str]:
     """Answer every page as `script` says; returns the follow-up questions seen to appear:
     not on the page until the answer they follow from is given, then shown (at once with
-    htmx, on the same page again once it is sent without JavaScript, or on a later page)."""
+    htmx, on the same page again once it is sent without JavaScript, or on a later page).
+    With `refused`, the page of that question comes back with errors, and answering stops
+    there."""
     hidden: set[str] = set()  # not on the page while the answer they follow was not given
     appeared: set[str] = set()
     pages = [*script.pages[:-1], [*script.pages[-1], ("comment", comment)]]
@@ -236,9 +240,21 @@ def answer_the_survey(tab: SurveyTab, script: Script, comment: str) -> set[str]:
                     )
         last = index == len(pages) - 1
         tab.press("submit" if last else "next")
+        if refused in on_this_page:
+            tab.expect_errors()
+            tab.expect_page(index)
+            return appeared
         if not last:
             tab.expect_page(index + 1)
     return appeared
+
+
+def with_answer(script: Script, name: str, value: str | list[str]) -> Script:
+    """`script` with another answer to the question `name`."""
+    pages = [
+        [(step, value if step == name else given) for step, given in page] for page in script.pages
+    ]
+    return replace(script, pages=pages)
 
 
 def console_problems(messages: list[ConsoleMessage]) -> list[str]:
@@ -281,9 +297,28 @@ def test_every_follow_up_question_appears_when_it_becomes_relevant(
     assert console_problems(messages) == []
 
 
-@pytest.mark.parametrize(("script", "language"), [(NEWCOMER, "fa"), (COMPANY, "de")])
+# Per survey, an answer its question's constraint refuses: as given on the page, and as
+# sent to the API.
+TOO_MANY = ["german_courses", "job_help", "flat_help", "health"]
+REFUSED = [
+    (NEWCOMER, "fa", "help_most", TOO_MANY, TOO_MANY),
+    (COMPANY, "de", "vacancies_count", "12000", 12000),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "language", "question", "on_the_page", "through_the_api"),
+    REFUSED,
+    ids=[f"{script.survey}-{language}" for script, language, *_ in REFUSED],
+)
 def test_the_same_answers_get_the_same_verdict_through_the_pages_and_the_api(
-    new_context: NewContext, live_app: LiveApp, script: Script, language: str
+    new_context: NewContext,
+    live_app: LiveApp,
+    script: Script,
+    language: str,
+    question: str,
+    on_the_page: str | list[str],
+    through_the_api: int | list[str],
 ) -> None:
     page = new_context(java_script_enabled=False).new_page()
     invitation = live_app.invitation() if script.survey == "company" else None
@@ -309,10 +344,37 @@ def test_the_same_answers_get_the_same_verdict_through_the_pages_and_the_api(
     through_pages, through_api = stored(live_app, script.survey, comment)
     assert through_pages == through_api
 
-    refused = {**typed, script.pages[0][0][0]: "no_such_choice"}
+    refused_answers = {**typed, question: through_the_api}
     wrong = httpx.post(
         f"{live_app.base_url}/api/v1/surveys/{script.survey}/responses",
-        json={**body, "submission_id": f"api-wrong-{comment}", "answers": refused},
+        json={
+            **body,
+            "submission_id": f"api-wrong-{comment}",
+            "answers": refused_answers,
+            "invitation": live_app.invitation() if invitation else None,
+        },
     )
     assert wrong.status_code == 422
-    assert list(wrong.json()["errors"]) == [script.pages[0][0][0]]
+    assert list(wrong.json()["errors"]) == [question]
+    message = wrong.json()["errors"][question]
+
+    wrong_comment = f"wrong-{comment}"
+    tab = SurveyTab(
+        page,
+        script.survey,
+        invitation=live_app.invitation() if invitation else None,
+        javascript=False,
+    )
+    tab.open(language)
+    tab.start()
+    posted: list[int] = []
+    page.on(
+        "response",
+        lambda sent: posted.append(sent.status) if sent.request.method == "POST" else None,
+    )
+    answer_the_survey(
+        tab, with_answer(script, question, on_the_page), wrong_comment, refused=question
+    )
+    assert posted[-1] == 422
+    expect(page.locator(f"#question-{question} .error-message")).to_contain_text(message)
+    assert stored(live_app, script.survey, wrong_comment) == []
