@@ -1,6 +1,7 @@
 """Pages with addresses in a real browser, with JavaScript and without: the browser's
 Back, Forward and reload keep the place and the answers; choices left without pressing a
-button are there on return; after sending, Back stays in the language used."""
+button are there on return, and so is text typed just before the page was left; after
+sending, Back stays in the language used."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Whole surveys in a real browser, with JavaScript and without: the newcomer survey in
 Arabic, Farsi and Ukrainian, the company survey in German, answered so that every
 follow-up question comes up; each appears when its condition is answered (at once with
-htmx, on the same page again without JavaScript), the answers are stored, and the same
-answers sent through the API get the same verdict. No console error on the way (no CSP
+htmx, on the same page again without JavaScript) and not before, the answers are stored,
+and the same answers sent through the API get the same verdict (an answer refused on a
+page is refused by the API with the same message). No console error on the way (no CSP
 violation, no missing file)."""
 
 from __future__ import annotations
