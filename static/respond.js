@@ -89,6 +89,62 @@
     if (again && window.htmx) window.htmx.trigger(again, "change");
   });
 
+  /* Typing is saved when the page is left, too. A text question saves itself a second
+     after the last key (`input delay:1s`), and a page that goes away (the browser's Back,
+     another address, a closed tab) takes that waiting save with it; a phone may also put
+     the tab away for good without leaving the page. So the answers a question's own save
+     has not yet carried are sent when the page is hidden, by a beacon (the browser sends
+     it after the page is gone) to the question's address: the whole form as htmx would
+     send it, CSRF token included, which saves the page's answers as they are on screen
+     and leaves the draft at its page. Without JavaScript nothing is saved before a button
+     is pressed, as before. */
+  var edits = new WeakMap(); // question -> how often its answer changed
+  var unsaved = new Set(); // questions changed since their last completed save
+  var saving = new WeakMap(); // request -> [question, its edits when the request left]
+
+  function changedAnswer(event) {
+    var question = event.target.closest && event.target.closest(".question[hx-post]");
+    if (!question) return;
+    edits.set(question, (edits.get(question) || 0) + 1);
+    unsaved.add(question);
+  }
+  // Noted before htmx sees the change (capture), so the save it sends for it counts.
+  document.addEventListener("input", changedAnswer, true);
+  document.addEventListener("change", changedAnswer, true);
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var question = event.detail.elt;
+    if (unsaved.has(question) && event.detail.xhr) {
+      saving.set(event.detail.xhr, [question, edits.get(question)]);
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var sent = event.detail.xhr && saving.get(event.detail.xhr);
+    // Saved, unless the answer changed again while the request was away.
+    if (sent && event.detail.successful && edits.get(sent[0]) === sent[1]) {
+      unsaved.delete(sent[0]);
+    }
+  });
+
+  function saveUnsaved() {
+    var first = null;
+    unsaved.forEach(function (question) {
+      if (!question.isConnected) unsaved.delete(question); // a page swapped away
+      else first = first || question;
+    });
+    var form = first && first.closest("form");
+    if (!form || !navigator.sendBeacon) return;
+    var address = first.getAttribute("hx-post");
+    if (navigator.sendBeacon(address, new URLSearchParams(new FormData(form)))) {
+      unsaved.clear();
+    }
+  }
+  window.addEventListener("pagehide", saveUnsaved);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") saveUnsaved();
+  });
+
   /* A number question with a range (`<input type=number data-range>`) gets a slider
      beside its field. The field stays: it shows the value, takes typing and the
      keyboard, and is what the form sends; the slider is a second way for a pointer or a

@@ -1,15 +1,21 @@
 """Pages with addresses in a real browser, with JavaScript and without: the browser's
 Back, Forward and reload keep the place and the answers; choices left without pressing a
-button are there on return; after sending, Back stays in the language used."""
+button are there on return, and so is text typed just before the page was left; after
+sending, Back stays in the language used."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
+import uuid
 from collections.abc import Callable
+from contextlib import closing
 
 import pytest
 from playwright.sync_api import BrowserContext, Route, expect
 
+from tests.browser.live import LiveApp
 from tests.browser.survey_tab import SurveyTab
 from tests.web.respondent import NEWCOMER_PAGES
 
@@ -122,3 +128,49 @@ def test_a_choice_made_while_the_page_is_refreshed_is_kept(new_context: NewConte
     page.go_back()
     tab.expect_page(0)
     expect(tab.choice("age_group", "a27_34")).to_be_checked()
+
+
+def wait_for_a_draft_holding(live_app: LiveApp, text: str) -> None:
+    """Wait until the server has saved `text` into a draft: a save sent as a page goes
+    (a beacon) is no request of a page the browser reports, so the database is asked."""
+    for _ in range(100):
+        with closing(sqlite3.connect(live_app.database_path)) as connection:
+            query = "SELECT count(*) FROM draft WHERE answers LIKE ?"
+            if connection.execute(query, (f"%{text}%",)).fetchone()[0]:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"no draft holds {text!r}")
+
+
+@pytest.mark.parametrize("leave", ["back", "another-address"])
+def test_text_typed_just_before_leaving_the_page_is_there_on_return(
+    new_context: NewContext, live_app: LiveApp, leave: str
+) -> None:
+    """Typed text is saved a second after the last key; leaving the page sooner, by the
+    browser's Back or for another address, saves it as the page goes."""
+    tab = survey_tab(new_context, javascript=True)
+    page = tab.page
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text))
+    tab.open("de")
+    tab.start()
+    last = len(NEWCOMER_PAGES) - 1
+    for index, answers in enumerate(NEWCOMER_PAGES[:last]):
+        tab.answer_page(index, answers)
+    comment = page.locator('textarea[name="comment"]')
+    typed = f"Mehr Abendkurse, bitte ({uuid.uuid4().hex[:8]})"
+
+    comment.fill(typed)
+    if leave == "back":
+        page.go_back()
+        tab.expect_page(last - 1)
+    else:
+        page.goto("/?lang=de")
+    wait_for_a_draft_holding(live_app, typed)
+    if leave == "back":
+        page.go_forward()
+    else:
+        tab.open()
+    tab.expect_page(last)
+    expect(comment).to_have_value(typed)
+    assert problems == []

@@ -1,8 +1,9 @@
 """Whole surveys in a real browser, with JavaScript and without: the newcomer survey in
 Arabic, Farsi and Ukrainian, the company survey in German, answered so that every
 follow-up question comes up; each appears when its condition is answered (at once with
-htmx, on the same page again without JavaScript), the answers are stored, and the same
-answers sent through the API get the same verdict. No console error on the way (no CSP
+htmx, on the same page again without JavaScript) and not before, the answers are stored,
+and the same answers sent through the API get the same verdict (an answer refused on a
+page is refused by the API with the same message). No console error on the way (no CSP
 violation, no missing file)."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -31,11 +32,12 @@ Step = tuple[str, str | list[str]]
 @dataclass(frozen=True)
 class Script:
     """How one respondent answers a survey: per page, the answers in the order given;
-    `follow_ups` are the questions that only appear because of earlier answers."""
+    `follow_ups` are the questions that only appear because of an earlier answer, each
+    with the question of that answer (on its page or an earlier one)."""
 
     survey: str
     pages: list[list[Step]]
-    follow_ups: frozenset[str]
+    follow_ups: Mapping[str, str]
 
 
 NEWCOMER = Script(
@@ -91,22 +93,20 @@ NEWCOMER = Script(
             ("helped_filling", "no"),
         ],
     ],
-    frozenset(
-        {
-            "children_u18",
-            "course_barriers",
-            "course_format",
-            "job_barriers",
-            "recognition_status",
-            "flat_barriers",
-            "renting_course",
-            "services_used",
-            "quality_jobcenter",
-            "quality_counselling",
-            "kita_place",
-            "school_contact",
-        }
-    ),
+    {
+        "children_u18": "household",
+        "course_barriers": "integration_course",
+        "course_format": "course_slots",
+        "job_barriers": "main_activity",
+        "recognition_status": "qualification_abroad",
+        "flat_barriers": "flat_looking",
+        "renting_course": "flat_looking",
+        "services_used": "services_known",
+        "quality_jobcenter": "services_used",
+        "quality_counselling": "services_used",
+        "kita_place": "children_u18",
+        "school_contact": "children_u18",
+    },
 )
 COMPANY = Script(
     "company",
@@ -157,24 +157,22 @@ COMPANY = Script(
             ("job_fair_format", ["speed_dating", "trial_days"]),
         ],
     ],
-    frozenset(
-        {
-            "vacancies_count",
-            "vacancy_areas",
-            "vacancy_areas_other",
-            "vacancy_skill_levels",
-            "hiring_difficulty",
-            "apprenticeships_unfilled",
-            "refugee_employment",
-            "experience_rating",
-            "experience_comment",
-            "regulations_used",
-            "barriers_other",
-            "support_other",
-            "apprenticeships_offer",
-            "job_fair_format",
-        }
-    ),
+    {
+        "vacancies_count": "vacancies_now",
+        "vacancy_areas": "vacancies_now",
+        "vacancy_areas_other": "vacancy_areas",
+        "vacancy_skill_levels": "vacancies_now",
+        "hiring_difficulty": "vacancies_now",
+        "apprenticeships_unfilled": "training_company",
+        "refugee_employment": "migrant_employment_5y",
+        "experience_rating": "migrant_employment_5y",
+        "experience_comment": "migrant_employment_5y",
+        "regulations_used": "regulations_known",
+        "barriers_other": "barriers",
+        "support_other": "support_wanted",
+        "apprenticeships_offer": "training_company",
+        "job_fair_format": "job_fair_interest",
+    },
 )
 RUNS = [
     (NEWCOMER, "ar", "rtl"),
@@ -204,31 +202,60 @@ def expected_answers(script: Script, comment: str) -> dict[str, Any]:
     return {**given, **numbers, "comment": comment}
 
 
-def answer_the_survey(tab: SurveyTab, script: Script, comment: str) -> set[str]:
-    """Answer every page as `script` says; returns the follow-up questions seen to appear
-    (after the page had been shown without them)."""
+def answer_the_survey(
+    tab: SurveyTab, script: Script, comment: str, *, refused: str | None = None
+) -> set[str]:
+    """Answer every page as `script` says; returns the follow-up questions seen to appear:
+    not on the page until the answer they follow from is given, then shown (at once with
+    htmx, on the same page again once it is sent without JavaScript, or on a later page).
+    With `refused`, the page of that question comes back with errors, and answering stops
+    there."""
+    hidden: set[str] = set()  # not on the page while the answer they follow was not given
     appeared: set[str] = set()
     pages = [*script.pages[:-1], [*script.pages[-1], ("comment", comment)]]
     for index, steps in enumerate(pages):
         tab.expect_page(index)
+        on_this_page = {name for name, _ in steps}
         for name, value in steps:
             question = tab.page.locator(f"#question-{name}")
-            if not question.count():
+            if name in script.follow_ups and not question.count():
                 # Only possible without JavaScript: the answers so far bring it up once
                 # the page is sent, and the same page comes back with it.
                 assert not tab.javascript, f"{name} did not appear at once with htmx"
                 tab.press("submit" if tab.button("submit").count() else "next")
                 tab.expect_page(index)
                 expect(tab.page.locator("#page-notice")).to_be_visible()
-                expect(question).to_be_visible()
-            if name in script.follow_ups:
+            expect(question).to_be_visible()
+            if name in hidden:
                 appeared.add(name)
+            brought_up = [later for later, by in script.follow_ups.items() if by == name]
+            for later in brought_up:
+                expect(tab.page.locator(f"#question-{later}")).to_have_count(0)
+                hidden.add(later)
             tab.answer({name: value})
+            for later in brought_up:
+                if later in on_this_page:
+                    # htmx shows it at once; a page without JavaScript only once it is sent.
+                    expect(tab.page.locator(f"#question-{later}")).to_have_count(
+                        1 if tab.javascript else 0
+                    )
         last = index == len(pages) - 1
         tab.press("submit" if last else "next")
+        if refused in on_this_page:
+            tab.expect_errors()
+            tab.expect_page(index)
+            return appeared
         if not last:
             tab.expect_page(index + 1)
     return appeared
+
+
+def with_answer(script: Script, name: str, value: str | list[str]) -> Script:
+    """`script` with another answer to the question `name`."""
+    pages = [
+        [(step, value if step == name else given) for step, given in page] for page in script.pages
+    ]
+    return replace(script, pages=pages)
 
 
 def console_problems(messages: list[ConsoleMessage]) -> list[str]:
@@ -265,15 +292,34 @@ def test_every_follow_up_question_appears_when_it_becomes_relevant(
 
     tab.expect_thanks(language)
     tab.expect_language(language, direction)
-    assert appeared == script.follow_ups
+    assert appeared == set(script.follow_ups)
     [answers] = stored(live_app, script.survey, comment)
     assert answers == expected_answers(script, comment)
     assert console_problems(messages) == []
 
 
-@pytest.mark.parametrize(("script", "language"), [(NEWCOMER, "fa"), (COMPANY, "de")])
+# Per survey, an answer its question's constraint refuses: as given on the page, and as
+# sent to the API.
+TOO_MANY = ["german_courses", "job_help", "flat_help", "health"]
+REFUSED = [
+    (NEWCOMER, "fa", "help_most", TOO_MANY, TOO_MANY),
+    (COMPANY, "de", "vacancies_count", "12000", 12000),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "language", "question", "on_the_page", "through_the_api"),
+    REFUSED,
+    ids=[f"{script.survey}-{language}" for script, language, *_ in REFUSED],
+)
 def test_the_same_answers_get_the_same_verdict_through_the_pages_and_the_api(
-    new_context: NewContext, live_app: LiveApp, script: Script, language: str
+    new_context: NewContext,
+    live_app: LiveApp,
+    script: Script,
+    language: str,
+    question: str,
+    on_the_page: str | list[str],
+    through_the_api: int | list[str],
 ) -> None:
     page = new_context(java_script_enabled=False).new_page()
     invitation = live_app.invitation() if script.survey == "company" else None
@@ -299,10 +345,37 @@ def test_the_same_answers_get_the_same_verdict_through_the_pages_and_the_api(
     through_pages, through_api = stored(live_app, script.survey, comment)
     assert through_pages == through_api
 
-    refused = {**typed, script.pages[0][0][0]: "no_such_choice"}
+    refused_answers = {**typed, question: through_the_api}
     wrong = httpx.post(
         f"{live_app.base_url}/api/v1/surveys/{script.survey}/responses",
-        json={**body, "submission_id": f"api-wrong-{comment}", "answers": refused},
+        json={
+            **body,
+            "submission_id": f"api-wrong-{comment}",
+            "answers": refused_answers,
+            "invitation": live_app.invitation() if invitation else None,
+        },
     )
     assert wrong.status_code == 422
-    assert list(wrong.json()["errors"]) == [script.pages[0][0][0]]
+    assert list(wrong.json()["errors"]) == [question]
+    message = wrong.json()["errors"][question]
+
+    wrong_comment = f"wrong-{comment}"
+    tab = SurveyTab(
+        page,
+        script.survey,
+        invitation=live_app.invitation() if invitation else None,
+        javascript=False,
+    )
+    tab.open(language)
+    tab.start()
+    posted: list[int] = []
+    page.on(
+        "response",
+        lambda sent: posted.append(sent.status) if sent.request.method == "POST" else None,
+    )
+    answer_the_survey(
+        tab, with_answer(script, question, on_the_page), wrong_comment, refused=question
+    )
+    assert posted[-1] == 422
+    expect(page.locator(f"#question-{question} .error-message")).to_contain_text(message)
+    assert stored(live_app, script.survey, wrong_comment) == []
