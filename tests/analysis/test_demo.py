@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from dataclasses import dataclass
 
 import pytest
 
-from analysis.demo import demo_responses, read_demo_priors
+from analysis.demo import Prior, demo_responses, read_demo_priors
 from survey_app.questionnaire.loader import load_questionnaire, load_working_group_catalog
-from survey_app.questionnaire.rules import check_answers
+from survey_app.questionnaire.rules import Answer, check_answers
 from survey_app.questionnaire.schema import Questionnaire
 from tests.conftest import FIXTURES, QUESTIONNAIRES
 
@@ -65,17 +66,30 @@ def test_demo_data_for_the_real_surveys_is_made_with_any_seed(survey: str, seed:
     assert len(responses) == 200
 
 
-def test_demo_priors_make_the_newcomer_results_plausible() -> None:
+@dataclass(frozen=True)
+class NewcomerDemo:
+    questionnaire: Questionnaire
+    priors: dict[str, Prior]
+    responses: list[dict[str, Answer]]
+
+
+@pytest.fixture(scope="module")
+def newcomer_demo() -> NewcomerDemo:
+    """2,000 demo responses to the newcomer survey drawn with the priors of demo.yaml."""
     groups = {group.id for group in load_working_group_catalog(QUESTIONNAIRES)[0]}
     newcomer = load_questionnaire(QUESTIONNAIRES / "newcomer.yaml", working_groups=groups)
     assert newcomer.questionnaire is not None
     priors = read_demo_priors(QUESTIONNAIRES / "demo.yaml", "newcomer")
-    assert priors["age_group"]["a27_34"] > priors["age_group"]["a65_plus"]
-
     responses = [
         r.answers
         for r in demo_responses(newcomer.questionnaire, 2000, seed=3, today=TODAY, priors=priors)
     ]
+    return NewcomerDemo(newcomer.questionnaire, priors, responses)
+
+
+def test_demo_priors_make_the_newcomer_results_plausible(newcomer_demo: NewcomerDemo) -> None:
+    priors, responses = newcomer_demo.priors, newcomer_demo.responses
+    assert priors["age_group"].weights["a27_34"] > priors["age_group"].weights["a65_plus"]
 
     ages = Counter(answers["age_group"] for answers in responses if "age_group" in answers)
     assert max(ages.values()) < 0.45 * sum(ages.values())  # no band holds most people
