@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, func, select
 
@@ -25,6 +26,9 @@ from survey_app.services.audit import audit_record
 from survey_app.services.releases import ReleaseSummary, release_create
 from survey_app.services.results import store_demo_responses
 from survey_app.services.surveys import get_survey, survey_publish, survey_set_open
+
+if TYPE_CHECKING:
+    from analysis.demo import Priors
 
 __all__ = ["EarlierWave", "demo_earlier_wave", "earlier_wave_id"]
 
@@ -76,7 +80,7 @@ def demo_earlier_wave(
     count: int,
     *,
     seed: int = 0,
-    priors: dict[str, dict[str, float]] | None = None,
+    priors: Priors | None = None,
     actor: str,
     today: datetime.date | None = None,
 ) -> EarlierWave:
