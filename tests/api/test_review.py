@@ -3,6 +3,7 @@ count neither in releases nor in live results, and excluding is reversible."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -57,6 +58,28 @@ def test_an_exclusion_needs_a_reason_and_is_kept_with_its_history(
     assert history == [("excluded", "Testantwort", "lea"), ("received", "", "lea")]
     assert "responses_excluded" in actions
     assert "responses_received" in actions
+
+
+def test_the_audit_log_names_the_responses_whose_status_changed_when_they_are_few(
+    office: tuple[TestClient[Any], Settings],  # noqa: F811
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(6), 25, 0.4))
+    db = Database(settings.database_url)
+    ids = first_ids(settings.database_url, 25)
+
+    responses_set_status(db, "audit", ids[:3], status="excluded", reason="Dublette", actor="lea")
+    responses_set_status(db, "audit", ids[:20], status="approved", actor="lea")
+    responses_set_status(db, "audit", ids, status="excluded", reason="Dublette", actor="lea")
+
+    changes = [(e.action, json.loads(e.detail)) for e in reversed(audit_events(db))][-3:]
+    db.dispose()
+    assert changes == [
+        ("responses_excluded", {"survey": "audit", "responses": 3, "ids": ids[:3]}),
+        ("responses_approved", {"survey": "audit", "responses": 20, "ids": ids[:20]}),
+        ("responses_excluded", {"survey": "audit", "responses": 25}),  # too many to name
+    ]
+    assert all("Dublette" not in json.dumps(detail) for _action, detail in changes)
 
 
 def test_excluded_responses_leave_the_next_release_and_live_results(
