@@ -3,8 +3,10 @@ count neither in releases nor in live results, and excluding is reversible."""
 
 from __future__ import annotations
 
+import io
 import json
 import random
+import zipfile
 from typing import Any
 
 import pytest
@@ -127,3 +129,50 @@ def test_a_response_taken_back_counts_again(
     send(client, answers(random.Random(5), 10, 0.4), start=100)
     assert release_create(db, "audit", actor="test").responses == 40
     db.dispose()
+
+
+REASON = "Zeugin Xylophon 4711"
+"""A reason for an exclusion that no result could contain by chance."""
+
+
+def readable(response: Any) -> str:
+    """What a member can read in a response: the text, or every part of an Office file."""
+    assert response.status_code == 200, response.url
+    if response.content[:2] != b"PK":
+        return str(response.text)
+    with zipfile.ZipFile(io.BytesIO(response.content)) as office_file:
+        return "".join(office_file.read(name).decode("utf-8", "replace")
+                       for name in office_file.namelist())  # fmt: skip
+
+
+def test_working_groups_never_see_why_responses_were_excluded(
+    office: tuple[TestClient[Any], Settings],  # noqa: F811
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(12), 30, 0.4))
+    db = Database(settings.database_url)
+    excluded = first_ids(settings.database_url, 2)
+    responses_set_status(db, "audit", excluded, status="excluded", reason=REASON, actor="lea")
+    release_create(db, "audit", actor="lea")
+    with db.read() as session:
+        [stored] = session.execute(select(Release)).scalars().all()
+    db.dispose()
+    assert REASON in json.dumps(stored.excluded)  # kept for the office until purge
+    login(client, "arbeit")
+
+    reads = [
+        ("/api/v1/results/audit", {"group": "arbeit"}),
+        ("/api/v1/results/audit", {"group": "arbeit", "by": "a"}),
+        ("/results", {}),
+        ("/results/arbeit", {"survey": "audit"}),
+        ("/results/arbeit", {"survey": "audit", "by": "a"}),
+        ("/results/arbeit/report", {"survey": "audit"}),
+        ("/results/arbeit/export.xlsx", {"survey": "audit"}),
+        ("/results/arbeit/export.csv", {"survey": "audit"}),
+        ("/results/arbeit/slides.pptx", {"survey": "audit", "by": "a"}),
+        *[("/results/arbeit/present", {"survey": "audit", "slide": n}) for n in range(5)],
+    ]
+    shown = [(url, params, readable(client.get(url, params=params))) for url, params in reads]
+
+    assert json.loads(shown[0][2])["responses"] == 28
+    assert [(url, params) for url, params, text in shown if "Xylophon" in text] == []
