@@ -15,9 +15,22 @@ per question, value labels per choice, and missing answers they can tell apart.
   `-99` = "no answer" (asked, left empty); user-missing values in SPSS, and labelled
   so in Stata (Stata's own `.a`/`.b` cannot be written by pyreadstat into columns that
   also hold numbers). Dates and texts have no such code: empty is missing.
-- names: SPSS and Stata allow letters, digits and `_` (Stata at most 32 characters);
-  question names are changed only where they must be (`-` and `.` become `_`), and the
-  original name is kept at the start of the variable label.
+- `status`: the office's review of each response (1 received, 2 approved, 3 excluded,
+  labelled), so that a statistician can leave out the excluded ones: the file holds every
+  response, as the office's row-level exports do.
+- names: SPSS and Stata allow letters, digits and `_`, starting with a letter, and no
+  reserved word (`if`, `in`, `int`, `with`, ... in Stata, `to`, `by`, `and`, ... in SPSS);
+  at most 32 characters (Stata). A variable with value labels has a shorter limit:
+  pyreadstat names its set of labels after it, followed by the set's number in the file
+  (`services_known_other12`), and Stata refuses a set name longer than 32 characters, so
+  name and number together stay within 32. Question names are changed only where they
+  must be (`-` and `.` become `_`, long ones are cut, a reserved word gets `v_` in
+  front), and the original name is kept at the start of the variable label; the names
+  are the same in both files.
+- labels: Stata allows 80 characters in a variable or file label (characters, not bytes:
+  ReadStat writes 80 umlauts and refuses 81 letters), so longer ones are cut there. SPSS
+  allows 256 bytes in a variable label, 120 in a value label and 64 in the file label;
+  ReadStat cuts longer ones at a whole character.
 
 Relevance is evaluated with the questionnaire's own expressions on each response's
 stored answers (`check_answers` discarded irrelevant answers on the way in, so a
@@ -39,11 +52,30 @@ from analysis.frames import choice_column, empty_frame, ranking_names
 from survey_app.i18n import S_, STAFF_LANGUAGES, staff_gettext
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
-__all__ = ["NOT_ASKED", "NO_ANSWER", "Labelled", "labelled_frame", "write_labelled"]
+__all__ = [
+    "NAME_LENGTH",
+    "NOT_ASKED",
+    "NO_ANSWER",
+    "STATUS_CODES",
+    "Labelled",
+    "labelled_frame",
+    "write_labelled",
+]
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 NOT_ASKED = -98
 NO_ANSWER = -99
+STATUS_CODES = {"received": 1, "approved": 2, "excluded": 3}
+"""The values of the `status` variable (the office's review, `services.review`)."""
+NAME_LENGTH = 32
+"""The longest variable name Stata allows (SPSS: 64 bytes)."""
+STATA_LABEL_LENGTH = 80
+_RESERVED = frozenset({
+    # Stata ([U] 11.3; and str1, str2, ...), then SPSS; compared in lower case
+    "_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in", "int", "long",
+    "_n", "_pi", "_pred", "_rc", "_skip", "strl", "using", "with",
+    "all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to",
+})  # fmt: skip
 ValueLabels = dict[int | float, str]
 _WORDS = {
     NOT_ASKED: S_("not asked (skip logic)"),
@@ -53,6 +85,10 @@ _WORDS = {
     "submitted_on": S_("Date received"),
     "language": S_("Language"),
     "version": S_("Version"),
+    "status": S_("Review status"),
+    "received": S_("received"),
+    "approved": S_("approved"),
+    "excluded": S_("excluded"),
 }
 """Value and variable labels of the files, in the staff language asked for (German for
 the office, English otherwise) through the staff catalogue."""
@@ -77,18 +113,28 @@ class Labelled:
     """Numeric variables with the codes -98 / -99."""
 
 
-def _variable(name: str, used: set[str]) -> str:
-    """A name SPSS and Stata accept, unique (case-insensitively) among `used`."""
+def _variable(name: str, used: set[str], labelled: Labelled | None = None) -> str:
+    """A name SPSS and Stata accept, unique (case-insensitively) among `used`; short
+    enough for the name of its set of value labels when it gets the next of `labelled`'s
+    (see the module doc)."""
+    length = NAME_LENGTH
+    if labelled is not None:
+        length -= len(str(len(labelled.value_labels)))
     base = re.sub(r"[^A-Za-z0-9_]", "_", name)
-    if not re.match(r"[A-Za-z]", base):
+    if not re.match(r"[A-Za-z]", base) or _reserved(base):
         base = f"v_{base}"
-    candidate = base[:32]
+    candidate = base[:length]
     suffix = 1
-    while candidate.lower() in used:
+    while candidate.lower() in used or _reserved(candidate):
         suffix += 1
-        candidate = f"{base[: 32 - len(str(suffix)) - 1]}_{suffix}"
+        candidate = f"{base[: length - len(str(suffix)) - 1]}_{suffix}"
     used.add(candidate.lower())
     return candidate
+
+
+def _reserved(name: str) -> bool:
+    lower = name.lower()
+    return lower in _RESERVED or re.fullmatch(r"str[0-9]+", lower) is not None
 
 
 def _answers_of(
@@ -151,6 +197,11 @@ def labelled_frame(frame: pd.DataFrame, questionnaire: Questionnaire, language: 
                 values = pd.Series([None if pd.isna(x) else x.date() for x in days])
             out.columns[variable] = values
             out.column_labels[variable] = words[name]
+    if "status" in frame:
+        variable = _variable("status", used, out)
+        out.columns[variable] = frame["status"].map(STATUS_CODES).astype("float64")
+        out.value_labels[variable] = {code: words[name] for name, code in STATUS_CODES.items()}
+        out.column_labels[variable] = words["status"]
     asked = _asked(frame, questionnaire)
     for question in questionnaire.iter_questions():
         if question.takes_answer:
@@ -179,7 +230,7 @@ def _add_question(
         return np.where(answered, numbers, np.where(was_asked, NO_ANSWER, NOT_ASKED))
 
     if question.type is QuestionType.SELECT_ONE:
-        variable = _variable(question.name, used)
+        variable = _variable(question.name, used, out)
         positions = np.asarray(frame[question.name].cat.codes, dtype=np.int64)
         choices = questionnaire.choices_of(question)
         codes = _choice_values([choice.name for choice in choices])
@@ -199,7 +250,7 @@ def _add_question(
             frame[columns].notna().any(axis=1).to_numpy() if columns else np.zeros(len(frame), bool)
         )
         for choice, column in zip(choices, columns, strict=True):
-            variable = _variable(f"{question.name}_{choice.name}", used)
+            variable = _variable(f"{question.name}_{choice.name}", used, out)
             ticks = frame[column].to_numpy(bool, na_value=False).astype("float64")
             out.columns[variable] = coded(pd.Series(ticks), answered)
             ticks_labels: ValueLabels = {0: words["not selected"], 1: words["selected"]}
@@ -209,7 +260,7 @@ def _add_question(
             )
             out.coded_missing.append(variable)
     elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        variable = _variable(question.name, used)
+        variable = _variable(question.name, used, out)
         values = frame[question.name]
         out.columns[variable] = coded(values, values.notna().to_numpy())
         out.value_labels[variable] = dict(missing_labels)
@@ -266,7 +317,13 @@ def write_labelled(
         frame = pd.concat(parts, ignore_index=True)
     else:
         frame = empty_frame(questionnaire)
-        for name, dtype in (("version", "int64"), ("language", "str"), ("submitted_on", "str")):
+        meta = (
+            ("status", "str"),
+            ("version", "int64"),
+            ("language", "str"),
+            ("submitted_on", "str"),
+        )
+        for name, dtype in meta:
             frame.insert(0, name, pd.Series([], dtype=dtype))
     labelled = labelled_frame(frame, questionnaire, language)
     title = questionnaire.text(questionnaire.title, language)
@@ -274,7 +331,7 @@ def write_labelled(
         pyreadstat.write_sav(
             labelled.frame,
             str(path),
-            file_label=title[:64],
+            file_label=title,
             column_labels=labelled.column_labels,
             variable_value_labels=labelled.value_labels,
             missing_ranges={name: [NOT_ASKED, NO_ANSWER] for name in labelled.coded_missing},
@@ -292,8 +349,11 @@ def write_labelled(
         pyreadstat.write_dta(
             table,
             str(path),
-            file_label=title[:80],
-            column_labels={k: (v or "")[:80] for k, v in labelled.column_labels.items()},
+            file_label=title[:STATA_LABEL_LENGTH],
+            column_labels={
+                name: (label or "")[:STATA_LABEL_LENGTH]
+                for name, label in labelled.column_labels.items()
+            },
             variable_value_labels=value_labels,
         )
     return len(frame)

@@ -224,7 +224,9 @@ class Release(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
     """Responses within the boundaries that the release left out: {"ids": [...],
-    "reasons": {reason: count}} (the ids, so later releases know what this one counted)."""
+    "reasons": {reason: count}} (the ids, so later releases know what this one counted).
+    `purge` replaces the reasons by {"reason_counts": [count, ...]}: their texts go with
+    the responses."""
     publication: str = Field(sa_column=Column(Text, nullable=False))
     texts: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")

@@ -5,10 +5,10 @@ snapshot of committed transactions, also in WAL mode), PostgreSQL through `pg_du
 (one repeatable-read snapshot). A restore goes only into a database that holds no data.
 
 Purging deletes drafts that have expired and the raw submissions of surveys whose
-`retention` date has passed. Aggregate reports would stay, but none are stored yet:
-results are computed from submissions on request, so after a retention purge a survey
-has no results until reports are kept separately. Every purge is written to the audit
-log with its counts (never answers).
+`retention` date has passed, with their review history. The survey's releases stay (the
+numbers working groups were shown), but the texts of the reasons the office gave for
+excluding responses go with those responses: a release keeps only how many responses each
+reason left out. Every purge is written to the audit log with its counts (never answers).
 
 Purging submissions and restoring a database also delete that database's files in the
 results cache (`services.results_cache`, under the var directory), which hold parsed
@@ -42,6 +42,7 @@ from survey_app.db.tables import (
     Draft,
     Invitation,
     Recipient,
+    Release,
     Submission,
     Survey,
     SurveyVersion,
@@ -282,6 +283,7 @@ def purge(
             )
             session.execute(delete(Recipient).where(col(Recipient.survey_id) == survey_id))
             session.execute(delete(TextReview).where(col(TextReview.survey_id) == survey_id))
+            _forget_reasons(session, survey_id)
             deleted = session.execute(
                 delete(Submission).where(col(Submission.survey_id) == survey_id)
             )
@@ -290,6 +292,20 @@ def purge(
     if report.submissions:
         results_cache.delete_database_files(results_cache_dir, db.url)
     return report
+
+
+def _forget_reasons(session: Session, survey_id: str) -> None:
+    """Replace the reasons' texts in the survey's releases (`Release.excluded`, reason ->
+    count) by the counts alone; ids and counts stay."""
+    found = session.execute(
+        sa_select(col(Release.id), col(Release.excluded)).where(col(Release.survey_id) == survey_id)
+    ).all()
+    for release_id, excluded in found:
+        if not (excluded or {}).get("reasons"):
+            continue
+        kept = {key: value for key, value in excluded.items() if key != "reasons"}
+        kept["reason_counts"] = sorted(excluded["reasons"].values(), reverse=True)
+        session.execute(update(Release).where(col(Release.id) == release_id).values(excluded=kept))
 
 
 def _deleted(result: object) -> int:

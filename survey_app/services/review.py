@@ -55,6 +55,9 @@ STATUSES = ("received", "approved", "excluded")
 ORDERS = ("arrival", "newest", "fastest")
 MAX_REASON = 500
 PAGE_SIZE = 50
+NAMED_IN_AUDIT = 20
+"""A status change of at most this many responses names them in the audit log (a bulk
+change of more says how many)."""
 
 
 class ReviewRefused(Invalid):
@@ -72,7 +75,9 @@ def responses_set_status(
 ) -> int:
     """Set the status of responses of a survey (all or nothing); how many changed.
 
-    An exclusion needs a reason. Raises `ReviewRefused`."""
+    An exclusion needs a reason. The audit entry names the responses changed (their
+    numbers, as on the review pages) when they are at most `NAMED_IN_AUDIT`, and never
+    the reason (the audit log is kept after `purge`). Raises `ReviewRefused`."""
     if status not in STATUSES:
         raise ReviewRefused(
             S_("Unknown status '%(status)s': one of %(statuses)s."),
@@ -107,12 +112,10 @@ def responses_set_status(
                     submission_pk=pk, survey_id=survey_id, actor=actor, status=status, reason=reason
                 )
             )
-        audit_record(
-            session,
-            actor=actor,
-            action=f"responses_{status}",
-            detail={"survey": survey_id, "responses": len(changing)},
-        )
+        detail: dict[str, object] = {"survey": survey_id, "responses": len(changing)}
+        if len(changing) <= NAMED_IN_AUDIT:
+            detail["ids"] = sorted(changing)
+        audit_record(session, actor=actor, action=f"responses_{status}", detail=detail)
     return len(changing)
 
 

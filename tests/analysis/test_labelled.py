@@ -1,6 +1,7 @@
 """SPSS and Stata exports: read back with pyreadstat, they carry variable labels, value
-labels in the chosen language, 0/1 variables per ticked choice, dates as dates, and tell
-"not asked" from "no answer"."""
+labels in the chosen language, 0/1 variables per ticked choice, dates as dates, each
+response's review status, and tell "not asked" from "no answer"; names stay within what
+both programs accept."""
 
 from __future__ import annotations
 
@@ -25,10 +26,14 @@ ROWS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+STATUSES = ["received", "excluded", "approved"]
+
+
 def export(  # type: ignore[no-untyped-def]
     questionnaire: Questionnaire, tmp_path: Path, file_format: str, language: str = "de"
 ):
     frame = frame_from_texts(questionnaire, [(questionnaire, texts(*ROWS))])
+    frame.insert(0, "status", STATUSES)  # as `export_frames` delivers it
     frame.insert(0, "version", 1)
     frame.insert(0, "language", "de")
     frame.insert(0, "submitted_on", "2026-03-01")
@@ -98,6 +103,25 @@ def test_labels_follow_the_chosen_language(wave1: Questionnaire, tmp_path: Path)
     assert labels["german_level"] == "german_level: How well do you speak German?"
     assert meta.variable_value_labels["german_level"][5] == "B2 or better"
     assert meta.variable_value_labels["hours"][NOT_ASKED] == "not asked (skip logic)"
+    assert labels["status"] == "Review status"
+    assert meta.variable_value_labels["status"] == {1: "received", 2: "approved", 3: "excluded"}
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_each_response_carries_its_review_status_so_excluded_ones_can_be_left_out(
+    wave1: Questionnaire, tmp_path: Path, file_format: str
+) -> None:
+    frame, meta = export(wave1, tmp_path, file_format)
+
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    assert meta.column_names[:4] == ["submitted_on", "language", "version", "status"]
+    assert labels["status"] == "Prüfstatus"
+    assert list(frame["status"]) == [1, 3, 2]
+    assert meta.variable_value_labels["status"] == {
+        1: "eingegangen",
+        2: "geprüft",
+        3: "ausgeschlossen",
+    }
 
 
 def numbered(names: list[str]) -> Questionnaire:
@@ -145,3 +169,58 @@ def test_choices_that_are_not_distinct_whole_numbers_are_numbered_by_position(
     frame, meta = export_levels(numbered(names), tmp_path, [names[1], names[0]])
     assert list(frame["level"]) == [2, 1]
     assert meta.variable_value_labels["level"][2] == f"L{names[1]}"
+
+
+def many_choices(question: str, count: int) -> Questionnaire:
+    """A select_multiple called `question` with `count` choices (each a labelled 0/1
+    variable named question_choice), then a question called `in` (a word Stata keeps)."""
+    choices = [{"name": f"c{n}", "label": {"en": f"C{n}"}} for n in range(count)]
+    return Questionnaire.model_validate(
+        {
+            "id": "many",
+            "title": {"en": "Many"},
+            "languages": ["en"],
+            "default_language": "en",
+            "choices": {"many": choices},
+            "pages": [
+                {
+                    "name": "p",
+                    "questions": [
+                        {"name": question, "type": "select_multiple", "label": {"en": "Which?"},
+                         "choices": "many"},
+                        {"name": "in", "type": "integer", "label": {"en": "How many?"}},
+                    ],
+                }
+            ],
+        }
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_long_question_names_are_cut_to_what_stata_takes_and_stay_unique(
+    tmp_path: Path, file_format: str
+) -> None:
+    # 120 labelled variables: pyreadstat names a set of value labels after its variable
+    # and its number among the sets ("..._c1199"), and Stata takes 32 characters.
+    name = "services_known_auslaenderbehoerde"
+    questionnaire = many_choices(name, 120)
+    answers = [{name: ["c0", "c119"], "in": 3}, {name: ["c5"]}]
+    frame = frame_from_texts(questionnaire, [(questionnaire, texts(*answers))])
+    for meta_name, value in (("version", 1), ("language", "en"), ("submitted_on", "2026-03-01")):
+        frame.insert(0, meta_name, value)
+    path = tmp_path / f"responses.{file_format}"
+
+    write_labelled([frame], questionnaire, "en", path, file_format)  # type: ignore[arg-type]
+
+    read = pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta
+    table, meta = read(str(path))
+    names = meta.column_names
+    ticks = names[3:-1]
+    assert len({n.lower() for n in names}) == len(names) == 3 + 120 + 1
+    assert all(len(n) + len(str(i)) <= 32 for i, n in enumerate(ticks))
+    assert ticks[0].startswith("services_known_auslaenderbe")
+    labels = dict(zip(names, meta.column_labels, strict=True))
+    assert labels[ticks[119]] == f"{name}: Which?: C119"
+    assert list(table[ticks[119]]) == [1, 0]
+    assert names[-1] == "v_in"
+    assert table["v_in"][0] == 3

@@ -3,7 +3,10 @@ count neither in releases nor in live results, and excluding is reversible."""
 
 from __future__ import annotations
 
+import io
+import json
 import random
+import zipfile
 from typing import Any
 
 import pytest
@@ -59,6 +62,28 @@ def test_an_exclusion_needs_a_reason_and_is_kept_with_its_history(
     assert "responses_received" in actions
 
 
+def test_the_audit_log_names_the_responses_whose_status_changed_when_they_are_few(
+    office: tuple[TestClient[Any], Settings],  # noqa: F811
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(6), 25, 0.4))
+    db = Database(settings.database_url)
+    ids = first_ids(settings.database_url, 25)
+
+    responses_set_status(db, "audit", ids[:3], status="excluded", reason="Dublette", actor="lea")
+    responses_set_status(db, "audit", ids[:20], status="approved", actor="lea")
+    responses_set_status(db, "audit", ids, status="excluded", reason="Dublette", actor="lea")
+
+    changes = [(e.action, json.loads(e.detail)) for e in reversed(audit_events(db))][-3:]
+    db.dispose()
+    assert changes == [
+        ("responses_excluded", {"survey": "audit", "responses": 3, "ids": ids[:3]}),
+        ("responses_approved", {"survey": "audit", "responses": 20, "ids": ids[:20]}),
+        ("responses_excluded", {"survey": "audit", "responses": 25}),  # too many to name
+    ]
+    assert all("Dublette" not in json.dumps(detail) for _action, detail in changes)
+
+
 def test_excluded_responses_leave_the_next_release_and_live_results(
     office: tuple[TestClient[Any], Settings],  # noqa: F811
 ) -> None:
@@ -104,3 +129,50 @@ def test_a_response_taken_back_counts_again(
     send(client, answers(random.Random(5), 10, 0.4), start=100)
     assert release_create(db, "audit", actor="test").responses == 40
     db.dispose()
+
+
+REASON = "Zeugin Xylophon 4711"
+"""A reason for an exclusion that no result could contain by chance."""
+
+
+def readable(response: Any) -> str:
+    """What a member can read in a response: the text, or every part of an Office file."""
+    assert response.status_code == 200, response.url
+    if response.content[:2] != b"PK":
+        return str(response.text)
+    with zipfile.ZipFile(io.BytesIO(response.content)) as office_file:
+        return "".join(office_file.read(name).decode("utf-8", "replace")
+                       for name in office_file.namelist())  # fmt: skip
+
+
+def test_working_groups_never_see_why_responses_were_excluded(
+    office: tuple[TestClient[Any], Settings],  # noqa: F811
+) -> None:
+    client, settings = office
+    send(client, answers(random.Random(12), 30, 0.4))
+    db = Database(settings.database_url)
+    excluded = first_ids(settings.database_url, 2)
+    responses_set_status(db, "audit", excluded, status="excluded", reason=REASON, actor="lea")
+    release_create(db, "audit", actor="lea")
+    with db.read() as session:
+        [stored] = session.execute(select(Release)).scalars().all()
+    db.dispose()
+    assert REASON in json.dumps(stored.excluded)  # kept for the office until purge
+    login(client, "arbeit")
+
+    reads = [
+        ("/api/v1/results/audit", {"group": "arbeit"}),
+        ("/api/v1/results/audit", {"group": "arbeit", "by": "a"}),
+        ("/results", {}),
+        ("/results/arbeit", {"survey": "audit"}),
+        ("/results/arbeit", {"survey": "audit", "by": "a"}),
+        ("/results/arbeit/report", {"survey": "audit"}),
+        ("/results/arbeit/export.xlsx", {"survey": "audit"}),
+        ("/results/arbeit/export.csv", {"survey": "audit"}),
+        ("/results/arbeit/slides.pptx", {"survey": "audit", "by": "a"}),
+        *[("/results/arbeit/present", {"survey": "audit", "slide": n}) for n in range(5)],
+    ]
+    shown = [(url, params, readable(client.get(url, params=params))) for url, params in reads]
+
+    assert json.loads(shown[0][2])["responses"] == 28
+    assert [(url, params) for url, params, text in shown if "Xylophon" in text] == []

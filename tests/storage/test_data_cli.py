@@ -19,9 +19,10 @@ from sqlmodel import select
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
-from survey_app.db.tables import AuditEvent, Draft, ReviewEvent, Submission
+from survey_app.db.tables import AuditEvent, Draft, Release, ReviewEvent, Submission
 from survey_app.services.invitations import invitation_counts, invitation_find, invitations_create
 from survey_app.services.maintenance import purge
+from survey_app.services.releases import release_create
 from survey_app.services.review import responses_set_status
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import PublishedSurvey
@@ -395,3 +396,29 @@ def test_purge_deletes_excluded_responses_and_the_reasons_given_for_them(
         left = session.exec(select(Submission)).all()
         reasons = session.exec(select(ReviewEvent)).all()
     assert (left, reasons) == ([], [])
+
+
+def test_purge_leaves_releases_the_counts_of_exclusions_but_not_their_reasons(
+    db: Database, employers: PublishedSurvey, tmp_path: Path
+) -> None:
+    tokens = invitations_create(db, "employers", 8)
+    pks = [
+        submission_create(
+            db, survey=employers, submission_id=f"e-{n}", language="de",
+            answers={"staff": 10 + n}, invitation_token=token,
+        ).id
+        for n, token in enumerate(tokens)
+    ]  # fmt: skip
+    responses_set_status(db, "employers", pks[:1], status="excluded", reason="Test by Ms Example",
+                         actor="lea")  # fmt: skip
+    responses_set_status(db, "employers", pks[1:3], status="excluded", reason="Dublette",
+                         actor="lea")  # fmt: skip
+    release_create(db, "employers", actor="lea")
+
+    purge(db, today=datetime.date(2031, 1, 1), results_cache_dir=tmp_path / "cache")
+
+    with db.read() as session:
+        [release] = session.exec(select(Release)).all()
+    assert (release.number, release.responses) == (1, 5)
+    assert release.excluded == {"ids": pks[:3], "reason_counts": [2, 1]}
+    assert "Test by Ms Example" not in json.dumps(release.excluded)

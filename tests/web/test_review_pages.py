@@ -101,7 +101,7 @@ def test_the_office_finds_the_fastest_excludes_one_and_the_next_release_counts_o
     events = [(e.action, json.loads(e.detail)) for e in audit_events(db)]
     db.dispose()
     assert ("response_viewed", {"survey": "audit", "response": first}) in events
-    assert ("responses_excluded", {"survey": "audit", "responses": 1}) in events
+    assert ("responses_excluded", {"survey": "audit", "responses": 1, "ids": [first]}) in events
 
 
 def test_a_selection_is_excluded_at_once_and_every_copy_but_the_first_is_a_duplicate(

@@ -1,0 +1,85 @@
+"""The office's SPSS and Stata files of the real newcomer survey (113 variables, long
+question and choice names, German labels with dashes and umlauts), downloaded from the
+admin page and read back with pyreadstat: every response is there with its review
+status, and the labels are German."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyreadstat
+import pytest
+from litestar.testing import TestClient
+from sqlmodel import col, select
+
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
+from survey_app.services.results import store_demo_responses
+from survey_app.services.review import responses_set_status
+from tests.conftest import login
+
+RESPONSES = 40
+
+
+@pytest.fixture
+def newcomer(client: TestClient[Any], db: Database, accounts: Any) -> TestClient[Any]:
+    """40 demo responses to the newcomer survey, the first two excluded; an admin."""
+    store_demo_responses(db, "newcomer", RESPONSES, seed=1)
+    with db.read() as session:
+        first = session.execute(
+            select(col(Submission.id)).order_by(col(Submission.id)).limit(2)
+        ).scalars()
+        pks = [int(pk) for pk in first]
+    responses_set_status(db, "newcomer", pks, status="excluded", reason="Test", actor="lea")
+    login(client, "admin")
+    return client
+
+
+def download(client: TestClient[Any], tmp_path: Path, file_format: str) -> Any:
+    response = client.get(f"/admin/surveys/newcomer/responses.{file_format}")
+    assert response.status_code == 200, response.text
+    path = tmp_path / f"newcomer.{file_format}"
+    path.write_bytes(response.content)
+    if file_format == "sav":
+        return pyreadstat.read_sav(str(path), user_missing=True)
+    return pyreadstat.read_dta(str(path))
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_the_newcomer_survey_opens_with_german_labels_and_each_response_status(
+    newcomer: TestClient[Any], tmp_path: Path, file_format: str
+) -> None:
+    frame, meta = download(newcomer, tmp_path, file_format)
+
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    values = meta.variable_value_labels
+    assert len(frame) == RESPONSES
+    assert labels["status"] == "Prüfstatus"
+    assert values["status"] == {1: "eingegangen", 2: "geprüft", 3: "ausgeschlossen"}
+    assert list(frame["status"]).count(3) == 2
+    assert list(frame["status"][:2]) == [3, 3]
+    assert labels["arrival_year"] == "arrival_year: Wann sind Sie nach Deutschland gekommen?"
+    assert values["arrival_year"][1] == "vor 2015"
+    assert values["arrival_year"][-99] == "keine Angabe"
+    # services_known_auslaenderbehoerde (33 characters) is cut: Stata takes 32, with the
+    # number pyreadstat appends to the name of its value labels.
+    [known] = [n for n in meta.column_names if n.startswith("services_known_auslaender")]
+    assert labels[known].startswith("services_known: ")
+    assert "Ausländerbehörde – Aufenthalt" in labels[known]
+    assert values[known][1] == "gewählt"
+    assert len(meta.column_names) == len({n.lower() for n in meta.column_names})
+
+
+def test_the_spss_and_the_stata_file_name_the_variables_alike(
+    newcomer: TestClient[Any], tmp_path: Path
+) -> None:
+    _spss, spss = download(newcomer, tmp_path, "sav")
+    _stata, stata = download(newcomer, tmp_path, "dta")
+
+    assert spss.column_names == stata.column_names
+    spss_labels = dict(zip(spss.column_names, spss.column_labels, strict=True))
+    stata_labels = dict(zip(stata.column_names, stata.column_labels, strict=True))
+    long = [n for n, label in spss_labels.items() if len(label) > 80]
+    assert long  # the newcomer survey has labels longer than Stata's 80 characters
+    assert all(stata_labels[n] == spss_labels[n][:80].rstrip() for n in long)
