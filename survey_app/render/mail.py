@@ -109,7 +109,10 @@ class SmtpMailer:
                     client.login(unquote(parts.username), unquote(parts.password or ""))
                 return [_send_one(client, message) for message in messages]
         except (OSError, smtplib.SMTPException) as error:
-            raise MailError(f"the mail server refused or was unreachable: {error}") from None
+            raise MailError(
+                S_("The mail server refused or could not be reached: %(detail)s"),
+                {"detail": str(error)},
+            ) from None
 
 
 def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:

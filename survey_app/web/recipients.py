@@ -145,7 +145,7 @@ def send(
     except LookupError:
         raise NoInvitationSurvey(survey_id) from None
     except MailError as error:
-        return recipients_page(db, settings, viewer, survey_id, problems=[str(error)], status=503)
+        return recipients_page(db, settings, viewer, survey_id, problems=[error.staff], status=503)
     if remind:
         message = (
             S_("%(sent)s reminders sent, %(failed)s with an error (see the list).")

@@ -201,7 +201,7 @@ def test_without_a_reachable_mail_server_nothing_is_marked_sent(
         login(other, "admin")
         failed = press(other, "send")
     assert failed.status_code == 503
-    assert "unreachable" in failed.text
+    assert "Der Mailserver hat abgelehnt oder war nicht erreichbar" in failed.text
     assert "<dt>noch nicht verschickt</dt><dd>3</dd>" in failed.text
 
 
