@@ -88,6 +88,7 @@ def recipients_page(
         unsent=sum(1 for r in recipients if r.sent_on is None and r.status != "answered"),
         unanswered=sum(1 for r in recipients if r.sent_on and r.status != "answered"),
         mail_ready=bool(settings.smtp_url and settings.mail_from),
+        local_links=settings.base_url if settings.links_are_local else None,
         notice=notice,
         problems=problems or [],
     )

@@ -205,6 +205,34 @@ def test_without_a_reachable_mail_server_nothing_is_marked_sent(
     assert "<dt>noch nicht verschickt</dt><dd>3</dd>" in failed.text
 
 
+def test_links_to_this_computer_are_flagged_where_the_office_makes_links(
+    office: tuple[TestClient[Any], Settings, Inbox],
+) -> None:
+    """In development `SURVEY_BASE_URL` may point to this computer: the pages that make
+    links for recipients (the mailing, the link lists) say that they will not work."""
+    client, configured, _inbox = office
+    recipients = client.get("/admin/surveys/employers/recipients")
+    overview = client.get("/admin")
+    english = client.get("/admin/surveys/employers/recipients?lang=en")
+    # Plain http: the test client sends no cookie marked secure (https would).
+    public = dataclasses.replace(configured, base_url="http://umfrage.lk.example")
+    with TestClient(app=create_app(public)) as other:
+        login(other, "admin")
+        public_recipients = other.get("/admin/surveys/employers/recipients")
+        public_overview = other.get("/admin")
+
+    warning = "Links nur auf diesen Computer"
+    assert configured.base_url == "http://127.0.0.1:8000"
+    assert warning in recipients.text
+    assert "funktionieren bei den Empfängern nicht" in recipients.text
+    assert "<code>http://127.0.0.1:8000</code>" in recipients.text
+    assert warning in overview.text  # above the form of the link lists
+    assert "will not work for recipients" in english.text
+    assert warning not in public_recipients.text
+    assert warning not in public_overview.text
+    assert "Einladungen verschicken" in public_recipients.text
+
+
 def test_the_command_line_sends_reminds_and_purges_contacts(
     settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, monkeypatch: Any
 ) -> None:
