@@ -134,7 +134,7 @@ def send(
             survey_id,
             mailer=SmtpMailer(
                 settings.smtp_url,
-                district=district_profile_of(db, settings.questionnaires).district,
+                district=district_profile_of(db, settings.questionnaires),
             ),
             base_url=settings.base_url,
             secret=settings.secret_key,

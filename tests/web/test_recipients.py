@@ -115,6 +115,10 @@ def test_the_office_invites_sees_who_answered_and_reminds_only_the_others(
     office: tuple[TestClient[Any], Settings, Inbox],
 ) -> None:
     client, _settings, inbox = office
+    client.post(
+        "/admin/district",
+        data={"phone": "05151 903-0", "_csrf_token": csrf_token(client, "/admin/district")},
+    )
     imported = upload(client, "betriebe.csv", RECIPIENTS_CSV)
     again = upload(client, "betriebe.csv", RECIPIENTS_CSV)
     sent = press(client, "send")
@@ -141,10 +145,12 @@ def test_the_office_invites_sees_who_answered_and_reminds_only_the_others(
     assert len(invitations) == 3
     assert baker["Subject"] == "Einladung: Betriebe"
     assert "Netzwerk Integration im Landkreis Musterland" in text_of(baker)  # the profile
+    assert "telefonisch unter 05151 903-0" in text_of(baker)  # set on /admin/district
     assert str(baker["To"]).startswith("Bäckerei Müller <")  # the name, decoded
     assert {p.get_content_type() for p in baker.walk()} >= {"text/plain", "text/html"}
     english = next(m for to, m in by_address.items() if "pflege" in to)
     assert english["Subject"] == "Invitation: Companies"
+    assert "by phone on 05151 903-0" in text_of(english)
     assert len({link_of(m) for m in invitations}) == 3  # one personal link each
     assert answered.status_code == 201, answered.text
     assert "2 Erinnerungen verschickt" in reminded.text
