@@ -8,6 +8,7 @@ import dataclasses
 import email
 import email.policy
 import io
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from openpyxl import Workbook
 
 from survey_app.app import create_app
 from survey_app.cli import main
+from survey_app.db.engine import Database
+from survey_app.services.audit import audit_events
 from survey_app.settings import Settings
-from tests.conftest import csrf_token, login
+from tests.conftest import ACCOUNTS, csrf_token, login
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 SENDER = "Integrationsbüro Musterkreis <integration@lk.example>"
@@ -237,6 +240,36 @@ def test_links_to_this_computer_are_flagged_where_the_office_makes_links(
     assert warning not in public_recipients.text
     assert warning not in public_overview.text
     assert "Einladungen verschicken" in public_recipients.text
+
+
+def test_the_office_deletes_the_contact_data_after_confirming_and_the_links_still_work(
+    office: tuple[TestClient[Any], Settings, Inbox], db: Database
+) -> None:
+    client, _settings, inbox = office
+    upload(client, "betriebe.csv", RECIPIENTS_CSV)
+    press(client, "send")
+    before = client.get("/admin/surveys/employers/recipients")
+    asked = press(client, "purge")
+    still_there = client.get("/admin/surveys/employers/recipients")
+    deleted = client.post(
+        "/admin/surveys/employers/recipients/purge",
+        data={"confirmed": "yes", "_csrf_token": csrf_token(client)},
+    )
+    link = client.get(f"/s/employers?invitation={link_of(inbox.messages[0])}")
+
+    assert "Kontaktdaten löschen …</button>" in before.text
+    assert asked.status_code == 200
+    assert "Die Kontaktdaten aller 3 Empfänger löschen?" in asked.text
+    assert "info@baecker-mueller.example" in still_there.text  # asking deleted nothing
+    assert deleted.status_code == 200
+    assert "Die Kontaktdaten von 3 Empfängern wurden gelöscht." in deleted.text
+    for address in ("info@baecker-mueller.example", "hr@pflege.example", "chef@tischler"):
+        assert address not in deleted.text
+    assert "<dt>eingeladen</dt><dd>0</dd>" in deleted.text
+    [event] = [e for e in audit_events(db) if e.action == "contacts_purge"]
+    assert event.actor == ACCOUNTS["admin"][0]
+    assert json.loads(event.detail) == {"survey": "employers", "recipients": 3}
+    assert link.status_code == 200  # the personal links keep working
 
 
 def test_the_command_line_sends_reminds_and_purges_contacts(
