@@ -57,6 +57,13 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def links_are_local(self) -> bool:
+        """Whether links made for the outside world (invitations, posters) point to this
+        computer: fine for trying the app out, useless to recipients. Only in development:
+        production refuses such a `SURVEY_BASE_URL`."""
+        return is_local_address(self.base_url)
+
 
 def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from `environ` (default: the process environment).
@@ -98,11 +105,16 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+def is_local_address(base_url: str) -> bool:
+    """Whether `base_url` is no web address others can reach (this computer, or none)."""
+    host = urlsplit(base_url).hostname or ""
+    return not base_url.startswith(("https://", "http://")) or host in LOCAL_HOSTS
+
+
 def _require_public_base_url(base_url: str) -> None:
     """Invitation links, QR codes and e-mails are made from `SURVEY_BASE_URL` and shown
     once: a wrong default would waste a whole mailing, so production has none."""
-    host = urlsplit(base_url).hostname or ""
-    if not base_url.startswith(("https://", "http://")) or host in LOCAL_HOSTS:
+    if is_local_address(base_url):
         raise SettingsError(
             "SURVEY_BASE_URL must be set in production to the address respondents use, "
             "e.g. https://umfrage.landkreis.example (invitation links and QR codes are "

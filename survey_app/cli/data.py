@@ -161,7 +161,7 @@ def _send(settings: Any, db: Any, survey_id: str, *, remind: bool) -> None:
             survey_id,
             mailer=SmtpMailer(
                 settings.smtp_url,
-                district=district_profile_of(db, settings.questionnaires).district,
+                district=district_profile_of(db, settings.questionnaires),
             ),
             base_url=settings.base_url,
             secret=settings.secret_key,

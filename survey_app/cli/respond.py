@@ -74,7 +74,14 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
                 district=district,
                 logo=logo,
                 inline_css=True,
+                local_links=settings.links_are_local,
             ),
             encoding="utf-8",
         )
     click.echo(f"poster for '{survey_id}' ({language}) written to {output}", err=True)
+    if settings.links_are_local:
+        click.echo(
+            f"warning: the link points to this computer ({settings.base_url}) and works for "
+            "no one else; set SURVEY_BASE_URL to the survey's public address",
+            err=True,
+        )

@@ -2,10 +2,11 @@
 
 Privacy notices and thank-you texts name the controller, its address and contacts. They
 differ per district but not per language, so the questionnaires write placeholders
-(`{district}`, `{office}`, `{address}`, `{email}`, `{dpo}`, `{supervisory_authority}`,
-`{draft_days}`) and the district fills them once in `district.yaml` beside the
-questionnaires. Changing the profile does not make a new questionnaire version: the texts
-are filled when a page is rendered, not when the file is published.
+(`{district}`, `{office}`, `{address}`, `{email}`, `{phone}`, `{dpo}`,
+`{supervisory_authority}`, `{draft_days}`) and the district fills them once in
+`district.yaml` beside the questionnaires (or on `/admin/district`); the invitation
+letters name the same fields. Changing the profile does not make a new questionnaire
+version: the texts are filled when a page is rendered, not when the file is published.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class DistrictProfile:
     office: str = "Integrationsmanagement"
     address: str = "Musterstraße 1, 12345 Musterstadt"
     email: str = "integration@landkreis-musterland.de"
+    phone: str = "01234 567-0"
     dpo: str = "Datenschutzbeauftragte des Landkreises, datenschutz@landkreis-musterland.de"
     supervisory_authority: str = "Landesbeauftragte/r für den Datenschutz"
 
@@ -37,13 +39,14 @@ class DistrictProfile:
 PROFILE_FIELDS = tuple(field.name for field in fields(DistrictProfile))
 #: The fields whose default is an example no real district has ("Musterland", a generic
 #: authority); the office's name, "Integrationsmanagement", is a real one.
-EXAMPLE_FIELDS = ("district", "address", "email", "dpo", "supervisory_authority")
+EXAMPLE_FIELDS = ("district", "address", "email", "phone", "dpo", "supervisory_authority")
 #: Each field's German name and a hint, as the office's form and messages show them.
 FIELD_LABELS = {
     "district": (S_("District"), S_("as the texts name it, e.g. “Landkreis Musterland”")),
     "office": (S_("Controller"), S_("e.g. “Integrationsmanagement”")),
     "address": (S_("Address"), S_("street, postcode town")),
     "email": (S_("E-mail for questions"), ""),
+    "phone": (S_("Phone for questions"), S_("e.g. “05151 903-0”")),
     "dpo": (S_("Data protection officer"), S_("name or office and contact")),
     "supervisory_authority": (
         S_("Supervisory authority"),

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from jinja2 import Environment, TemplateNotFound
 
 from survey_app.i18n import S_
+from survey_app.questionnaire.district import PROFILE_FIELDS, DistrictProfile
 from survey_app.render.templating import jinja_environment
 from survey_app.services.mailing import Letter, MailError
 
@@ -38,11 +39,16 @@ def _environments() -> tuple[Environment, Environment]:
     return environment, environment.overlay(autoescape=False)
 
 
-def invitation_message(letter: Letter, sender: str, *, district: str = "") -> EmailMessage:
-    """The e-mail of a letter, in the first of its languages that has a template."""
+def invitation_message(
+    letter: Letter, sender: str, *, district: DistrictProfile | None = None
+) -> EmailMessage:
+    """The e-mail of a letter, in the first of its languages that has a template. The
+    letter may name the `district` profile's fields (`{{ district }}`, `{{ email }}`,
+    `{{ phone }}`, ...; empty without a profile)."""
     environment, text_environment = _environments()
     name, link = letter.name, letter.link
-    context = {"name": name, "title": letter.title, "link": link, "district": district}
+    profile = {field: getattr(district, field) if district else "" for field in PROFILE_FIELDS}
+    context = {**profile, "name": name, "title": letter.title, "link": link}
     for language in (*letter.languages, "de"):
         try:
             template = text_environment.get_template(f"mail/{letter.kind}.{language}.txt")
@@ -77,8 +83,8 @@ class SmtpMailer:
 
     url: str
     timeout: float = 30.0
-    district: str = ""
-    """The district's name for the letters (`services.district`)."""
+    district: DistrictProfile | None = None
+    """The district profile the letters name (`services.district`)."""
 
     def send(self, letters: Sequence[Letter], sender: str) -> list[str]:
         if not self.url:
@@ -109,7 +115,10 @@ class SmtpMailer:
                     client.login(unquote(parts.username), unquote(parts.password or ""))
                 return [_send_one(client, message) for message in messages]
         except (OSError, smtplib.SMTPException) as error:
-            raise MailError(f"the mail server refused or was unreachable: {error}") from None
+            raise MailError(
+                S_("The mail server refused or could not be reached: %(detail)s"),
+                {"detail": str(error)},
+            ) from None
 
 
 def _send_one(client: smtplib.SMTP, message: EmailMessage) -> str:

@@ -19,7 +19,14 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from survey_app.db.engine import Database
-from survey_app.i18n import N_, catalogue_languages, language_name, translations
+from survey_app.i18n import (
+    N_,
+    S_,
+    catalogue_languages,
+    language_name,
+    staff_gettext,
+    translations,
+)
 from survey_app.questionnaire.district import (
     fill_placeholders,
     placeholder_values,
@@ -38,6 +45,11 @@ RESULTS_NOTICE = N_(
     "Nobody can see your individual answers there."
 )
 POSTER_DEFAULT_TEXT = N_("Your opinion counts. Take part in our survey.")
+POSTER_LOCAL_WARNING = S_(
+    "Not for printing: the link and the QR code point to this computer (%(address)s) and "
+    "work for no one else. SURVEY_BASE_URL must first be set to the survey's public address."
+)
+"""For the office, in its language (German unless the poster is English)."""
 APPEARED_NOTICE = N_("New questions appeared on this page. Please answer them too.")
 WITHDRAWN_NOTICE = N_(
     "Some questions on this page no longer apply to you. Their answers were removed."
@@ -506,12 +518,15 @@ def poster_html(
     district: Mapping[str, str],
     logo: bytes | None = None,
     inline_css: bool = False,
+    local_links: bool = False,
 ) -> str:
     """A printable A4 poster: title, one line of invitation, the link and its QR code,
     signed by the district's office (`district_values`: a poster on a notice board
     should say who asks), with the district's `logo` (PNG) if it has one.
 
-    `inline_css` embeds the stylesheet (for a file written by the CLI).
+    `inline_css` embeds the stylesheet (for a file written by the CLI). `local_links`
+    (`Settings.links_are_local`) puts a warning on top: a poster whose code leads to
+    the office's own computer must not be put up.
     """
     questionnaire = survey.questionnaire
     language = questionnaire.language_or_default(language)
@@ -531,5 +546,8 @@ def poster_html(
         "link": link,
         "qr": qr_svg(link, title),
         "css": (STATIC / "app.css").read_text(encoding="utf-8") if inline_css else None,
+        "local_warning": staff_gettext(language)(POSTER_LOCAL_WARNING, address=base_url)
+        if local_links
+        else None,
     }
     return jinja_environment().get_template("respond/poster.html").render(context)

@@ -1,9 +1,11 @@
 """How fieldwork is going, for the office (admins only): responses per day, language and
-version, invitations used, answers started in the browser but not sent.
+version, invitations used, letters sent, answers started in the browser but not sent.
 
 Counts of stored rows only; the office sees row-level data anyway, so nothing here is
 suppressed. Languages of the questionnaire without any response are listed too: they
-show which communities the survey has not reached yet.
+show which communities the survey has not reached yet. Demo responses (`survey-app
+demo`) are counted apart: a chart of made-up answers would tell the office nothing about
+where to promote the survey.
 """
 
 from __future__ import annotations
@@ -11,17 +13,29 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlmodel import col
+from sqlalchemy import and_, func, not_, select
+from sqlmodel import Session, col
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Draft, Submission, SurveyVersion
+from survey_app.db.tables import Draft, Invitation, Recipient, Submission, SurveyVersion
 from survey_app.errors import UnknownSurvey
 from survey_app.services.drafts import SUBMISSION_PREFIX
 from survey_app.services.invitations import InvitationCounts, invitation_counts
 from survey_app.services.surveys import get_survey
 
-__all__ = ["Fieldwork", "fieldwork"]
+__all__ = ["Fieldwork", "Mailing", "fieldwork"]
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """The invitations by e-mail (`services.mailing`): how many recipients were invited,
+    reminded, and used their link; letters the mail server refused."""
+
+    recipients: int
+    invited: int
+    reminded: int
+    answered: int
+    failed: int
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,9 @@ class Fieldwork:
     survey: str
     title: str
     responses: int
+    """Real responses: every figure below leaves the demo responses out."""
+    demo: int
+    """Demo responses (`survey-app demo`), counted nowhere else."""
     excluded: int
     days: list[tuple[datetime.date, int]]
     """Every day from the first response to today (or the last response), oldest first."""
@@ -40,6 +57,8 @@ class Fieldwork:
     open_drafts: int
     """Answers started on the pages and not sent (yet), unexpired."""
     invitations: InvitationCounts | None
+    mailing: Mailing | None
+    """For an invitation survey; recipients are gone after `purge --contacts`."""
 
 
 def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = None) -> Fieldwork:
@@ -49,7 +68,7 @@ def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = Non
         raise UnknownSurvey(survey_id)
     questionnaire = survey.questionnaire
     today = today or datetime.datetime.now(datetime.UTC).date()
-    of_survey = col(Submission.survey_id) == survey_id
+    of_survey = and_(col(Submission.survey_id) == survey_id, not_(col(Submission.demo)))
     with db.read() as session:
         per_day = dict(
             session.execute(
@@ -67,11 +86,20 @@ def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = Non
         )
         per_version = session.execute(
             select(col(SurveyVersion.number), func.count(col(Submission.id)))
-            .join(Submission, col(Submission.version_id) == col(SurveyVersion.id), isouter=True)
+            .join(
+                Submission,
+                and_(
+                    col(Submission.version_id) == col(SurveyVersion.id), not_(col(Submission.demo))
+                ),
+                isouter=True,
+            )
             .where(col(SurveyVersion.survey_id) == survey_id)
             .group_by(col(SurveyVersion.number))
             .order_by(col(SurveyVersion.number))
         ).all()
+        demo = session.execute(
+            select(func.count()).where(col(Submission.survey_id) == survey_id, col(Submission.demo))
+        ).scalar_one()
         excluded = session.execute(
             select(func.count()).where(of_survey, col(Submission.status) == "excluded")
         ).scalar_one()
@@ -85,6 +113,7 @@ def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = Non
                 col(Draft.survey_id) == survey_id, col(Draft.expires_on) >= today
             )
         ).scalar_one()
+        mailing = _mailing(session, survey_id) if questionnaire.audience == "invitation" else None
     days: list[tuple[datetime.date, int]] = []
     if per_day:
         day, last = min(per_day), max(max(per_day), today)
@@ -98,6 +127,7 @@ def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = Non
         survey=survey_id,
         title=questionnaire.text(questionnaire.title, questionnaire.default_language),
         responses=sum(per_day.values()),
+        demo=int(demo),
         excluded=int(excluded),
         days=days,
         languages=sorted(languages.items(), key=lambda item: (-item[1], item[0])),
@@ -107,4 +137,29 @@ def fieldwork(db: Database, survey_id: str, *, today: datetime.date | None = Non
         invitations=(
             invitation_counts(db, survey_id) if questionnaire.audience == "invitation" else None
         ),
+        mailing=mailing,
+    )
+
+
+def _mailing(session: Session, survey_id: str) -> Mailing:
+    """The recipients of a survey by how far their invitation got, in one query."""
+    answered = col(Invitation.used_on).is_not(None)
+    recipients, invited, reminded, used, failed = session.execute(
+        select(
+            func.count(),
+            func.count(col(Recipient.sent_on)),
+            func.count(col(Recipient.reminded_on)),
+            func.count(col(Invitation.used_on)),
+            func.count().filter(col(Recipient.status) == "failed", not_(answered)),
+        )
+        .select_from(Recipient)
+        .join(Invitation, col(Invitation.id) == col(Recipient.invitation_id))
+        .where(col(Recipient.survey_id) == survey_id)
+    ).one()
+    return Mailing(
+        recipients=int(recipients),
+        invited=int(invited),
+        reminded=int(reminded),
+        answered=int(used),
+        failed=int(failed),
     )

@@ -29,7 +29,7 @@ import io
 import re
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -75,7 +75,13 @@ _COLUMNS = {
 
 
 class MailError(RuntimeError):
-    """E-mail cannot be sent at all (no server configured, or it refuses us)."""
+    """E-mail cannot be sent at all (no server configured, or it refuses us). The message
+    is a staff message (`S_`) with its values, shown in the office's language as `staff`;
+    `str()` is the English text (the command line)."""
+
+    def __init__(self, message: str, values: Mapping[str, object] | None = None) -> None:
+        self.staff = StaffMessage(message, dict(values or {}))
+        super().__init__(str(self.staff))
 
 
 class RecipientsInvalid(ValueError):

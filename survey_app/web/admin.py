@@ -80,7 +80,15 @@ def overview_page(
     status: int = 200,
 ) -> Template:
     surveys = survey_overview(db, production_profile(db, settings))
-    return admin_page("index.html", viewer, status, surveys=surveys, error=error, notice=notice)
+    return admin_page(
+        "index.html",
+        viewer,
+        status,
+        surveys=surveys,
+        error=error,
+        notice=notice,
+        local_links=settings.base_url if settings.links_are_local else None,
+    )
 
 
 def users_page(

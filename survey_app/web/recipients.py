@@ -1,6 +1,7 @@
 """`/admin/surveys/{survey}/recipients`: invitations by e-mail (admins only): import a
-recipients file, send the invitations, remind those whose link is unused, and see the
-state of each invitation (never which response it gave)."""
+recipients file, send the invitations, remind those whose link is unused, see the state
+of each invitation (never which response it gave), and delete the contact data when the
+mailing is done."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from survey_app.services.district import district_profile_of
 from survey_app.services.mailing import (
     MailError,
     RecipientsInvalid,
+    contacts_purge,
     invitations_send,
     read_recipients,
     recipients_add,
@@ -67,6 +69,7 @@ def recipients_page(
     notice: StaffMessage | None = None,
     problems: list[str] | list[StaffMessage] | None = None,
     status: int = 200,
+    confirm_purge: bool = False,
 ) -> Template:
     survey = get_survey(db, survey_id)
     if survey is None or survey.questionnaire.audience != "invitation":
@@ -88,8 +91,11 @@ def recipients_page(
         unsent=sum(1 for r in recipients if r.sent_on is None and r.status != "answered"),
         unanswered=sum(1 for r in recipients if r.sent_on and r.status != "answered"),
         mail_ready=bool(settings.smtp_url and settings.mail_from),
+        local_links=settings.base_url if settings.links_are_local else None,
         notice=notice,
         problems=problems or [],
+        confirm_purge=confirm_purge and bool(recipients),
+        retention=questionnaire.retention,
     )
 
 
@@ -133,7 +139,7 @@ def send(
             survey_id,
             mailer=SmtpMailer(
                 settings.smtp_url,
-                district=district_profile_of(db, settings.questionnaires).district,
+                district=district_profile_of(db, settings.questionnaires),
             ),
             base_url=settings.base_url,
             secret=settings.secret_key,
@@ -145,7 +151,7 @@ def send(
     except LookupError:
         raise NoInvitationSurvey(survey_id) from None
     except MailError as error:
-        return recipients_page(db, settings, viewer, survey_id, problems=[str(error)], status=503)
+        return recipients_page(db, settings, viewer, survey_id, problems=[error.staff], status=503)
     if remind:
         message = (
             S_("%(sent)s reminders sent, %(failed)s with an error (see the list).")
@@ -172,6 +178,23 @@ def send(
         )
     values = {"sent": report.sent, "failed": report.failed, "left": report.left}
     notice = StaffMessage(message, values)
+    return recipients_page(db, settings, viewer, survey_id, notice=notice)
+
+
+def purge(
+    db: Database, settings: Settings, viewer: Viewer, survey_id: str, *, confirmed: bool
+) -> Template:
+    """The first press asks again (deleted contact data cannot be brought back);
+    `confirmed` deletes it as `survey-app purge --contacts` does, audited."""
+    survey = get_survey(db, survey_id)
+    if survey is None or survey.questionnaire.audience != "invitation":
+        raise NoInvitationSurvey(survey_id)
+    if not confirmed:
+        return recipients_page(db, settings, viewer, survey_id, confirm_purge=True)
+    count = contacts_purge(db, survey_id, actor=viewer.email)
+    notice = StaffMessage(
+        S_("The contact data of %(count)s recipients was deleted."), {"count": count}
+    )
     return recipients_page(db, settings, viewer, survey_id, notice=notice)
 
 
@@ -229,3 +252,16 @@ class RecipientsController(Controller):
         survey_id: FromPath[str],
     ) -> Template:
         return await in_thread(send, db, settings, viewer, survey_id, remind=True)
+
+    @post("/purge")
+    async def purge_contacts(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        viewer: NamedDependency[Viewer],
+        settings: NamedDependency[Settings],
+        survey_id: FromPath[str],
+    ) -> Template:
+        """Delete the recipients' contact data, once confirmed (`confirmed=yes`)."""
+        confirmed = (await request.form()).get("confirmed") == "yes"
+        return await in_thread(purge, db, settings, viewer, survey_id, confirmed=confirmed)

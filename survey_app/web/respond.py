@@ -256,7 +256,12 @@ class RespondController(Controller):
         district = await in_thread(district_values, settings, db)
         logo = await in_thread(district_logo, db)
         html = poster_html(
-            visit.survey, visit.language, settings.base_url, district=district, logo=logo
+            visit.survey,
+            visit.language,
+            settings.base_url,
+            district=district,
+            logo=logo,
+            local_links=settings.links_are_local,
         )
         return Response(html, media_type="text/html; charset=utf-8")
 

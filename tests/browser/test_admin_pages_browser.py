@@ -27,6 +27,7 @@ ADMIN_PAGES = [
     "/admin/users",
     "/admin/audit",
     "/admin/surveys/newcomer/fieldwork",
+    "/admin/surveys/company/fieldwork",
     "/admin/surveys/newcomer/responses",
     "/admin/surveys/newcomer/texts",
     "/admin/surveys/newcomer/texts/comment",

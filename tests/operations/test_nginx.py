@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from survey_app.settings import PROJECT_ROOT
-from tests.conftest import QUESTIONNAIRES
+from tests.conftest import QUESTIONNAIRES, create_accounts, csrf_token, login
 from tests.live_server import LiveServer, free_port
 from tests.web.respondent import NEWCOMER_PAGES, Respondent
 
@@ -89,6 +89,7 @@ class Proxied:
     base: str  # https, through nginx
     plain: str  # http, redirected
     tls: ssl.SSLContext
+    database_url: str
 
 
 @contextlib.contextmanager
@@ -135,8 +136,9 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     """`survey-app serve` (SQLite) behind nginx."""
     tmp = tmp_path_factory.mktemp("nginx")
     var_dir = tmp / "var"
+    database_url = f"sqlite:///{var_dir / 'survey.sqlite3'}"
     server = LiveServer(
-        f"sqlite:///{var_dir / 'survey.sqlite3'}",
+        database_url,
         var_dir,
         questionnaires=QUESTIONNAIRES,
         ready_path="/healthz",
@@ -147,7 +149,7 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     # Production refuses a loopback SURVEY_BASE_URL, which is all this test has.
     server.env.update(SURVEY_BASE_URL=base)
     with server, nginx(tmp, server.port, http_port, tls_port):
-        yield Proxied(base, f"http://127.0.0.1:{http_port}", trust(tmp))
+        yield Proxied(base, f"http://127.0.0.1:{http_port}", trust(tmp), database_url)
 
 
 def test_plain_http_is_redirected_to_https(proxied: Proxied) -> None:
@@ -210,6 +212,32 @@ def test_a_body_over_the_limit_is_refused_by_nginx(proxied: Proxied) -> None:
         verify=proxied.tls,
     )
     assert response.status_code == 413
+
+
+def test_the_office_uploads_over_a_megabyte_and_hears_the_limit_from_the_app(
+    proxied: Proxied,
+) -> None:
+    """nginx takes 1 MB elsewhere; the office's uploads may be 2 MB, and a larger one is
+    explained by the app, not refused by nginx with a bare 413."""
+    create_accounts(proxied.database_url)
+    recipients = "/admin/surveys/company/recipients"
+    with httpx.Client(base_url=proxied.base, verify=proxied.tls, timeout=30) as client:
+        login(client, "admin")
+        questionnaire = client.post(
+            "/admin/questionnaires",
+            files={"file": ("gross.yaml", b"# " + b"x" * (1536 * 1024) + b"\n")},
+            data={"_csrf_token": csrf_token(client, "/admin/questionnaires")},
+        )
+        too_large = client.post(
+            recipients,
+            files={"file": ("betriebe.csv", b"E-Mail\r\n" + b"x" * (2560 * 1024))},
+            data={"_csrf_token": csrf_token(client, recipients)},
+        )
+
+    assert questionnaire.status_code == 303, questionnaire.text  # to its check report
+    assert too_large.status_code == 413
+    assert "betriebe.csv: größer als 2 MB" in too_large.text  # the app's page
+    assert "nginx" not in too_large.text
 
 
 def test_a_claimed_client_address_does_not_evade_the_guess_limit(

@@ -44,8 +44,8 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
 
 
 def test_an_unknown_field_is_refused_with_its_file(tmp_path: Path) -> None:
-    (tmp_path / "district.yaml").write_text("district: X\nphone: 123\n", encoding="utf-8")
-    with pytest.raises(DistrictProfileError, match=r"district.yaml:1: unknown field\(s\) phone"):
+    (tmp_path / "district.yaml").write_text("district: X\nfax: 123\n", encoding="utf-8")
+    with pytest.raises(DistrictProfileError, match=r"district.yaml:1: unknown field\(s\) fax"):
         district_profile(tmp_path)
 
 
@@ -56,6 +56,19 @@ def test_placeholders_are_filled_and_other_braces_stay() -> None:
         "Kreis X hält Antworten 14 Tage; {unbekannt} und {} bleiben."
     )
     assert unknown_placeholders(text) == ["unbekannt"]
+
+
+def test_the_phone_number_fills_its_placeholder_and_counts_as_unfilled_while_an_example(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "district.yaml").write_text("phone: 05151 903-0\n", encoding="utf-8")
+    values = placeholder_values(district_profile(tmp_path), draft_days=30)
+    questionnaire = notice_survey(tmp_path, "Fragen: {email}, Telefon {phone}.")
+
+    assert fill_placeholders("Telefon {phone}", values) == "Telefon 05151 903-0"
+    assert unknown_placeholders("Telefon {phone}") == []
+    assert "phone" in unfilled_placeholders(questionnaire, DistrictProfile())
+    assert "phone" not in unfilled_placeholders(questionnaire, district_profile(tmp_path))
 
 
 NOTICE_SURVEY = """
@@ -76,9 +89,9 @@ pages:
 """
 
 
-def notice_survey(directory: Path) -> Questionnaire:
+def notice_survey(directory: Path, questions: str = "Fragen: {email}.") -> Questionnaire:
     path = directory / "notice.yaml"
-    path.write_text(NOTICE_SURVEY, encoding="utf-8")
+    path.write_text(NOTICE_SURVEY.replace("Fragen: {email}.", questions), encoding="utf-8")
     loaded = load_questionnaire(path, working_groups=())
     assert loaded.questionnaire is not None, loaded.problems
     return loaded.questionnaire

@@ -91,6 +91,7 @@ ADMIN_ACTIONS = [
     ("/admin/surveys/company/recipients", {}),
     ("/admin/surveys/company/recipients/send", {}),
     ("/admin/surveys/company/recipients/remind", {}),
+    ("/admin/surveys/company/recipients/purge", {"confirmed": "yes"}),
     ("/admin/questionnaires", {}),
     ("/admin/questionnaires/1/publish", {"confirmed": "yes"}),
     ("/admin/questionnaires/1/preview", {"nav:action": "start"}),

@@ -68,6 +68,21 @@ def test_the_profile_set_in_the_browser_fills_the_privacy_notice_in_every_langua
     assert json.loads(event.detail)["changed"] == ["address", "district", "dpo", "email", "office"]
 
 
+def test_the_office_keeps_a_phone_number_for_questions(
+    office: TestClient[Any], db: Database
+) -> None:
+    page = office.get("/admin/district").text
+    saved = save(office, **(PROFILE | {"phone": "05151 903-0"}))
+
+    assert '<label for="district-phone">Telefon für Fragen</label>' in page
+    assert 'name="phone" type="tel"' in page
+    assert "leer: 01234 567-0" in page  # district.yaml's example number
+    assert saved.status_code == 200
+    assert 'value="05151 903-0"' in saved.text
+    [event] = [e for e in audit_events(db) if e.action == "district_save"]
+    assert "phone" in json.loads(event.detail)["changed"]
+
+
 def test_an_empty_field_shows_what_district_yaml_says(office: TestClient[Any]) -> None:
     save(office, **PROFILE)
     save(office, **(PROFILE | {"address": ""}))

@@ -8,6 +8,7 @@ import dataclasses
 import email
 import email.policy
 import io
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from openpyxl import Workbook
 
 from survey_app.app import create_app
 from survey_app.cli import main
+from survey_app.db.engine import Database
+from survey_app.services.audit import audit_events
 from survey_app.settings import Settings
-from tests.conftest import csrf_token, login
+from tests.conftest import ACCOUNTS, csrf_token, login
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 SENDER = "Integrationsbüro Musterkreis <integration@lk.example>"
@@ -115,6 +118,10 @@ def test_the_office_invites_sees_who_answered_and_reminds_only_the_others(
     office: tuple[TestClient[Any], Settings, Inbox],
 ) -> None:
     client, _settings, inbox = office
+    client.post(
+        "/admin/district",
+        data={"phone": "05151 903-0", "_csrf_token": csrf_token(client, "/admin/district")},
+    )
     imported = upload(client, "betriebe.csv", RECIPIENTS_CSV)
     again = upload(client, "betriebe.csv", RECIPIENTS_CSV)
     sent = press(client, "send")
@@ -141,10 +148,12 @@ def test_the_office_invites_sees_who_answered_and_reminds_only_the_others(
     assert len(invitations) == 3
     assert baker["Subject"] == "Einladung: Betriebe"
     assert "Netzwerk Integration im Landkreis Musterland" in text_of(baker)  # the profile
+    assert "telefonisch unter 05151 903-0" in text_of(baker)  # set on /admin/district
     assert str(baker["To"]).startswith("Bäckerei Müller <")  # the name, decoded
     assert {p.get_content_type() for p in baker.walk()} >= {"text/plain", "text/html"}
     english = next(m for to, m in by_address.items() if "pflege" in to)
     assert english["Subject"] == "Invitation: Companies"
+    assert "by phone on 05151 903-0" in text_of(english)
     assert len({link_of(m) for m in invitations}) == 3  # one personal link each
     assert answered.status_code == 201, answered.text
     assert "2 Erinnerungen verschickt" in reminded.text
@@ -201,8 +210,66 @@ def test_without_a_reachable_mail_server_nothing_is_marked_sent(
         login(other, "admin")
         failed = press(other, "send")
     assert failed.status_code == 503
-    assert "unreachable" in failed.text
+    assert "Der Mailserver hat abgelehnt oder war nicht erreichbar" in failed.text
     assert "<dt>noch nicht verschickt</dt><dd>3</dd>" in failed.text
+
+
+def test_links_to_this_computer_are_flagged_where_the_office_makes_links(
+    office: tuple[TestClient[Any], Settings, Inbox],
+) -> None:
+    """In development `SURVEY_BASE_URL` may point to this computer: the pages that make
+    links for recipients (the mailing, the link lists) say that they will not work."""
+    client, configured, _inbox = office
+    recipients = client.get("/admin/surveys/employers/recipients")
+    overview = client.get("/admin")
+    english = client.get("/admin/surveys/employers/recipients?lang=en")
+    # Plain http: the test client sends no cookie marked secure (https would).
+    public = dataclasses.replace(configured, base_url="http://umfrage.lk.example")
+    with TestClient(app=create_app(public)) as other:
+        login(other, "admin")
+        public_recipients = other.get("/admin/surveys/employers/recipients")
+        public_overview = other.get("/admin")
+
+    warning = "Links nur auf diesen Computer"
+    assert configured.base_url == "http://127.0.0.1:8000"
+    assert warning in recipients.text
+    assert "funktionieren bei den Empfängern nicht" in recipients.text
+    assert "<code>http://127.0.0.1:8000</code>" in recipients.text
+    assert warning in overview.text  # above the form of the link lists
+    assert "will not work for recipients" in english.text
+    assert warning not in public_recipients.text
+    assert warning not in public_overview.text
+    assert "Einladungen verschicken" in public_recipients.text
+
+
+def test_the_office_deletes_the_contact_data_after_confirming_and_the_links_still_work(
+    office: tuple[TestClient[Any], Settings, Inbox], db: Database
+) -> None:
+    client, _settings, inbox = office
+    upload(client, "betriebe.csv", RECIPIENTS_CSV)
+    press(client, "send")
+    before = client.get("/admin/surveys/employers/recipients")
+    asked = press(client, "purge")
+    still_there = client.get("/admin/surveys/employers/recipients")
+    deleted = client.post(
+        "/admin/surveys/employers/recipients/purge",
+        data={"confirmed": "yes", "_csrf_token": csrf_token(client)},
+    )
+    link = client.get(f"/s/employers?invitation={link_of(inbox.messages[0])}")
+
+    assert "Kontaktdaten löschen …</button>" in before.text
+    assert asked.status_code == 200
+    assert "Die Kontaktdaten aller 3 Empfänger löschen?" in asked.text
+    assert "info@baecker-mueller.example" in still_there.text  # asking deleted nothing
+    assert deleted.status_code == 200
+    assert "Die Kontaktdaten von 3 Empfängern wurden gelöscht." in deleted.text
+    for address in ("info@baecker-mueller.example", "hr@pflege.example", "chef@tischler"):
+        assert address not in deleted.text
+    assert "<dt>eingeladen</dt><dd>0</dd>" in deleted.text
+    [event] = [e for e in audit_events(db) if e.action == "contacts_purge"]
+    assert event.actor == ACCOUNTS["admin"][0]
+    assert json.loads(event.detail) == {"survey": "employers", "recipients": 3}
+    assert link.status_code == 200  # the personal links keep working
 
 
 def test_the_command_line_sends_reminds_and_purges_contacts(

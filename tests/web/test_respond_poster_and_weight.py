@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from httpx import Response
 from litestar.testing import TestClient
 
+from survey_app.app import create_app
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.services.district import district_logo_save, district_save
@@ -54,6 +56,23 @@ def test_the_poster_qr_code_has_no_script_and_no_inline_style(client: TestClient
     assert "<style" not in poster
 
 
+def test_a_poster_linking_to_this_computer_says_it_is_not_for_printing(
+    client: TestClient[Any], settings: Settings
+) -> None:
+    arabic = client.get("/s/newcomer/poster?lang=ar").text
+    english = client.get("/s/newcomer/poster?lang=en").text
+    public = dataclasses.replace(settings, base_url="https://umfrage.example.org")
+    with TestClient(app=create_app(public)) as other:
+        public_poster = other.get("/s/newcomer/poster?lang=ar").text
+
+    # For the office, in its language (German unless the poster is English).
+    assert '<p class="poster-warning" role="note" lang="de" dir="ltr">Nicht zum Aushängen' in arabic
+    assert "(http://127.0.0.1:8000)" in arabic
+    assert "Not for printing" in english
+    assert "poster-warning" not in public_poster
+    assert "https://umfrage.example.org/s/newcomer?lang=ar" in public_poster
+
+
 def test_an_invitation_survey_has_no_poster(client: TestClient[Any]) -> None:
     assert client.get("/s/company/poster").status_code == 403
 
@@ -79,6 +98,20 @@ def test_the_poster_command_writes_a_standalone_page(tmp_path: Path) -> None:
     assert "@page { size: A4" in html
     assert "<path" in svg_of(html)
     assert "Landkreis Musterland – Integrationsmanagement" in html
+
+
+@pytest.mark.usefixtures("cli_environment")
+def test_the_poster_command_warns_of_a_link_to_this_computer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SURVEY_BASE_URL", "http://localhost:8000")
+    output = tmp_path / "poster-de.html"
+
+    result = CliRunner().invoke(main, ["poster", "newcomer", "--output", str(output)])
+
+    assert result.exit_code == 0, result.output
+    assert "warning: the link points to this computer (http://localhost:8000)" in result.output
+    assert "Nicht zum Aushängen" in output.read_text(encoding="utf-8")
 
 
 @pytest.mark.usefixtures("cli_environment")
