@@ -40,6 +40,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Recipient
 from survey_app.i18n import S_, StaffMessage
+from survey_app.questionnaire.rules import CONTROL_CHARACTERS
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import invitation_link, token_hash
 from survey_app.services.surveys import get_survey
@@ -124,6 +125,15 @@ def read_recipients(filename: str, data: bytes) -> list[RecipientRow]:
     for line, row in enumerate(rows, start=2):
         cells = {field: (row[i] if i < len(row) else "").strip() for field, i in where.items()}
         if not any(cell.strip() for cell in row):
+            continue
+        if any(CONTROL_CHARACTERS.search(cell) for cell in row):
+            # PostgreSQL would refuse a NUL only when storing it; SQLite would keep it.
+            problems.append(
+                StaffMessage(
+                    S_("%(file)s line %(line)s: control characters (such as NUL) in a cell"),
+                    {"file": filename, "line": line},
+                )
+            )
             continue
         email = cells["email"].lower()
         if not _EMAIL.match(email) or len(email) > 254:

@@ -53,6 +53,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.hygiene import staff_form
 from survey_app.web.staff import staff_message
 from survey_app.web.templating import admin_page
 
@@ -297,7 +298,7 @@ class AdminController(Controller):
     ) -> Response[Any]:
         """The first press shows what will happen and asks again (closing a live survey
         by a slip of the mouse would refuse every respondent); `confirmed=yes` acts."""
-        confirmed = (await request.form()).get("confirmed") == "yes"
+        confirmed = (await staff_form(request)).get("confirmed") == "yes"
         if not confirmed:
             return await in_thread(
                 open_close_page, db, settings, viewer, survey_id, is_open=is_open
@@ -343,7 +344,7 @@ class AdminController(Controller):
     ) -> Response[Any]:
         """Start the release, or only its check (audited in the background: minutes on a
         large survey)."""
-        form = await request.form()
+        form = await staff_form(request)
         note = str(form.get("note", ""))
         check = form.get("action") == "check"
         return await in_thread(start_release, db, settings, viewer, survey_id, note, check=check)
@@ -369,7 +370,7 @@ class AdminController(Controller):
         settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
-        form = await request.form()
+        form = await staff_form(request)
         file_format = str(form.get("format", "xlsx"))
         try:
             count = int(str(form.get("count", "")).strip())
@@ -446,7 +447,7 @@ class AdminController(Controller):
         viewer: NamedDependency[Viewer],
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
-        form = await request.form()
+        form = await staff_form(request)
         return await in_thread(add_user, db, settings, viewer, form)
 
     @post("/users/{user_id:int}/password")
@@ -458,7 +459,7 @@ class AdminController(Controller):
         settings: NamedDependency[Settings],
         user_id: FromPath[int],
     ) -> Response[Any]:
-        password = str((await request.form()).get("password", ""))
+        password = str((await staff_form(request)).get("password", ""))
         return await in_thread(set_password, db, settings, viewer, user_id, password)
 
     @post("/users/{user_id:int}/remove")

@@ -31,6 +31,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.hygiene import staff_form
 from survey_app.web.templating import admin_page
 
 
@@ -122,7 +123,7 @@ class DistrictController(Controller):
         settings: NamedDependency[Settings],
         viewer: NamedDependency[Viewer],
     ) -> Template:
-        form = await request.form()
+        form = await staff_form(request)
         typed = {name: str(form.get(name, "")) for name in PROFILE_FIELDS}
         return await in_thread(save, db, settings, viewer, typed)
 
@@ -135,7 +136,7 @@ class DistrictController(Controller):
         viewer: NamedDependency[Viewer],
     ) -> Template:
         """A PNG or JPEG as the district's logo (`services.district.logo_png`)."""
-        upload = (await request.form()).get("logo")
+        upload = (await staff_form(request)).get("logo")
         data = None
         if isinstance(upload, UploadFile) and upload.filename:
             # One byte more than allowed is enough to refuse it.

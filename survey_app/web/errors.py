@@ -21,7 +21,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from survey_app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -41,6 +41,10 @@ STATUS_OF_KIND: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
 )
 RETRY_AFTER_SECONDS = 5
+# PostgreSQL's "cannot execute INSERT in a read-only transaction" (a standby after a
+# fail-over, `default_transaction_read_only`): nothing can be stored, as on a locked
+# database, until the operator fixes it.
+READ_ONLY_TRANSACTION_SQLSTATE = "25006"
 REFUSED_DATA_MESSAGE = "The request holds a value that cannot be stored."
 UNAVAILABLE_MESSAGE = "The database is busy or unavailable. Please try again shortly."
 
@@ -209,6 +213,14 @@ def database_unavailable(_request: Request[Any, Any, Any], error: Exception) -> 
     return Response(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def database_internal_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """503 for a read-only PostgreSQL; any other internal error of the database is
+    unforeseen (a 500 with a request id)."""
+    if getattr(getattr(error, "orig", None), "sqlstate", None) == READ_ONLY_TRANSACTION_SQLSTATE:
+        return database_unavailable(request, error)
+    return unexpected_error(request, error)
+
+
 def database_refused_data(_request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """400 for a value the database refuses (PostgreSQL: NUL in text, an out-of-range
     number) that no check before it caught; logged without the statement's parameters."""
@@ -228,5 +240,6 @@ def exception_handlers() -> ExceptionHandlersMap:
         DataError: database_refused_data,
         OperationalError: database_unavailable,
         InterfaceError: database_unavailable,
+        InternalError: database_internal_error,
         SQLAlchemyTimeoutError: database_unavailable,
     }

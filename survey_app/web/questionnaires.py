@@ -33,6 +33,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread, is_htmx
+from survey_app.web.hygiene import staff_form
 from survey_app.web.preview import (
     Preview,
     carried_answers,
@@ -127,7 +128,7 @@ class QuestionnairesController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[Any]:
         """An XLSForm or YAML file: checked and kept, then its report."""
-        upload = (await request.form()).get("file")
+        upload = (await staff_form(request)).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return await in_thread(
                 overview_page, db, viewer, error=NO_FILE, status=HTTP_422_UNPROCESSABLE_ENTITY
@@ -199,7 +200,7 @@ class QuestionnairesController(Controller):
     ) -> Response[Any]:
         """The first press shows what publishing changes and asks again; `confirmed=yes`
         publishes (`new_series=yes` as well when answered questions change)."""
-        form = await request.form()
+        form = await staff_form(request)
         if form.get("confirmed") != "yes":
             return await in_thread(confirm_page, db, viewer, upload_id)
         new_series = form.get("new_series") == "yes"

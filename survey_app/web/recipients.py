@@ -32,6 +32,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.hygiene import staff_form
 from survey_app.web.templating import admin_page
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -224,7 +225,7 @@ class RecipientsController(Controller):
         survey_id: FromPath[str],
     ) -> Template:
         """A recipients file (CSV or XLSX) to add."""
-        upload = (await request.form()).get("file")
+        upload = (await staff_form(request)).get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             problems = [S_("Please choose a file (CSV or XLSX).")]
             return await in_thread(

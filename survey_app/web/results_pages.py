@@ -51,6 +51,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import group_guard, login_guard, viewer_dependency
 from survey_app.web.handlers import in_thread, is_fragment_request
+from survey_app.web.hygiene import staff_form
 from survey_app.web.staff import staff_language_of
 
 __all__ = ["ResultsPagesController"]
@@ -176,7 +177,7 @@ class ResultsPagesController(Controller):
     ) -> Redirect | Template:
         """Store the breakdowns (at most three) the report and the slides show for this
         survey's series; back to the page (303), or the page with the refusal (422)."""
-        form = await request.form()
+        form = await staff_form(request)
         survey_id, chosen = str(form.get("survey", "")), [str(v) for v in form.getall("by", [])]
         return await in_thread(
             _breakdowns_save, request, db, settings, viewer, group, survey_id, chosen

@@ -32,6 +32,7 @@ from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread
+from survey_app.web.hygiene import staff_form
 from survey_app.web.staff import staff_message
 from survey_app.web.templating import admin_page
 
@@ -146,7 +147,7 @@ class ReviewController(Controller):
     ) -> Template:
         """A status for every response of the selection (all pages), e.g. "exclude all
         flagged as duplicates"."""
-        form = await request.form()
+        form = await staff_form(request)
         selection = _selection(form)
         try:
             changed = await in_thread(
@@ -188,7 +189,7 @@ class ReviewController(Controller):
         survey_id: FromPath[str],
         pk: FromPath[int],
     ) -> Response[Any]:
-        form = await request.form()
+        form = await staff_form(request)
         try:
             await in_thread(
                 responses_set_status,

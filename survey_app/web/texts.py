@@ -36,6 +36,7 @@ from survey_app.services.texts import (
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency
 from survey_app.web.handlers import in_thread, is_fragment_request
+from survey_app.web.hygiene import staff_form
 from survey_app.web.staff import staff_message
 from survey_app.web.templating import admin_page
 
@@ -206,7 +207,7 @@ class TextReviewController(Controller):
         question: FromPath[str],
         submission: FromPath[int],
     ) -> Response[Any] | Template:
-        form = await request.form()
+        form = await staff_form(request)
         filters = _filters(form)
         chosen = [int(v) for v in form.getall("categories", []) if str(v).isdigit()]
         fields = {
@@ -263,7 +264,7 @@ class TextReviewController(Controller):
         survey_id: FromPath[str],
         question: FromPath[str],
     ) -> Response[Any] | Template:
-        form = await request.form()
+        form = await staff_form(request)
         filters = _filters(form)
         survey = await in_thread(_survey, db, survey_id)
         try:
@@ -292,7 +293,7 @@ class TextReviewController(Controller):
         question: FromPath[str],
         category: FromPath[int],
     ) -> Response[Any] | Template:
-        form = await request.form()
+        form = await staff_form(request)
         filters = _filters(form)
         survey = await in_thread(_survey, db, survey_id)
         try:

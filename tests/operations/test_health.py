@@ -3,9 +3,11 @@ every reason when it cannot; start-up and login say so too."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,21 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
 from survey_app.app import create_app
+from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
+from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings
 from tests.conftest import PASSWORD, csrf_token
 from tests.operations.conftest import remount_read_only, tmpfs
+
+SUBMIT = "/api/v1/surveys/newcomer/responses"
+ANSWERS = {
+    "arrival_year": "y2018_2021",
+    "german_level": "a2",
+    "integration_course": "attending",
+    "main_activity": "employed",
+    "housing_situation": "own_flat",
+}
 
 
 def test_healthz_answers_without_the_database(client: TestClient[Any]) -> None:
@@ -54,6 +67,18 @@ class Lines(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+@contextlib.contextmanager
+def error_lines() -> Iterator[list[str]]:
+    """The app's error lines while the block runs."""
+    lines = Lines()
+    logger = logging.getLogger("survey_app")
+    logger.addHandler(lines)
+    try:
+        yield lines.lines
+    finally:
+        logger.removeHandler(lines)
+
+
 def test_a_read_only_var_directory_is_reported_at_start_by_readyz_and_at_login(
     settings: Settings, accounts: object, tmp_path: Path
 ) -> None:
@@ -88,20 +113,31 @@ def test_a_read_only_var_directory_is_reported_at_start_by_readyz_and_at_login(
 
 @pytest.mark.sqlite_only
 def test_a_read_only_sqlite_database_is_not_ready(settings: Settings, tmp_path: Path) -> None:
+    """A database that became read-only after its surveys were published: start-up says
+    so in one line, /readyz answers 503, and valid answers are refused with 503 (never
+    acknowledged, so the client sends them again later)."""
     with tmpfs(tmp_path / "data", 4096) as data:
         url = f"sqlite:///{data / 'survey.sqlite3'}"
         upgrade(url)
+        published = Database(url)
+        publish_directory(published, settings.questionnaires)
+        published.dispose()
         remount_read_only(data)
-        site = dataclasses.replace(settings, database_url=url)
-        with TestClient(app=create_app(site)) as client:
+        site = dataclasses.replace(settings, database_url=url, min_free_mb=0)
+        with error_lines() as lines, TestClient(app=create_app(site)) as client:
+            started = list(lines)
             response = client.get("/readyz")
             stored = client.post(
-                "/api/v1/surveys/newcomer/responses",
-                json={"submission_id": "s-1", "language": "de", "answers": {}},
+                SUBMIT, json={"submission_id": "s-1", "language": "de", "answers": ANSWERS}
             )
+    # SQLite's reason depends on the journal ("unable to open database file" in WAL mode).
+    [unready, unpublished] = started
+    assert unready.startswith("not ready: the database is not writable: ")
+    assert unpublished == "questionnaires not published: the database is not writable"
     assert response.status_code == 503
     assert any("database is not writable" in p for p in response.json()["problems"])
-    assert stored.status_code in (422, 503)
+    assert stored.status_code == 503, stored.text
+    assert stored.headers["retry-after"]
 
 
 @pytest.mark.postgresql_only
@@ -111,11 +147,37 @@ def test_a_read_only_postgresql_is_not_ready(settings: Settings) -> None:
     read_only = url.update_query_dict(
         {"options": f"{options} -cdefault_transaction_read_only=on"}
     ).render_as_string(hide_password=False)
-    with TestClient(app=create_app(dataclasses.replace(settings, database_url=read_only))) as c:
-        response = c.get("/readyz")
+    site = dataclasses.replace(settings, database_url=read_only)
+    with error_lines() as lines, TestClient(app=create_app(site)) as client:
+        started = list(lines)
+        response = client.get("/readyz")
+    assert started == [
+        "not ready: the database is not writable: cannot execute UPDATE in a read-only transaction",
+        "questionnaires not published: the database is not writable",
+    ]
     assert response.status_code == 503
     [problem] = response.json()["problems"]
     assert "read-only transaction" in problem
+
+
+@pytest.mark.postgresql_only
+def test_answers_to_a_read_only_postgresql_are_503(settings: Settings) -> None:
+    """Surveys published, then the database turned read-only (a standby after a
+    fail-over, say): valid answers are refused with 503, never acknowledged."""
+    published = Database(settings.database_url)
+    publish_directory(published, settings.questionnaires)
+    published.dispose()
+    url = make_url(settings.database_url)
+    read_only = url.update_query_dict(
+        {"options": f"{url.query['options']} -cdefault_transaction_read_only=on"}
+    ).render_as_string(hide_password=False)
+    site = dataclasses.replace(settings, database_url=read_only)
+    with TestClient(app=create_app(site)) as client:
+        stored = client.post(
+            SUBMIT, json={"submission_id": "s-1", "language": "de", "answers": ANSWERS}
+        )
+    assert stored.status_code == 503, stored.text
+    assert stored.headers["retry-after"]
 
 
 def test_readyz_leaves_nothing_behind(client: TestClient[Any], settings: Settings) -> None:

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlmodel import col, select
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
 from survey_app.services.invitations import invitations_create
 from survey_app.settings import Settings
 from survey_app.web import answering
@@ -57,6 +59,12 @@ def site(settings: Settings) -> Iterator[TestClient[Any]]:
         yield client
 
 
+def stored_count(db: Database, survey_id: str) -> int:
+    with db.read() as session:
+        rows = session.exec(select(Submission).where(col(Submission.survey_id) == survey_id))
+        return len(rows.all())
+
+
 def feedback(number: int) -> dict[str, object]:
     return {"submission_id": f"f-{number}", "language": "de", "answers": {"satisfied": "yes"}}
 
@@ -86,6 +94,30 @@ def test_losers_of_a_race_on_one_link_are_no_guesses(site: TestClient[Any], db: 
     again = [site.post(EMPLOYERS, json=employer(n, used)).status_code for n in range(1, 26)]
     assert set(again) == {403}
     assert site.post(EMPLOYERS, json=employer(99, fresh)).status_code == 201
+
+
+def test_concurrent_posts_of_one_fresh_link_store_one_and_count_no_guess(
+    site: TestClient[Any], db: Database
+) -> None:
+    """A double click, a retry and a shared link at once: the first to arrive is stored,
+    the others are told the link was used, and none of them is a guess."""
+    [token] = invitations_create(db, "employers", 1)
+    start = threading.Barrier(GUESSES_ALLOWED)
+
+    def post(number: int) -> int:
+        start.wait(10)
+        return site.post(EMPLOYERS, json=employer(number, token)).status_code
+
+    with ThreadPoolExecutor(GUESSES_ALLOWED) as pool:
+        statuses = Counter(pool.map(post, range(GUESSES_ALLOWED)))
+    guesses = [
+        site.post(EMPLOYERS, json=employer(100 + n, f"guess-{n}")).status_code
+        for n in range(GUESSES_ALLOWED)
+    ]
+
+    assert statuses == {201: 1, 403: GUESSES_ALLOWED - 1}
+    assert stored_count(db, "employers") == 1
+    assert set(guesses) == {403}  # the whole bucket is left for wrong links
 
 
 def test_wrong_resume_codes_hold_up_neither_submissions_nor_invitation_links(

@@ -4,6 +4,7 @@ expired sessions are deleted."""
 from __future__ import annotations
 
 import asyncio
+import re
 import stat
 import time
 from collections.abc import Coroutine
@@ -11,11 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from litestar.stores.file import FileStore
 from litestar.testing import TestClient
 
 from survey_app.app import create_app
-from survey_app.settings import Settings
+from survey_app.db.engine import Database
+from survey_app.services.invitations import invitations_create
+from survey_app.settings import PROJECT_ROOT, Settings
 from survey_app.web.sessions import delete_expired_sessions
 from tests.conftest import login
 from tests.web.respondent import NEWCOMER_PAGES, Respondent
@@ -46,6 +50,49 @@ def test_a_respondent_gets_no_session_cookie_and_leaves_no_session_file(
         assert "survey_session" not in page.headers.get("set-cookie", ""), page.url
     assert "survey_session" not in client.cookies
     assert session_files(settings) == []
+
+
+def readme_respondent_cookies() -> tuple[int, set[str]]:
+    """What the README's privacy section promises respondents: at most how many cookies,
+    and their names (each named as `name` (what it holds))."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    privacy = readme.split("## Privacy and deletion", 1)[1].split("\n## ", 1)[0]
+    bullet = re.search(r"- \*\*Cookies:\*\* (.*?)(?=\n- |\Z)", privacy, re.S)
+    assert bullet is not None, "the README's privacy section lists no cookies"
+    respondents = bullet.group(1).split("`survey_session` is set only at a staff login")[0]
+    most = re.search(r"respondents get at most (\w+)", respondents)
+    assert most is not None
+    numbers = {"one": 1, "two": 2, "three": 3}
+    return numbers[most.group(1)], set(re.findall(r"`(\w+)` \(", respondents))
+
+
+def test_a_respondent_gets_only_the_cookies_the_readme_names(
+    client: TestClient[Any], db: Database
+) -> None:
+    most, named = readme_respondent_cookies()
+    set_cookies: list[str] = []
+
+    def keep(response: httpx.Response) -> None:
+        set_cookies.extend(response.headers.get_list("set-cookie"))
+
+    client.event_hooks["response"].append(keep)
+    [token] = invitations_create(db, "company", 1)
+    respondent = Respondent(client, "newcomer")
+    client.get("/")
+    client.get("/s/newcomer", params={"lang": "ar"})
+    thanks = respondent.answer_all(NEWCOMER_PAGES)
+    client.get("/s/newcomer/resume")
+    client.get("/s/company", params={"invitation": token})
+    client.get("/api/v1/surveys/newcomer")
+
+    names = {cookie.split("=", 1)[0] for cookie in set_cookies}
+    assert thanks.status_code == 200
+    assert named
+    assert len(named) <= most
+    assert names <= named, f"cookies the README does not name: {names - named}"
+    for cookie in set_cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "samesite=lax"} <= attributes, cookie
 
 
 def test_many_visitors_without_cookies_leave_no_session_files(
