@@ -156,6 +156,7 @@ class ReleasePreview:
 
     previous: int | None
     """The latest release's number (None before the first)."""
+
     @property
     def allowed(self) -> bool:
         return self.since_previous >= self.min_cell
@@ -168,11 +169,7 @@ class ReleasePreview:
         gave is hidden where the change could be worked out, and so are the numbers that
         would give it away. The office is told before it releases: waiting usually
         shows more."""
-        return (
-            self.previous is not None
-            and self.allowed
-            and self.since_previous < self.plenty
-        )
+        return self.previous is not None and self.allowed and self.since_previous < self.plenty
 
     @property
     def plenty(self) -> int:
