@@ -30,7 +30,7 @@ from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
 from survey_app.i18n import S_, staff_gettext, staff_language
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
-from survey_app.render.templating import jinja_environment
+from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.services.breakdowns import breakdowns_of
 from survey_app.services.district import district_logo, district_profile_of, logo_data_uri
 from survey_app.services.groups import working_group, working_groups
@@ -409,6 +409,27 @@ def report_html(
         logo=logo_data_uri(district_logo(db)),
         district_name=district_profile_of(db, settings.questionnaires).district,
     )
+
+
+def report_pdf(
+    db: Database,
+    settings: Settings,
+    group: str,
+    survey_id: str,
+    *,
+    lang: str | None = None,
+    live: bool = False,
+    by: str | None = None,
+    compare: str | None = None,
+) -> bytes:
+    """The printable report as PDF: `report_html` (its stylesheet read from the static
+    directory) rendered by WeasyPrint, for `/results/{group}/report.pdf` and `survey-app
+    report`. Raises like `results_view`."""
+    # WeasyPrint is imported by the first PDF, not by every process that renders pages.
+    from analysis.report import render_pdf
+
+    html = report_html(db, settings, group, survey_id, lang=lang, live=live, by=by, compare=compare)
+    return render_pdf(html, assets=STATIC)
 
 
 def slide_texts(view: ResultsView) -> SlideTexts:

@@ -73,12 +73,16 @@ def test_before_the_first_release_members_get_a_clear_answer(
 
     api = client.get("/api/v1/results/audit", params={"group": "arbeit"})
     page = client.get("/results/arbeit", params={"survey": "audit"})
+    pdf = client.get("/results/arbeit/report.pdf", params={"survey": "audit"})
 
     assert api.status_code == 404
     assert api.json()["error"] == "No results of survey 'audit' have been released yet."
     assert page.status_code == 200
     assert "wurden noch keine Ergebnisse veröffentlicht" in page.text
     assert 'class="result-question"' not in page.text
+    assert pdf.status_code == 404
+    assert pdf.headers["content-type"].startswith("text/html")
+    assert "wurden noch keine Ergebnisse veröffentlicht" in pdf.text
 
 
 def test_results_do_not_move_when_someone_sends_until_the_next_release(
@@ -214,12 +218,12 @@ def test_the_office_is_told_before_a_later_release_with_few_new_responses(
     send(client, answers(random.Random(14), 38, 0.4), start=200)
     plenty = client.get("/admin/surveys/audit/release")
 
-    assert "class=\"caution\"" not in first.text
+    assert 'class="caution"' not in first.text
     assert "Seit Veröffentlichung 1 sind erst 12 Antworten eingegangen" in few.text
     assert "etwa 50 neuen Antworten" in few.text
     assert "Jetzt veröffentlichen" in few.text
     assert "erst 50 Antworten" not in plenty.text
-    assert "class=\"caution\"" not in plenty.text
+    assert 'class="caution"' not in plenty.text
     assert "Jetzt veröffentlichen" in plenty.text
 
 

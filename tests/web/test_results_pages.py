@@ -324,6 +324,7 @@ def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> N
         ("/results/arbeit/export.xlsx", {"survey": "nope"}, 404),
         ("/results/arbeit/slides.pptx", {"survey": "nope"}, 404),
         ("/results/arbeit/report", {"survey": "nope"}, 404),
+        ("/results/arbeit/report.pdf", {"survey": "nope"}, 404),
     ],
 )
 def test_unknown_names_are_error_pages(
@@ -396,8 +397,9 @@ def test_slides_in_english_broken_down(waves: TestClient[Any]) -> None:
     assert broken_down  # the released breakdowns of age, employed and hours
 
 
-def test_live_slides_are_for_admins(anonymous: TestClient[Any]) -> None:
-    url = "/results/arbeit/slides.pptx?survey=wave1&live=1"
+@pytest.mark.parametrize("file", ["slides.pptx", "report.pdf"])
+def test_live_slides_and_pdf_are_for_admins(anonymous: TestClient[Any], file: str) -> None:
+    url = f"/results/arbeit/{file}?survey=wave1&live=1"
     login(anonymous, "arbeit")
     assert anonymous.get(url).status_code == 403
     login(anonymous, "admin")
@@ -448,6 +450,7 @@ GROUP_URLS = [
     "/results/arbeit/export.csv?survey=wave1",
     "/results/arbeit/slides.pptx?survey=wave1",
     "/results/arbeit/report?survey=wave1",
+    "/results/arbeit/report.pdf?survey=wave1",
 ]
 
 
@@ -510,6 +513,7 @@ def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Se
     anonymous.get("/results/arbeit/export.xlsx?survey=wave1")
     anonymous.get("/results/arbeit/report?survey=wave1")
     anonymous.get("/results/arbeit/slides.pptx?survey=wave1")
+    anonymous.get("/results/arbeit/report.pdf?survey=wave1")
 
     db = Database(settings.database_url)
     events = [(e.actor, e.action) for e in audit_events(db)]
@@ -518,6 +522,7 @@ def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Se
     assert (email, "results_export") in events
     assert (email, "results_report") in events
     assert (email, "results_slides") in events
+    assert (email, "results_report_pdf") in events
 
 
 def test_slides_that_fail_are_not_audited(anonymous: TestClient[Any], settings: Settings) -> None:
@@ -561,10 +566,12 @@ def test_the_report_is_broken_down_and_compared_as_the_page_it_came_from(
 ) -> None:
     params = {"survey": "wave2", "by": "employed", "compare": "wave1"}
     page = Page(waves.get("/results/arbeit", params=params).text)
-    (link,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report" in a["href"]]
+    (link,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report?" in a["href"]]
+    (pdf,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report.pdf" in a["href"]]
 
     report = waves.get(str(link)).text
 
+    assert str(pdf) == str(link).replace("/report?", "/report.pdf?")
     assert "by=employed" in str(link)
     assert "compare=wave1" in str(link)
     assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in report
