@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
+from analysis.exports import WorkbookSource
 from analysis.key_figures import KeyFigure, key_figures
 from analysis.results import Results, bin_label, is_wave
 from analysis.slides import SlideTexts, results_pptx
@@ -430,6 +431,26 @@ def report_pdf(
 
     html = report_html(db, settings, group, survey_id, lang=lang, live=live, by=by, compare=compare)
     return render_pdf(html, assets=STATIC)
+
+
+def workbook_source(db: Database, settings: Settings, results: Results) -> WorkbookSource:
+    """What the info sheet of `results`' workbook names: the survey's title and the
+    working group's name in the results' language, and the district and office of the
+    district profile (as the report's title page and the privacy notices name them)."""
+    survey = get_survey(db, results.survey)
+    if survey is None:
+        raise UnknownSurvey(results.survey)
+    questionnaire = survey.questionnaire
+    group_name = None
+    if results.group is not None:
+        group_name = questionnaire.text(working_group(db, results.group).name, results.language)
+    profile = district_profile_of(db, settings.questionnaires)
+    return WorkbookSource(
+        survey_title=questionnaire.text(questionnaire.title, results.language),
+        group_name=group_name,
+        district=profile.district,
+        office=profile.office,
+    )
 
 
 def slide_texts(view: ResultsView) -> SlideTexts:

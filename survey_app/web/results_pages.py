@@ -40,6 +40,7 @@ from survey_app.render.results import (
     results_view,
     slides_pptx,
     with_stored_breakdowns,
+    workbook_source,
 )
 from survey_app.render.templating import static_url
 from survey_app.services.breakdowns import breakdowns_set
@@ -199,7 +200,7 @@ class ResultsPagesController(Controller):
         found = _group_results(db, settings, viewer, group, survey, lang, live)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"
-            write_results_xlsx(found, path)
+            write_results_xlsx(found, path, source=workbook_source(db, settings, found))
             content = path.read_bytes()
         # Audited once the workbook exists: a failed export is no download.
         record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)

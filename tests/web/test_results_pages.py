@@ -337,6 +337,12 @@ def test_unknown_names_are_error_pages(
     assert "'nope'" in Page(response.text).text
 
 
+def info_sheet(workbook: bytes) -> dict[Any, Any]:
+    """The rows of a workbook's info sheet, name: value."""
+    sheet = load_workbook(io.BytesIO(workbook)).worksheets[0]
+    return {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+
+
 def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> None:
     response = waves.get("/results/arbeit/export.xlsx", params={"survey": "wave1"})
 
@@ -345,6 +351,23 @@ def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> Non
     assert 'filename="wave1-arbeit.xlsx"' in response.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == WAVE1_SHEETS
+    info = info_sheet(response.content)
+    assert info["Befragung"] == "Befragung Welle 1"  # titles and names, not ids
+    assert info["Arbeitsgruppe"] == "Arbeit"
+    assert info["Quelle"] == "Landkreis Musterland, Integrationsmanagement: Befragung Welle 1"
+    assert info["Veröffentlichung"] == 1
+
+
+def test_the_workbook_speaks_the_language_asked_for(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit/export.xlsx", params={"survey": "wave1", "lang": "en"})
+
+    info = {
+        row[0]: row[1]
+        for row in load_workbook(io.BytesIO(response.content))["Info"].iter_rows(values_only=True)
+    }
+    assert info["survey"] == "Survey wave 1"
+    assert info["group"] == "Work"
+    assert info["source"] == "Landkreis Musterland, Integrationsmanagement: Survey wave 1"
 
 
 def test_the_csv_download_is_for_german_excel(waves: TestClient[Any]) -> None:
