@@ -319,3 +319,26 @@ def test_another_groups_member_gets_no_pdf(web: TestClient[Any]) -> None:
 
     assert response.status_code == 403
     assert not response.content.startswith(b"%PDF")
+
+
+def test_a_breakdown_caption_goes_to_the_next_page_with_its_table(tmp_path: Path) -> None:
+    """The caption says what the table is broken down by: never at the foot of a page
+    whose next page has the table."""
+    from analysis.report import render_pdf
+    from survey_app.render.templating import STATIC
+
+    rows = "".join(f"<tr><th>Zeile {i}</th><td>10</td></tr>" for i in range(8))
+    html = (
+        '<!doctype html><html lang="de"><head><link rel="stylesheet" href="results.css">'
+        '</head><body class="report"><main><div style="block-size: 240mm"></div>'
+        '<div class="scroll"><table class="numbers breakdown">'
+        "<caption>Aufgeschlüsselt nach: Haben Sie Arbeit?</caption>"
+        f"<tbody>{rows}</tbody></table></div></main></body></html>"
+    )
+    pdf = tmp_path / "caption.pdf"
+    pdf.write_bytes(render_pdf(html, assets=STATIC))
+
+    first, second = pdf_text(pdf).split("\f")[:2]
+    assert "Aufgeschlüsselt nach" not in first
+    assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in second
+    assert "Zeile 0" in second

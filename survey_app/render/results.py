@@ -181,6 +181,9 @@ class ResultsView:
 
 
 def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) -> QuestionView:
+    if result.by is not None and result.by.question == result.name:
+        # The breakdown question by itself: its own counts on a diagonal, nothing new.
+        result = replace(result, by=None)
     chart = question_chart(
         result,
         title=t("Bar chart: %(label)s", label=result.label),
@@ -333,14 +336,14 @@ def with_stored_breakdowns(db: Database, settings: Settings, view: ResultsView) 
 def presentation_screens(view: ResultsView) -> list[tuple[QuestionView, QuestionView | None]]:
     """The screens of the presentation after its title: each question, then the question
     broken down by each of the group's stored breakdowns (`with_stored_breakdowns`), as
-    in the report and the slides: never by itself, and only where the results have that
-    breakdown."""
+    in the report and the slides: only where the results have that breakdown (never a
+    question by itself: `_question_view` leaves that out)."""
     screens: list[tuple[QuestionView, QuestionView | None]] = []
     for question in view.questions:
         screens.append((question, None))
-        for by, questions in view.broken_down:
+        for _by, questions in view.broken_down:
             broken = questions.get(question.result.name)
-            if broken is not None and broken.result.by is not None and by != question.result.name:
+            if broken is not None and broken.result.by is not None:
                 screens.append((question, broken))
     return screens
 

@@ -249,7 +249,8 @@ def test_german_is_the_default(waves: TestClient[Any]) -> None:
 def test_breakdown_without_javascript_reloads_the_page_broken_down(waves: TestClient[Any]) -> None:
     response = waves.get("/results/arbeit", params={"survey": "wave1", "by": "employed"})
 
-    assert response.text.count('class="numbers breakdown"') == 4
+    # german_level, age and hours; employed by itself would say nothing new
+    assert response.text.count('class="numbers breakdown"') == 3
     assert response.text.startswith("<!doctype html>")
 
 
@@ -775,7 +776,6 @@ def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[An
     assert captions(report.text) == [
         "q-german_level-by-employed",
         "q-age-by-employed",
-        "q-employed-by-employed",
         "q-hours-by-employed",
     ]
     deck = member.get("/results/arbeit/slides.pptx", params={"survey": "wave1", "by": "employed"})
@@ -785,6 +785,23 @@ def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[An
     ]
     assert not any("Aufgeschlüsselt nach: Wie gut sprechen Sie Deutsch?" in text for text in texts)
     assert sum("Aufgeschlüsselt nach: Haben Sie Arbeit?" in text for text in texts) == 3
+
+
+@pytest.mark.parametrize("suffix", ["", "/report", "/present"])
+def test_the_breakdown_question_is_not_broken_down_by_itself(
+    waves: TestClient[Any], suffix: str
+) -> None:
+    params = {"survey": "wave1", "by": "employed", "slide": "3"}  # slide 3: employed
+
+    response = waves.get(f"/results/arbeit{suffix}", params=params)
+
+    assert response.status_code == 200
+    section = response.text.split('id="q-employed"')[1].split("</section>")[0]
+    assert "Haben Sie Arbeit?" in section
+    assert "<caption id=" not in section  # no table of yes by yes and no by no
+    assert "Aufschlüsselung nach" not in section  # nor a note that it was left out
+    if suffix != "/present":
+        assert "q-age-by-employed" in captions(response.text)  # the others are
 
 
 @pytest.mark.parametrize(
