@@ -439,7 +439,7 @@ def report_pdf(
 def workbook_source(db: Database, settings: Settings, results: Results) -> WorkbookSource:
     """What the info sheet of `results`' workbook names: the survey's title and the
     working group's name in the results' language, and the district and office of the
-    district profile (as the report's title page and the privacy notices name them)."""
+    district profile (as the privacy notices name them)."""
     survey = get_survey(db, results.survey)
     if survey is None:
         raise UnknownSurvey(results.survey)

@@ -267,7 +267,7 @@ class ResultsPagesController(Controller):
         return Response(html, media_type="text/html; charset=utf-8")
 
     @get("/{group:str}/report.pdf", sync_to_thread=True, guards=[group_guard])
-    def report_pdf(
+    def report_as_pdf(
         self,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
