@@ -22,6 +22,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +39,7 @@ from survey_app.questionnaire.schema import Questionnaire, QuestionType
 
 __all__ = [
     "SUPPRESSED",
+    "WorkbookSource",
     "footnote",
     "neutralize",
     "response_table",
@@ -78,6 +80,7 @@ WORKBOOK_WORDS = {
     "released on": S_("released on"),
     "responses": S_("responses"),
     "minimum cell": S_("minimum cell"),
+    "source": S_("source"),
     "choice": S_("choice"),
     "count": S_("count"),
     "percent": S_("percent"),
@@ -416,14 +419,37 @@ def _sheet_title(label: str, used: set[str]) -> str:
     return candidate
 
 
-def write_results_xlsx(results: Results, path: Path) -> None:
+@dataclass(frozen=True)
+class WorkbookSource:
+    """Who and what a group's workbook is about, in the words of its readers: the
+    survey's title, the working group's name (None: all groups), and the district and
+    office that publish the numbers. The caller looks them up (the published survey,
+    the catalogue of working groups, the district's profile)."""
+
+    survey_title: str
+    group_name: str | None
+    district: str
+    office: str
+
+    @property
+    def line(self) -> str:
+        """The source to quote with a number: "Landkreis X, Integrationsmanagement:
+        <the survey's title>"."""
+        return f"{self.district}, {self.office}: {self.survey_title}"
+
+
+def write_results_xlsx(
+    results: Results, path: Path, *, source: WorkbookSource | None = None
+) -> None:
     """The aggregated results of a working group as a workbook German Excel can compute
-    with: an info sheet (release, the suppression rule), then one sheet per question named
-    after its label, with a chart. Counts are numbers and percentages real percentages
-    (shown as "23,3 %" in German Excel); a hidden cell is empty, never text in a number
-    column: the "Hinweis" column and a comment on the cell say it is not shown. Worded in
-    the results' language through the staff catalogue when it is a staff language
-    (German for the working groups), else in English."""
+    with: an info sheet (the survey's title, the group's name, the release, the
+    suppression rule and the source when `source` is given, else the ids), then one
+    sheet per question named after its label, with a chart. Counts are numbers and
+    percentages real percentages (shown as "23,3 %" in German Excel); a hidden cell is
+    empty, never text in a number column: the "Hinweis" column and a comment on the
+    cell say it is not shown. Worded in the results' language through the staff
+    catalogue when it is a staff language (German for the working groups), else in
+    English."""
     # openpyxl only here: the CLI's results and row exports do not pay for its import.
     from openpyxl import Workbook
     from openpyxl.comments import Comment
@@ -439,29 +465,44 @@ def write_results_xlsx(results: Results, path: Path) -> None:
     assert info is not None
     info.title = words["info"]
     used = {words["info"].lower()}
-    for row in (
-        [words["survey"], results.survey],
-        [words["version"], results.version],
-        [words["group"], results.group or words["all"]],
-        [words["release"], results.release.number if results.release else words["live"]],
-        [words["released on"], results.release.released_at if results.release else None],
-        [words["responses"], results.responses],
-        [words["minimum cell"], results.min_cell],
-        [words["rule"], note],
-    ):
-        info.append([neutralize(c) if isinstance(c, str) else c for c in row])
+    group = results.group if source is None else source.group_name
+    rows = {
+        "survey": results.survey if source is None else source.survey_title,
+        "version": results.version,
+        "group": group or words["all"],
+        "release": results.release.number if results.release else words["live"],
+        "released on": results.release.released_at if results.release else None,
+        "responses": results.responses,
+        "minimum cell": results.min_cell,
+        "rule": note,
+    }
+    if source is not None:
+        rows["source"] = source.line
+    for key, value in rows.items():
+        info.append([words[key], neutralize(value) if isinstance(value, str) else value])
         info.cell(info.max_row, 1).font = bold
+    row_of = {key: number for number, key in enumerate(rows, start=1)}
     if results.release is not None:
-        info.cell(5, 2).number_format = "DD.MM.YYYY" if results.language == "de" else "YYYY-MM-DD"
+        date_format = "DD.MM.YYYY" if results.language == "de" else "YYYY-MM-DD"
+        info.cell(row_of["released on"], 2).number_format = date_format
     info.column_dimensions["A"].width = 24
     info.column_dimensions["B"].width = 50
-    info.cell(info.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    for key in ("survey", "rule", "source"):
+        if key in row_of:
+            cell = info.cell(row_of[key], 2)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            info.cell(row_of[key], 1).alignment = Alignment(vertical="top")
+            # LibreOffice keeps a row one line high whatever it wraps: as many lines as
+            # the 50 characters of column B need (on the generous side).
+            lines = -(-len(str(cell.value)) // 45)
+            info.row_dimensions[row_of[key]].height = 15 * lines
+    author = "Integrationsmanagement" if source is None else source.office
 
     def hidden(cell: Any) -> None:
-        cell.comment = Comment(note, "Integrationsmanagement")
+        cell.comment = Comment(note, author)
 
     if results.responses is None:
-        hidden(info.cell(6, 2))
+        hidden(info.cell(row_of["responses"], 2))
 
     for question in results.questions:
         sheet = workbook.create_sheet(_sheet_title(question.label or question.name, used))

@@ -45,6 +45,7 @@ _LABEL_CHARS = 48  # longer answer labels are shortened: the bars need the width
 _COLOURS = ("0B5CAD", "E08A00", "2E8B57", "8E44AD", "C0392B", "5D6D7E", "17A589", "7F8C8D")
 _TEXT_COLOUR = "1A1A1A"
 _MOST_LABELS = 30  # bars of a chart that still get their percentage as a data label
+_CHART_WIDTH, _CHART_HEIGHT = 12.33, 4.25  # inches: a bar chart on its slide
 
 Formatter = Callable[[float], str]
 
@@ -359,8 +360,8 @@ class _Deck:
             XL_CHART_TYPE.BAR_CLUSTERED,
             self.inches(0.5),
             self.inches(1.8),
-            self.inches(12.33),
-            self.inches(4.25),
+            self.inches(_CHART_WIDTH),
+            self.inches(_CHART_HEIGHT),
             data,
         )
         chart = frame.chart
@@ -368,10 +369,15 @@ class _Deck:
         chart.font.color.rgb = RGBColor.from_string(_TEXT_COLOUR)
         chart.has_title = False
         chart.has_legend = len(series) > 1
+        legend = 0.0
         if chart.has_legend:
-            chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+            # Above the bars, in a box of its own: at the bottom, Impress drew it over
+            # the value axis's numbers.
+            chart.legend.position = XL_LEGEND_POSITION.TOP
             chart.legend.include_in_layout = False
             chart.legend.font.size = self.pt(16)
+            legend = _legend_height([name for name, _values, _captions in series])
+            _manual_layout(chart.legend._element.get_or_add_layout(), 0.01, 0.01, 0.98, legend)
         categories = chart.category_axis
         categories.reverse_order = True  # bars top-down in the order of the answers
         # 14 pt from ten answers on: each keeps its own line at projection size.
@@ -384,9 +390,7 @@ class _Deck:
         values_axis.tick_labels.font.size = self.pt(14)
         values_axis.has_major_gridlines = True
         longest = max((len(name) for name in names), default=0)
-        _place_plot_area(
-            chart, labels=min(0.5, 0.04 + longest * 0.13 / 12.33), legend=len(series) > 1
-        )
+        _place_plot_area(chart, labels=min(0.5, 0.04 + longest * 0.13 / _CHART_WIDTH), top=legend)
         plot = chart.plots[0]
         plot.gap_width = 60
         if len(series) > 1:
@@ -449,11 +453,11 @@ class _Deck:
         return SUPPRESSED_MARK if value is None else self.t.format_number(value)
 
 
-def _place_plot_area(chart: Any, *, labels: float, legend: bool) -> None:
+def _place_plot_area(chart: Any, *, labels: float, top: float) -> None:
     """Fix the bars' area inside the chart: `labels` (a share of the width) to its left
-    for the answers, room to the right for the data labels, and below for the axis (and
-    the legend). Left to itself, Impress gives the answers a narrow column, wraps them
-    and then leaves out every second one."""
+    for the answers, room to the right for the data labels, below for the axis and
+    `top` (a share of the height) above for the legend. Left to itself, Impress gives
+    the answers a narrow column, wraps them and then leaves out every second one."""
     from pptx.oxml.ns import qn
 
     plot_area = chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea"))
@@ -461,16 +465,39 @@ def _place_plot_area(chart: Any, *, labels: float, legend: bool) -> None:
     if layout is None:
         layout = plot_area.makeelement(qn("c:layout"), {})
         plot_area.insert(0, layout)
+    y = top + 0.02
+    _manual_layout(layout, labels, y, 1 - labels - 0.09, 0.9 - y, target="inner")
+
+
+def _manual_layout(
+    layout: Any, x: float, y: float, w: float, h: float, *, target: str | None = None
+) -> None:
+    """Put a chart's part (the `c:layout` of its plot area or legend) in a box given in
+    shares of the chart's width and height from its top left corner."""
+    from pptx.oxml.ns import qn
+
     for child in list(layout):
         layout.remove(child)
     manual = layout.makeelement(qn("c:manualLayout"), {})
     layout.append(manual)
-    height = 0.78 if legend else 0.88
-    for tag, value in (
-        ("layoutTarget", "inner"), ("xMode", "edge"), ("yMode", "edge"),
-        ("x", labels), ("y", 0.02), ("w", 1 - labels - 0.09), ("h", height),
-    ):  # fmt: skip
+    values: list[tuple[str, object]] = [] if target is None else [("layoutTarget", target)]
+    values += [("xMode", "edge"), ("yMode", "edge"), ("x", x), ("y", y), ("w", w), ("h", h)]
+    for tag, value in values:
         manual.append(manual.makeelement(qn(f"c:{tag}"), {"val": str(value)}))
+
+
+def _legend_height(names: Sequence[str]) -> float:
+    """The share of the chart's height a legend across its top takes. Impress sets the
+    entries (the mark, the name at 16 pt) in as many columns as fit across, each as wide
+    as its widest entry, and leaves out what does not fit in the box: so the rows are
+    counted as it does, with widths on the generous side (a row too many is a gap)."""
+    widths = [0.3 + 0.12 * len(name) for name in names]  # inches
+    for columns in range(len(widths), 0, -1):
+        across = sum(max(widths[column::columns]) for column in range(columns))
+        if across <= 0.98 * _CHART_WIDTH:
+            break
+    rows = -(-len(widths) // columns)
+    return (0.1 + 0.34 * rows) / _CHART_HEIGHT
 
 
 def _label_every_category(axis: Any) -> None:

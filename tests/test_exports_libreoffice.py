@@ -171,3 +171,38 @@ def test_slides_open_in_libreoffice_impress_with_every_bar_named(
         assert label in chart  # Impress leaves out no bar's name
     assert "46,2 %" in chart  # the percentages label the bars
     assert "53,8 %" in chart
+
+
+def words_of_page(pdf: Path, containing: str) -> list[tuple[str, float, float]]:
+    """The words of the first page of `pdf` whose text contains `containing`, each with
+    the top and bottom of its box (points from the top of the page)."""
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    word = r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>'
+    for page in html.split("<page ")[1:]:
+        words = [(text, float(top), float(bottom)) for top, bottom, text in re.findall(word, page)]
+        if containing in " ".join(text for text, _top, _bottom in words):
+            return words
+    raise AssertionError(f"no page with {containing!r}")
+
+
+def test_the_legend_of_a_breakdown_slide_stands_above_the_bars_in_impress(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    thirteen_answers(db)
+    settings = dataclasses.replace(settings, questionnaires=QUESTIONNAIRES)
+    deck = tmp_path / "slides.pptx"
+    deck.write_bytes(slides_pptx(db, settings, "arbeit", "wave1", live=True, by="german_level"))
+
+    words = words_of_page(convert(deck, "pdf", tmp_path), "Arbeit? Aufgeschlüsselt nach")
+
+    legend = [(top, bottom) for text, top, bottom in words if text in ("A1", "B1")]
+    answers = [(top, bottom) for text, top, bottom in words if text == "Nein"]
+    axis = [(top, bottom) for text, top, bottom in words if text.isdigit()]
+    assert len(legend) == 2  # the breakdown's two groups (nobody else answered)
+    assert answers
+    assert axis
+    # Before: the legend was drawn over the value axis's numbers, below the bars.
+    assert max(bottom for _top, bottom in legend) < min(top for top, _bottom in answers)
+    assert max(bottom for _top, bottom in legend) < min(top for top, _bottom in axis)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from litestar.testing import TestClient
 from pptx import Presentation
 
+from survey_app.app import create_app
 from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.services.breakdowns import breakdowns_set
@@ -20,7 +25,7 @@ from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SLIDES
-from tests.conftest import release
+from tests.conftest import login, release
 
 K = 5  # min_cell of the wave1 survey
 LEVELS = ["a1"] * 12 + ["b1"] * 9 + ["a2"] * 3 + ["b2"] * 1  # a2 and b2 are below K
@@ -113,9 +118,9 @@ def test_title_page_names_survey_group_responses_and_the_rule(pdf: Path) -> None
     assert "wave1" not in title_page  # the survey by its title, not its id
 
 
-def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
-    pages = pdf_text(pdf).split("\f")[1:]  # the key figures and the questions
-    shown = [
+def shown_numbers(pages: list[str]) -> list[int]:
+    """The whole numbers on `pages` but for page footers and the count of hidden values."""
+    return [
         int(token)
         for page in pages
         for line in page.splitlines()
@@ -123,6 +128,11 @@ def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
         and "Werte nicht ausgewiesen" not in line  # the legend: how many are hidden
         for token in re.findall(r"(?<![\S])\d+(?![\S])", line)
     ]
+
+
+def test_no_count_below_min_cell_reaches_the_pdf(pdf: Path) -> None:
+    pages = pdf_text(pdf).split("\f")[1:]  # the key figures and the questions
+    shown = shown_numbers(pages)
 
     assert shown, "the question pages show counts"
     assert not [count for count in shown if 0 < count < K]
@@ -253,3 +263,82 @@ def test_the_report_uses_the_groups_stored_breakdowns_unless_by_is_given(
     title = pdf_text(chosen).split("\f")[0]
     assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in title
     assert "Wie gut sprechen Sie Deutsch?, Haben" not in title
+
+
+# -- the PDF from the results page ---------------------------------------------------------
+
+
+@pytest.fixture
+def web(env: dict[str, str], settings: Settings, accounts: object) -> Iterator[TestClient[Any]]:
+    """The app on `env`'s released wave1, nobody logged in."""
+    settings = dataclasses.replace(settings, questionnaires=QUESTIONNAIRES)
+    with TestClient(app=create_app(settings)) as client:
+        yield client
+
+
+def test_a_member_downloads_the_report_the_command_writes_as_pdf(
+    web: TestClient[Any], pdf: Path, tmp_path: Path
+) -> None:
+    login(web, "arbeit")
+
+    response = web.get("/results/arbeit/report.pdf", params={"survey": "wave1"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="wave1-arbeit.pdf"'
+    downloaded = tmp_path / "downloaded.pdf"
+    downloaded.write_bytes(response.content)
+    pages = pdf_text(downloaded).split("\f")
+    assert "Befragung Welle 1" in pages[0]
+    assert pages[1:] == pdf_text(pdf).split("\f")[1:]  # the title page has the date of today
+    shown = shown_numbers(pages[1:])
+    assert shown
+    assert not [count for count in shown if 0 < count < K]  # a2 (3) and b2 (1)
+
+
+def test_the_pdf_is_broken_down_and_in_the_language_asked_for(
+    web: TestClient[Any], tmp_path: Path
+) -> None:
+    login(web, "arbeit")
+    params = {"survey": "wave1", "lang": "en", "by": "employed"}
+
+    response = web.get("/results/arbeit/report.pdf", params=params)
+
+    assert response.status_code == 200
+    downloaded = tmp_path / "en.pdf"
+    downloaded.write_bytes(response.content)
+    text = pdf_text(downloaded)
+    assert "Survey wave 1" in text
+    assert "Broken down by: Do you have work?" in text
+
+
+def test_another_groups_member_gets_no_pdf(web: TestClient[Any]) -> None:
+    login(web, "sprache")
+
+    response = web.get("/results/arbeit/report.pdf", params={"survey": "wave1"})
+
+    assert response.status_code == 403
+    assert not response.content.startswith(b"%PDF")
+
+
+def test_a_breakdown_caption_goes_to_the_next_page_with_its_table(tmp_path: Path) -> None:
+    """The caption says what the table is broken down by: never at the foot of a page
+    whose next page has the table."""
+    from analysis.report import render_pdf
+    from survey_app.render.templating import STATIC
+
+    rows = "".join(f"<tr><th>Zeile {i}</th><td>10</td></tr>" for i in range(8))
+    html = (
+        '<!doctype html><html lang="de"><head><link rel="stylesheet" href="results.css">'
+        '</head><body class="report"><main><div style="block-size: 240mm"></div>'
+        '<div class="scroll"><table class="numbers breakdown">'
+        "<caption>Aufgeschlüsselt nach: Haben Sie Arbeit?</caption>"
+        f"<tbody>{rows}</tbody></table></div></main></body></html>"
+    )
+    pdf = tmp_path / "caption.pdf"
+    pdf.write_bytes(render_pdf(html, assets=STATIC))
+
+    first, second = pdf_text(pdf).split("\f")[:2]
+    assert "Aufgeschlüsselt nach" not in first
+    assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in second
+    assert "Zeile 0" in second

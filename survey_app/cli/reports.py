@@ -1,7 +1,8 @@
 """`survey-app report`: the printable report of a working group as PDF, or its slides.
 
-The PDF renders the same HTML as `GET /results/{group}/report` and turns it into PDF with
-WeasyPrint; `--format pptx` writes the slides of `GET /results/{group}/slides.pptx`.
+The PDF is the HTML of `GET /results/{group}/report` rendered by WeasyPrint, the file
+`GET /results/{group}/report.pdf` serves; `--format pptx` writes the slides of
+`GET /results/{group}/slides.pptx`.
 Errors a user can make (unknown survey or working group, a file that cannot be written)
 exit with status 2 and one line on stderr.
 """
@@ -64,7 +65,7 @@ def report(
     editable chart). It shows the latest release, like the working group's pages."""
     from survey_app.db.engine import Database
     from survey_app.errors import DomainError
-    from survey_app.render.results import report_html, slides_pptx
+    from survey_app.render.results import report_pdf, slides_pptx
 
     settings = get_settings()
     db = Database(settings.database_url)
@@ -73,14 +74,9 @@ def report(
         if file_format == "pptx":
             content = slides_pptx(db, settings, group, survey, lang=lang, live=live, by=by)
         else:
-            from analysis.report import render_pdf
-            from survey_app.render.templating import STATIC
-
-            html = report_html(
+            content = report_pdf(
                 db, settings, group, survey, lang=lang, live=live, by=by, compare=compare
             )
-            started = time.perf_counter()  # a PDF's time is WeasyPrint's
-            content = render_pdf(html, assets=STATIC)
     except DomainError as error:
         _fail(error)
     finally:

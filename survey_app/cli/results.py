@@ -208,6 +208,7 @@ def export(
         write_results_xlsx,
     )
     from survey_app.db.engine import Database
+    from survey_app.render.results import workbook_source
     from survey_app.services.results import cache_directory, export_frames, survey_results
 
     if excel_de and (output_format != "csv" or (group is None and not aggregated)):
@@ -227,7 +228,7 @@ def export(
                 )
             )
             if output_format == "xlsx":
-                write_results_xlsx(found, output)
+                write_results_xlsx(found, output, source=workbook_source(db, settings, found))
             else:
                 table = results_csv_excel(found) if excel_de else results_csv(found)
                 output.write_text(table, encoding="utf-8-sig", newline="")

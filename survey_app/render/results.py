@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
+from analysis.exports import WorkbookSource
 from analysis.key_figures import KeyFigure, key_figures
 from analysis.results import Results, bin_label, is_wave
 from analysis.slides import SlideTexts, results_pptx
@@ -30,7 +31,7 @@ from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
 from survey_app.i18n import S_, staff_gettext, staff_language
 from survey_app.questionnaire.schema import QuestionType, WorkingGroup
-from survey_app.render.templating import jinja_environment
+from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.services.breakdowns import breakdowns_of
 from survey_app.services.district import district_logo, district_profile_of, logo_data_uri
 from survey_app.services.groups import working_group, working_groups
@@ -180,6 +181,9 @@ class ResultsView:
 
 
 def _question_view(result: QuestionResult, t: Texts, series: tuple[str, ...]) -> QuestionView:
+    if result.by is not None and result.by.question == result.name:
+        # The breakdown question by itself: its own counts on a diagonal, nothing new.
+        result = replace(result, by=None)
     chart = question_chart(
         result,
         title=t("Bar chart: %(label)s", label=result.label),
@@ -332,14 +336,14 @@ def with_stored_breakdowns(db: Database, settings: Settings, view: ResultsView) 
 def presentation_screens(view: ResultsView) -> list[tuple[QuestionView, QuestionView | None]]:
     """The screens of the presentation after its title: each question, then the question
     broken down by each of the group's stored breakdowns (`with_stored_breakdowns`), as
-    in the report and the slides: never by itself, and only where the results have that
-    breakdown."""
+    in the report and the slides: only where the results have that breakdown (never a
+    question by itself: `_question_view` leaves that out)."""
     screens: list[tuple[QuestionView, QuestionView | None]] = []
     for question in view.questions:
         screens.append((question, None))
-        for by, questions in view.broken_down:
+        for _by, questions in view.broken_down:
             broken = questions.get(question.result.name)
-            if broken is not None and broken.result.by is not None and by != question.result.name:
+            if broken is not None and broken.result.by is not None:
                 screens.append((question, broken))
     return screens
 
@@ -408,6 +412,47 @@ def report_html(
         # A data URI: WeasyPrint renders the CLI's report without a server to fetch from.
         logo=logo_data_uri(district_logo(db)),
         district_name=district_profile_of(db, settings.questionnaires).district,
+    )
+
+
+def report_pdf(
+    db: Database,
+    settings: Settings,
+    group: str,
+    survey_id: str,
+    *,
+    lang: str | None = None,
+    live: bool = False,
+    by: str | None = None,
+    compare: str | None = None,
+) -> bytes:
+    """The printable report as PDF: `report_html` (its stylesheet read from the static
+    directory) rendered by WeasyPrint, for `/results/{group}/report.pdf` and `survey-app
+    report`. Raises like `results_view`."""
+    # WeasyPrint is imported by the first PDF, not by every process that renders pages.
+    from analysis.report import render_pdf
+
+    html = report_html(db, settings, group, survey_id, lang=lang, live=live, by=by, compare=compare)
+    return render_pdf(html, assets=STATIC)
+
+
+def workbook_source(db: Database, settings: Settings, results: Results) -> WorkbookSource:
+    """What the info sheet of `results`' workbook names: the survey's title and the
+    working group's name in the results' language, and the district and office of the
+    district profile (as the privacy notices name them)."""
+    survey = get_survey(db, results.survey)
+    if survey is None:
+        raise UnknownSurvey(results.survey)
+    questionnaire = survey.questionnaire
+    group_name = None
+    if results.group is not None:
+        group_name = questionnaire.text(working_group(db, results.group).name, results.language)
+    profile = district_profile_of(db, settings.questionnaires)
+    return WorkbookSource(
+        survey_title=questionnaire.text(questionnaire.title, results.language),
+        group_name=group_name,
+        district=profile.district,
+        office=profile.office,
     )
 
 

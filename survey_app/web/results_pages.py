@@ -1,6 +1,6 @@
 """Results pages for working groups: `/results`, `/results/{group}` (+ the question
-fragment for htmx), the aggregated XLSX export, the slides, the printable report and the
-presentation mode for network meetings.
+fragment for htmx), the aggregated XLSX export, the slides, the printable report (HTML and
+PDF) and the presentation mode for network meetings.
 
 Guards admit viewers (`login_guard` for the index, `group_guard`: login, membership for
 a group's pages); what the pages
@@ -36,9 +36,11 @@ from survey_app.render.results import (
     language_of,
     presentation_screens,
     report_html,
+    report_pdf,
     results_view,
     slides_pptx,
     with_stored_breakdowns,
+    workbook_source,
 )
 from survey_app.render.templating import static_url
 from survey_app.services.breakdowns import breakdowns_set
@@ -58,6 +60,7 @@ __all__ = ["ResultsPagesController"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
+PDF = "application/pdf"
 
 
 def _group_results(
@@ -198,7 +201,7 @@ class ResultsPagesController(Controller):
         found = _group_results(db, settings, viewer, group, survey, lang, live)
         with tempfile.TemporaryDirectory() as directory:
             path = Path(directory) / "results.xlsx"
-            write_results_xlsx(found, path)
+            write_results_xlsx(found, path, source=workbook_source(db, settings, found))
             content = path.read_bytes()
         # Audited once the workbook exists: a failed export is no download.
         record_download(db, actor=viewer.email, action="results_export", survey=survey, group=group)
@@ -240,11 +243,7 @@ class ResultsPagesController(Controller):
         )
         # Audited once the file exists: a failed export is no download.
         record_download(db, actor=viewer.email, action="results_slides", survey=survey, group=group)
-        return Response(
-            content,
-            media_type=PPTX,
-            headers={"Content-Disposition": f'attachment; filename="{survey}-{group}.pptx"'},
-        )
+        return _attachment(content, PPTX, f"{survey}-{group}.pptx")
 
     @get("/{group:str}/report", sync_to_thread=True, guards=[group_guard])
     def report(
@@ -260,13 +259,38 @@ class ResultsPagesController(Controller):
         compare: FromQuery[str | None] = None,
     ) -> Response[str]:
         """The printable report (A4: title page, key figures, the questions; broken down
-        and compared as the page it was opened from); `survey-app report` makes its PDF."""
+        and compared as the page it was opened from); `report.pdf` is its PDF."""
         html = report_html(
             db, settings, group, survey, lang=lang, stylesheet=static_url(STYLESHEET),
             live=_allow_live(viewer, live), by=by or None, compare=compare or None,
         )  # fmt: skip
         record_download(db, actor=viewer.email, action="results_report", survey=survey, group=group)
         return Response(html, media_type="text/html; charset=utf-8")
+
+    @get("/{group:str}/report.pdf", sync_to_thread=True, guards=[group_guard])
+    def report_as_pdf(
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[Viewer],
+        group: FromPath[str],
+        survey: FromQuery[str],
+        lang: FromQuery[str | None] = None,
+        live: FromQuery[bool] = False,
+        by: FromQuery[str | None] = None,
+        compare: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The printable report as PDF (WeasyPrint, in a worker thread: a report takes
+        seconds), as `survey-app report` writes it."""
+        content = report_pdf(
+            db, settings, group, survey, lang=lang, live=_allow_live(viewer, live),
+            by=by or None, compare=compare or None,
+        )  # fmt: skip
+        # Audited once the file exists: a failed export is no download.
+        record_download(
+            db, actor=viewer.email, action="results_report_pdf", survey=survey, group=group
+        )
+        return _attachment(content, PDF, f"{survey}-{group}.pdf")
 
     @get("/{group:str}/present", sync_to_thread=True, guards=[group_guard])
     def present(

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from analysis.exports import (
     SUPPRESSED,
+    WorkbookSource,
     neutralize,
     results_csv,
     results_csv_excel,
@@ -223,6 +224,38 @@ def test_aggregated_workbook_has_a_sheet_and_chart_per_question(
     # the chart shows the answers, not the table's header as an empty bar
     assert series.cat.numRef.f.endswith(f"!$A${header + 1}:$A${header + 5}")
     assert series.val.numRef.f.endswith(f"!$C${header + 1}:$C${header + 5}")
+
+
+def test_the_info_sheet_names_survey_group_and_source_in_words(
+    wave1: Questionnaire, tmp_path: Path
+) -> None:
+    rows = [{"german_level": "a1", "age": 30, "employed": "no"}] * 20
+    frame = frame_from_texts(wave1, [(wave1, texts(*rows))])
+    found = build_results(SurveyAnswers("wave1", 1, wave1, frame), group="arbeit")
+    source = WorkbookSource(
+        survey_title="=Befragung Welle 1",  # a title is text, never a formula
+        group_name="Arbeit und Ausbildung",
+        district="Landkreis Beispiel",
+        office="Integrationsbüro",
+    )
+    plain, named = tmp_path / "plain.xlsx", tmp_path / "named.xlsx"
+
+    write_results_xlsx(found, plain)
+    write_results_xlsx(found, named, source=source)
+
+    ids = list(load_workbook(plain)["Info"].iter_rows(values_only=True))
+    info = list(load_workbook(named)["Info"].iter_rows(values_only=True))
+    assert ids[:3] == [("Befragung", "wave1"), ("Version", 1), ("Arbeitsgruppe", "arbeit")]
+    assert info[:3] == [
+        ("Befragung", "'=Befragung Welle 1"),
+        ("Version", 1),
+        ("Arbeitsgruppe", "Arbeit und Ausbildung"),
+    ]
+    assert info[-1] == ("Quelle", "Landkreis Beispiel, Integrationsbüro: =Befragung Welle 1")
+    assert info[3:-1] == ids[3:]  # release, responses, minimum and rule as without the names
+    sheet = load_workbook(named)["Info"]
+    # Rows of wrapped text are as high as their lines: LibreOffice would cut them off.
+    assert sheet.row_dimensions[len(info)].height == 30  # the source: 2 lines
 
 
 def test_workbook_numbers_are_numbers_and_hidden_cells_are_empty_with_a_note(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from lxml import etree
 from pptx import Presentation
-from pptx.enum.chart import XL_CHART_TYPE
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 
 from analysis.frames import frame_from_texts
 from analysis.key_figures import key_figures
@@ -27,6 +27,7 @@ from tests.analysis.conftest import texts
 LEVELS = ["a1"] * 20 + ["a2"] * 3 + ["b1"] * 15 + ["b2"] * 11
 HIDDEN_COUNTS = {"a2": 3, "b2": 11}
 SHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+CHART = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 BAR_TYPES = {XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.COLUMN_CLUSTERED}
 
 TEXTS = SlideTexts(
@@ -245,6 +246,27 @@ def test_a_breakdown_adds_a_clustered_bar_slide_per_question(wave1: Questionnair
         for column in ("none", "a1", "a2", "b1", "b2")
     }
     assert series["A2"] == (None, None)
+
+
+def manual_layout(element: Any) -> dict[str, float]:
+    """x, y, w and h of the `c:manualLayout` of a chart part (its plot area or legend)."""
+    manual = element.find(f"{{{CHART}}}layout/{{{CHART}}}manualLayout")
+    assert manual is not None
+    return {tag: float(manual.find(f"{{{CHART}}}{tag}").get("val")) for tag in "xywh"}
+
+
+def test_the_legend_of_a_breakdown_chart_has_its_own_room_above_the_bars(
+    wave1: Questionnaire,
+) -> None:
+    slides = list(deck(results_pptx(results(wave1, "arbeit", by="german_level"), TEXTS)).slides)
+
+    (chart,) = charts(slides[6])  # employed by german_level: five series
+    assert chart.has_legend
+    assert chart.legend.position == XL_LEGEND_POSITION.TOP
+    legend = manual_layout(chart.legend._element)
+    plot = manual_layout(chart._chartSpace.find(f"{{{CHART}}}chart/{{{CHART}}}plotArea"))
+    assert legend["y"] + legend["h"] <= plot["y"]
+    assert plot["y"] + plot["h"] <= 0.9  # the value axis's numbers have the rest below
 
 
 @pytest.mark.parametrize("by", [None, "german_level"])

@@ -74,12 +74,16 @@ def test_before_the_first_release_members_get_a_clear_answer(
 
     api = client.get("/api/v1/results/audit", params={"group": "arbeit"})
     page = client.get("/results/arbeit", params={"survey": "audit"})
+    pdf = client.get("/results/arbeit/report.pdf", params={"survey": "audit"})
 
     assert api.status_code == 404
     assert api.json()["error"] == "No results of survey 'audit' have been released yet."
     assert page.status_code == 200
     assert "wurden noch keine Ergebnisse veröffentlicht" in page.text
     assert 'class="result-question"' not in page.text
+    assert pdf.status_code == 404
+    assert pdf.headers["content-type"].startswith("text/html")
+    assert "wurden noch keine Ergebnisse veröffentlicht" in pdf.text
 
 
 def test_results_do_not_move_when_someone_sends_until_the_next_release(

@@ -1,6 +1,6 @@
 """Every page of the integration office and the results pages in real Chromium, as an
 admin sees them: no axe-core violation of any impact, and nothing scrolls sideways at
-360 px (tables scroll within themselves)."""
+360 px, nor the results pages at 200 % zoom (tables scroll within themselves)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ ADMIN_PAGES = [
     "/results/arbeit/present?survey=newcomer&live=1",
     "/results/arbeit/present?survey=newcomer&live=1&slide=2&by=german_level",
 ]
+RESULTS_PAGES = [path for path in ADMIN_PAGES if path.startswith("/results")]
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,26 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 360:
+            wide[path] = width
+    assert wide == {}
+
+
+def test_results_pages_do_not_scroll_sideways_at_200_percent_zoom(
+    new_context: Callable[..., BrowserContext], answered: LiveApp
+) -> None:
+    """A 1280 × 800 window zoomed to 200 %: 640 × 400 CSS pixels of two device pixels
+    each (WCAG 1.4.10 reflow)."""
+    context = new_context(viewport={"width": 640, "height": 400}, device_scale_factor=2)
+    page = context.new_page()
+    log_in_as_admin(page, answered, ADMIN)
+    wide = {}
+    for path in RESULTS_PAGES:
+        response = page.goto(path)
+        assert response is not None, path
+        assert response.status == 200, path
+        assert page.evaluate("window.devicePixelRatio") == 2
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 640:
             wide[path] = width
     assert wide == {}
 

@@ -49,6 +49,8 @@ ROUTES = [
     ("/results/arbeit?survey=company&by=company_size", "arbeit", True),
     ("/results/sprache?survey=newcomer", "sprache", True),
     ("/results/arbeit/report?survey=newcomer", "arbeit", True),
+    ("/results/arbeit/report.pdf?survey=newcomer", "arbeit", True),
+    ("/results/arbeit/report.pdf?survey=newcomer&live=1", None, True),
     ("/results/arbeit/export.xlsx?survey=newcomer", "arbeit", True),
     ("/results/arbeit/export.csv?survey=newcomer", "arbeit", True),
     ("/results/arbeit/slides.pptx?survey=newcomer", "arbeit", True),

@@ -249,7 +249,8 @@ def test_german_is_the_default(waves: TestClient[Any]) -> None:
 def test_breakdown_without_javascript_reloads_the_page_broken_down(waves: TestClient[Any]) -> None:
     response = waves.get("/results/arbeit", params={"survey": "wave1", "by": "employed"})
 
-    assert response.text.count('class="numbers breakdown"') == 4
+    # german_level, age and hours; employed by itself would say nothing new
+    assert response.text.count('class="numbers breakdown"') == 3
     assert response.text.startswith("<!doctype html>")
 
 
@@ -324,6 +325,7 @@ def test_wave_selector_compares_with_the_other_wave(waves: TestClient[Any]) -> N
         ("/results/arbeit/export.xlsx", {"survey": "nope"}, 404),
         ("/results/arbeit/slides.pptx", {"survey": "nope"}, 404),
         ("/results/arbeit/report", {"survey": "nope"}, 404),
+        ("/results/arbeit/report.pdf", {"survey": "nope"}, 404),
     ],
 )
 def test_unknown_names_are_error_pages(
@@ -336,6 +338,12 @@ def test_unknown_names_are_error_pages(
     assert "'nope'" in Page(response.text).text
 
 
+def info_sheet(workbook: bytes) -> dict[Any, Any]:
+    """The rows of a workbook's info sheet, name: value."""
+    sheet = load_workbook(io.BytesIO(workbook)).worksheets[0]
+    return {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
+
+
 def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> None:
     response = waves.get("/results/arbeit/export.xlsx", params={"survey": "wave1"})
 
@@ -344,6 +352,23 @@ def test_export_is_the_groups_aggregated_workbook(waves: TestClient[Any]) -> Non
     assert 'filename="wave1-arbeit.xlsx"' in response.headers["content-disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == WAVE1_SHEETS
+    info = info_sheet(response.content)
+    assert info["Befragung"] == "Befragung Welle 1"  # titles and names, not ids
+    assert info["Arbeitsgruppe"] == "Arbeit"
+    assert info["Quelle"] == "Landkreis Musterland, Integrationsmanagement: Befragung Welle 1"
+    assert info["Veröffentlichung"] == 1
+
+
+def test_the_workbook_speaks_the_language_asked_for(waves: TestClient[Any]) -> None:
+    response = waves.get("/results/arbeit/export.xlsx", params={"survey": "wave1", "lang": "en"})
+
+    info = {
+        row[0]: row[1]
+        for row in load_workbook(io.BytesIO(response.content))["Info"].iter_rows(values_only=True)
+    }
+    assert info["survey"] == "Survey wave 1"
+    assert info["group"] == "Work"
+    assert info["source"] == "Landkreis Musterland, Integrationsmanagement: Survey wave 1"
 
 
 def test_the_csv_download_is_for_german_excel(waves: TestClient[Any]) -> None:
@@ -396,8 +421,9 @@ def test_slides_in_english_broken_down(waves: TestClient[Any]) -> None:
     assert broken_down  # the released breakdowns of age, employed and hours
 
 
-def test_live_slides_are_for_admins(anonymous: TestClient[Any]) -> None:
-    url = "/results/arbeit/slides.pptx?survey=wave1&live=1"
+@pytest.mark.parametrize("file", ["slides.pptx", "report.pdf"])
+def test_live_slides_and_pdf_are_for_admins(anonymous: TestClient[Any], file: str) -> None:
+    url = f"/results/arbeit/{file}?survey=wave1&live=1"
     login(anonymous, "arbeit")
     assert anonymous.get(url).status_code == 403
     login(anonymous, "admin")
@@ -448,6 +474,7 @@ GROUP_URLS = [
     "/results/arbeit/export.csv?survey=wave1",
     "/results/arbeit/slides.pptx?survey=wave1",
     "/results/arbeit/report?survey=wave1",
+    "/results/arbeit/report.pdf?survey=wave1",
 ]
 
 
@@ -510,6 +537,7 @@ def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Se
     anonymous.get("/results/arbeit/export.xlsx?survey=wave1")
     anonymous.get("/results/arbeit/report?survey=wave1")
     anonymous.get("/results/arbeit/slides.pptx?survey=wave1")
+    anonymous.get("/results/arbeit/report.pdf?survey=wave1")
 
     db = Database(settings.database_url)
     events = [(e.actor, e.action) for e in audit_events(db)]
@@ -518,6 +546,7 @@ def test_downloads_are_in_the_audit_log(anonymous: TestClient[Any], settings: Se
     assert (email, "results_export") in events
     assert (email, "results_report") in events
     assert (email, "results_slides") in events
+    assert (email, "results_report_pdf") in events
 
 
 def test_slides_that_fail_are_not_audited(anonymous: TestClient[Any], settings: Settings) -> None:
@@ -561,10 +590,12 @@ def test_the_report_is_broken_down_and_compared_as_the_page_it_came_from(
 ) -> None:
     params = {"survey": "wave2", "by": "employed", "compare": "wave1"}
     page = Page(waves.get("/results/arbeit", params=params).text)
-    (link,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report" in a["href"]]
+    (link,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report?" in a["href"]]
+    (pdf,) = [a["href"] for tag, a in page.attributes if tag == "a" and "/report.pdf" in a["href"]]
 
     report = waves.get(str(link)).text
 
+    assert str(pdf) == str(link).replace("/report?", "/report.pdf?")
     assert "by=employed" in str(link)
     assert "compare=wave1" in str(link)
     assert "Aufgeschlüsselt nach: Haben Sie Arbeit?" in report
@@ -745,7 +776,6 @@ def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[An
     assert captions(report.text) == [
         "q-german_level-by-employed",
         "q-age-by-employed",
-        "q-employed-by-employed",
         "q-hours-by-employed",
     ]
     deck = member.get("/results/arbeit/slides.pptx", params={"survey": "wave1", "by": "employed"})
@@ -755,6 +785,23 @@ def test_by_in_the_address_overrides_the_stored_breakdowns(member: TestClient[An
     ]
     assert not any("Aufgeschlüsselt nach: Wie gut sprechen Sie Deutsch?" in text for text in texts)
     assert sum("Aufgeschlüsselt nach: Haben Sie Arbeit?" in text for text in texts) == 3
+
+
+@pytest.mark.parametrize("suffix", ["", "/report", "/present"])
+def test_the_breakdown_question_is_not_broken_down_by_itself(
+    waves: TestClient[Any], suffix: str
+) -> None:
+    params = {"survey": "wave1", "by": "employed", "slide": "3"}  # slide 3: employed
+
+    response = waves.get(f"/results/arbeit{suffix}", params=params)
+
+    assert response.status_code == 200
+    section = response.text.split('id="q-employed"')[1].split("</section>")[0]
+    assert "Haben Sie Arbeit?" in section
+    assert "<caption id=" not in section  # no table of yes by yes and no by no
+    assert "Aufschlüsselung nach" not in section  # nor a note that it was left out
+    if suffix != "/present":
+        assert "q-age-by-employed" in captions(response.text)  # the others are
 
 
 @pytest.mark.parametrize(
