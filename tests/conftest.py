@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
@@ -33,6 +34,12 @@ PROJECT_DATABASE_URL = "sqlite://"  # only to find the migration scripts
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Real XLSForms from public projects (copied from ../shared/fixtures with their licences)
 SHARED_XLSFORMS = FIXTURES / "xlsform" / "shared"
+
+# Properties, not speed: Hypothesis' default 200 ms deadline per example is a timing
+# assertion that fails on a busy machine (seen: a suppression property while two
+# suites ran side by side). Speed targets live in bench/.
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
