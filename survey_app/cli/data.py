@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from survey_app.cli.local_links import warn_if_links_local
 from survey_app.settings import get_settings
 
 ACTOR = "cli"  # who the audit log names for changes made on the command line
@@ -87,6 +88,7 @@ def invitations_create(survey_id: str, count: int, label: str, output: Path) -> 
     finally:
         db.dispose()
     click.echo(f"{count} invitation link(s) for '{survey_id}' written to {output}", err=True)
+    warn_if_links_local(settings, "every link in it")
 
 
 def _invitation_survey(survey_id: str) -> tuple[Any, Any]:
@@ -174,6 +176,8 @@ def _send(settings: Any, db: Any, survey_id: str, *, remind: bool) -> None:
         return
     what = "reminders" if remind else "invitations"
     click.echo(f"{what} sent: {report.sent}, failed: {report.failed}", err=True)
+    if report.sent:
+        warn_if_links_local(settings, "the link in every letter")
     if report.failed:
         sys.exit(1)
 

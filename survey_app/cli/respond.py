@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from survey_app.cli.local_links import warn_if_links_local
 from survey_app.settings import get_settings
 
 
@@ -79,9 +80,4 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
             encoding="utf-8",
         )
     click.echo(f"poster for '{survey_id}' ({language}) written to {output}", err=True)
-    if settings.links_are_local:
-        click.echo(
-            f"warning: the link points to this computer ({settings.base_url}) and works for "
-            "no one else; set SURVEY_BASE_URL to the survey's public address",
-            err=True,
-        )
+    warn_if_links_local(settings, "the link")

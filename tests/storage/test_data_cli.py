@@ -29,12 +29,17 @@ from survey_app.services.surveys import PublishedSurvey
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 
-def run(database_url: str, tmp_path: Path, *args: str) -> Result:
+def run(
+    database_url: str,
+    tmp_path: Path,
+    *args: str,
+    base_url: str = "https://umfrage.example.de",
+) -> Result:
     env = {
         "SURVEY_DATABASE_URL": database_url,
         "SURVEY_QUESTIONNAIRES": str(STORAGE_QUESTIONNAIRES),
         "SURVEY_VAR_DIR": str(tmp_path / "var"),
-        "SURVEY_BASE_URL": "https://umfrage.example.de",
+        "SURVEY_BASE_URL": base_url,
     }
     return CliRunner().invoke(main, list(args), env=env)
 
@@ -96,6 +101,32 @@ def test_invitations_create_writes_personal_links_and_stores_only_hashes(
     assert len(set(tokens)) == 3
     assert invitation_counts(db, "employers").created == 3
     assert output.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("base_url", "warned"),
+    [("http://localhost:8000", True), ("https://umfrage.example.de", False)],
+)
+def test_invitations_create_warns_when_the_links_point_to_this_computer(
+    database_url: str, tmp_path: Path, base_url: str, warned: bool
+) -> None:
+    output = tmp_path / "links.csv"
+    done = run(
+        database_url,
+        tmp_path,
+        "invitations",
+        "create",
+        "employers",
+        "--count",
+        "1",
+        "--output",
+        str(output),
+        base_url=base_url,
+    )
+    assert done.exit_code == 0, done.output
+    warning = f"warning: every link in it points to this computer ({base_url})"
+    assert (warning in done.output) is warned
+    assert "SURVEY_BASE_URL" in done.output if warned else "warning" not in done.output
 
 
 def test_invitations_create_is_the_admin_pages_service_audited_and_neutralised(

@@ -303,3 +303,31 @@ def test_the_command_line_sends_reminds_and_purges_contacts(
     assert len(handler.messages) == 6
     assert "contacts deleted: employers: 3" in purged.output
     assert "reminders sent: 0, failed: 0" in nothing_left.output
+
+
+def test_the_command_line_warns_that_letters_link_to_this_computer(
+    settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, monkeypatch: Any
+) -> None:
+    _handler, port = inbox
+    recipients = tmp_path / "betriebe.csv"
+    recipients.write_bytes(RECIPIENTS_CSV)
+    for name, value in {
+        "SURVEY_DATABASE_URL": settings.database_url,
+        "SURVEY_QUESTIONNAIRES": str(STORAGE_QUESTIONNAIRES),
+        "SURVEY_VAR_DIR": str(tmp_path / "var"),
+        "SURVEY_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "SURVEY_MAIL_FROM": SENDER,
+        "SURVEY_BASE_URL": "http://127.0.0.1:8000",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    sent = CliRunner().invoke(
+        main, ["invitations", "send", "employers", "--recipients", str(recipients)]
+    )
+
+    assert sent.exit_code == 0, sent.output
+    assert "invitations sent: 3, failed: 0" in sent.output
+    assert (
+        "warning: the link in every letter points to this computer (http://127.0.0.1:8000)"
+        in sent.output
+    )
