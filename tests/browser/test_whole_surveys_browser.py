@@ -203,13 +203,18 @@ def expected_answers(script: Script, comment: str) -> dict[str, Any]:
 
 
 def answer_the_survey(
-    tab: SurveyTab, script: Script, comment: str, *, refused: str | None = None
+    tab: SurveyTab,
+    script: Script,
+    comment: str,
+    *,
+    refused: str | None = None,
+    absent: frozenset[str] = frozenset(),
 ) -> set[str]:
     """Answer every page as `script` says; returns the follow-up questions seen to appear:
     not on the page until the answer they follow from is given, then shown (at once with
     htmx, on the same page again once it is sent without JavaScript, or on a later page).
     With `refused`, the page of that question comes back with errors, and answering stops
-    there."""
+    there. The questions in `absent` must be on no page, before or after its answers."""
     hidden: set[str] = set()  # not on the page while the answer they follow was not given
     appeared: set[str] = set()
     pages = [*script.pages[:-1], [*script.pages[-1], ("comment", comment)]]
@@ -239,6 +244,8 @@ def answer_the_survey(
                     expect(tab.page.locator(f"#question-{later}")).to_have_count(
                         1 if tab.javascript else 0
                     )
+        for name in absent:
+            expect(tab.page.locator(f"#question-{name}")).to_have_count(0)
         last = index == len(pages) - 1
         tab.press("submit" if last else "next")
         if refused in on_this_page:
@@ -296,6 +303,58 @@ def test_every_follow_up_question_appears_when_it_becomes_relevant(
     [answers] = stored(live_app, script.survey, comment)
     assert answers == expected_answers(script, comment)
     assert console_problems(messages) == []
+
+
+# Per survey, an answer on an early page that withholds follow-up questions of later pages
+# (all of them, not only those named in `follow_ups`), for a survey that is answered
+# without them from start to end.
+DECLINED = [
+    (NEWCOMER, "ar", False, "children_u18", "no", {"kita_place", "school_contact"}),
+    (
+        COMPANY,
+        "de",
+        True,
+        "training_company",
+        "no",
+        {"apprenticeships_unfilled", "german_level_apprenticeship", "apprenticeships_offer"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "language", "javascript", "question", "answer", "withheld"),
+    DECLINED,
+    ids=[f"{script.survey}-{language}" for script, language, *_ in DECLINED],
+)
+def test_a_follow_up_of_a_later_page_is_never_shown_when_the_earlier_answer_withholds_it(
+    new_context: NewContext,
+    live_app: LiveApp,
+    script: Script,
+    language: str,
+    javascript: bool,
+    question: str,
+    answer: str,
+    withheld: set[str],
+) -> None:
+    declined = with_answer(script, question, answer)
+    declined = replace(
+        declined,
+        pages=[[step for step in page if step[0] not in withheld] for page in declined.pages],
+        follow_ups={name: by for name, by in script.follow_ups.items() if name not in withheld},
+    )
+    page = new_context(java_script_enabled=javascript).new_page()
+    invitation = live_app.invitation() if script.survey == "company" else None
+    tab = SurveyTab(page, script.survey, invitation=invitation, javascript=javascript)
+    comment = f"declined-{uuid.uuid4().hex[:8]}"
+
+    tab.open(language)
+    tab.start()
+    answer_the_survey(tab, declined, comment, absent=frozenset(withheld))
+
+    tab.expect_thanks(language)
+    [answers] = stored(live_app, script.survey, comment)
+    assert answers == expected_answers(declined, comment)
+    assert not withheld & set(answers)
 
 
 # Per survey, an answer its question's constraint refuses: as given on the page, and as
