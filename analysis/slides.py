@@ -44,7 +44,8 @@ STATISTICS = ("q1", "median", "mean", "q3")
 _LABEL_CHARS = 48  # longer answer labels are shortened: the bars need the width
 _COLOURS = ("0B5CAD", "E08A00", "2E8B57", "8E44AD", "C0392B", "5D6D7E", "17A589", "7F8C8D")
 _TEXT_COLOUR = "1A1A1A"
-_MOST_LABELS = 30  # bars of a chart that still get their percentage as a data label
+_GAP_WIDTH = 60  # between the categories' groups of bars, in % of a bar's thickness
+_SMALLEST_LABEL = 10  # pt: smaller data labels are not drawn (unreadable when projected)
 _CHART_WIDTH, _CHART_HEIGHT = 12.33, 4.25  # inches: a bar chart on its slide
 
 Formatter = Callable[[float], str]
@@ -264,9 +265,9 @@ class _Deck:
             values = list(question.months.values())
             captions = [self._caption(v, None) for v in values]
             note = None
-        self._bar_chart(slide, labels, [(self.t.count, values, captions)])
+        labelled = self._bar_chart(slide, labels, [(self.t.count, values, captions)])
         if note:
-            self._text(slide, 6.05, 0.45, [note], 14)
+            self._text(slide, 6.05, 0.45, [note if labelled else self.t.bars_plain], 14)
         self._legend(slide, sum(1 for v in [question.n, *values] if v is None))
 
     def _answers_slides(self, question: QuestionResult) -> None:
@@ -326,8 +327,7 @@ class _Deck:
             shares = [by.percent[r][column] for r in rows]
             captions = [self._caption(v, s) for v, s in zip(values, shares, strict=True)]
             series.append((_shortened(names[column]), values, captions))
-        self._bar_chart(slide, labels, series)
-        labelled = len(series) * len(labels) <= _MOST_LABELS
+        labelled = self._bar_chart(slide, labels, series)
         self._text(slide, 6.05, 0.45, [self.t.bars_by if labelled else self.t.bars_plain], 14)
         hidden = sum(1 for values in series for v in values[1] if v is None)
         self._legend(slide, hidden)
@@ -339,10 +339,11 @@ class _Deck:
         slide: Any,
         labels: Sequence[str],
         series: Sequence[tuple[str, Sequence[int | None], Sequence[str]]],
-    ) -> None:
-        """Horizontal bars of counts (None: a gap), labelled by `captions`, first category
-        at the top; a legend for two series or more. A category with a hidden value has
-        the mark "·" after its name (Impress draws no label where a value is missing)."""
+    ) -> bool:
+        """Horizontal bars of counts (None: a gap), labelled by `captions` where the labels
+        fit (`_data_label_size`; returns whether they do), first category at the top; a
+        legend for two series or more. A category with a hidden value has the mark "·"
+        after its name (Impress draws no label where a value is missing)."""
         from pptx.chart.data import CategoryChartData
         from pptx.dml.color import RGBColor
         from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION
@@ -392,23 +393,28 @@ class _Deck:
         longest = max((len(name) for name in names), default=0)
         _place_plot_area(chart, labels=min(0.5, 0.04 + longest * 0.13 / _CHART_WIDTH), top=legend)
         plot = chart.plots[0]
-        plot.gap_width = 60
+        plot.gap_width = _GAP_WIDTH
         if len(series) > 1:
             plot.overlap = 0
+        size = _data_label_size(len(labels), len(series), legend)
         for index, (_name, _values, captions) in enumerate(series):
             chart_series = plot.series[index]
             chart_series.invert_if_negative = False
             fill = chart_series.format.fill
             fill.solid()
             fill.fore_color.rgb = RGBColor.from_string(_COLOURS[index % len(_COLOURS)])
-            if len(series) * len(labels) > _MOST_LABELS:
-                continue  # more than fit: the chart's data still holds every count
+            if size is None:
+                continue  # they would not fit: the chart's data still holds every count
             for point, caption in enumerate(captions):
                 label = chart_series.points[point].data_label
                 label.has_text_frame = True
                 label.text_frame.text = caption
                 label.position = XL_LABEL_POSITION.OUTSIDE_END
-                label.font.size = self.pt(16 if len(series) < 3 else 14)
+                label.font.size = self.pt(size)
+                # Impress sizes a label's own text by its run, not by the label's font.
+                for run in label.text_frame.paragraphs[0].runs:
+                    run.font.size = self.pt(size)
+        return size is not None
 
     def _table(self, slide: Any, rows: Sequence[Sequence[str]]) -> None:
         width = min(12.33, 3.5 + 2.2 * (len(rows[0]) - 1))
@@ -467,6 +473,23 @@ def _place_plot_area(chart: Any, *, labels: float, top: float) -> None:
         plot_area.insert(0, layout)
     y = top + 0.02
     _manual_layout(layout, labels, y, 1 - labels - 0.09, 0.9 - y, target="inner")
+
+
+def _data_label_size(categories: int, series: int, legend: float) -> int | None:
+    """The font size (pt) of the bars' data labels, or None where none fit.
+
+    Labels beside neighbouring bars overlap where a line of text is taller than the
+    distance between the bars: one bar per category is a category apart; bars of several
+    series touch, so one bar's thickness apart (a breakdown by eight age groups drew its
+    14 pt percentages over each other). The distance follows from the plot area that
+    `_place_plot_area` fixes and the gap between categories; a line takes 1.2 times its
+    font size. Under `_SMALLEST_LABEL` the bars go without labels (the caption says so).
+    """
+    plot = _CHART_HEIGHT * (0.9 - (legend + 0.02)) * 72  # points, as `_place_plot_area`
+    per_category = plot / max(categories, 1)
+    apart = per_category if series == 1 else per_category / (series + _GAP_WIDTH / 100)
+    size = min(16 if series < 3 else 14, int(apart / 1.2))
+    return size if size >= _SMALLEST_LABEL else None
 
 
 def _manual_layout(

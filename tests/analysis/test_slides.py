@@ -16,7 +16,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from analysis.frames import frame_from_texts
 from analysis.key_figures import key_figures
 from analysis.results import Results, SurveyAnswers, build_results
-from analysis.slides import SlideTexts, results_pptx
+from analysis.slides import SlideTexts, _data_label_size, results_pptx
 from analysis.summaries import QuestionResult
 from analysis.texts import ReleasedAnswer
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
@@ -339,3 +339,41 @@ def test_a_text_question_without_released_answers_gets_no_slide(wave1: Questionn
     titles = [s.shapes.title.text for s in deck(results_pptx(found, TEXTS)).slides]
 
     assert "Anything else?" not in titles
+
+
+# A legend of one row across the chart, and of two rows (eight age groups).
+ONE_ROW, TWO_ROWS = (0.1 + 0.34) / 4.25, (0.1 + 0.68) / 4.25
+
+
+def test_data_labels_are_as_large_as_before_where_the_bars_leave_room() -> None:
+    assert _data_label_size(categories=5, series=1, legend=0.0) == 16
+    assert _data_label_size(categories=2, series=4, legend=ONE_ROW) == 14
+
+
+def test_data_labels_shrink_between_thin_bars_and_are_left_out_where_they_would_overlap() -> None:
+    # A breakdown by eight age groups drew 14 pt percentages over each other.
+    two_answers = _data_label_size(categories=2, series=8, legend=TWO_ROWS)
+    assert two_answers is not None
+    assert two_answers < 14
+    assert _data_label_size(categories=3, series=8, legend=TWO_ROWS) is None
+    sizes = [_data_label_size(categories=c, series=3, legend=ONE_ROW) for c in range(1, 12)]
+    shown = [size for size in sizes if size is not None]
+    assert shown == sorted(shown, reverse=True)
+    assert len(shown) < len(sizes)
+
+
+def test_a_data_labels_text_carries_its_size_for_impress(wave1: Questionnaire) -> None:
+    found = results(wave1, "arbeit", by="employed")
+    sizes = set()
+    for slide in deck(results_pptx(found, TEXTS)).slides:
+        for chart in charts(slide):
+            for series in chart.plots[0].series:
+                for point in series.points:
+                    label = point.data_label
+                    if not label.has_text_frame:
+                        continue
+                    [run] = label.text_frame.paragraphs[0].runs
+                    assert run.font.size is not None, label.text_frame.text
+                    sizes.add(run.font.size.pt)
+    assert sizes
+    assert all(8 <= size <= 16 for size in sizes)
