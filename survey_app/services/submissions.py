@@ -19,7 +19,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Insert, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -125,7 +125,9 @@ class NewSubmission:
         )
 
     def row(self) -> dict[str, object]:
-        return asdict(self)
+        # Every field is a scalar, so a shallow copy is the row; `asdict` copies deeply
+        # and cost a quarter of a second per 10,000 demo responses.
+        return dict(vars(self))
 
 
 class SubmissionInvalid(Invalid):
