@@ -18,7 +18,9 @@ those its prior looks at; each
 response is then passed through `check_answers`, the same gate as real submissions:
 it discards answers of irrelevant questions, computes calculations, and reports any
 value that breaks a constraint, which is drawn again. Only responses that pass are
-returned, so demo data is valid by construction and by check.
+returned, with the check's result, so demo data is valid by construction and by check,
+and is stored from that result as a respondent's answers are
+(`services.submissions.NewSubmission.from_checked`) without being checked twice.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from survey_app.questionnaire.rules import Answer, check_answers
+from survey_app.questionnaire.rules import Answer, CheckedAnswers, check_answers
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -110,11 +112,17 @@ class DemoError(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoResponse:
-    """One valid synthetic response: cleaned answers, language and age in days."""
+    """One valid synthetic response: what `check_answers` made of it (no errors), its
+    language and its age in days."""
 
-    answers: dict[str, Answer]
+    checked: CheckedAnswers
     language: str
     days_ago: int
+
+    @property
+    def answers(self) -> dict[str, Answer]:
+        """The cleaned answers (relevant, typed, calculated)."""
+        return self.checked.answers
 
 
 @dataclass(frozen=True)
@@ -181,7 +189,7 @@ def demo_responses(
             answers = {name: values[row] for name, values in columns.items()}
             answers = {name: value for name, value in answers.items() if value is not None}
             yield DemoResponse(
-                answers=_valid(questionnaire, profiles, answers, rng, today),
+                checked=_valid(questionnaire, profiles, answers, rng, today),
                 language=questionnaire.languages[int(languages[row])],
                 days_ago=int(days[row]),
             )
@@ -607,12 +615,12 @@ def _valid(
     answers: dict[str, Any],
     rng: np.random.Generator,
     today: datetime.date,
-) -> dict[str, Answer]:
+) -> CheckedAnswers:
     by_name = {p.question.name: p for p in profiles}
     for _attempt in range(_ATTEMPTS):
         checked = check_answers(questionnaire, answers, today=today)
         if checked.ok:
-            return checked.answers
+            return checked
         redrawn: set[str] = set()
         for name in checked.errors:
             profile = by_name.get(name)

@@ -25,8 +25,6 @@ restarted server's first results are as fast as a later CLI call.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -39,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import LargeBinary, String, cast, delete, func, insert, select
+from sqlalchemy import LargeBinary, String, cast, delete, func, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
@@ -53,6 +51,7 @@ from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
 from survey_app.services.audit import audit_record
 from survey_app.services.results_cache import StoredAnswers, cache_directory
+from survey_app.services.submissions import NewSubmission, checked_submissions_create
 from survey_app.services.surveys import (
     get_survey,
     questionnaire_of,
@@ -496,11 +495,6 @@ def _export_chunk(
     return pd.concat([meta, answers], axis=1)
 
 
-def canonical_json(answers: dict[str, object]) -> str:
-    """Answers as stored: sorted keys, compact, UTF-8 characters kept."""
-    return json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def store_demo_responses(
     db: Database,
     survey_id: str,
@@ -513,39 +507,30 @@ def store_demo_responses(
 ) -> int:
     """Store `count` synthetic responses to the newest version of a survey, marked as
     demo responses (`demo_remove`), in one transaction per chunk. `demo_responses`
-    yields only answers that passed `check_answers`, the gate of real submissions;
-    `priors` make them plausible."""
+    yields only answers that passed `check_answers`, the gate of real submissions, and
+    they are stored as a respondent's would be (`NewSubmission.from_checked`: the same
+    canonical form, hash and quality signals); `priors` make them plausible."""
     from analysis.demo import demo_responses  # imported here: results calls do not need it
 
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
-    questionnaire = survey.questionnaire
     today = today or datetime.date.today()
-    rows: list[dict[str, object]] = []
-    stored = 0
-    for response in demo_responses(questionnaire, count, seed=seed, today=today, priors=priors):
-        text = canonical_json(dict(response.answers))
-        rows.append(
-            {
-                "survey_id": survey_id,
-                "version_id": survey.version_id,
-                # Random, not drawn from the seed: a second run with the same seed adds
-                # responses instead of colliding with the first run's ids.
-                "submission_id": str(uuid.uuid4()),
-                "language": response.language,
-                "answers": text,
-                "answers_hash": hashlib.sha256(text.encode()).hexdigest(),
-                "created_on": today - datetime.timedelta(days=response.days_ago),
-                "demo": True,
-            }
+    responses = demo_responses(survey.questionnaire, count, seed=seed, today=today, priors=priors)
+    new_submissions = (
+        NewSubmission.from_checked(
+            survey,
+            response.checked,
+            # Random, not drawn from the seed: a second run with the same seed adds
+            # responses instead of colliding with the first run's ids.
+            submission_id=str(uuid.uuid4()),
+            language=response.language,
+            created_on=today - datetime.timedelta(days=response.days_ago),
+            demo=True,
         )
-        if len(rows) == chunk:
-            stored += _insert(db, rows)
-            rows = []
-    if rows:
-        stored += _insert(db, rows)
-    return stored
+        for response in responses
+    )
+    return checked_submissions_create(db, new_submissions, chunk=chunk)
 
 
 def demo_remove(
@@ -586,9 +571,3 @@ def demo_remove(
         audit_record(session, actor=actor, action="demo_remove", detail=detail)
     results_cache.delete_database_files(results_cache_dir, db.url)
     return len(demo), len(dropped)
-
-
-def _insert(db: Database, rows: list[dict[str, object]]) -> int:
-    with db.write() as session:
-        session.execute(insert(Submission), rows)
-    return len(rows)

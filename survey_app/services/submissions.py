@@ -1,8 +1,10 @@
 """Storing submitted answers exactly once.
 
-`submission_create` is the one way a response enters the database, for the survey pages
-and for the JSON API alike. It checks the answers with the questionnaire's rules, stores
-the cleaned answers as canonical JSON with their SHA-256, and lets the unique constraint
+`submission_create` is the one way a respondent's response enters the database, for the
+survey pages and for the JSON API alike. It checks the answers with the questionnaire's
+rules, stores the cleaned answers as canonical JSON with their SHA-256 and their quality
+signals (`NewSubmission.from_checked`, which demo data goes through too, see
+`checked_submissions_create`), and lets the unique constraint
 (survey_id, submission_id) decide between concurrent writers: the insert is optimistic
 (`ON CONFLICT DO NOTHING`), and only when the id is taken is the stored row read, to
 answer with it (a replay) or refuse (a conflict). All of it
@@ -16,10 +18,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Insert, bindparam, update
+from sqlalchemy import Insert, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -36,7 +38,11 @@ from survey_app.db.tables import (
 from survey_app.errors import Conflict, Forbidden, Invalid
 from survey_app.i18n import N_, answer_error_message, translations
 from survey_app.questionnaire.quality import answer_quality
-from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES, check_answers
+from survey_app.questionnaire.rules import (
+    CONTROL_CHARACTERS_IN_NAMES,
+    CheckedAnswers,
+    check_answers,
+)
 from survey_app.services.invitations import token_hash
 from survey_app.services.surveys import WITHOUT_DEFINITION, PublishedSurvey, questionnaire_of
 
@@ -74,7 +80,7 @@ class SubmissionReceipt:
 
 @dataclass(frozen=True)
 class NewSubmission:
-    """Checked answers ready to be stored as a `Submission` row."""
+    """Checked answers ready to be stored as a `Submission` row (`from_checked`)."""
 
     survey_id: str
     version_id: int
@@ -86,9 +92,42 @@ class NewSubmission:
     unanswered: int = 0
     likert_same: int = 0
     minutes: int | None = None
+    demo: bool = False
+
+    @classmethod
+    def from_checked(
+        cls,
+        survey: PublishedSurvey,
+        checked: CheckedAnswers,
+        *,
+        submission_id: str,
+        language: str,
+        created_on: datetime.date,
+        demo: bool = False,
+    ) -> NewSubmission:
+        """The row that stores answers which passed `check_answers` against `survey`'s
+        questionnaire: the cleaned answers as canonical JSON, its hash and the quality
+        signals. Every stored response is made here, a respondent's and a demo one alike,
+        so the office's review treats them the same."""
+        canonical = canonical_json(checked.answers)
+        quality = answer_quality(survey.questionnaire, checked)
+        return cls(
+            survey_id=survey.id,
+            version_id=survey.version_id,
+            submission_id=submission_id,
+            language=language,
+            answers=canonical,
+            answers_hash=answers_hash(canonical),
+            created_on=created_on,
+            unanswered=quality.unanswered,
+            likert_same=quality.likert_same,
+            demo=demo,
+        )
 
     def row(self) -> dict[str, object]:
-        return asdict(self)
+        # Every field is a scalar, so a shallow copy is the row; `asdict` copies deeply
+        # and cost a quarter of a second per 10,000 demo responses.
+        return dict(vars(self))
 
 
 class SubmissionInvalid(Invalid):
@@ -201,6 +240,32 @@ def submission_create_from_json(
         survey = answered
         new, token = _checked_submission(survey, fields)
     return _stored_submission(db, survey, fields, _timed(new, started_at), token, also)
+
+
+def checked_submissions_create(
+    db: Database, new_submissions: Iterable[NewSubmission], *, chunk: int = 10_000
+) -> int:
+    """Store many responses whose answers were checked already (`NewSubmission.from_checked`),
+    `chunk` rows per transaction; returns how many. For demo data: unlike
+    `submission_create` this neither replays nor refuses (closed survey, invitation), and
+    counts no arrival window, so every submission id must be new (a duplicate fails the
+    whole chunk)."""
+    stored = 0
+    rows: list[dict[str, object]] = []
+    for new in new_submissions:
+        rows.append(new.row())
+        if len(rows) == chunk:
+            stored += _insert_rows(db, rows)
+            rows = []
+    if rows:
+        stored += _insert_rows(db, rows)
+    return stored
+
+
+def _insert_rows(db: Database, rows: list[dict[str, object]]) -> int:
+    with db.write() as session:
+        session.execute(insert(core_table(Submission)), rows)
+    return len(rows)
 
 
 def _timed(new: NewSubmission, started_at: datetime.datetime | None) -> NewSubmission:
@@ -323,18 +388,12 @@ def _checked_submission(
         errors[name] = answer_error_message(error, questionnaire, message_language)
     if errors or not isinstance(submission_id, str) or not isinstance(language, str):
         raise SubmissionInvalid(errors)
-    canonical = canonical_json(checked.answers)
-    quality = answer_quality(questionnaire, checked)
-    new = NewSubmission(
-        survey_id=survey.id,
-        version_id=survey.version_id,
+    new = NewSubmission.from_checked(
+        survey,
+        checked,
         submission_id=submission_id,
         language=language,
-        answers=canonical,
-        answers_hash=answers_hash(canonical),
         created_on=datetime.datetime.now(datetime.UTC).date(),
-        unanswered=quality.unanswered,
-        likert_same=quality.likert_same,
     )
     return new, token if isinstance(token, str) else None
 

@@ -14,6 +14,7 @@ from sqlmodel import select
 from survey_app.db.engine import Database
 from survey_app.db.tables import ArrivalWindow, Invitation, Submission
 from survey_app.services.invitations import invitation_counts, invitations_create
+from survey_app.services.results import store_demo_responses
 from survey_app.services.submissions import (
     InvitationRejected,
     SubmissionConflict,
@@ -23,7 +24,13 @@ from survey_app.services.submissions import (
     submission_create,
     submission_create_from_json,
 )
-from survey_app.services.surveys import PublishedSurvey, get_survey, set_survey_open
+from survey_app.services.surveys import (
+    PublishedSurvey,
+    get_survey,
+    publish_directory,
+    set_survey_open,
+)
+from tests.conftest import QUESTIONNAIRES
 
 
 def stored(db: Database) -> list[Submission]:
@@ -48,6 +55,37 @@ def test_valid_answers_are_stored_as_canonical_json_with_their_date_only(
     assert row.language == "ar"
     assert row.version_id == feedback.version_id
     assert type(row.created_on).__name__ == "date"
+
+
+def test_a_demo_response_is_stored_as_submission_create_stores_the_same_answers(
+    db: Database,
+) -> None:
+    """Demo data goes through the submission path: its canonical answers, their hash and
+    the quality signals the office reviews are what a respondent sending the same
+    answers gets (the newcomer survey asks rating scales, so straight-lining shows)."""
+    publish_directory(db, QUESTIONNAIRES)
+    newcomer = get_survey(db, "newcomer")
+    assert newcomer is not None
+    store_demo_responses(db, "newcomer", 60, seed=4)
+    demo = stored(db)
+    for row in demo:
+        submission_create(
+            db,
+            survey=newcomer,
+            submission_id=f"sent-{row.submission_id}",
+            language=row.language,
+            answers=json.loads(row.answers),
+        )
+    sent = {row.submission_id: row for row in stored(db) if not row.demo}
+
+    def as_stored(row: Submission) -> tuple[object, ...]:
+        return (row.version_id, row.answers, row.answers_hash, row.unanswered, row.likert_same)
+
+    assert [as_stored(row) for row in demo] == [
+        as_stored(sent[f"sent-{row.submission_id}"]) for row in demo
+    ]
+    assert any(row.unanswered for row in demo)
+    assert any(row.likert_same for row in demo)
 
 
 def test_irrelevant_answers_are_discarded_not_refused(
