@@ -406,11 +406,14 @@ def post_json(port: int, path: str, body: object) -> tuple[int, object]:
 
 def dataset_key() -> str:
     """Changes whenever what `demo` stores could change: the questionnaire, the demo
-    generator and the schema (migrations)."""
+    generator, the row every stored response is made into (canonical answers, hash,
+    quality signals) and the schema (migrations)."""
     digest = hashlib.sha256()
     sources = [
         QUESTIONNAIRES / f"{SURVEY}.yaml",
         PROJECT_ROOT / "analysis" / "demo.py",
+        PROJECT_ROOT / "survey_app" / "services" / "submissions.py",
+        PROJECT_ROOT / "survey_app" / "questionnaire" / "quality.py",
         *sorted((PROJECT_ROOT / "migrations" / "versions").glob("*.py")),
     ]
     for path in sources:
