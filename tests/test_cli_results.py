@@ -261,15 +261,15 @@ heavy, *calls = sys.argv[1:]
 for arguments in calls:
     try:
         main(arguments.split())
-    except SystemExit as exit:
-        assert not exit.code, (arguments, exit.code)
+    except SystemExit as ended:
+        assert not ended.code, (arguments, ended.code)
 print("loaded:", ",".join(name for name in heavy.split(",") if name in sys.modules))
 """
 
 
 def loaded_by(env: dict[str, str], heavy: str, *calls: str) -> str:
-    """The modules of `heavy` (comma-separated) that the real console script's `calls`
-    (each a command line) loaded, run one after another in a fresh process."""
+    """The modules of `heavy` (comma-separated) loaded by `survey-app` `calls` (each a
+    command line), run one after another in a fresh process: this one has them all."""
     done = subprocess.run(
         [sys.executable, "-c", IMPORTS_PROBE, heavy, *calls],
         capture_output=True,
