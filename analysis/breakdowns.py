@@ -28,7 +28,7 @@ null wherever either side is hidden (so no new number is derived from a hidden o
 
 from __future__ import annotations
 
-from analysis.publication import MISSING
+from analysis.publication_format import MISSING
 from analysis.summaries import Comparison, Number, QuestionResult
 
 __all__ = ["MISSING_COLUMN", "comparison"]

@@ -27,11 +27,9 @@ is Q's `n`, so they are one number wherever they appear.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +37,12 @@ import pandas as pd
 
 from analysis.disclosure import AuditReport, Row, Structure, audit, sparse_tables
 from analysis.frames import choice_column
+from analysis.publication_format import (
+    MISSING,
+    STATISTICS,
+    Publication,
+    rank_key,
+)
 from analysis.suppression import (
     Line,
     order_statistics_shown,
@@ -48,7 +52,6 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 
 __all__ = [
     "MISSING",
-    "PUBLICATION_FORMAT",
     "Plan",
     "Publication",
     "date_bins",
@@ -57,11 +60,7 @@ __all__ = [
     "tabulate",
 ]
 
-MISSING = "(missing)"
-"""Breakdown column of respondents who did not answer the breakdown question."""
-PUBLICATION_FORMAT = 1
 ANSWERED = "(answered)"
-STATISTICS = ("mean", "median", "q1", "q3")
 
 IntArray = npt.NDArray[np.int64]
 
@@ -528,57 +527,6 @@ def tabulate(plan: Plan, frame: pd.DataFrame) -> IntArray:
 
 
 @dataclass(frozen=True)
-class Publication:
-    """What a release shows: every number by key (None: hidden), numeric statistics by
-    question or `Q|B|J` (breakdown column), and the date bins used."""
-
-    min_cell: int
-    numbers: Mapping[str, int | None]
-    statistics: Mapping[str, Mapping[str, float | None]] = field(default_factory=dict)
-    bins: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    pairs: tuple[tuple[str, str], ...] = ()
-
-    def get(self, key: str) -> int | None:
-        return self.numbers.get(key)
-
-    def has(self, key: str) -> bool:
-        return key in self.numbers
-
-    @property
-    def hidden(self) -> int:
-        return sum(1 for value in self.numbers.values() if value is None)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": PUBLICATION_FORMAT,
-            "min_cell": self.min_cell,
-            "numbers": dict(self.numbers),
-            "statistics": {key: dict(values) for key, values in self.statistics.items()},
-            "bins": {key: list(values) for key, values in self.bins.items()},
-            "pairs": [list(pair) for pair in self.pairs],
-        }
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), separators=(",", ":"), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Publication:
-        if data.get("format") != PUBLICATION_FORMAT:
-            raise ValueError(f"unknown publication format {data.get('format')!r}")
-        return cls(
-            min_cell=int(data["min_cell"]),
-            numbers=dict(data["numbers"]),
-            statistics={key: dict(values) for key, values in data["statistics"].items()},
-            bins={key: tuple(values) for key, values in data["bins"].items()},
-            pairs=tuple((q, b) for q, b in data["pairs"]),
-        )
-
-    @classmethod
-    def loads(cls, text: str) -> Publication:
-        return cls.from_json(json.loads(text))
-
-
-@dataclass(frozen=True)
 class Published:
     """A publication and the audit behind it (figures for logs and benchmarks).
 
@@ -740,15 +688,6 @@ def _statistics(
                 n = numbers.get(f"column|{q}|{b}|{column}")
                 statistics[f"{q}|{b}|{column}"] = _summary(values[codes == position].dropna(), n, k)
     return statistics
-
-
-def rank_key(question: str, choice: str) -> str:
-    """The statistics key of a choice's mean place in a ranking (`Q|(rank)|C`; `(rank)`
-    is no question name, so it never meets a breakdown's `Q|B|J`)."""
-    return f"{question}|{RANK}|{choice}"
-
-
-RANK = "(rank)"
 
 
 def _rank_means(

@@ -5,6 +5,10 @@ audited before, so this module only arranges and labels. `results_from_publicati
 serves releases; `build_results` publishes a frame of answers on the spot (the live view
 of admins and of `survey-app results`) under the same rules.
 
+Results of a release need neither pandas nor the audit's solver: `results_from_publication`
+reads a stored publication (`analysis.publication_format`), and only `build_results`
+imports the computation, when it runs.
+
 `Results.to_json()` is the contract of `survey-app results` and
 `GET /api/v1/results/{survey}`:
 
@@ -34,24 +38,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from analysis.breakdowns import MISSING_COLUMN, comparison
-from analysis.publication import (
-    STATISTICS,
-    Publication,
-    plan_publication,
-    publish,
-    rank_key,
-)
+from analysis.publication_format import STATISTICS, Publication, rank_key
 from analysis.summaries import Breakdown, Number, QuestionResult, percent
 from analysis.suppression import Count
 from analysis.texts import ReleasedAnswer
 from survey_app.errors import Invalid
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ComparedSurvey",
@@ -404,6 +403,9 @@ def build_results(
 
 def live_publication(answers: SurveyAnswers, *, group: str | None, by: str | None) -> Publication:
     """What a live view shows (the group's one-way results and one breakdown), audited."""
+    # Here, not at the top: results of a release are read without pandas and the solver.
+    from analysis.publication import plan_publication, publish
+
     year = answers.reference_year or datetime.date.today().year
     plan = plan_publication(
         answers.questionnaire, breakdowns={group: [by] if by else []}, reference_year=year

@@ -24,13 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from analysis.frames import choice_column
 from survey_app.questionnaire.schema import Choice, Question, Questionnaire, QuestionType
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "CATEGORIES_SUFFIX",
@@ -122,6 +121,12 @@ def category_columns(
     """The frame columns of the derived question of text question `name`: one per
     category, a row per response (`tags[row]`: the categories of its answer; None or
     empty: not categorised, which counts as not answered)."""
+    # Here, not at the top: reading a release (its categories) needs no pandas.
+    import numpy as np
+    import pandas as pd
+
+    from analysis.frames import choice_column
+
     missing = np.array([not row for row in tags], dtype=np.bool_)
     columns = {}
     for pk in category_ids:

@@ -1,19 +1,28 @@
 """Start-up: `survey-app serve` until the first 200 on GET /api/v1/surveys (both surveys
-published), and the wall time of `survey-app check questionnaires`.
+published), the wall time of `survey-app check questionnaires`, and whole calls of
+`results` (live and of a release) and of a row-level `export --format csv` over 10,000
+demo responses (issue 19: each under 1 s).
 
-When `check` is slow, `python -X importtime` says which imports dominate.
+When a call is slow, `python -X importtime` says which imports dominate.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 from bench.common import (
     PYTHON,
+    SURVEY,
     SURVEY_APP,
     BenchError,
+    Run,
     Section,
     Server,
+    app_env,
+    demo_dataset,
     fresh_database,
     get_json,
     median,
@@ -80,7 +89,42 @@ def startup(quick: bool, databases: tuple[str, ...]) -> list[Section]:
     section.info(
         "import time by package during check (own modules)", _slowest_imports(profile.stderr)
     )
+    _whole_calls(section, repeats + 2)
     return [section]
+
+
+WHOLE_CALLS = {
+    f"results {SURVEY} (live)": ["results", SURVEY],
+    f"results {SURVEY} --group arbeit (live)": ["results", SURVEY, "--group", "arbeit"],
+    f"results {SURVEY} --release 1": ["results", SURVEY, "--release", "1"],
+    f"results {SURVEY} --release 1 --group arbeit": ["results", SURVEY, "--release", "1",
+                                                      "--group", "arbeit"],
+    f"export {SURVEY} --format csv": ["export", SURVEY, "--format", "csv"],
+}  # fmt: skip
+
+
+def _whole_calls(section: Section, repeats: int) -> None:
+    """The calls of `WHOLE_CALLS` over a copy of the 10,000-response data set with its
+    first release, each after one call that writes the results cache: best of `repeats`,
+    wall and CPU time (on a shared machine the CPU time is the steadier figure)."""
+    dataset = demo_dataset(10_000)
+    with tempfile.TemporaryDirectory(prefix="bench-whole-calls-") as directory:
+        copy = Path(directory) / "survey.sqlite3"
+        shutil.copyfile(dataset.path, copy)
+        env = app_env(f"sqlite:///{copy}", Path(directory) / "var")
+        run([SURVEY_APP, "release", SURVEY], env).require_success("survey-app release")
+        output = ["--output", str(Path(directory) / "export.csv")]
+        for label, arguments in WHOLE_CALLS.items():
+            command = [SURVEY_APP, *arguments, *(output if arguments[0] == "export" else [])]
+            run(command, env).require_success(label)  # a first call writes the results cache
+            calls: list[Run] = [run(command, env).require_success(label) for _ in range(repeats)]
+            section.at_most(
+                f"{label}, 10,000 responses, whole call (best of {repeats})",
+                min(call.seconds for call in calls),
+                1.0,
+                "s",
+            )
+            section.info(f"{label}: CPU time (best)", f"{min(c.cpu_seconds for c in calls):.2f} s")
 
 
 def _published(server: Server) -> int:

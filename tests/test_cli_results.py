@@ -5,12 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlmodel import col, select
 
+from analysis.publication_format import Publication
+from analysis.results import Results
+from analysis.results_tables import results_csv, results_text
+from survey_app.db.engine import Database
+from survey_app.db.tables import Release
+from survey_app.services.releases import release_results
 from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SHEETS
 from tests.cli import Ran, survey_app
 from tests.conftest import empty_database
@@ -173,3 +183,124 @@ def test_export_of_a_group_as_csv_for_german_excel(demo: dict[str, str], tmp_pat
     rows = run(demo, "export", "wave1", "--format", "csv", "--excel-de", "--output", str(path))
     assert rows.returncode == 2
     assert "--excel-de is for the aggregated CSV" in rows.stderr
+
+
+@pytest.fixture(scope="module")
+def released(
+    tmp_path_factory: pytest.TempPathFactory, database_under_test: str | None
+) -> Iterator[dict[str, str]]:
+    """200 demo responses to wave1 and its first release, in a database of their own."""
+    directory = tmp_path_factory.mktemp("cli-release")
+    with empty_database(directory) as database_url:
+        env = environment(database_url, directory)
+        assert run(env, "demo", "wave1", "--responses", "200", "--seed", "3").returncode == 0
+        done = run(env, "release", "wave1")
+        assert done.returncode == 0, done.stderr
+        yield env
+
+
+def stored_publication(env: dict[str, str]) -> Publication:
+    db = Database(env["SURVEY_DATABASE_URL"])
+    try:
+        with db.read() as session:
+            text = session.execute(
+                select(col(Release.publication)).where(col(Release.survey_id) == "wave1")
+            ).scalar_one()
+    finally:
+        db.dispose()
+    return Publication.loads(text)
+
+
+def test_results_of_a_release_show_the_numbers_it_stored(released: dict[str, str]) -> None:
+    publication = stored_publication(released)
+
+    done = run(released, "results", "wave1", "--release", "1", "--group", "arbeit")
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["release"]["number"] == 1
+    assert data["responses"] == publication.get("responses")
+    select_questions = [q for q in data["questions"] if q["type"] == "select_one"]
+    assert select_questions
+    for question in select_questions:
+        assert question["n"] == publication.get(f"n|{question['name']}")
+        assert question["counts"] == {
+            choice: publication.get(f"count|{question['name']}|{choice}")
+            for choice in question["choices"]
+        }
+
+
+@pytest.mark.parametrize(
+    ("output_format", "formatted"), [("table", results_text), ("csv", results_csv)]
+)
+def test_results_of_a_release_as_table_and_csv_are_what_the_pages_are_built_from(
+    released: dict[str, str], output_format: str, formatted: Callable[[Results], str]
+) -> None:
+    db = Database(released["SURVEY_DATABASE_URL"])
+    try:
+        found = release_results(db, "wave1", group="arbeit", by="employed", language="en")
+    finally:
+        db.dispose()
+
+    done = run(
+        released, "results", "wave1", "--release", "1", "--group", "arbeit", "--by", "employed",
+        "--lang", "en", "--format", output_format,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    # click's test runner reads the CSV's CRLF line ends as LF.
+    assert done.stdout == formatted(found).replace("\r\n", "\n")
+
+
+IMPORTS_PROBE = """
+import sys
+
+from survey_app.cli import main
+
+heavy, *calls = sys.argv[1:]
+for arguments in calls:
+    try:
+        main(arguments.split())
+    except SystemExit as ended:
+        assert not ended.code, (arguments, ended.code)
+print("loaded:", ",".join(name for name in heavy.split(",") if name in sys.modules))
+"""
+
+
+def loaded_by(env: dict[str, str], heavy: str, *calls: str) -> str:
+    """The modules of `heavy` (comma-separated) loaded by `survey-app` `calls` (each a
+    command line), run one after another in a fresh process: this one has them all."""
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_PROBE, heavy, *calls],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_results_of_a_release_load_neither_pandas_nor_the_audit(released: dict[str, str]) -> None:
+    heavy = "pandas,numpy,pyarrow,highspy,analysis.publication,analysis.frames,yaml"
+
+    loaded = loaded_by(
+        released,
+        heavy,
+        "results wave1 --release 1",
+        "results wave1 --release 1 --group arbeit --by employed --format table",
+        "results wave1 --release 1 --format csv",
+    )
+
+    assert loaded == "loaded:"
+
+
+def test_a_row_level_csv_export_loads_no_workbook_and_no_audit(
+    released: dict[str, str], tmp_path: Path
+) -> None:
+    heavy = "survey_app.render,jinja2,pptx,openpyxl,highspy,analysis.publication"
+
+    loaded = loaded_by(
+        released, heavy, f"export wave1 --format csv --output {tmp_path / 'rows.csv'}"
+    )
+
+    assert loaded == "loaded:"

@@ -107,11 +107,11 @@ def results(
     finally:
         db.dispose()
     if output_format == "table":
-        from analysis.exports import results_text
+        from analysis.results_tables import results_text
 
         click.echo(results_text(found), nl=False)
     elif output_format == "csv":
-        from analysis.exports import results_csv
+        from analysis.results_tables import results_csv
 
         click.echo(results_csv(found), nl=False)
     else:
@@ -200,15 +200,9 @@ def export(
     """Export SURVEY: row-level data (one row per submission; sav and dta for SPSS and
     Stata with variable and value labels), or with --group/--aggregated the suppressed
     results (XLSX: one sheet per question with a chart)."""
-    from analysis.exports import (
-        results_csv,
-        results_csv_excel,
-        write_responses_csv,
-        write_responses_xlsx,
-        write_results_xlsx,
-    )
+    # Each branch imports what it writes with: a CSV does not load the rendering of the
+    # workbook (charts, slides, templates, the district's logo).
     from survey_app.db.engine import Database
-    from survey_app.render.results import workbook_source
     from survey_app.services.results import cache_directory, export_frames, survey_results
 
     if excel_de and (output_format != "csv" or (group is None and not aggregated)):
@@ -228,8 +222,13 @@ def export(
                 )
             )
             if output_format == "xlsx":
+                from analysis.exports import write_results_xlsx
+                from survey_app.render.results import workbook_source
+
                 write_results_xlsx(found, output, source=workbook_source(db, settings, found))
             else:
+                from analysis.results_tables import results_csv, results_csv_excel
+
                 table = results_csv_excel(found) if excel_de else results_csv(found)
                 output.write_text(table, encoding="utf-8-sig", newline="")
             click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
@@ -242,8 +241,12 @@ def export(
             file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
             count = write_labelled(frames, questionnaire, language, output, file_format)
         elif output_format == "xlsx":
+            from analysis.exports import write_responses_xlsx
+
             count = write_responses_xlsx(frames, questionnaire, language, output)
         else:
+            from analysis.exports import write_responses_csv
+
             with output.open("w", encoding="utf-8-sig", newline="") as handle:
                 count = write_responses_csv(frames, questionnaire, language, handle)
         click.echo(f"{output}: {count} responses", err=True)

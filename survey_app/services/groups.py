@@ -17,7 +17,6 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import WorkingGroupRow
 from survey_app.errors import UnknownGroup
 from survey_app.questionnaire.errors import Problem
-from survey_app.questionnaire.loader import load_working_group_catalog
 from survey_app.questionnaire.schema import WorkingGroup
 
 __all__ = ["group_ids", "groups_publish", "working_group", "working_groups"]
@@ -27,6 +26,9 @@ def groups_publish(db: Database, directory: Path) -> tuple[list[WorkingGroup], l
     """Publish the catalogue of `directory` in one transaction, replacing the groups
     published before; a catalogue with problems publishes nothing. Returns the groups in
     force afterwards and the catalogue's problems."""
+    # The YAML loader only here: readers of the groups (results calls) do not need it.
+    from survey_app.questionnaire.loader import load_working_group_catalog
+
     groups, problems = load_working_group_catalog(directory)
     if problems:
         return list(working_groups(db)), problems

@@ -18,7 +18,9 @@ publishes a *release* instead. `release_create`:
 
 Reading a release never touches the answers again: pages, API, workbooks and reports are
 built from the stored publication (`release_results`), kept per process after the
-first read.
+first read. So it needs neither pandas nor the audit: those are imported by the functions
+that make a release, and `survey-app results --release` starts in a fraction of the time
+(bench/README.md, "CLI start-up and whole calls").
 """
 
 from __future__ import annotations
@@ -30,17 +32,14 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
-from analysis.publication import Publication, Published, plan_publication, publish
+from analysis.publication_format import Publication
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from analysis.texts import (
     ReleasedAnswer,
@@ -54,9 +53,15 @@ from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurve
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
-from survey_app.services.results import release_layers
 from survey_app.services.surveys import get_survey, questionnaire_of
 from survey_app.services.texts import ReleasedTexts, texts_for_release
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pandas as pd
+
+    from analysis.publication import Published
 
 __all__ = [
     "NoRelease",
@@ -291,6 +296,8 @@ def _membership(
     any; every response that was excluded by some release (or is now) sits in the layer
     of the releases that counted it, grouped by that: release m counts it when it had
     arrived by m and m did not exclude it."""
+    import pandas as pd
+
     edges = [r.edges for r in earlier]
     edges.append(frozen.boundaries)
     out_of = [r.excluded_ids for r in earlier] + [set(frozen.excluded)]
@@ -390,6 +397,9 @@ def release_check(db: Database, survey_id: str, *, with_demo: bool = True) -> Re
 
 
 def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_demo: bool) -> _Next:
+    from analysis.publication import plan_publication, publish
+    from survey_app.services.results import release_layers
+
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)

@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, Survey, SurveyVersion
 from survey_app.questionnaire.errors import Problem, Severity
-from survey_app.questionnaire.loader import load_directory
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.groups import groups_publish
 
@@ -80,6 +79,9 @@ def publish_directory(db: Database, directory: Path) -> PublishReport:
     A survey whose newest version was published in the browser (`/admin/questionnaires`)
     is never replaced from here: a file with other content is skipped with a warning,
     so a restart cannot undo the office's upload (publish the file in the browser)."""
+    # The YAML loader only here: reading published surveys (results calls) does not need it.
+    from survey_app.questionnaire.loader import load_directory
+
     groups, problems = groups_publish(db, directory)
     report = PublishReport(problems=list(problems))
     for result in load_directory(directory, working_groups={group.id for group in groups}):
