@@ -68,6 +68,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _EPSILON = 1e-6
+_CHOOSE_SIMPLEX = 1
+_PRIMAL_SIMPLEX = 4
+"""Values of HiGHS's `simplex_strategy` option: its default, and the primal method."""
 MIP_NODES = 200
 """Most branch-and-bound nodes of one integer program; past it the audit takes the safe
 side. A count, not a time, so that the same answers give the same release on any
@@ -898,9 +901,20 @@ class _Program:
         ]
 
     def bound(self, form: tuple[int, ...], *, maximize: bool) -> float:
-        """The linear optimum of `form` (+-inf when unbounded)."""
+        """The linear optimum of `form` (+-inf when unbounded).
+
+        By the primal simplex method: only the optimum's value counts here, not which
+        optimal solution is found, and after a new objective the last basis is still
+        feasible, so the primal method goes on from it where the default (dual) one
+        starts nearly afresh. Measured on the component of a second release of 10,000
+        + 200 demo newcomer responses (group arbeit, 5,926 unknowns): 10 to 180
+        iterations instead of about 2,300."""
         self._objective([form], maximize=maximize)
-        self._solve()
+        self.highs.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
+        try:
+            self._solve()
+        finally:
+            self.highs.setOptionValue("simplex_strategy", _CHOOSE_SIMPLEX)
         return sum(self.truth[v] for v in form if self.fixed[v]) + self.objective
 
     @staticmethod
