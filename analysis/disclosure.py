@@ -39,7 +39,11 @@ a component's program is built once and re-solved with a new objective from the 
 basis (HiGHS through `highspy`, its own Python interface: SciPy's `linprog` wraps the
 same solver but rebuilds the model on every call, about ten times slower here).
 A linear optimum that is fractional is confirmed with the integer program (the attacker
-knows that counts are whole numbers).
+knows that counts are whole numbers). Where only an optimum's value counts, not which
+optimal solution is found (whether a hidden number is exactly determined), the primal
+method goes on from the last basis, and a feasible solution clearly beyond the true
+value answers before the optimum is reached; everywhere else the solutions themselves
+decide what is hidden, so those programs are solved exactly as they always were.
 """
 
 from __future__ import annotations
