@@ -75,9 +75,9 @@ _EPSILON = 1e-6
 _MOVED = 1e-3
 """How far beyond a value a feasible solution must put a quantity to prove, whatever the
 solver's tolerances, that its optimum lies beyond it (see `_Program.beyond`)."""
-_CHOOSE_SIMPLEX = 1
+_DUAL_SIMPLEX = 1
 _PRIMAL_SIMPLEX = 4
-"""Values of HiGHS's `simplex_strategy` option: its default, and the primal method."""
+"""Values of HiGHS's `simplex_strategy` option: the dual method (its default), the primal."""
 _NO_LIMIT = 2**31 - 1
 _EARLY_ITERATIONS = (5, 25)
 """The iteration limits of `_Program.beyond`'s first tries before it runs to the end."""
@@ -944,7 +944,7 @@ class _Program:
                 self._solve()
         finally:
             highs.setOptionValue("simplex_iteration_limit", _NO_LIMIT)
-            highs.setOptionValue("simplex_strategy", _CHOOSE_SIMPLEX)
+            highs.setOptionValue("simplex_strategy", _DUAL_SIMPLEX)
         optimum = constant + self.objective
         return optimum > value + _EPSILON if maximize else optimum < value - _EPSILON
 
