@@ -39,37 +39,46 @@ QUICK_COUNT = 40
 THINK = (1.0, 5.0)
 P99_LIMIT_MS = 500.0
 SAMPLES_PER_SECOND = 50
+WORKERS = (1, 2)  # `serve --workers`: one process, and one per core of this machine
 # py-spy names a frame `Class.method (file:line)`.
 WRITE_FRAME = "Database.write (survey_app/db/engine.py"
 
 
 def crowd(quick: bool, databases: tuple[str, ...]) -> list[Section]:
-    """The same crowd on each database, one after the other."""
+    """The same crowd on each database, one after the other, served by one worker and by
+    `serve --workers 2` (one GIL per worker: the crowd asks for more than one core)."""
     count = QUICK_COUNT if quick else FULL_COUNT
     ramp = count / 30  # 30 new respondents a second: a poster seen by a class at once
     sections = []
     for kind in databases:
-        section = Section(
-            f"A crowd of {count} respondents, {THINK[0]:g}–{THINK[1]:g} s per page ({kind})"
-        )
-        with fresh_database(kind) as database, Server(database.env()) as server:
-            stored_before = count_submissions(database.url)
-            cpu_before = server.cpu_seconds()
-            sampling = _sampled(server, kind == "sqlite")
-            with sampling as profile:
-                measured = run(
-                    [PYTHON, "-m", "bench.respondents", server.base, str(count), "--ramp",
-                     f"{ramp:g}", "--think-min", f"{THINK[0]:g}", "--think-max", f"{THINK[1]:g}"]
-                ).require_success("bench.respondents")  # fmt: skip
-            figures = json.loads(measured.stdout)
-            server_cpu = server.cpu_seconds() - cpu_before
-            stored = count_submissions(database.url) - stored_before
-        _rows(section, figures, count, stored, server_cpu, ramp)
-        if profile.exists():
-            _lock_waits(section, profile, figures["requests"])
-            profile.unlink()
-        sections.append(section)
+        for workers in (1,) if quick else WORKERS:
+            sections.append(_crowd(kind, workers, count, ramp))
     return sections
+
+
+def _crowd(kind: str, workers: int, count: int, ramp: float) -> Section:
+    section = Section(
+        f"A crowd of {count} respondents, {THINK[0]:g}–{THINK[1]:g} s per page ({kind}, "
+        f"{workers} worker{'s' if workers > 1 else ''})"
+    )
+    with fresh_database(kind) as database, Server(database.env(), workers) as server:
+        stored_before = count_submissions(database.url)
+        cpu_before = server.cpu_seconds()
+        # py-spy follows one process: the lock waits are sampled with one worker.
+        sampling = _sampled(server, kind == "sqlite" and workers == 1)
+        with sampling as profile:
+            measured = run(
+                [PYTHON, "-m", "bench.respondents", server.base, str(count), "--ramp",
+                 f"{ramp:g}", "--think-min", f"{THINK[0]:g}", "--think-max", f"{THINK[1]:g}"]
+            ).require_success("bench.respondents")  # fmt: skip
+        figures = json.loads(measured.stdout)
+        server_cpu = server.cpu_seconds() - cpu_before
+        stored = count_submissions(database.url) - stored_before
+    _rows(section, figures, count, stored, server_cpu, ramp, workers)
+    if profile.exists():
+        _lock_waits(section, profile, figures["requests"])
+        profile.unlink()
+    return section
 
 
 def _rows(
@@ -79,6 +88,7 @@ def _rows(
     stored: int,
     server_cpu: float,
     ramp: float,
+    workers: int,
 ) -> None:
     statuses = {int(s): int(n) for s, n in crowd["statuses"].items()}
     dropped = int(crowd["dropped"])
@@ -128,7 +138,8 @@ def _rows(
     section.info(
         "what the crowd asks for at zero latency",
         f"{asked:.0f} page steps/s x {1000 * server_cpu / requests:.1f} ms = "
-        f"{asked * server_cpu / requests * 100:.0f}% of a core for one worker",
+        f"{asked * server_cpu / requests * 100:.0f}% of a core; {workers} worker(s) can use "
+        f"{100 * workers}%",
     )
 
 
