@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from survey_app.questionnaire.rules import CheckedAnswers, is_empty
-from survey_app.questionnaire.schema import Questionnaire, QuestionType
+from survey_app.questionnaire.schema import Questionnaire
 
 __all__ = ["AnswerQuality", "answer_quality"]
 
@@ -33,25 +33,18 @@ class AnswerQuality:
 
 def answer_quality(questionnaire: Questionnaire, checked: CheckedAnswers) -> AnswerQuality:
     """The signals of a checked response (`rules.check_answers`)."""
-    asked = [
-        question
-        for question in questionnaire.iter_questions()
-        if question.name in checked.relevant and question.takes_answer
-    ]
-    empty = sum(1 for question in asked if is_empty(checked.answers.get(question.name)))
+    # Which questions are answerable and which are rating scales is worked out once per
+    # questionnaire (`Questionnaire.answerable`, `.rating_positions`), not per response.
+    asked = [name for name in questionnaire.answerable if name in checked.relevant]
+    empty = sum(1 for name in asked if is_empty(checked.answers.get(name)))
     unanswered = round(100 * empty / len(asked)) if asked else 0
+    scales = questionnaire.rating_positions
     positions: set[int] = set()
     ratings = 0
-    for question in asked:
-        answer = checked.answers.get(question.name)
-        if (
-            question.type is not QuestionType.SELECT_ONE
-            or "likert" not in (question.appearance or "").split()
-            or not isinstance(answer, str)
-        ):
-            continue
-        names = [choice.name for choice in questionnaire.choices_of(question)]
-        if answer in names:
-            positions.add(names.index(answer))
+    for name in asked:
+        answer = checked.answers.get(name)
+        position = scales[name].get(answer) if name in scales and isinstance(answer, str) else None
+        if position is not None:
+            positions.add(position)
             ratings += 1
     return AnswerQuality(unanswered=unanswered, likert_same=ratings if len(positions) == 1 else 0)

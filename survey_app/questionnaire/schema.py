@@ -254,6 +254,22 @@ class Questionnaire(_Frozen):
         return compiled
 
     @cached_property
+    def answerable(self) -> tuple[str, ...]:
+        """The questions a respondent answers (no notes, calculations or read-only
+        questions), in questionnaire order."""
+        return tuple(q.name for q in self.iter_questions() if q.takes_answer)
+
+    @cached_property
+    def rating_positions(self) -> dict[str, dict[str, int]]:
+        """Rating scales (`select_one` with `appearance: likert`): each choice's position."""
+        return {
+            question.name: {choice.name: i for i, choice in enumerate(self.choices_of(question))}
+            for question in self.iter_questions()
+            if question.type is QuestionType.SELECT_ONE
+            and "likert" in (question.appearance or "").split()
+        }
+
+    @cached_property
     def offer_cache(self) -> dict[tuple[object, ...], tuple[Choice, ...]]:
         """The choices choice filters kept, by question and the answers they read (a
         long list of villages is filtered once per district, not on every check)."""
