@@ -272,10 +272,15 @@ def test_the_office_deletes_the_contact_data_after_confirming_and_the_links_stil
     assert link.status_code == 200  # the personal links keep working
 
 
-def test_the_command_line_sends_reminds_and_purges_contacts(
-    settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, monkeypatch: Any
-) -> None:
-    handler, port = inbox
+def command_line_set_up(
+    settings: Settings,
+    port: int,
+    tmp_path: Path,
+    monkeypatch: Any,
+    base_url: str = "https://umfrage.lk.example",
+) -> Path:
+    """The environment of `survey-app invitations` against the test's SMTP server; returns
+    a file of three recipients."""
     recipients = tmp_path / "betriebe.csv"
     recipients.write_bytes(RECIPIENTS_CSV)
     for name, value in {
@@ -284,9 +289,17 @@ def test_the_command_line_sends_reminds_and_purges_contacts(
         "SURVEY_VAR_DIR": str(tmp_path / "var"),
         "SURVEY_SMTP_URL": f"smtp://127.0.0.1:{port}",
         "SURVEY_MAIL_FROM": SENDER,
-        "SURVEY_BASE_URL": "https://umfrage.lk.example",
+        "SURVEY_BASE_URL": base_url,
     }.items():
         monkeypatch.setenv(name, value)
+    return recipients
+
+
+def test_the_command_line_sends_reminds_and_purges_contacts(
+    settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, monkeypatch: Any
+) -> None:
+    handler, port = inbox
+    recipients = command_line_set_up(settings, port, tmp_path, monkeypatch)
     runner = CliRunner()
 
     sent = runner.invoke(
@@ -309,17 +322,9 @@ def test_the_command_line_warns_that_letters_link_to_this_computer(
     settings: Settings, inbox: tuple[Inbox, int], tmp_path: Path, monkeypatch: Any
 ) -> None:
     _handler, port = inbox
-    recipients = tmp_path / "betriebe.csv"
-    recipients.write_bytes(RECIPIENTS_CSV)
-    for name, value in {
-        "SURVEY_DATABASE_URL": settings.database_url,
-        "SURVEY_QUESTIONNAIRES": str(STORAGE_QUESTIONNAIRES),
-        "SURVEY_VAR_DIR": str(tmp_path / "var"),
-        "SURVEY_SMTP_URL": f"smtp://127.0.0.1:{port}",
-        "SURVEY_MAIL_FROM": SENDER,
-        "SURVEY_BASE_URL": "http://127.0.0.1:8000",
-    }.items():
-        monkeypatch.setenv(name, value)
+    recipients = command_line_set_up(
+        settings, port, tmp_path, monkeypatch, base_url="http://127.0.0.1:8000"
+    )
 
     sent = CliRunner().invoke(
         main, ["invitations", "send", "employers", "--recipients", str(recipients)]
