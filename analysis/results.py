@@ -62,6 +62,9 @@ __all__ = [
     "UnknownQuestion",
     "bin_label",
     "build_results",
+    "check_breakdown",
+    "check_wave",
+    "live_publication",
     "results_from_publication",
 ]
 
@@ -194,7 +197,9 @@ def bin_label(key: str) -> str:
     return key
 
 
-def _breakdown_question(questionnaire: Questionnaire, survey: str, by: str | None) -> None:
+def check_breakdown(questionnaire: Questionnaire, survey: str, by: str | None) -> None:
+    """Raise `UnknownQuestion` or `NotABreakdownQuestion` unless `by` is None or a
+    `select_one` question of `questionnaire`."""
     if by is None:
         return
     question = questionnaire.questions.get(by)
@@ -230,7 +235,7 @@ def results_from_publication(
     publication has that breakdown, beside `compare` (survey, version, questionnaire and
     publication of another wave) where the same question is published there, with the
     free-text `answers` the release shows."""
-    _breakdown_question(questionnaire, survey, by)
+    check_breakdown(questionnaire, survey, by)
     if compare is not None:
         check_wave(questionnaire, compare[2])
     language = questionnaire.language_or_default(language)
@@ -377,7 +382,7 @@ def build_results(
     `answers` on the spot, with both steps of suppression, and beside the same questions
     of `compare` (another wave). Raises `ResultsError` subclasses."""
     questionnaire = answers.questionnaire
-    _breakdown_question(questionnaire, answers.survey, by)
+    check_breakdown(questionnaire, answers.survey, by)
     if compare is not None:
         check_wave(questionnaire, compare.questionnaire)
     publication = live_publication(answers, group=group, by=by)
@@ -401,12 +406,15 @@ def build_results(
     )
 
 
-def live_publication(answers: SurveyAnswers, *, group: str | None, by: str | None) -> Publication:
-    """What a live view shows (the group's one-way results and one breakdown), audited."""
+def live_publication(
+    answers: SurveyAnswers, *, group: str | None, by: str | None, reference_year: int | None = None
+) -> Publication:
+    """What a live view shows (the group's one-way results and one breakdown), audited.
+    Date bins end at `reference_year`, else the answers', else this year."""
     # Here, not at the top: results of a release are read without pandas and the solver.
     from analysis.publication import plan_publication, publish
 
-    year = answers.reference_year or datetime.date.today().year
+    year = reference_year or answers.reference_year or datetime.date.today().year
     plan = plan_publication(
         answers.questionnaire, breakdowns={group: [by] if by else []}, reference_year=year
     )

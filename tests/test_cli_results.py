@@ -294,6 +294,20 @@ def test_results_of_a_release_load_neither_pandas_nor_the_audit(released: dict[s
     assert loaded == "loaded:"
 
 
+def test_a_later_live_view_loads_neither_pandas_nor_the_audit(released: dict[str, str]) -> None:
+    heavy = "pandas,numpy,pyarrow,highspy,analysis.publication,analysis.frames,yaml"
+    calls = ("results wave1", "results wave1 --group arbeit --by employed --format table")
+    first = [run(released, *call.split()) for call in calls]
+    assert all(done.returncode == 0 for done in first), [done.stderr for done in first]
+
+    loaded = loaded_by(released, heavy, *calls)
+
+    assert loaded == "loaded:"
+    assert [run(released, *call.split()).stdout for call in calls] == [
+        done.stdout for done in first
+    ]
+
+
 def test_a_row_level_csv_export_loads_no_workbook_and_no_audit(
     released: dict[str, str], tmp_path: Path
 ) -> None:

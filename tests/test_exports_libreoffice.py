@@ -21,7 +21,8 @@ import pytest
 from analysis.exports import write_responses_xlsx, write_results_xlsx
 from survey_app.db.engine import Database
 from survey_app.render.results import slides_pptx
-from survey_app.services.results import export_frames, survey_results
+from survey_app.services.live_results import survey_results
+from survey_app.services.results import export_frames
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
 from survey_app.settings import Settings

@@ -90,7 +90,7 @@ def results(
                 )
             )
         else:
-            from survey_app.services.results import cache_directory, survey_results
+            from survey_app.services.live_results import cache_directory, survey_results
 
             found = _guarded(
                 lambda: survey_results(
@@ -203,7 +203,8 @@ def export(
     # Each branch imports what it writes with: a CSV does not load the rendering of the
     # workbook (charts, slides, templates, the district's logo).
     from survey_app.db.engine import Database
-    from survey_app.services.results import cache_directory, export_frames, survey_results
+    from survey_app.services.live_results import cache_directory, survey_results
+    from survey_app.services.results import export_frames
 
     if excel_de and (output_format != "csv" or (group is None and not aggregated)):
         _fail("--excel-de is for the aggregated CSV: add --group G or --aggregated")

@@ -42,15 +42,14 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
 from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
-from analysis.results import Results, ResultsError, SurveyAnswers, build_results
+from analysis.results import SurveyAnswers
 from survey_app.db.engine import Database
-from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
-from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
-from survey_app.i18n import S_
+from survey_app.db.tables import Release, Submission, SurveyVersion
+from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
 from survey_app.services.audit import audit_record
-from survey_app.services.results_cache import StoredAnswers, cache_directory
+from survey_app.services.results_cache import StoredAnswers, cache_directory, stored_answers
 from survey_app.services.submissions import NewSubmission, checked_submissions_create
 from survey_app.services.surveys import (
     get_survey,
@@ -67,7 +66,6 @@ __all__ = [
     "read_answers",
     "release_layers",
     "store_demo_responses",
-    "survey_results",
 ]
 
 COUNTED = col(Submission.status) != "excluded"
@@ -89,45 +87,6 @@ _cache: OrderedDict[tuple[str, int, str], _Cached] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def survey_results(
-    db: Database,
-    survey_id: str,
-    *,
-    group: str | None = None,
-    working_groups: Collection[str] | None = None,
-    by: str | None = None,
-    compare: str | None = None,
-    language: str | None = None,
-    cache_dir: Path | None = None,
-) -> Results:
-    """Suppressed results of a survey (all versions) for a working group.
-
-    `cache_dir`: where parsed answers are kept between processes (see `read_answers`).
-    Raises `UnknownSurvey`, `UnknownComparison`, `UnknownGroup` (when `working_groups` is
-    given and does not hold `group`) or `analysis.results.ResultsError` (unknown or unfit
-    `by` question, or with a group, a `by` question that is not one of the group's).
-    """
-    if group is not None and working_groups is not None and group not in working_groups:
-        raise UnknownGroup(group)
-    answers = read_answers(db, survey_id, cache_dir=cache_dir)
-    if group is not None and by is not None:
-        own = {question.name for question in answers.questionnaire.questions_of_group(group)}
-        if by not in own:
-            # A member must not cross the group's results with another group's (perhaps
-            # sensitive) question: break down only by the group's own questions.
-            raise ResultsError(
-                S_("'%(by)s' is not a question of working group '%(group)s'"),
-                values={"by": by, "group": group},
-            )
-    other = None
-    if compare is not None:
-        try:
-            other = read_answers(db, compare, cache_dir=cache_dir)
-        except UnknownSurvey:
-            raise UnknownComparison(compare) from None
-    return build_results(answers, group=group, by=by, language=language, compare=other)
-
-
 def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None) -> SurveyAnswers:
     """The newest questionnaire of a survey and the answers frame of all its versions.
 
@@ -147,7 +106,7 @@ def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None)
         ).scalars()
         for version in versions:
             assert version.id is not None
-            stored = _stored(session, version.id)
+            stored = stored_answers(session, version.id)
             if stored is None:
                 if cache_dir is not None:
                     # Nothing is stored (any more): no file may keep answers of it.
@@ -236,34 +195,6 @@ def _joined_ids(parts: list[npt.NDArray[np.int64]] | None) -> npt.NDArray[np.int
     return np.concatenate(parts)
 
 
-def _stored(session: Session, version_id: int, up_to: int | None = None) -> StoredAnswers | None:
-    """What identifies a version's counted submissions (with `up_to`: those with id <=
-    up_to): how many count (all but the excluded), the highest id and its `submission_id`,
-    and the newest review event. Filtering on `version_id` alone lets the database answer
-    from that column's index without reading the rows; excluded ones are few and found
-    through the status index."""
-    condition = col(Submission.version_id) == version_id
-    if up_to is not None:
-        condition = condition & (col(Submission.id) <= up_to)
-    count, max_id = session.execute(
-        select(func.count(), func.max(col(Submission.id))).where(condition)
-    ).one()
-    if not count:
-        return None
-    newest = session.execute(
-        select(col(Submission.submission_id)).where(col(Submission.id) == max_id)
-    ).scalar_one()
-    excluded = session.execute(
-        select(func.count()).where(condition, col(Submission.status) == "excluded")
-    ).scalar_one()
-    reviewed = session.execute(
-        select(func.max(col(ReviewEvent.id)))
-        .join(Submission, col(Submission.id) == col(ReviewEvent.submission_pk))
-        .where(col(Submission.version_id) == version_id)
-    ).scalar_one()
-    return StoredAnswers(int(count) - int(excluded), int(max_id), str(newest), int(reviewed or 0))
-
-
 def _version_frame(
     db: Database,
     session: Session,
@@ -311,7 +242,7 @@ def _read_newer_or_all(
     assert version.id is not None
     source = questionnaire_of(version)
     if cached is not None and stored.max_id > cached.stored.max_id:
-        before = _stored(session, version.id, up_to=cached.stored.max_id)
+        before = stored_answers(session, version.id, up_to=cached.stored.max_id)
         if before == cached.stored:
             newer = _read_version(
                 session, target, source, version.id, cached.stored.max_id, stored.max_id

@@ -1,6 +1,8 @@
 """The on-disk cache of parsed answers: one Arrow IPC file per database, survey version and
 target questionnaire, so a new process (a `survey-app results` call) reads columns
-instead of parsing every stored JSON text again.
+instead of parsing every stored JSON text again; and of live publications (the audited
+numbers of a live view, `services.live_results`), so a later call with the same stored
+answers reads them without pandas or the audit.
 
 The files hold row-level answers, so they are treated like the database: the directory
 is mode 0700, each file 0600, written to a temporary file and renamed into place (a
@@ -8,7 +10,8 @@ reader never sees half a file), and `services.maintenance` deletes a database's 
 purge and restore. A file that cannot be read, or whose columns or identity do not match,
 is ignored and rebuilt, never an error; one that cannot be written only costs speed.
 
-This module imports no pandas or pyarrow at the top: `maintenance` uses it to delete.
+This module imports no pandas or pyarrow at the top: `maintenance` uses it to delete,
+and a live view answered from a stored publication never loads them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, col
+
+from analysis.publication_format import Publication
+from survey_app.db.tables import ReviewEvent, Submission
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +42,10 @@ __all__ = [
     "delete_database_files",
     "delete_version_files",
     "load_frame",
+    "load_publication",
     "save_frame",
+    "save_publication",
+    "stored_answers",
 ]
 
 FORMAT = 2
@@ -54,6 +65,36 @@ class StoredAnswers:
     reviewed: int = 0
     """The newest review event of the version's submissions: an exclusion (or its undoing)
     changes which rows count without changing the others."""
+
+
+def stored_answers(
+    session: Session, version_id: int, up_to: int | None = None
+) -> StoredAnswers | None:
+    """What identifies a version's counted submissions (with `up_to`: those with id <=
+    up_to): how many count (all but the excluded), the highest id and its `submission_id`,
+    and the newest review event. Filtering on `version_id` alone lets the database answer
+    from that column's index without reading the rows; excluded ones are few and found
+    through the status index."""
+    condition = col(Submission.version_id) == version_id
+    if up_to is not None:
+        condition = condition & (col(Submission.id) <= up_to)
+    count, max_id = session.execute(
+        select(func.count(), func.max(col(Submission.id))).where(condition)
+    ).one()
+    if not count:
+        return None
+    newest = session.execute(
+        select(col(Submission.submission_id)).where(col(Submission.id) == max_id)
+    ).scalar_one()
+    excluded = session.execute(
+        select(func.count()).where(condition, col(Submission.status) == "excluded")
+    ).scalar_one()
+    reviewed = session.execute(
+        select(func.max(col(ReviewEvent.id)))
+        .join(Submission, col(Submission.id) == col(ReviewEvent.submission_pk))
+        .where(col(Submission.version_id) == version_id)
+    ).scalar_one()
+    return StoredAnswers(int(count) - int(excluded), int(max_id), str(newest), int(reviewed or 0))
 
 
 def cache_directory(var_dir: Path) -> Path:
@@ -149,6 +190,51 @@ def save_frame(
     return True
 
 
+def _publication_file(directory: Path, url: str, name: str) -> Path:
+    return directory / f"{database_key(url)}-live-{name}.json"
+
+
+def load_publication(directory: Path, url: str, name: str, identity: str) -> Publication | None:
+    """The live publication stored under `name`, if it was made from the answers, code and
+    questionnaire `identity` describes; None otherwise (missing, unreadable, stale)."""
+    try:
+        data = json.loads(_publication_file(directory, url, name).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT or data.get("identity") != identity:
+            return None
+        return Publication.from_json(data["publication"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def save_publication(
+    directory: Path, url: str, name: str, identity: str, publication: Publication
+) -> bool:
+    """Store a live publication under `name` (one file per name: a newer one replaces
+    it), atomically and 0600 in the 0700 directory. False when it cannot be written."""
+    text = json.dumps(
+        {"format": FORMAT, "identity": identity, "publication": publication.to_json()},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{database_key(url)}-", suffix=".partial"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, _publication_file(directory, url, name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError:
+        return False
+    return True
+
+
 def delete_version_files(directory: Path, url: str, version_id: int) -> None:
     """Delete the files of one version (it has no submissions any more)."""
     _delete(directory.glob(f"{database_key(url)}-{version_id}-*.arrow"))
@@ -160,7 +246,13 @@ def delete_database_files(directory: Path, url: str) -> int:
     if not directory.is_dir():
         return 0
     key = database_key(url)
-    return _delete([*directory.glob(f"{key}-*.arrow"), *directory.glob(f".{key}-*.partial")])
+    return _delete(
+        [
+            *directory.glob(f"{key}-*.arrow"),
+            *directory.glob(f"{key}-live-*.json"),
+            *directory.glob(f".{key}-*.partial"),
+        ]
+    )
 
 
 def _delete(paths: Iterable[Path]) -> int:

@@ -19,10 +19,12 @@ from analysis.frames import frame_from_texts
 from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
 from survey_app.db.tables import Submission
+from survey_app.services import live_results, results_cache
 from survey_app.services import results as service
-from survey_app.services import results_cache
+from survey_app.services.live_results import survey_results
 from survey_app.services.maintenance import backup_database, purge, restore_database
-from survey_app.services.results import read_answers, store_demo_responses, survey_results
+from survey_app.services.results import read_answers, store_demo_responses
+from survey_app.services.review import responses_set_status
 from survey_app.services.surveys import get_survey, publish_questionnaire
 from survey_app.settings import PROJECT_ROOT
 from tests.analysis.conftest import load, variant
@@ -264,6 +266,7 @@ def test_purging_a_survey_deletes_its_cached_answers(published: Database, cache_
 
     assert report.submissions == {"wave1": 120}
     assert cache_files(cache_dir) == []
+    assert list(cache_dir.glob("*.json")) == []
     assert read_answers(fresh_process(published), "wave1", cache_dir=cache_dir).responses == 0
     assert cache_files(cache_dir) == []
 
@@ -350,3 +353,109 @@ def test_a_process_writes_the_file_only_when_the_answers_changed(
     read_answers(published, "wave1", cache_dir=cache_dir)
 
     assert written == [30, 35]
+
+
+# -- live publications -------------------------------------------------------------------
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The surveys whose answers a live view read to compute its publication."""
+    calls: list[str] = []
+    original = service.read_answers
+
+    def spy(db: Database, survey_id: str, **options: Any) -> Any:
+        calls.append(survey_id)
+        return original(db, survey_id, **options)
+
+    monkeypatch.setattr(service, "read_answers", spy)
+    return calls
+
+
+def test_a_later_live_view_reads_the_audited_numbers_instead_of_the_answers(
+    published: Database, cache_dir: Path, computed: list[str]
+) -> None:
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    first = survey_results(published, "wave1", by="german_level", cache_dir=cache_dir)
+    assert computed == ["wave1"]
+
+    later = survey_results(
+        fresh_process(published), "wave1", by="german_level", cache_dir=cache_dir
+    )
+
+    assert computed == ["wave1"]
+    assert later.to_json() == first.to_json()
+    [stored] = cache_dir.glob("*-live-*.json")
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert "german_level" not in stored.name, "file names hold no questions"
+
+
+def test_each_group_and_breakdown_has_its_own_live_publication(
+    published: Database, cache_dir: Path, computed: list[str]
+) -> None:
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    whole = survey_results(published, "wave1", cache_dir=cache_dir).to_json()
+
+    broken_down = survey_results(published, "wave1", by="german_level", cache_dir=cache_dir)
+
+    assert computed == ["wave1", "wave1"]
+    assert broken_down.to_json() != whole
+    assert survey_results(published, "wave1", cache_dir=cache_dir).to_json() == whole
+    assert computed == ["wave1", "wave1"]
+
+
+def test_a_new_response_makes_the_live_view_count_again(
+    published: Database, cache_dir: Path, computed: list[str]
+) -> None:
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    survey_results(published, "wave1", cache_dir=cache_dir)
+
+    store_demo_responses(published, "wave1", 7, seed=4, today=TODAY)
+    later = survey_results(published, "wave1", cache_dir=cache_dir)
+
+    assert computed == ["wave1", "wave1"]
+    assert later.responses == 157
+
+
+def test_an_excluded_response_makes_the_live_view_count_again(
+    published: Database, cache_dir: Path, computed: list[str]
+) -> None:
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    survey_results(published, "wave1", cache_dir=cache_dir)
+    with published.read() as session:
+        first = session.execute(select(Submission.id).order_by(Submission.id)).scalars().first()
+    assert first is not None
+
+    responses_set_status(published, "wave1", [first], status="excluded", reason="Test", actor="lea")
+    later = survey_results(published, "wave1", cache_dir=cache_dir)
+
+    assert computed == ["wave1", "wave1"]
+    assert later.responses == 149
+
+
+def test_a_publication_made_by_other_counting_code_is_not_shown(
+    published: Database, cache_dir: Path, computed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Numbers audited under older rules could show what the current rules hide.
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    first = survey_results(published, "wave1", cache_dir=cache_dir).to_json()
+
+    monkeypatch.setattr(live_results, "_code_identity", lambda: "other rules")
+    again = survey_results(fresh_process(published), "wave1", cache_dir=cache_dir).to_json()
+
+    assert computed == ["wave1", "wave1"]
+    assert again == first
+
+
+def test_a_damaged_live_publication_is_computed_again(
+    published: Database, cache_dir: Path, computed: list[str]
+) -> None:
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    first = survey_results(published, "wave1", cache_dir=cache_dir).to_json()
+    [stored] = cache_dir.glob("*-live-*.json")
+    stored.write_text(stored.read_text()[:100])
+
+    again = survey_results(fresh_process(published), "wave1", cache_dir=cache_dir).to_json()
+
+    assert computed == ["wave1", "wave1"]
+    assert again == first
