@@ -203,8 +203,6 @@ def export(
     # Each branch imports what it writes with: a CSV does not load the rendering of the
     # workbook (charts, slides, templates, the district's logo).
     from survey_app.db.engine import Database
-    from survey_app.services.live_results import cache_directory, survey_results
-    from survey_app.services.results import export_frames
 
     if excel_de and (output_format != "csv" or (group is None and not aggregated)):
         _fail("--excel-de is for the aggregated CSV: add --group G or --aggregated")
@@ -212,6 +210,8 @@ def export(
     db = Database(settings.database_url)
     try:
         if group is not None or aggregated:
+            from survey_app.services.live_results import cache_directory, survey_results
+
             found = _guarded(
                 lambda: survey_results(
                     db,
@@ -234,6 +234,8 @@ def export(
                 output.write_text(table, encoding="utf-8-sig", newline="")
             click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
             return
+        from survey_app.services.results import export_frames
+
         questionnaire, frames = _guarded(lambda: export_frames(db, survey))
         language = questionnaire.language_or_default(lang)
         if output_format in ("sav", "dta"):
