@@ -3,8 +3,9 @@ time the results computation inside one process, without interpreter start-up, i
 or output.
 
 Prints one JSON object: `cold_seconds` (the whole `survey_results` call on a fresh
-process, what `survey-app results` pays: with `--cache-dir` holding a file of this data
-set, it reads that file; with an empty one it reads the database and writes the file),
+process, what `survey-app results` pays: with `--cache-dir` holding the files of this data
+set, it reads the stored live publication; with an empty one it reads the database,
+computes and writes the files),
 `read_seconds` (stored answers -> frame again after emptying the in-process cache: from
 the cache file with `--cache-dir`, else the database read and JSON parse),
 `compute_seconds` (frame -> suppressed results, pure pandas), `warm_seconds` (the same
@@ -32,11 +33,12 @@ def main() -> None:
     from analysis.results import build_results
     from survey_app.db.engine import Database
     from survey_app.services import results as service
+    from survey_app.services.live_results import survey_results
 
     db = Database(args.url)
     cache = args.cache_dir
     started = time.perf_counter()
-    found = service.survey_results(db, args.survey, group=args.group, by=args.by, cache_dir=cache)
+    found = survey_results(db, args.survey, group=args.group, by=args.by, cache_dir=cache)
     cold = time.perf_counter() - started
 
     service._cache.clear()  # measure the read alone, cold again
@@ -49,7 +51,7 @@ def main() -> None:
     compute = time.perf_counter() - started
 
     started = time.perf_counter()
-    service.survey_results(db, args.survey, group=args.group, by=args.by, cache_dir=cache)
+    survey_results(db, args.survey, group=args.group, by=args.by, cache_dir=cache)
     warm = time.perf_counter() - started
     db.dispose()
     print(
