@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     import pandas as pd
+    import pyarrow as pa
 
     IntArray = npt.NDArray[np.int64]
 
@@ -151,6 +152,23 @@ class Kind:
     def partial(self) -> str:
         """The template that shows this kind's numbers inside `results/_question.html`."""
         return f"results/kinds/{self.name}.html"
+
+    # -- its columns in a frame of answers (analysis.frames; with pandas) -------------
+
+    def answer_type(self) -> pa.DataType:
+        """How its answers are read from the stored JSON: text by default."""
+        import pyarrow as pa
+
+        return pa.string()
+
+    def frame_columns(
+        self, target: Questionnaire, question: Question, column: pa.Array, rows: int
+    ) -> dict[str, Any]:
+        """Its columns in a frame of answers, from the arrow column of its answers (of
+        `answer_type`, or another where an earlier version asked it as another type)."""
+        from analysis.frames import text_column
+
+        return {question.name: text_column(column)}
 
     # -- what a publication counts (analysis.publication; with pandas) ---------------
 

@@ -29,6 +29,7 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from analysis.kinds.base import IntArray
 
@@ -58,6 +59,13 @@ class SingleChoice(Kind):
 
     name = "choice"
     types = (QuestionType.SELECT_ONE,)
+
+    def frame_columns(
+        self, target: Questionnaire, question: Question, column: pa.Array, rows: int
+    ) -> dict[str, Any]:
+        from analysis.frames import categorical_column, choice_names
+
+        return {question.name: categorical_column(column, choice_names(target, question))}
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
@@ -138,6 +146,18 @@ class MultipleChoice(SingleChoice):
     """`select_multiple`: answered or not, and each choice's ticks."""
 
     types = (QuestionType.SELECT_MULTIPLE,)
+
+    def answer_type(self) -> pa.DataType:
+        import pyarrow as pa
+
+        return pa.list_(pa.string())
+
+    def frame_columns(
+        self, target: Questionnaire, question: Question, column: pa.Array, rows: int
+    ) -> dict[str, Any]:
+        from analysis.frames import choice_flags, choice_names
+
+        return choice_flags(question.name, column, choice_names(target, question), rows)
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

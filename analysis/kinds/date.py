@@ -18,6 +18,7 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from analysis.kinds.base import IntArray
 
@@ -48,6 +49,13 @@ def bin_label(key: str) -> str:
 class DateKind(Kind):
     name = "date"
     types = (QuestionType.DATE,)
+
+    def frame_columns(
+        self, target: Questionnaire, question: Question, column: pa.Array, rows: int
+    ) -> dict[str, Any]:
+        from analysis.frames import date_column
+
+        return {question.name: date_column(column)}
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

@@ -24,10 +24,11 @@ from analysis.kinds.base import (
 from analysis.publication_format import STATISTICS
 from analysis.summaries import Number, QuestionResult
 from analysis.suppression import order_statistics_shown, statistics_shown
-from survey_app.questionnaire.schema import Question, QuestionType
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["NumberKind", "summary"]
 
@@ -49,6 +50,20 @@ def summary(values: pd.Series, n: int | None, k: int) -> dict[str, float | None]
 class NumberKind(Kind):
     name = "number"
     types = (QuestionType.INTEGER, QuestionType.DECIMAL)
+
+    def answer_type(self) -> pa.DataType:
+        import pyarrow as pa
+
+        return pa.float64()
+
+    def frame_columns(
+        self, target: Questionnaire, question: Question, column: pa.Array, rows: int
+    ) -> dict[str, Any]:
+        """Nullable Int64 for an integer, float64 for a decimal."""
+        from analysis.frames import number_column
+
+        integers = question.type is QuestionType.INTEGER
+        return {question.name: number_column(column, integers=integers)}
 
     def statistics(
         self, frame: pd.DataFrame, dimension: Dimension, counting: Counting

@@ -19,10 +19,11 @@ from analysis.kinds.choice import SingleChoice
 from analysis.publication_format import Publication, rank_key
 from analysis.summaries import QuestionResult
 from analysis.suppression import statistics_shown
-from survey_app.questionnaire.schema import Question, QuestionType
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from analysis.kinds.base import IntArray
 
@@ -32,6 +33,20 @@ __all__ = ["Rank"]
 class Rank(SingleChoice):
     name = "rank"
     types = (QuestionType.RANK,)
+
+    def answer_type(self) -> pa.DataType:
+        import pyarrow as pa
+
+        return pa.list_(pa.string())
+
+    def frame_columns(
+        self, target: Questionnaire, question: Question, column: pa.Array, rows: int
+    ) -> dict[str, Any]:
+        """One column per choice (`choice_column`): its place (1 = first), missing
+        where it was not ranked."""
+        from analysis.frames import choice_names, rank_positions
+
+        return rank_positions(question.name, column, choice_names(target, question), rows)
 
     def codes(self, frame: pd.DataFrame, dimension: Dimension) -> IntArray:
         import numpy as np
