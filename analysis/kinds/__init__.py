@@ -1,9 +1,10 @@
 """Question kinds: everything the results side knows of a question type, in one place.
 
-`kind_of(question)` gives the `Kind` of a question (or of a `QuestionType`): what a
-publication counts of its answers, how a published result is read, its chart, its rows
-in the command line's tables, and its partial on the results pages
-(`templates/results/kinds/<kind.name>.html`, included by `results/_question.html`).
+`kind_of(question)` gives the `Kind` of a question (or of a `QuestionType`): its columns
+in a frame of answers and in the row-level export, what a publication counts of its
+answers, how a published result is read, its chart, its rows in the command line's
+tables, and its partial on the results pages (`templates/results/kinds/<kind.name>.html`,
+included by `results/_question.html`).
 
 To add a question type: a module here with its `Kind` (the defaults count only how many
 answered), its line in `KINDS` below, and its partial. Notes and calculations have no

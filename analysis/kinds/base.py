@@ -1,14 +1,16 @@
 """What every question kind answers, with the default: "only how many answered".
 
-A `Kind` is the behaviour of one family of question types on the results side: what a
-publication counts of its answers (`dimension`, `codes`, `statistics`), how a published
-result is read back (`result`, `breakdown_rows`, `breakdown_statistics`), what its chart
-draws (`chart`), what the command line's table and CSV show (`table_rows`, `csv_rows`),
-and which partial the results pages include (`templates/results/kinds/<name>.html`).
+A `Kind` is the behaviour of one family of question types on the results side: its
+columns in a frame of answers (`answer_type`, `frame_columns`, and back: `answer_values`)
+and in the row-level export (`export_columns`), what a publication counts of its answers
+(`dimension`, `codes`, `statistics`), how a published result is read back (`result`,
+`breakdown_rows`, `breakdown_statistics`), what its chart draws (`chart`), what the
+command line's table and CSV show (`table_rows`, `csv_rows`), and which partial the
+results pages include (`templates/results/kinds/<name>.html`).
 
-The counting methods take a pandas frame, but results of a release are read without
-pandas or numpy (`analysis.results`): those methods import them when they run, and
-this module and the kinds' modules import neither.
+The frame and counting methods take pandas frames, but results of a release are read
+without pandas or numpy (`analysis.results`): those methods import them when they run,
+and this module and the kinds' modules import neither.
 """
 
 from __future__ import annotations
@@ -169,6 +171,27 @@ class Kind:
         from analysis.frames import text_column
 
         return {question.name: text_column(column)}
+
+    def answer_values(
+        self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question
+    ) -> list[Any]:
+        """Each row's answer from its columns as the questionnaire's expressions read it
+        (None: not answered); the labelled exports evaluate `relevant` with them."""
+        import pandas as pd
+
+        return [None if pd.isna(x) else x for x in frame[question.name].astype(object)]
+
+    def export_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """Its columns in the row-level export people read (`response_table`), the first
+        named `header`: by default the frame's column as it is."""
+        return {header: frame[question.name]}
 
     # -- what a publication counts (analysis.publication; with pandas) ---------------
 

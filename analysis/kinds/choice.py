@@ -67,6 +67,27 @@ class SingleChoice(Kind):
 
         return {question.name: categorical_column(column, choice_names(target, question))}
 
+    def export_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """The chosen choice's label."""
+        from analysis.results_tables import neutralize
+
+        choices = questionnaire.choices_of(question)
+        labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
+        values = frame[question.name]
+        named = [labels.get(str(name), str(name)) for name in values.cat.categories]
+        if len(set(named)) == len(named):
+            # Labels set on the categories: as many steps as choices, not rows.
+            return {header: values.cat.rename_categories(named)}
+        # Two choices with one label (an untranslated text): row by row.
+        return {header: values.astype("object").map(labels)}
+
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
     ) -> Dimension:
@@ -158,6 +179,42 @@ class MultipleChoice(SingleChoice):
         from analysis.frames import choice_flags, choice_names
 
         return choice_flags(question.name, column, choice_names(target, question), rows)
+
+    def answer_values(
+        self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question
+    ) -> list[Any]:
+        """The ticked choices' names ([] where not answered)."""
+        from analysis.frames import choice_column
+
+        choices = [c.name for c in questionnaire.choices_of(question)]
+        if not choices:
+            return [[] for _ in range(len(frame))]
+        flags = [
+            frame[choice_column(question.name, c)].to_numpy(bool, na_value=False) for c in choices
+        ]
+        return [
+            [c for c, ticked in zip(choices, row, strict=True) if ticked]
+            for row in zip(*flags, strict=True)
+        ]
+
+    def export_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """One 1/0 column per choice, "header: choice label"."""
+        from analysis.frames import choice_column
+        from analysis.results_tables import neutralize
+
+        columns: dict[str, Any] = {}
+        for choice in questionnaire.choices_of(question):
+            label = questionnaire.text(choice.label, language)
+            flags = frame[choice_column(question.name, choice.name)]
+            columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
+        return columns
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

@@ -57,6 +57,23 @@ class DateKind(Kind):
 
         return {question.name: date_column(column)}
 
+    def answer_values(
+        self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question
+    ) -> list[Any]:
+        import pandas as pd
+
+        return [None if pd.isna(x) else x.date().isoformat() for x in frame[question.name]]
+
+    def export_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        return {header: frame[question.name].dt.strftime("%Y-%m-%d")}
+
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
     ) -> Dimension:

@@ -48,6 +48,37 @@ class Rank(SingleChoice):
 
         return rank_positions(question.name, column, choice_names(target, question), rows)
 
+    def answer_values(
+        self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question
+    ) -> list[Any]:
+        """The ranked choices' names, first first."""
+        from analysis.frames import ranking_names
+
+        names = [c.name for c in questionnaire.choices_of(question)]
+        return ranking_names(frame, question.name, names)
+
+    def export_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """One column, the choice names in their order separated by spaces (as Kobo)."""
+        import pandas as pd
+
+        from analysis.results_tables import neutralize
+
+        ranked = self.answer_values(frame, questionnaire, question)
+        return {
+            header: pd.Series(
+                [neutralize(" ".join(row)) if row else pd.NA for row in ranked],
+                index=frame.index,
+                dtype="string",
+            )
+        }
+
     def codes(self, frame: pd.DataFrame, dimension: Dimension) -> IntArray:
         import numpy as np
 
