@@ -25,8 +25,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from analysis.kinds import kind_of
 from analysis.summaries import QuestionResult
-from survey_app.questionnaire.schema import QuestionType
 
 __all__ = [
     "SUPPRESSED_MARK",
@@ -52,7 +52,6 @@ _LEGEND_HEIGHT = 22
 _COLOURS = ("#0b5cad", "#8796a8")
 _TEXT = "#1a1a1a"
 _FONT = "Noto Sans, DejaVu Sans, Arial, sans-serif"
-_NUMBER_STATISTICS = ("q1", "median", "mean", "q3")
 
 Formatter = Callable[[float], str]
 
@@ -182,46 +181,19 @@ def question_chart(
 ) -> str | None:
     """The chart of one question's summary, or None when it has nothing to draw.
 
-    Choice questions: the percentage of each choice (with the compared wave as a second
-    series when the result has one; `series` names both); dates: responses per month;
-    numbers: lower quartile, median, mean and upper quartile (labelled by
-    `statistic_labels`); text: no chart (free text is never shown, only its n).
+    Its kind (`analysis.kinds`) says what is drawn: choices, the percentage of each
+    choice (with the compared wave as a second series when the result has one; `series`
+    names both); dates, responses per year bin; numbers, lower quartile, median, mean
+    and upper quartile (labelled by `statistic_labels`); text and times: no chart (never
+    shown, only their n).
     """
-    rows: list[ChartRow]
-    formatter = format_number
-    if result.type in (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.RANK):
-        compare = result.compare
-        rows = [
-            ChartRow(
-                label,
-                (result.percent.get(choice),)
-                if compare is None
-                else (result.percent.get(choice), compare.percent.get(choice)),
-            )
-            for choice, label in result.choices.items()
-        ]
-        formatter = format_percent
-        if compare is None:
-            series = ()
-    elif result.type is QuestionType.DATE:
-        rows = [
-            ChartRow(month, (None if x is None else float(x),))
-            for month, x in result.months.items()
-        ]
-        series = ()
-    elif result.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        if result.mean is None:
-            return None
-        labels = statistic_labels or {}
-        rows = [
-            ChartRow(labels.get(name, name), (getattr(result, name),))
-            for name in _NUMBER_STATISTICS
-        ]
-        series = ()
-    else:
+    chart = kind_of(result.type).chart(result, statistic_labels or {})
+    if chart is None or not chart.rows:
         return None
-    if not rows:
-        return None
+    rows = [ChartRow(label, values) for label, values in chart.rows]
+    formatter = format_percent if chart.percent else format_number
+    if not chart.compared:
+        series = ()
     return bar_chart(
         title, rows, series=series, format_value=formatter, suppressed_text=suppressed_text
     )

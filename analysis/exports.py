@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from analysis.frames import choice_column, ranking_names
+from analysis.kinds import kind_of
 from analysis.publication_format import STATISTICS
 from analysis.results import Results, bin_label
 from analysis.results_tables import (
@@ -50,6 +50,7 @@ __all__ = [
     "WorkbookSource",
     "footnote",
     "neutralize",
+    "neutralize_series",
     "response_table",
     "results_csv",
     "results_csv_excel",
@@ -62,7 +63,8 @@ __all__ = [
 _META = ("submitted_on", "language", "version", "status")
 
 
-def _neutralize_series(values: pd.Series) -> pd.Series:
+def neutralize_series(values: pd.Series) -> pd.Series:
+    """Texts (missing stays missing) that spreadsheets will never read as a formula."""
     text = values.astype("str")
     dangerous = text.str.match(FORMULA_START.pattern).fillna(False).astype(bool)
     return text.where(~dangerous, "'" + text).where(values.notna(), None)
@@ -78,41 +80,14 @@ def response_table(
     columns: dict[str, Any] = {}
     for name in _META:
         if name in frame:
-            columns[name] = _neutralize_series(frame[name]) if name != "version" else frame[name]
+            columns[name] = neutralize_series(frame[name]) if name != "version" else frame[name]
     for question in questionnaire.iter_questions():
         if not question.takes_answer:
             continue
         header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
-        choices = questionnaire.choices_of(question)
-        if question.type is QuestionType.SELECT_MULTIPLE:
-            for choice in choices:
-                label = questionnaire.text(choice.label, language)
-                flags = frame[choice_column(question.name, choice.name)]
-                columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
-        elif question.type is QuestionType.RANK:
-            # One column, the choice names in their order separated by spaces (as Kobo).
-            names = [c.name for c in choices]
-            ranked = ranking_names(frame, question.name, names)
-            columns[header] = pd.Series(
-                [neutralize(" ".join(row)) if row else pd.NA for row in ranked],
-                index=frame.index,
-                dtype="string",
-            )
-        elif question.type is QuestionType.SELECT_ONE:
-            labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
-            values = frame[question.name]
-            named = [labels.get(str(name), str(name)) for name in values.cat.categories]
-            if len(set(named)) == len(named):
-                # Labels set on the categories: as many steps as choices, not rows.
-                columns[header] = values.cat.rename_categories(named)
-            else:  # two choices with one label (an untranslated text): row by row
-                columns[header] = values.astype("object").map(labels)
-        elif question.type is QuestionType.DATE:
-            columns[header] = frame[question.name].dt.strftime("%Y-%m-%d")
-        elif question.type is QuestionType.TEXT:
-            columns[header] = _neutralize_series(frame[question.name])
-        else:
-            columns[header] = frame[question.name]
+        columns |= kind_of(question).export_columns(
+            frame, questionnaire, question, header, language
+        )
     return pd.DataFrame(columns, index=frame.index)
 
 

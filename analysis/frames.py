@@ -1,7 +1,8 @@
 """Stored answers (JSON texts, per questionnaire version) as one tidy DataFrame.
 
 One row per submission, one column per question of the *target* questionnaire (the
-newest version), typed for counting:
+newest version), typed for counting by its kind (`Kind.frame_columns`, from the column
+builders here):
 
 - `select_one` -> Categorical with the choices in questionnaire order (an answer that is
   no longer a choice becomes missing);
@@ -38,20 +39,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+from analysis.kinds import kind_of
+from survey_app.questionnaire.schema import Question, Questionnaire
 
 __all__ = [
     "answers_frame",
+    "categorical_column",
     "choice_column",
+    "choice_flags",
+    "choice_names",
+    "date_column",
     "empty_frame",
     "frame_from_texts",
     "frame_questions",
     "join_texts",
+    "number_column",
     "parse_answers",
+    "rank_positions",
     "ranking_names",
+    "text_column",
 ]
-
-_NUMBER_TYPES = (QuestionType.INTEGER, QuestionType.DECIMAL)
 
 
 def frame_questions(questionnaire: Questionnaire) -> list[Question]:
@@ -127,18 +134,14 @@ def empty_frame(target: Questionnaire) -> pd.DataFrame:
 # -- parsing ---------------------------------------------------------------------------
 
 
-def _arrow_type(question: Question) -> pa.DataType:
-    if question.type in _NUMBER_TYPES:
-        return pa.float64()
-    if question.type in (QuestionType.SELECT_MULTIPLE, QuestionType.RANK):
-        return pa.list_(pa.string())
-    return pa.string()
-
-
 def _arrow_schema(target: Questionnaire, source: Questionnaire) -> pa.Schema:
     wanted = {q.name for q in frame_questions(target)}
     return pa.schema(
-        [pa.field(q.name, _arrow_type(q)) for q in frame_questions(source) if q.name in wanted]
+        [
+            pa.field(q.name, kind_of(q).answer_type())
+            for q in frame_questions(source)
+            if q.name in wanted
+        ]
     )
 
 
@@ -192,37 +195,44 @@ def _coerce(value: object, arrow_type: pa.DataType) -> object:
 # -- typing ----------------------------------------------------------------------------
 
 
-def _choice_names(questionnaire: Questionnaire, question: Question) -> list[str]:
+def choice_names(questionnaire: Questionnaire, question: Question) -> list[str]:
+    """The names of a question's choices, in questionnaire order."""
     return [choice.name for choice in questionnaire.choices_of(question)]
 
 
 def _typed(
     target: Questionnaire, question: Question, column: pa.Array | None, rows: int
 ) -> dict[str, Any]:
-    """Columns of one target question from the arrow column of its answers (or None)."""
+    """Columns of one target question from the arrow column of its answers (or None):
+    its kind says which (`analysis.kinds`), from the column builders below."""
+    kind = kind_of(question)
     if column is None:
-        column = pa.nulls(rows, _arrow_type(question))
-    match question.type:
-        case QuestionType.SELECT_ONE:
-            return {question.name: _categorical(column, _choice_names(target, question))}
-        case QuestionType.SELECT_MULTIPLE:
-            return _choice_flags(question.name, column, _choice_names(target, question), rows)
-        case QuestionType.RANK:
-            return _rank_positions(question.name, column, _choice_names(target, question), rows)
-        case QuestionType.INTEGER | QuestionType.DECIMAL:
-            numbers = _numbers(column)
-            if question.type is QuestionType.DECIMAL:
-                return {question.name: pd.Series(numbers, dtype="float64")}
-            integral = np.isfinite(numbers) & (np.floor(numbers) == numbers)
-            values = np.where(integral, numbers, 0).astype("int64")
-            return {question.name: pd.arrays.IntegerArray(values, ~integral)}
-        case QuestionType.DATE:
-            texts = pd.Series(_strings(column), dtype="str")
-            dates = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
-            # One unit whatever the rows (pandas infers seconds for an empty column).
-            return {question.name: dates.astype("datetime64[us]")}
-        case _:
-            return {question.name: pd.Series(_strings(column), dtype="str")}
+        column = pa.nulls(rows, kind.answer_type())
+    return kind.frame_columns(target, question, column, rows)
+
+
+def text_column(column: pa.Array) -> pd.Series:
+    """Answers as text (str; a number given where text is asked becomes its text)."""
+    return pd.Series(_strings(column), dtype="str")
+
+
+def number_column(column: pa.Array, *, integers: bool) -> pd.Series | pd.arrays.IntegerArray:
+    """Answers as numbers: nullable Int64 for `integers` (a fraction becomes missing),
+    else float64; text that is a number is parsed."""
+    numbers = _numbers(column)
+    if not integers:
+        return pd.Series(numbers, dtype="float64")
+    integral = np.isfinite(numbers) & (np.floor(numbers) == numbers)
+    values = np.where(integral, numbers, 0).astype("int64")
+    return pd.arrays.IntegerArray(values, ~integral)
+
+
+def date_column(column: pa.Array) -> pd.Series:
+    """Answers `YYYY-MM-DD` as datetime64 (anything else missing)."""
+    texts = pd.Series(_strings(column), dtype="str")
+    dates = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
+    # One unit whatever the rows (pandas infers seconds for an empty column).
+    return dates.astype("datetime64[us]")
 
 
 def _strings(column: pa.Array) -> pa.Array:
@@ -250,13 +260,16 @@ def _codes(values: pa.Array, choices: list[str]) -> npt.NDArray[np.int64]:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype="int64")
 
 
-def _categorical(column: pa.Array, choices: list[str]) -> pd.Categorical[Any]:
+def categorical_column(column: pa.Array, choices: list[str]) -> pd.Categorical[Any]:
+    """Answers as a Categorical of `choices` (an answer no longer a choice is missing)."""
     return pd.Categorical.from_codes(_codes(column, choices), categories=pd.Index(choices))
 
 
-def _choice_flags(
+def choice_flags(
     name: str, column: pa.Array, choices: list[str], rows: int
 ) -> dict[str, pd.arrays.BooleanArray]:
+    """A selection as one nullable boolean column per choice (`choice_column`), missing
+    where the question was not answered."""
     if pa.types.is_list(column.type):
         lengths = np.asarray(pc.list_value_length(column).fill_null(0).to_numpy(), dtype="int64")
         answered = lengths > 0
@@ -279,7 +292,7 @@ def _choice_flags(
     }
 
 
-def _rank_positions(
+def rank_positions(
     name: str, column: pa.Array, choices: list[str], rows: int
 ) -> dict[str, pd.arrays.IntegerArray]:
     """A ranking as one column per choice (`choice_column`): the place it was ranked at

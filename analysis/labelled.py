@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.frames import choice_column, empty_frame, ranking_names
+from analysis.kinds import kind_of
 from survey_app.i18n import S_, STAFF_LANGUAGES, staff_gettext
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
@@ -146,20 +147,7 @@ def _answers_of(
         question = questionnaire.questions.get(name)
         if question is None or not question.takes_answer:
             continue
-        if question.type is QuestionType.SELECT_MULTIPLE:
-            choices = [c.name for c in questionnaire.choices_of(question)]
-            flags = [frame[choice_column(name, c)].to_numpy(bool, na_value=False) for c in choices]
-            columns[name] = [
-                [c for c, ticked in zip(choices, row, strict=True) if ticked]
-                for row in zip(*flags, strict=True)
-            ] if choices else [[] for _ in range(len(frame))]  # fmt: skip
-        elif question.type is QuestionType.RANK:
-            ranked = [c.name for c in questionnaire.choices_of(question)]
-            columns[name] = ranking_names(frame, name, ranked)
-        elif question.type is QuestionType.DATE:
-            columns[name] = [None if pd.isna(x) else x.date().isoformat() for x in frame[name]]
-        else:
-            columns[name] = [None if pd.isna(x) else x for x in frame[name].astype(object)]
+        columns[name] = kind_of(question).answer_values(frame, questionnaire, question)
     if not columns:
         return [{} for _ in range(len(frame))]
     keys = list(columns)

@@ -27,7 +27,6 @@ is Q's `n`, so they are one number wherever they appear.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -37,86 +36,33 @@ import pandas as pd
 
 from analysis.disclosure import AuditReport, Row, Structure, audit, sparse_tables
 from analysis.frames import choice_column
-from analysis.publication_format import (
-    MISSING,
-    STATISTICS,
-    Publication,
-    rank_key,
-)
-from analysis.suppression import (
-    Line,
-    order_statistics_shown,
-    statistics_shown,
-)
+from analysis.kinds import kind_of
+from analysis.kinds.base import ANSWERED, Counting, Dimension, TickRules
+from analysis.kinds.choice import tick_rules
+from analysis.kinds.date import date_bins
+from analysis.publication_format import MISSING, Publication, rank_key
+from analysis.suppression import Line
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
+    "ANSWERED",
     "MISSING",
+    "Dimension",
     "Plan",
     "Publication",
+    "TickRules",
     "date_bins",
     "plan_publication",
     "publish",
+    "rank_key",
     "tabulate",
+    "tick_rules",
 ]
-
-ANSWERED = "(answered)"
 
 IntArray = npt.NDArray[np.int64]
 
 
 # -- what is published ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TickRules:
-    """Rules of a `select_multiple` an attacker can read in the questionnaire: choices
-    that exclude every other (`not(selected(., 'none') and count-selected(.) > 1)`) and
-    bounds on how many may be ticked (`count-selected(.) <= 3`)."""
-
-    exclusive: tuple[str, ...] = ()
-    at_most: int | None = None
-    at_least: int | None = None
-
-
-_EXCLUSIVE = re.compile(
-    r"not\(\s*selected\(\s*\.\s*,\s*'([^']+)'\s*\)\s*and\s*count-selected\(\s*\.\s*\)\s*>\s*1\s*\)"
-)
-_AT_MOST = re.compile(r"count-selected\(\s*\.\s*\)\s*(<=|<)\s*(\d+)")
-_AT_LEAST = re.compile(r"count-selected\(\s*\.\s*\)\s*(>=|>)\s*(\d+)")
-
-
-def tick_rules(question: Question) -> TickRules:
-    """The `TickRules` of a question's constraint (patterns an attacker would read)."""
-    text = question.constraint or ""
-    at_most = _AT_MOST.search(text)
-    at_least = _AT_LEAST.search(_EXCLUSIVE.sub("", text))
-    return TickRules(
-        exclusive=tuple(_EXCLUSIVE.findall(text)),
-        at_most=None if at_most is None else int(at_most[2]) - (at_most[1] == "<"),
-        at_least=None if at_least is None else int(at_least[2]) + (at_least[1] == ">"),
-    )
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """A question as something to count by: its categories, and for `select_multiple`
-    the choices whose ticks are counted separately."""
-
-    question: Question
-    categories: tuple[str, ...]
-    """Answered categories: choices (select_one), bins (date), or just `(answered)`."""
-    ticks: tuple[str, ...] = ()
-    rules: TickRules = TickRules()
-
-    @property
-    def name(self) -> str:
-        return self.question.name
-
-    @property
-    def counted(self) -> bool:
-        """Whether its categories are published (not only how many answered)."""
-        return self.categories != (ANSWERED,)
 
 
 @dataclass
@@ -148,18 +94,6 @@ class Plan:
         return _Builder(
             self.questionnaire, self.dimensions, kept, self.reference_year, self.subsets
         ).build()
-
-
-def date_bins(question: Question, reference_year: int) -> tuple[str, ...]:
-    """Whole years from the questionnaire: the years of the constraint's `date('...')`
-    literals (earliest to latest; one literal is the earliest), else the ten years up to
-    `reference_year` (the year the survey was first published). The first and last bins
-    are open ("-2015": 2015 or earlier, "2026-": 2026 or later), so no bin starts or ends
-    at one respondent's answer."""
-    years = sorted({int(y) for y in re.findall(r"date\(\s*'(\d{4})-", question.constraint or "")})
-    first = years[0] if years else reference_year - 9
-    last = years[-1] if len(years) > 1 else max(reference_year, first + 1)
-    return (f"-{first}", *(str(year) for year in range(first + 1, last)), f"{last}-")
 
 
 def plan_publication(
@@ -204,26 +138,12 @@ def plan_publication(
     order = {q.name: i for i, q in enumerate(answered)}
     counted = sorted({*shown, *(b for _q, b in pairs)}, key=order.__getitem__)
     dimensions = {
-        name: _dimension(questionnaire, questionnaire.questions[name], reference_year)
+        name: kind_of(question).dimension(questionnaire, question, reference_year)
         for name in counted
+        for question in (questionnaire.questions[name],)
     }
     known = {d: t for d, t in (subsets or {}).items() if d in dimensions and t in dimensions}
     return _Builder(questionnaire, dimensions, list(pairs), reference_year, known).build()
-
-
-def _dimension(questionnaire: Questionnaire, question: Question, reference_year: int) -> Dimension:
-    match question.type:
-        case QuestionType.SELECT_ONE | QuestionType.RANK:
-            # A ranking is counted by its first place: one choice per respondent, as a
-            # select_one, so it is audited (and broken down) as one.
-            return Dimension(question, tuple(c.name for c in questionnaire.choices_of(question)))
-        case QuestionType.DATE:
-            return Dimension(question, date_bins(question, reference_year))
-        case QuestionType.SELECT_MULTIPLE:
-            choices = tuple(c.name for c in questionnaire.choices_of(question))
-            return Dimension(question, (ANSWERED,), ticks=choices, rules=tick_rules(question))
-        case _:
-            return Dimension(question, (ANSWERED,))
 
 
 class _Builder:
@@ -459,31 +379,7 @@ def _sum_is(parts: list[int], total: int) -> Row:
 def _codes(frame: pd.DataFrame, dimension: Dimension) -> IntArray:
     """Each respondent's category (position in `categories`), or len(categories) when
     the question was not answered."""
-    question = dimension.question
-    missing = len(dimension.categories)
-    match question.type:
-        case QuestionType.SELECT_ONE:
-            codes = np.asarray(frame[question.name].cat.codes, dtype=np.int64)
-            return np.where(codes < 0, missing, codes)
-        case QuestionType.DATE:
-            years = frame[question.name].dt.year.to_numpy(dtype="float64", na_value=np.nan)
-            first = int(dimension.categories[0][1:])
-            position = np.clip(years - first, 0, missing - 1)
-            return np.where(np.isnan(years), missing, np.nan_to_num(position)).astype(np.int64)
-        case QuestionType.RANK:
-            columns = [choice_column(question.name, c) for c in dimension.categories]
-            if not columns:
-                return np.full(len(frame), missing, dtype=np.int64)
-            at_first = (frame[columns] == 1).fillna(False).to_numpy(dtype=bool)
-            return np.where(at_first.any(axis=1), at_first.argmax(axis=1), missing).astype(np.int64)
-        case QuestionType.SELECT_MULTIPLE:
-            columns = [choice_column(question.name, c) for c in dimension.ticks]
-            answered = frame[columns].notna().any(axis=1).to_numpy() if columns else None
-            if answered is None:
-                return np.full(len(frame), missing, dtype=np.int64)
-            return np.where(answered, 0, missing).astype(np.int64)
-        case _:
-            return np.where(frame[question.name].notna().to_numpy(), 0, missing).astype(np.int64)
+    return kind_of(dimension.question).codes(frame, dimension)
 
 
 def _ticks(frame: pd.DataFrame, dimension: Dimension) -> dict[str, npt.NDArray[np.bool_]]:
@@ -604,16 +500,19 @@ def publish(
     kept = [layers[layer] for layer in newest]
     frame = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
     statistics = _statistics(plan, frame, numbers, k)
-    _hide_rank_means_of_few(plan, layers, members, earlier, statistics, k)
+    for dimension in plan.dimensions.values():
+        kind_of(dimension.question).hide_statistics_of_few(
+            dimension, layers, members, earlier, statistics, k
+        )
     statistics = {key: x for key, x in statistics.items() if not _of_breakdown(key, empty, first=0)}
     publication = Publication(
         min_cell=k,
         numbers=numbers,
         statistics=statistics,
         bins={
-            name: d.categories
+            name: bins
             for name, d in plan.dimensions.items()
-            if d.question.type is QuestionType.DATE
+            if (bins := kind_of(d.question).bins(d)) is not None
         },
         pairs=tuple(pair for pair in plan.pairs if pair not in empty),
     )
@@ -631,44 +530,6 @@ def _of_breakdown(key: str, pairs: Collection[tuple[str, str]], *, first: int) -
     return (fields[first], fields[first + 1]) in pairs
 
 
-def _hide_rank_means_of_few(
-    plan: Plan,
-    layers: Sequence[pd.DataFrame],
-    members: Sequence[tuple[int, ...]],
-    earlier: Sequence[Publication],
-    statistics: dict[str, dict[str, float | None]],
-    k: int,
-) -> None:
-    """Hide a choice's mean place where an earlier release showed it too and the
-    responses one of the two has and the other not placed the choice somewhere between
-    1 and k-1 times: the two means, with the counts behind them, give those places (20
-    second places before and 23 now: 3 of the newcomers placed it second). The place
-    counts are no published numbers, so the audit cannot see this; the rule of
-    `_rank_means` (0 or at least k in each place) applied to each difference."""
-    newest = set(members[-1])
-    for name, dimension in plan.dimensions.items():
-        if dimension.question.type is not QuestionType.RANK:
-            continue
-        for choice in dimension.categories:
-            key = rank_key(name, choice)
-            if statistics.get(key, {}).get("mean") is None:
-                continue
-            column = choice_column(name, choice)
-            for own, publication in zip(members, earlier, strict=False):
-                if publication.statistics.get(key, {}).get("mean") is None:
-                    continue
-                for apart in (newest - set(own), set(own) - newest):
-                    per_place = (
-                        pd.concat(
-                            [layers[layer][column] for layer in sorted(apart)] or [pd.Series()]
-                        )
-                        .dropna()
-                        .value_counts()
-                    )
-                    if not bool(((per_place == 0) | (per_place >= k)).all()):
-                        statistics[key] = {"mean": None}
-
-
 def _published_before(pair: tuple[str, str], earlier: Sequence[Publication]) -> bool:
     q, b = pair
     return any(p.has(f"column|{q}|{b}|{MISSING}") for p in earlier)
@@ -677,55 +538,10 @@ def _published_before(pair: tuple[str, str], earlier: Sequence[Publication]) -> 
 def _statistics(
     plan: Plan, frame: pd.DataFrame, numbers: Mapping[str, int | None], k: int
 ) -> dict[str, dict[str, float | None]]:
-    """Means where n is shown and >= k; medians and quartiles where n >= max(20, 2k)."""
+    """The statistics each question's kind publishes (means of numbers, mean places of
+    rankings), by key, in the plan's order."""
+    counting = Counting(numbers, plan.pairs, plan.dimensions, k, _codes)
     statistics: dict[str, dict[str, float | None]] = {}
-    for name, dimension in plan.dimensions.items():
-        if dimension.question.type is QuestionType.RANK:
-            statistics |= _rank_means(frame, dimension, numbers.get(f"n|{name}"), k)
-            continue
-        if dimension.question.type not in (QuestionType.INTEGER, QuestionType.DECIMAL):
-            continue
-        values = frame[name].astype("float64")
-        statistics[name] = _summary(values.dropna(), numbers.get(f"n|{name}"), k)
-        for q, b in plan.pairs:
-            if q != name:
-                continue
-            by = plan.dimensions[b]
-            codes = _codes(frame, by)
-            for position, column in enumerate((*by.categories, MISSING)):
-                n = numbers.get(f"column|{q}|{b}|{column}")
-                statistics[f"{q}|{b}|{column}"] = _summary(values[codes == position].dropna(), n, k)
+    for dimension in plan.dimensions.values():
+        statistics |= kind_of(dimension.question).statistics(frame, dimension, counting)
     return statistics
-
-
-def _rank_means(
-    frame: pd.DataFrame, dimension: Dimension, n: int | None, k: int
-) -> dict[str, dict[str, float | None]]:
-    """Each choice's mean place among the respondents who ranked it: shown where the
-    question's n is shown and at least k, at least k ranked the choice (a mean of fewer
-    places would come near one respondent's ranking), and as many ranked it in each
-    place as a count may show (0 or at least k): with three places, the mean and the
-    first places give the second and third places' counts exactly."""
-    found: dict[str, dict[str, float | None]] = {}
-    for choice in dimension.categories:
-        places = frame[choice_column(dimension.name, choice)].dropna().astype("float64")
-        per_place = places.value_counts()
-        shown = (
-            statistics_shown(n, k)
-            and len(places) >= k
-            and bool(((per_place == 0) | (per_place >= k)).all())
-        )
-        found[rank_key(dimension.name, choice)] = {
-            "mean": round(float(places.mean()), 2) if shown else None
-        }
-    return found
-
-
-def _summary(values: pd.Series, n: int | None, k: int) -> dict[str, float | None]:
-    found: dict[str, float | None] = dict.fromkeys(STATISTICS)
-    if statistics_shown(n, k) and len(values):
-        found["mean"] = round(float(values.mean()), 2)
-    if order_statistics_shown(n, k) and len(values):
-        q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
-        found |= {"q1": round(q1, 2), "median": round(median, 2), "q3": round(q3, 2)}
-    return found

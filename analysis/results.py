@@ -41,8 +41,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from analysis.breakdowns import MISSING_COLUMN, comparison
-from analysis.publication_format import STATISTICS, Publication, rank_key
-from analysis.summaries import Breakdown, Number, QuestionResult, percent
+from analysis.kinds import kind_of
+from analysis.kinds.base import Reading
+from analysis.kinds.date import bin_label
+from analysis.publication_format import Publication
+from analysis.summaries import Breakdown, QuestionResult, percent
 from analysis.suppression import Count
 from analysis.texts import ReleasedAnswer
 from survey_app.errors import Invalid
@@ -188,15 +191,6 @@ class Results:
         return data
 
 
-def bin_label(key: str) -> str:
-    """A date bin's label in any language: "≤ 2017", "2018", "≥ 2026"."""
-    if key.startswith("-"):
-        return f"≤ {key[1:]}"
-    if key.endswith("-"):
-        return f"≥ {key[:-1]}"
-    return key
-
-
 def check_breakdown(questionnaire: Questionnaire, survey: str, by: str | None) -> None:
     """Raise `UnknownQuestion` or `NotABreakdownQuestion` unless `by` is None or a
     `select_one` question of `questionnaire`."""
@@ -276,87 +270,43 @@ def results_from_publication(
 
 
 class _View:
-    """Reads the numbers of one publication as results data classes."""
+    """Reads the numbers of one publication as results data classes: the common frame
+    (name, label, n; a breakdown's columns and totals), each question's own figures from
+    its kind (`analysis.kinds`)."""
 
     def __init__(self, publication: Publication, questionnaire: Questionnaire, language: str):
-        self.publication = publication
-        self.questionnaire = questionnaire
-        self.language = language
-
-    def rows(self, question: Question) -> dict[str, str]:
-        """Row keys and labels: choices, or date bins."""
-        if question.type is QuestionType.DATE:
-            return {key: bin_label(key) for key in self.publication.bins.get(question.name, ())}
-        return {
-            c.name: self.questionnaire.text(c.label, self.language)
-            for c in self.questionnaire.choices_of(question)
-        }
+        self.reading = Reading(publication, questionnaire, language)
 
     def question(self, question: Question) -> QuestionResult:
-        get = self.publication.get
-        name = question.name
-        label = self.questionnaire.text(question.label, self.language)
-        n = get(f"n|{name}")
-        head = (name, question.type, label, n)
-        rows = self.rows(question)
-        match question.type:
-            case QuestionType.SELECT_ONE | QuestionType.SELECT_MULTIPLE:
-                counts = {c: get(f"count|{name}|{c}") for c in rows}
-                shares = {c: percent(x, n) for c, x in counts.items()}
-                return QuestionResult(*head, choices=rows, counts=counts, percent=shares)
-            case QuestionType.RANK:
-                counts = {c: get(f"count|{name}|{c}") for c in rows}
-                statistics = self.publication.statistics
-                return QuestionResult(
-                    *head,
-                    choices=rows,
-                    counts=counts,
-                    percent={c: percent(x, n) for c, x in counts.items()},
-                    mean_rank={c: statistics.get(rank_key(name, c), {}).get("mean") for c in rows},
-                )
-            case QuestionType.DATE:
-                return QuestionResult(*head, months={c: get(f"count|{name}|{c}") for c in rows})
-            case QuestionType.INTEGER | QuestionType.DECIMAL:
-                found = self.publication.statistics.get(name, {})
-                return QuestionResult(
-                    *head,
-                    mean=found.get("mean"),
-                    median=found.get("median"),
-                    q1=found.get("q1"),
-                    q3=found.get("q3"),
-                )
-            case _:
-                return QuestionResult(*head)
+        reading = self.reading
+        label = reading.questionnaire.text(question.label, reading.language)
+        head = QuestionResult(
+            question.name, question.type, label, reading.get(f"n|{question.name}")
+        )
+        return kind_of(question).result(reading, question, head)
 
     def breakdown(self, question: Question, by: Question) -> Breakdown | None:
         """`question` by the choices of `by`, or None when it is not published."""
-        get = self.publication.get
+        reading = self.reading
+        get = reading.get
         q, b = question.name, by.name
-        by_choices = {
-            c.name: self.questionnaire.text(c.label, self.language)
-            for c in self.questionnaire.choices_of(by)
-        }
+        by_choices = reading.choice_labels(by)
         columns = (*by_choices, MISSING_COLUMN)
         labels = by_choices | {MISSING_COLUMN: MISSING_COLUMN}
         base: dict[str, Any] = {"question": b, "columns": columns, "column_labels": labels}
         total = get(f"n|{q}")
-        rows = list(self.rows(question)) if question.type is not QuestionType.TEXT else []
-        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-            rows = []
+        kind = kind_of(question)
+        rows = kind.breakdown_rows(reading, question)
         if q == b:
             # A question by itself: its one-way counts on the diagonal, nothing else.
             counts = {r: {c: get(f"count|{q}|{r}") if r == c else 0 for c in columns} for r in rows}
             n: dict[str, Count] = {c: get(f"count|{q}|{c}") for c in by_choices}
             n[MISSING_COLUMN] = 0
-        elif self.publication.has(f"column|{q}|{b}|{MISSING_COLUMN}"):
+        elif reading.publication.has(f"column|{q}|{b}|{MISSING_COLUMN}"):
             n = {c: get(f"column|{q}|{b}|{c}") for c in columns}
             counts = {r: {c: get(f"cell|{q}|{b}|{r}|{c}") for c in columns} for r in rows}
         else:
             return None
-        statistics: dict[str, dict[str, Number]] = {}
-        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q != b:
-            found = {c: self.publication.statistics.get(f"{q}|{b}|{c}", {}) for c in columns}
-            statistics = {s: {c: found[c].get(s) for c in columns} for s in STATISTICS}
         return Breakdown(
             **base,
             n=n,
@@ -366,7 +316,7 @@ class _View:
             percent={
                 r: {c: percent(x, n[c]) for c, x in cells.items()} for r, cells in counts.items()
             },
-            statistics=statistics,
+            statistics=kind.breakdown_statistics(reading, question, by, columns),
         )
 
 

@@ -17,11 +17,11 @@ import io
 import re
 from collections.abc import Callable, Iterator
 
-from analysis.publication_format import STATISTICS
+from analysis.kinds import kind_of
+from analysis.kinds.base import SUPPRESSED, shown
 from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
 from survey_app.i18n import S_, STAFF_LANGUAGES, staff_gettext
-from survey_app.questionnaire.schema import QuestionType
 
 __all__ = [
     "FORMULA_START",
@@ -34,7 +34,6 @@ __all__ = [
     "results_text",
 ]
 
-SUPPRESSED = "·"
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 """How a text cell starts that a spreadsheet would evaluate as a formula."""
 
@@ -97,14 +96,6 @@ def neutralize(value: str) -> str:
     return "'" + value if FORMULA_START.match(value) else value
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return SUPPRESSED
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 # -- terminal and CSV ------------------------------------------------------------------
 
 
@@ -114,12 +105,12 @@ def results_text(results: Results) -> str:
     group = results.group or "all questions"
     out.write(
         f"Survey {results.survey} (version {results.version}) | group: {group} | "
-        f"responses: {_shown(results.responses)} | minimum cell: {results.min_cell}\n"
+        f"responses: {shown(results.responses)} | minimum cell: {results.min_cell}\n"
     )
     if results.compare is not None:
         out.write(
             f"compared with {results.compare.survey} (version {results.compare.version}, "
-            f"responses: {_shown(results.compare.responses)}); change in percentage points\n"
+            f"responses: {shown(results.compare.responses)}); change in percentage points\n"
         )
     if results.release is not None:
         released = results.release.released_at.isoformat()
@@ -128,7 +119,7 @@ def results_text(results: Results) -> str:
         out.write("live results (not released)\n")
     for question in results.questions:
         out.write(f"\n{question.name}: {question.label}\n")
-        out.write(f"  {question.type}, n = {_shown(question.n)}\n")
+        out.write(f"  {question.type}, n = {shown(question.n)}\n")
         _write_question_rows(out, question)
     if results.suppressed:
         out.write(f"\n{footnote(results.min_cell)}\n")
@@ -147,47 +138,25 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
-    rows: list[list[str]] = []
-    ranking = question.type is QuestionType.RANK
-    if question.counts:
-        header = ["", "ranked first", "%", "mean rank"] if ranking else ["", "count", "%"]
-        if question.compare is not None:
-            header += [f"% {question.compare.survey}", "change"]
-        rows.append(header)
-        for choice, label in question.choices.items():
-            row = [label, _shown(question.counts[choice]), _shown(question.percent[choice])]
-            if ranking:
-                row.append(_shown(question.mean_rank.get(choice)))
-            if question.compare is not None:
-                row += [
-                    _shown(question.compare.percent.get(choice)),
-                    _shown(question.compare.change.get(choice)),
-                ]
-            rows.append(row)
-    elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
-        rows.append(["", *STATISTICS])
-        rows.append(["", *(_shown(getattr(question, name)) for name in STATISTICS)])
-    elif question.months:
-        rows.append(["year", "count"])
-        rows += [[bin_label(key), _shown(count)] for key, count in question.months.items()]
+    rows = kind_of(question.type).table_rows(question)
     if rows:
         out.write(_table(rows))
     if question.by is not None:
         by = question.by
         out.write(f"  by {by.question}:\n")
         header = ["", *(by.column_labels[c] for c in by.columns), "total"]
-        table = [header, ["n", *(_shown(by.n[c]) for c in by.columns), _shown(by.total)]]
+        table = [header, ["n", *(shown(by.n[c]) for c in by.columns), shown(by.total)]]
         labels = question.choices or {key: bin_label(key) for key in by.counts}
         for key, cells in by.counts.items():
             table.append(
                 [
                     labels.get(key, key),
-                    *(_shown(cells[c]) for c in by.columns),
-                    _shown(by.totals[key]),
+                    *(shown(cells[c]) for c in by.columns),
+                    shown(by.totals[key]),
                 ]
             )
         for name, values in by.statistics.items():
-            table.append([name, *(_shown(values[c]) for c in by.columns), ""])
+            table.append([name, *(shown(values[c]) for c in by.columns), ""])
         out.write(_table(table))
 
 
@@ -203,7 +172,7 @@ def results_csv(results: Results) -> str:
     writer = csv.writer(out)
     writer.writerow(_CSV_HEADER)
     for row in _results_rows(results):
-        writer.writerow([neutralize(_shown(cell)) if cell != "" else "" for cell in row])
+        writer.writerow([neutralize(shown(cell)) if cell != "" else "" for cell in row])
     return out.getvalue()
 
 
@@ -247,20 +216,7 @@ def _results_rows(results: Results) -> Iterator[list[object]]:
     value (each CSV dialect writes them its way)."""
     for q in results.questions:
         head: list[object] = [q.name, str(q.type), q.label, q.n]
-        if q.type is QuestionType.TEXT or (not q.counts and not q.months and q.mean is None):
-            yield [*head, "", "", "", "", "", "", "", ""]
-        for choice, label in q.choices.items():
-            compare: list[object] = ["", ""]
-            if q.compare is not None:
-                compare = [q.compare.percent.get(choice), q.compare.change.get(choice)]
-            mean_rank = q.mean_rank.get(choice) if q.type is QuestionType.RANK else ""
-            yield [*head, choice, label, "", q.counts[choice], q.percent[choice], mean_rank,
-                   *compare]  # fmt: skip
-        for key, count in q.months.items():
-            yield [*head, key, bin_label(key), "", count, "", "", "", ""]
-        if q.type in (QuestionType.INTEGER, QuestionType.DECIMAL) and q.n:
-            for name in STATISTICS:
-                yield [*head, name, name, "", "", "", getattr(q, name), "", ""]
+        yield from kind_of(q.type).csv_rows(q, head)
         if q.by is not None:
             by = q.by
             for row, cells in by.counts.items():

@@ -10,8 +10,10 @@
   and each choice's mean place among those who ranked it (`mean_rank`, 1 = first);
 - `note` / `calculate`: no summary.
 
-Every number comes from an audited `analysis.publication.Publication`, so nothing built
-here can carry a count below `min_cell` or one that could be worked out.
+What each type shows is decided by its kind (`analysis.kinds`); this module holds the
+common shapes. Every number comes from an audited `analysis.publication.Publication`,
+so nothing built here can carry a count below `min_cell` or one that could be worked
+out.
 """
 
 from __future__ import annotations
@@ -101,8 +103,14 @@ class QuestionResult:
     compare: Comparison | None = None
     answers: tuple[ReleasedAnswer, ...] = ()
     """Free-text answers the release shows (text questions only)."""
-    mean_rank: Mapping[str, Number] = field(default_factory=dict)
-    """A ranking's mean place per choice (1 = first); None where hidden."""
+    extras: Mapping[str, Mapping[str, Number]] = field(default_factory=dict)
+    """Figures of its kind beyond the common ones, by JSON key (a ranking's
+    `mean_rank`): in the JSON after the common ones (`analysis.kinds` fills them)."""
+
+    @property
+    def mean_rank(self) -> Mapping[str, Number]:
+        """A ranking's mean place per choice (1 = first); None where hidden."""
+        return self.extras.get("mean_rank", {})
 
     @property
     def hidden(self) -> int:
@@ -139,8 +147,8 @@ class QuestionResult:
             data["compare"] = self.compare.to_json()
         if self.answers:
             data["answers"] = [answer.to_json() for answer in self.answers]
-        if self.type is QuestionType.RANK:
-            data["mean_rank"] = dict(self.mean_rank)
+        for key, values in self.extras.items():
+            data[key] = dict(values)
         return data
 
 

@@ -24,6 +24,7 @@ from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
 from analysis.exports import WorkbookSource
 from analysis.key_figures import KeyFigure, key_figures
+from analysis.kinds import kind_of
 from analysis.results import Results, bin_label, is_wave
 from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
@@ -121,8 +122,9 @@ class QuestionView:
         return f"q-{self.result.name}"
 
     @property
-    def is_number(self) -> bool:
-        return self.result.type in (QuestionType.INTEGER, QuestionType.DECIMAL)
+    def partial(self) -> str:
+        """The template of its kind's numbers (`analysis.kinds`), inside the question's."""
+        return kind_of(self.result.type).partial
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,67 @@
+"""Question kinds: everything the results side knows of a question type, in one place.
+
+`kind_of(question)` gives the `Kind` of a question (or of a `QuestionType`): its columns
+in a frame of answers and in the row-level export, what a publication counts of its
+answers, how a published result is read, its chart, its rows in the command line's
+tables, and its partial on the results pages (`templates/results/kinds/<kind.name>.html`,
+included by `results/_question.html`).
+
+To add a question type: a module here with its `Kind` (the defaults count only how many
+answered), its line in `KINDS` below, and its partial. Notes and calculations have no
+kind: nobody answers them, so nothing of them is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from analysis.kinds.base import Kind
+from analysis.kinds.choice import MultipleChoice, SingleChoice
+from analysis.kinds.date import DateKind
+from analysis.kinds.moment import MomentKind
+from analysis.kinds.number import NumberKind
+from analysis.kinds.rank import Rank
+from analysis.kinds.text import TextKind
+from survey_app.questionnaire.schema import Question, QuestionType
+
+__all__ = ["KINDS", "Kind", "kind_of", "registered"]
+
+KINDS: dict[QuestionType, Kind] = {
+    type_: kind
+    for kind in (
+        SingleChoice(),
+        MultipleChoice(),
+        Rank(),
+        NumberKind(),
+        DateKind(),
+        MomentKind(),
+        TextKind(),
+    )
+    for type_ in kind.types
+}
+"""The kind of every question type a respondent answers."""
+
+
+def kind_of(question: Question | QuestionType) -> Kind:
+    """The kind of a question or question type; KeyError for notes and calculations."""
+    type_ = question.type if isinstance(question, Question) else question
+    try:
+        return KINDS[type_]
+    except KeyError:
+        raise KeyError(f"question type {type_!s} has no kind: nobody answers it") from None
+
+
+@contextmanager
+def registered(kind: Kind) -> Iterator[Kind]:
+    """`kind` standing for its types while the block runs (a kind tried out in a test)."""
+    before = {type_: KINDS.get(type_) for type_ in kind.types}
+    KINDS.update(dict.fromkeys(kind.types, kind))
+    try:
+        yield kind
+    finally:
+        for type_, old in before.items():
+            if old is None:
+                del KINDS[type_]
+            else:
+                KINDS[type_] = old

@@ -1,0 +1,35 @@
+"""Free text (`text`): how many answered, and the answers the office reviewed and
+released (`analysis.texts`; never an answer as given). The released answers come with
+the release, not from the publication (`results_from_publication(answers=...)`); a text
+question's categories are a derived `select_multiple` (`analysis.texts`), a choice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from analysis.kinds.base import Kind
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["TextKind"]
+
+
+class TextKind(Kind):
+    name = "text"
+    types = (QuestionType.TEXT,)
+
+    def export_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """The answers, never read as a formula by a spreadsheet."""
+        from analysis.exports import neutralize_series
+
+        return {header: neutralize_series(frame[question.name])}
