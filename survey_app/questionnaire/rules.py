@@ -279,8 +279,8 @@ def offered_choices(
     expression = questionnaire.compiled.get((question.name, "choice_filter"))
     if expression is None:
         return choices
-    read = tuple(_hashable(answers.get(name)) for name in sorted(expression.references))
-    key = (question.name, today, read)
+    read = tuple(_read(questionnaire, answers, name) for name in sorted(expression.references))
+    key = (question.name, today, read, _positions(answers))
     cache = questionnaire.offer_cache
     offered = cache.get(key)
     if offered is None:
@@ -296,6 +296,26 @@ def offered_choices(
 
 
 _OFFER_CACHE_SIZE = 2_000
+_UNSEEN = object()
+
+
+def _read(questionnaire: Questionnaire, answers: Mapping[str, object], name: str) -> object:
+    """What an expression reads of question `name`, as a cache key: a question of a repeat
+    read from outside its entries is read from its outermost repeat's answer."""
+    value = answers.get(name, _UNSEEN)
+    if value is _UNSEEN:
+        around = questionnaire.repeats_around(name)
+        value = answers.get(around[0]) if around else None
+    return _hashable(value)
+
+
+def _positions(answers: Mapping[str, object]) -> tuple[int, ...]:
+    """The positions of the entries `answers` are in (`position(..)`), innermost first."""
+    positions: list[int] = []
+    while isinstance(answers, EntryAnswers):
+        positions.append(answers.position)
+        answers = answers.outer
+    return tuple(positions)
 
 
 def _hashable(value: object) -> object:

@@ -350,3 +350,56 @@ def test_the_refusal_to_publish_names_each_repeat_of_the_pages() -> None:
     assert [(problem.location, problem.severity) for problem in refused] == [
         (str(("pages", 0, "questions", 0)), Severity.ERROR)
     ]
+
+
+def test_choice_filters_read_entries_and_positions() -> None:
+    """Offered choices are cached per question and what its filter reads: that includes
+    the entry's position and answers in entries read from outside."""
+    questionnaire = Questionnaire.model_validate(
+        {
+            "id": "filters",
+            "title": {"en": "Filters"},
+            "languages": ["en"],
+            "default_language": "en",
+            "choices": {
+                "roles": [
+                    {"name": "head", "label": {"en": "Head"}, "columns": {"first": "1"}},
+                    {"name": "other", "label": {"en": "Other"}, "columns": {"first": "0"}},
+                ]
+            },
+            "pages": [
+                {
+                    "name": "one",
+                    "questions": [
+                        {
+                            **MEMBERS,
+                            "questions": [
+                                *MEMBERS["questions"],
+                                {
+                                    "name": "role",
+                                    "type": "select_one",
+                                    "choices": "roles",
+                                    "choice_filter": "first = if(position(..) = 1, '1', '0')",
+                                    "label": {"en": "Role"},
+                                },
+                            ],
+                        },
+                        {
+                            "name": "adult_role",
+                            "type": "select_one",
+                            "choices": "roles",
+                            "choice_filter": "name = 'head' or max(${age}) >= 18",
+                            "label": {"en": "Role of an adult"},
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    assert checked(questionnaire) == []
+    result = check_answers(questionnaire, {"members": [{"age": 40}, {"age": 9}]})
+    assert result.offered["members[1].role"] == ("head",)
+    assert result.offered["members[2].role"] == ("other",)
+    assert result.offered["adult_role"] == ("head", "other")
+    children = check_answers(questionnaire, {"members": [{"age": 7}, {"age": 9}]})
+    assert children.offered["adult_role"] == ("head",)
