@@ -57,9 +57,9 @@ def iter_texts(questionnaire: Questionnaire) -> Iterator[tuple[Path, Text]]:
         yield (field,), getattr(questionnaire, field)
     for page_index, page in enumerate(questionnaire.pages):
         yield ("pages", page_index, "title"), page.title
-    for question_path, question in _question_paths(questionnaire):
-        for field in _TRANSLATABLE_QUESTION_FIELDS:
-            yield (*question_path, field), getattr(question, field)
+        for question_path, question in _page_question_paths(page_index, page.questions):
+            for field in _TRANSLATABLE_QUESTION_FIELDS:
+                yield (*question_path, field), getattr(question, field)
     for list_name, choices in questionnaire.choices.items():
         for choice_index, choice in enumerate(choices):
             yield ("choices", list_name, choice_index, "label"), choice.label
@@ -79,14 +79,19 @@ def missing_translations(questionnaire: Questionnaire) -> dict[str, list[Path]]:
 
 def _question_paths(questionnaire: Questionnaire) -> Iterator[tuple[Path, Question]]:
     """Every question with its path, a repeat's questions right after the repeat."""
+    for page_index, page in enumerate(questionnaire.pages):
+        yield from _page_question_paths(page_index, page.questions)
 
+
+def _page_question_paths(
+    page_index: int, questions: tuple[Question, ...]
+) -> Iterator[tuple[Path, Question]]:
     def visit(path: Path, questions: tuple[Question, ...]) -> Iterator[tuple[Path, Question]]:
         for index, question in enumerate(questions):
             yield (*path, index), question
             yield from visit((*path, index, "questions"), question.questions)
 
-    for page_index, page in enumerate(questionnaire.pages):
-        yield from visit(("pages", page_index, "questions"), page.questions)
+    return visit(("pages", page_index, "questions"), questions)
 
 
 def _check_languages(questionnaire: Questionnaire) -> Iterator[Finding]:

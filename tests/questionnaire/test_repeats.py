@@ -403,3 +403,20 @@ def test_choice_filters_read_entries_and_positions() -> None:
     assert result.offered["adult_role"] == ("head", "other")
     children = check_answers(questionnaire, {"members": [{"age": 7}, {"age": 9}]})
     assert children.offered["adult_role"] == ("head",)
+
+
+def test_texts_of_an_entry_need_translations_like_any_other() -> None:
+    definition = define(MEMBERS).model_dump(mode="json", exclude_defaults=True)
+    definition["languages"] = ["en", "de"]
+    definition["title"]["de"] = "Klein"
+    definition["pages"][0]["questions"][0]["label"]["de"] = "Person"
+    problems = check_questionnaire(
+        Questionnaire.model_validate(definition), working_groups=set(), locate=str
+    )
+    missing = [problem for problem in problems if problem.code is ProblemCode.MISSING_TRANSLATION]
+    assert [(problem.location, problem.message) for problem in missing] == [
+        (
+            str(("pages", 0, "questions", 0, "questions", 0, "label")),
+            "1 text(s) have no 'de' translation",
+        )
+    ]
