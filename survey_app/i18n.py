@@ -219,6 +219,8 @@ ANSWER_ERROR_MESSAGES = {
     "range": N_("Please enter a number from %(start)s to %(end)s."),
     "step": N_("Please enter a number from %(start)s to %(end)s in steps of %(step)s."),
     "rank": N_("Please choose each option only once."),
+    "entries": N_("This list of entries cannot be read."),
+    "entry_count": N_("Please check the number of entries."),
 }
 
 

@@ -66,6 +66,11 @@ class ProblemCode(StrEnum):
     UNKNOWN_CHOICE_COLUMN = "unknown-choice-column"
     INVALID_DEFAULT = "invalid-default"
     INVALID_RANGE = "invalid-range"
+    # repeats (rosters)
+    REPEAT_FIELD = "repeat-field"
+    EMPTY_REPEAT = "empty-repeat"
+    REPEAT_REFERENCE = "repeat-reference"
+    REPEAT_NOT_YET_SHOWN = "repeat-not-yet-shown"
 
 
 #: Each kind of problem in plain words for the office's check report. The message beside
@@ -133,6 +138,17 @@ EXPLANATIONS: Mapping[ProblemCode, str] = {
     ProblemCode.INVALID_DEFAULT: S_("A default value is not a possible answer to its question."),
     ProblemCode.INVALID_RANGE: S_(
         "The range of a number question (start, end, step) is not possible."
+    ),
+    ProblemCode.REPEAT_FIELD: S_(
+        "A field is only possible for repeated sections, or not possible for them."
+    ),
+    ProblemCode.EMPTY_REPEAT: S_("A repeated section has no questions."),
+    ProblemCode.REPEAT_REFERENCE: S_(
+        "An expression outside a repeated section uses one of its questions without "
+        "count(), sum(), min(), max(), join() or indexed-repeat()."
+    ),
+    ProblemCode.REPEAT_NOT_YET_SHOWN: S_(
+        "Repeated sections (rosters) cannot be shown on the survey pages yet."
     ),
 }
 

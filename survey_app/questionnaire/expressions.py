@@ -12,6 +12,12 @@ raises.  Unanswered questions are "", arithmetic on non-numbers is NaN, division
 ±Infinity/NaN, and anything odd ends up as NaN, "" or false.  ISO dates ('YYYY-MM-DD') are
 numbers of days since 1970-01-01 in numeric context, as in ODK, so `today() - ${dob}` and
 `${end} >= ${start}` work on the strings the answers hold.
+
+Repeats (rosters) follow ODK XForms: inside an entry, `${age}` (or `../age`) is the same
+entry's answer and `position(..)` the entry's 1-based position; outside, a question of a
+repeat is a node-set with one node per entry ("" where unanswered), which `count()`,
+`sum()`, `min()`, `max()`, `join()` and `count-non-empty()` take whole, any other use its
+first node; `indexed-repeat(${age}, ${members}, 2)` is the second entry's answer.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import re
 import secrets
 import string as string_module
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -31,10 +37,49 @@ from typing import Protocol
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-__all__ = ["SELF", "Expression", "ExpressionError", "parse_expression", "to_boolean"]
+__all__ = [
+    "SELF",
+    "EntryAnswers",
+    "Expression",
+    "ExpressionError",
+    "RepeatStructure",
+    "parse_expression",
+    "to_boolean",
+]
 
 # A runtime value: None never appears (unanswered is ""), numbers stay int where exact.
 Value = str | int | float | bool | list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Nodes:
+    """A node-set: a question of a repeat seen from outside its entries, one value per
+    entry ("" where unanswered), or a repeat's entries themselves (each "")."""
+
+    values: tuple[Value, ...]
+
+
+# What a node of the tree evaluates to: a node-set only where a reference reaches into a
+# repeat; everything but the aggregate functions sees its first node (XPath's rule).
+Result = Value | Nodes
+
+
+def _collapse(result: Result) -> Value:
+    if isinstance(result, Nodes):
+        return result.values[0] if result.values else ""
+    return result
+
+
+def _items(results: list[Result]) -> list[Value]:
+    """The arguments of an aggregate function, node-sets spread out."""
+    items: list[Value] = []
+    for result in results:
+        if isinstance(result, Nodes):
+            items.extend(result.values)
+        else:
+            items.append(result)
+    return items
+
 
 _GRAMMAR = r"""
 ?start: or_expr
@@ -53,6 +98,7 @@ _GRAMMAR = r"""
     | mul_expr "mod" unary_expr -> mod
 ?unary_expr: primary | "-" unary_expr -> neg
 ?primary: REF -> ref
+    | PATH -> path
     | "." -> current
     | NUMBER -> number
     | STRING -> string
@@ -61,6 +107,9 @@ _GRAMMAR = r"""
     | "(" or_expr ")"
 
 REF: /\$\{[A-Za-z_][A-Za-z0-9_.\-]*\}/
+// A relative path inside a repeat's entry: '..' (the entry), '../age', '../../x'; pyxform
+// writes 'current()/../age' in choice filters.
+PATH.2: /(current\(\)\/)?\.\.(\/\.\.)*(\/[A-Za-z_][A-Za-z0-9_.\-]*)?/
 NUMBER: /\d+(\.\d*)?|\.\d+/
 STRING: /'[^']*'|"[^"]*"/
 // '-' only joins letters ('count-selected'), so '${a} div-1' still lexes as 'div', '-', '1';
@@ -507,7 +556,6 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], V
     "regex": (2, 2, lambda c, a: _regex(a[0], a[1])),
     "int": (1, 1, lambda c, a: _int(a[0])),
     "round": (1, 2, lambda c, a: _round(*a)),
-    "sum": (1, None, lambda c, a: _sum(*a)),
     "today": (0, 0, lambda c, a: _today(c)),
     "date": (1, 1, lambda c, a: _date(a[0])),
     # text
@@ -519,13 +567,11 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], V
     "substring-after": (2, 2, lambda c, a: _substring_after(a[0], a[1])),
     "translate": (3, 3, lambda c, a: _translate(a[0], a[1], a[2])),
     "normalize-space": (0, 1, lambda c, a: " ".join(_to_string(a[0] if a else c.current).split())),
-    "join": (1, None, lambda c, a: _join(a[0], a[1:])),
     "uuid": (0, 1, lambda c, a: _uuid(*a)),
     "boolean-from-string": (1, 1, lambda c, a: _boolean_from_string(a[0])),
     "selected-at": (2, 2, lambda c, a: _selected_at(a[0], a[1])),
     "jr:choice-name": (2, 2, lambda c, a: _choice_label(c, a[0], a[1])),
     "once": (1, 1, lambda c, a: c.current if _to_string(c.current) != "" else a[0]),
-    "count-non-empty": (0, None, lambda c, a: sum(_to_string(value) != "" for value in a)),
     # numbers
     "floor": (1, 1, _math(lambda x: math.floor(x) if math.isfinite(x) else x)),
     "ceiling": (1, 1, _math(lambda x: math.ceil(x) if math.isfinite(x) else x)),
@@ -544,8 +590,6 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], V
     "atan2": (2, 2, lambda c, a: math.atan2(_to_number(a[0]), _to_number(a[1]))),
     "pi": (0, 0, lambda c, a: math.pi),
     "pow": (2, 2, lambda c, a: _power(a[0], a[1])),
-    "min": (1, None, lambda c, a: _extreme(min, a)),
-    "max": (1, None, lambda c, a: _extreme(max, a)),
     "random": (0, 0, lambda c, a: secrets.SystemRandom().random()),
     # dates and times
     "now": (0, 0, lambda c, a: _iso_date_time(_now(c))),
@@ -555,12 +599,23 @@ _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[_Context, list[Value]], V
     "format-date-time": (2, 2, lambda c, a: _format_date(a[0], a[1], with_time=True)),
 }
 
+# Functions over node-sets: they take a question of a repeat whole (each entry's answer),
+# where the others see its first node. Same shape as `_FUNCTIONS`.
+_AGGREGATES: dict[str, tuple[int, int | None, Callable[[_Context, list[Result]], Value]]] = {
+    "count": (1, 1, lambda c, a: len(a[0].values) if isinstance(a[0], Nodes) else 1),
+    "sum": (1, None, lambda c, a: _sum(*_items(a))),
+    "min": (1, None, lambda c, a: _extreme(min, _items(a))),
+    "max": (1, None, lambda c, a: _extreme(max, _items(a))),
+    "join": (1, None, lambda c, a: _join(_collapse(a[0]), _items(a[1:]))),
+    "count-non-empty": (0, None, lambda c, a: sum(_to_string(v) != "" for v in _items(a))),
+}
+
 
 # -- syntax tree ------------------------------------------------------------------------------
 
 
 class _Node(Protocol):
-    def evaluate(self, context: _Context) -> Value: ...
+    def evaluate(self, context: _Context) -> Result: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,12 +626,135 @@ class _Constant:
         return self.value
 
 
+class EntryAnswers(Mapping[str, object]):
+    """The answers an expression sees inside one entry of a repeat: the entry's own
+    questions (an unanswered one is None, never an answer from around it), then the
+    answers around the entry (`outer`: the enclosing entry's, or the questionnaire's)."""
+
+    __slots__ = ("entry", "names", "outer", "position")
+
+    def __init__(
+        self,
+        entry: Mapping[str, object],
+        names: frozenset[str],
+        outer: Mapping[str, object],
+        position: int,
+    ) -> None:
+        self.entry = entry
+        self.names = names
+        self.outer = outer
+        self.position = position
+        """The entry's position in its repeat, from 1 (XPath's `position(..)`)."""
+
+    def __getitem__(self, name: str) -> object:
+        if name in self.names:
+            return self.entry.get(name)
+        return self.outer[name]
+
+    def get(self, name: str, default: object = None) -> object:
+        if name in self.names:
+            return self.entry.get(name)
+        return self.outer.get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names or name in self.outer
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.names
+        yield from (name for name in self.outer if name not in self.names)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+@dataclass(frozen=True)
+class RepeatStructure:
+    """What expressions need to know of a questionnaire's repeats: the repeats around
+    each question of a repeat (outermost first) and the names of the repeats."""
+
+    around: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    repeats: frozenset[str] = frozenset()
+
+
+_MISSING = object()
+
+
+def _entry_list(value: object) -> list[Mapping[str, object]]:
+    """A repeat's answer as its entries (anything else: none)."""
+    if not isinstance(value, list):
+        return []
+    return [entry for entry in value if isinstance(entry, Mapping)]
+
+
+def _lookup(
+    answers: Mapping[str, object], name: str, around: tuple[str, ...], is_repeat: bool
+) -> Result:
+    """`${name}` seen from `answers`: its answer where it is there (the same entry or one
+    around it), else the node-set of its answers over the entries in reach."""
+    value = answers.get(name, _MISSING)
+    if value is not _MISSING:
+        return Nodes(("",) * len(_entry_list(value))) if is_repeat else _normalize(value)
+    for depth in range(len(around) - 1, -1, -1):
+        value = answers.get(around[depth], _MISSING)
+        if value is not _MISSING:
+            entries = _entry_list(value)
+            for repeat in around[depth + 1 :]:
+                entries = [inner for entry in entries for inner in _entry_list(entry.get(repeat))]
+            if is_repeat:
+                return Nodes(tuple("" for e in entries for _ in _entry_list(e.get(name))))
+            return Nodes(tuple(_normalize(entry.get(name)) for entry in entries))
+    return Nodes(()) if is_repeat else ""
+
+
+def _ancestor(answers: Mapping[str, object], levels: int) -> Mapping[str, object]:
+    """The answers `levels` steps up (`..` is one: the entry the question is in)."""
+    for _ in range(levels - 1):
+        if isinstance(answers, EntryAnswers):
+            answers = answers.outer
+    return answers
+
+
 @dataclass(frozen=True, slots=True)
 class _Reference:
     name: str
+    around: tuple[str, ...] = ()
+    is_repeat: bool = False
+    levels: int = 1
+    """For a relative path (`../../x` is 2), from where it is read."""
 
-    def evaluate(self, context: _Context) -> Value:
-        return _normalize(context.answers.get(self.name))
+    def evaluate(self, context: _Context) -> Result:
+        answers = context.answers if self.levels == 1 else _ancestor(context.answers, self.levels)
+        return _lookup(answers, self.name, self.around, self.is_repeat)
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """position(..): the entry's position in its repeat (1 outside any repeat)."""
+
+    levels: int
+
+    def evaluate(self, context: _Context) -> Result:
+        scope = _ancestor(context.answers, self.levels)
+        return scope.position if isinstance(scope, EntryAnswers) else 1
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexedRepeat:
+    """indexed-repeat(${age}, ${members}, 2[, ${jobs}, 1 ...]): the answer in that entry
+    (of that entry's nested repeat ...); "" when there is no such entry."""
+
+    name: str
+    steps: tuple[tuple[str, _Node], ...]
+
+    def evaluate(self, context: _Context) -> Result:
+        scope: Mapping[str, object] = context.answers
+        for repeat, index in self.steps:
+            entries = _entry_list(scope.get(repeat))
+            position = _to_number(_collapse(index.evaluate(context)))
+            if not (1 <= position <= len(entries)) or not position.is_integer():
+                return ""
+            scope = entries[int(position) - 1]
+        return _normalize(scope.get(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,8 +777,8 @@ class _Current:
 class _Negate:
     operand: _Node
 
-    def evaluate(self, context: _Context) -> Value:
-        return _number_out(-_to_number(self.operand.evaluate(context)))
+    def evaluate(self, context: _Context) -> Result:
+        return _number_out(-_to_number(_collapse(self.operand.evaluate(context))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,11 +787,11 @@ class _Logical:
     left: _Node
     right: _Node
 
-    def evaluate(self, context: _Context) -> Value:
+    def evaluate(self, context: _Context) -> Result:
         # Short-circuits like XPath; the result is always a boolean.
-        if to_boolean(self.left.evaluate(context)) is self.is_or:
+        if to_boolean(_collapse(self.left.evaluate(context))) is self.is_or:
             return self.is_or
-        return to_boolean(self.right.evaluate(context))
+        return to_boolean(_collapse(self.right.evaluate(context)))
 
 
 # Operators and functions are kept by name, not as callables, so trees pickle and read well.
@@ -623,9 +801,11 @@ class _Binary:
     left: _Node
     right: _Node
 
-    def evaluate(self, context: _Context) -> Value:
+    def evaluate(self, context: _Context) -> Result:
         operation = _BINARY[self.operator]
-        return operation(self.left.evaluate(context), self.right.evaluate(context))
+        return operation(
+            _collapse(self.left.evaluate(context)), _collapse(self.right.evaluate(context))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,75 +813,157 @@ class _Call:
     name: str
     arguments: tuple[_Node, ...]
 
-    def evaluate(self, context: _Context) -> Value:
+    def evaluate(self, context: _Context) -> Result:
         function = _FUNCTIONS[self.name][2]
+        values = [_collapse(argument.evaluate(context)) for argument in self.arguments]
+        return function(context, values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Aggregate:
+    name: str
+    arguments: tuple[_Node, ...]
+
+    def evaluate(self, context: _Context) -> Result:
+        function = _AGGREGATES[self.name][2]
         return function(context, [argument.evaluate(context) for argument in self.arguments])
 
 
-def _build(
-    node: Tree[Token] | Token,
-    references: set[str],
-    own: frozenset[str],
-    columns: set[str] | None,
-    depth: int = 0,
-) -> _Node:
-    """Turn lark's tree into evaluable nodes, checking functions and their arity; a
-    reference to a name in `own` is the current answer (`.`). Bare names are choice
-    columns, collected in `columns`; None: they are not allowed (not a choice filter)."""
-    if depth > _MAX_DEPTH:
-        raise ExpressionError("expression is nested too deeply")
-    assert isinstance(node, Tree)
-    kind, children = str(node.data), node.children
+_PATH = re.compile(r"(?:current\(\)/)?((?:\.\./)*\.\.)(?:/(.+))?")
 
-    def child(index: int) -> _Node:
-        return _build(children[index], references, own, columns, depth + 1)
 
-    if kind == "ref":
-        name = str(children[0])[2:-1]
-        if name in own:
+@dataclass
+class _Builder:
+    """Turns lark's tree into evaluable nodes, checking functions and their arity.
+
+    A reference to a name in `own` is the current answer (`.`). Bare names are choice
+    columns, collected in `columns`; None: they are not allowed (not a choice filter).
+    `bare` collects the references made outside aggregate functions (`count()`, ...) and
+    `indexed-repeat()`: from outside a repeat, only those may not name its questions.
+    """
+
+    own: frozenset[str]
+    columns: set[str] | None
+    repeats: RepeatStructure
+    references: set[str] = field(default_factory=set)
+    bare: set[str] = field(default_factory=set)
+
+    def reference(self, name: str, *, aggregated: bool, levels: int = 1) -> _Node:
+        if name in self.own:
             return _Current()
-        references.add(name)
-        return _Reference(name)
-    if kind == "current":
-        return _Current()
-    if kind == "column":
-        token = children[0]
-        assert isinstance(token, Token)
-        if columns is None:
-            # A bare name: almost always a question written as `age` instead of `${age}`.
-            end = (token.start_pos or 0) + len(token)
-            message = f"expected '(' at position {end}; refer to questions as ${{name}}"
-            raise ExpressionError(message, end)
-        columns.add(str(token))
-        return _Column(str(token))
-    if kind == "number":
-        return _Constant(_number_out(float(str(children[0]))))
-    if kind == "string":
-        return _Constant(str(children[0])[1:-1])
-    if kind == "neg":
-        return _Negate(child(0))
-    if kind in ("or_op", "and_op"):
-        return _Logical(kind == "or_op", child(0), child(1))
-    if kind in _BINARY:
-        return _Binary(kind, child(0), child(1))
-    assert kind == "call", kind
-    name_token = children[0]
-    assert isinstance(name_token, Token)
-    name, position = str(name_token), name_token.start_pos
-    if name not in _FUNCTIONS:
-        raise ExpressionError(f"unknown function '{name}' at position {position}", position)
-    fewest, most, _ = _FUNCTIONS[name]
-    arguments = tuple(child(index) for index in range(1, len(children)))
-    if len(arguments) < fewest or (most is not None and len(arguments) > most):
-        expected = str(fewest) if fewest == most else f"at least {fewest}"
-        if most is not None and most != fewest:
-            expected = f"{fewest} to {most}"
-        message = f"{name}() takes {expected} argument(s), got {len(arguments)}"
-        raise ExpressionError(message, position)
-    pattern = arguments[1] if name == "regex" else None
-    if isinstance(pattern, _Constant) and _compile(_to_string(pattern.value)) is None:
-        raise ExpressionError(f"invalid regular expression {pattern.value!r}", position)
-    return _Call(name, arguments)
+        self.references.add(name)
+        if not aggregated:
+            self.bare.add(name)
+        around = self.repeats.around.get(name, ())
+        return _Reference(name, around, name in self.repeats.repeats, levels)
+
+    def build(self, node: Tree[Token] | Token, depth: int = 0, aggregated: bool = False) -> _Node:
+        if depth > _MAX_DEPTH:
+            raise ExpressionError("expression is nested too deeply")
+        assert isinstance(node, Tree)
+        kind, children = str(node.data), node.children
+
+        def child(index: int) -> _Node:
+            return self.build(children[index], depth + 1, aggregated)
+
+        if kind == "ref":
+            return self.reference(str(children[0])[2:-1], aggregated=aggregated)
+        if kind == "path":
+            token = children[0]
+            assert isinstance(token, Token)
+            match = _PATH.fullmatch(str(token))
+            assert match is not None
+            if match.group(2) is None:
+                position = token.start_pos
+                message = f"'..' at position {position} is only possible in position(..)"
+                raise ExpressionError(message, position)
+            levels = match.group(1).count("..")
+            return self.reference(match.group(2), aggregated=aggregated, levels=levels)
+        if kind == "current":
+            return _Current()
+        if kind == "column":
+            token = children[0]
+            assert isinstance(token, Token)
+            if self.columns is None:
+                # A bare name: almost always a question written as `age` instead of `${age}`.
+                end = (token.start_pos or 0) + len(token)
+                message = f"expected '(' at position {end}; refer to questions as ${{name}}"
+                raise ExpressionError(message, end)
+            self.columns.add(str(token))
+            return _Column(str(token))
+        if kind == "number":
+            return _Constant(_number_out(float(str(children[0]))))
+        if kind == "string":
+            return _Constant(str(children[0])[1:-1])
+        if kind == "neg":
+            return _Negate(child(0))
+        if kind in ("or_op", "and_op"):
+            return _Logical(kind == "or_op", child(0), child(1))
+        if kind in _BINARY:
+            return _Binary(kind, child(0), child(1))
+        assert kind == "call", kind
+        return self.call(children, depth)
+
+    def call(self, children: list[Tree[Token] | Token], depth: int) -> _Node:
+        name_token = children[0]
+        assert isinstance(name_token, Token)
+        name, position = str(name_token), name_token.start_pos
+        arguments = children[1:]
+        if name == "position":
+            return self.position(arguments, position)
+        if name == "indexed-repeat":
+            return self.indexed_repeat(arguments, position, depth)
+        signature = _FUNCTIONS.get(name) or _AGGREGATES.get(name)
+        if signature is None:
+            raise ExpressionError(f"unknown function '{name}' at position {position}", position)
+        fewest, most, _ = signature
+        if len(arguments) < fewest or (most is not None and len(arguments) > most):
+            expected = str(fewest) if fewest == most else f"at least {fewest}"
+            if most is not None and most != fewest:
+                expected = f"{fewest} to {most}"
+            message = f"{name}() takes {expected} argument(s), got {len(arguments)}"
+            raise ExpressionError(message, position)
+        aggregated = name in _AGGREGATES
+        built = tuple(self.build(argument, depth + 1, aggregated) for argument in arguments)
+        pattern = built[1] if name == "regex" else None
+        if isinstance(pattern, _Constant) and _compile(_to_string(pattern.value)) is None:
+            raise ExpressionError(f"invalid regular expression {pattern.value!r}", position)
+        return _Aggregate(name, built) if aggregated else _Call(name, built)
+
+    def position(self, arguments: list[Tree[Token] | Token], position: int | None) -> _Node:
+        """position(..), position(../..): of the entry the question is in, or around it."""
+        argument = arguments[0] if len(arguments) == 1 else None
+        match = None
+        if isinstance(argument, Tree) and str(argument.data) == "path":
+            match = _PATH.fullmatch(str(argument.children[0]))
+        if match is None or match.group(2) is not None:
+            message = f"position() takes '..' (the entry of a repeat), at position {position}"
+            raise ExpressionError(message, position)
+        return _Position(match.group(1).count(".."))
+
+    def indexed_repeat(
+        self, arguments: list[Tree[Token] | Token], position: int | None, depth: int
+    ) -> _Node:
+        """indexed-repeat(${q}, ${repeat}, index[, ${nested repeat}, index ...])."""
+        names = [_reference_name(argument) for argument in (arguments[0], *arguments[1::2])]
+        if len(arguments) not in (3, 5, 7) or None in names:
+            message = (
+                "indexed-repeat() takes a question, then a repeat and a position "
+                f"(up to three times), at position {position}"
+            )
+            raise ExpressionError(message, position)
+        target, *repeats = [name for name in names if name is not None]
+        for name in (target, *repeats):
+            self.reference(name, aggregated=True)
+        indexes = [self.build(argument, depth + 1) for argument in arguments[2::2]]
+        return _IndexedRepeat(target, tuple(zip(repeats, indexes, strict=True)))
+
+
+def _reference_name(node: Tree[Token] | Token) -> str | None:
+    """The question a `${name}` argument names (None for anything else)."""
+    if isinstance(node, Tree) and str(node.data) == "ref":
+        return str(node.children[0])[2:-1]
+    return None
 
 
 def _syntax_error(source: str, error: UnexpectedInput) -> ExpressionError:
@@ -737,6 +999,9 @@ class Expression:
     _choice_labels: Mapping[str, Mapping[str, str]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    bare_references: frozenset[str] = frozenset()
+    """The references outside `count()`, `sum()`, `min()`, `max()`, `join()`,
+    `count-non-empty()` and `indexed-repeat()`: read as one answer, not over entries."""
 
     def evaluate(
         self,
@@ -751,7 +1016,7 @@ class Expression:
         context = _Context(
             answers, _normalize(current), today, None, self._choice_labels, choice or {}
         )
-        return self._root.evaluate(context)
+        return _collapse(self._root.evaluate(context))
 
     def is_true(
         self,
@@ -776,6 +1041,7 @@ def parse_expression(
     current: str | None = None,
     choice_labels: Mapping[str, Mapping[str, str]] | None = None,
     choice_filter: bool = False,
+    repeats: RepeatStructure | None = None,
 ) -> Expression:
     """Parse `source` once, at questionnaire load time; raises ExpressionError.
 
@@ -787,19 +1053,23 @@ def parse_expression(
     `${self}` mean the answer being checked, as `.` does (ODK resolves `${age}` in the
     constraint of `age` to the node being validated). They are then no references: a
     check of the answers given so far would otherwise see the question unanswered.
+
+    `repeats` tells which questions are in repeats, so that a reference from outside
+    reads a question over all entries (`sum(${age})`); evaluate inside an entry with
+    `EntryAnswers`.
     """
     try:
         tree = _PARSER.parse(source)
     except UnexpectedInput as error:
         raise _syntax_error(source, error) from None
-    references: set[str] = set()
     own = frozenset() if current is None else frozenset({current, SELF})
-    columns: set[str] | None = set() if choice_filter else None
-    root = _build(tree, references, own, columns)
+    builder = _Builder(own, set() if choice_filter else None, repeats or RepeatStructure())
+    root = builder.build(tree)
     return Expression(
         source,
-        frozenset(references),
+        frozenset(builder.references),
         root,
-        columns=frozenset(columns or ()),
+        columns=frozenset(builder.columns or ()),
         _choice_labels=choice_labels or {},
+        bare_references=frozenset(builder.bare),
     )

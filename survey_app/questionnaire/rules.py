@@ -3,6 +3,11 @@
 One implementation for every path (survey pages, the submission API, demo data), so a
 set of answers gets the same verdict wherever it comes from. Questions are processed in
 questionnaire order, so a relevance or calculation sees the cleaned answers before it.
+
+A repeat's answer is a list of entries, each an object of answers to the repeat's
+questions, checked in order like the questions of a page; an entry's answers come before
+those around it, and its errors are keyed by path: `members[2].age` (from 1, like
+XPath's `position()`).
 """
 
 from __future__ import annotations
@@ -11,18 +16,22 @@ import datetime
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
 from babel import UnknownLocaleError
 from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
-from survey_app.questionnaire.expressions import to_boolean
+from survey_app.questionnaire.expressions import EntryAnswers, to_boolean
 from survey_app.questionnaire.schema import Choice, Question, Questionnaire, QuestionType, Text
 
-Answer = str | int | float | list[str]
+Answer = str | int | float | list[str] | list["Entry"]
+Entry = dict[str, Answer]
+"""One entry of a repeat: its questions' cleaned answers by name."""
+MAX_ENTRIES = 50
+"""The most entries a repeat's answer may have (nested repeats: each list)."""
 MAX_TEXT_LENGTH = 5_000
 MAX_ABS_NUMBER = 2**53
 # Characters no answer, name or key may hold: C0 controls but tab and line breaks, DEL,
@@ -54,6 +63,10 @@ class ErrorCode(StrEnum):
     RANK = "rank"
     """A ranking that names a choice twice."""
     UNKNOWN_QUESTION = "unknown_question"
+    ENTRIES = "entries"
+    """A repeat's answer that is not a list of objects (one per entry)."""
+    ENTRY_COUNT = "entry_count"
+    """More entries than `MAX_ENTRIES`, or another number than the repeat's `repeat_count`."""
 
 
 @dataclass(frozen=True)
@@ -112,30 +125,143 @@ def check_answers(
     for name in answers:
         if name not in questionnaire.questions and (scope is None or name in scope):
             result.errors[name] = AnswerError(name, ErrorCode.UNKNOWN_QUESTION)
-    for question in questionnaire.iter_questions():
-        if not _is_relevant(questionnaire, question, result.answers, today):
-            continue
-        result.relevant.add(question.name)
-        if question.type is QuestionType.CALCULATE:
-            result.answers[question.name] = _calculate(
-                questionnaire, question, result.answers, today, answers.get(question.name)
-            )
-            continue
-        if question.readonly:
-            if question.computed:
-                result.answers[question.name] = _read_only_value(
-                    questionnaire, question, result.answers, today, answers.get(question.name)
-                )
-            continue
-        if question.type is QuestionType.NOTE:
-            continue
-        if (question.name, "choice_filter") in questionnaire.compiled:
-            offered = offered_choices(questionnaire, question, result.answers, today)
-            result.offered[question.name] = tuple(choice.name for choice in offered)
-        error = _check_one(questionnaire, question, answers.get(question.name), result, today)
-        if error is not None and (scope is None or question.name in scope):
-            result.errors[question.name] = error
+    _Checker(questionnaire, result, today).check(
+        questionnaire.iter_questions(), answers, result.answers, result.answers, "", scope
+    )
     return result
+
+
+@dataclass
+class _Checker:
+    """One pass over the questions, of the pages and then of each entry of a repeat."""
+
+    questionnaire: Questionnaire
+    result: CheckedAnswers
+    today: datetime.date | None
+
+    def check(
+        self,
+        questions: Iterable[Question],
+        raw: Mapping[str, object],
+        cleaned: dict[str, Answer],
+        seen: Mapping[str, object],
+        prefix: str,
+        scope: Collection[str] | None,
+    ) -> None:
+        """Check `raw` (of the pages, or of one entry) into `cleaned`; expressions see
+        `seen` (`cleaned` itself, or within an entry the answers around it too); errors
+        are keyed `prefix` + name and kept for names in `scope` (None: all)."""
+        questionnaire, result, today = self.questionnaire, self.result, self.today
+        for question in questions:
+            name = question.name
+            if not _is_relevant(questionnaire, question, seen, today):
+                continue
+            key = prefix + name
+            result.relevant.add(key)
+            if question.type is QuestionType.CALCULATE:
+                cleaned[name] = _calculate(questionnaire, question, seen, today, raw.get(name))
+                continue
+            if question.readonly:
+                if question.computed:
+                    cleaned[name] = _read_only_value(
+                        questionnaire, question, seen, today, raw.get(name)
+                    )
+                continue
+            if question.type is QuestionType.NOTE:
+                continue
+            if question.type is QuestionType.REPEAT:
+                self.check_repeat(question, raw.get(name), cleaned, seen, key, scope)
+                continue
+            offered: tuple[str, ...] | None = None
+            if (name, "choice_filter") in questionnaire.compiled:
+                choices = offered_choices(questionnaire, question, seen, today)
+                offered = result.offered[key] = tuple(choice.name for choice in choices)
+            error = _check_one(
+                questionnaire, question, raw.get(name), seen, cleaned, offered, today
+            )
+            if error is not None and (scope is None or name in scope):
+                result.errors[key] = error if key == name else replace(error, question=key)
+
+    def check_repeat(
+        self,
+        repeat: Question,
+        raw: object,
+        cleaned: dict[str, Answer],
+        seen: Mapping[str, object],
+        key: str,
+        scope: Collection[str] | None,
+    ) -> None:
+        """A repeat's answer: a list of entries of the right number, each checked."""
+        report = scope is None or repeat.name in scope
+        # Outside `scope`, entries are still cleaned (later questions read them), their
+        # errors not kept: () for the questions of the entries.
+        scope = None if report else ()
+        errors = self.result.errors
+        error = _entries_error(self.questionnaire, repeat, raw, seen, self.today)
+        if error is not None:
+            if report:
+                errors[key] = AnswerError(key, error)
+            return
+        raw_entries = raw if isinstance(raw, list) else []
+        if not raw_entries:
+            return
+        names = self.questionnaire.entry_names[repeat.name]
+        entries: list[Entry] = [{} for _ in raw_entries]
+        # Stored before the entries are checked, so that `count(${members})` inside an
+        # entry counts them all (answers of later entries are not known yet).
+        cleaned[repeat.name] = entries
+        for position, (raw_entry, entry) in enumerate(zip(raw_entries, entries, strict=True), 1):
+            prefix = f"{key}[{position}]."
+            for name in raw_entry:
+                if name not in names and report:
+                    errors[prefix + str(name)] = AnswerError(
+                        prefix + str(name), ErrorCode.UNKNOWN_QUESTION
+                    )
+            inside = EntryAnswers(entry, names, seen, position)
+            self.check(repeat.questions, raw_entry, entry, inside, prefix, scope)
+
+
+def _entries_error(
+    questionnaire: Questionnaire,
+    repeat: Question,
+    raw: object,
+    seen: Mapping[str, object],
+    today: datetime.date | None,
+) -> ErrorCode | None:
+    """What is wrong with a repeat's answer as a whole: its shape or number of entries."""
+    if raw is None or raw == "":
+        raw = []
+    if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
+        return ErrorCode.ENTRIES
+    if len(raw) > MAX_ENTRIES:
+        return ErrorCode.ENTRY_COUNT
+    expected = expected_entries(questionnaire, repeat, seen, today)
+    if expected is not None and len(raw) != expected:
+        return ErrorCode.ENTRY_COUNT
+    if not raw and is_required(questionnaire, repeat, seen, today):
+        return ErrorCode.REQUIRED
+    return None
+
+
+def expected_entries(
+    questionnaire: Questionnaire,
+    repeat: Question,
+    answers: Mapping[str, object],
+    today: datetime.date | None = None,
+) -> int | None:
+    """The number of entries `repeat_count` asks for (None: any number); as in ODK, a
+    count that is no number (an unanswered question) or below zero asks for none."""
+    expression = questionnaire.compiled.get((repeat.name, "repeat_count"))
+    if expression is None:
+        return None
+    value = expression.evaluate(answers, today=today)
+    if isinstance(value, bool):
+        return int(value)
+    try:
+        number = float(value) if isinstance(value, int | float | str) else math.nan
+    except ValueError:
+        number = math.nan
+    return int(number) if math.isfinite(number) and number > 0 else 0
 
 
 def offered_choices(
@@ -153,8 +279,8 @@ def offered_choices(
     expression = questionnaire.compiled.get((question.name, "choice_filter"))
     if expression is None:
         return choices
-    read = tuple(_hashable(answers.get(name)) for name in sorted(expression.references))
-    key = (question.name, today, read)
+    read = tuple(_read(questionnaire, answers, name) for name in sorted(expression.references))
+    key = (question.name, today, read, _positions(answers))
     cache = questionnaire.offer_cache
     offered = cache.get(key)
     if offered is None:
@@ -170,6 +296,26 @@ def offered_choices(
 
 
 _OFFER_CACHE_SIZE = 2_000
+_UNSEEN = object()
+
+
+def _read(questionnaire: Questionnaire, answers: Mapping[str, object], name: str) -> object:
+    """What an expression reads of question `name`, as a cache key: a question of a repeat
+    read from outside its entries is read from its outermost repeat's answer."""
+    value = answers.get(name, _UNSEEN)
+    if value is _UNSEEN:
+        around = questionnaire.repeats_around(name)
+        value = answers.get(around[0]) if around else None
+    return _hashable(value)
+
+
+def _positions(answers: Mapping[str, object]) -> tuple[int, ...]:
+    """The positions of the entries `answers` are in (`position(..)`), innermost first."""
+    positions: list[int] = []
+    while isinstance(answers, EntryAnswers):
+        positions.append(answers.position)
+        answers = answers.outer
+    return tuple(positions)
 
 
 def _hashable(value: object) -> object:
@@ -281,11 +427,14 @@ def _check_one(
     questionnaire: Questionnaire,
     question: Question,
     raw: object,
-    result: CheckedAnswers,
+    seen: Mapping[str, object],
+    cleaned: dict[str, Answer],
+    offered: tuple[str, ...] | None,
     today: datetime.date | None,
 ) -> AnswerError | None:
+    """Check one answer against `seen` (the answers so far) and store it in `cleaned`."""
     if is_empty(raw):
-        required = is_required(questionnaire, question, result.answers, today)
+        required = is_required(questionnaire, question, seen, today)
         return AnswerError(question.name, ErrorCode.REQUIRED) if required else None
     try:
         value = coerce(questionnaire, question, raw)
@@ -294,17 +443,16 @@ def _check_one(
         bounds = question.range
         values = {} if bounds is None else dict(bounds.model_dump())
         return AnswerError(question.name, invalid.code, values=values)
-    offered = result.offered.get(question.name)
     if offered is not None:
         chosen = value if isinstance(value, list) else [value]
         if not set(chosen) <= set(offered):
             return AnswerError(question.name, ErrorCode.NOT_OFFERED)
     constraint = questionnaire.compiled.get((question.name, "constraint"))
     if constraint is not None and not to_boolean(
-        constraint.evaluate(result.answers, current=value, today=today)
+        constraint.evaluate(seen, current=value, today=today)
     ):
         return AnswerError(question.name, ErrorCode.CONSTRAINT, question.constraint_message or None)
-    result.answers[question.name] = value
+    cleaned[question.name] = value
     return None
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from survey_app.questionnaire.expressions import Expression, parse_expression
+from survey_app.questionnaire.expressions import Expression, RepeatStructure, parse_expression
 
 Text = dict[str, str]
 """Every human-readable text: a mapping language code -> text."""
@@ -30,6 +30,8 @@ which separates the choices of a select_multiple in XForms (and in our CSV expor
 COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*$"
 """Names of choice columns: what a choice filter can name bare (`state`, `filter_admin1`)."""
 ColumnName = Annotated[str, StringConstraints(pattern=COLUMN_PATTERN, max_length=100)]
+EXPRESSION_FIELDS = ("relevant", "constraint", "calculation", "required", "repeat_count")
+"""The fields of a question that hold an expression (a choice filter is read apart)."""
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
 
 
@@ -49,6 +51,9 @@ class QuestionType(StrEnum):
     ranked first (all of them, or the first few)."""
     NOTE = "note"
     CALCULATE = "calculate"
+    REPEAT = "repeat"
+    """A repeated section (XLSForm's `begin_repeat`, a roster): its `questions` are asked
+    once per entry (each household member); the answer is a list of entries."""
 
     @property
     def is_select(self) -> bool:
@@ -138,6 +143,11 @@ class Question(_Frozen):
     range: NumberRange | None = None
     """For integer and decimal questions: the bounds and step an answer must keep
     (XLSForm's `range`); pages show a slider with JavaScript, a number field without."""
+    questions: tuple[Question, ...] = ()
+    """A repeat's questions, asked once per entry, in order (other types have none)."""
+    repeat_count: str | None = None
+    """A repeat's number of entries (XLSForm's `repeat_count`): a whole number or an
+    expression; when set, an answer has exactly that many entries."""
 
     @property
     def takes_answer(self) -> bool:
@@ -194,8 +204,52 @@ class Questionnaire(_Frozen):
 
     @cached_property
     def questions(self) -> dict[str, Question]:
-        """All questions by name, in questionnaire order."""
+        """The questions of the pages by name, in questionnaire order; a repeat is one
+        question here (its own questions are in `all_questions`)."""
         return {question.name: question for question in self.iter_questions()}
+
+    @cached_property
+    def all_questions(self) -> dict[str, Question]:
+        """Every question by name, the questions of repeats (nested ones included) right
+        after their repeat. Names are unique across the whole questionnaire, as in XLSForm."""
+        found: dict[str, Question] = {}
+
+        def visit(questions: tuple[Question, ...]) -> None:
+            for question in questions:
+                found.setdefault(question.name, question)
+                visit(question.questions)
+
+        for page in self.pages:
+            visit(page.questions)
+        return found
+
+    @cached_property
+    def repeat_of(self) -> dict[str, str]:
+        """The repeat each question of a repeat belongs to, by question name (questions
+        of the pages are not in it)."""
+        return {
+            child.name: question.name
+            for question in self.all_questions.values()
+            for child in question.questions
+        }
+
+    def repeats_around(self, name: str) -> tuple[str, ...]:
+        """The repeats that enclose question `name`, the outermost first (() for a
+        question of a page)."""
+        chain: list[str] = []
+        while name in self.repeat_of:
+            name = self.repeat_of[name]
+            chain.append(name)
+        return tuple(reversed(chain))
+
+    @cached_property
+    def entry_names(self) -> dict[str, frozenset[str]]:
+        """The names of an entry's questions, by repeat."""
+        return {
+            question.name: frozenset(child.name for child in question.questions)
+            for question in self.all_questions.values()
+            if question.type is QuestionType.REPEAT
+        }
 
     def choices_of(self, question: Question) -> tuple[Choice, ...]:
         return self.choices.get(question.choices or "", ())
@@ -226,8 +280,8 @@ class Questionnaire(_Frozen):
     @cached_property
     def compiled(self) -> dict[tuple[str, str], Expression]:
         """Expressions parsed once: (question name, 'relevant'|'constraint'|'calculation'|
-        'required'|'choice_filter'), 'required' for a question required only while its
-        expression is true."""
+        'required'|'repeat_count'|'choice_filter'), 'required' for a question required
+        only while its expression is true; the questions of repeats included."""
         compiled: dict[tuple[str, str], Expression] = {}
         # jr:choice-name() gives labels in the default language: a stored calculation
         # must not depend on the language a respondent chose.
@@ -236,22 +290,34 @@ class Questionnaire(_Frozen):
                 choice.name: self.text(choice.label, self.default_language)
                 for choice in self.choices_of(question)
             }
-            for question in self.iter_questions()
+            for question in self.all_questions.values()
             if question.type.is_select
         }
-        for question in self.iter_questions():
-            for kind in ("relevant", "constraint", "calculation", "required"):
+        repeats = self.repeat_structure
+        for question in self.all_questions.values():
+            for kind in EXPRESSION_FIELDS:
                 source = getattr(question, kind)
                 if isinstance(source, str) and source:
                     own = question.name if kind == "constraint" else None
                     compiled[(question.name, kind)] = parse_expression(
-                        source, current=own, choice_labels=labels
+                        source, current=own, choice_labels=labels, repeats=repeats
                     )
             if question.choice_filter and question.type.is_select:
                 compiled[(question.name, "choice_filter")] = parse_expression(
-                    question.choice_filter, choice_labels=labels, choice_filter=True
+                    question.choice_filter,
+                    choice_labels=labels,
+                    choice_filter=True,
+                    repeats=repeats,
                 )
         return compiled
+
+    @cached_property
+    def repeat_structure(self) -> RepeatStructure:
+        """What expressions need to know of the repeats (see `RepeatStructure`)."""
+        return RepeatStructure(
+            around={name: self.repeats_around(name) for name in self.repeat_of},
+            repeats=frozenset(self.entry_names),
+        )
 
     @cached_property
     def answerable(self) -> tuple[str, ...]:

@@ -11,15 +11,22 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
-from survey_app.questionnaire.expressions import ExpressionError, parse_expression
+from survey_app.questionnaire.expressions import Expression, ExpressionError, parse_expression
 from survey_app.questionnaire.rules import InvalidDefault, default_answer
-from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, Text
+from survey_app.questionnaire.schema import (
+    EXPRESSION_FIELDS,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Text,
+)
 
 Path = tuple[str | int, ...]
 Finding = tuple[Path, ProblemCode, str, Severity]
 Locate = Callable[[Path], str]
 
-_EXPRESSION_FIELDS = ("relevant", "constraint", "calculation", "required")
+_AGGREGATES = "count(), sum(), min(), max(), join() or indexed-repeat()"
+_NOT_FOR_REPEATS = ("constraint", "default", "readonly")
 _TRANSLATABLE_QUESTION_FIELDS = ("label", "hint", "constraint_message")
 
 
@@ -31,6 +38,8 @@ def check_questionnaire(
         _check_languages(questionnaire),
         _check_unique_names(questionnaire),
         _check_questions(questionnaire, working_groups),
+        _check_repeats(questionnaire),
+        _check_repeats_not_yet_shown(questionnaire),
         _check_choice_lists(questionnaire),
         _check_declared_languages(questionnaire),
         _check_translations(questionnaire),
@@ -48,10 +57,9 @@ def iter_texts(questionnaire: Questionnaire) -> Iterator[tuple[Path, Text]]:
         yield (field,), getattr(questionnaire, field)
     for page_index, page in enumerate(questionnaire.pages):
         yield ("pages", page_index, "title"), page.title
-        for question_index, question in enumerate(page.questions):
+        for question_path, question in _page_question_paths(page_index, page.questions):
             for field in _TRANSLATABLE_QUESTION_FIELDS:
-                path = ("pages", page_index, "questions", question_index, field)
-                yield path, getattr(question, field)
+                yield (*question_path, field), getattr(question, field)
     for list_name, choices in questionnaire.choices.items():
         for choice_index, choice in enumerate(choices):
             yield ("choices", list_name, choice_index, "label"), choice.label
@@ -70,9 +78,20 @@ def missing_translations(questionnaire: Questionnaire) -> dict[str, list[Path]]:
 
 
 def _question_paths(questionnaire: Questionnaire) -> Iterator[tuple[Path, Question]]:
+    """Every question with its path, a repeat's questions right after the repeat."""
     for page_index, page in enumerate(questionnaire.pages):
-        for question_index, question in enumerate(page.questions):
-            yield ("pages", page_index, "questions", question_index), question
+        yield from _page_question_paths(page_index, page.questions)
+
+
+def _page_question_paths(
+    page_index: int, questions: tuple[Question, ...]
+) -> Iterator[tuple[Path, Question]]:
+    def visit(path: Path, questions: tuple[Question, ...]) -> Iterator[tuple[Path, Question]]:
+        for index, question in enumerate(questions):
+            yield (*path, index), question
+            yield from visit((*path, index, "questions"), question.questions)
+
+    return visit(("pages", page_index, "questions"), questions)
 
 
 def _check_languages(questionnaire: Questionnaire) -> Iterator[Finding]:
@@ -131,7 +150,7 @@ def _check_unique_names(questionnaire: Questionnaire) -> Iterator[Finding]:
 def _check_questions(
     questionnaire: Questionnaire, working_groups: Collection[str]
 ) -> Iterator[Finding]:
-    names = {question.name for question in questionnaire.iter_questions()}
+    names = set(questionnaire.all_questions)
     for path, question in _question_paths(questionnaire):
         where = f"question '{question.name}'"
         if question.type.is_select:
@@ -168,7 +187,7 @@ def _check_questions(
             what = "read-only" if question.readonly else f"of type {question.type}"
             message = f"{where} {what} cannot be required"
             yield (*path, "required"), ProblemCode.NOT_REQUIRABLE, message, Severity.ERROR
-        if question.default is not None:
+        if question.default is not None and question.type is not QuestionType.REPEAT:
             yield from _check_default(questionnaire, question, path)
         if question.range is not None:
             yield from _check_range(question, path)
@@ -181,13 +200,48 @@ def _check_questions(
                     message,
                     Severity.ERROR,
                 )
-        for field in _EXPRESSION_FIELDS:
+        for field in EXPRESSION_FIELDS:
             source = getattr(question, field)
             if isinstance(source, str) and source:
                 own = question.name if field == "constraint" else None
-                yield from _check_expression((*path, field), source, names, own)
+                yield from _check_expression(
+                    questionnaire, question, (*path, field), source, names, own
+                )
         if question.choice_filter:
             yield from _check_choice_filter(questionnaire, question, path, names)
+
+
+def _check_repeats(questionnaire: Questionnaire) -> Iterator[Finding]:
+    """Only repeats have questions and a repeat_count; a repeat has questions, and no
+    constraint, default or read-only value (its entries' questions have those)."""
+    for path, question in _question_paths(questionnaire):
+        where = f"question '{question.name}'"
+        if question.type is not QuestionType.REPEAT:
+            for field in ("questions", "repeat_count"):
+                if getattr(question, field):
+                    message = f"{where} is not a repeat but has {field}"
+                    yield (*path, field), ProblemCode.REPEAT_FIELD, message, Severity.ERROR
+            continue
+        if not question.questions:
+            message = f"repeat '{question.name}' has no questions"
+            yield path, ProblemCode.EMPTY_REPEAT, message, Severity.ERROR
+        for field in _NOT_FOR_REPEATS:
+            if getattr(question, field) not in (None, False):
+                message = f"repeat '{question.name}' cannot have {field} (its questions can)"
+                yield (*path, field), ProblemCode.REPEAT_FIELD, message, Severity.ERROR
+
+
+def _check_repeats_not_yet_shown(questionnaire: Questionnaire) -> Iterator[Finding]:
+    """Refuses repeats until the survey pages can show them (issue 18): the model, the
+    rules and the API know them, but no respondent could answer one. Delete this check,
+    with its code, when the pages show repeats."""
+    for path, question in _question_paths(questionnaire):
+        if question.type is QuestionType.REPEAT and question.name not in questionnaire.repeat_of:
+            message = (
+                f"repeat '{question.name}': Repeated sections (rosters) cannot be shown on "
+                "the survey pages yet, so this questionnaire cannot be published"
+            )
+            yield path, ProblemCode.REPEAT_NOT_YET_SHOWN, message, Severity.ERROR
 
 
 def _check_default(
@@ -231,10 +285,15 @@ def _check_range(question: Question, path: Path) -> Iterator[Finding]:
 
 
 def _check_expression(
-    path: Path, source: str, names: set[str], own: str | None
+    questionnaire: Questionnaire,
+    question: Question,
+    path: Path,
+    source: str,
+    names: set[str],
+    own: str | None,
 ) -> Iterator[Finding]:
     try:
-        expression = parse_expression(source, current=own)
+        expression = parse_expression(source, current=own, repeats=questionnaire.repeat_structure)
     except ExpressionError as error:
         message = f"{path[-1]} expression {source!r}: {error.message}"
         yield path, ProblemCode.INVALID_EXPRESSION, message, Severity.ERROR
@@ -242,6 +301,31 @@ def _check_expression(
     for reference in sorted(expression.references - names):
         message = f"{path[-1]} expression {source!r} refers to unknown question '{reference}'"
         yield path, ProblemCode.UNKNOWN_REFERENCE, message, Severity.ERROR
+    yield from _check_repeat_references(questionnaire, question, path, source, expression)
+
+
+def _check_repeat_references(
+    questionnaire: Questionnaire,
+    question: Question,
+    path: Path,
+    source: str,
+    expression: Expression,
+) -> Iterator[Finding]:
+    """A question of a repeat is read, outside its entries, over all entries: only
+    aggregate functions and indexed-repeat() may name it there (XPath would silently
+    take the first entry's answer)."""
+    here = questionnaire.repeats_around(question.name)
+    for reference in sorted(expression.bare_references & questionnaire.all_questions.keys()):
+        around = questionnaire.repeats_around(reference)
+        if reference in questionnaire.entry_names:
+            around = (*around, reference)
+        if around and here[: len(around)] != around:
+            message = (
+                f"{path[-1]} expression {source!r} uses '{reference}' of repeat "
+                f"'{around[-1]}' outside it, where it has one answer per entry: use it "
+                f"inside {_AGGREGATES}"
+            )
+            yield path, ProblemCode.REPEAT_REFERENCE, message, Severity.ERROR
 
 
 def _check_choice_filter(
@@ -254,7 +338,9 @@ def _check_choice_filter(
         yield where, ProblemCode.CHOICES_NOT_ALLOWED, message, Severity.ERROR
         return
     try:
-        expression = parse_expression(source, choice_filter=True)
+        expression = parse_expression(
+            source, choice_filter=True, repeats=questionnaire.repeat_structure
+        )
     except ExpressionError as error:
         message = f"choice_filter expression {source!r}: {error.message}"
         yield where, ProblemCode.INVALID_EXPRESSION, message, Severity.ERROR
@@ -262,6 +348,7 @@ def _check_choice_filter(
     for reference in sorted(expression.references - names):
         message = f"choice_filter expression {source!r} refers to unknown question '{reference}'"
         yield where, ProblemCode.UNKNOWN_REFERENCE, message, Severity.ERROR
+    yield from _check_repeat_references(questionnaire, question, where, source, expression)
     columns = {"name"} | {
         column for choice in questionnaire.choices_of(question) for column in choice.columns
     }
@@ -274,7 +361,7 @@ def _check_choice_filter(
 
 
 def _check_choice_lists(questionnaire: Questionnaire) -> Iterator[Finding]:
-    used = {question.choices for question in questionnaire.iter_questions()}
+    used = {question.choices for question in questionnaire.all_questions.values()}
     for list_name, choices in questionnaire.choices.items():
         if not choices:
             yield (
