@@ -99,7 +99,10 @@ EXPLANATIONS: Mapping[ProblemCode, str] = {
         "Texts are missing in a language; respondents see the default language there."
     ),
     ProblemCode.UNSUPPORTED_TYPE: S_("This type of question is not supported; it was left out."),
-    ProblemCode.REPEAT_SKIPPED: S_("Repeated sections are not supported; this one was left out."),
+    ProblemCode.REPEAT_SKIPPED: S_(
+        "A repeated section was left out (a loop over a choice list, or a repeat with no "
+        "question left)."
+    ),
     ProblemCode.QUESTION_SKIPPED: S_("This question was left out."),
     ProblemCode.GROUP_LEFT_OUT: S_("This group was left out."),
     ProblemCode.NOTHING_IMPORTED: S_("Nothing of the form could be imported."),

@@ -22,7 +22,7 @@ from survey_app.questionnaire.xlsform import (
     questionnaire_yaml,
 )
 from tests.conftest import FIXTURES, QUESTIONNAIRES, SHARED_XLSFORMS
-from tests.fixtures.xlsform.build import write_xlsform
+from tests.fixtures.xlsform.build import lift_repeat_not_yet_shown, write_xlsform
 
 WORKING_GROUPS = {
     group.id for group in load_working_groups(QUESTIONNAIRES / "working_groups.yaml")[0]
@@ -35,7 +35,13 @@ ROUND_TRIP_FILES = [
     FIXTURES / "cascade.yaml",
     QUESTIONNAIRES / "company.yaml",
     QUESTIONNAIRES / "newcomer.yaml",
+    FIXTURES / "roster.yaml",
 ]
+
+
+@pytest.fixture(autouse=True)
+def repeats_publishable(monkeypatch: pytest.MonkeyPatch) -> None:
+    lift_repeat_not_yet_shown(monkeypatch)
 
 
 def imported(path: Path) -> XlsformImport:
@@ -111,18 +117,6 @@ def test_legacy_xls_names_and_single_colon_languages_are_understood() -> None:
     assert question.type is QuestionType.SELECT_ONE
     assert question.label["ar"] == "4. هل لديك أي أطفال؟"
     assert questionnaire.questions["web_browsers"].type is QuestionType.SELECT_MULTIPLE
-
-
-def test_a_repeat_is_left_out_whole_with_one_warning_at_its_row() -> None:
-    result = imported(SHARED_XLSFORMS / "pyxform_xlsform_spec_test.xlsx")
-    repeat_warnings = [line for line in warnings_of(result) if "repeat 'repeat_test'" in line]
-    assert repeat_warnings == [
-        f"{SHARED_XLSFORMS / 'pyxform_xlsform_spec_test.xlsx'}:survey:15: warning: repeat "
-        "'repeat_test' skipped with its 7 question row(s): repeated questions are not supported"
-    ]
-    assert result.questionnaire is not None
-    assert "required_text" not in result.questionnaire.questions
-    assert ProblemCode.REPEAT_SKIPPED in warning_codes(result)["survey:15"]
 
 
 # -- languages --------------------------------------------------------------------------------

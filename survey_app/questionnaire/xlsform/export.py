@@ -45,6 +45,7 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
         "constraint",
         *translated["constraint_message"],
         "calculation",
+        "repeat_count",
         "choice_filter",
         "appearance",
         "working_groups",
@@ -53,34 +54,46 @@ def export_xlsform(questionnaire: Questionnaire) -> Workbook:
     def texts(column: str, text: Text) -> dict[str, str]:
         return {f"{column}::{name}": text.get(code, "") for code, name in languages.items()}
 
+    def question_rows(question: Question) -> list[dict[str, str]]:
+        """A question's row; a repeat's begin_repeat and end_repeat rows around its
+        questions' (nested repeats nested)."""
+        row = {
+            "name": question.name,
+            **texts("label", question.label),
+            **texts("hint", question.hint),
+            "required": _required_cell(question.required),
+            "relevant": question.relevant or "",
+            "working_groups": " ".join(question.working_groups),
+        }
+        if question.type is QuestionType.REPEAT:
+            inside = [entry for child in question.questions for entry in question_rows(child)]
+            begin = {"type": "begin_repeat", **row, "repeat_count": question.repeat_count or ""}
+            return [begin, *inside, {"type": "end_repeat", "name": question.name}]
+        type_text = _XLSFORM_TYPES.get(question.type, question.type.value)
+        if question.type.is_select:
+            type_text = f"{type_text} {question.choices}"
+        if question.range is not None and question.type.is_number:
+            type_text = "range"
+        row.update(
+            {
+                "type": type_text,
+                "readonly": "yes" if question.readonly else "",
+                "default": question.default or "",
+                "parameters": _range_parameters(question),
+                "constraint": question.constraint or "",
+                **texts("constraint_message", question.constraint_message),
+                "calculation": question.calculation or "",
+                "choice_filter": question.choice_filter or "",
+                "appearance": question.appearance or "",
+            }
+        )
+        return [row]
+
     rows: list[dict[str, str]] = []
     for page in questionnaire.pages:
         rows.append({"type": "begin_group", "name": page.name, **texts("label", page.title)})
         for question in page.questions:
-            type_text = _XLSFORM_TYPES.get(question.type, question.type.value)
-            if question.type.is_select:
-                type_text = f"{type_text} {question.choices}"
-            if question.range is not None and question.type.is_number:
-                type_text = "range"
-            rows.append(
-                {
-                    "type": type_text,
-                    "name": question.name,
-                    **texts("label", question.label),
-                    **texts("hint", question.hint),
-                    "required": _required_cell(question.required),
-                    "readonly": "yes" if question.readonly else "",
-                    "default": question.default or "",
-                    "parameters": _range_parameters(question),
-                    "relevant": question.relevant or "",
-                    "constraint": question.constraint or "",
-                    **texts("constraint_message", question.constraint_message),
-                    "calculation": question.calculation or "",
-                    "choice_filter": question.choice_filter or "",
-                    "appearance": question.appearance or "",
-                    "working_groups": " ".join(question.working_groups),
-                }
-            )
+            rows.extend(question_rows(question))
         rows.append({"type": "end_group", "name": page.name})
     _write_sheet(survey, columns, rows)
 

@@ -7,7 +7,7 @@ import dataclasses
 import datetime
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any, cast
@@ -21,7 +21,11 @@ from pyxform.survey import Survey
 from pyxform.xls2json import RE_BEGIN_CONTROL, RE_END_CONTROL, dealias_types
 
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity, errors_only
-from survey_app.questionnaire.expressions import ExpressionError, parse_expression
+from survey_app.questionnaire.expressions import (
+    ExpressionError,
+    RepeatStructure,
+    parse_expression,
+)
 from survey_app.questionnaire.rules import InvalidDefault, default_answer
 from survey_app.questionnaire.schema import (
     NAME_PATTERN,
@@ -60,6 +64,9 @@ _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _EXPRESSION_TOKEN = re.compile(r"""\$\{[^}]*\}|'[^']*'|"[^"]*"|[^$'"]+|.""")
 _OPERATOR_WORDS = frozenset({"and", "or", "div", "mod"})
 _FUNCTION_CALL = re.compile(r"(?<![\w$.:-])([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)\s*\(")
+# The question a relative path names (`../age`, `current()/../../x`).
+_RELATIVE_PATH = re.compile(r"\.\./([A-Za-z_][\w.-]*)")
+_AGGREGATES = "count(), sum(), min(), max(), join() or indexed-repeat()"
 
 
 # -- results -------------------------------------------------------------------------------
@@ -111,6 +118,11 @@ class _QuestionDraft:
     default: str | None = None
     readonly: bool = False
     range: dict[str, int | float] | None = None
+    questions: list[_QuestionDraft] = field(default_factory=list)
+    """A repeat's questions."""
+    repeat_count: _Condition | None = None
+    repeats: tuple[str, ...] = ()
+    """The repeats around the question, the outermost first."""
 
 
 @dataclass
@@ -120,14 +132,19 @@ class _PageDraft:
     row: int
     from_group: bool
     questions: list[_QuestionDraft] = field(default_factory=list)
+    of_repeat: bool = False
+    """The page of a repeat outside any group (it holds the repeat alone)."""
 
 
 @dataclass
 class _Group:
-    is_repeat: bool
     name: str
     row: int
     relevant: _Condition | None
+    repeat: _QuestionDraft | None = None
+    """The repeat this begins (None: a group)."""
+    loop: bool = False
+    """A loop over a choice list (`begin loop over fruits`), or a group inside one."""
     skipped_questions: int = 0
 
 
@@ -157,6 +174,7 @@ class _Importer:
         self.survey_title = pyxform_constants.SURVEY
         self.choices_title = pyxform_constants.CHOICES
         self.settings_where = "1"
+        self._structure = RepeatStructure()
 
     # -- reporting
 
@@ -276,8 +294,9 @@ class _Importer:
     # -- the survey sheet
 
     def _walk_survey(self, sheet: Sheet) -> None:
-        """Top-level groups become pages; nested groups are flattened into their page,
-        their `relevant` added to each question's; repeats are left out whole."""
+        """Top-level groups become pages; nested groups are flattened into their page (or
+        their repeat's entries), their `relevant` added to each question's; a repeat is
+        a question holding its own questions, on its group's page or a page of its own."""
         stack: list[_Group] = []
         if any(tokens[0] == "media" for tokens in sheet.columns):
             self.warn(
@@ -294,36 +313,87 @@ class _Importer:
                 continue
             type_text = cast(str, dealias_types([{"type": type_text}])[0]["type"])
             begin = RE_BEGIN_CONTROL.search(type_text)
-            repeat = next((group for group in stack if group.is_repeat), None)
+            loop = next((group for group in stack if group.loop), None)
             if begin:
-                self._begin(stack, row, where, aliases.control[begin.group("type")])
+                control = aliases.control[begin.group("type")]
+                if loop is not None or control == "loop":
+                    stack.append(_Group(row.get("name"), row.number, None, loop=True))
+                elif control == pyxform_constants.GROUP:
+                    self._begin_group(stack, row, where)
+                else:
+                    self._begin_repeat(stack, row, where)
             elif RE_END_CONTROL.search(type_text):
                 self._end(stack, where)
-            elif repeat is not None:
-                repeat.skipped_questions += 1
-                self._record_skip(row, f"it is inside repeat '{repeat.name}'")
+            elif loop is not None:
+                loop.skipped_questions += 1
+                self._record_skip(row, f"it is inside loop '{loop.name}'")
             else:
                 self._question(stack, row, where, type_text)
-        for group in reversed(stack):
+        while stack:
+            group = stack[-1]
+            what = "group" if group.repeat is None else "repeat"
             self.warn(
                 f"{sheet.title}:{group.row}",
                 ProblemCode.UNBALANCED_GROUP,
-                f"group '{group.name}' is never closed",
+                f"{what} '{group.name}' is never closed",
             )
-            if group.is_repeat and not any(other.is_repeat for other in stack[:-1]):
-                self._repeat_warning(group)
-            stack.pop()
+            self._end(stack, "")
 
-    def _begin(self, stack: list[_Group], row: Row, where: str, control: str) -> None:
+    def _begin_group(self, stack: list[_Group], row: Row, where: str) -> None:
         name = row.get("name") or f"group_{row.number}"
         relevant = row.get("relevant")
         condition = _Condition(relevant, row.number) if relevant else None
-        is_repeat = control != pyxform_constants.GROUP
-        if not stack and not is_repeat:
+        if not stack:
             page_name = self._unique_page_name(name, where)
             title = self.languages.text(row.texts(("label",)))
             self.pages.append(_PageDraft(page_name, title, row.number, from_group=True))
-        stack.append(_Group(is_repeat, name, row.number, condition))
+        stack.append(_Group(name, row.number, condition))
+
+    def _begin_repeat(self, stack: list[_Group], row: Row, where: str) -> None:
+        """A repeat: a question whose questions are the rows up to its end; its
+        `relevant` and `repeat_count` are its own, its groups' relevant its questions'."""
+        name = self._question_name(row.get("name"), row.number, where)
+        label = self.languages.text(row.texts(("label",)))
+        if not any(label.values()):
+            label = {self.languages.default: name}
+            self.warn(
+                where,
+                ProblemCode.LABEL_MISSING,
+                f"repeat '{name}' has no label; its name is used as label",
+            )
+        relevant = self._group_relevants(stack)
+        if row.get("relevant"):
+            relevant.append(_Condition(row.get("relevant"), row.number))
+        count = " ".join(row.get("repeat_count").split())
+        if re.fullmatch(r"\d+\.0*", count):
+            count = str(int(float(count)))  # a number cell read as 2.0
+        repeat = _QuestionDraft(
+            row=row.number,
+            name=name,
+            type=QuestionType.REPEAT,
+            label=label,
+            hint=self.languages.text(row.texts(("hint",))),
+            constraint_message={},
+            # XLSForm has no required repeat; our exports write it (at least one entry).
+            required=self._required(row, QuestionType.REPEAT, where, readonly=False),
+            relevant=relevant,
+            constraint=None,
+            calculation=None,
+            list_name=None,
+            appearance=None,
+            working_groups=self._working_groups(row, where),
+            repeat_count=_Condition(count, row.number) if count else None,
+            repeats=self._repeats_of(stack),
+        )
+        if stack:
+            self._container(stack, row, where).append(repeat)
+        else:
+            # Not named as the repeat: XLSForm wants a group's name unique as well.
+            page_name = self._unique_page_name("", where)
+            page = _PageDraft(page_name, label, row.number, from_group=True, of_repeat=True)
+            page.questions.append(repeat)
+            self.pages.append(page)
+        stack.append(_Group(name, row.number, None, repeat))
 
     def _end(self, stack: list[_Group], where: str) -> None:
         if not stack:
@@ -332,16 +402,34 @@ class _Importer:
             )
             return
         group = stack.pop()
-        if group.is_repeat and not any(other.is_repeat for other in stack):
-            self._repeat_warning(group)
+        if group.loop and not any(other.loop for other in stack):
+            self.warn(
+                f"{self.survey_title}:{group.row}",
+                ProblemCode.REPEAT_SKIPPED,
+                f"loop '{group.name}' skipped with its {group.skipped_questions} question "
+                "row(s): loops over a choice list are not supported (a repeat is)",
+            )
 
-    def _repeat_warning(self, group: _Group) -> None:
-        self.warn(
-            f"{self.survey_title}:{group.row}",
-            ProblemCode.REPEAT_SKIPPED,
-            f"repeat '{group.name}' skipped with its {group.skipped_questions} question row(s): "
-            "repeated questions are not supported",
-        )
+    @staticmethod
+    def _group_relevants(stack: list[_Group]) -> list[_Condition]:
+        """The relevant of the open groups inside the innermost repeat (a repeat's own
+        applies to it, not to each of its questions)."""
+        inner = stack
+        for index, group in enumerate(stack):
+            if group.repeat is not None:
+                inner = stack[index + 1 :]
+        return [group.relevant for group in inner if group.relevant is not None]
+
+    @staticmethod
+    def _repeats_of(stack: list[_Group]) -> tuple[str, ...]:
+        return tuple(group.repeat.name for group in stack if group.repeat is not None)
+
+    def _container(self, stack: list[_Group], row: Row, where: str) -> list[_QuestionDraft]:
+        """Where a question goes: the innermost repeat's questions, or a page's."""
+        for group in reversed(stack):
+            if group.repeat is not None:
+                return group.repeat.questions
+        return self._page_for(stack, row, where).questions
 
     def _page_for(self, stack: list[_Group], row: Row, where: str) -> _PageDraft:
         """The open group's page, or a page for questions outside any group."""
@@ -350,6 +438,28 @@ class _Importer:
         page = _PageDraft(self._unique_page_name("", where), {}, row.number, from_group=False)
         self.pages.append(page)
         return page
+
+    def _containers(self) -> Iterator[list[_QuestionDraft]]:
+        """The question lists of the pages and of every repeat, in file order."""
+
+        def visit(questions: list[_QuestionDraft]) -> Iterator[list[_QuestionDraft]]:
+            yield questions
+            for question in questions:
+                if question.type is QuestionType.REPEAT:
+                    yield from visit(question.questions)
+
+        for page in self.pages:
+            yield from visit(page.questions)
+
+    def _drafts(self) -> list[_QuestionDraft]:
+        """Every question, a repeat's questions right after the repeat."""
+
+        def visit(questions: list[_QuestionDraft]) -> Iterator[_QuestionDraft]:
+            for question in questions:
+                yield question
+                yield from visit(question.questions)
+
+        return [draft for page in self.pages for draft in visit(page.questions)]
 
     def _record_skip(self, row: Row, reason: str) -> None:
         self.skipped_rows += 1
@@ -393,7 +503,7 @@ class _Importer:
                 ProblemCode.LABEL_MISSING,
                 f"'{name}' has no label; its name is used as label",
             )
-        relevant = [group.relevant for group in stack if group.relevant is not None]
+        relevant = self._group_relevants(stack)
         if row.get("relevant"):
             relevant.append(_Condition(row.get("relevant"), row.number))
         constraint = row.get("constraint") or kind.constraint
@@ -438,11 +548,12 @@ class _Importer:
             default=default,
             readonly=readonly,
             range=kind.range,
+            repeats=self._repeats_of(stack),
         )
-        page = self._page_for(stack, row, where)
-        page.questions.append(draft)
+        container = self._container(stack, row, where)
+        container.append(draft)
         if kind.or_other and list_name and not readonly:
-            page.questions.append(self._or_other(draft, list_name, where))
+            container.append(self._or_other(draft, list_name, where))
 
     def _or_other(self, question: _QuestionDraft, list_name: str, where: str) -> _QuestionDraft:
         """As pyxform does: the question's list plus an 'other' choice, and a text question
@@ -474,6 +585,7 @@ class _Importer:
             appearance=None,
             choice_filter=None,
             default=None,
+            questions=[],
         )
 
     def _default(self, row: Row, question_type: QuestionType, where: str) -> str | None:
@@ -567,10 +679,9 @@ class _Importer:
 
     def _choice_lists(self, sheet: Sheet | None) -> dict[str, list[dict[str, Any]]]:
         used: dict[str, list[_QuestionDraft]] = {}
-        for page in self.pages:
-            for question in page.questions:
-                if question.list_name:
-                    used.setdefault(question.list_name, []).append(question)
+        for question in self._drafts():
+            if question.list_name:
+                used.setdefault(question.list_name, []).append(question)
         wanted = set(used) | set(self.or_other_lists.values())
         filtered = self._filter_columns(used)
         lists: dict[str, list[dict[str, Any]]] = {}
@@ -683,17 +794,24 @@ class _Importer:
         label = {code: self.translate(code, OTHER_LABEL) for code in languages}
         return [*entries, {"name": OTHER_CHOICE, "label": label}]
 
-    def _drop_question(self, question: _QuestionDraft, reason: str) -> None:
-        for page in self.pages:
-            if question in page.questions:
-                page.questions.remove(question)
+    def _drop_question(
+        self,
+        question: _QuestionDraft,
+        reason: str,
+        code: ProblemCode = ProblemCode.QUESTION_SKIPPED,
+    ) -> None:
+        for container in self._containers():
+            if any(other is question for other in container):
+                container.remove(question)
+                break
         self.skipped_rows += 1
         self.skipped[question.name] = reason
         self.used_names.discard(question.name)
+        what = "repeat " if question.type is QuestionType.REPEAT else ""
         self.warn(
             f"{self.survey_title}:{question.row}",
-            ProblemCode.QUESTION_SKIPPED,
-            f"'{question.name}' skipped: {reason}",
+            code,
+            f"{what}'{question.name}' skipped: {reason}",
         )
 
     # -- expressions
@@ -702,15 +820,26 @@ class _Importer:
         """Drop expressions we cannot evaluate, and then those referring to dropped
         questions, until nothing changes (a dropped calculation drops its question)."""
         while True:
-            names = {q.name for page in self.pages for q in page.questions}
+            drafts = self._drafts()
+            names = {q.name for q in drafts}
+            self._structure = RepeatStructure(
+                around={q.name: q.repeats for q in drafts if q.repeats},
+                repeats=frozenset(q.name for q in drafts if q.type is QuestionType.REPEAT),
+            )
             changed = False
-            for question in [q for page in self.pages for q in page.questions]:
+            for question in drafts:
+                if question.type is QuestionType.REPEAT and not question.questions:
+                    self._drop_question(
+                        question, "none of its questions is left", ProblemCode.REPEAT_SKIPPED
+                    )
+                    changed = True
+                    continue
                 kept = [
                     c for c in question.relevant if self._usable(c, "relevant", question, names)
                 ]
                 changed |= len(kept) != len(question.relevant)
                 question.relevant = kept
-                for kind in ("constraint", "calculation"):
+                for kind in ("constraint", "calculation", "repeat_count"):
                     condition = getattr(question, kind)
                     if condition and not self._usable(condition, kind, question, names):
                         setattr(question, kind, None)
@@ -761,7 +890,10 @@ class _Importer:
         own = question.name if kind == "constraint" else None
         try:
             expression = parse_expression(
-                source, current=own, choice_filter=kind == "choice_filter"
+                source,
+                current=own,
+                choice_filter=kind == "choice_filter",
+                repeats=self._structure,
             )
         except ExpressionError as error:
             code, why = _why_unparsable(source, error)
@@ -781,7 +913,31 @@ class _Importer:
                 f"{kind} '{condition.source}' dropped: it refers to {described}",
             )
             return False
+        outside = self._read_outside_its_repeat(expression.bare_references, question)
+        if outside:
+            reference, repeat = outside
+            self.warn(
+                where,
+                ProblemCode.EXPRESSION_DROPPED,
+                f"{kind} '{condition.source}' dropped: it uses '{reference}' of repeat "
+                f"'{repeat}' outside it, where it has one answer per entry; this service "
+                f"reads it there only inside {_AGGREGATES}",
+            )
+            return False
         return True
+
+    def _read_outside_its_repeat(
+        self, references: Collection[str], question: _QuestionDraft
+    ) -> tuple[str, str] | None:
+        """A question of a repeat named bare outside its entries (ODK would take the first
+        entry's answer; the questionnaire check refuses it), with its repeat."""
+        for reference in sorted(references):
+            around = self._structure.around.get(reference, ())
+            if reference in self._structure.repeats:
+                around = (*around, reference)
+            if around and question.repeats[: len(around)] != around:
+                return reference, around[-1]
+        return None
 
     def _rewrite(self, source: str, question: _QuestionDraft | None) -> str:
         """The expression with typographic quotes straightened (Excel inserts them) and
@@ -790,12 +946,13 @@ class _Importer:
         referenced = {self.renamed.get(name, name) for name in _REFERENCE.findall(source)}
         if question is not None:
             referenced.add(question.name)
+        # `../age`: names a relative path can hold are never renamed.
+        referenced.update(_RELATIVE_PATH.findall(source))
         choice_renames: dict[str, str] = {}
-        for page in self.pages:
-            for other in page.questions:
-                if other.name in referenced and other.list_name:
-                    renames = self.choice_renames.get(other.list_name, {})
-                    choice_renames.update({k: v for k, v in renames.items() if k != v})
+        for other in self._drafts():
+            if other.name in referenced and other.list_name:
+                renames = self.choice_renames.get(other.list_name, {})
+                choice_renames.update({k: v for k, v in renames.items() if k != v})
         parts: list[str] = []
         for token in _EXPRESSION_TOKEN.findall(source):
             if token.startswith("${"):
@@ -821,7 +978,7 @@ class _Importer:
     ) -> XlsformImport:
         pages = [page for page in self.pages if page.questions]
         for page in self.pages:
-            if not page.questions and page.from_group:
+            if not page.questions and page.from_group and not page.of_repeat:
                 where = f"{self.survey_title}:{page.row}"
                 self.warn(
                     where,
@@ -841,7 +998,7 @@ class _Importer:
         definition["choices"] = {
             name: entries
             for name, entries in choice_lists.items()
-            if any(q.list_name == name for page in pages for q in page.questions)
+            if any(q.list_name == name for q in self._drafts())
         }
         definition["pages"] = [
             {
@@ -893,9 +1050,9 @@ class _Importer:
             )
         except ValidationError:
             return  # the whole questionnaire's validation reports it
-        rows = {q.name: q.row for page in self.pages for q in page.questions}
+        rows = {q.name: q.row for q in self._drafts()}
         for page in definition["pages"]:
-            for entry in page["questions"]:
+            for entry in _with_entry_questions(page["questions"]):
                 if "default" not in entry:
                     continue
                 try:
@@ -912,7 +1069,7 @@ class _Importer:
                     del entry["default"]
 
     def _result(self, questionnaire: Questionnaire | None) -> XlsformImport:
-        imported = sum(len(page.questions) for page in self.pages) if questionnaire else 0
+        imported = len(self._drafts()) if questionnaire else 0
         return XlsformImport(
             self.source,
             questionnaire,
@@ -1041,6 +1198,10 @@ class _Importer:
             "default": self._default_as_named(question),
             "readonly": question.readonly or None,
             "range": question.range,
+            "questions": [self._question_definition(q) for q in question.questions] or None,
+            "repeat_count": self._expression(
+                [question.repeat_count] if question.repeat_count else [], question
+            ),
         }
         return {key: value for key, value in definition.items() if value not in (None, {}, ())}
 
@@ -1083,15 +1244,20 @@ class _Importer:
         return languages or [self.languages.default]
 
     def _locator(self, pages: list[_PageDraft]) -> Callable[[Path], str]:
-        survey_rows = {
-            (page_index, question_index): question.row
-            for page_index, page in enumerate(pages)
-            for question_index, question in enumerate(page.questions)
-        }
+        survey_rows: dict[Path, int] = {}
+
+        def visit(path: Path, questions: list[_QuestionDraft]) -> None:
+            for index, question in enumerate(questions):
+                survey_rows[(*path, index)] = question.row
+                visit((*path, index, "questions"), question.questions)
+
+        for page_index, page in enumerate(pages):
+            visit(("pages", page_index, "questions"), page.questions)
 
         def locate(path: Path) -> str:
-            if len(path) >= 4 and path[0] == "pages" and path[2] == "questions":
-                row = survey_rows.get((cast(int, path[1]), cast(int, path[3])))
+            # The innermost question on the path (a repeat's question, or the repeat).
+            for end in range(len(path), 3, -1):
+                row = survey_rows.get(path[:end])
                 if row:
                     return f"{self.source}:{self.survey_title}:{row}"
             page = path[1] if len(path) >= 2 and path[0] == "pages" else None
@@ -1120,6 +1286,13 @@ def _order_texts(value: object, languages: list[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             _order_texts(item, languages)
+
+
+def _with_entry_questions(questions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Question definitions with those of repeats (nested ones too) after their repeat."""
+    for question in questions:
+        yield question
+        yield from _with_entry_questions(question.get("questions", []))
 
 
 def _why_unparsable(source: str, error: ExpressionError) -> tuple[ProblemCode, str]:
@@ -1164,8 +1337,9 @@ def import_xlsform(
 ) -> XlsformImport:
     """Read an XLSForm (.xlsx or .xls) as a questionnaire; never raises for bad content.
 
-    What a web survey cannot collect (locations, media, metadata, repeats, ...) is left
-    out with a warning naming the sheet row and why; expressions this service cannot
+    What a web survey cannot collect (locations, media, metadata, ...) is left out with
+    a warning naming the sheet row and why; repeats (`begin_repeat`) become questions of
+    type repeat holding their questions. Expressions this service cannot
     evaluate, or that refer to left-out questions, are dropped with a warning. Errors
     (an unreadable file, no survey sheet) leave `questionnaire` None. `translate` gives
     the texts the importer adds (the 'Other' of `or_other`) in the form's languages.

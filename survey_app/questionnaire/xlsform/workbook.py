@@ -49,6 +49,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "audience": ("audience",),
     "retention": ("retention",),
     "series": ("series",),
+    "repeat_count": ("control", "jr:count"),
 }
 SETTINGS_TEXTS = ("description", "privacy_notice", "thank_you")
 TEXT_KEYS = frozenset({"title", "label", "hint", "constraint_message", *SETTINGS_TEXTS})
