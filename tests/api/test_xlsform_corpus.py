@@ -1,13 +1,17 @@
 """The corpus: real public XLSForms written by others (tests/fixtures/xlsform/shared, each
 with its source and licence in README.md and LICENSES/) each import, show every page in
-every language, and accept a valid set of answers through the API."""
+every language, and accept a valid set of answers through the pages and the API.
+
+Repeats are answered as entries: through the API a list of objects, through the pages as
+the survey page sends them (`entries:members=2`, `members[2].age=34`, ...)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +23,29 @@ from sqlmodel import select
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
-from survey_app.questionnaire.rules import check_answers
+from survey_app.questionnaire.expressions import EntryAnswers
+from survey_app.questionnaire.rules import (
+    MAX_ENTRIES,
+    CheckedAnswers,
+    check_answers,
+    expected_entries,
+)
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 from survey_app.questionnaire.xlsform import import_xlsform, questionnaire_yaml
 from survey_app.settings import Settings
 from tests.conftest import QUESTIONNAIRES, SHARED_XLSFORMS
+from tests.fixtures.xlsform.build import lift_repeat_not_yet_shown
 from tests.web.respondent import Answers, Respondent
 
 CORPUS = sorted(path for path in SHARED_XLSFORMS.iterdir() if path.suffix in (".xls", ".xlsx"))
 TODAY = datetime.date.today()
+Steps = tuple[tuple[str, int], ...]
+"""Where an entry is: (repeat, position from 1) for each repeat around it, outermost first."""
+
+
+@pytest.fixture(autouse=True)
+def repeats_publishable(monkeypatch: pytest.MonkeyPatch) -> None:
+    lift_repeat_not_yet_shown(monkeypatch)
 
 
 def candidates(questionnaire: Questionnaire, question: Question) -> list[object]:
@@ -54,22 +72,95 @@ def candidates(questionnaire: Questionnaire, question: Question) -> list[object]
 
 
 def valid_answers(questionnaire: Questionnaire) -> dict[str, object]:
-    """A complete, valid set of answers, found question by question in order."""
+    """A complete, valid set of answers, found question by question in order (a repeat's
+    entries too, each question checked with the whole answers)."""
     answers: dict[str, object] = {}
-    for question in questionnaire.iter_questions():
-        if not question.type.takes_answer:
-            continue
-        if question.name not in check_answers(questionnaire, answers).relevant:
-            continue
-        for value in candidates(questionnaire, question):
-            tried = {**answers, question.name: value}
-            if question.name not in check_answers(questionnaire, tried).errors:
-                answers = tried
-                break
-        else:
-            assert not question.required, f"no valid answer found for {question.name}"
+    answer_questions(questionnaire, answers, questionnaire.iter_questions(), ())
     assert check_answers(questionnaire, answers).ok
     return answers
+
+
+def answer_questions(
+    questionnaire: Questionnaire,
+    answers: dict[str, object],
+    questions: Iterable[Question],
+    steps: Steps,
+) -> None:
+    """Answer `questions` (of the pages, or of the entry at `steps`) with the first
+    candidate that the whole answers pass."""
+    scope = entry_at(answers, steps)
+    prefix = "".join(f"{repeat}[{position}]." for repeat, position in steps)
+    for question in questions:
+        key = prefix + question.name
+        if not question.type.takes_answer:
+            continue
+        if key not in check_answers(questionnaire, answers).relevant:
+            continue
+        if question.type is QuestionType.REPEAT:
+            found = answer_entries(questionnaire, answers, question, steps)
+        else:
+            found = False
+            for value in candidates(questionnaire, question):
+                scope[question.name] = value
+                if key not in check_answers(questionnaire, answers).errors:
+                    found = True
+                    break
+                del scope[question.name]
+        assert found or not question.required, f"no valid answer found for {key}"
+
+
+def answer_entries(
+    questionnaire: Questionnaire, answers: dict[str, object], repeat: Question, steps: Steps
+) -> bool:
+    """A repeat's candidates: 1 entry, then 2, then as many as its repeat_count asks,
+    each entry answered question by question."""
+    scope = entry_at(answers, steps)
+    key = "".join(f"{name}[{position}]." for name, position in steps) + repeat.name
+    for count in entry_counts(questionnaire, answers, repeat, steps):
+        scope[repeat.name] = [{} for _ in range(count)]
+        for position in range(1, count + 1):
+            inside = (*steps, (repeat.name, position))
+            answer_questions(questionnaire, answers, repeat.questions, inside)
+        errors = check_answers(questionnaire, answers).errors
+        if not any(error == key or error.startswith(f"{key}[") for error in errors):
+            return True
+        del scope[repeat.name]
+    return False
+
+
+def entry_counts(
+    questionnaire: Questionnaire, answers: dict[str, object], repeat: Question, steps: Steps
+) -> list[int]:
+    counts = [1, 2]
+    seen = seen_at(questionnaire, check_answers(questionnaire, answers), steps)
+    expected = expected_entries(questionnaire, repeat, seen)
+    if expected is not None and expected not in counts and expected <= MAX_ENTRIES:
+        counts.append(expected)
+    return counts
+
+
+def entry_at(answers: dict[str, object], steps: Steps) -> dict[str, object]:
+    """The answers of the entry at `steps` (the answers themselves for none)."""
+    scope = answers
+    for repeat, position in steps:
+        entries = scope[repeat]
+        assert isinstance(entries, list)
+        scope = entries[position - 1]
+    return scope
+
+
+def seen_at(
+    questionnaire: Questionnaire, checked: CheckedAnswers, steps: Steps
+) -> Mapping[str, object]:
+    """What expressions see in the entry at `steps` of the cleaned answers."""
+    seen: Mapping[str, object] = checked.answers
+    entry: Mapping[str, object] = checked.answers
+    for repeat, position in steps:
+        entries = entry[repeat]
+        assert isinstance(entries, list)
+        entry = entries[position - 1]
+        seen = EntryAnswers(entry, questionnaire.entry_names[repeat], seen, position)
+    return seen
 
 
 @pytest.fixture(params=CORPUS, ids=lambda path: path.name)
@@ -95,24 +186,38 @@ def form_values(questionnaire: Questionnaire, answers: dict[str, object]) -> lis
     pages: list[Answers] = []
     for page in questionnaire.pages:
         values: Answers = {}
-        for question in page.questions:
-            value = answers.get(question.name)
-            if isinstance(value, list):
-                values[question.name] = [str(item) for item in value]
-            elif isinstance(value, float) and value.is_integer():
-                values[question.name] = str(int(value))
-            elif value is not None:
-                values[question.name] = str(value)
+        add_fields(values, page.questions, answers, "")
         pages.append(values)
     return pages
 
 
-def test_every_page_shows_in_every_language_and_valid_answers_are_accepted(
+def add_fields(
+    values: Answers, questions: Iterable[Question], answers: Mapping[str, object], prefix: str
+) -> None:
+    """The fields of `questions` (of a page, or of the entry at `prefix`); a repeat at
+    path P sends `entries:P` (the number of entries shown) and entry i's fields as
+    `P[i].name` (`members[1].jobs[2].title`), valued as any field."""
+    for question in questions:
+        value = answers.get(question.name)
+        path = prefix + question.name
+        if question.type is QuestionType.REPEAT:
+            if isinstance(value, list):
+                values[f"entries:{path}"] = str(len(value))
+                for position, entry in enumerate(value, 1):
+                    add_fields(values, question.questions, entry, f"{path}[{position}].")
+        elif isinstance(value, list):
+            values[path] = [str(item) for item in value]
+        elif isinstance(value, float) and value.is_integer():
+            values[path] = str(int(value))
+        elif value is not None:
+            values[path] = str(value)
+
+
+def test_every_page_shows_in_every_language_and_takes_the_valid_answers(
     imported: tuple[Questionnaire, TestClient[Any]], db: Database
 ) -> None:
     questionnaire, client = imported
-    answers = valid_answers(questionnaire)
-    pages = form_values(questionnaire, answers)
+    pages = form_values(questionnaire, valid_answers(questionnaire))
     for language in questionnaire.languages:
         client.cookies.clear()
         respondent = Respondent(client, survey=questionnaire.id)
@@ -123,11 +228,24 @@ def test_every_page_shows_in_every_language_and_valid_answers_are_accepted(
             assert shown.status_code == 200, shown.text
             assert f'<html lang="{language}"' in shown.text
     assert stored_count(db) == len(questionnaire.languages)
+
+
+def test_the_valid_answers_are_accepted_through_the_api(
+    imported: tuple[Questionnaire, TestClient[Any]], db: Database
+) -> None:
+    questionnaire, client = imported
+    answers = valid_answers(questionnaire)
     body = {"submission_id": "corpus-1", "language": questionnaire.default_language,
             "answers": answers}  # fmt: skip
     response = client.post(f"/api/v1/surveys/{questionnaire.id}/responses", json=body)
     assert response.status_code == 201, response.text
-    assert stored_count(db) == len(questionnaire.languages) + 1
+    with db.read() as session:
+        [stored] = session.exec(select(Submission)).all()
+    kept = json.loads(stored.answers)
+    for name, value in answers.items():
+        if questionnaire.questions[name].type is QuestionType.REPEAT:
+            assert isinstance(value, list)
+            assert len(kept[name]) == len(value)
 
 
 def stored_count(db: Database) -> int:
