@@ -306,6 +306,21 @@ def test_a_repeat_never_closed_keeps_its_questions_with_a_warning(tmp_path: Path
     ]
 
 
+def test_a_problem_of_a_question_in_nested_repeats_names_its_row(tmp_path: Path) -> None:
+    survey = [
+        ["type", "name", "label::English (en)", "label::German (de)"],
+        ["begin_repeat", "members", "Person", "Person"],
+        ["begin_repeat", "jobs", "Job", "Stelle"],
+        ["integer", "hours", "Hours", ""],
+        ["end_repeat", "", "", ""],
+        ["end_repeat", "", "", ""],
+    ]
+    result = imported(tmp_path, survey)
+    assert warnings_at(result, 4) == [
+        (ProblemCode.MISSING_TRANSLATION, "1 text(s) have no 'de' translation")
+    ]
+
+
 # -- the real forms of others -----------------------------------------------------------------
 
 REAL_REPEATS = {
