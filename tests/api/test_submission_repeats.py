@@ -1,9 +1,6 @@
 """The submission API's verdicts on repeats: entries as a JSON list of objects, errors by
-entry (`members[2].age`), the cleaned entries stored in the response's one JSON.
-
-No questionnaire with a repeat can be published through the checks yet (the pages cannot
-show one); these tests publish tests/fixtures/roster.yaml through the service directly.
-"""
+entry (`members[2].age`), the cleaned entries stored in the response's one JSON
+(tests/fixtures/roster.yaml, published through the service)."""
 
 from __future__ import annotations
 
