@@ -29,6 +29,7 @@ BENCHMARKS = (
     "downloads",
     "mailing",
     "crowd",
+    "repeats",
 )
 
 

@@ -70,7 +70,6 @@ class ProblemCode(StrEnum):
     REPEAT_FIELD = "repeat-field"
     EMPTY_REPEAT = "empty-repeat"
     REPEAT_REFERENCE = "repeat-reference"
-    REPEAT_NOT_YET_SHOWN = "repeat-not-yet-shown"
 
 
 #: Each kind of problem in plain words for the office's check report. The message beside
@@ -149,9 +148,6 @@ EXPLANATIONS: Mapping[ProblemCode, str] = {
     ProblemCode.REPEAT_REFERENCE: S_(
         "An expression outside a repeated section uses one of its questions without "
         "count(), sum(), min(), max(), join() or indexed-repeat()."
-    ),
-    ProblemCode.REPEAT_NOT_YET_SHOWN: S_(
-        "Repeated sections (rosters) cannot be shown on the survey pages yet."
     ),
 }
 

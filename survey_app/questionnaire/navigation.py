@@ -18,8 +18,11 @@ import datetime
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
+from survey_app.questionnaire.paths import leaf_name, top_name, value_at
 from survey_app.questionnaire.rules import (
+    MAX_ENTRIES,
     Answer,
     AnswerError,
     CheckedAnswers,
@@ -27,6 +30,7 @@ from survey_app.questionnaire.rules import (
     InvalidDefault,
     check_answers,
     default_answer,
+    expected_entries,
     is_empty,
 )
 from survey_app.questionnaire.schema import Page, Question, Questionnaire, QuestionType
@@ -65,6 +69,9 @@ class PageState:
     for the first time (when it is sent with a field emptied, the field stays empty)."""
     read_only: Mapping[str, Answer] = field(default_factory=dict)
     """The values of the visible read-only questions (calculated, or their default)."""
+    in_entries: frozenset[str] = frozenset()
+    """Paths of the questions shown in the entries of the page's visible repeats
+    (`members[2].age`; relevant in that entry; calculations are never shown)."""
 
     @property
     def page(self) -> Page:
@@ -73,6 +80,11 @@ class PageState:
     @property
     def visible_names(self) -> tuple[str, ...]:
         return tuple(question.name for question in self.visible)
+
+    @property
+    def shown_names(self) -> tuple[str, ...]:
+        """Everything the page shows, by name or path: what `shown` is on the way back."""
+        return self.visible_names + tuple(sorted(self.in_entries))
 
     @property
     def changed(self) -> bool:
@@ -135,31 +147,57 @@ def page_state(
         raise IndexError(f"page {index} of {len(questionnaire.pages)}")
     page = questionnaire.pages[index]
     merged = _merged(questionnaire, answers, sent or {})
+    _fit_entries(questionnaire, page, merged, today)
     names = {question.name for question in page.questions}
     checked = check_answers(questionnaire, merged, scope=names, today=today)
     relevant = frozenset(checked.relevant)
     visible = _visible(page, relevant)
     visible_names = {question.name for question in visible}
-    offered = {q.name: checked.offered[q.name] for q in visible if q.name in checked.offered}
+    in_entries = frozenset(
+        key
+        for key in relevant
+        if "[" in key
+        and top_name(key) in visible_names
+        and questionnaire.all_questions[leaf_name(key)].type is not QuestionType.CALCULATE
+    )
+    offered = {
+        key: choices
+        for key, choices in checked.offered.items()
+        if key in visible_names or key in in_entries
+    }
     appeared: tuple[str, ...] = ()
     withdrawn: tuple[str, ...] = ()
     refiltered: tuple[str, ...] = ()
     if shown is not None:
         shown_names = set(shown)
+        sent_values = sent or {}
         # A question the form sent an answer for was seen, whatever `shown` says.
         appeared = tuple(
             question.name
             for question in visible
             if question.takes_answer
             and question.name not in shown_names
-            and is_empty((sent or {}).get(question.name))
+            and is_empty(sent_values.get(question.name))
+        ) + tuple(
+            key
+            for key in sorted(in_entries)
+            if questionnaire.all_questions[leaf_name(key)].takes_answer
+            and key not in shown_names
+            and is_empty(value_at(sent_values, key))
         )
         withdrawn = tuple(
             question.name
             for question in page.questions
             if question.name in shown_names
             and question.name not in visible_names
-            and not is_empty((sent or {}).get(question.name))
+            and not is_empty(sent_values.get(question.name))
+        ) + tuple(
+            key
+            for key in sorted(shown_names)
+            if "[" in key
+            and top_name(key) in names
+            and key not in in_entries
+            and not is_empty(value_at(sent_values, key))
         )
         if shown_offers is not None:
             refiltered = tuple(
@@ -177,20 +215,39 @@ def page_state(
         and (shown is None or question.name not in shown)
         for value in [_default(questionnaire, question)]
         if value is not None
+    } | {
+        key: value
+        for key in in_entries
+        for question in [questionnaire.all_questions[leaf_name(key)]]
+        if question.takes_answer
+        and is_empty(value_at(merged, key))
+        and (shown is None or key not in shown)
+        for value in [_default(questionnaire, question)]
+        if value is not None
     }
-    read_only = {
+    read_only: dict[str, Answer] = {
         question.name: checked.answers[question.name]
         for question in visible
         if question.readonly and question.name in checked.answers
     }
+    for key in in_entries:
+        value = value_at(checked.answers, key)
+        if questionnaire.all_questions[leaf_name(key)].readonly and value is not None:
+            read_only[key] = cast(Answer, value)
     return PageState(
         questionnaire=questionnaire,
         index=index,
-        answers={name: value for name, value in merged.items() if name in relevant},
+        answers={
+            name: _relevant_entries(value, relevant, name)
+            for name, value in merged.items()
+            if name in relevant
+        },
         relevant=relevant,
         visible=visible,
         discarded=frozenset(name for name in merged if name not in relevant),
-        errors={name: error for name, error in checked.errors.items() if name in visible_names},
+        errors={
+            name: error for name, error in checked.errors.items() if top_name(name) in visible_names
+        },
         previous=_step(questionnaire, relevant, index, -1),
         next=_step(questionnaire, relevant, index, 1),
         appeared=appeared,
@@ -199,7 +256,44 @@ def page_state(
         refiltered=refiltered,
         prefilled=prefilled,
         read_only=read_only,
+        in_entries=in_entries,
     )
+
+
+def _fit_entries(
+    questionnaire: Questionnaire, page: Page, merged: dict[str, object], today: datetime.date | None
+) -> None:
+    """Give each repeat of the page with a `repeat_count` that many entries (empty ones
+    added at the end, the last ones dropped), as ODK's forms do: the page shows them all
+    and the count is never the respondent's to change."""
+    for question in page.questions:
+        if question.type is not QuestionType.REPEAT or question.repeat_count is None:
+            continue
+        count = min(expected_entries(questionnaire, question, merged, today) or 0, MAX_ENTRIES)
+        entries = merged.get(question.name)
+        if not isinstance(entries, list):
+            entries = []
+        fitted = [*entries[:count], *({} for _ in range(count - len(entries)))]
+        if fitted:
+            merged[question.name] = fitted
+        else:
+            merged.pop(question.name, None)
+
+
+def _relevant_entries(value: object, relevant: frozenset[str], path: str) -> object:
+    """A repeat's entries without the answers of questions not relevant in their entry
+    (other answers as they are)."""
+    if not isinstance(value, list) or not all(isinstance(entry, Mapping) for entry in value):
+        return value
+    return [
+        {
+            name: _relevant_entries(answer, relevant, key)
+            for name, answer in entry.items()
+            for key in [f"{path}[{position}].{name}"]
+            if key in relevant
+        }
+        for position, entry in enumerate(value, 1)
+    ]
 
 
 def _default(questionnaire: Questionnaire, question: Question) -> Answer | None:
@@ -215,7 +309,9 @@ def _to_choose_again(checked: CheckedAnswers, merged: Mapping[str, object], name
     """Whether question `name` needs a choice among its new options: it has none, or one
     they no longer hold."""
     error = checked.errors.get(name)
-    return is_empty(merged.get(name)) or (error is not None and error.code is ErrorCode.NOT_OFFERED)
+    return is_empty(value_at(merged, name)) or (
+        error is not None and error.code is ErrorCode.NOT_OFFERED
+    )
 
 
 def offer_digest(names: tuple[str, ...]) -> str:
@@ -245,7 +341,8 @@ def first_page_with_errors(
     checked = check_answers(questionnaire, answers)
     for index in range(after + 1, len(questionnaire.pages)):
         page = questionnaire.pages[index]
-        if any(question.name in checked.errors for question in page.questions):
+        names = {question.name for question in page.questions}
+        if any(top_name(key) in names for key in checked.errors):
             return index
     return None
 
@@ -261,9 +358,12 @@ def page_index(questionnaire: Questionnaire, name: str) -> int | None:
 def _merged(
     questionnaire: Questionnaire, earlier: Mapping[str, object], sent: Mapping[str, object]
 ) -> dict[str, object]:
-    """Earlier answers of known questions, updated by the page's (empty ones removed)."""
+    """Earlier answers of known questions, updated by the page's (empty ones removed).
+    Earlier entries with nothing answered are dropped (a page adds an empty entry for the
+    respondent to fill: left empty, it is no entry), except where a `repeat_count` keeps
+    the number of entries."""
     merged = {
-        name: value
+        name: _without_empty_entries(questionnaire.questions[name], value)
         for name, value in earlier.items()
         if name in questionnaire.questions and questionnaire.questions[name].takes_answer
     }
@@ -295,3 +395,23 @@ def _step(
             return index
         index += step
     return None
+
+
+def _without_empty_entries(question: Question, value: object) -> object:
+    if question.type is not QuestionType.REPEAT or question.repeat_count is not None:
+        return value
+    if not isinstance(value, list):
+        return value
+    return [entry for entry in value if not is_empty_entry(entry)]
+
+
+def is_empty_entry(entry: object) -> bool:
+    """Whether an entry of a repeat holds no answer (nested entries included)."""
+    if not isinstance(entry, Mapping):
+        return False
+    return all(
+        all(is_empty_entry(item) for item in value)
+        if isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
+        else is_empty(value)
+        for value in entry.values()
+    )

@@ -39,7 +39,6 @@ def check_questionnaire(
         _check_unique_names(questionnaire),
         _check_questions(questionnaire, working_groups),
         _check_repeats(questionnaire),
-        _check_repeats_not_yet_shown(questionnaire),
         _check_choice_lists(questionnaire),
         _check_declared_languages(questionnaire),
         _check_translations(questionnaire),
@@ -229,19 +228,6 @@ def _check_repeats(questionnaire: Questionnaire) -> Iterator[Finding]:
             if getattr(question, field) not in (None, False):
                 message = f"repeat '{question.name}' cannot have {field} (its questions can)"
                 yield (*path, field), ProblemCode.REPEAT_FIELD, message, Severity.ERROR
-
-
-def _check_repeats_not_yet_shown(questionnaire: Questionnaire) -> Iterator[Finding]:
-    """Refuses repeats until the survey pages can show them (issue 18): the model, the
-    rules and the API know them, but no respondent could answer one. Delete this check,
-    with its code, when the pages show repeats."""
-    for path, question in _question_paths(questionnaire):
-        if question.type is QuestionType.REPEAT and question.name not in questionnaire.repeat_of:
-            message = (
-                f"repeat '{question.name}': Repeated sections (rosters) cannot be shown on "
-                "the survey pages yet, so this questionnaire cannot be published"
-            )
-            yield path, ProblemCode.REPEAT_NOT_YET_SHOWN, message, Severity.ERROR
 
 
 def _check_default(

@@ -9,6 +9,7 @@ translations).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -31,8 +32,10 @@ from survey_app.questionnaire.district import (
     fill_placeholders,
     placeholder_values,
 )
+from survey_app.questionnaire.expressions import EntryAnswers
 from survey_app.questionnaire.navigation import PageState
-from survey_app.questionnaire.rules import is_required
+from survey_app.questionnaire.paths import entries_at, entry_path, value_at
+from survey_app.questionnaire.rules import MAX_ENTRIES, check_answers, is_required
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
 from survey_app.render.templating import STATIC, jinja_environment
 from survey_app.render.text import isolated, isolated_plain, local_digits
@@ -234,6 +237,16 @@ def _bounds(question: Question) -> dict[str, str]:
 
 
 @dataclass
+class EntryView:
+    """One entry of a repeat on a page: its number and its questions' views."""
+
+    position: int
+    path: str
+    """The entry's path (`members[2]`): what its Remove button names."""
+    questions: list[QuestionView]
+
+
+@dataclass
 class QuestionView:
     """A question as the template shows it."""
 
@@ -256,20 +269,43 @@ class QuestionView:
     """A rank question: the choice chosen at each position (empty where none is)."""
     bounds: dict[str, str] = field(default_factory=dict)
     """A number question with a range: its `min`, `max` and `step` for the input."""
+    path: str = ""
+    """The name its field is sent under: the question's name, or inside an entry of a
+    repeat its path (`members[2].age`), which its element ids carry too."""
+    entries: list[EntryView] = field(default_factory=list)
+    """A repeat: its entries, each with its questions."""
+    fixed: bool = False
+    """A repeat whose number of entries the questionnaire sets (`repeat_count`): no
+    entries are added or removed on the page."""
+    can_add: bool = False
+    """A repeat that takes another entry (below `MAX_ENTRIES`)."""
+
+    def __post_init__(self) -> None:
+        self.path = self.path or self.question.name
 
     @property
     def described_by(self) -> str:
-        ids = [f"q-{self.question.name}-hint"] if self.hint else []
+        ids = [f"q-{self.path}-hint"] if self.hint else []
         if self.waiting:
-            ids.append(f"q-{self.question.name}-waiting")
+            ids.append(f"q-{self.path}-waiting")
         if self.error:
-            ids.append(f"q-{self.question.name}-error")
+            ids.append(f"q-{self.path}-error")
         return " ".join(ids)
+
+    def all_views(self) -> list[QuestionView]:
+        """This view and the views of its entries' questions, in page order."""
+        views = [self]
+        for entry in self.entries:
+            for view in entry.questions:
+                views += view.all_views()
+        return views
 
 
 def _control(question: Question) -> str:
     if question.readonly:
         return "readonly"
+    if question.type is QuestionType.REPEAT:
+        return "repeat"
     if question.range is not None and question.type.is_number:
         return "range"
     match question.type:
@@ -297,14 +333,16 @@ def _control(question: Question) -> str:
             return "text"
 
 
-def _input_id(question: Question, control: str, choices: list[dict[str, str]]) -> str:
+def _input_id(field: str, control: str, choices: list[dict[str, str]]) -> str:
     """Where the label and the error summary lead: the first option of a choice list, or
-    the question itself while its choice filter offers none."""
+    the question itself while its choice filter offers none (or it is a repeat)."""
     if control == "rank":
-        return f"q-{question.name}-1"
+        return f"q-{field}-1"
+    if control == "repeat":
+        return f"question-{field}"
     if control not in ("radio", "checkbox"):
-        return f"q-{question.name}"
-    return choices[0]["id"] if choices else f"question-{question.name}"
+        return f"q-{field}"
+    return choices[0]["id"] if choices else f"question-{field}"
 
 
 def question_views(
@@ -313,51 +351,105 @@ def question_views(
     language: str,
     *,
     autofocus: bool = True,
+    focus: str | None = None,
 ) -> list[QuestionView]:
-    """The visible questions of the page with their answers and error `messages`."""
-    questionnaire = state.questionnaire
-    refreshing = depended_on(questionnaire)
-    views: list[QuestionView] = []
-    focus_given = not autofocus
-    for question in state.visible:
+    """The visible questions of the page with their answers and error `messages` (by
+    name, or by path inside entries). The first field with an error gets the focus, or
+    with `focus` the first field of the entry at that path (one just added)."""
+    builder = _ViewBuilder(state, messages, language)
+    views = [builder.view(question, question.name, state.answers) for question in state.visible]
+    if autofocus:
+        every = [view for top in views for view in top.all_views()]
+        wanted = [v for v in every if v.error] or [
+            v for v in every if focus and v.path.startswith(focus) and v.control != "repeat"
+        ]
+        if wanted:
+            wanted[0].autofocus = True
+    return views
+
+
+class _ViewBuilder:
+    """Builds the views of one page, entries of repeats included."""
+
+    def __init__(self, state: PageState, messages: Mapping[str, str], language: str) -> None:
+        self.state = state
+        self.messages = messages
+        self.language = language
+        self.questionnaire = state.questionnaire
+        self.refreshing = depended_on(state.questionnaire)
+
+    def view(self, question: Question, path: str, seen: Mapping[str, object]) -> QuestionView:
+        """The view of `question` at `path` (its name, or a path inside an entry), whose
+        expressions see `seen` (the answers, or those of its entry first)."""
+        questionnaire, state, language = self.questionnaire, self.state, self.language
         control = _control(question)
         # A choice filter's offer is the page state's, so pages and API agree; ids stay
         # those of the whole list, so an option keeps its id while others come and go.
-        offered = state.offered.get(question.name)
+        offered = state.offered.get(path)
         choices = [
-            {"id": f"q-{question.name}-{index}", "name": choice.name, "label": label}
+            {"id": f"q-{path}-{index}", "name": choice.name, "label": label}
             for index, choice in enumerate(questionnaire.choices_of(question))
             if offered is None or choice.name in offered
             for label in [questionnaire.text(choice.label, language) or choice.name]
         ]
-        error = messages.get(question.name)
-        answer = state.answers.get(question.name, state.prefilled.get(question.name))
-        value = _display_value(answer, language)
-        if control == "range":
-            value = _plain_number(answer)
-        views.append(
-            QuestionView(
-                question=question,
-                input_id=_input_id(question, control, choices),
-                label=questionnaire.text(question.label, language),
-                hint=questionnaire.text(question.hint, language) if question.hint else "",
-                value=value,
-                control=control,
-                error=error,
-                required=is_required(questionnaire, question, state.answers),
-                autofocus=bool(error) and not focus_given,
-                refresh=question.name in refreshing,
-                choices=choices,
-                waiting=offered is not None and not offered,
-                shown_value=_shown_value(
-                    questionnaire, question, state.read_only.get(question.name), language
-                ),
-                positions=_positions(answer, len(choices)) if control == "rank" else [],
-                bounds=_bounds(question),
-            )
+        answer = value_at(state.answers, path)
+        if answer is None:
+            answer = state.prefilled.get(path)
+        value = _plain_number(answer) if control == "range" else _display_value(answer, language)
+        view = QuestionView(
+            question=question,
+            input_id=_input_id(path, control, choices),
+            label=questionnaire.text(question.label, language),
+            hint=questionnaire.text(question.hint, language) if question.hint else "",
+            value=value,
+            control=control,
+            error=self.messages.get(path),
+            required=is_required(questionnaire, question, seen),
+            refresh=question.name in self.refreshing,
+            choices=choices,
+            waiting=offered is not None and not offered,
+            shown_value=_shown_value(questionnaire, question, state.read_only.get(path), language),
+            positions=_positions(answer, len(choices)) if control == "rank" else [],
+            bounds=_bounds(question),
+            path=path,
         )
-        focus_given = focus_given or bool(error)
-    return views
+        if control == "repeat":
+            self._entries(view, seen)
+        return view
+
+    def _entries(self, view: QuestionView, seen: Mapping[str, object]) -> None:
+        """A repeat's entries: those answered, or one empty entry to start with where
+        the respondent chooses how many (left empty, it is no entry)."""
+        repeat, path = view.question, view.path
+        answer = value_at(self.state.answers, path)
+        entries = [e for e in answer if isinstance(e, Mapping)] if isinstance(answer, list) else []
+        relevant: frozenset[str] = self.state.relevant
+        if not entries and repeat.repeat_count is None:
+            # Which questions an empty first entry shows: the rules decide, as for any.
+            entries = [{}]
+            trial = copy.deepcopy(self.state.answers)
+            place = entries_at(trial, path, create=True)
+            if place is not None:
+                place.append({})
+            relevant = frozenset(check_answers(self.questionnaire, trial, scope=()).relevant)
+        names = self.questionnaire.entry_names[repeat.name]
+        view.fixed = repeat.repeat_count is not None
+        view.can_add = not view.fixed and len(entries) < MAX_ENTRIES
+        for position, entry in enumerate(entries, 1):
+            prefix = entry_path(path, position)
+            inside = EntryAnswers(entry, names, seen, position)
+            view.entries.append(
+                EntryView(
+                    position=position,
+                    path=prefix.rstrip("."),
+                    questions=[
+                        self.view(question, prefix + question.name, inside)
+                        for question in repeat.questions
+                        if prefix + question.name in relevant
+                        and question.type is not QuestionType.CALCULATE
+                    ],
+                )
+            )
 
 
 # -- page contexts -------------------------------------------------------------------------
@@ -402,15 +494,20 @@ def page_context(
     live: bool = False,
     notices: tuple[str, ...] = (),
     review: bool = False,
+    focus: str | None = None,
 ) -> dict[str, Any]:
     """A questionnaire page: its visible questions, errors (`messages` by question),
-    notices (UI messages), and whether Back and Send are offered.
+    notices (UI messages), and whether Back and Send are offered. `focus`: the path of
+    an entry just added, whose first field gets the focus.
 
     `live` is an htmx refresh while answering: no error summary, no focus moved.
     `review`: the page is shown because sending found answers missing on it; Next then
     leads to the next such page, or back to sending."""
-    questions = question_views(state, messages, respondent.language, autofocus=not live)
-    shown = {view.question.name for view in questions}
+    questions = question_views(
+        state, messages, respondent.language, autofocus=not live, focus=focus
+    )
+    every = [view for top in questions for view in top.all_views()]
+    shown = {view.path for view in every}
     return {
         **survey_context(respondent),
         "action_url": respondent.page_link(state.index),
@@ -420,12 +517,13 @@ def page_context(
         "page_index": state.index,
         "page_count": len(state.questionnaire.pages),
         "questions": questions,
-        "shown": " ".join(state.visible_names),
+        "shown": " ".join(state.shown_names),
         "offered": " ".join(f"{name}:{digest}" for name, digest in state.offered_digests.items()),
         "no_options_hint": NO_OPTIONS_HINT,
         "notices": notices,
         "review": review,
-        "summary": [] if live else [view for view in questions if view.error],
+        "summary": [] if live else [view for view in every if view.error],
+        "has_entries": any(view.control == "repeat" for view in every),
         "other_errors": []
         if live
         else [text for name, text in messages.items() if name not in shown],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,7 +26,7 @@ from survey_app.db.tables import ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, NotFound, UnknownSurvey
 from survey_app.i18n import S_
 from survey_app.questionnaire.rules import is_empty
-from survey_app.questionnaire.schema import Questionnaire, QuestionType
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 from survey_app.services.audit import audit_record
 from survey_app.services.surveys import WITHOUT_DEFINITION, get_survey, questionnaire_of
 from survey_app.settings import Settings
@@ -408,21 +408,43 @@ def response_view(db: Database, survey_id: str, pk: int, *, actor: str) -> Respo
 
 
 def _shown_answers(questionnaire: Questionnaire, answers: dict[str, object]) -> list[ShownAnswer]:
+    """Every question a respondent answers, with the answer as the office reads it; a
+    repeat as its number of entries, then each entry's answers (`members[2].age`,
+    labelled "Person 2 · Age")."""
     from survey_app.questionnaire.rules import check_answers
 
-    language = questionnaire.default_language
     relevant = check_answers(questionnaire, answers).relevant
+    return _answers_shown(questionnaire, questionnaire.iter_questions(), answers, relevant)
+
+
+def _answers_shown(
+    questionnaire: Questionnaire,
+    questions: Iterable[Question],
+    answers: Mapping[str, object],
+    relevant: Collection[str],
+    prefix: str = "",
+    label_prefix: str = "",
+) -> list[ShownAnswer]:
+    language = questionnaire.default_language
     shown = []
-    for question in questionnaire.iter_questions():
+    for question in questions:
         if not question.takes_answer:
             continue
         value = answers.get(question.name)
+        label = label_prefix + questionnaire.text(question.label, language)
         labels = {
             c.name: questionnaire.text(c.label, language)
             for c in questionnaire.choices_of(question)
         }
+        entries = (
+            [entry for entry in value if isinstance(entry, Mapping)]
+            if question.type is QuestionType.REPEAT and isinstance(value, list)
+            else []
+        )
         if is_empty(value):
             text = ""
+        elif question.type is QuestionType.REPEAT:
+            text = str(len(entries))
         elif question.type is QuestionType.SELECT_MULTIPLE and isinstance(value, list):
             text = "; ".join(labels.get(str(v), str(v)) for v in value)
         elif question.type is QuestionType.RANK and isinstance(value, list):
@@ -431,12 +453,15 @@ def _shown_answers(questionnaire: Questionnaire, answers: dict[str, object]) -> 
             text = labels.get(str(value), str(value))
         else:
             text = str(value)
-        shown.append(
-            ShownAnswer(
-                name=question.name,
-                label=questionnaire.text(question.label, language),
-                answer=text,
-                asked=question.name in relevant,
+        path = prefix + question.name
+        shown.append(ShownAnswer(name=path, label=label, answer=text, asked=path in relevant))
+        for position, entry in enumerate(entries, 1):
+            shown += _answers_shown(
+                questionnaire,
+                question.questions,
+                entry,
+                relevant,
+                prefix=f"{path}[{position}].",
+                label_prefix=f"{label} {position} · ",
             )
-        )
     return shown

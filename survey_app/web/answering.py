@@ -43,12 +43,19 @@ from survey_app.questionnaire.navigation import (
     PageState,
     first_page,
     first_page_with_errors,
+    is_empty_entry,
     last_page,
     page_index,
     page_state,
 )
-from survey_app.questionnaire.rules import AnswerError, parse_form_value
-from survey_app.questionnaire.schema import Page, Questionnaire
+from survey_app.questionnaire.paths import entries_at, entry_path, top_name
+from survey_app.questionnaire.rules import (
+    MAX_ENTRIES,
+    AnswerError,
+    is_empty,
+    parse_form_value,
+)
+from survey_app.questionnaire.schema import Page, Question, Questionnaire, QuestionType
 from survey_app.render.respond import (
     APPEARED_NOTICE,
     REFILTERED_NOTICE,
@@ -99,6 +106,12 @@ SWITCH = "nav:language"
 SHOWN = "nav:shown"
 OFFERED = "nav:offered"
 REVIEW = "nav:review"
+ENTRIES = "entries:"
+"""`entries:P` says how many entries of the repeat at path P the page shows."""
+ADD_ENTRY = "entry:add"
+"""Names the repeat (its path) that gets another, empty entry."""
+REMOVE_ENTRY = "entry:remove"
+"""Names the entry (`members[2]`) to remove."""
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_survey": (
@@ -282,14 +295,45 @@ def _draft_cookie(visit: Visit, key: str, settings: Settings, *, delete: bool = 
 # -- what a form sent -------------------------------------------------------------------
 
 
-def form_answers(page: Page, form: FormMultiDict, language: str) -> dict[str, object]:
+def form_answers(
+    page: Page, form: FormMultiDict, language: str, *, keep_empty_entries: bool = False
+) -> dict[str, object]:
     """The answers a page's form sent, as JSON-like values (None for empty); numbers as
-    people write them in `language`."""
+    people write them in `language`. A repeat's entries come as lists of answers by name
+    (`entries:members` says how many, `members[2].age` is one answer); an entry left
+    empty is no entry, unless `keep_empty_entries` (adding or removing entries keeps the
+    positions the respondent saw) or the questionnaire sets the number of entries."""
     return {
-        question.name: parse_form_value(question, form.getall(question.name, []), language)
+        question.name: _form_value(question, question.name, form, language, keep_empty_entries)
         for question in page.questions
         if question.takes_answer
     }
+
+
+def _form_value(
+    question: Question, path: str, form: FormMultiDict, language: str, keep_empty: bool
+) -> object:
+    if question.type is not QuestionType.REPEAT:
+        return parse_form_value(question, form.getall(path, []), language)
+    try:
+        count = int(form.get(ENTRIES + path, 0))
+    except (TypeError, ValueError):
+        count = 0
+    entries: list[dict[str, object]] = []
+    for position in range(1, max(0, min(count, MAX_ENTRIES)) + 1):
+        prefix = entry_path(path, position)
+        entries.append(
+            {
+                inner.name: value
+                for inner in question.questions
+                if inner.takes_answer
+                for value in [_form_value(inner, prefix + inner.name, form, language, keep_empty)]
+                if not is_empty(value)
+            }
+        )
+    if not keep_empty and question.repeat_count is None:
+        entries = [entry for entry in entries if not is_empty_entry(entry)]
+    return entries or None
 
 
 def _posted_page(
@@ -334,7 +378,7 @@ def state_of_sent_page(
         shown: Collection[str] = str(form.get(SHOWN, "")).split()
     else:
         before = page_state(questionnaire, earlier, index)
-        shown = before.visible_names
+        shown = before.shown_names
     if OFFERED in form:
         offers = dict(token.rpartition(":")[::2] for token in str(form.get(OFFERED, "")).split())
     else:
@@ -367,10 +411,17 @@ def page_template(
     notices: tuple[str, ...] = (),
     review: bool = False,
     status: int = 200,
+    focus: str | None = None,
 ) -> Template:
     """A page (the full page, or only its fragment for htmx)."""
     context = page_context(
-        visit.respondent, state, messages, live=live, notices=notices, review=review
+        visit.respondent,
+        state,
+        messages,
+        live=live,
+        notices=notices,
+        review=review,
+        focus=focus,
     )
     name = "respond/_page.html" if fragment else "respond/page.html"
     return Template(template_name=name, context=context, status_code=status)
@@ -486,6 +537,8 @@ class Answering:
             return _redirect(visit.page_link(previous))
         if action == "save":
             return self._saved(key, self._save(key, answers, state.index))
+        if form.get(ADD_ENTRY) or form.get(REMOVE_ENTRY):
+            return self._change_entries(key, form, state.index)
         if state.changed or state.errors:
             # Newly shown questions get no error before the respondent has seen them.
             self._save(key, answers, state.index)
@@ -504,6 +557,26 @@ class Answering:
             self._save(key, answers, state.next)
             return _redirect(visit.page_link(state.next))
         return self._send(key, answers)
+
+    def _change_entries(self, key: str, form: FormMultiDict, index: int) -> Response[Any]:
+        """Add an empty entry to a repeat, or remove one, and show the page again with
+        the answers as they were sent (no errors yet: nothing was asked to go on)."""
+        visit, questionnaire = self.visit, self.visit.questionnaire
+        page = questionnaire.pages[index]
+        sent = form_answers(page, form, visit.language, keep_empty_entries=True)
+        added = str(form.get(ADD_ENTRY) or "")
+        removed = str(form.get(REMOVE_ENTRY) or "")
+        target = added or removed
+        if top_name(target) in sent:
+            changed_entries(sent, added=added, removed=removed)
+        earlier = visit.draft.answers if visit.draft else {}
+        state = page_state(questionnaire, earlier, index, sent=sent)
+        self._save(key, state.answers, state.index)
+        focus = None
+        if added:
+            entries = entries_at(state.answers, added)
+            focus = entry_path(added, len(entries)) if entries else None
+        return page_template(visit, state, {}, fragment=False, focus=focus)
 
     def _review(self, key: str, answers: dict[str, object]) -> Response[Any]:
         """After sending found answers missing (a new version asks more): the next page
@@ -561,9 +634,12 @@ class Answering:
             self._save(key, state.answers, None)
             return
         sent = form_answers(state.page, form, self.visit.language)
-        if self.changed not in sent:
+        # A question in an entry reports its path (`members[2].age`): its repeat's
+        # entries are saved as the form holds them.
+        changed = top_name(self.changed)
+        if changed not in sent:
             return
-        one = {self.changed: sent[self.changed]}
+        one = {changed: sent[changed]}
         draft_change(
             self.db,
             survey_id=self.visit.survey.id,
@@ -692,3 +768,21 @@ def message_page(refused: Refused) -> Template:
     return Template(
         template_name="respond/message.html", context=context, status_code=refused.status
     )
+
+
+def changed_entries(answers: dict[str, object], *, added: str = "", removed: str = "") -> None:
+    """Append an empty entry to the repeat at path `added` (up to `MAX_ENTRIES`), or
+    remove the entry at path `removed` (`members[2]`), in `answers` (a page's, as sent)."""
+    if added:
+        entries = entries_at(answers, added, create=True)
+        if entries is not None and len(entries) < MAX_ENTRIES:
+            entries.append({})
+        return
+    path, _, position = removed.rpartition("[")
+    entries = entries_at(answers, path)
+    try:
+        number = int(position.rstrip("]"))
+    except ValueError:
+        return
+    if entries is not None and 1 <= number <= len(entries):
+        del entries[number - 1]

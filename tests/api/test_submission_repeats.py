@@ -1,9 +1,6 @@
 """The submission API's verdicts on repeats: entries as a JSON list of objects, errors by
-entry (`members[2].age`), the cleaned entries stored in the response's one JSON.
-
-No questionnaire with a repeat can be published through the checks yet (the pages cannot
-show one); these tests publish tests/fixtures/roster.yaml through the service directly.
-"""
+entry (`members[2].age`), the cleaned entries stored in the response's one JSON
+(tests/fixtures/roster.yaml, published through the service)."""
 
 from __future__ import annotations
 
@@ -21,6 +18,7 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.questionnaire.loader import read_yaml
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.review import response_view
 from survey_app.services.surveys import publish_questionnaire
 from survey_app.settings import Settings
 from tests.conftest import FIXTURES
@@ -89,3 +87,29 @@ def test_a_repeat_of_the_wrong_shape_or_number_is_422(
     response = submit(api, {"household_size": 1, "members": members})
     assert response.status_code == 422
     assert response.json() == {"errors": {"members": message}}
+
+
+def test_the_office_reads_a_household_entry_by_entry(api: TestClient[Any], db: Database) -> None:
+    members = [
+        {"member_name": "Amal", "age": 41, "relation": "head", "works": "yes",
+         "jobs": [{"job_title": "Pflege", "job_hours": 20}]},
+        {"member_name": "Lina", "age": 4, "relation": "child"},
+    ]  # fmt: skip
+    assert submit(api, {"household_size": 2, "members": members}).status_code == 201
+    with db.read() as session:
+        [stored] = session.exec(select(Submission)).all()
+    assert stored.id is not None
+
+    view = response_view(db, "roster", stored.id, actor="lea")
+
+    shown = {answer.name: (answer.label, answer.answer) for answer in view.answers}
+    assert shown["members"] == ("Person", "2")
+    assert shown["members[1].member_name"] == ("Person 1 · Vorname", "Amal")
+    assert shown["members[1].jobs"] == ("Person 1 · Tätigkeit", "1")
+    assert shown["members[1].jobs[1].job_hours"] == (
+        "Person 1 · Tätigkeit 1 · Stunden pro Woche",
+        "20",
+    )
+    assert shown["members[2].relation"] == ("Person 2 · Beziehung zum Haushaltsvorstand", "Kind")
+    assert "members[2].works" in shown
+    assert not next(a for a in view.answers if a.name == "members[2].works").asked

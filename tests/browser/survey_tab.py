@@ -45,7 +45,10 @@ class SurveyTab:
         self.page.goto(self.url(suffix, **({"lang": language} if language else {})))
 
     def button(self, action: str) -> Locator:
-        return self.page.locator(f'button[name="nav:action"][value="{action}"]')
+        # Not the out-of-sight copy of Next that a page with a roster puts first for Enter.
+        return self.page.locator(
+            f'button[name="nav:action"][value="{action}"]:not(.visually-hidden)'
+        )
 
     def press(self, action: str) -> None:
         self.button(action).click()
@@ -96,7 +99,8 @@ class SurveyTab:
     def _then_refreshed(self, name: str, change: Callable[[], None]) -> None:
         """Make `change`; when the question refreshes the page (skip logic), wait until htmx
         has swapped in the new fragment."""
-        refresh = f"#question-{name}[hx-target='#page']"
+        # By attribute: a path inside an entry (`members[2].age`) is no CSS identifier.
+        refresh = f"[id='question-{name}'][hx-target='#page']"
         refreshes = self.javascript and self.page.locator(refresh).count()
         if not refreshes:
             change()

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from survey_app.questionnaire.errors import ProblemCode, Severity, errors_only
+from survey_app.questionnaire.errors import ProblemCode, errors_only
 from survey_app.questionnaire.loader import load_questionnaire, read_yaml
 from survey_app.questionnaire.rules import MAX_ENTRIES, ErrorCode, check_answers
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
@@ -26,18 +26,14 @@ ROSTER = FIXTURES / "roster.yaml"
 
 
 def checked(questionnaire: Questionnaire) -> list[tuple[str, ProblemCode | None, str]]:
-    """The questionnaire's errors but the one refusing repeats until pages show them."""
+    """The questionnaire's errors."""
     problems = check_questionnaire(questionnaire, working_groups=set(), locate=str)
-    return [
-        (problem.location, problem.code, problem.message)
-        for problem in errors_only(problems)
-        if problem.code is not ProblemCode.REPEAT_NOT_YET_SHOWN
-    ]
+    return [(problem.location, problem.code, problem.message) for problem in errors_only(problems)]
 
 
 @pytest.fixture(scope="module")
 def roster() -> Questionnaire:
-    """The roster as the loader reads it, every check passed but repeat-not-yet-shown."""
+    """The roster as the loader reads it, every check passed."""
     questionnaire = Questionnaire.model_validate(read_yaml(ROSTER).data)
     assert checked(questionnaire) == []
     return questionnaire
@@ -92,16 +88,11 @@ def test_a_repeat_is_one_question_of_its_page_with_its_own_questions(
     assert ("job_label", "calculation") in roster.compiled
 
 
-def test_a_questionnaire_with_a_repeat_cannot_be_published_yet() -> None:
+def test_a_questionnaire_with_a_repeat_loads_and_can_be_published() -> None:
     result = load_questionnaire(ROSTER, working_groups=set())
-    assert result.questionnaire is None
-    assert [problem.code for problem in result.errors] == [ProblemCode.REPEAT_NOT_YET_SHOWN]
-    [problem] = result.errors
-    assert problem.location == f"{ROSTER}:32"  # - name: members
-    assert "Repeated sections (rosters) cannot be shown on the survey pages yet" in str(problem)
-
-
-# -- answers --------------------------------------------------------------------------------
+    assert result.errors == []
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["members"].type is QuestionType.REPEAT
 
 
 def test_entries_are_checked_and_cleaned_with_calculations_inside_and_over_them(
@@ -342,14 +333,6 @@ def test_a_repeat_count_must_parse_and_name_known_questions() -> None:
         repeat = {**MEMBERS, "repeat_count": repeat_count}
         assert codes(define(repeat)) == ([] if problem is None else [problem])
     assert codes(define({**MEMBERS, "repeat_count": "${n}"})) == [ProblemCode.UNKNOWN_REFERENCE]
-
-
-def test_the_refusal_to_publish_names_each_repeat_of_the_pages() -> None:
-    problems = check_questionnaire(define(MEMBERS), working_groups=set(), locate=str)
-    refused = [problem for problem in problems if problem.code is ProblemCode.REPEAT_NOT_YET_SHOWN]
-    assert [(problem.location, problem.severity) for problem in refused] == [
-        (str(("pages", 0, "questions", 0)), Severity.ERROR)
-    ]
 
 
 def test_choice_filters_read_entries_and_positions() -> None:
