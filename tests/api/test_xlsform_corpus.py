@@ -34,18 +34,12 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 from survey_app.questionnaire.xlsform import import_xlsform, questionnaire_yaml
 from survey_app.settings import Settings
 from tests.conftest import QUESTIONNAIRES, SHARED_XLSFORMS
-from tests.fixtures.xlsform.build import lift_repeat_not_yet_shown
 from tests.web.respondent import Answers, Respondent
 
 CORPUS = sorted(path for path in SHARED_XLSFORMS.iterdir() if path.suffix in (".xls", ".xlsx"))
 TODAY = datetime.date.today()
 Steps = tuple[tuple[str, int], ...]
 """Where an entry is: (repeat, position from 1) for each repeat around it, outermost first."""
-
-
-@pytest.fixture(autouse=True)
-def repeats_publishable(monkeypatch: pytest.MonkeyPatch) -> None:
-    lift_repeat_not_yet_shown(monkeypatch)
 
 
 def candidates(questionnaire: Questionnaire, question: Question) -> list[object]:

@@ -22,7 +22,7 @@ from survey_app.questionnaire.xlsform import (
     questionnaire_yaml,
 )
 from tests.conftest import FIXTURES, QUESTIONNAIRES, SHARED_XLSFORMS
-from tests.fixtures.xlsform.build import lift_repeat_not_yet_shown, write_xlsform
+from tests.fixtures.xlsform.build import write_xlsform
 
 WORKING_GROUPS = {
     group.id for group in load_working_groups(QUESTIONNAIRES / "working_groups.yaml")[0]
@@ -37,11 +37,6 @@ ROUND_TRIP_FILES = [
     QUESTIONNAIRES / "newcomer.yaml",
     FIXTURES / "roster.yaml",
 ]
-
-
-@pytest.fixture(autouse=True)
-def repeats_publishable(monkeypatch: pytest.MonkeyPatch) -> None:
-    lift_repeat_not_yet_shown(monkeypatch)
 
 
 def imported(path: Path) -> XlsformImport:

@@ -20,14 +20,9 @@ from survey_app.questionnaire.xlsform import (
     questionnaire_yaml,
 )
 from tests.conftest import SHARED_XLSFORMS
-from tests.fixtures.xlsform.build import lift_repeat_not_yet_shown, write_xlsform
+from tests.fixtures.xlsform.build import write_xlsform
 
 HEADER = ["type", "name", "label::English (en)", "relevant", "repeat_count", "calculation"]
-
-
-@pytest.fixture(autouse=True)
-def repeats_publishable(monkeypatch: pytest.MonkeyPatch) -> None:
-    lift_repeat_not_yet_shown(monkeypatch)
 
 
 def imported(tmp_path: Path, survey: list[list[object]]) -> XlsformImport:
