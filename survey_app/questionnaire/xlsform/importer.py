@@ -329,15 +329,12 @@ class _Importer:
                 self._record_skip(row, f"it is inside loop '{loop.name}'")
             else:
                 self._question(stack, row, where, type_text)
-        while stack:
+        while stack:  # closed here, so that a loop left open is still reported
             group = stack[-1]
             what = "group" if group.repeat is None else "repeat"
-            self.warn(
-                f"{sheet.title}:{group.row}",
-                ProblemCode.UNBALANCED_GROUP,
-                f"{what} '{group.name}' is never closed",
-            )
-            self._end(stack, "")
+            where = f"{sheet.title}:{group.row}"
+            self.warn(where, ProblemCode.UNBALANCED_GROUP, f"{what} '{group.name}' is never closed")
+            self._end(stack, where)
 
     def _begin_group(self, stack: list[_Group], row: Row, where: str) -> None:
         name = row.get("name") or f"group_{row.number}"
