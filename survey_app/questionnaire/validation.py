@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterator
 
 from survey_app.questionnaire.errors import Problem, ProblemCode, Severity
 from survey_app.questionnaire.expressions import Expression, ExpressionError, parse_expression
-from survey_app.questionnaire.rules import InvalidDefault, default_answer
+from survey_app.questionnaire.rules import MAX_ENTRIES, InvalidDefault, default_answer
 from survey_app.questionnaire.schema import (
     EXPRESSION_FIELDS,
     Question,
@@ -228,6 +228,14 @@ def _check_repeats(questionnaire: Questionnaire) -> Iterator[Finding]:
             if getattr(question, field) not in (None, False):
                 message = f"repeat '{question.name}' cannot have {field} (its questions can)"
                 yield (*path, field), ProblemCode.REPEAT_FIELD, message, Severity.ERROR
+        count = (question.repeat_count or "").strip()
+        if count.isdigit() and int(count) > MAX_ENTRIES:
+            # No answer could have that many entries: nobody could finish the survey.
+            message = (
+                f"repeat '{question.name}' asks for {count} entries; an answer holds at "
+                f"most {MAX_ENTRIES}"
+            )
+            yield (*path, "repeat_count"), ProblemCode.REPEAT_FIELD, message, Severity.ERROR
 
 
 def _check_default(

@@ -335,6 +335,13 @@ def test_a_repeat_count_must_parse_and_name_known_questions() -> None:
     assert codes(define({**MEMBERS, "repeat_count": "${n}"})) == [ProblemCode.UNKNOWN_REFERENCE]
 
 
+def test_a_repeat_count_no_answer_could_hold_is_refused() -> None:
+    assert codes(define({**MEMBERS, "repeat_count": str(MAX_ENTRIES)})) == []
+    assert codes(define({**MEMBERS, "repeat_count": str(MAX_ENTRIES + 1)})) == [
+        ProblemCode.REPEAT_FIELD
+    ]
+
+
 def test_choice_filters_read_entries_and_positions() -> None:
     """Offered choices are cached per question and what its filter reads: that includes
     the entry's position and answers in entries read from outside."""
