@@ -1,7 +1,8 @@
 """A household roster in a real browser, in Arabic, with and without JavaScript
 (tests/fixtures/household.yaml): entries added with the button, a follow-up appearing
 inside the entry it belongs to, an entry left empty dropped, and the entries stored as
-the submission API stores them; axe checks the roster page."""
+the submission API stores them; axe checks the roster page. With a `repeat_count`
+(tests/fixtures/roster.yaml) the entries follow the household size as it is typed."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def household_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]
     questionnaires.mkdir()
     shutil.copy(QUESTIONNAIRES / "working_groups.yaml", questionnaires)
     shutil.copy(FIXTURES / "household.yaml", questionnaires)
+    shutil.copy(FIXTURES / "roster.yaml", questionnaires)
     database_path = root / "s.sqlite3"
     server = LiveServer(
         f"sqlite:///{database_path}",
@@ -126,3 +128,30 @@ def test_the_roster_page_passes_axe(
     violations = axe_violations(tab.page)
 
     assert [v["id"] for v in violations if v["impact"] in BLOCKING_IMPACTS] == []
+
+
+def test_with_javascript_the_household_size_brings_its_entries_at_once(
+    household_tab: Callable[[bool], SurveyTab],
+) -> None:
+    tab = household_tab(True)
+    tab.survey = "roster"
+    tab.open("de")
+    tab.start()
+    page = tab.page
+    size = page.locator('[name="household_size"]')
+
+    def typed(count: str) -> None:
+        """Type the household size and leave the field, as people do: htmx refreshes."""
+        with page.expect_response(lambda response: "/refresh" in response.url):
+            size.fill(count)
+            size.press("Tab")
+
+    typed("3")
+
+    expect(page.locator('[name="members[3].member_name"]')).to_be_visible()
+    assert page.locator('[name="members[4].member_name"]').count() == 0
+    # The questionnaire sets the number: nothing adds or removes an entry.
+    assert page.locator('button[name^="entry:"]').count() == 0
+    typed("2")
+    expect(page.locator('[name="members[3].member_name"]')).to_have_count(0)
+    expect(page.locator('[name="members[2].member_name"]')).to_be_visible()
