@@ -537,7 +537,7 @@ class Answering:
             return _redirect(visit.page_link(previous))
         if action == "save":
             return self._saved(key, self._save(key, answers, state.index))
-        if form.get(ADD_ENTRY) or form.get(REMOVE_ENTRY):
+        if entries_changed(form):
             return self._change_entries(key, form, state.index)
         if state.changed or state.errors:
             # Newly shown questions get no error before the respondent has seen them.
@@ -561,21 +561,12 @@ class Answering:
     def _change_entries(self, key: str, form: FormMultiDict, index: int) -> Response[Any]:
         """Add an empty entry to a repeat, or remove one, and show the page again with
         the answers as they were sent (no errors yet: nothing was asked to go on)."""
-        visit, questionnaire = self.visit, self.visit.questionnaire
-        page = questionnaire.pages[index]
-        sent = form_answers(page, form, visit.language, keep_empty_entries=True)
-        added = str(form.get(ADD_ENTRY) or "")
-        removed = str(form.get(REMOVE_ENTRY) or "")
-        target = added or removed
-        if top_name(target) in sent:
-            changed_entries(sent, added=added, removed=removed)
+        visit = self.visit
         earlier = visit.draft.answers if visit.draft else {}
-        state = page_state(questionnaire, earlier, index, sent=sent)
+        state, focus = with_entries_changed(
+            visit.questionnaire, earlier, index, form, visit.language
+        )
         self._save(key, state.answers, state.index)
-        focus = None
-        if added:
-            entries = entries_at(state.answers, added)
-            focus = entry_path(added, len(entries)) if entries else None
         return page_template(visit, state, {}, fragment=False, focus=focus)
 
     def _review(self, key: str, answers: dict[str, object]) -> Response[Any]:
@@ -768,6 +759,31 @@ def message_page(refused: Refused) -> Template:
     return Template(
         template_name="respond/message.html", context=context, status_code=refused.status
     )
+
+
+def entries_changed(form: FormMultiDict) -> bool:
+    """Whether the form was sent by an entry's Remove or a repeat's Add button."""
+    return bool(form.get(ADD_ENTRY) or form.get(REMOVE_ENTRY))
+
+
+def with_entries_changed(
+    questionnaire: Questionnaire,
+    earlier: Mapping[str, object],
+    index: int,
+    form: FormMultiDict,
+    language: str,
+) -> tuple[PageState, str | None]:
+    """Page `index` after its Add or Remove button: the answers as sent (entries left
+    empty kept, so positions are the ones the respondent saw) with an empty entry added
+    or one removed; and the path of an added entry, whose first field gets the focus."""
+    sent = form_answers(questionnaire.pages[index], form, language, keep_empty_entries=True)
+    added = str(form.get(ADD_ENTRY) or "")
+    removed = str(form.get(REMOVE_ENTRY) or "")
+    if top_name(added or removed) in sent:
+        changed_entries(sent, added=added, removed=removed)
+    state = page_state(questionnaire, earlier, index, sent=sent)
+    entries = entries_at(state.answers, added) if added else None
+    return state, entry_path(added, len(entries)) if entries else None
 
 
 def changed_entries(answers: dict[str, object], *, added: str = "", removed: str = "") -> None:

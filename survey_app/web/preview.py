@@ -31,7 +31,15 @@ from survey_app.render.respond import (
     thanks_context,
 )
 from survey_app.services.surveys import PublishedSurvey
-from survey_app.web.answering import ACTION, PAGE, SWITCH, page_notices, state_of_sent_page
+from survey_app.web.answering import (
+    ACTION,
+    PAGE,
+    SWITCH,
+    entries_changed,
+    page_notices,
+    state_of_sent_page,
+    with_entries_changed,
+)
 from survey_app.web.staff import StaffPreviewTemplate
 
 ANSWERS = "preview:answers"
@@ -109,12 +117,15 @@ def questions_page(
     fragment: bool = False,
     live: bool = False,
     notices: tuple[str, ...] = (),
+    focus: str | None = None,
 ) -> Template:
     messages = {
         name: answer_error_message(error, preview.questionnaire, preview.language)
         for name, error in (errors or {}).items()
     }
-    context = page_context(preview.respondent, state, messages, live=live, notices=notices)
+    context = page_context(
+        preview.respondent, state, messages, live=live, notices=notices, focus=focus
+    )
     _links(preview, context, state.answers)
     name = "respond/_page.html" if fragment else "respond/page.html"
     return StaffPreviewTemplate(
@@ -175,6 +186,12 @@ def posted(
         return questions_page(preview, page_state(questionnaire, state.answers, previous))
     if action == "save":
         return questions_page(preview, state)
+    if entries_changed(form):
+        carried = carried_answers(form.get(ANSWERS))
+        changed, focus = with_entries_changed(
+            questionnaire, carried, state.index, form, preview.language
+        )
+        return questions_page(preview, changed, focus=focus)
     if state.changed or state.errors:
         # As for respondents: questions that just appeared (or whose options did) get
         # no error before they were seen, and the page says what changed.

@@ -31,12 +31,13 @@ from survey_app.services.audit import audit_events
 from survey_app.services.questionnaires import MAX_UPLOAD_BYTES
 from survey_app.services.surveys import get_survey, publish_directory, survey_versions
 from survey_app.settings import Settings
-from tests.conftest import csrf_token, login
+from tests.conftest import FIXTURES, csrf_token, login
 from tests.security.test_xss import markup_problems
 from tests.security.xss_corpus import LANGUAGES, write_xss_questionnaires
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 FEEDBACK = (STORAGE_QUESTIONNAIRES / "feedback.yaml").read_text(encoding="utf-8")
+HOUSEHOLD = FIXTURES / "household.yaml"
 FEEDBACK_V2 = FEEDBACK.replace('version: "1"', 'version: "2"') + (
     "  - name: more\n"
     "    title: {de: Mehr, en: More, ar: المزيد}\n"
@@ -528,6 +529,24 @@ def test_skip_logic_works_in_the_preview(office: Any) -> None:
     again = answer(client, upload_id, {**fields, **sent, "nav:lang": "en"})
     assert "New questions appeared on this page." in again.text
     assert "Why not?" in again.text
+
+
+def test_entries_of_a_roster_are_added_and_removed_in_the_preview(office: Any) -> None:
+    client, settings = office
+    upload_id = upload_id_of(upload(client, "household.yaml", HOUSEHOLD.read_bytes()))
+    fields = {"nav:lang": "en", "nav:page": "0", "entries:members": "1"}
+    amal = {"members[1].member_name": "Amal", "members[1].age": "34"}
+
+    added = answer(client, upload_id, {**fields, **amal, "entry:add": "members"})
+
+    assert added.status_code == 200
+    assert 'name="members[2].member_name"' in added.text
+    assert carried(added) == {"members": [{"member_name": "Amal", "age": 34}, {}]}
+    fields["preview:answers"] = json.dumps(carried(added))
+    two = {**amal, "entries:members": "2", "members[2].member_name": "Bilal"}
+    removed = answer(client, upload_id, {**fields, **two, "entry:remove": "members[1]"})
+    assert carried(removed) == {"members": [{"member_name": "Bilal"}]}
+    assert stored(settings) == (0, 0)
 
 
 def test_another_language_keeps_the_test_answers(office: Any) -> None:
