@@ -45,6 +45,7 @@ from analysis.frames import (
     repeats,
 )
 from analysis.kinds import kind_of
+from analysis.kinds.number import NumberKind
 from analysis.publication_format import STATISTICS
 from analysis.results import Results, bin_label
 from analysis.results_tables import (
@@ -459,7 +460,7 @@ def write_results_xlsx(
                 sheet.append([bin_label(key), count, words["hidden"] if count is None else None])
                 if count is None:
                     hidden(sheet.cell(sheet.max_row, 2))
-        elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        elif _has_statistics(question):
             sheet.append([words["statistic"], words["value"], words["note"]])
             for name in STATISTICS:
                 value = getattr(question, name)
@@ -502,3 +503,8 @@ def _add_chart(sheet: Any, question: QuestionResult, first: int, last: int) -> N
     chart.width = 20
     chart.height = max(7.5, 1.2 * (last - first + 1) + 3)
     sheet.add_chart(chart, "F2")
+
+
+def _has_statistics(question: QuestionResult) -> bool:
+    """Whether a result has a number's statistics (a number's, or a repeat's entries)."""
+    return isinstance(kind_of(question.type), NumberKind)
