@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from analysis.exports import entries_paths, write_responses_csv_files, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.services.results import export_responses
+from survey_app.services.results import export_responses, store_demo_responses
 from tests.analysis.conftest import household, load, member, store_answers, variant
 
 AMAL = member("Amal", 41, "head", works="yes", jobs=[{"job_title": "Köchin", "job_hours": 20}])
@@ -126,3 +126,24 @@ def test_entries_follow_their_responses_when_versions_alternate(
         ("1", "Sami"), ("2", "Amal"), ("2", "Lina"), ("3", "Eda"),
     ]  # fmt: skip
     assert [row["_parent_index"] for row in read_csv(paths[2])] == ["2", "4"]
+
+
+def test_every_member_of_stored_demo_households_is_exported_once(
+    db: Database, roster: Questionnaire, tmp_path: Path
+) -> None:
+    store_answers(db, roster)
+    store_demo_responses(db, "roster", 120, seed=5)
+    questionnaire, chunks = export_responses(db, "roster", chunk=50)
+
+    _count, paths = write_responses_csv_files(chunks, questionnaire, "en", tmp_path / "r.csv")
+
+    responses, members, jobs = (read_csv(path) for path in paths)
+    sizes = [
+        int(row["How many people live in your household? [household_size]"]) for row in responses
+    ]
+    assert [int(row["Person [members]"]) for row in responses] == sizes
+    assert len(members) == sum(sizes)
+    assert len({(row["_parent_index"], row["_position"]) for row in members}) == len(members)
+    working = [row for row in members if row["Does ${member_name} work? [works]"] == "Yes"]
+    assert len(jobs) == sum(int(row["Job [jobs]"] or 0) for row in members)
+    assert {row["_parent_index"] for row in jobs} <= {row["_index"] for row in working}
