@@ -21,6 +21,12 @@ value that breaks a constraint, which is drawn again. Only responses that pass a
 returned, with the check's result, so demo data is valid by construction and by check,
 and is stored from that result as a respondent's answers are
 (`services.submissions.NewSubmission.from_checked`) without being checked twice.
+
+A repeat (a household roster) gets entries: as many as its `repeat_count` asks for,
+else 1 to 6 (a nested repeat: none to 2, e.g. jobs per member), each entry's answers
+drawn as a response's from profiles of the entry's questions. An entry's answer that
+the check refuses (`members[2].relation`) is drawn again on its own. Questionnaires
+without repeats draw exactly what they drew before (the seed's stream is unchanged).
 """
 
 from __future__ import annotations
@@ -35,7 +41,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from survey_app.questionnaire.rules import Answer, CheckedAnswers, check_answers
+from survey_app.questionnaire.rules import (
+    Answer,
+    CheckedAnswers,
+    check_answers,
+    expected_entries,
+)
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -86,6 +97,13 @@ Priors = Mapping[str, Prior]
 
 _ATTEMPTS = 20
 _PERSONAS = 3
+#: Chances of 1 to 6 entries of a repeat (household members), and of 0 to 2 entries of
+#: a repeat inside an entry (jobs of a member).
+_ENTRIES = (0.22, 0.27, 0.2, 0.16, 0.09, 0.06)
+_NESTED_ENTRIES = (0.35, 0.5, 0.15)
+#: An answer inside entries, by path: `members[2].jobs[1].job_title`.
+_QUESTION_ONLY = re.compile(r"\$\{([^}]+)\}")
+_ENTRY_PATH = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
 #: Choices most people do not pick: rarer in demo data than the substantive ones.
 _RESIDUAL = frozenset(
     {"no_answer", "dont_know", "unsure", "other", "cant_say", "none", "nothing", "no_need",
@@ -141,6 +159,16 @@ class _Profile:
     low: float = 0.0
     high: float = 100.0
     mode: float = 50.0
+    #: A repeat's: the profiles of its entries' questions.
+    entries: tuple[_Profile, ...] = ()
+    #: A whole number that is a repeat's `repeat_count` (the household's size): drawn
+    #: as a number of entries is.
+    counts_entries: bool = False
+
+    @property
+    def repeat(self) -> bool:
+        """Whether its answers are entries (a repeat's)."""
+        return self.question.type is QuestionType.REPEAT
 
     @property
     def parents(self) -> frozenset[str]:
@@ -182,7 +210,11 @@ def demo_responses(
         personas = rng.choice(_PERSONAS, size=size, p=persona_shares)
         columns: dict[str, list[Any]] = {}
         for profile in profiles:  # parents first: an answer may depend on those drawn before
-            columns[profile.question.name] = _draw(profile, size, rng, today, personas, columns)
+            if profile.repeat:
+                drawn = _draw_entries(questionnaire, profile, size, rng, today, columns)
+            else:
+                drawn = _draw(profile, size, rng, today, personas, columns)
+            columns[profile.question.name] = drawn
         languages = rng.choice(len(questionnaire.languages), size=size, p=language_weights)
         days = rng.integers(0, spread_days, size=size)
         for row in range(size):
@@ -228,6 +260,17 @@ def _bounds(question: Question) -> tuple[float, float]:
         else:
             high = value - (1 if operator == "<" and question.type is QuestionType.INTEGER else 0)
     return low, max(low, high)
+
+
+def _entry_counts(questionnaire: Questionnaire) -> frozenset[str]:
+    """The questions whose answer is a repeat's number of entries (`repeat_count:
+    ${household_size}`)."""
+    return frozenset(
+        match.group(1)
+        for question in questionnaire.all_questions.values()
+        if question.repeat_count is not None
+        and (match := _QUESTION_ONLY.fullmatch(question.repeat_count.strip()))
+    )
 
 
 def _exclusive(question: Question) -> frozenset[str]:
@@ -335,6 +378,16 @@ def _profile(
     prior: Prior | None = None,
 ) -> _Profile:
     skip = 0.0 if question.required else float(rng.uniform(0.03, 0.2))
+    if question.type is QuestionType.REPEAT:
+        entries = tuple(
+            _profile(questionnaire, child, rng)
+            for child in question.questions
+            if _answerable(child)
+        )
+        return _Profile(question, skip, entries=entries)
+    if question.type is QuestionType.INTEGER and question.name in _entry_counts(questionnaire):
+        low, high = _bounds(question)
+        return _Profile(question, skip, low=low, high=high, counts_entries=True)
     if question.type is QuestionType.TEXT:
         skip = 0.0 if question.required else float(rng.uniform(0.6, 0.9))
     names = tuple(choice.name for choice in questionnaire.choices_of(question))
@@ -418,6 +471,9 @@ def _draw(
                 for row in rows:
                     order = rng.choice(len(names), size=len(names), replace=False, p=share)
                     values[row] = [names[i] for i in order]
+        case QuestionType.INTEGER if profile.counts_entries:
+            entries = rng.choice(len(_ENTRIES), size=size, p=_ENTRIES) + 1
+            values = [int(x) for x in np.clip(entries, profile.low, profile.high)]
         case QuestionType.INTEGER | QuestionType.DECIMAL if question.range is not None:
             bounds = question.range
             drawn = rng.triangular(profile.low, profile.mode, profile.high, size=size)
@@ -449,6 +505,102 @@ def _draw(
         case _:
             values = [_TEXTS[i] for i in rng.integers(0, len(_TEXTS), size=size)]
     return [None if skip else value for value, skip in zip(values, skipped, strict=True)]
+
+
+def _draw_entries(
+    questionnaire: Questionnaire,
+    profile: _Profile,
+    size: int,
+    rng: np.random.Generator,
+    today: datetime.date,
+    columns: _Columns,
+    *,
+    nested: bool = False,
+) -> list[Any]:
+    """A repeat's entries for `size` responses (or enclosing entries, `nested`), None
+    where it gets none: as many as its `repeat_count` asks for given the answers drawn
+    before (`columns`), else a household's number of members (`_ENTRIES`) or a member's
+    number of jobs (`_NESTED_ENTRIES`)."""
+    repeat = profile.question
+    skipped = rng.random(size) < profile.skip
+    shares = _NESTED_ENTRIES if nested else _ENTRIES
+    counts = rng.choice(len(shares), size=size, p=shares) + (0 if nested else 1)
+    values: list[Any] = []
+    for row in range(size):
+        count = int(counts[row])
+        if repeat.repeat_count is not None and not nested:
+            answers = {name: drawn[row] for name, drawn in columns.items()}
+            count = expected_entries(questionnaire, repeat, answers, today) or 0
+        if repeat.required and count == 0:
+            count = 1
+        if skipped[row] or count == 0:
+            values.append(None)
+            continue
+        values.append(_entries(questionnaire, profile, count, rng, today))
+    return values
+
+
+def _entries(
+    questionnaire: Questionnaire,
+    profile: _Profile,
+    count: int,
+    rng: np.random.Generator,
+    today: datetime.date,
+) -> list[dict[str, Any]]:
+    """`count` entries of a repeat, each question drawn for all of them at once."""
+    drawn: dict[str, list[Any]] = {}
+    for child in profile.entries:
+        if child.repeat:
+            drawn[child.question.name] = _draw_entries(
+                questionnaire, child, count, rng, today, drawn, nested=True
+            )
+        else:
+            drawn[child.question.name] = _draw(child, count, rng, today)
+    return [
+        {name: values[row] for name, values in drawn.items() if values[row] is not None}
+        for row in range(count)
+    ]
+
+
+def _redraw_in_entry(
+    questionnaire: Questionnaire,
+    profiles: Mapping[str, _Profile],
+    answers: dict[str, Any],
+    path: str,
+    attempt: int,
+    rng: np.random.Generator,
+    today: datetime.date,
+) -> None:
+    """Draw again the answer at `path` (`members[2].relation`, or a nested repeat's
+    entries `members[2].jobs`) inside the entries of `answers`; the whole repeat's
+    entries when the path does not lead to an entry (they changed in between)."""
+    steps = _ENTRY_PATH.findall(path)
+    top = steps[0][0]
+    holder: Any = answers
+    profile = profiles[top]
+    for name, position in steps[:-1]:
+        entries = holder.get(name) if isinstance(holder, dict) else None
+        index = int(position) - 1 if position else -1
+        if not isinstance(entries, list) or not 0 <= index < len(entries):
+            answers[top] = _draw_entries(questionnaire, profiles[top], 1, rng, today, {})[0]
+            return
+        holder = entries[index]
+        if name != top:
+            profile = next(p for p in profile.entries if p.question.name == name)
+    name = steps[-1][0]
+    child = next((p for p in profile.entries if p.question.name == name), None)
+    if child is None:
+        holder.pop(name, None)
+    elif child.repeat:
+        holder[name] = _draw_entries(
+            questionnaire, replace(child, skip=0.0), 1, rng, today, {}, nested=True
+        )[0]
+    elif child.question.type is QuestionType.SELECT_ONE and attempt >= _ATTEMPTS // 2:
+        # Late attempts go through the choices in turn: a constraint of an entry often
+        # allows one choice only there (the first member is the head of household).
+        holder[name] = child.choices[attempt % len(child.choices)] if child.choices else None
+    else:
+        holder[name] = _redraw(child, attempt, rng, today, holder)
 
 
 def _matches(
@@ -623,6 +775,9 @@ def _valid(
             return checked
         redrawn: set[str] = set()
         for name in checked.errors:
+            if "[" in name:  # an answer inside a repeat's entries
+                _redraw_in_entry(questionnaire, by_name, answers, name, _attempt, rng, today)
+                continue
             profile = by_name.get(name)
             if profile is None:
                 answers.pop(name, None)
@@ -638,9 +793,14 @@ def _valid(
                     cases=(),
                     within=None,
                 )
-            answers[name] = (
-                _redraw(profile, _attempt, rng, today, answers) if profile.choices else None
-            )
+            if profile.repeat:
+                columns = {other: [value] for other, value in answers.items()}
+                repeat = replace(profile, skip=0.0)
+                answers[name] = _draw_entries(questionnaire, repeat, 1, rng, today, columns)[0]
+            else:
+                answers[name] = (
+                    _redraw(profile, _attempt, rng, today, answers) if profile.choices else None
+                )
             redrawn.add(name)
         # Answers drawn from a redrawn one follow it (parents first, so that their own
         # followers do too).

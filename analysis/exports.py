@@ -6,6 +6,13 @@
   `select_multiple` question. CSV is UTF-8 with BOM (Excel reads the encoding from it),
   texts quoted; both formats are written chunk by chunk, so memory stays constant for a
   million rows.
+- Repeats, in KoboToolbox's "long" layout: the responses' table has a repeat's number
+  of entries, and each repeat a table of its own (an XLSX sheet, a CSV file), one row
+  per entry. Then the responses' table starts with `_index` (its row, from 1), and an
+  entries table with `_index` (its own row), `_parent_table_name` and `_parent_index`
+  (the table and `_index` of the response, or of the enclosing entry for a nested
+  repeat), `_submission__index` (the response's `_index`) and `_position` (the entry's
+  position from 1 within its response or enclosing entry), then the entry's questions.
 - `write_results_xlsx`: the aggregated workbook for a working group: an info sheet, then
   one sheet per question with its suppressed table and a bar chart.
 
@@ -18,7 +25,8 @@ negative number cannot carry a formula, and turning it into text would corrupt t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,7 +35,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from analysis.frames import (
+    ENTRY,
+    PARENT,
+    RESPONSE,
+    Responses,
+    empty_entries,
+    empty_frame,
+    repeats,
+)
 from analysis.kinds import kind_of
+from analysis.kinds.number import NumberKind
 from analysis.publication_format import STATISTICS
 from analysis.results import Results, bin_label
 from analysis.results_tables import (
@@ -41,13 +59,18 @@ from analysis.results_tables import (
     results_text,
 )
 from analysis.summaries import QuestionResult
-from analysis.xlsx import StreamedSheet
+from analysis.xlsx import StreamedWorkbook
 from survey_app.i18n import STAFF_LANGUAGES, staff_gettext
-from survey_app.questionnaire.schema import Questionnaire, QuestionType
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
+    "INDEX",
+    "MAIN_TABLE",
     "SUPPRESSED",
     "WorkbookSource",
+    "entries_paths",
+    "entries_table",
+    "entry_tables",
     "footnote",
     "neutralize",
     "neutralize_series",
@@ -56,11 +79,21 @@ __all__ = [
     "results_csv_excel",
     "results_text",
     "write_responses_csv",
+    "write_responses_csv_files",
     "write_responses_xlsx",
     "write_results_xlsx",
 ]
 
 _META = ("submitted_on", "language", "version", "status")
+MAIN_TABLE = "responses"
+"""The responses' table: its sheet, and `_parent_table_name` of a repeat's entries."""
+INDEX = "_index"
+PARENT_TABLE = "_parent_table_name"
+PARENT_INDEX = "_parent_index"
+SUBMISSION_INDEX = "_submission__index"
+POSITION = "_position"
+Chunk = pd.DataFrame | Responses
+"""Responses to export: a frame (with meta columns), or one with its entries."""
 
 
 def neutralize_series(values: pd.Series) -> pd.Series:
@@ -81,33 +114,173 @@ def response_table(
     for name in _META:
         if name in frame:
             columns[name] = neutralize_series(frame[name]) if name != "version" else frame[name]
-    for question in questionnaire.iter_questions():
+    columns |= _question_columns(frame, questionnaire, questionnaire.iter_questions(), language)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def _question_columns(
+    frame: pd.DataFrame,
+    questionnaire: Questionnaire,
+    questions: Iterable[Question],
+    language: str,
+) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for question in questions:
         if not question.takes_answer:
             continue
         header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
         columns |= kind_of(question).export_columns(
             frame, questionnaire, question, header, language
         )
-    return pd.DataFrame(columns, index=frame.index)
+    return columns
+
+
+def entries_table(
+    entries: pd.DataFrame,
+    questionnaire: Questionnaire,
+    repeat: Question,
+    language: str,
+    *,
+    first_index: int,
+    parent_first_index: int,
+    response_first_index: int,
+    parent_table: str,
+) -> pd.DataFrame:
+    """A repeat's entries (a frame from `analysis.frames`) for people to read: Kobo's
+    link columns (see the module doc) and the entry's questions. Its rows are numbered
+    from `first_index`; `*_first_index` is the `_index` of row 0 of the enclosing table
+    (of a nested repeat: its enclosing repeat's) and of the responses' table (where
+    earlier chunks ended)."""
+    responses = entries[RESPONSE].to_numpy(dtype="int64") + response_first_index
+    if PARENT in entries:
+        parent_index = entries[PARENT].to_numpy(dtype="int64") + parent_first_index
+    else:
+        parent_index = responses
+    columns: dict[str, Any] = {
+        INDEX: pd.RangeIndex(first_index, first_index + len(entries)),
+        PARENT_TABLE: neutralize(parent_table),
+        PARENT_INDEX: parent_index,
+        SUBMISSION_INDEX: responses,
+        POSITION: entries[ENTRY].to_numpy(dtype="int64"),
+    }
+    columns |= _question_columns(entries, questionnaire, repeat.questions, language)
+    return pd.DataFrame(columns, index=entries.index)
+
+
+def entry_tables(
+    chunks: Iterable[Chunk], questionnaire: Questionnaire, language: str
+) -> Iterator[dict[str | None, pd.DataFrame]]:
+    """Per chunk of responses, the tables to write: the responses' (key None, with
+    `_index` first when the questionnaire has repeats) and each repeat's entries (by
+    the repeat's name; see the module doc). Rows are numbered on across chunks."""
+    names = table_names(questionnaire)
+    written: dict[str | None, int] = dict.fromkeys(names, 0)
+    for chunk in chunks:
+        frame, entries = (
+            (chunk.frame, chunk.entries) if isinstance(chunk, Responses) else (chunk, {})
+        )
+        main = response_table(frame, questionnaire, language)
+        if len(names) > 1:
+            main.insert(0, INDEX, pd.RangeIndex(written[None] + 1, written[None] + 1 + len(main)))
+        tables: dict[str | None, pd.DataFrame] = {None: main}
+        for repeat in repeats(questionnaire):
+            own = entries.get(repeat.name, empty_entries(questionnaire, repeat))
+            enclosing = questionnaire.repeat_of.get(repeat.name)
+            tables[repeat.name] = entries_table(
+                own,
+                questionnaire,
+                repeat,
+                language,
+                first_index=written[repeat.name] + 1,
+                parent_first_index=written[enclosing] + 1,
+                response_first_index=written[None] + 1,
+                parent_table=names[enclosing],
+            )
+        for name, table in tables.items():
+            written[name] += len(table)
+        yield tables
+
+
+def table_names(questionnaire: Questionnaire) -> dict[str | None, str]:
+    """The tables of a row-level export by repeat (None: the responses'), each named
+    for an XLSX sheet: `responses`, then the repeats' names (cut and made unique as
+    Excel wants)."""
+    used = {MAIN_TABLE}
+    names: dict[str | None, str] = {None: MAIN_TABLE}
+    for repeat in repeats(questionnaire):
+        names[repeat.name] = _sheet_title(repeat.name, used)
+    return names
 
 
 def write_responses_csv(
-    frames: Iterable[pd.DataFrame], questionnaire: Questionnaire, language: str, handle: IO[str]
+    chunks: Iterable[Chunk],
+    questionnaire: Questionnaire,
+    language: str,
+    handle: IO[str],
+    *,
+    entries: Mapping[str, IO[str]] | None = None,
 ) -> int:
-    """Write submissions chunk by chunk to `handle` (opened with encoding 'utf-8-sig').
+    """Write submissions chunk by chunk to `handle` (opened with encoding 'utf-8-sig'),
+    and with `entries` each repeat's entries to its handle there (by repeat name); the
+    number of submissions.
 
     Arrow's CSV writer does the formatting (several times faster than `DataFrame.to_csv`):
     every text cell and header is quoted, numbers are not, missing values are empty,
     lines end in CRLF."""
+    handles: dict[str | None, IO[str]] = {None: handle}
+    handles.update(entries or {})
+    first = True
     written = 0
-    for frame in frames:
-        table = response_table(frame, questionnaire, language)
-        handle.write(_csv_text(table, header=written == 0))
-        written += len(table)
-    if written == 0:
-        empty = response_table(_empty_with_meta(questionnaire), questionnaire, language)
-        handle.write(_csv_text(empty, header=True))
+    for tables in entry_tables(_or_empty(chunks, questionnaire), questionnaire, language):
+        for name, table in tables.items():
+            if name in handles and (first or len(table)):
+                handles[name].write(_csv_text(table, header=first))
+        written += len(tables[None])
+        first = False
     return written
+
+
+def entries_paths(path: Path, questionnaire: Questionnaire) -> dict[str, Path]:
+    """Where a CSV export written to `path` puts each repeat's entries: beside it, named
+    `<stem>-<repeat>.csv`, by repeat name."""
+    return {
+        repeat.name: path.with_name(f"{path.stem}-{repeat.name}{path.suffix}")
+        for repeat in repeats(questionnaire)
+    }
+
+
+def write_responses_csv_files(
+    chunks: Iterable[Chunk], questionnaire: Questionnaire, language: str, path: Path
+) -> tuple[int, list[Path]]:
+    """Write submissions to the CSV file `path` and each repeat's entries to its own
+    (`entries_paths`); the number of submissions and the files written, `path` first."""
+    paths: dict[str | None, Path] = {None: path}
+    paths.update(entries_paths(path, questionnaire))
+    with ExitStack() as stack:
+        handles = {
+            name: stack.enter_context(file.open("w", encoding="utf-8-sig", newline=""))
+            for name, file in paths.items()
+        }
+        main = handles.pop(None)
+        count = write_responses_csv(
+            chunks,
+            questionnaire,
+            language,
+            main,
+            entries={str(name): handle for name, handle in handles.items()},
+        )
+    return count, list(paths.values())
+
+
+def _or_empty(chunks: Iterable[Chunk], questionnaire: Questionnaire) -> Iterator[Chunk]:
+    """The chunks, or one without rows (for the headers) when there are none."""
+    empty = True
+    for chunk in chunks:
+        empty = False
+        yield chunk
+    if empty:
+        entries = {r.name: empty_entries(questionnaire, r) for r in repeats(questionnaire)}
+        yield Responses(_empty_with_meta(questionnaire), entries)
 
 
 def _csv_text(table: pd.DataFrame, *, header: bool) -> str:
@@ -118,8 +291,6 @@ def _csv_text(table: pd.DataFrame, *, header: bool) -> str:
 
 
 def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
-    from analysis.frames import empty_frame
-
     frame = empty_frame(questionnaire)
     for name in reversed(_META):
         frame.insert(0, name, pd.Series([], dtype="str"))
@@ -127,20 +298,23 @@ def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
 
 
 def write_responses_xlsx(
-    frames: Iterable[pd.DataFrame], questionnaire: Questionnaire, language: str, path: Path
+    chunks: Iterable[Chunk], questionnaire: Questionnaire, language: str, path: Path
 ) -> int:
-    """Write submissions to an XLSX workbook, streamed chunk by chunk (`analysis.xlsx`)."""
+    """Write submissions to an XLSX workbook, streamed chunk by chunk (`analysis.xlsx`):
+    the sheet `responses`, and one sheet per repeat with its entries; the number of
+    submissions."""
+    names = table_names(questionnaire)
+    first = True
     written = 0
-    with StreamedSheet(path, "responses") as sheet:
-        for frame in frames:
-            table = response_table(frame, questionnaire, language)
-            if written == 0:
-                sheet.append_header(list(table.columns))
-            sheet.append_frame(table)
-            written += len(table)
-        if written == 0:
-            empty = response_table(_empty_with_meta(questionnaire), questionnaire, language)
-            sheet.append_header(list(empty.columns))
+    with StreamedWorkbook(path, list(names.values())) as book:
+        for tables in entry_tables(_or_empty(chunks, questionnaire), questionnaire, language):
+            for name, table in tables.items():
+                sheet = book.sheet(names[name])
+                if first:
+                    sheet.append_header(list(table.columns))
+                sheet.append_frame(table)
+            written += len(tables[None])
+            first = False
     return written
 
 
@@ -286,7 +460,7 @@ def write_results_xlsx(
                 sheet.append([bin_label(key), count, words["hidden"] if count is None else None])
                 if count is None:
                     hidden(sheet.cell(sheet.max_row, 2))
-        elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        elif _has_statistics(question):
             sheet.append([words["statistic"], words["value"], words["note"]])
             for name in STATISTICS:
                 value = getattr(question, name)
@@ -329,3 +503,8 @@ def _add_chart(sheet: Any, question: QuestionResult, first: int, last: int) -> N
     chart.width = 20
     chart.height = max(7.5, 1.2 * (last - first + 1) + 3)
     sheet.add_chart(chart, "F2")
+
+
+def _has_statistics(question: QuestionResult) -> bool:
+    """Whether a result has a number's statistics (a number's, or a repeat's entries)."""
+    return isinstance(kind_of(question.type), NumberKind)

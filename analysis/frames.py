@@ -10,7 +10,19 @@ builders here):
   (missing where the question was not answered);
 - `integer` -> nullable Int64, `decimal` -> float64, `date` -> datetime64, `text` -> str;
 - `note` and `calculate` have no column: results never show them, and exports carry
-  what respondents answered.
+  what respondents answered;
+- `repeat` -> its number of entries, nullable Int64 (missing where it was not answered).
+
+A repeat's entries get frames of their own (`parse_responses`, `Responses.entries`), one
+per repeat (nested ones included), one row per entry: the row of its response in the
+response frame (`RESPONSE`), for a nested repeat the row of the enclosing entry in the
+enclosing repeat's frame (`PARENT`) and that entry's position (`PARENT_ENTRY`), the
+entry's position from 1 (`ENTRY`, within its response or its enclosing entry), then its
+questions' columns, typed by the same kinds as a response's. These names cannot be
+question names, so they never collide with an entry's questions. The entries are read
+in the same pass as the responses (a repeat's answers are a list of structs in the
+arrow schema); `parse_answers` skips building them, so frames of questionnaires
+without repeats cost what they did.
 
 Questions that exist only in older versions are dropped: results, breakdowns and
 exports describe the current questionnaire, and a removed question belongs to no working
@@ -29,7 +41,8 @@ broken row costs speed, never a crash.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,30 +53,80 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from analysis.kinds import kind_of
-from survey_app.questionnaire.schema import Question, Questionnaire
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
+    "ENTRY",
+    "PARENT",
+    "PARENT_ENTRY",
+    "RESPONSE",
+    "Responses",
     "answers_frame",
     "categorical_column",
     "choice_column",
     "choice_flags",
     "choice_names",
     "date_column",
+    "empty_entries",
     "empty_frame",
+    "entries_frame",
+    "entry_counts",
+    "entry_questions",
     "frame_from_texts",
     "frame_questions",
+    "join_responses",
     "join_texts",
     "number_column",
     "parse_answers",
+    "parse_responses",
     "rank_positions",
     "ranking_names",
+    "repeats",
+    "responses_from_texts",
+    "take_responses",
     "text_column",
 ]
 
+RESPONSE = "#response"
+"""Column of an entries frame: the row of the entry's response in the response frame."""
+PARENT = "#parent"
+"""Column of a nested repeat's entries frame: the row of the enclosing entry in the
+enclosing repeat's entries frame."""
+PARENT_ENTRY = "#parent_entry"
+"""Column of a nested repeat's entries frame: the enclosing entry's position (from 1)."""
+ENTRY = "#entry"
+"""Column of an entries frame: the entry's position (from 1) within its response, or
+within the enclosing entry for a nested repeat."""
+
 
 def frame_questions(questionnaire: Questionnaire) -> list[Question]:
-    """The questions that get columns: every question a respondent answers."""
+    """The questions that get columns: every question a respondent answers (a repeat is
+    one of them: its number of entries)."""
     return [q for q in questionnaire.iter_questions() if q.takes_answer]
+
+
+def entry_questions(repeat: Question) -> list[Question]:
+    """The questions of a repeat's entries that get columns in its entries frame."""
+    return [q for q in repeat.questions if q.takes_answer]
+
+
+def repeats(questionnaire: Questionnaire) -> list[Question]:
+    """Every repeat with answered questions, nested ones included, each right after the
+    repeat that encloses it (the order of `Responses.entries`)."""
+    return [
+        q
+        for q in questionnaire.all_questions.values()
+        if q.type is QuestionType.REPEAT and q.takes_answer
+    ]
+
+
+@dataclass(frozen=True)
+class Responses:
+    """Responses as frames: `frame` one row per response (`parse_answers`), `entries`
+    one frame per repeat by name, one row per entry (see the module doc)."""
+
+    frame: pd.DataFrame
+    entries: Mapping[str, pd.DataFrame]
 
 
 def choice_column(question: str, choice: str) -> str:
@@ -88,16 +151,93 @@ def parse_answers(
     """
     if rows == 0:
         return empty_frame(target)
-    schema = _arrow_schema(target, source)
-    table = _read_fast(lines, schema, rows)
-    if table is None:
-        table = _read_slow(lines, schema, rows)
-    table = table.combine_chunks()
+    table = _read_table(target, source, lines, rows)
     columns: dict[str, Any] = {}
     for question in frame_questions(target):
         column = table.column(question.name) if question.name in table.column_names else None
         columns.update(_typed(target, question, column, rows))
     return pd.DataFrame(columns, index=pd.RangeIndex(rows))
+
+
+def parse_responses(
+    target: Questionnaire, source: Questionnaire, lines: str | bytes, rows: int
+) -> Responses:
+    """Answers of one version as `parse_answers` reads them, with the entries of every
+    repeat of `target` (its frames are empty where `source` had no such repeat)."""
+    if rows == 0:
+        return Responses(empty_frame(target), _no_entries(target))
+    table = _read_table(target, source, lines, rows)
+    columns: dict[str, Any] = {}
+    entries: dict[str, pd.DataFrame] = {}
+    for question in frame_questions(target):
+        column = table.column(question.name) if question.name in table.column_names else None
+        columns.update(_typed(target, question, column, rows))
+        if question.type is QuestionType.REPEAT:
+            if column is None:
+                column = pa.nulls(rows, kind_of(question).answer_type(question))
+            _add_entries(entries, target, question, column, np.arange(rows), None)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(rows))
+    return Responses(frame, {r.name: entries[r.name] for r in repeats(target)})
+
+
+def take_responses(
+    target: Questionnaire, responses: Responses, order: npt.NDArray[np.intp]
+) -> Responses:
+    """The responses in `order` (row k is row `order[k]`), each with its entries, which
+    follow their responses' new order."""
+    frame = responses.frame.take(order).reset_index(drop=True)
+    new_row = np.empty(len(order), dtype=np.int64)
+    new_row[order] = np.arange(len(order))
+    entries: dict[str, pd.DataFrame] = {}
+    moved: dict[str, npt.NDArray[np.int64]] = {}
+    for name, part in responses.entries.items():
+        part = part.copy()
+        part[RESPONSE] = owner = new_row[part[RESPONSE].to_numpy(dtype=np.int64)]
+        if PARENT in part:
+            parent = moved[target.repeat_of[name]]
+            part[PARENT] = owner = parent[part[PARENT].to_numpy(dtype=np.int64)]
+        sort = np.lexsort([part[ENTRY].to_numpy(), owner])
+        moved[name] = np.empty(len(part), dtype=np.int64)
+        moved[name][sort] = np.arange(len(part))
+        entries[name] = part.take(sort).reset_index(drop=True)
+    return Responses(frame, entries)
+
+
+def join_responses(target: Questionnaire, parts: Sequence[Responses]) -> Responses:
+    """Responses of several versions (from `parse_responses`) as one, the entries
+    pointing to the joined rows."""
+    if len(parts) == 1:
+        return parts[0]
+    frame = answers_frame(target, (part.frame for part in parts))
+    entries: dict[str, list[pd.DataFrame]] = {r.name: [] for r in repeats(target)}
+    offsets: dict[str, int] = dict.fromkeys(entries, 0)
+    responses = 0
+    for part in parts:
+        for name, own in part.entries.items():
+            moved = own.copy()
+            moved[RESPONSE] += responses
+            if PARENT in moved:
+                moved[PARENT] += offsets[target.repeat_of[name]]
+            entries[name].append(moved)
+        # Only after the whole part: a nested repeat's parents come from the same part.
+        for name, own in part.entries.items():
+            offsets[name] += len(own)
+        responses += len(part.frame)
+    joined = {name: pd.concat(frames, ignore_index=True) for name, frames in entries.items()}
+    return Responses(frame, joined)
+
+
+def responses_from_texts(
+    target: Questionnaire, versions: Iterable[tuple[Questionnaire, Sequence[str]]]
+) -> Responses:
+    """Convenience: (questionnaire of a version, its answer texts) pairs as responses
+    with their entries."""
+    parts = [
+        parse_responses(target, source, join_texts(texts), len(texts)) for source, texts in versions
+    ]
+    if not parts:
+        return Responses(empty_frame(target), _no_entries(target))
+    return join_responses(target, parts)
 
 
 def answers_frame(target: Questionnaire, parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -131,14 +271,111 @@ def empty_frame(target: Questionnaire) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(0))
 
 
+def empty_entries(target: Questionnaire, repeat: Question) -> pd.DataFrame:
+    """An entries frame of `repeat` with its columns and no rows."""
+    return _no_entries(target)[repeat.name]
+
+
+def _no_entries(target: Questionnaire) -> dict[str, pd.DataFrame]:
+    entries: dict[str, pd.DataFrame] = {}
+    for repeat in repeats(target):
+        if target.repeat_of.get(repeat.name) is None:
+            column = pa.nulls(0, kind_of(repeat).answer_type(repeat))
+            _add_entries(entries, target, repeat, column, np.zeros(0, np.int64), None)
+    return entries
+
+
+# -- entries ---------------------------------------------------------------------------
+
+
+def entry_counts(column: pa.Array) -> pd.arrays.IntegerArray:
+    """A repeat's number of entries per row (Int64), missing where it was not answered
+    (or answered as something else than a list, by an earlier version)."""
+    if not pa.types.is_list(column.type):
+        return pd.arrays.IntegerArray(np.zeros(len(column), np.int64), np.ones(len(column), bool))
+    lengths = pc.list_value_length(column)
+    counts = np.asarray(lengths.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    missing = np.asarray(lengths.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return pd.arrays.IntegerArray(counts, missing)
+
+
+def entries_frame(
+    target: Questionnaire,
+    repeat: Question,
+    column: pa.Array,
+    responses: npt.NDArray[np.int64],
+    parents: npt.NDArray[np.int64] | None,
+) -> tuple[pd.DataFrame, pa.StructArray]:
+    """The entries frame of `repeat` from the arrow column of its answers (one list of
+    entries per row; `responses[i]` is row i's response, and for a nested repeat row i
+    is the enclosing entry `parents[i]`), with the entries as arrow structs (for the
+    nested repeats' own frames)."""
+    if pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
+        owners = np.asarray(pc.list_parent_indices(column).to_numpy(), dtype=np.int64)
+        flat = pc.list_flatten(column)
+        fields = dict(zip([f.name for f in flat.type], flat.flatten(), strict=True))
+    else:  # not a list of entries (an earlier version asked another type): none
+        owners = np.zeros(0, dtype=np.int64)
+        flat = pa.array([], pa.struct([]))
+        fields = {}
+    count = len(owners)
+    # Owners ascend: an entry's position is its distance from its owner's first entry.
+    position = np.arange(count) - np.searchsorted(owners, owners, side="left") + 1
+    columns: dict[str, Any] = {RESPONSE: responses[owners]}
+    if parents is not None:
+        columns[PARENT] = parents[owners]
+    columns[ENTRY] = position
+    for question in entry_questions(repeat):
+        columns.update(_typed(target, question, fields.get(question.name), count))
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(count))
+    return frame, flat
+
+
+def _add_entries(
+    entries: dict[str, pd.DataFrame],
+    target: Questionnaire,
+    repeat: Question,
+    column: pa.Array,
+    responses: npt.NDArray[np.int64],
+    parent: pd.DataFrame | None,
+) -> None:
+    """The entries frames of `repeat` and of the repeats nested in it (`parent`: the
+    enclosing repeat's entries frame), into `entries`."""
+    parents = None if parent is None else np.arange(len(parent), dtype=np.int64)
+    frame, flat = entries_frame(target, repeat, column, responses, parents)
+    if parent is not None:
+        # The enclosing entry's position, for readers (PARENT is the row to join on).
+        enclosing = parent[ENTRY].to_numpy(dtype=np.int64)
+        frame.insert(2, PARENT_ENTRY, enclosing[frame[PARENT].to_numpy(dtype=np.int64)])
+    entries[repeat.name] = frame
+    own = frame[RESPONSE].to_numpy(dtype=np.int64)
+    fields = dict(zip([f.name for f in flat.type], flat.flatten(), strict=True))
+    for question in entry_questions(repeat):
+        if question.type is QuestionType.REPEAT:
+            nested = fields.get(question.name)
+            if nested is None:
+                nested = pa.nulls(len(frame), kind_of(question).answer_type(question))
+            _add_entries(entries, target, question, nested, own, frame)
+
+
 # -- parsing ---------------------------------------------------------------------------
+
+
+def _read_table(
+    target: Questionnaire, source: Questionnaire, lines: str | bytes, rows: int
+) -> pa.Table:
+    schema = _arrow_schema(target, source)
+    table = _read_fast(lines, schema, rows)
+    if table is None:
+        table = _read_slow(lines, schema, rows)
+    return table.combine_chunks()
 
 
 def _arrow_schema(target: Questionnaire, source: Questionnaire) -> pa.Schema:
     wanted = {q.name for q in frame_questions(target)}
     return pa.schema(
         [
-            pa.field(q.name, kind_of(q).answer_type())
+            pa.field(q.name, kind_of(q).answer_type(q))
             for q in frame_questions(source)
             if q.name in wanted
         ]
@@ -182,6 +419,17 @@ def _coerce_record(record: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
 
 
 def _coerce(value: object, arrow_type: pa.DataType) -> object:
+    if pa.types.is_list(arrow_type) and pa.types.is_struct(arrow_type.value_type):
+        # A repeat's entries: each an object, its answers coerced as a response's are.
+        if not isinstance(value, list):
+            return None
+        entry = arrow_type.value_type
+        fields = [entry.field(i) for i in range(entry.num_fields)]
+        return [
+            {f.name: _coerce(item.get(f.name), f.type) for f in fields}
+            for item in value
+            if isinstance(item, dict)
+        ]
     if arrow_type == pa.float64():
         is_number = isinstance(value, int | float) and not isinstance(value, bool)
         return value if is_number else None
@@ -207,7 +455,7 @@ def _typed(
     its kind says which (`analysis.kinds`), from the column builders below."""
     kind = kind_of(question)
     if column is None:
-        column = pa.nulls(rows, kind.answer_type())
+        column = pa.nulls(rows, kind.answer_type(question))
     return kind.frame_columns(target, question, column, rows)
 
 

@@ -247,7 +247,8 @@ def _add_question(
                 f"{question.name}: {label}: {questionnaire.text(choice.label, language)}"
             )
             out.coded_missing.append(variable)
-    elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+    elif question.type in (QuestionType.INTEGER, QuestionType.DECIMAL, QuestionType.REPEAT):
+        # A repeat: its number of entries (the entries are not in these files).
         variable = _variable(question.name, used, out)
         values = frame[question.name]
         out.columns[variable] = coded(values, values.notna().to_numpy())

@@ -32,6 +32,8 @@ from typing import Any
 
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.key_figures import KeyFigure, key_figures
+from analysis.kinds import kind_of
+from analysis.kinds.number import NumberKind
 from analysis.results import Results, bin_label
 from analysis.summaries import Breakdown, QuestionResult
 from survey_app.questionnaire.schema import QuestionType
@@ -133,7 +135,7 @@ def _has_slide(question: QuestionResult) -> bool:
         return bool(question.months)
     if question.type is QuestionType.TEXT:
         return bool(question.answers)
-    return question.type in (QuestionType.INTEGER, QuestionType.DECIMAL)
+    return _has_statistics(question)
 
 
 _QUOTES_PER_SLIDE = 4
@@ -250,7 +252,7 @@ class _Deck:
             return
         slide = self._slide(question.label)
         self._text(slide, 1.3, 0.5, [self.t.answered(self.t.format_count(question.n))], 18)
-        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        if _has_statistics(question):
             self._statistics_table(slide, question)
             self._legend(slide, (question.n is None) + _hidden_statistics(question))
             return
@@ -314,7 +316,7 @@ class _Deck:
         self._text(slide, 1.3, 0.5, [self.t.by(by_label)], 18)
         columns = [c for c in by.columns if not (c == MISSING_COLUMN and by.n.get(c) == 0)]
         names = {c: self.t.missing if c == MISSING_COLUMN else by.column_labels[c] for c in columns}
-        if question.type in (QuestionType.INTEGER, QuestionType.DECIMAL):
+        if _has_statistics(question):
             self._breakdown_table(slide, by, columns, names)
             hidden = sum(1 for c in columns for s in STATISTICS if by.statistics[s][c] is None)
             self._legend(slide, hidden + sum(1 for c in columns if by.n[c] is None))
@@ -540,3 +542,8 @@ def _hidden_statistics(question: QuestionResult) -> int:
     if question.n is None or question.n == 0:
         return 0
     return sum(1 for s in STATISTICS if getattr(question, s) is None)
+
+
+def _has_statistics(question: QuestionResult) -> bool:
+    """Whether a result has a number's statistics (a number's, or a repeat's entries)."""
+    return isinstance(kind_of(question.type), NumberKind)

@@ -1,4 +1,4 @@
-"""A one-sheet XLSX workbook written as a stream, for row-level exports of any size.
+"""An XLSX workbook written as a stream, for row-level exports of any size.
 
 openpyxl's write-only mode builds a cell object and an XML element for every value
 (~4 µs each: 35 s for 100,000 rows × 86 columns); XlsxWriter's constant-memory mode,
@@ -9,8 +9,10 @@ the rows are joined from those strings, then deflated straight into the zip file
 memory stays at one chunk of rows.
 
 The package holds only what Excel and LibreOffice need to open it: content types,
-relationships, the workbook, a minimal style sheet and the sheet, whose text cells are
-inline strings (no shared-string table to keep in memory). Texts are written as text,
+relationships, the workbook, a minimal style sheet and the sheets, whose text cells are
+inline strings (no shared-string table to keep in memory). A zip file takes one member
+at a time: the first sheet goes straight into it, further sheets (a repeat's entries)
+into temporary files first, copied into the workbook when it is closed. Texts are written as text,
 never as formulas; the caller neutralises what a spreadsheet would otherwise evaluate.
 """
 
@@ -18,7 +20,10 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
+import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -26,7 +31,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["StreamedSheet"]
+__all__ = ["StreamedWorkbook"]
 
 # Characters XML 1.0 cannot hold (openpyxl drops the same ones).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -35,30 +40,10 @@ _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 _PACKAGE = "http://schemas.openxmlformats.org/package/2006"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _PARTS = {
-    "[Content_Types].xml": (
-        f'<Types xmlns="{_PACKAGE}/content-types">'
-        '<Default Extension="rels" '
-        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        '<Override PartName="/xl/styles.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        "</Types>"
-    ),
     "_rels/.rels": (
         f'<Relationships xmlns="{_PACKAGE}/relationships">'
         f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" '
         'Target="xl/workbook.xml"/></Relationships>'
-    ),
-    "xl/_rels/workbook.xml.rels": (
-        f'<Relationships xmlns="{_PACKAGE}/relationships">'
-        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" '
-        'Target="worksheets/sheet1.xml"/>'
-        f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
-        "</Relationships>"
     ),
     "xl/styles.xml": (
         f'<styleSheet xmlns="{_MAIN}">'
@@ -80,11 +65,47 @@ _ROWS_AT_ONCE = 10_000
 """Rows whose markup is held in memory at once."""
 
 
-def _workbook(sheet_name: str) -> str:
-    return (
-        f'<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}"><sheets>'
-        f'<sheet name="{_escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
-    )
+def _sheet_parts(sheet_names: Sequence[str]) -> dict[str, str]:
+    """Content types, the workbook and its relationships for sheets 1..n (rId1..rIdn;
+    the style sheet is rId n+1)."""
+    numbers = range(1, len(sheet_names) + 1)
+    sheet_type = "vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    return {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{_PACKAGE}/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+                f'ContentType="application/{sheet_type}"/>'
+                for n in numbers
+            )
+            + '<Override PartName="/xl/styles.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            "</Types>"
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_PACKAGE}/relationships">'
+            + "".join(
+                f'<Relationship Id="rId{n}" Type="{_RELATIONSHIPS}/worksheet" '
+                f'Target="worksheets/sheet{n}.xml"/>'
+                for n in numbers
+            )
+            + f'<Relationship Id="rId{len(sheet_names) + 1}" Type="{_RELATIONSHIPS}/styles" '
+            'Target="styles.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}"><sheets>'
+            + "".join(
+                f'<sheet name="{_escape(name)}" sheetId="{n}" r:id="rId{n}"/>'
+                for n, name in zip(numbers, sheet_names, strict=True)
+            )
+            + "</sheets></workbook>"
+        ),
+    }
 
 
 def _escape(text: str) -> str:
@@ -113,25 +134,13 @@ def _column_cells(values: pd.Series[Any]) -> np.ndarray[Any, Any]:
     return markup[codes]  # the sentinel -1 picks the empty cell at the end
 
 
-class StreamedSheet:
-    """`with StreamedSheet(path, "responses") as sheet: sheet.append_header([...]);
-    sheet.append_frame(frame)`: rows go straight into the deflated sheet of the file."""
+class _Sheet:
+    """Rows of one sheet, written as markup to `stream`."""
 
-    def __init__(self, path: Path, sheet_name: str, *, compresslevel: int = 1) -> None:
-        self._zip = zipfile.ZipFile(
-            path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
-        )
-        self._sheet_name = sheet_name
-        self._stream: IO[bytes] | None = None
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
         self._rows = 0
-
-    def __enter__(self) -> StreamedSheet:
-        for name, text in _PARTS.items():
-            self._zip.writestr(name, _HEAD + text)
-        self._zip.writestr("xl/workbook.xml", _HEAD + _workbook(self._sheet_name))
-        self._stream = self._zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
-        self._stream.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
-        return self
+        self.stream.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
 
     def append_header(self, names: list[str]) -> None:
         """One row of texts."""
@@ -146,14 +155,42 @@ class StreamedSheet:
             self._write(np.stack(columns, axis=1).tolist())
 
     def _write(self, rows: list[list[str]]) -> None:
-        assert self._stream is not None
         first = self._rows + 1
         text = "".join(
             f'<row r="{number}">{"".join(cells)}</row>'
             for number, cells in enumerate(rows, start=first)
         )
-        self._stream.write(text.encode())
+        self.stream.write(text.encode())
         self._rows += len(rows)
+
+    def end(self) -> None:
+        self.stream.write(b"</sheetData></worksheet>")
+
+
+class StreamedWorkbook:
+    """`with StreamedWorkbook(path, ["responses", "members"]) as book:
+    book.sheet("members").append_frame(frame)`: the first sheet's rows go straight into
+    the deflated file, the others' into temporary files until the workbook is closed."""
+
+    def __init__(self, path: Path, sheet_names: Sequence[str], *, compresslevel: int = 1) -> None:
+        self._zip = zipfile.ZipFile(
+            path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+        )
+        self._names = list(sheet_names)
+        self._sheets: dict[str, _Sheet] = {}
+
+    def __enter__(self) -> StreamedWorkbook:
+        for name, text in (_PARTS | _sheet_parts(self._names)).items():
+            self._zip.writestr(name, _HEAD + text)
+        first = self._zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        self._sheets[self._names[0]] = _Sheet(first)
+        for name in self._names[1:]:
+            self._sheets[name] = _Sheet(tempfile.TemporaryFile())
+        return self
+
+    def sheet(self, name: str) -> _Sheet:
+        """The sheet called `name` (one of the names given)."""
+        return self._sheets[name]
 
     def __exit__(
         self,
@@ -162,8 +199,17 @@ class StreamedSheet:
         traceback: TracebackType | None,
     ) -> None:
         try:
-            if self._stream is not None:
-                self._stream.write(b"</sheetData></worksheet>")
-                self._stream.close()
+            sheets = list(self._sheets.values())
+            if sheets:
+                sheets[0].end()
+                sheets[0].stream.close()
+            for number, sheet in enumerate(sheets[1:], start=2):
+                sheet.end()
+                sheet.stream.seek(0)
+                if kind is None:
+                    member = f"xl/worksheets/sheet{number}.xml"
+                    with self._zip.open(member, "w", force_zip64=True) as target:
+                        shutil.copyfileobj(sheet.stream, target)
+                sheet.stream.close()
         finally:
             self._zip.close()

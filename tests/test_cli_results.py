@@ -21,7 +21,14 @@ from analysis.results_tables import results_csv, results_text
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release
 from survey_app.services.releases import release_results
-from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SHEETS
+from tests.analysis.conftest import (
+    QUESTIONNAIRES,
+    WAVE1_SHEETS,
+    household,
+    member,
+    read_roster,
+    store_answers,
+)
 from tests.cli import Ran, survey_app
 from tests.conftest import empty_database
 
@@ -318,3 +325,31 @@ def test_a_row_level_csv_export_loads_no_workbook_and_no_audit(
     )
 
     assert loaded == "loaded:"
+
+
+def test_export_of_a_survey_with_repeats_writes_a_csv_per_repeat_beside_the_file(
+    tmp_path: Path, database_under_test: str | None
+) -> None:
+    with empty_database(tmp_path) as database_url:
+        db = Database(database_url)
+        members = [member("Amal", 41, "head", works="yes", jobs=[{"job_title": "Köchin"}])]
+        store_answers(db, read_roster(), household(*members), household(member("Sami", 9, "head")))
+        db.dispose()
+        env = environment(database_url, tmp_path)
+        output = tmp_path / "roster.csv"
+
+        done = run(env, "export", "roster", "--format", "csv", "--output", str(output))
+        sav = run(env, "export", "roster", "--format", "sav", "--output", str(tmp_path / "r.sav"))
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"{output}: 2 responses",
+        f"{tmp_path / 'roster-members.csv'}: entries of members",
+        f"{tmp_path / 'roster-jobs.csv'}: entries of jobs",
+    ]
+    members_csv = (tmp_path / "roster-members.csv").read_text(encoding="utf-8-sig")
+    assert members_csv.splitlines()[0].startswith('"_index","_parent_table_name","_parent_index"')
+    assert len(members_csv.splitlines()) == 3
+    assert len((tmp_path / "roster-jobs.csv").read_text(encoding="utf-8-sig").splitlines()) == 2
+    assert sav.returncode == 0, sav.stderr
+    assert "has each repeat's number of entries, not the entries" in sav.stderr

@@ -22,6 +22,7 @@ from analysis.kinds.date import DateKind
 from analysis.kinds.moment import MomentKind
 from analysis.kinds.number import NumberKind
 from analysis.kinds.rank import Rank
+from analysis.kinds.repeat import RepeatKind
 from analysis.kinds.text import TextKind
 from survey_app.questionnaire.schema import Question, QuestionType
 
@@ -37,6 +38,7 @@ KINDS: dict[QuestionType, Kind] = {
         DateKind(),
         MomentKind(),
         TextKind(),
+        RepeatKind(),
     )
     for type_ in kind.types
 }

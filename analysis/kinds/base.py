@@ -157,7 +157,7 @@ class Kind:
 
     # -- its columns in a frame of answers (analysis.frames; with pandas) -------------
 
-    def answer_type(self) -> pa.DataType:
+    def answer_type(self, question: Question) -> pa.DataType:
         """How its answers are read from the stored JSON: text by default."""
         import pyarrow as pa
 

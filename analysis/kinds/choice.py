@@ -168,7 +168,7 @@ class MultipleChoice(SingleChoice):
 
     types = (QuestionType.SELECT_MULTIPLE,)
 
-    def answer_type(self) -> pa.DataType:
+    def answer_type(self, question: Question) -> pa.DataType:
         import pyarrow as pa
 
         return pa.list_(pa.string())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from analysis.kinds.base import (
     MISSING,
@@ -49,9 +49,9 @@ def summary(values: pd.Series, n: int | None, k: int) -> dict[str, float | None]
 
 class NumberKind(Kind):
     name = "number"
-    types = (QuestionType.INTEGER, QuestionType.DECIMAL)
+    types: ClassVar[tuple[QuestionType, ...]] = (QuestionType.INTEGER, QuestionType.DECIMAL)
 
-    def answer_type(self) -> pa.DataType:
+    def answer_type(self, question: Question) -> pa.DataType:
         import pyarrow as pa
 
         return pa.float64()

@@ -34,7 +34,7 @@ class Rank(SingleChoice):
     name = "rank"
     types = (QuestionType.RANK,)
 
-    def answer_type(self) -> pa.DataType:
+    def answer_type(self, question: Question) -> pa.DataType:
         import pyarrow as pa
 
         return pa.list_(pa.string())

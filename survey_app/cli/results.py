@@ -234,24 +234,36 @@ def export(
                 output.write_text(table, encoding="utf-8-sig", newline="")
             click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
             return
-        from survey_app.services.results import export_frames
+        from survey_app.services.results import export_responses
 
-        questionnaire, frames = _guarded(lambda: export_frames(db, survey))
+        questionnaire, chunks = _guarded(lambda: export_responses(db, survey))
         language = questionnaire.language_or_default(lang)
         if output_format in ("sav", "dta"):
+            from analysis.frames import repeats
             from analysis.labelled import write_labelled
 
             file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
+            frames = (chunk.frame for chunk in chunks)
             count = write_labelled(frames, questionnaire, language, output, file_format)
+            if repeats(questionnaire):
+                click.echo(
+                    f"note: {output} has each repeat's number of entries, not the entries: "
+                    "export them with --format csv or xlsx",
+                    err=True,
+                )
         elif output_format == "xlsx":
             from analysis.exports import write_responses_xlsx
 
-            count = write_responses_xlsx(frames, questionnaire, language, output)
+            count = write_responses_xlsx(chunks, questionnaire, language, output)
         else:
-            from analysis.exports import write_responses_csv
+            from analysis.exports import write_responses_csv_files
+            from analysis.frames import repeats as repeats_of
 
-            with output.open("w", encoding="utf-8-sig", newline="") as handle:
-                count = write_responses_csv(frames, questionnaire, language, handle)
+            count, paths = write_responses_csv_files(chunks, questionnaire, language, output)
+            click.echo(f"{output}: {count} responses", err=True)
+            for path, repeat in zip(paths[1:], repeats_of(questionnaire), strict=True):
+                click.echo(f"{path}: entries of {repeat.name}", err=True)
+            return
         click.echo(f"{output}: {count} responses", err=True)
     finally:
         db.dispose()

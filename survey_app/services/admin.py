@@ -5,14 +5,17 @@ the transaction of the change: both commit, or neither."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from analysis.exports import write_responses_csv, write_responses_xlsx
+from analysis.exports import write_responses_csv_files, write_responses_xlsx
+from analysis.frames import Responses, repeats
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import Invalid, UnknownSurvey
@@ -22,6 +25,7 @@ from survey_app.questionnaire.district import (
     DistrictProfile,
     unfilled_placeholders,
 )
+from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import (
     InvitationCounts,
@@ -30,7 +34,7 @@ from survey_app.services.invitations import (
     invitations_add,
 )
 from survey_app.services.releases import ReleaseSummary, releases_of
-from survey_app.services.results import export_frames
+from survey_app.services.results import export_responses
 from survey_app.services.surveys import (
     get_survey,
     latest_surveys,
@@ -228,24 +232,61 @@ def invitation_links(
     return [InvitationLink(label, invitation_link(base_url, survey_id, token)) for token in tokens]
 
 
-def rows_export(db: Database, survey_id: str, *, file_format: str, output: Path, actor: str) -> int:
+@dataclass(frozen=True)
+class RowsExport:
+    """A row-level export written: how many submissions, and the file's extension (the
+    format asked for; `zip` for CSV with repeats: one CSV per table)."""
+
+    rows: int
+    extension: str
+
+
+def rows_export(
+    db: Database, survey_id: str, *, file_format: str, output: Path, actor: str
+) -> RowsExport:
     """Write every submission of a survey (one row each) to `output` as CSV, XLSX, SPSS
     (sav) or Stata (dta), in the survey's default language, and record the export in the
-    audit log. Raises `UnknownSurvey`."""
-    questionnaire, frames = export_frames(db, survey_id)
+    audit log. A survey with repeats has a table per repeat, one row per entry
+    (`analysis.exports`): sheets of the XLSX; for CSV, `output` is a ZIP of the CSV files
+    `<survey>-responses.csv` and `<survey>-responses-<repeat>.csv`; SPSS and Stata have
+    each repeat's number of entries only. Raises `UnknownSurvey`."""
+    questionnaire, chunks = export_responses(db, survey_id)
     language = questionnaire.default_language
+    extension = file_format
     if file_format in ("sav", "dta"):
         from analysis.labelled import write_labelled
 
+        frames = (chunk.frame for chunk in chunks)
         count = write_labelled(
             frames, questionnaire, language, output, "sav" if file_format == "sav" else "dta"
         )
     elif file_format == "xlsx":
-        count = write_responses_xlsx(frames, questionnaire, language, output)
+        count = write_responses_xlsx(chunks, questionnaire, language, output)
+    elif repeats(questionnaire):
+        extension = "zip"
+        count = _csv_zip(chunks, questionnaire, language, output, f"{survey_id}-responses.csv")
     else:
-        with output.open("w", encoding="utf-8-sig", newline="") as handle:
-            count = write_responses_csv(frames, questionnaire, language, handle)
+        count, _paths = write_responses_csv_files(chunks, questionnaire, language, output)
     with db.write() as session:
         detail = {"survey": survey_id, "format": file_format, "rows": count}
         audit_record(session, actor=actor, action="export_rows", detail=detail)
+    return RowsExport(count, extension)
+
+
+def _csv_zip(
+    chunks: Iterable[Responses],
+    questionnaire: Questionnaire,
+    language: str,
+    output: Path,
+    name: str,
+) -> int:
+    """The CSV files of a row-level export (`name` and its entries' files) as the ZIP
+    `output`; the number of submissions."""
+    with tempfile.TemporaryDirectory() as directory:
+        count, paths = write_responses_csv_files(
+            chunks, questionnaire, language, Path(directory) / name
+        )
+        with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, path.name)
     return count

@@ -41,7 +41,16 @@ from sqlalchemy import LargeBinary, String, cast, delete, func, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
-from analysis.frames import answers_frame, empty_frame, join_texts, parse_answers
+from analysis.frames import (
+    Responses,
+    answers_frame,
+    empty_frame,
+    join_responses,
+    join_texts,
+    parse_answers,
+    parse_responses,
+    take_responses,
+)
 from analysis.results import SurveyAnswers
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, Submission, SurveyVersion
@@ -63,6 +72,7 @@ if TYPE_CHECKING:
 __all__ = [
     "cache_directory",
     "export_frames",
+    "export_responses",
     "read_answers",
     "release_layers",
     "store_demo_responses",
@@ -352,13 +362,22 @@ def export_frames(
     oldest first, each with the columns `submitted_on`, `language`, `version` and `status`
     (the office's review: excluded responses are included, marked) in front of the
     answers; memory stays constant however many submissions there are."""
+    target, chunks = export_responses(db, survey_id, chunk=chunk)
+    return target, (responses.frame for responses in chunks)
+
+
+def export_responses(
+    db: Database, survey_id: str, *, chunk: int = 50_000
+) -> tuple[Questionnaire, Iterator[Responses]]:
+    """As `export_frames`, each chunk with its repeats' entries (`Responses.entries`,
+    pointing to the chunk's rows)."""
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
     target = survey.questionnaire
     versions = {v.id: (v.number, q) for v, q in survey_versions(db, survey_id)}
 
-    def frames() -> Iterator[pd.DataFrame]:
+    def frames() -> Iterator[Responses]:
         last_id = 0
         while True:
             with db.read() as session:
@@ -392,7 +411,7 @@ def _export_chunk(
     target: Questionnaire,
     versions: dict[int | None, tuple[int, Questionnaire]],
     rows: list[tuple[Any, ...]],
-) -> pd.DataFrame:
+) -> Responses:
     """One chunk of rows (id, version_id, created_on, language, answers, status) as a
     frame in the same order. The answer texts stay a Python list joined once per version: put
     into a frame first, each would be copied into an Arrow string array and back."""
@@ -401,20 +420,20 @@ def _export_chunk(
     )
     of_version = np.asarray(version_ids, dtype="int64")
     numbers = np.empty(len(rows), dtype="int64")
-    parts: list[pd.DataFrame] = []
+    parts: list[Responses] = []
     positions: list[npt.NDArray[np.intp]] = []
     for version_id in dict.fromkeys(version_ids):
         number, source = versions[version_id]
         where = np.flatnonzero(of_version == version_id)
         numbers[where] = number
         own = texts if len(where) == len(rows) else [texts[i] for i in where]
-        parts.append(parse_answers(target, source, join_texts(own), len(own)))
+        parts.append(parse_responses(target, source, join_texts(own), len(own)))
         positions.append(where)
-    answers = answers_frame(target, parts)
+    answers = join_responses(target, parts)
     if len(parts) > 1:
         # Back into id order: row k of the concatenation came from position order[k].
-        answers = answers.take(np.argsort(np.concatenate(positions), kind="stable"))
-        answers = answers.reset_index(drop=True)
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        answers = take_responses(target, answers, order)
     meta = pd.DataFrame(
         {
             "submitted_on": pd.array([str(date) for date in dates], dtype="str"),
@@ -423,7 +442,7 @@ def _export_chunk(
             "status": pd.array(statuses, dtype="str"),
         }
     )
-    return pd.concat([meta, answers], axis=1)
+    return Responses(pd.concat([meta, answers.frame], axis=1), answers.entries)
 
 
 def store_demo_responses(

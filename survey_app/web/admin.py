@@ -235,14 +235,17 @@ def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) 
     os.close(handle)
     path = Path(name)
     try:
-        rows_export(db, survey_id, file_format=file_format, output=path, actor=viewer.email)
+        written = rows_export(
+            db, survey_id, file_format=file_format, output=path, actor=viewer.email
+        )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return File(
         path,
-        filename=f"{survey_id}-responses.{file_format}",
-        media_type=EXPORT_MEDIA_TYPES[file_format],
+        filename=f"{survey_id}-responses.{written.extension}",
+        # A CSV export of a survey with repeats is a ZIP of its tables.
+        media_type=EXPORT_MEDIA_TYPES.get(written.extension, "application/zip"),
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 

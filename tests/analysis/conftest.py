@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from survey_app.questionnaire.loader import load_questionnaire
+from survey_app.questionnaire.loader import load_questionnaire, read_yaml
+from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
+from tests.conftest import FIXTURES
 
 QUESTIONNAIRES = Path(__file__).resolve().parent / "questionnaires"
 #: The slides' titles of the Arbeit group's deck of wave1: title, key figures, questions.
@@ -60,3 +63,63 @@ def wave1() -> Questionnaire:
 @pytest.fixture(scope="session")
 def wave2() -> Questionnaire:
     return load("wave2")
+
+
+@functools.cache
+def read_roster() -> Questionnaire:
+    """tests/fixtures/roster.yaml (household members, jobs per member), read through the
+    model: the loader's checks still refuse repeats (`repeat-not-yet-shown`)."""
+    return Questionnaire.model_validate(read_yaml(FIXTURES / "roster.yaml").data)
+
+
+@pytest.fixture(scope="session")
+def roster() -> Questionnaire:
+    return read_roster()
+
+
+def member(name: str, age: int, relation: str, **more: Any) -> dict[str, Any]:
+    return {"member_name": name, "age": age, "relation": relation, **more}
+
+
+def household(*members: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A roster response of `members` as `check_answers` stores it (irrelevant answers
+    dropped, calculations computed)."""
+    answers = {"household_size": len(members), "members": list(members), **more}
+    checked = check_answers(read_roster(), answers)
+    assert checked.ok, checked.errors
+    return dict(checked.answers)
+
+
+def store_answers(
+    db: Any, questionnaire: Questionnaire, *answers: dict[str, Any], version_id: int | None = None
+) -> int:
+    """Publish `questionnaire` (through the service: its checks are not run, so the
+    roster is published despite `repeat-not-yet-shown`) and store `answers` as its
+    responses, in order, to the version `version_id` (default: the newest); the
+    version's id."""
+    import datetime
+    import uuid
+
+    from survey_app.db.tables import Submission
+    from survey_app.services.submissions import answers_hash, canonical_json
+    from survey_app.services.surveys import get_survey, publish_questionnaire
+
+    publish_questionnaire(db, questionnaire)
+    survey = get_survey(db, questionnaire.id)
+    assert survey is not None
+    version_id = version_id or survey.version_id
+    with db.write() as session:
+        for number, given in enumerate(answers):
+            text = canonical_json(given)
+            session.add(
+                Submission(
+                    survey_id=survey.id,
+                    version_id=version_id,
+                    submission_id=str(uuid.uuid4()),
+                    language="de",
+                    answers=text,
+                    answers_hash=answers_hash(text),
+                    created_on=datetime.date(2026, 1, 1 + number % 28),
+                )
+            )
+    return version_id

@@ -223,3 +223,30 @@ def test_demo_times_and_date_times_are_valid_iso_answers() -> None:
     moments_given = [str(r.answers["appointment"]) for r in responses if "appointment" in r.answers]
     assert moments_given
     assert all(given < f"{TODAY.isoformat()}T00:00" for given in moments_given)
+
+
+def test_demo_households_have_one_to_six_members_each_with_none_to_two_jobs(
+    roster: Questionnaire,
+) -> None:
+    responses = list(demo_responses(roster, 400, seed=2, today=TODAY))
+
+    for response in responses:
+        assert check_answers(roster, response.answers, today=TODAY).ok
+        members = response.answers["members"]
+        assert len(members) == response.answers["household_size"]  # its repeat_count
+        assert [m["relation"] == "head" for m in members] == [True] + [False] * (len(members) - 1)
+        for entry in members:
+            jobs = entry.get("jobs", [])
+            assert len(jobs) <= 2
+            assert not jobs or entry["works"] == "yes"
+    sizes = Counter(len(r.answers["members"]) for r in responses)
+    assert set(sizes) == {1, 2, 3, 4, 5, 6}
+    jobs = Counter(len(m.get("jobs", [])) for r in responses for m in r.answers["members"])
+    assert set(jobs) == {0, 1, 2}
+
+
+def test_demo_households_are_reproducible_with_a_seed(roster: Questionnaire) -> None:
+    first = [r.answers for r in demo_responses(roster, 50, seed=4, today=TODAY)]
+    again = [r.answers for r in demo_responses(roster, 50, seed=4, today=TODAY)]
+
+    assert first == again

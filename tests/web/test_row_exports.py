@@ -1,22 +1,28 @@
 """The office's SPSS and Stata files of the real newcomer survey (113 variables, long
 question and choice names, German labels with dashes and umlauts), downloaded from the
 admin page and read back with pyreadstat: every response is there with its review
-status, and the labels are German."""
+status, and the labels are German. A survey with repeats (a roster) downloads its
+entries too: a sheet per repeat, or as CSV a ZIP of one file per table."""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pyreadstat
 import pytest
 from litestar.testing import TestClient
+from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.services.results import store_demo_responses
 from survey_app.services.review import responses_set_status
+from tests.analysis.conftest import household, member, read_roster, store_answers
 from tests.conftest import login
 
 RESPONSES = 40
@@ -83,3 +89,54 @@ def test_the_spss_and_the_stata_file_name_the_variables_alike(
     long = [n for n, label in spss_labels.items() if len(label) > 80]
     assert long  # the newcomer survey has labels longer than Stata's 80 characters
     assert all(stata_labels[n] == spss_labels[n][:80].rstrip() for n in long)
+
+
+@pytest.fixture
+def roster(client: TestClient[Any], db: Database, accounts: Any) -> TestClient[Any]:
+    """Two households in the roster survey (published through the service: its checks
+    still refuse repeats); an admin."""
+    amal = member("Amal", 41, "head", works="yes", jobs=[{"job_title": "=2+2"}])
+    store_answers(db, read_roster(), household(amal, member("Lina", 4, "child")), {})
+    login(client, "admin")
+    return client
+
+
+def test_the_csv_of_a_survey_with_repeats_is_a_zip_of_a_csv_per_table(
+    roster: TestClient[Any],
+) -> None:
+    response = roster.get("/admin/surveys/roster/responses.csv")
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert 'filename="roster-responses.zip"' in response.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.namelist() == [
+            "roster-responses.csv", "roster-responses-members.csv", "roster-responses-jobs.csv",
+        ]  # fmt: skip
+        tables = {
+            name: list(csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+            for name in archive.namelist()
+        }
+    assert [row[0] for row in tables["roster-responses.csv"]] == ["_index", "1", "2"]
+    assert len(tables["roster-responses-members.csv"]) == 3
+    [header, job] = tables["roster-responses-jobs.csv"]
+    assert job[header.index("Tätigkeit [job_title]")] == "'=2+2"
+
+
+def test_the_xlsx_of_a_survey_with_repeats_has_a_sheet_per_repeat(
+    roster: TestClient[Any],
+) -> None:
+    response = roster.get("/admin/surveys/roster/responses.xlsx")
+
+    assert response.status_code == 200, response.text
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == ["responses", "members", "jobs"]
+
+
+def test_the_csv_of_a_survey_without_repeats_stays_one_csv(newcomer: TestClient[Any]) -> None:
+    response = newcomer.get("/admin/surveys/newcomer/responses.csv")
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="newcomer-responses.csv"' in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
