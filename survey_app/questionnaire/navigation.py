@@ -69,6 +69,9 @@ class PageState:
     for the first time (when it is sent with a field emptied, the field stays empty)."""
     read_only: Mapping[str, Answer] = field(default_factory=dict)
     """The values of the visible read-only questions (calculated, or their default)."""
+    values: Mapping[str, Answer] = field(default_factory=dict)
+    """The cleaned answers with the calculations (`check_answers`): what `${name}` in a
+    label or hint shows."""
     in_entries: frozenset[str] = frozenset()
     """Paths of the questions shown in the entries of the page's visible repeats
     (`members[2].age`; relevant in that entry; calculations are never shown)."""
@@ -256,6 +259,7 @@ def page_state(
         refiltered=refiltered,
         prefilled=prefilled,
         read_only=read_only,
+        values=checked.answers,
         in_entries=in_entries,
     )
 

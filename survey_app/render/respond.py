@@ -10,6 +10,7 @@ translations).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -357,7 +358,10 @@ def question_views(
     name, or by path inside entries). The first field with an error gets the focus, or
     with `focus` the first field of the entry at that path (one just added)."""
     builder = _ViewBuilder(state, messages, language)
-    views = [builder.view(question, question.name, state.answers) for question in state.visible]
+    views = [
+        builder.view(question, question.name, state.answers, state.values)
+        for question in state.visible
+    ]
     if autofocus:
         every = [view for top in views for view in top.all_views()]
         wanted = [v for v in every if v.error] or [
@@ -366,6 +370,9 @@ def question_views(
         if wanted:
             wanted[0].autofocus = True
     return views
+
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
 class _ViewBuilder:
@@ -378,9 +385,16 @@ class _ViewBuilder:
         self.questionnaire = state.questionnaire
         self.refreshing = depended_on(state.questionnaire)
 
-    def view(self, question: Question, path: str, seen: Mapping[str, object]) -> QuestionView:
+    def view(
+        self,
+        question: Question,
+        path: str,
+        seen: Mapping[str, object],
+        values: Mapping[str, object],
+    ) -> QuestionView:
         """The view of `question` at `path` (its name, or a path inside an entry), whose
-        expressions see `seen` (the answers, or those of its entry first)."""
+        expressions see `seen` (the answers, or those of its entry first) and whose label
+        and hint show `values` for `${name}` (the cleaned answers and calculations)."""
         questionnaire, state, language = self.questionnaire, self.state, self.language
         control = _control(question)
         # A choice filter's offer is the page state's, so pages and API agree; ids stay
@@ -399,8 +413,10 @@ class _ViewBuilder:
         view = QuestionView(
             question=question,
             input_id=_input_id(path, control, choices),
-            label=questionnaire.text(question.label, language),
-            hint=questionnaire.text(question.hint, language) if question.hint else "",
+            label=self._filled(questionnaire.text(question.label, language), values),
+            hint=self._filled(questionnaire.text(question.hint, language), values)
+            if question.hint
+            else "",
             value=value,
             control=control,
             error=self.messages.get(path),
@@ -414,10 +430,32 @@ class _ViewBuilder:
             path=path,
         )
         if control == "repeat":
-            self._entries(view, seen)
+            self._entries(view, seen, values)
         return view
 
-    def _entries(self, view: QuestionView, seen: Mapping[str, object]) -> None:
+    def _filled(self, text: str, values: Mapping[str, object]) -> str:
+        """`text` with each `${name}` replaced by that question's value as the respondent
+        reads it (choice labels, numbers in the language's digits; nothing while it has
+        none), as ODK's forms show them in labels and hints. The text is escaped where
+        it is shown, the values with it."""
+        if "${" not in text:
+            return text
+        questions = self.questionnaire.all_questions
+
+        def shown(match: re.Match[str]) -> str:
+            question = questions.get(match[1])
+            if question is None:
+                return match[0]
+            value = values.get(match[1])
+            if question.type is QuestionType.REPEAT:
+                value = len(value) if isinstance(value, list) else None
+            return _shown_value(self.questionnaire, question, value, self.language)
+
+        return _REFERENCE.sub(shown, text)
+
+    def _entries(
+        self, view: QuestionView, seen: Mapping[str, object], values: Mapping[str, object]
+    ) -> None:
         """A repeat's entries: those answered, or one empty entry to start with where
         the respondent chooses how many (left empty, it is no entry)."""
         repeat, path = view.question, view.path
@@ -433,17 +471,23 @@ class _ViewBuilder:
                 place.append({})
             relevant = frozenset(check_answers(self.questionnaire, trial, scope=()).relevant)
         names = self.questionnaire.entry_names[repeat.name]
+        cleaned = value_at(self.state.values, path)
+        cleaned_entries = cleaned if isinstance(cleaned, list) else []
         view.fixed = repeat.repeat_count is not None
         view.can_add = not view.fixed and len(entries) < MAX_ENTRIES
         for position, entry in enumerate(entries, 1):
             prefix = entry_path(path, position)
             inside = EntryAnswers(entry, names, seen, position)
+            own = cleaned_entries[position - 1] if position <= len(cleaned_entries) else {}
+            own_values = EntryAnswers(
+                own if isinstance(own, Mapping) else {}, names, values, position
+            )
             view.entries.append(
                 EntryView(
                     position=position,
                     path=prefix.rstrip("."),
                     questions=[
-                        self.view(question, prefix + question.name, inside)
+                        self.view(question, prefix + question.name, inside, own_values)
                         for question in repeat.questions
                         if prefix + question.name in relevant
                         and question.type is not QuestionType.CALCULATE

@@ -337,3 +337,22 @@ def test_htmx_saves_a_changed_entry_with_the_whole_roster(client: TestClient[Any
         "Bilal",
     ]
     assert checked(page)["members[2].school"] == "yes"
+
+
+def test_a_label_shows_the_answers_it_names_in_each_entry(client: TestClient[Any]) -> None:
+    # "Does ${member_name} work?" asks about the member of its own entry, as in ODK.
+    respondent, _page = started(client, "roster")
+    household: Answers = {
+        "household_size": "2",
+        "entries:members": "2",
+        "members[1].member_name": "Amal",
+        "members[1].age": "34",
+        "members[2].member_name": "<b>Omar</b>",
+        "members[2].age": "40",
+    }
+
+    page = respondent.post(0, household)
+
+    assert "Does Amal work?" in page.text
+    assert "Does &lt;b&gt;Omar&lt;/b&gt; work?" in page.text, "an answer is text, escaped"
+    assert "${member_name}" not in page.text
