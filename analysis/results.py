@@ -279,7 +279,7 @@ class _View:
 
     def question(self, question: Question) -> QuestionResult:
         reading = self.reading
-        label = reading.questionnaire.text(question.label, reading.language)
+        label = reading.questionnaire.text_for_results(question.label, reading.language)
         head = QuestionResult(
             question.name, question.type, label, reading.get(f"n|{question.name}")
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
@@ -32,6 +33,8 @@ COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z_][A-Za-z0-9_]*)*$"
 ColumnName = Annotated[str, StringConstraints(pattern=COLUMN_PATTERN, max_length=100)]
 EXPRESSION_FIELDS = ("relevant", "constraint", "calculation", "required", "repeat_count")
 """The fields of a question that hold an expression (a choice filter is read apart)."""
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+"""`${name}` in a text: the answer to question `name` where the text is shown."""
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
 
 
@@ -271,6 +274,22 @@ class Questionnaire(_Frozen):
         if self.default_language in text:
             return text[self.default_language]
         return next(iter(text.values()), "")
+
+    def text_for_results(self, text: Text, language: str) -> str:
+        """The text in `language` for readers of results, who see nobody's answers: each
+        `${name}` (a label showing an answer, "Does ${member_name} work?") becomes the
+        named question's label in brackets ("Does [First name] work?")."""
+        shown = self.text(text, language)
+        if "${" not in shown:
+            return shown
+        questions = self.all_questions
+
+        def named(match: re.Match[str]) -> str:
+            question = questions.get(match[1])
+            label = self.text(question.label, language) if question is not None else ""
+            return f"[{label or match[1]}]"
+
+        return _REFERENCE.sub(named, shown)
 
     def language_or_default(self, language: str | None) -> str:
         return language if language in self.languages else self.default_language

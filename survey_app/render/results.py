@@ -231,7 +231,7 @@ def _breakdown_questions(survey: PublishedSurvey, group: str, language: str) -> 
     """The group's own select_one questions (name -> label): what a page breaks down by."""
     questionnaire = survey.questionnaire
     return {
-        q.name: questionnaire.text(q.label, language)
+        q.name: questionnaire.text_for_results(q.label, language)
         for q in questionnaire.questions_of_group(group)
         if q.type is QuestionType.SELECT_ONE
     }

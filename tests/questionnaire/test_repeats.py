@@ -410,3 +410,12 @@ def test_texts_of_an_entry_need_translations_like_any_other() -> None:
             "1 text(s) have no 'de' translation",
         )
     ]
+
+
+def test_results_name_the_question_a_label_shows_the_answer_of(roster: Questionnaire) -> None:
+    # Results show nobody's answer: "Does ${member_name} work?" reads "Does [First name] work?".
+    works = roster.all_questions["works"].label
+
+    assert roster.text_for_results(works, "en") == "Does [First name] work?"
+    assert roster.text_for_results(works, "de") == "Ist [Vorname] erwerbstätig?"
+    assert roster.text_for_results({"en": "Plain"}, "en") == "Plain"
