@@ -11,7 +11,8 @@ frames (`services.results_cache`), under an identity of everything they were mad
 - the newest questionnaire (its content hash: questions, groups, `min_cell`);
 - the working group, the breakdown question and the year that fixes date bins;
 - the code that counts and hides (every module of `analysis` and the questionnaire
-  model) and the versions of the libraries the audit runs on.
+  model, and the services that read the answers) and the versions of the libraries the
+  audit runs on.
 
 A later call with the same identity reads the stored publication and labels it
 (`analysis.results.results_from_publication`), without pandas, numpy or the solver;
@@ -174,13 +175,18 @@ def _stored_answers(db: Database, survey_id: str) -> list[list[object]]:
 @cache
 def _code_identity() -> str:
     """A digest of the code that decides which numbers are shown (every module of
-    `analysis` and of the questionnaire model) and of the libraries' versions."""
+    `analysis` and of the questionnaire model, and the services that read the answers
+    and keep the files) and of the libraries' versions."""
     digest = hashlib.sha256()
     for package in (analysis, survey_app.questionnaire):
         for root in package.__path__:
             for path in sorted(Path(root).rglob("*.py")):
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
+    services = Path(__file__).parent
+    for name in ("live_results.py", "results.py", "results_cache.py"):
+        digest.update(name.encode())
+        digest.update((services / name).read_bytes())
     for library in _LIBRARIES:
         try:
             digest.update(f"{library}={metadata.version(library)}".encode())
