@@ -6,7 +6,8 @@ Geschlecht – households with at least one member: weiblich 312, männlich 298"
 Entries are never counted themselves: the audit's units are respondents, and a count of
 household members could come from a single household. Instead each such question
 becomes a *derived* respondent-level `select_multiple` question `<question>__in_<repeat>`
-(`with_entry_presence`), placed after its repeat, in the repeat's working groups: a
+(`with_entry_presence`, labelled "Person: Geschlecht – Antworten mit mindestens einem
+solchen Eintrag"), placed after its repeat, in the repeat's working groups: a
 choice is ticked where at least one entry of the response chose it, and the question is
 answered where at least one entry answered it. Publication and results see it like any
 other question, so the audit protects its counts as it protects answers: one-way,
@@ -42,6 +43,11 @@ PRESENCE_INFIX = "__in_"
 """Between an entry question's name and its repeat's in the name of a derived question."""
 
 _COUNTED = (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE)
+_SUFFIX_LABEL = {
+    "de": "Antworten mit mindestens einem solchen Eintrag",
+    "en": "responses with at least one such entry",
+}
+"""Says in the label what is counted: responses (households), not entries (members)."""
 
 
 def presence_question(question: str, repeat: str) -> str:
@@ -96,7 +102,8 @@ def _derived(
             if text
         ]
         if parts:
-            label[language] = ": ".join(parts)
+            suffix = _SUFFIX_LABEL.get(language, _SUFFIX_LABEL["en"])
+            label[language] = f"{': '.join(parts)} – {suffix}"
     return Question(
         name=name,
         type=QuestionType.SELECT_MULTIPLE,
