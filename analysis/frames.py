@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from analysis.kinds import kind_of
+from analysis.presence import entry_presence_sources, presence_columns
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -156,6 +157,7 @@ def parse_answers(
     for question in frame_questions(target):
         column = table.column(question.name) if question.name in table.column_names else None
         columns.update(_typed(target, question, column, rows))
+    columns.update(_entry_presence(target, table, rows, {}))
     return pd.DataFrame(columns, index=pd.RangeIndex(rows))
 
 
@@ -176,6 +178,7 @@ def parse_responses(
             if column is None:
                 column = pa.nulls(rows, kind_of(question).answer_type(question))
             _add_entries(entries, target, question, column, np.arange(rows), None)
+    columns.update(_entry_presence(target, table, rows, entries))
     frame = pd.DataFrame(columns, index=pd.RangeIndex(rows))
     return Responses(frame, {r.name: entries[r.name] for r in repeats(target)})
 
@@ -286,6 +289,30 @@ def _no_entries(target: Questionnaire) -> dict[str, pd.DataFrame]:
 
 
 # -- entries ---------------------------------------------------------------------------
+
+
+def _entry_presence(
+    target: Questionnaire, table: pa.Table, rows: int, entries: Mapping[str, pd.DataFrame]
+) -> dict[str, Any]:
+    """The columns of `target`'s derived questions counting what entries answered
+    (`analysis.presence`), from their repeats' entries frames (`entries`, or built here
+    from the table's column of the repeat); replaces their columns of no answers."""
+    columns: dict[str, Any] = {}
+    done: set[str] = set()
+    for repeat, _question in entry_presence_sources(target).values():
+        if repeat.name in done:
+            continue
+        done.add(repeat.name)
+        own = entries.get(repeat.name)
+        if own is None:
+            column = (
+                table.column(repeat.name)
+                if repeat.name in table.column_names
+                else pa.nulls(rows, kind_of(repeat).answer_type(repeat))
+            )
+            own, _flat = entries_frame(target, repeat, column, np.arange(rows), None)
+        columns.update(presence_columns(target, repeat, own, rows))
+    return columns
 
 
 def entry_counts(column: pa.Array) -> pd.arrays.IntegerArray:

@@ -362,10 +362,14 @@ def live_publication(
     """What a live view shows (the group's one-way results and one breakdown), audited.
     Date bins end at `reference_year`, else the answers', else this year."""
     # Here, not at the top: results of a release are read without pandas and the solver.
+    from analysis.presence import presence_subsets
     from analysis.publication import plan_publication, publish
 
     year = reference_year or answers.reference_year or datetime.date.today().year
     plan = plan_publication(
-        answers.questionnaire, breakdowns={group: [by] if by else []}, reference_year=year
+        answers.questionnaire,
+        breakdowns={group: [by] if by else []},
+        reference_year=year,
+        subsets=presence_subsets(answers.questionnaire),
     )
     return publish(plan, [answers.frame]).publication

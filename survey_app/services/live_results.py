@@ -36,6 +36,7 @@ from sqlmodel import col, select
 
 import analysis
 import survey_app.questionnaire
+from analysis.presence import with_entry_presence
 from analysis.publication_format import Publication
 from analysis.results import (
     Results,
@@ -81,7 +82,8 @@ def survey_results(
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
-    questionnaire = survey.questionnaire
+    # With the derived questions that `read_answers` gives the frame columns of.
+    questionnaire = with_entry_presence(survey.questionnaire)
     check_breakdown(questionnaire, survey_id, by)
     if group is not None and by is not None:
         own = {question.name for question in questionnaire.questions_of_group(group)}
@@ -98,11 +100,12 @@ def survey_results(
         if found is None:
             raise UnknownComparison(compare)
         check_wave(questionnaire, found.questionnaire)
+        wave = with_entry_presence(found.questionnaire)
         other = (
             compare,
             found.number,
-            found.questionnaire,
-            _publication(db, compare, found.questionnaire, group, None, cache_dir),
+            wave,
+            _publication(db, compare, wave, group, None, cache_dir),
         )
     return results_from_publication(
         _publication(db, survey_id, questionnaire, group, by, cache_dir),

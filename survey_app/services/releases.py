@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
+from analysis.presence import entry_presence_sources, presence_subsets, with_entry_presence
 from analysis.publication_format import Publication
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from analysis.texts import (
@@ -421,7 +422,9 @@ def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_d
         survey,
         lambda version, pk: pk <= frozen.boundaries.get(version, 0) and pk not in frozen.excluded,
     )
-    questionnaire = with_text_categories(survey.questionnaire, texts.categories)
+    questionnaire = with_text_categories(
+        with_entry_presence(survey.questionnaire), texts.categories
+    )
     ids: list[npt.NDArray[np.int64]] = []
     read, version_of = release_layers(
         db, survey_id, questionnaire, [*edges, frozen.boundaries], apart=apart, ids=ids
@@ -452,7 +455,10 @@ def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_d
         questionnaire,
         groups=groups,
         reference_year=_first_published_year(db, survey_id),
-        subsets={categories_question(name): name for name in texts.categories},
+        subsets={
+            **{categories_question(name): name for name in texts.categories},
+            **presence_subsets(questionnaire),
+        },
     )
     earlier_publications = [Publication.loads(r.publication) for r in earlier]
     published = publish(plan, layers, earlier_publications, releases=members)
@@ -609,12 +615,16 @@ def _stored(db: Database, survey_id: str, number: int | None) -> _Stored:
         release = session.get_one(Release, release_id)
         version = session.get_one(SurveyVersion, release.version_id)
         texts = ReleasedTexts.from_json(release.texts or {})
+        publication = Publication.loads(release.publication)
         stored = _Stored(
             info=ReleaseInfo(release.number, release.released_at.date()),
             survey=survey_id,
             version=version.number,
-            questionnaire=with_text_categories(questionnaire_of(version), texts.categories),
-            publication=Publication.loads(release.publication),
+            questionnaire=with_text_categories(
+                _with_published_presence(questionnaire_of(version), publication),
+                texts.categories,
+            ),
+            publication=publication,
             answers=texts.answers,
         )
     with _cache_lock:
@@ -622,6 +632,17 @@ def _stored(db: Database, survey_id: str, number: int | None) -> _Stored:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return stored
+
+
+def _with_published_presence(
+    questionnaire: Questionnaire, publication: Publication
+) -> Questionnaire:
+    """The questionnaire a release was made from: with the derived questions counting
+    what a roster's entries answered (`analysis.presence`) where the release published
+    them, which a release made before they existed did not."""
+    derived = with_entry_presence(questionnaire)
+    published = any(publication.has(f"n|{name}") for name in entry_presence_sources(derived))
+    return derived if published else questionnaire
 
 
 def release_results(

@@ -51,6 +51,7 @@ from analysis.frames import (
     parse_responses,
     take_responses,
 )
+from analysis.presence import with_entry_presence
 from analysis.results import SurveyAnswers
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, Submission, SurveyVersion
@@ -98,7 +99,9 @@ _cache_lock = threading.Lock()
 
 
 def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None) -> SurveyAnswers:
-    """The newest questionnaire of a survey and the answers frame of all its versions.
+    """The newest questionnaire of a survey and the answers frame of all its versions;
+    the questionnaire has the derived questions counting what a roster's entries
+    answered by household (`analysis.presence`), and the frame their columns.
 
     With `cache_dir` (e.g. `cache_directory(settings.var_dir)`), parsed answers are also
     kept there between processes; without it, only in this process.
@@ -106,7 +109,7 @@ def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None)
     survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
-    target = survey.questionnaire
+    target = with_entry_presence(survey.questionnaire)
     parts = []
     with db.read() as session:
         versions = session.execute(

@@ -23,6 +23,7 @@ from sqlmodel import select
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.services.live_results import survey_results
 from survey_app.settings import Settings
 from tests.conftest import FIXTURES, QUESTIONNAIRES
 from tests.web.respondent import Answers, Respondent
@@ -356,3 +357,40 @@ def test_a_label_shows_the_answers_it_names_in_each_entry(client: TestClient[Any
     assert "Does Amal work?" in page.text
     assert "Does &lt;b&gt;Omar&lt;/b&gt; work?" in page.text, "an answer is text, escaped"
     assert "${member_name}" not in page.text
+
+
+def test_the_household_counts_of_results_are_never_asked_nor_accepted(
+    client: TestClient[Any], db: Database
+) -> None:
+    # Results count a member's sex by household as a question `sex__in_members`
+    # (analysis.presence); respondents answer only the survey's own questions.
+    results = survey_results(db, "roster")
+    assert "sex__in_members" in [question.name for question in results.questions]
+    respondent, first = started(client, "roster")
+    household: Answers = {
+        "household_size": "1",
+        "entries:members": "1",
+        "members[1].member_name": "Amal",
+        "members[1].age": "34",
+        "members[1].sex": "f",
+        "members[1].relation": "head",
+        "members[1].works": "no",
+    }
+
+    pages = [first, respondent.post(0, household), respondent.answer_page(0, household)]
+    api = client.post(
+        "/api/v1/surveys/roster/responses",
+        json={
+            "submission_id": "api-presence",
+            "language": "de",
+            "answers": {
+                "household_size": 1,
+                "members": [{"member_name": "Amal", "age": 34, "relation": "head", "works": "no"}],
+                "sex__in_members": ["f"],
+            },
+        },
+    )
+
+    assert not [page for page in pages if "__in_" in page.text]
+    assert api.status_code == 422
+    assert set(api.json()["errors"]) == {"sex__in_members"}
