@@ -269,11 +269,19 @@ def _fit_entries(
 ) -> None:
     """Give each repeat of the page with a `repeat_count` that many entries (empty ones
     added at the end, the last ones dropped), as ODK's forms do: the page shows them all
-    and the count is never the respondent's to change."""
-    for question in page.questions:
-        if question.type is not QuestionType.REPEAT or question.repeat_count is None:
-            continue
-        count = min(expected_entries(questionnaire, question, merged, today) or 0, MAX_ENTRIES)
+    and the count is never the respondent's to change. The count reads the cleaned
+    answers, as the check of the entries does, so a count that is a calculation
+    (`repeat_count: ${n}` with `n` calculated) counts its value."""
+    fixed = [
+        question
+        for question in page.questions
+        if question.type is QuestionType.REPEAT and question.repeat_count is not None
+    ]
+    if not fixed:
+        return
+    seen = check_answers(questionnaire, merged, today=today).answers
+    for question in fixed:
+        count = min(expected_entries(questionnaire, question, seen, today) or 0, MAX_ENTRIES)
         entries = merged.get(question.name)
         if not isinstance(entries, list):
             entries = []

@@ -1,6 +1,7 @@
 """The corpus: real public XLSForms written by others (tests/fixtures/xlsform/shared, each
 with its source and licence in README.md and LICENSES/) each import, show every page in
-every language, and accept a valid set of answers through the pages and the API.
+every language, and accept a valid set of answers through the pages and the API; a form's
+cascading select refuses, through both, a choice its filter does not offer.
 
 Repeats are answered as entries: through the API a list of objects, through the pages as
 the survey page sends them (`entries:members=2`, `members[2].age=34`, ...)."""
@@ -12,6 +13,7 @@ import datetime
 import json
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from survey_app.questionnaire.rules import (
     CheckedAnswers,
     check_answers,
     expected_entries,
+    offered_choices,
 )
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 from survey_app.questionnaire.xlsform import import_xlsform, questionnaire_yaml
@@ -37,6 +40,12 @@ from tests.conftest import QUESTIONNAIRES, SHARED_XLSFORMS
 from tests.web.respondent import Answers, Respondent
 
 CORPUS = sorted(path for path in SHARED_XLSFORMS.iterdir() if path.suffix in (".xls", ".xlsx"))
+CASCADING = [
+    "pyxform_choice_filter_test.xlsx",
+    "reach_msna2024_kobo_tool_draft_v11.xlsx",
+]
+"""The forms with a cascading select: a `choice_filter` kept by the import that reads an
+answer (`pyxform_spaces_in_choices_header.xls` has `true()`, which cascades nothing)."""
 TODAY = datetime.date.today()
 Steps = tuple[tuple[str, int], ...]
 """Where an entry is: (repeat, position from 1) for each repeat around it, outermost first."""
@@ -157,12 +166,12 @@ def seen_at(
     return seen
 
 
-@pytest.fixture(params=CORPUS, ids=lambda path: path.name)
-def imported(
-    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+@contextmanager
+def serving(
+    path: Path, settings: Settings, tmp_path: Path
 ) -> Iterator[tuple[Questionnaire, TestClient[Any]]]:
     """The form imported into a questionnaire directory of its own, and the app serving it."""
-    result = import_xlsform(request.param, working_groups=set())
+    result = import_xlsform(path, working_groups=set())
     assert result.errors == []
     assert result.questionnaire is not None
     directory = tmp_path / "questionnaires"
@@ -173,6 +182,22 @@ def imported(
     app = create_app(dataclasses.replace(settings, questionnaires=directory))
     with TestClient(app=app) as client:
         yield result.questionnaire, client
+
+
+@pytest.fixture(params=CORPUS, ids=lambda path: path.name)
+def imported(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+) -> Iterator[tuple[Questionnaire, TestClient[Any]]]:
+    with serving(request.param, settings, tmp_path) as served:
+        yield served
+
+
+@pytest.fixture(params=CASCADING, ids=str)
+def cascading(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+) -> Iterator[tuple[Questionnaire, TestClient[Any]]]:
+    with serving(SHARED_XLSFORMS / request.param, settings, tmp_path) as served:
+        yield served
 
 
 def form_values(questionnaire: Questionnaire, answers: dict[str, object]) -> list[Answers]:
@@ -245,3 +270,75 @@ def test_the_valid_answers_are_accepted_through_the_api(
 def stored_count(db: Database) -> int:
     with db.read() as session:
         return session.exec(select(func.count()).select_from(Submission)).one()
+
+
+def test_the_cascading_forms_are_those_whose_import_keeps_a_choice_filter_reading_answers() -> None:
+    kept = [
+        path.name
+        for path in CORPUS
+        for questionnaire in [import_xlsform(path, working_groups=set()).questionnaire]
+        if questionnaire is not None
+        and any(
+            "${" in (question.choice_filter or "")
+            for question in questionnaire.all_questions.values()
+        )
+    ]
+    assert kept == CASCADING
+
+
+def impossible_choice(
+    questionnaire: Questionnaire, answers: dict[str, object]
+) -> tuple[Question, str]:
+    """A filtered question of the pages and a choice of its list that its filter does
+    not offer for `answers` (given the answers before it)."""
+    for question in questionnaire.iter_questions():
+        if not question.choice_filter:
+            continue
+        offered = {choice.name for choice in offered_choices(questionnaire, question, answers)}
+        refused = [c.name for c in questionnaire.choices_of(question) if c.name not in offered]
+        if refused:
+            return question, refused[0]
+    raise AssertionError("no choice filter refuses a choice of its list")
+
+
+def with_impossible_choice(
+    questionnaire: Questionnaire,
+) -> tuple[dict[str, object], Question, str]:
+    """The valid answers with one filtered question answered by a choice it does not offer."""
+    answers = valid_answers(questionnaire)
+    question, choice = impossible_choice(questionnaire, answers)
+    value: object = [choice] if question.type is QuestionType.SELECT_MULTIPLE else choice
+    return {**answers, question.name: value}, question, choice
+
+
+def test_a_cascading_select_refuses_an_impossible_combination_through_the_api(
+    cascading: tuple[Questionnaire, TestClient[Any]], db: Database
+) -> None:
+    questionnaire, client = cascading
+    answers, question, _ = with_impossible_choice(questionnaire)
+    body = {"submission_id": "corpus-2", "language": questionnaire.default_language,
+            "answers": answers}  # fmt: skip
+    response = client.post(f"/api/v1/surveys/{questionnaire.id}/responses", json=body)
+    assert response.status_code == 422, response.text
+    assert question.name in response.text
+    assert stored_count(db) == 0
+
+
+def test_a_cascading_select_refuses_an_impossible_combination_through_the_page(
+    cascading: tuple[Questionnaire, TestClient[Any]], db: Database
+) -> None:
+    questionnaire, client = cascading
+    answers, question, _ = with_impossible_choice(questionnaire)
+    pages = form_values(questionnaire, answers)
+    language = questionnaire.default_language
+    respondent = Respondent(client, survey=questionnaire.id)
+    assert respondent.start(language).status_code == 200
+    target = next(
+        index for index, page in enumerate(questionnaire.pages) if question in page.questions
+    )
+    for index in range(target):
+        assert respondent.answer_page(index, pages[index], "next", language).status_code == 200
+    shown = respondent.answer_page(target, pages[target], "next", language)
+    assert shown.status_code == 422, shown.text
+    assert f'id="q-{question.name}-error"' in shown.text
+    assert stored_count(db) == 0

@@ -309,3 +309,33 @@ def test_an_answer_still_offered_needs_no_second_look() -> None:
     assert sent.refiltered == ()
     assert not sent.changed
     assert sent.answers == answers
+
+
+# -- repeats whose number of entries the questionnaire sets -----------------------------------
+
+
+def test_a_repeat_counted_by_a_calculation_shows_as_many_entries_as_it_calculates() -> None:
+    """pyxform's repeat_date_test.xls: `repeat_count: ${n}` where `n` is a calculation on an
+    earlier page; the page must show the calculated number of entries, as the check of the
+    answers expects."""
+    questionnaire = Questionnaire.model_validate(
+        {
+            "id": "counted",
+            "title": {"en": "Counted"},
+            "languages": ["en"],
+            "default_language": "en",
+            "choices": {"yes_no": YES_NO},
+            "pages": [
+                {"name": "first", "questions": [
+                    question("adults", "integer"),
+                    {"name": "n", "type": "calculate", "calculation": "${adults} + 1"},
+                ]},
+                {"name": "visits", "questions": [
+                    {**question("visit", "repeat"), "repeat_count": "${n}",
+                     "questions": [question("again")]},
+                ]},
+            ],
+        }
+    )  # fmt: skip
+    state = page_state(questionnaire, {"adults": 2}, 1)
+    assert state.values["visit"] == [{}, {}, {}]

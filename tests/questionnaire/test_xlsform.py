@@ -102,7 +102,7 @@ def test_every_problem_of_a_shared_form_has_a_code(path: Path) -> None:
 
 
 def test_the_shared_fixture_directory_holds_forms() -> None:
-    assert len(SHARED_FORMS) >= 5
+    assert len(SHARED_FORMS) >= 35
 
 
 def test_legacy_xls_names_and_single_colon_languages_are_understood() -> None:
@@ -1038,6 +1038,17 @@ def test_a_choice_filter_naming_a_column_the_choices_lack_is_dropped_saying_so(
         for warning in warnings_of(result)
     )
     assert ProblemCode.EXPRESSION_DROPPED in warning_codes(result)["survey:3"]
+
+
+def test_the_columns_only_a_dropped_choice_filter_read_are_not_kept(tmp_path: Path) -> None:
+    """pyxform's or_other.xlsx: `pastel=yes` reads a column `yes` nobody has, so the filter
+    is dropped, and with it the `pastel` column it read (which no export would write back)."""
+    survey = [row[:] for row in CASCADE_SURVEY]
+    survey[2][3] = "state=texas"
+    result = imported(form(tmp_path, survey, choices=CASCADE_CHOICES))
+    assert result.questionnaire is not None
+    assert result.questionnaire.questions["county"].choice_filter is None
+    assert [choice.columns for choice in result.questionnaire.choices["counties"]] == [{}, {}]
 
 
 def test_the_real_forms_with_cascading_selects_keep_their_filters() -> None:

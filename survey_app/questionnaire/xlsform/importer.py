@@ -233,6 +233,7 @@ class _Importer:
         self._walk_survey(survey)
         choice_lists = self._choice_lists(choices)
         self._check_expressions()
+        self._keep_read_columns(choice_lists)
         return self._build(settings_row, choice_lists)
 
     def _failed(self, code: ProblemCode, message: str) -> XlsformImport:
@@ -783,6 +784,25 @@ class _Importer:
                     continue
                 wanted.setdefault(original, set()).update(expression.columns - {"name"})
         return wanted
+
+    def _keep_read_columns(self, lists: dict[str, list[dict[str, Any]]]) -> None:
+        """Drop the choice columns that only a dropped choice filter read: no filter kept
+        reads them, and a questionnaire written back to XLSForm would lose them anyway."""
+        used: dict[str, list[_QuestionDraft]] = {}
+        for question in self._drafts():
+            if question.list_name:
+                used.setdefault(question.list_name, []).append(question)
+        read = self._filter_columns(used)
+        for list_name, entries in lists.items():
+            kept = read.get(self.or_other_lists.get(list_name, list_name), set())
+            for entry in entries:
+                columns = {
+                    column: value
+                    for column, value in entry.pop("columns", {}).items()
+                    if column in kept
+                }
+                if columns:
+                    entry["columns"] = columns
 
     def _with_other(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if any(entry["name"] == OTHER_CHOICE for entry in entries):
