@@ -8,12 +8,14 @@ the survey page sends them (`entries:members=2`, `members[2].age=34`, ...)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import json
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +78,17 @@ def candidates(questionnaire: Questionnaire, question: Question) -> list[object]
 
 def valid_answers(questionnaire: Questionnaire) -> dict[str, object]:
     """A complete, valid set of answers, found question by question in order (a repeat's
-    entries too, each question checked with the whole answers)."""
-    answers: dict[str, object] = {}
-    answer_questions(questionnaire, answers, questionnaire.iter_questions(), ())
-    assert check_answers(questionnaire, answers).ok
-    return answers
+    entries too, each question checked with the whole answers); found once per
+    questionnaire and test process, a fresh copy for each caller."""
+    if questionnaire.id not in _VALID:
+        answers: dict[str, object] = {}
+        answer_questions(questionnaire, answers, questionnaire.iter_questions(), ())
+        assert check_answers(questionnaire, answers).ok
+        _VALID[questionnaire.id] = answers
+    return copy.deepcopy(_VALID[questionnaire.id])
+
+
+_VALID: dict[str, dict[str, object]] = {}
 
 
 def answer_questions(
@@ -166,22 +174,29 @@ def seen_at(
     return seen
 
 
+@cache
+def imported_form(path: Path) -> tuple[Questionnaire, str]:
+    """The form's questionnaire and its YAML, imported once per test process (the
+    REACH MSNA alone takes seconds, and every test of a form needs it)."""
+    result = import_xlsform(path, working_groups=set())
+    assert result.errors == []
+    assert result.questionnaire is not None
+    return result.questionnaire, questionnaire_yaml(result.questionnaire)
+
+
 @contextmanager
 def serving(
     path: Path, settings: Settings, tmp_path: Path
 ) -> Iterator[tuple[Questionnaire, TestClient[Any]]]:
     """The form imported into a questionnaire directory of its own, and the app serving it."""
-    result = import_xlsform(path, working_groups=set())
-    assert result.errors == []
-    assert result.questionnaire is not None
+    questionnaire, yaml_text = imported_form(path)
     directory = tmp_path / "questionnaires"
     directory.mkdir()
     shutil.copy(QUESTIONNAIRES / "working_groups.yaml", directory)
-    yaml_text = questionnaire_yaml(result.questionnaire)
-    (directory / f"{result.questionnaire.id}.yaml").write_text(yaml_text, "utf-8")
+    (directory / f"{questionnaire.id}.yaml").write_text(yaml_text, "utf-8")
     app = create_app(dataclasses.replace(settings, questionnaires=directory))
     with TestClient(app=app) as client:
-        yield result.questionnaire, client
+        yield questionnaire, client
 
 
 @pytest.fixture(params=CORPUS, ids=lambda path: path.name)
@@ -276,9 +291,8 @@ def test_the_cascading_forms_are_those_whose_import_keeps_a_choice_filter_readin
     kept = [
         path.name
         for path in CORPUS
-        for questionnaire in [import_xlsform(path, working_groups=set()).questionnaire]
-        if questionnaire is not None
-        and any(
+        for questionnaire, _yaml in [imported_form(path)]
+        if any(
             "${" in (question.choice_filter or "")
             for question in questionnaire.all_questions.values()
         )
