@@ -20,7 +20,7 @@ from survey_app.db.engine import Database
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.results import export_responses
-from tests.analysis.conftest import store_answers, texts
+from tests.analysis.conftest import member, store_answers, texts
 from tests.analysis.test_entries_export import HOUSEHOLDS, read_csv
 
 # The keys of the long layout, as SPSS accepts them (no name may start with "_").
@@ -190,6 +190,23 @@ def test_the_entries_match_the_csv_export_row_for_row(
         frame, _meta = read(sav_path)
         for key in ("_index", "_parent_index", "_submission__index", "_position"):
             assert [int(row[key]) for row in rows] == list(frame[f"v_{key}"])
+
+
+def test_entries_that_cannot_be_checked_any_more_count_their_empty_answers_as_no_answer(
+    db: Database, roster: Questionnaire, tmp_path: Path
+) -> None:
+    # Two members where the household size (the newest version's repeat_count) says
+    # three, as an earlier version may have stored it: check_answers refuses the list
+    # as a whole and checks no entry, so nothing says Lina was not asked.
+    amal, lina = member("Amal", 41, "head", works="no"), member("Lina", 4, "child")
+    store_answers(db, roster, {"household_size": 3, "members": [amal, lina]})
+    questionnaire, chunks = export_responses(db, "roster")
+
+    _count, paths = write_labelled(chunks, questionnaire, "de", tmp_path / "r.sav", "sav")
+
+    members, _meta = read(paths[1])
+    assert list(members["works"]) == [2, NO_ANSWER]
+    assert list(members["sex"]) == [NO_ANSWER, NO_ANSWER]
 
 
 # A roster of our own: a select_multiple in each entry, and a question whose relevance
