@@ -75,6 +75,7 @@ __all__ = [
     "entry_questions",
     "frame_from_texts",
     "frame_questions",
+    "join_entries",
     "join_responses",
     "join_texts",
     "number_column",
@@ -212,6 +213,13 @@ def join_responses(target: Questionnaire, parts: Sequence[Responses]) -> Respons
     if len(parts) == 1:
         return parts[0]
     frame = answers_frame(target, (part.frame for part in parts))
+    return Responses(frame, join_entries(target, parts))
+
+
+def join_entries(target: Questionnaire, parts: Sequence[Responses]) -> dict[str, pd.DataFrame]:
+    """The entries of responses in several parts (chunks or versions; each part with
+    every repeat's entries) as one frame per repeat, pointing to the rows of the parts'
+    frames joined in order."""
     entries: dict[str, list[pd.DataFrame]] = {r.name: [] for r in repeats(target)}
     offsets: dict[str, int] = dict.fromkeys(entries, 0)
     responses = 0
@@ -226,8 +234,7 @@ def join_responses(target: Questionnaire, parts: Sequence[Responses]) -> Respons
         for name, own in part.entries.items():
             offsets[name] += len(own)
         responses += len(part.frame)
-    joined = {name: pd.concat(frames, ignore_index=True) for name, frames in entries.items()}
-    return Responses(frame, joined)
+    return {name: pd.concat(frames, ignore_index=True) for name, frames in entries.items()}
 
 
 def responses_from_texts(

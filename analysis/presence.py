@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+from survey_app.questionnaire.schema import PRESENCE_INFIX, Question, Questionnaire, QuestionType
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,9 +38,6 @@ __all__ = [
     "presence_subsets",
     "with_entry_presence",
 ]
-
-PRESENCE_INFIX = "__in_"
-"""Between an entry question's name and its repeat's in the name of a derived question."""
 
 _COUNTED = (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE)
 _SUFFIX_LABEL = {

@@ -26,7 +26,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from survey_app.questionnaire.schema import Choice, Question, Questionnaire, QuestionType
+from survey_app.questionnaire.schema import (
+    CATEGORIES_SUFFIX,
+    Choice,
+    Question,
+    Questionnaire,
+    QuestionType,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,9 +47,6 @@ __all__ = [
     "text_questions",
     "with_text_categories",
 ]
-
-CATEGORIES_SUFFIX = "__categories"
-"""Name suffix of the derived question counting a text question's categories."""
 
 _SUFFIX_LABEL = {"de": "Kategorien", "en": "categories"}
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pyreadstat
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
@@ -327,7 +328,7 @@ def test_a_row_level_csv_export_loads_no_workbook_and_no_audit(
     assert loaded == "loaded:"
 
 
-def test_export_of_a_survey_with_repeats_writes_a_csv_per_repeat_beside_the_file(
+def test_export_of_a_survey_with_repeats_writes_a_file_per_repeat_beside_the_file(
     tmp_path: Path, database_under_test: str | None
 ) -> None:
     with empty_database(tmp_path) as database_url:
@@ -352,4 +353,11 @@ def test_export_of_a_survey_with_repeats_writes_a_csv_per_repeat_beside_the_file
     assert len(members_csv.splitlines()) == 3
     assert len((tmp_path / "roster-jobs.csv").read_text(encoding="utf-8-sig").splitlines()) == 2
     assert sav.returncode == 0, sav.stderr
-    assert "has each repeat's number of entries, not the entries" in sav.stderr
+    assert sav.stderr.splitlines() == [
+        f"{tmp_path / 'r.sav'}: 2 responses",
+        f"{tmp_path / 'r-members.sav'}: entries of members",
+        f"{tmp_path / 'r-jobs.sav'}: entries of jobs",
+    ]
+    members_sav, _meta = pyreadstat.read_sav(str(tmp_path / "r-members.sav"))
+    assert list(members_sav["member_name"]) == ["Amal", "Sami"]
+    assert list(members_sav["v__submission__index"]) == [1, 2]

@@ -238,33 +238,27 @@ def export(
 
         questionnaire, chunks = _guarded(lambda: export_responses(db, survey))
         language = questionnaire.language_or_default(lang)
-        if output_format in ("sav", "dta"):
-            from analysis.frames import repeats
-            from analysis.labelled import write_labelled
+        from analysis.frames import repeats
 
-            file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
-            frames = (chunk.frame for chunk in chunks)
-            count = write_labelled(frames, questionnaire, language, output, file_format)
-            if repeats(questionnaire):
-                click.echo(
-                    f"note: {output} has each repeat's number of entries, not the entries: "
-                    "export them with --format csv or xlsx",
-                    err=True,
-                )
-        elif output_format == "xlsx":
+        if output_format == "xlsx":
             from analysis.exports import write_responses_xlsx
 
             count = write_responses_xlsx(chunks, questionnaire, language, output)
+            click.echo(f"{output}: {count} responses", err=True)
+            return
+        if output_format in ("sav", "dta"):
+            from analysis.labelled import write_labelled
+
+            file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
+            count, paths = write_labelled(chunks, questionnaire, language, output, file_format)
         else:
             from analysis.exports import write_responses_csv_files
-            from analysis.frames import repeats as repeats_of
 
             count, paths = write_responses_csv_files(chunks, questionnaire, language, output)
-            click.echo(f"{output}: {count} responses", err=True)
-            for path, repeat in zip(paths[1:], repeats_of(questionnaire), strict=True):
-                click.echo(f"{path}: entries of {repeat.name}", err=True)
-            return
+        # One file per table: the responses', then each repeat's entries beside it.
         click.echo(f"{output}: {count} responses", err=True)
+        for path, repeat in zip(paths[1:], repeats(questionnaire), strict=True):
+            click.echo(f"{path}: entries of {repeat.name}", err=True)
     finally:
         db.dispose()
 

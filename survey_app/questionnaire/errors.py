@@ -53,6 +53,7 @@ class ProblemCode(StrEnum):
     NO_PAGES = "no-pages"
     EMPTY_PAGE = "empty-page"
     DUPLICATE_NAME = "duplicate-name"
+    RESERVED_NAME = "reserved-name"
     DUPLICATE_CHOICE = "duplicate-choice"
     CHOICE_LIST_MISSING = "choice-list-missing"
     CHOICES_NOT_ALLOWED = "choices-not-allowed"
@@ -122,6 +123,10 @@ EXPLANATIONS: Mapping[ProblemCode, str] = {
     ProblemCode.NO_PAGES: S_("The questionnaire has no pages."),
     ProblemCode.EMPTY_PAGE: S_("A page has no questions."),
     ProblemCode.DUPLICATE_NAME: S_("A name is used twice."),
+    ProblemCode.RESERVED_NAME: S_(
+        "A question's name contains “__in_” or ends in “__categories”: results name the "
+        "questions they derive so."
+    ),
     ProblemCode.DUPLICATE_CHOICE: S_("A choice appears twice in its list."),
     ProblemCode.CHOICE_LIST_MISSING: S_(
         "A select question names a choice list that does not exist."

@@ -36,6 +36,23 @@ EXPRESSION_FIELDS = ("relevant", "constraint", "calculation", "required", "repea
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 """`${name}` in a text: the answer to question `name` where the text is shown."""
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "prs"})
+PRESENCE_INFIX = "__in_"
+"""Between an entry question's name and its repeat's in the name of the question results
+derive from it (`sex__in_members`, `analysis.presence`)."""
+CATEGORIES_SUFFIX = "__categories"
+"""Ends the name of the question results derive from a text question's categories
+(`comment__categories`, `analysis.texts`)."""
+
+
+def reserved_part(name: str) -> str | None:
+    """The part of a question's name that only results' derived questions may have
+    (`PRESENCE_INFIX`, `CATEGORIES_SUFFIX`), or None: a question of the questionnaire
+    named so would take the name of a derived question, or be taken for one."""
+    if PRESENCE_INFIX in name:
+        return PRESENCE_INFIX
+    if name.endswith(CATEGORIES_SUFFIX):
+        return CATEGORIES_SUFFIX
+    return None
 
 
 class QuestionType(StrEnum):

@@ -19,6 +19,7 @@ from survey_app.questionnaire.schema import (
     Questionnaire,
     QuestionType,
     Text,
+    reserved_part,
 )
 
 Path = tuple[str | int, ...]
@@ -37,6 +38,7 @@ def check_questionnaire(
     checks = (
         _check_languages(questionnaire),
         _check_unique_names(questionnaire),
+        _check_reserved_names(questionnaire),
         _check_questions(questionnaire, working_groups),
         _check_repeats(questionnaire),
         _check_choice_lists(questionnaire),
@@ -144,6 +146,19 @@ def _check_unique_names(questionnaire: Questionnaire) -> Iterator[Finding]:
             message = f"duplicate question name '{question.name}'"
             yield (*path, "name"), ProblemCode.DUPLICATE_NAME, message, Severity.ERROR
         seen_questions.add(question.name)
+
+
+def _check_reserved_names(questionnaire: Questionnaire) -> Iterator[Finding]:
+    """Names results give the questions they derive (`analysis.presence`,
+    `analysis.texts`): a question named so would break its survey's results."""
+    for path, question in _question_paths(questionnaire):
+        part = reserved_part(question.name)
+        if part is not None:
+            message = (
+                f"question name '{question.name}' has '{part}', which results use for the "
+                "questions they derive; choose another name"
+            )
+            yield (*path, "name"), ProblemCode.RESERVED_NAME, message, Severity.ERROR
 
 
 def _check_questions(

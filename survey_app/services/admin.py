@@ -5,11 +5,13 @@ the transaction of the change: both commit, or neither."""
 from __future__ import annotations
 
 import datetime
+import functools
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -241,51 +243,57 @@ class RowsExport:
     extension: str
 
 
+_FilesWriter = Callable[[Iterable[Responses], Questionnaire, str, Path], tuple[int, list[Path]]]
+"""Writes a row-level export to a path and its entries' files beside it: the number of
+submissions and the files written."""
+
+
 def rows_export(
     db: Database, survey_id: str, *, file_format: str, output: Path, actor: str
 ) -> RowsExport:
     """Write every submission of a survey (one row each) to `output` as CSV, XLSX, SPSS
     (sav) or Stata (dta), in the survey's default language, and record the export in the
     audit log. A survey with repeats has a table per repeat, one row per entry
-    (`analysis.exports`): sheets of the XLSX; for CSV, `output` is a ZIP of the CSV files
-    `<survey>-responses.csv` and `<survey>-responses-<repeat>.csv`; SPSS and Stata have
-    each repeat's number of entries only. Raises `UnknownSurvey`."""
+    (`analysis.exports`, `analysis.labelled`): sheets of the XLSX; for CSV, SPSS and
+    Stata, `output` is a ZIP of the files `<survey>-responses.csv` and
+    `<survey>-responses-<repeat>.csv` (`.sav`, `.dta`). Raises `UnknownSurvey`."""
     questionnaire, chunks = export_responses(db, survey_id)
     language = questionnaire.default_language
     extension = file_format
+    write: _FilesWriter
     if file_format in ("sav", "dta"):
         from analysis.labelled import write_labelled
 
-        frames = (chunk.frame for chunk in chunks)
-        count = write_labelled(
-            frames, questionnaire, language, output, "sav" if file_format == "sav" else "dta"
-        )
-    elif file_format == "xlsx":
+        labelled_format: Literal["sav", "dta"] = "sav" if file_format == "sav" else "dta"
+        write = functools.partial(write_labelled, file_format=labelled_format)
+    else:
+        write = write_responses_csv_files
+    if file_format == "xlsx":
         count = write_responses_xlsx(chunks, questionnaire, language, output)
     elif repeats(questionnaire):
         extension = "zip"
-        count = _csv_zip(chunks, questionnaire, language, output, f"{survey_id}-responses.csv")
+        name = f"{survey_id}-responses.{file_format}"
+        count = _zip_files(write, chunks, questionnaire, language, output, name)
     else:
-        count, _paths = write_responses_csv_files(chunks, questionnaire, language, output)
+        count, _paths = write(chunks, questionnaire, language, output)
     with db.write() as session:
         detail = {"survey": survey_id, "format": file_format, "rows": count}
         audit_record(session, actor=actor, action="export_rows", detail=detail)
     return RowsExport(count, extension)
 
 
-def _csv_zip(
+def _zip_files(
+    write: _FilesWriter,
     chunks: Iterable[Responses],
     questionnaire: Questionnaire,
     language: str,
     output: Path,
     name: str,
 ) -> int:
-    """The CSV files of a row-level export (`name` and its entries' files) as the ZIP
-    `output`; the number of submissions."""
+    """The files of a row-level export (`name` and its entries' files, as `write` writes
+    them) as the ZIP `output`; the number of submissions."""
     with tempfile.TemporaryDirectory() as directory:
-        count, paths = write_responses_csv_files(
-            chunks, questionnaire, language, Path(directory) / name
-        )
+        count, paths = write(chunks, questionnaire, language, Path(directory) / name)
         with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in paths:
                 archive.write(path, path.name)

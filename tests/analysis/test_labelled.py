@@ -6,6 +6,8 @@ both programs accept."""
 from __future__ import annotations
 
 import datetime
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +41,10 @@ def export(  # type: ignore[no-untyped-def]
     frame.insert(0, "submitted_on", "2026-03-01")
     path = tmp_path / f"responses.{file_format}"
 
-    count = write_labelled([frame], questionnaire, language, path, file_format)  # type: ignore[arg-type]
+    count, paths = write_labelled([frame], questionnaire, language, path, file_format)  # type: ignore[arg-type]
 
     assert count == len(ROWS)
+    assert paths == [path]  # no repeats: no files of entries
     read = pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta
     return read(str(path), user_missing=True) if file_format == "sav" else read(str(path))
 
@@ -224,3 +227,37 @@ def test_long_question_names_are_cut_to_what_stata_takes_and_stay_unique(
     assert list(table[ticks[119]]) == [1, 0]
     assert names[-1] == "v_in"
     assert table["v_in"][0] == 3
+
+
+# SHA-256 of the files written before repeats' entries were exported (commit 8214184,
+# pyreadstat 1.3.8), the time of writing blanked out: `export(wave1, ...)` in German,
+# and a survey with no responses in English.
+BEFORE_ENTRIES = {
+    ("wave1", "sav"): "c08ca59244b2c61a4a2f769c8917544054122be602a4605080a482afa20b2fa0",
+    ("wave1", "dta"): "29cfed95893e092598cfb4589684f0584d0b67800b1f789f7da78c47a6dbf34b",
+    ("empty", "sav"): "58646147ed98e2b3ea968b8f7ca33e23cfcf669d2fe0648ba1b13afc221b7c74",
+    ("empty", "dta"): "43a745b3c92ea61d31f4ae3e5953bc77c5818cff1bd4048c73f03e6f292f16fd",
+}
+
+
+def without_time_written(path: Path) -> bytes:
+    """The file's bytes, the time ReadStat writes into its header blanked out (SPSS:
+    creation date and time, bytes 92 to 108; Stata: the <timestamp> element)."""
+    data = path.read_bytes()
+    if path.suffix == ".sav":
+        return data[:92] + bytes(17) + data[109:]
+    return re.sub(rb"<timestamp>.*?</timestamp>", b"<timestamp></timestamp>", data, count=1)
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_a_survey_without_repeats_gets_the_same_file_as_before_entries_were_exported(
+    wave1: Questionnaire, tmp_path: Path, file_format: str
+) -> None:
+    export(wave1, tmp_path, file_format)
+    empty = tmp_path / f"empty.{file_format}"
+    count, paths = write_labelled([], wave1, "en", empty, file_format)  # type: ignore[arg-type]
+
+    assert (count, paths) == (0, [empty])
+    for name, path in (("wave1", tmp_path / f"responses.{file_format}"), ("empty", empty)):
+        digest = hashlib.sha256(without_time_written(path)).hexdigest()
+        assert digest == BEFORE_ENTRIES[name, file_format], name

@@ -126,6 +126,31 @@ def test_duplicate_question_names_are_an_error(tmp_path: Path) -> None:
     assert codes(result) == {ProblemCode.DUPLICATE_NAME}
 
 
+@pytest.mark.parametrize("name", ["hours__in_members", "a__in_", "hours__categories"])
+def test_a_question_named_as_results_name_their_derived_questions_is_an_error(
+    tmp_path: Path, name: str
+) -> None:
+    content = VALID.replace("name: hours", f"name: {name}")
+    line = content.splitlines().index(f"      - name: {name}") + 1
+
+    result = load(tmp_path, content)
+
+    assert result.questionnaire is None
+    [problem] = result.problems
+    assert problem.code is ProblemCode.RESERVED_NAME
+    assert problem.location == f"{tmp_path / 'survey.yaml'}:{line}"
+    assert f"question name '{name}' has '__" in problem.message
+
+
+@pytest.mark.parametrize(
+    "name", ["categories", "hours_in_members", "inside__income", "x__categories_2"]
+)
+def test_names_that_only_resemble_derived_ones_are_fine(tmp_path: Path, name: str) -> None:
+    result = load(tmp_path, VALID.replace("name: hours", f"name: {name}"))
+
+    assert result.questionnaire is not None, result.problems
+
+
 def test_duplicate_yaml_keys_are_an_error(tmp_path: Path) -> None:
     content = VALID.replace(
         "default_language: de\n", "default_language: de\ndefault_language: en\n"

@@ -294,6 +294,14 @@ def test_names_are_unique_across_entries_and_pages() -> None:
     assert codes(define(duplicate, MEMBERS)) == [ProblemCode.DUPLICATE_NAME]
 
 
+def test_an_entry_question_may_not_take_the_name_results_derive_for_it() -> None:
+    # Results count households by the sexes of their members as `sex__in_members`.
+    taken = {"name": "sex__in_members", "type": "text", "label": {"en": "Sex"}}
+    members = MEMBERS | {"questions": [*MEMBERS["questions"], taken]}
+
+    assert codes(define(members)) == [ProblemCode.RESERVED_NAME]
+
+
 def test_only_repeats_have_questions_and_a_repeat_count() -> None:
     text = {
         "name": "t",

@@ -761,6 +761,32 @@ def test_a_question_name_our_schema_rejects_is_renamed_and_references_follow(
     assert questions["details"].relevant == "${_1st_visit} > 2000"
 
 
+def test_a_question_named_as_results_name_their_derived_questions_is_renamed(
+    tmp_path: Path,
+) -> None:
+    path = form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["text", "comment__categories", "Comment", ""],
+            ["integer", "age__in_household", "Age", ""],
+            ["text", "why", "Why?", "${age__in_household} > 17"],
+        ],
+    )
+
+    result = imported(path)
+
+    assert result.questionnaire is not None, result.problems
+    questions = result.questionnaire.questions
+    assert list(questions) == ["comment_categories", "age_in_household", "why"]
+    assert questions["why"].relevant == "${age_in_household} > 17"
+    assert warning_codes(result)["survey:2"] == {ProblemCode.RESERVED_NAME}
+    assert warning_codes(result)["survey:3"] == {ProblemCode.RESERVED_NAME}
+    assert f"{path}:survey:3: warning: name 'age__in_household' has '__in_'" in "\n".join(
+        warnings_of(result)
+    )
+
+
 # -- settings ---------------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 question and choice names, German labels with dashes and umlauts), downloaded from the
 admin page and read back with pyreadstat: every response is there with its review
 status, and the labels are German. A survey with repeats (a roster) downloads its
-entries too: a sheet per repeat, or as CSV a ZIP of one file per table."""
+entries too: a sheet per repeat, or as CSV, SPSS or Stata a ZIP of one file per table."""
 
 from __future__ import annotations
 
@@ -121,6 +121,28 @@ def test_the_csv_of_a_survey_with_repeats_is_a_zip_of_a_csv_per_table(
     assert len(tables["roster-responses-members.csv"]) == 3
     [header, job] = tables["roster-responses-jobs.csv"]
     assert job[header.index("Tätigkeit [job_title]")] == "'=2+2"
+
+
+@pytest.mark.parametrize("file_format", ["sav", "dta"])
+def test_spss_and_stata_of_a_survey_with_repeats_are_a_zip_of_a_file_per_table(
+    roster: TestClient[Any], tmp_path: Path, file_format: str
+) -> None:
+    response = roster.get(f"/admin/surveys/roster/responses.{file_format}")
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert 'filename="roster-responses.zip"' in response.headers["content-disposition"]
+    names = [f"roster-responses{table}.{file_format}" for table in ("", "-members", "-jobs")]
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.namelist() == names
+        archive.extractall(tmp_path)
+    read = pyreadstat.read_sav if file_format == "sav" else pyreadstat.read_dta
+    responses, _ = read(str(tmp_path / names[0]))
+    members, meta = read(str(tmp_path / names[1]))
+    assert list(responses["v__index"]) == [1, 2]
+    assert list(members["v__submission__index"]) == [1, 1]
+    assert list(members["member_name"]) == ["Amal", "Lina"]
+    assert meta.variable_value_labels["works"][-98] == "nicht gefragt (Filter)"
 
 
 def test_the_xlsx_of_a_survey_with_repeats_has_a_sheet_per_repeat(

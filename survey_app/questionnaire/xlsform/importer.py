@@ -28,12 +28,14 @@ from survey_app.questionnaire.expressions import (
 )
 from survey_app.questionnaire.rules import InvalidDefault, default_answer
 from survey_app.questionnaire.schema import (
+    CATEGORIES_SUFFIX,
     NAME_PATTERN,
     Choice,
     Question,
     Questionnaire,
     QuestionType,
     Text,
+    reserved_part,
 )
 from survey_app.questionnaire.validation import Path, check_questionnaire
 from survey_app.questionnaire.xlsform.languages import UNDETERMINED_LANGUAGE, Languages
@@ -650,6 +652,16 @@ class _Importer:
                 ProblemCode.RENAMED,
                 f"name '{written}' is not allowed here; renamed to '{name}'",
             )
+        part = reserved_part(name)
+        if part is not None:
+            kept = _unreserved(name)
+            self.warn(
+                where,
+                ProblemCode.RESERVED_NAME,
+                f"name '{name}' has '{part}', which results use for the questions they "
+                f"derive; renamed to '{kept}'",
+            )
+            name = kept
         unique = _unique(name, self.used_names)
         if unique != name:
             self.warn(
@@ -1340,6 +1352,17 @@ def _sanitize(written: str) -> str:
     if not name.strip("_"):
         return ""
     return name if _VALID_NAME.match(name) else f"_{name}"
+
+
+def _unreserved(name: str) -> str:
+    """`name` without what results' derived questions are named with (`reserved_part`):
+    `sex__in_members` becomes `sex_in_members`, `comment__categories` `comment_categories`."""
+    while (part := reserved_part(name)) is not None:
+        if part == CATEGORIES_SUFFIX:
+            name = name.removesuffix(part) + part[1:]
+        else:
+            name = name.replace(part, part[1:], 1)
+    return name
 
 
 def _unique(name: str, taken: Collection[str]) -> str:
