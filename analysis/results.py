@@ -44,6 +44,7 @@ from analysis.breakdowns import MISSING_COLUMN, comparison
 from analysis.kinds import kind_of
 from analysis.kinds.base import Reading
 from analysis.kinds.date import bin_label
+from analysis.presence import ENTRY_COUNT
 from analysis.publication_format import Publication
 from analysis.summaries import Breakdown, QuestionResult, percent
 from analysis.suppression import Count
@@ -200,6 +201,13 @@ def check_breakdown(questionnaire: Questionnaire, survey: str, by: str | None) -
     if question is None:
         raise UnknownQuestion(
             S_("survey '%(survey)s' has no question '%(by)s'"), values={"survey": survey, "by": by}
+        )
+    if question.appearance == ENTRY_COUNT:
+        # A select_one only for the audit (`analysis.presence`): the publication never
+        # breaks anything down by it.
+        raise NotABreakdownQuestion(
+            S_("'%(by)s' counts the entries of a roster; results are not broken down by it"),
+            values={"by": by},
         )
     if question.type is not QuestionType.SELECT_ONE:
         raise NotABreakdownQuestion(
