@@ -158,7 +158,11 @@ def with_entry_presence(
                     continue
                 limit = entry_limit(question)
                 lists.setdefault(
-                    _counts_list(limit), tuple(Choice(name=str(j)) for j in range(limit + 1))
+                    _counts_list(limit),
+                    tuple(
+                        Choice(name=str(j), label=dict.fromkeys(questionnaire.languages, str(j)))
+                        for j in range(limit + 1)
+                    ),
                 )
                 for choice in _countable_choices(questionnaire, entry_question):
                     name = entry_count_question(entry_question.name, choice.name, question.name)

@@ -145,6 +145,7 @@ def test_members_are_counted_per_choice(roster: Questionnaire) -> None:
     }
     male = question(results, "sex__in_members__m")
     assert (male.n, dict(male.counts)) == (31, {"0": 11, "1": 10, "2": 10})  # no row "3".."50"
+    assert dict(male.choices) == {"0": "0", "1": "1", "2": "2"}
     assert male.extras["entries"] == {"m": 30}
 
 
