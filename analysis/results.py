@@ -26,6 +26,13 @@ A ranking (`rank`) counts in `counts` who ranked each choice first and adds
 `"mean_rank": {choice: mean place or null}` (1 = first; among those who ranked it).
 With a comparison the top level also has `"compare": {"survey", "version", "responses"}`.
 
+A roster's entries (`analysis.presence`): a presence question `<q>__in_<repeat>` (the
+responses with at least one entry of each choice) adds `"entries": {choice: count or
+null}`, the entries with each choice; an entry-count question `<q>__in_<repeat>__<c>`
+(responses by their number of entries with c, `counts` keys "0".."j" up to the last
+that is not a shown 0) adds `"entries": {c: count or null}`, and with a breakdown
+`"by": {..., "entries": {column: count or null}}`.
+
 Reviewed free text (`analysis.texts`): a text question of a release carries
 `"answers": [{"text", "translation"}]` (alphabetical, without their categories) when
 the office released some (never otherwise), and a text question with categories is

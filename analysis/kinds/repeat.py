@@ -4,8 +4,9 @@ same rules).
 
 In a frame of answers a repeat is one column, its number of entries (missing where it
 was not answered); its entries have frames of their own, one row per entry
-(`analysis.frames.Responses.entries`). What the entries answered is not counted for
-the working groups yet: a count of entries could come from a single household.
+(`analysis.frames.Responses.entries`). What the entries answered is counted by derived
+questions of responses (`analysis.presence`, shown by `analysis.kinds.entries`): a
+count of entries could come from a single household.
 """
 
 from __future__ import annotations
