@@ -230,6 +230,34 @@ def test_households_with_two_members_are_not_left_as_a_difference_of_shown_count
     assert max(with_two) >= roster.min_cell, (shown, with_two)
 
 
+def test_the_mean_number_of_members_is_hidden_where_it_would_pin_a_hidden_count(
+    roster: Questionnaire,
+) -> None:
+    # Households of 1 to 6 (a head, then children): 3 with four children and 3 with
+    # five are hidden. The mean, 3.3 members of 30 households, says 99 members in all:
+    # 69 children, 42 of them in the households shown, so 4 x_4 + 5 x_5 = 27 and
+    # x_4 + x_5 = 6 pin both at 3.
+    sizes = [1, 2, 2, 3, 3, 3, 4, 4, 5, 6] * 3
+    rows = [household(adult(), *[child()] * (size - 1)) for size in sizes]
+
+    results = results_of(roster, rows)
+
+    children = question(results, "relation__in_members__child")
+    assert (children.counts["4"], children.counts["5"]) == (None, None)
+    members = question(results, "members")
+    assert (members.n, members.mean, members.median) == (30, None, 3)
+
+
+def test_the_mean_number_of_members_is_shown_where_every_count_is(
+    roster: Questionnaire,
+) -> None:
+    rows = [*[household(adult("f"), child("m"))] * 10, *[household(adult("m"))] * 10]
+
+    results = results_of(roster, rows)
+
+    assert question(results, "members").mean == 1.5
+
+
 def test_members_are_counted_per_column_of_a_breakdown(roster: Questionnaire) -> None:
     rows = [
         *[household(adult("f"), child("m"), child("m", 3), childcare="yes")] * 10,
