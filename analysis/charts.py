@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from analysis.kinds import kind_of
+from analysis.kinds import kind_of_result
 from analysis.summaries import QuestionResult
 
 __all__ = [
@@ -187,7 +187,7 @@ def question_chart(
     and upper quartile (labelled by `statistic_labels`); text and times: no chart (never
     shown, only their n).
     """
-    chart = kind_of(result.type).chart(result, statistic_labels or {})
+    chart = kind_of_result(result).chart(result, statistic_labels or {})
     if chart is None or not chart.rows:
         return None
     rows = [ChartRow(label, values) for label, values in chart.rows]

@@ -87,12 +87,20 @@ class Plan:
     subsets: Mapping[str, str] = field(default_factory=dict)
     """Questions answered only by respondents who answered another (see
     `plan_publication`)."""
+    links: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Entry-count questions -> (their presence question, the choice) (see
+    `plan_publication`)."""
 
     def without(self, pairs: Collection[tuple[str, str]]) -> Plan:
         """The same publication without the breakdowns `pairs` (withheld)."""
         kept = [pair for pair in self.pairs if pair not in pairs]
         return _Builder(
-            self.questionnaire, self.dimensions, kept, self.reference_year, self.subsets
+            self.questionnaire,
+            self.dimensions,
+            kept,
+            self.reference_year,
+            self.subsets,
+            self.links,
         ).build()
 
 
@@ -113,7 +121,16 @@ def plan_publication(
     the named groups. `subsets` maps a question to one whose respondents include all of
     its own (the categories of a text question's answers, `analysis.texts`, are given
     only where the text was): an attacker knows that, so the audit does too.
+
+    A roster's entry-count questions (`analysis.presence`) are linked to their presence
+    questions here, from the questionnaire, so that no caller can leave the link out:
+    a choice's ticks are the responses with one such entry or more, and both questions
+    are answered by the same responses, overall and in every column of a breakdown.
+    They are never broken down by: a breakdown column of households with exactly two
+    members aged 0–5 is no group a working group asked about.
     """
+    from analysis.presence import ENTRY_COUNT, entry_count_links
+
     answered = [q for q in questionnaire.iter_questions() if q.takes_answer]
     if groups is None and breakdowns is None:
         groups = sorted({g for q in answered for g in q.working_groups})
@@ -128,7 +145,13 @@ def plan_publication(
         members = [q for q in questionnaire.questions_of_group(group) if q.takes_answer]
         shown.update((q.name, q) for q in members)
         if names is None:
-            by = [q for q in members if q.type is QuestionType.SELECT_ONE and group is not None]
+            by = [
+                q
+                for q in members
+                if q.type is QuestionType.SELECT_ONE
+                and q.appearance != ENTRY_COUNT
+                and group is not None
+            ]
         else:
             by = [questionnaire.questions[name] for name in names]
         for b in by:
@@ -143,7 +166,12 @@ def plan_publication(
         for question in (questionnaire.questions[name],)
     }
     known = {d: t for d, t in (subsets or {}).items() if d in dimensions and t in dimensions}
-    return _Builder(questionnaire, dimensions, list(pairs), reference_year, known).build()
+    links = {
+        count: (presence, choice)
+        for count, (presence, choice) in entry_count_links(questionnaire).items()
+        if count in dimensions and presence in dimensions
+    }
+    return _Builder(questionnaire, dimensions, list(pairs), reference_year, known, links).build()
 
 
 class _Builder:
@@ -156,8 +184,10 @@ class _Builder:
         pairs: list[tuple[str, str]],
         reference_year: int,
         subsets: Mapping[str, str] | None = None,
+        links: Mapping[str, tuple[str, str]] | None = None,
     ) -> None:
         self.subsets = dict(subsets or {})
+        self.links = dict(links or {})
         self.questionnaire = questionnaire
         self.dimensions = dimensions
         self.pairs = pairs
@@ -196,6 +226,7 @@ class _Builder:
         for q, b in self.pairs:
             self._two_way(self.dimensions[q], self.dimensions[b])
         self._subsets()
+        self._links()
         structure = Structure(
             variables=self.variables,
             equalities=tuple(self.equalities),
@@ -220,6 +251,7 @@ class _Builder:
             self.table_pairs,
             self.reference_year,
             self.subsets,
+            self.links,
         )
 
     def _one_way(self, dimension: Dimension, total: int) -> None:
@@ -266,6 +298,33 @@ class _Builder:
                             [cells[(c, column)] for c in parts],
                             [others[(c, column)] for c in wholes],
                         )
+                    )
+
+    def _links(self) -> None:
+        """An entry-count question's responses with j >= 1 entries of its choice are the
+        presence question's ticks of that choice, and its answered responses are the
+        presence question's: overall and in every column of a breakdown both are
+        published by. (Its `(missing)` then follows from both adding up to the
+        responses, or to the column.)"""
+        for count, (presence, choice) in self.links.items():
+            groups = self.dimensions[count].categories
+            at_least_one = groups[1:]  # categories "0".."J": "0" is the first
+            cells, ticks = self.one_way[count], self.one_way[presence]
+            self.equalities.append(_sum_is([cells[j] for j in at_least_one], ticks[f"/{choice}"]))
+            self.equalities.append(_sum_is([cells[j] for j in groups], ticks[ANSWERED]))
+            for (q, b), pair in self.two_way.items():
+                others = self.two_way.get((presence, b))
+                if q != count or others is None:
+                    continue
+                for column in (*self.dimensions[b].categories, MISSING):
+                    self.equalities.append(
+                        _sum_is(
+                            [pair[(j, column)] for j in at_least_one],
+                            others[(f"/{choice}", column)],
+                        )
+                    )
+                    self.equalities.append(
+                        _sum_is([pair[(j, column)] for j in groups], others[(ANSWERED, column)])
                     )
 
     def _two_way(self, q: Dimension, b: Dimension) -> None:

@@ -26,6 +26,13 @@ A ranking (`rank`) counts in `counts` who ranked each choice first and adds
 `"mean_rank": {choice: mean place or null}` (1 = first; among those who ranked it).
 With a comparison the top level also has `"compare": {"survey", "version", "responses"}`.
 
+A roster's entries (`analysis.presence`): a presence question `<q>__in_<repeat>` (the
+responses with at least one entry of each choice) adds `"entries": {choice: count or
+null}`, the entries with each choice; an entry-count question `<q>__in_<repeat>__<c>`
+(responses by their number of entries with c, `counts` keys "0".."j" up to the last
+that is not a shown 0) adds `"entries": {c: count or null}`, and with a breakdown
+`"by": {..., "entries": {column: count or null}}`.
+
 Reviewed free text (`analysis.texts`): a text question of a release carries
 `"answers": [{"text", "translation"}]` (alphabetical, without their categories) when
 the office released some (never otherwise), and a text question with categories is
@@ -44,6 +51,7 @@ from analysis.breakdowns import MISSING_COLUMN, comparison
 from analysis.kinds import kind_of
 from analysis.kinds.base import Reading
 from analysis.kinds.date import bin_label
+from analysis.presence import ENTRY_COUNT
 from analysis.publication_format import Publication
 from analysis.summaries import Breakdown, QuestionResult, percent
 from analysis.suppression import Count
@@ -200,6 +208,13 @@ def check_breakdown(questionnaire: Questionnaire, survey: str, by: str | None) -
     if question is None:
         raise UnknownQuestion(
             S_("survey '%(survey)s' has no question '%(by)s'"), values={"survey": survey, "by": by}
+        )
+    if question.appearance == ENTRY_COUNT:
+        # A select_one only for the audit (`analysis.presence`): the publication never
+        # breaks anything down by it.
+        raise NotABreakdownQuestion(
+            S_("'%(by)s' counts the entries of a roster; results are not broken down by it"),
+            values={"by": by},
         )
     if question.type is not QuestionType.SELECT_ONE:
         raise NotABreakdownQuestion(

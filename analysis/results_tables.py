@@ -17,7 +17,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 
-from analysis.kinds import kind_of
+from analysis.kinds import kind_of_result
 from analysis.kinds.base import SUPPRESSED, shown
 from analysis.results import Results, bin_label
 from analysis.summaries import QuestionResult
@@ -138,7 +138,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _write_question_rows(out: io.StringIO, question: QuestionResult) -> None:
-    rows = kind_of(question.type).table_rows(question)
+    rows = kind_of_result(question).table_rows(question)
     if rows:
         out.write(_table(rows))
     if question.by is not None:
@@ -216,7 +216,7 @@ def _results_rows(results: Results) -> Iterator[list[object]]:
     value (each CSV dialect writes them its way)."""
     for q in results.questions:
         head: list[object] = [q.name, str(q.type), q.label, q.n]
-        yield from kind_of(q.type).csv_rows(q, head)
+        yield from kind_of_result(q).csv_rows(q, head)
         if q.by is not None:
             by = q.by
             for row, cells in by.counts.items():

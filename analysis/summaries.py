@@ -106,6 +106,9 @@ class QuestionResult:
     extras: Mapping[str, Mapping[str, Number]] = field(default_factory=dict)
     """Figures of its kind beyond the common ones, by JSON key (a ranking's
     `mean_rank`): in the JSON after the common ones (`analysis.kinds` fills them)."""
+    kind: str = ""
+    """The name of its kind where that is not its type's (a roster's derived questions,
+    `analysis.kinds.entries`): pages, tables and charts show it as that kind does."""
 
     @property
     def mean_rank(self) -> Mapping[str, Number]:

@@ -19,14 +19,17 @@ from contextlib import contextmanager
 from analysis.kinds.base import Kind
 from analysis.kinds.choice import MultipleChoice, SingleChoice
 from analysis.kinds.date import DateKind
+from analysis.kinds.entries import EntryCountKind, EntryPresence
 from analysis.kinds.moment import MomentKind
 from analysis.kinds.number import NumberKind
 from analysis.kinds.rank import Rank
 from analysis.kinds.repeat import RepeatKind
 from analysis.kinds.text import TextKind
+from analysis.presence import ENTRY_COUNT, ENTRY_PRESENCE, PRESENCE_INFIX
+from analysis.summaries import QuestionResult
 from survey_app.questionnaire.schema import Question, QuestionType
 
-__all__ = ["KINDS", "Kind", "kind_of", "registered"]
+__all__ = ["DERIVED", "KINDS", "Kind", "kind_of", "kind_of_result", "registered"]
 
 KINDS: dict[QuestionType, Kind] = {
     type_: kind
@@ -44,14 +47,33 @@ KINDS: dict[QuestionType, Kind] = {
 }
 """The kind of every question type a respondent answers."""
 
+DERIVED: dict[str, Kind] = {ENTRY_PRESENCE: EntryPresence(), ENTRY_COUNT: EntryCountKind()}
+"""Kinds of derived questions that nobody answers, by their `appearance`: what a
+roster's entries answered (`analysis.presence`)."""
+
 
 def kind_of(question: Question | QuestionType) -> Kind:
     """The kind of a question or question type; KeyError for notes and calculations."""
+    if (
+        isinstance(question, Question)
+        and question.appearance in DERIVED
+        and PRESENCE_INFIX in question.name
+    ):
+        return DERIVED[question.appearance]
     type_ = question.type if isinstance(question, Question) else question
     try:
         return KINDS[type_]
     except KeyError:
         raise KeyError(f"question type {type_!s} has no kind: nobody answers it") from None
+
+
+def kind_of_result(result: QuestionResult) -> Kind:
+    """The kind that read a published result, and so shows it: its type's, or the
+    derived kind it names (`QuestionResult.kind`)."""
+    for kind in DERIVED.values():
+        if result.kind == kind.name:
+            return kind
+    return kind_of(result.type)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from analysis.kinds.base import (
     ANSWERED,
@@ -58,7 +58,7 @@ class SingleChoice(Kind):
     """`select_one`: one category per respondent, its choice."""
 
     name = "choice"
-    types = (QuestionType.SELECT_ONE,)
+    types: ClassVar[tuple[QuestionType, ...]] = (QuestionType.SELECT_ONE,)
 
     def frame_columns(
         self, target: Questionnaire, question: Question, column: pa.Array, rows: int
@@ -166,7 +166,7 @@ class SingleChoice(Kind):
 class MultipleChoice(SingleChoice):
     """`select_multiple`: answered or not, and each choice's ticks."""
 
-    types = (QuestionType.SELECT_MULTIPLE,)
+    types: ClassVar[tuple[QuestionType, ...]] = (QuestionType.SELECT_MULTIPLE,)
 
     def answer_type(self, question: Question) -> pa.DataType:
         import pyarrow as pa

@@ -24,7 +24,7 @@ from analysis.breakdowns import MISSING_COLUMN
 from analysis.charts import question_chart
 from analysis.exports import WorkbookSource
 from analysis.key_figures import KeyFigure, key_figures
-from analysis.kinds import kind_of
+from analysis.kinds import kind_of_result
 from analysis.results import Results, bin_label, is_wave
 from analysis.slides import SlideTexts, results_pptx
 from analysis.summaries import QuestionResult
@@ -51,6 +51,8 @@ STATISTICS = {
     "mean": S_("mean"),
     "q3": S_("upper quartile"),
 }
+#: Figures shown per breakdown column like a statistic, with their labels.
+COLUMN_FIGURES = STATISTICS | {"entries": S_("entries")}
 
 
 # -- formatting ------------------------------------------------------------------------
@@ -67,8 +69,8 @@ class Texts:
         return staff_gettext(self.language)(message, **values)
 
     def statistic(self, name: str) -> str:
-        """The label of one of `STATISTICS` (`median`, ...)."""
-        return self(STATISTICS[name])
+        """The label of one of `COLUMN_FIGURES` (`median`, ...)."""
+        return self(COLUMN_FIGURES[name])
 
     def count(self, value: int | None) -> str:
         return "·" if value is None else format_decimal(value, locale=self.language)
@@ -124,7 +126,7 @@ class QuestionView:
     @property
     def partial(self) -> str:
         """The template of its kind's numbers (`analysis.kinds`), inside the question's."""
-        return kind_of(self.result.type).partial
+        return kind_of_result(self.result).partial
 
 
 @dataclass(frozen=True)

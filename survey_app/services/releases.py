@@ -39,7 +39,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
-from analysis.presence import entry_presence_sources, presence_subsets, with_entry_presence
+from analysis.presence import (
+    entry_count_sources,
+    entry_presence_sources,
+    presence_subsets,
+    with_entry_presence,
+)
 from analysis.publication_format import Publication
 from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from analysis.texts import (
@@ -639,10 +644,15 @@ def _with_published_presence(
 ) -> Questionnaire:
     """The questionnaire a release was made from: with the derived questions counting
     what a roster's entries answered (`analysis.presence`) where the release published
-    them, which a release made before they existed did not."""
+    them, which a release made before they existed did not; the entry-count questions
+    only where it published those (a release made before them has presence questions
+    alone, under the same keys)."""
     derived = with_entry_presence(questionnaire)
-    published = any(publication.has(f"n|{name}") for name in entry_presence_sources(derived))
-    return derived if published else questionnaire
+    if not any(publication.has(f"n|{name}") for name in entry_presence_sources(derived)):
+        return questionnaire
+    if any(publication.has(f"n|{name}") for name in entry_count_sources(derived)):
+        return derived
+    return with_entry_presence(questionnaire, entry_counts=False)
 
 
 def release_results(

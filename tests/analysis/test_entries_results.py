@@ -101,7 +101,10 @@ def test_a_release_of_a_survey_with_repeats_is_audited_stored_and_read_back(
 
     assert made.responses == 30
     members = next(q for q in found.questions if q.name == "members")
-    assert (members.n, members.mean) == (30, round(statistics.mean(SIZES), 2))
+    # A release counts children per household too (`analysis.presence`): 3 households
+    # with four and 3 with five are hidden, and the mean (3.3 members of 30 households,
+    # 99 in all) would pin both: it is not shown (tests/analysis/test_entry_counts.py).
+    assert (members.n, members.mean, members.median) == (30, None, 3)
 
 
 def test_the_groups_workbook_has_a_repeats_statistics(
