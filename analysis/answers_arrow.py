@@ -11,6 +11,7 @@ parse that coerces or drops bad values, so a broken row costs speed, never a cra
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
@@ -18,15 +19,36 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from analysis.kinds import kind_of
-from survey_app.questionnaire.schema import Question, Questionnaire
+from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
-__all__ = ["answer_strings", "answered_questions", "read_answers_table"]
+__all__ = [
+    "answer_strings",
+    "answered_questions",
+    "join_texts",
+    "read_answers_table",
+    "repeats",
+]
 
 
 def answered_questions(questionnaire: Questionnaire) -> list[Question]:
     """The questions that get columns: every question a respondent answers (a repeat is
     one of them: its number of entries)."""
     return [q for q in questionnaire.iter_questions() if q.takes_answer]
+
+
+def repeats(questionnaire: Questionnaire) -> list[Question]:
+    """Every repeat with answered questions, nested ones included, each right after the
+    repeat that encloses it (the order of `Responses.entries`)."""
+    return [
+        q
+        for q in questionnaire.all_questions.values()
+        if q.type is QuestionType.REPEAT and q.takes_answer
+    ]
+
+
+def join_texts(texts: Iterable[str]) -> str:
+    """Answer texts as newline-delimited JSON (a raw newline in JSON is only whitespace)."""
+    return "\n".join(text.replace("\n", " ") for text in texts)
 
 
 def read_answers_table(

@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 
 from analysis.answers_arrow import answer_strings as _strings
 from analysis.answers_arrow import answered_questions as frame_questions
+from analysis.answers_arrow import join_texts, repeats
 from analysis.answers_arrow import read_answers_table as _read_table
 from analysis.kinds import kind_of
 from analysis.presence import entry_presence_sources, presence_columns
@@ -106,16 +107,6 @@ def entry_questions(repeat: Question) -> list[Question]:
     return [q for q in repeat.questions if q.takes_answer]
 
 
-def repeats(questionnaire: Questionnaire) -> list[Question]:
-    """Every repeat with answered questions, nested ones included, each right after the
-    repeat that encloses it (the order of `Responses.entries`)."""
-    return [
-        q
-        for q in questionnaire.all_questions.values()
-        if q.type is QuestionType.REPEAT and q.takes_answer
-    ]
-
-
 @dataclass(frozen=True)
 class Responses:
     """Responses as frames: `frame` one row per response (`parse_answers`), `entries`
@@ -129,11 +120,6 @@ def choice_column(question: str, choice: str) -> str:
     """Column name of one choice of a `select_multiple` (ticked or not) or a `rank`
     question (its place)."""
     return f"{question}/{choice}"
-
-
-def join_texts(texts: Iterable[str]) -> str:
-    """Answer texts as newline-delimited JSON (a raw newline in JSON is only whitespace)."""
-    return "\n".join(text.replace("\n", " ") for text in texts)
 
 
 def parse_answers(

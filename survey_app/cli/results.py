@@ -234,6 +234,17 @@ def export(
                 output.write_text(table, encoding="utf-8-sig", newline="")
             click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
             return
+        if output_format == "csv":
+            # Without pandas (`services.exports`): its import took longer than the export.
+            from analysis.answers_arrow import repeats as repeats_of
+            from survey_app.services.exports import export_csv
+
+            written = _guarded(lambda: export_csv(db, survey, output, language=lang))
+            click.echo(f"{output}: {written.responses} responses", err=True)
+            entries = zip(written.paths[1:], repeats_of(written.questionnaire), strict=True)
+            for path, repeat in entries:
+                click.echo(f"{path}: entries of {repeat.name}", err=True)
+            return
         from survey_app.services.results import export_responses
 
         questionnaire, chunks = _guarded(lambda: export_responses(db, survey))
@@ -251,19 +262,10 @@ def export(
                     "export them with --format csv or xlsx",
                     err=True,
                 )
-        elif output_format == "xlsx":
+        else:
             from analysis.exports import write_responses_xlsx
 
             count = write_responses_xlsx(chunks, questionnaire, language, output)
-        else:
-            from analysis.exports import write_responses_csv_files
-            from analysis.frames import repeats as repeats_of
-
-            count, paths = write_responses_csv_files(chunks, questionnaire, language, output)
-            click.echo(f"{output}: {count} responses", err=True)
-            for path, repeat in zip(paths[1:], repeats_of(questionnaire), strict=True):
-                click.echo(f"{path}: entries of {repeat.name}", err=True)
-            return
         click.echo(f"{output}: {count} responses", err=True)
     finally:
         db.dispose()
