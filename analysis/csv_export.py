@@ -136,7 +136,8 @@ def csv_choice_labels(column: pa.Array, choices: Sequence[str], labels: Sequence
     """A `select_one` answer as its choice's label (`labels`, in the order of `choices`);
     missing where unanswered or no longer a choice."""
     codes = _codes(column, choices)
-    return pc.take(_texts(labels), _from_numpy(codes, mask=codes < 0))
+    # A dictionary of the labels, as pandas' categories: no label copied per row.
+    return pa.DictionaryArray.from_arrays(_from_numpy(codes, mask=codes < 0), _texts(labels))
 
 
 def csv_ticks(column: pa.Array, choices: Sequence[str]) -> list[pa.Array]:
