@@ -5,7 +5,8 @@
   submission, headers "label [name]", choice labels, one 1/0 column per choice of a
   `select_multiple` question. CSV is UTF-8 with BOM (Excel reads the encoding from it),
   texts quoted; both formats are written chunk by chunk, so memory stays constant for a
-  million rows.
+  million rows. `survey-app export --format csv` writes the same CSV without pandas
+  (`analysis.csv_export`); `tests/analysis/test_csv_export.py` holds both to each other.
 - Repeats, in KoboToolbox's "long" layout: the responses' table has a repeat's number
   of entries, and each repeat a table of its own (an XLSX sheet, a CSV file), one row
   per entry. Then the responses' table starts with `_index` (its row, from 1), and an
