@@ -5,7 +5,8 @@
   submission, headers "label [name]", choice labels, one 1/0 column per choice of a
   `select_multiple` question. CSV is UTF-8 with BOM (Excel reads the encoding from it),
   texts quoted; both formats are written chunk by chunk, so memory stays constant for a
-  million rows.
+  million rows. `survey-app export --format csv` writes the same CSV without pandas
+  (`analysis.csv_export`); `tests/analysis/test_csv_export.py` holds both to each other.
 - Repeats, in KoboToolbox's "long" layout: the responses' table has a repeat's number
   of entries, and each repeat a table of its own (an XLSX sheet, a CSV file), one row
   per entry. Then the responses' table starts with `_index` (its row, from 1), and an
@@ -24,7 +25,6 @@ negative number cannot carry a formula, and turning it into text would corrupt t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -35,6 +35,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from analysis.export_layout import (
+    INDEX,
+    MAIN_TABLE,
+    META,
+    PARENT_INDEX,
+    PARENT_TABLE,
+    POSITION,
+    SUBMISSION_INDEX,
+    table_names,
+)
+from analysis.export_layout import sheet_title as _sheet_title
 from analysis.frames import (
     ENTRY,
     PARENT,
@@ -84,14 +95,6 @@ __all__ = [
     "write_results_xlsx",
 ]
 
-_META = ("submitted_on", "language", "version", "status")
-MAIN_TABLE = "responses"
-"""The responses' table: its sheet, and `_parent_table_name` of a repeat's entries."""
-INDEX = "_index"
-PARENT_TABLE = "_parent_table_name"
-PARENT_INDEX = "_parent_index"
-SUBMISSION_INDEX = "_submission__index"
-POSITION = "_position"
 Chunk = pd.DataFrame | Responses
 """Responses to export: a frame (with meta columns), or one with its entries."""
 
@@ -111,7 +114,7 @@ def response_table(
 ) -> pd.DataFrame:
     """Submissions (a frame from `analysis.frames`, with meta columns) for people to read."""
     columns: dict[str, Any] = {}
-    for name in _META:
+    for name in META:
         if name in frame:
             columns[name] = neutralize_series(frame[name]) if name != "version" else frame[name]
     columns |= _question_columns(frame, questionnaire, questionnaire.iter_questions(), language)
@@ -201,17 +204,6 @@ def entry_tables(
         yield tables
 
 
-def table_names(questionnaire: Questionnaire) -> dict[str | None, str]:
-    """The tables of a row-level export by repeat (None: the responses'), each named
-    for an XLSX sheet: `responses`, then the repeats' names (cut and made unique as
-    Excel wants)."""
-    used = {MAIN_TABLE}
-    names: dict[str | None, str] = {None: MAIN_TABLE}
-    for repeat in repeats(questionnaire):
-        names[repeat.name] = _sheet_title(repeat.name, used)
-    return names
-
-
 def write_responses_csv(
     chunks: Iterable[Chunk],
     questionnaire: Questionnaire,
@@ -292,7 +284,7 @@ def _csv_text(table: pd.DataFrame, *, header: bool) -> str:
 
 def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
     frame = empty_frame(questionnaire)
-    for name in reversed(_META):
+    for name in reversed(META):
         frame.insert(0, name, pd.Series([], dtype="str"))
     return frame
 
@@ -319,23 +311,6 @@ def write_responses_xlsx(
 
 
 # -- aggregated workbook ---------------------------------------------------------------
-
-
-def _sheet_title(label: str, used: set[str]) -> str:
-    """A sheet name from a question's label: Excel's characters and 31-character limit,
-    cut at a word where it can be, unique in the workbook (case-insensitive, as Excel)."""
-    title = " ".join(re.sub(r"[\[\]:*?/\\]", " ", label).split()).strip("'") or "Frage"
-    if len(title) > 31:
-        cut = title[:30]
-        if title[30] != " " and " " in cut[10:]:  # do not end in the middle of a word
-            cut = cut.rsplit(" ", 1)[0]
-        title = cut.rstrip(" ,;.-") + "…"
-    candidate, number = title, 2
-    while candidate.lower() in used:
-        suffix = f" ({number})"
-        candidate, number = title[: 31 - len(suffix)] + suffix, number + 1
-    used.add(candidate.lower())
-    return candidate
 
 
 @dataclass(frozen=True)

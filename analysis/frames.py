@@ -30,17 +30,16 @@ group any more. A question whose type changed between versions is converted wher
 is meaningful (a number typed as text is parsed, a former `select_one` answer counts as
 a one-choice `select_multiple` answer) and missing otherwise; nothing raises.
 
-Parsing is one vectorised pass per version: the texts are newline-delimited JSON for
-pyarrow's multithreaded JSON reader with an explicit schema taken from the version's
-own questionnaire (within a version every answer has its question's type, because
-`check_answers` enforced it on the way in). Input that breaks that promise (hand-edited
-rows, invalid JSON) falls back to a per-row parse that coerces or drops bad values, so a
-broken row costs speed, never a crash.
+Parsing is one vectorised pass per version (`analysis.answers_arrow`): the texts are
+newline-delimited JSON for pyarrow's multithreaded JSON reader with an explicit schema
+taken from the version's own questionnaire (within a version every answer has its
+question's type, because `check_answers` enforced it on the way in). Input that breaks
+that promise (hand-edited rows, invalid JSON) falls back to a per-row parse that coerces
+or drops bad values, so a broken row costs speed, never a crash.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,8 +49,11 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 
+from analysis.answers_arrow import answer_strings as _strings
+from analysis.answers_arrow import answered_questions as frame_questions
+from analysis.answers_arrow import join_texts, repeats
+from analysis.answers_arrow import read_answers_table as _read_table
 from analysis.kinds import kind_of
 from analysis.presence import entry_presence_sources, presence_columns
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
@@ -101,25 +103,9 @@ ENTRY = "#entry"
 within the enclosing entry for a nested repeat."""
 
 
-def frame_questions(questionnaire: Questionnaire) -> list[Question]:
-    """The questions that get columns: every question a respondent answers (a repeat is
-    one of them: its number of entries)."""
-    return [q for q in questionnaire.iter_questions() if q.takes_answer]
-
-
 def entry_questions(repeat: Question) -> list[Question]:
     """The questions of a repeat's entries that get columns in its entries frame."""
     return [q for q in repeat.questions if q.takes_answer]
-
-
-def repeats(questionnaire: Questionnaire) -> list[Question]:
-    """Every repeat with answered questions, nested ones included, each right after the
-    repeat that encloses it (the order of `Responses.entries`)."""
-    return [
-        q
-        for q in questionnaire.all_questions.values()
-        if q.type is QuestionType.REPEAT and q.takes_answer
-    ]
 
 
 @dataclass(frozen=True)
@@ -135,11 +121,6 @@ def choice_column(question: str, choice: str) -> str:
     """Column name of one choice of a `select_multiple` (ticked or not) or a `rank`
     question (its place)."""
     return f"{question}/{choice}"
-
-
-def join_texts(texts: Iterable[str]) -> str:
-    """Answer texts as newline-delimited JSON (a raw newline in JSON is only whitespace)."""
-    return "\n".join(text.replace("\n", " ") for text in texts)
 
 
 def parse_answers(
@@ -395,85 +376,6 @@ def _add_entries(
 # -- parsing ---------------------------------------------------------------------------
 
 
-def _read_table(
-    target: Questionnaire, source: Questionnaire, lines: str | bytes, rows: int
-) -> pa.Table:
-    schema = _arrow_schema(target, source)
-    table = _read_fast(lines, schema, rows)
-    if table is None:
-        table = _read_slow(lines, schema, rows)
-    return table.combine_chunks()
-
-
-def _arrow_schema(target: Questionnaire, source: Questionnaire) -> pa.Schema:
-    wanted = {q.name for q in frame_questions(target)}
-    return pa.schema(
-        [
-            pa.field(q.name, kind_of(q).answer_type(q))
-            for q in frame_questions(source)
-            if q.name in wanted
-        ]
-    )
-
-
-def _read_fast(lines: str | bytes, schema: pa.Schema, rows: int) -> pa.Table | None:
-    data = lines.encode() if isinstance(lines, str) else lines
-    try:
-        table = pa_json.read_json(
-            pa.BufferReader(data),
-            parse_options=pa_json.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="ignore"
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return None
-    # Blank or non-object lines make the row count differ: let the careful path decide.
-    return table if table.num_rows == rows else None
-
-
-def _read_slow(lines: str | bytes, schema: pa.Schema, rows: int) -> pa.Table:
-    if isinstance(lines, bytes):
-        lines = lines.decode("utf-8", "replace")
-    texts = lines.split("\n") if lines else []
-    texts = (texts + ["{}"] * rows)[:rows]
-    records = [_coerce_record(_loads(text), schema) for text in texts]
-    return pa.Table.from_pylist(records, schema=schema)
-
-
-def _loads(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text.strip() else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _coerce_record(record: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
-    return {field.name: _coerce(record.get(field.name), field.type) for field in schema}
-
-
-def _coerce(value: object, arrow_type: pa.DataType) -> object:
-    if pa.types.is_list(arrow_type) and pa.types.is_struct(arrow_type.value_type):
-        # A repeat's entries: each an object, its answers coerced as a response's are.
-        if not isinstance(value, list):
-            return None
-        entry = arrow_type.value_type
-        fields = [entry.field(i) for i in range(entry.num_fields)]
-        return [
-            {f.name: _coerce(item.get(f.name), f.type) for f in fields}
-            for item in value
-            if isinstance(item, dict)
-        ]
-    if arrow_type == pa.float64():
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        return value if is_number else None
-    if arrow_type == pa.string():
-        return value if isinstance(value, str) else None
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return value
-    return None
-
-
 # -- typing ----------------------------------------------------------------------------
 
 
@@ -515,14 +417,6 @@ def date_column(column: pa.Array) -> pd.Series:
     dates = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
     # One unit whatever the rows (pandas infers seconds for an empty column).
     return dates.astype("datetime64[us]")
-
-
-def _strings(column: pa.Array) -> pa.Array:
-    if pa.types.is_string(column.type):
-        return column
-    if pa.types.is_floating(column.type):
-        return pc.cast(column, pa.string())
-    return pa.nulls(len(column), pa.string())
 
 
 def _numbers(column: pa.Array) -> npt.NDArray[np.float64]:

@@ -316,10 +316,13 @@ def test_a_later_live_view_loads_neither_pandas_nor_the_audit(released: dict[str
     ]
 
 
-def test_a_row_level_csv_export_loads_no_workbook_and_no_audit(
+def test_a_row_level_csv_export_loads_no_pandas_no_workbook_and_no_audit(
     released: dict[str, str], tmp_path: Path
 ) -> None:
-    heavy = "survey_app.render,jinja2,pptx,openpyxl,highspy,analysis.publication"
+    heavy = (
+        "pandas,analysis.frames,analysis.exports,survey_app.services.results,"
+        "survey_app.render,jinja2,pptx,openpyxl,highspy,analysis.publication"
+    )
 
     loaded = loaded_by(
         released, heavy, f"export wave1 --format csv --output {tmp_path / 'rows.csv'}"

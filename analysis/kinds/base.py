@@ -195,6 +195,21 @@ class Kind:
 
     # -- what a publication counts (analysis.publication; with pandas) ---------------
 
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        """Its columns in the row-level CSV written without pandas (`analysis.csv_export`)
+        from the arrow column of its answers, the same as `export_columns` gives: by
+        default the answers as text."""
+        from analysis.answers_arrow import answer_strings
+
+        return {header: answer_strings(column)}
+
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
     ) -> Dimension:

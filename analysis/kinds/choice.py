@@ -88,6 +88,21 @@ class SingleChoice(Kind):
         # Two choices with one label (an untranslated text): row by row.
         return {header: values.astype("object").map(labels)}
 
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.csv_export import csv_choice_labels
+        from analysis.results_tables import neutralize
+
+        choices = target.choices_of(question)
+        labels = [neutralize(target.text(c.label, language)) for c in choices]
+        return {header: csv_choice_labels(column, [c.name for c in choices], labels)}
+
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
     ) -> Dimension:
@@ -215,6 +230,24 @@ class MultipleChoice(SingleChoice):
             flags = frame[choice_column(question.name, choice.name)]
             columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
         return columns
+
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.csv_export import csv_ticks
+        from analysis.results_tables import neutralize
+
+        choices = target.choices_of(question)
+        ticks = csv_ticks(column, [c.name for c in choices])
+        return {
+            neutralize(f"{header}: {target.text(c.label, language)}"): flags
+            for c, flags in zip(choices, ticks, strict=True)
+        }
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

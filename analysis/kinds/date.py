@@ -74,6 +74,18 @@ class DateKind(Kind):
     ) -> dict[str, Any]:
         return {header: frame[question.name].dt.strftime("%Y-%m-%d")}
 
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.csv_export import csv_date_texts
+
+        return {header: csv_date_texts(column)}
+
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
     ) -> Dimension:

@@ -65,6 +65,19 @@ class NumberKind(Kind):
         integers = question.type is QuestionType.INTEGER
         return {question.name: number_column(column, integers=integers)}
 
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        """Int64 for an integer, float64 for a decimal, as `frame_columns`."""
+        from analysis.csv_export import csv_numbers
+
+        return {header: csv_numbers(column, integers=question.type is QuestionType.INTEGER)}
+
     def statistics(
         self, frame: pd.DataFrame, dimension: Dimension, counting: Counting
     ) -> Statistics:

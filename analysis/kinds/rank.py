@@ -79,6 +79,18 @@ class Rank(SingleChoice):
             )
         }
 
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.csv_export import csv_rankings
+
+        return {header: csv_rankings(column, [c.name for c in target.choices_of(question)])}
+
     def codes(self, frame: pd.DataFrame, dimension: Dimension) -> IntArray:
         import numpy as np
 

@@ -90,6 +90,19 @@ class RepeatKind(NumberKind):
                     statistics[key] = statistics[key] | {"mean": None}
         return statistics
 
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        """The number of entries, as `frame_columns`."""
+        from analysis.csv_export import csv_entry_counts
+
+        return {header: csv_entry_counts(column)}
+
     def answer_values(
         self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question
     ) -> list[Any]:

@@ -13,6 +13,7 @@ from survey_app.questionnaire.schema import Question, Questionnaire, QuestionTyp
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["TextKind"]
 
@@ -33,3 +34,16 @@ class TextKind(Kind):
         from analysis.exports import neutralize_series
 
         return {header: neutralize_series(frame[question.name])}
+
+    def csv_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.answers_arrow import answer_strings
+        from analysis.csv_export import csv_neutralized
+
+        return {header: csv_neutralized(answer_strings(column))}

@@ -234,6 +234,17 @@ def export(
                 output.write_text(table, encoding="utf-8-sig", newline="")
             click.echo(f"{output}: results of {len(found.questions)} questions", err=True)
             return
+        if output_format == "csv":
+            # Without pandas (`services.exports`): its import took longer than the export.
+            from analysis.answers_arrow import repeats as repeats_of
+            from survey_app.services.exports import export_csv
+
+            written = _guarded(lambda: export_csv(db, survey, output, language=lang))
+            click.echo(f"{output}: {written.responses} responses", err=True)
+            entries = zip(written.paths[1:], repeats_of(written.questionnaire), strict=True)
+            for path, repeat in entries:
+                click.echo(f"{path}: entries of {repeat.name}", err=True)
+            return
         from survey_app.services.results import export_responses
 
         questionnaire, chunks = _guarded(lambda: export_responses(db, survey))
@@ -246,15 +257,10 @@ def export(
             count = write_responses_xlsx(chunks, questionnaire, language, output)
             click.echo(f"{output}: {count} responses", err=True)
             return
-        if output_format in ("sav", "dta"):
-            from analysis.labelled import write_labelled
+        from analysis.labelled import write_labelled
 
-            file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
-            count, paths = write_labelled(chunks, questionnaire, language, output, file_format)
-        else:
-            from analysis.exports import write_responses_csv_files
-
-            count, paths = write_responses_csv_files(chunks, questionnaire, language, output)
+        file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"
+        count, paths = write_labelled(chunks, questionnaire, language, output, file_format)
         # One file per table: the responses', then each repeat's entries beside it.
         click.echo(f"{output}: {count} responses", err=True)
         for path, repeat in zip(paths[1:], repeats(questionnaire), strict=True):

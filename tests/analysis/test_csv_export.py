@@ -1,0 +1,173 @@
+"""The row-level CSV written with pyarrow alone (`services.exports.export_csv`, what
+`survey-app export --format csv` runs) is byte for byte the CSV the pandas route writes
+(`services.results.export_responses` into `analysis.exports.write_responses_csv_files`,
+which the admin's downloads still use): over demo responses of every shipped and fixture
+questionnaire, several seeds, languages and chunk sizes, and over hand-made answers that
+stress the edges (formulas, impossible dates, a question whose type changed between
+versions, excluded responses, no responses at all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from analysis.exports import write_responses_csv_files
+from survey_app.db.engine import Database
+from survey_app.db.tables import Submission
+from survey_app.questionnaire.loader import load_questionnaire
+from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.exports import export_csv
+from survey_app.services.results import export_responses, store_demo_responses
+from survey_app.services.surveys import publish_directory
+from tests.analysis.conftest import household, load, member, store_answers, variant
+from tests.conftest import FIXTURES, QUESTIONNAIRES
+
+
+def exported_both_ways(
+    db: Database, survey: str, tmp_path: Path, *, language: str | None = None, chunk: int = 50_000
+) -> tuple[list[bytes], list[bytes]]:
+    """The files of the pandas route and of `export_csv`, in the same order."""
+    questionnaire, chunks = export_responses(db, survey, chunk=chunk)
+    chosen = questionnaire.language_or_default(language)
+    _count, paths = write_responses_csv_files(chunks, questionnaire, chosen, tmp_path / "old.csv")
+    written = export_csv(db, survey, tmp_path / "new.csv", language=language, chunk=chunk)
+    assert [p.name.replace("new", "old", 1) for p in written.paths] == [p.name for p in paths]
+    return [p.read_bytes() for p in paths], [p.read_bytes() for p in written.paths]
+
+
+def fixture(name: str) -> Questionnaire:
+    result = load_questionnaire(FIXTURES / f"{name}.yaml", working_groups={"arbeit", "sprache"})
+    assert result.questionnaire is not None, result.problems
+    return result.questionnaire
+
+
+@pytest.mark.parametrize(
+    ("survey", "seed", "language", "chunk"),
+    [
+        ("newcomer", 1, None, 50_000),
+        ("newcomer", 2, "ar", 70),
+        ("newcomer", 3, "en", 200),
+        ("company", 1, None, 50_000),
+        ("company", 4, "en", 90),
+    ],
+)
+def test_demo_responses_of_the_shipped_surveys_export_as_by_pandas(
+    db: Database, tmp_path: Path, survey: str, seed: int, language: str | None, chunk: int
+) -> None:
+    publish_directory(db, QUESTIONNAIRES)
+    store_demo_responses(db, survey, 250, seed=seed)
+
+    old, new = exported_both_ways(db, survey, tmp_path, language=language, chunk=chunk)
+
+    assert len(old[0].splitlines()) == 251
+    assert new == old
+
+
+@pytest.mark.parametrize(("name", "seed"), [("kinds", 1), ("kinds", 7), ("moments", 2)])
+def test_demo_responses_of_every_kind_export_as_by_pandas(
+    db: Database, tmp_path: Path, name: str, seed: int
+) -> None:
+    store_answers(db, fixture(name))
+    store_demo_responses(db, name, 300, seed=seed)
+
+    old, new = exported_both_ways(db, name, tmp_path, chunk=130)
+
+    assert new == old
+
+
+def test_rankings_given_oddly_export_as_by_pandas(db: Database, tmp_path: Path) -> None:
+    kinds = fixture("kinds")
+    offices = [c.name for c in kinds.choices_of(kinds.all_questions["helpful"])]
+    store_answers(
+        db,
+        kinds,
+        {"helpful": [offices[1], offices[0]]},
+        {"helpful": [offices[0], "gone", offices[2], offices[0]]},  # unknown, given twice
+        {"helpful": []},
+        {"helpful": "not a list"},
+        {},
+    )
+
+    old, new = exported_both_ways(db, "kinds", tmp_path)
+
+    assert new == old
+
+
+@pytest.mark.parametrize(("seed", "chunk"), [(5, 50_000), (6, 40)])
+def test_households_export_their_entries_as_by_pandas(
+    db: Database, roster: Questionnaire, tmp_path: Path, seed: int, chunk: int
+) -> None:
+    amal = member("Amal", 41, "head", works="yes", jobs=[{"job_title": "=1+1", "job_hours": 20}])
+    first = store_answers(db, roster, household(amal), {"childcare": "no"})
+    store_demo_responses(db, "roster", 150, seed=seed)
+    # A second version, then a late answer to the first: entries must follow their rows.
+    store_answers(
+        db, variant(roster, version="2"), household(member("Lina", 34, "head", works="no"))
+    )
+    store_answers(
+        db, roster, household(amal, member("Omar", 38, "partner", works="no")), version_id=first
+    )
+
+    old, new = exported_both_ways(db, "roster", tmp_path, language="en", chunk=chunk)
+
+    assert len(new) == 3
+    assert new == old
+
+
+def retyped(questionnaire: Questionnaire, version: str, **types: str) -> Questionnaire:
+    """`questionnaire` as an earlier version that asked some questions as other types."""
+    definition: dict[str, Any] = questionnaire.to_definition()
+    for page in definition["pages"]:
+        for question in page["questions"]:
+            if question["name"] in types:
+                question["type"] = types[question["name"]]
+                question.pop("constraint", None)
+                if question["type"] in ("text", "integer", "date"):
+                    question.pop("choices", None)
+    return Questionnaire.model_validate(definition | {"version": version})
+
+
+def test_awkward_answers_and_changed_types_export_as_by_pandas(
+    db: Database, tmp_path: Path
+) -> None:
+    wave1 = load("wave1")
+    earlier = retyped(
+        wave1, "2024", age="text", hours="text", support="select_one", german_level="text"
+    )
+    old_version = store_answers(
+        db,
+        earlier,
+        {"age": "42", "hours": "3.5", "support": "job", "german_level": "b1"},
+        {"age": " 7 ", "hours": "abc", "support": "gone", "german_level": "=cmd"},
+        {"age": "4.5", "hours": "1e3", "german_level": "-1"},
+    )
+    store_answers(
+        db,
+        wave1,
+        {"age": 30, "hours": 12.25, "arrived": "2021-02-29", "comment": "=HYPERLINK(1)"},
+        {"age": 2.5, "hours": -0.1, "arrived": "2024-1-5", "comment": "+49 170", "support": []},
+        {"age": 1e15, "arrived": "2024-12-31", "comment": 'line\r\nbreak "quoted" \t@x'},
+        {"german_level": "c9", "support": ["job", "job", "gone"], "comment": ""},
+        {},
+    )
+    store_answers(db, earlier, {"age": "99", "support": "course"}, version_id=old_version)
+    with db.write() as session:
+        session.execute(update(Submission).where(Submission.id == 2).values(status="excluded"))
+
+    for language in ("de", "en"):
+        old, new = exported_both_ways(db, "wave1", tmp_path, language=language, chunk=4)
+        assert new == old
+
+
+def test_a_survey_without_responses_exports_the_headers_as_by_pandas(
+    db: Database, roster: Questionnaire, tmp_path: Path
+) -> None:
+    store_answers(db, roster)
+
+    old, new = exported_both_ways(db, "roster", tmp_path)
+
+    assert all(len(table.splitlines()) == 1 for table in new)
+    assert new == old
