@@ -34,10 +34,11 @@ from analysis.export_layout import (
     PARENT_TABLE,
     POSITION,
     SUBMISSION_INDEX,
+    ExportValues,
     table_names,
 )
 from analysis.kinds import kind_of
-from analysis.results_tables import FORMULA_START, neutralize
+from analysis.results_tables import FORMULA_START, neutralize, neutralize_codes
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -48,7 +49,9 @@ __all__ = [
     "csv_neutralized",
     "csv_numbers",
     "csv_rankings",
+    "csv_selection_codes",
     "csv_ticks",
+    "selection_codes",
     "write_stored_csv_files",
 ]
 
@@ -140,10 +143,12 @@ def csv_choice_labels(column: pa.Array, choices: Sequence[str], labels: Sequence
     return pa.DictionaryArray.from_arrays(_from_numpy(codes, mask=codes < 0), _texts(labels))
 
 
-def csv_ticks(column: pa.Array, choices: Sequence[str]) -> list[pa.Array]:
-    """A selection as one 1/0 column per choice (int8), missing where the question was not
-    answered (an empty selection included); an earlier version's `select_one` answer is a
-    one-choice selection."""
+def _selections(
+    column: pa.Array, choices: Sequence[str]
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+    """A selection as a 1/0 row per choice (choices by rows, answers by columns), and
+    whether each was answered (not an empty selection); an earlier version's `select_one`
+    answer is a one-choice selection."""
     rows = len(column)
     if pa.types.is_list(column.type):
         lengths = _integers(pc.list_value_length(column), missing=0)
@@ -157,8 +162,40 @@ def csv_ticks(column: pa.Array, choices: Sequence[str]) -> list[pa.Array]:
     chosen = np.zeros((len(choices), rows), dtype=np.int8)
     known = codes >= 0
     chosen[codes[known], parents[known]] = 1
+    return chosen, answered
+
+
+def csv_ticks(column: pa.Array, choices: Sequence[str]) -> list[pa.Array]:
+    """A selection as one 1/0 column per choice (int8), missing where the question was not
+    answered (an empty selection included); an earlier version's `select_one` answer is a
+    one-choice selection."""
+    chosen, answered = _selections(column, choices)
     unanswered = ~answered
     return [_from_numpy(ticks, mask=unanswered) for ticks in chosen]
+
+
+def selection_codes(
+    chosen: Sequence[npt.NDArray[Any]], answered: npt.NDArray[np.bool_], choices: Sequence[str]
+) -> list[str | None]:
+    """Selections as the chosen choices' names separated by spaces, as Kobo writes a
+    `select_multiple` with "XML values" (`chosen`: a row of 1/0 or booleans per choice, in
+    the form's order, which is also the order in which ODK Collect and Enketo submit
+    them); missing where not answered, empty where nothing chosen is still a choice.
+    Names that are numbers are written as they are, others as texts (`neutralize_codes`).
+    Shared by both routes, so they write the same."""
+    joined = np.full(len(answered), "", dtype=object)
+    for ticked, name in zip(chosen, choices, strict=True):
+        joined = np.where(np.asarray(ticked, dtype=bool), joined + f"{name} ", joined)
+    return [
+        neutralize_codes(text[:-1]) if text else "" if given else None
+        for text, given in zip(joined.tolist(), answered.tolist(), strict=True)
+    ]
+
+
+def csv_selection_codes(column: pa.Array, choices: Sequence[str]) -> pa.Array:
+    """A selection as `selection_codes` writes it."""
+    chosen, answered = _selections(column, choices)
+    return _texts(selection_codes(list(chosen), answered, choices))
 
 
 def csv_rankings(column: pa.Array, choices: Sequence[str]) -> pa.Array:
@@ -249,6 +286,7 @@ def _question_columns(
     fields: Mapping[str, pa.Array],
     rows: int,
     language: str,
+    values: ExportValues,
 ) -> dict[str, pa.Array]:
     columns: dict[str, pa.Array] = {}
     for question in questions:
@@ -258,9 +296,12 @@ def _question_columns(
         column = fields.get(question.name)
         if column is None:
             column = pa.nulls(rows, kind.answer_type(question))
-        header = neutralize(f"{target.text(question.label, language)} [{question.name}]")
         # A dict, as the pandas route's: a header given twice keeps its first place.
-        columns |= kind.csv_columns(target, question, column, header, language)
+        if values == "codes":
+            columns |= kind.csv_code_columns(target, question, column, question.name, language)
+        else:
+            header = neutralize(f"{target.text(question.label, language)} [{question.name}]")
+            columns |= kind.csv_columns(target, question, column, header, language)
     return columns
 
 
@@ -271,6 +312,7 @@ def _add_entries(
     responses: npt.NDArray[np.int64],
     parents: npt.NDArray[np.int64] | None,
     language: str,
+    values: ExportValues,
     into: dict[str, _Entries],
 ) -> None:
     """The entries of `repeat` (and of the repeats nested in it) from its arrow column
@@ -288,7 +330,7 @@ def _add_entries(
     position = np.arange(count) - np.searchsorted(owners, owners, side="left") + 1
     own = responses[owners]
     into[repeat.name] = _Entries(
-        _question_columns(target, repeat.questions, fields, count, language),
+        _question_columns(target, repeat.questions, fields, count, language, values),
         response=own,
         parent=None if parents is None else parents[owners],
         entry=position,
@@ -299,11 +341,15 @@ def _add_entries(
             if nested is None:
                 nested = pa.nulls(count, kind_of(question).answer_type(question))
             rows = np.arange(count, dtype=np.int64)
-            _add_entries(target, question, nested, own, rows, language, into)
+            _add_entries(target, question, nested, own, rows, language, values, into)
 
 
 def _version_part(
-    target: Questionnaire, source: Questionnaire, texts: Sequence[str], language: str
+    target: Questionnaire,
+    source: Questionnaire,
+    texts: Sequence[str],
+    language: str,
+    values: ExportValues,
 ) -> _Part:
     """The answer texts of one version's rows as the export's columns."""
     rows = len(texts)
@@ -318,8 +364,8 @@ def _version_part(
             if column is None:
                 column = pa.nulls(rows, kind_of(repeat).answer_type(repeat))
             responses = np.arange(rows, dtype=np.int64)
-            _add_entries(target, repeat, column, responses, None, language, entries)
-    main = _question_columns(target, target.iter_questions(), fields, rows, language)
+            _add_entries(target, repeat, column, responses, None, language, values, entries)
+    main = _question_columns(target, target.iter_questions(), fields, rows, language, values)
     return _Part(main, {r.name: entries[r.name] for r in repeats(target)})
 
 
@@ -382,6 +428,7 @@ def _chunk_part(
     versions: Mapping[int, tuple[int, Questionnaire]],
     stored: StoredRows,
     language: str,
+    values: ExportValues,
 ) -> _Part:
     """One chunk of stored rows as the export's columns, meta columns first, in id order:
     each version's rows are parsed with its own questionnaire, then put back in place."""
@@ -395,10 +442,10 @@ def _chunk_part(
         where = np.flatnonzero(of_version == version_id)
         numbers[where] = number
         own = stored.answers if len(where) == rows else [stored.answers[int(i)] for i in where]
-        parts.append(_version_part(target, source, own, language))
+        parts.append(_version_part(target, source, own, language, values))
         positions.append(where)
     if not parts:
-        parts.append(_version_part(target, target, [], language))
+        parts.append(_version_part(target, target, [], language, values))
     part = _joined(target, parts)
     if len(parts) > 1:
         # Back into id order: row k of the concatenation came from position order[k].
@@ -423,6 +470,7 @@ def _tables(
     versions: Mapping[int, tuple[int, Questionnaire]],
     chunks: Iterable[StoredRows],
     language: str,
+    values: ExportValues,
 ) -> Iterator[dict[str | None, pa.Table]]:
     """Per chunk, the tables to write (None: the responses'; see `analysis.exports`):
     link columns added, rows numbered on across chunks; one without rows when there
@@ -433,9 +481,11 @@ def _tables(
     any_chunk = False
     for stored in chunks:
         any_chunk = True
-        yield _linked(target, _chunk_part(target, versions, stored, language), names, written)
+        part = _chunk_part(target, versions, stored, language, values)
+        yield _linked(target, part, names, written)
     if not any_chunk:
-        yield _linked(target, _chunk_part(target, versions, empty, language), names, written)
+        part = _chunk_part(target, versions, empty, language, values)
+        yield _linked(target, part, names, written)
 
 
 def _linked(
@@ -476,11 +526,13 @@ def write_stored_csv_files(
     versions: Mapping[int, tuple[int, Questionnaire]],
     language: str,
     path: Path,
+    *,
+    values: ExportValues = "labels",
 ) -> tuple[int, list[Path]]:
     """Write stored submissions (chunks in id order; `versions`: a version id's number
     and questionnaire) to the CSV file `path`, each repeat's entries to its own file
-    beside it (`<stem>-<repeat>.csv`), with `target`'s columns; the number of
-    submissions and the files written, `path` first.
+    beside it (`<stem>-<repeat>.csv`), with `target`'s columns, its labels or its codes
+    (`values`); the number of submissions and the files written, `path` first.
 
     As the pandas route: UTF-8 with BOM, every text cell and header quoted, numbers not,
     missing values empty, lines ending in CRLF."""
@@ -496,7 +548,7 @@ def write_stored_csv_files(
             handles[name] = stack.enter_context(file.open("wb"))
             handles[name].write("\ufeff".encode())
         first = True
-        for tables in _tables(target, versions, chunks, language):
+        for tables in _tables(target, versions, chunks, language, values):
             for name, table in tables.items():
                 if first or table.num_rows:
                     pa_csv.write_csv(table, handles[name], options[first])

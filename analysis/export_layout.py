@@ -7,6 +7,7 @@ tables' names. No pandas here, so the CSV route does not load it.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from analysis.answers_arrow import repeats
 from survey_app.questionnaire.schema import Questionnaire
@@ -19,6 +20,7 @@ __all__ = [
     "PARENT_TABLE",
     "POSITION",
     "SUBMISSION_INDEX",
+    "ExportValues",
     "sheet_title",
     "table_names",
 ]
@@ -31,6 +33,12 @@ PARENT_TABLE = "_parent_table_name"
 PARENT_INDEX = "_parent_index"
 SUBMISSION_INDEX = "_submission__index"
 POSITION = "_position"
+
+ExportValues = Literal["labels", "codes"]
+"""What a row-level export writes of the questions: `labels`, for people (headers
+"label [name]", choices' labels), or `codes`, for scripts written against KoboToolbox's
+"XML values and headers" (the questions' names, the choices' names as the form wrote
+them; see `analysis.exports`)."""
 
 
 def table_names(questionnaire: Questionnaire) -> dict[str | None, str]:

@@ -43,6 +43,7 @@ from analysis.export_layout import (
     PARENT_TABLE,
     POSITION,
     SUBMISSION_INDEX,
+    ExportValues,
     table_names,
 )
 from analysis.export_layout import sheet_title as _sheet_title
@@ -110,14 +111,20 @@ def neutralize_series(values: pd.Series) -> pd.Series:
 
 
 def response_table(
-    frame: pd.DataFrame, questionnaire: Questionnaire, language: str
+    frame: pd.DataFrame,
+    questionnaire: Questionnaire,
+    language: str,
+    *,
+    values: ExportValues = "labels",
 ) -> pd.DataFrame:
-    """Submissions (a frame from `analysis.frames`, with meta columns) for people to read."""
+    """Submissions (a frame from `analysis.frames`, with meta columns) for people to read
+    (`values`: with labels, or with the form's codes)."""
     columns: dict[str, Any] = {}
     for name in META:
         if name in frame:
             columns[name] = neutralize_series(frame[name]) if name != "version" else frame[name]
-    columns |= _question_columns(frame, questionnaire, questionnaire.iter_questions(), language)
+    questions = questionnaire.iter_questions()
+    columns |= _question_columns(frame, questionnaire, questions, language, values)
     return pd.DataFrame(columns, index=frame.index)
 
 
@@ -126,15 +133,20 @@ def _question_columns(
     questionnaire: Questionnaire,
     questions: Iterable[Question],
     language: str,
+    values: ExportValues,
 ) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for question in questions:
         if not question.takes_answer:
             continue
+        kind = kind_of(question)
+        if values == "codes":
+            columns |= kind.export_code_columns(
+                frame, questionnaire, question, question.name, language
+            )
+            continue
         header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
-        columns |= kind_of(question).export_columns(
-            frame, questionnaire, question, header, language
-        )
+        columns |= kind.export_columns(frame, questionnaire, question, header, language)
     return columns
 
 
@@ -148,6 +160,7 @@ def entries_table(
     parent_first_index: int,
     response_first_index: int,
     parent_table: str,
+    values: ExportValues = "labels",
 ) -> pd.DataFrame:
     """A repeat's entries (a frame from `analysis.frames`) for people to read: Kobo's
     link columns (see the module doc) and the entry's questions. Its rows are numbered
@@ -166,23 +179,28 @@ def entries_table(
         SUBMISSION_INDEX: responses,
         POSITION: entries[ENTRY].to_numpy(dtype="int64"),
     }
-    columns |= _question_columns(entries, questionnaire, repeat.questions, language)
+    columns |= _question_columns(entries, questionnaire, repeat.questions, language, values)
     return pd.DataFrame(columns, index=entries.index)
 
 
 def entry_tables(
-    chunks: Iterable[Chunk], questionnaire: Questionnaire, language: str
+    chunks: Iterable[Chunk],
+    questionnaire: Questionnaire,
+    language: str,
+    *,
+    values: ExportValues = "labels",
 ) -> Iterator[dict[str | None, pd.DataFrame]]:
     """Per chunk of responses, the tables to write: the responses' (key None, with
     `_index` first when the questionnaire has repeats) and each repeat's entries (by
-    the repeat's name; see the module doc). Rows are numbered on across chunks."""
+    the repeat's name; see the module doc), with labels or codes (`values`). Rows are
+    numbered on across chunks."""
     names = table_names(questionnaire)
     written: dict[str | None, int] = dict.fromkeys(names, 0)
     for chunk in chunks:
         frame, entries = (
             (chunk.frame, chunk.entries) if isinstance(chunk, Responses) else (chunk, {})
         )
-        main = response_table(frame, questionnaire, language)
+        main = response_table(frame, questionnaire, language, values=values)
         if len(names) > 1:
             main.insert(0, INDEX, pd.RangeIndex(written[None] + 1, written[None] + 1 + len(main)))
         tables: dict[str | None, pd.DataFrame] = {None: main}
@@ -198,6 +216,7 @@ def entry_tables(
                 parent_first_index=written[enclosing] + 1,
                 response_first_index=written[None] + 1,
                 parent_table=names[enclosing],
+                values=values,
             )
         for name, table in tables.items():
             written[name] += len(table)
@@ -211,10 +230,11 @@ def write_responses_csv(
     handle: IO[str],
     *,
     entries: Mapping[str, IO[str]] | None = None,
+    values: ExportValues = "labels",
 ) -> int:
     """Write submissions chunk by chunk to `handle` (opened with encoding 'utf-8-sig'),
-    and with `entries` each repeat's entries to its handle there (by repeat name); the
-    number of submissions.
+    and with `entries` each repeat's entries to its handle there (by repeat name), with
+    labels or codes (`values`); the number of submissions.
 
     Arrow's CSV writer does the formatting (several times faster than `DataFrame.to_csv`):
     every text cell and header is quoted, numbers are not, missing values are empty,
@@ -223,7 +243,8 @@ def write_responses_csv(
     handles.update(entries or {})
     first = True
     written = 0
-    for tables in entry_tables(_or_empty(chunks, questionnaire), questionnaire, language):
+    every = entry_tables(_or_empty(chunks, questionnaire), questionnaire, language, values=values)
+    for tables in every:
         for name, table in tables.items():
             if name in handles and (first or len(table)):
                 handles[name].write(_csv_text(table, header=first))
@@ -242,10 +263,16 @@ def entries_paths(path: Path, questionnaire: Questionnaire) -> dict[str, Path]:
 
 
 def write_responses_csv_files(
-    chunks: Iterable[Chunk], questionnaire: Questionnaire, language: str, path: Path
+    chunks: Iterable[Chunk],
+    questionnaire: Questionnaire,
+    language: str,
+    path: Path,
+    *,
+    values: ExportValues = "labels",
 ) -> tuple[int, list[Path]]:
     """Write submissions to the CSV file `path` and each repeat's entries to its own
-    (`entries_paths`); the number of submissions and the files written, `path` first."""
+    (`entries_paths`), with labels or codes (`values`); the number of submissions and
+    the files written, `path` first."""
     paths: dict[str | None, Path] = {None: path}
     paths.update(entries_paths(path, questionnaire))
     with ExitStack() as stack:
@@ -260,6 +287,7 @@ def write_responses_csv_files(
             language,
             main,
             entries={str(name): handle for name, handle in handles.items()},
+            values=values,
         )
     return count, list(paths.values())
 
@@ -290,16 +318,24 @@ def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
 
 
 def write_responses_xlsx(
-    chunks: Iterable[Chunk], questionnaire: Questionnaire, language: str, path: Path
+    chunks: Iterable[Chunk],
+    questionnaire: Questionnaire,
+    language: str,
+    path: Path,
+    *,
+    values: ExportValues = "labels",
 ) -> int:
     """Write submissions to an XLSX workbook, streamed chunk by chunk (`analysis.xlsx`):
-    the sheet `responses`, and one sheet per repeat with its entries; the number of
-    submissions."""
+    the sheet `responses`, and one sheet per repeat with its entries, with labels or
+    codes (`values`); the number of submissions."""
     names = table_names(questionnaire)
     first = True
     written = 0
     with StreamedWorkbook(path, list(names.values())) as book:
-        for tables in entry_tables(_or_empty(chunks, questionnaire), questionnaire, language):
+        every = entry_tables(
+            _or_empty(chunks, questionnaire), questionnaire, language, values=values
+        )
+        for tables in every:
             for name, table in tables.items():
                 sheet = book.sheet(names[name])
                 if first:

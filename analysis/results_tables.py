@@ -29,6 +29,7 @@ __all__ = [
     "WORKBOOK_WORDS",
     "footnote",
     "neutralize",
+    "neutralize_codes",
     "results_csv",
     "results_csv_excel",
     "results_text",
@@ -94,6 +95,21 @@ WORKBOOK_WORDS = {
 def neutralize(value: str) -> str:
     """A text cell that spreadsheets will never read as a formula."""
     return "'" + value if FORMULA_START.match(value) else value
+
+
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+NUMBER_CODES = re.compile(rf"^{_NUMBER}(?: {_NUMBER})*$")
+"""Choice codes that are numbers (`-1`, `+49`), one or several separated by spaces."""
+
+
+def neutralize_codes(value: str) -> str:
+    """Choice codes (a choice's name, or the names of a selection separated by spaces) as
+    a cell: as the form wrote them when they are numbers, otherwise as any text
+    (`neutralize`). A number such as `-1` or `-99` is a common code for "no answer";
+    a spreadsheet reads it as a number, and nothing built of numbers and spaces can
+    reach outside the sheet, while an analysis script must find the form's own code.
+    A code like `=cmd` is not free text either, but a spreadsheet would evaluate it."""
+    return value if NUMBER_CODES.match(value) else neutralize(value)
 
 
 # -- terminal and CSV ------------------------------------------------------------------

@@ -193,6 +193,19 @@ class Kind:
         named `header`: by default the frame's column as it is."""
         return {header: frame[question.name]}
 
+    def export_code_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """Its columns in the row-level export with the form's codes (Kobo's "XML values
+        and headers"), the first named `header` (the question's name): by default those
+        of `export_columns`, since only choices have codes."""
+        return self.export_columns(frame, questionnaire, question, header, language)
+
     # -- what a publication counts (analysis.publication; with pandas) ---------------
 
     def csv_columns(
@@ -209,6 +222,18 @@ class Kind:
         from analysis.answers_arrow import answer_strings
 
         return {header: answer_strings(column)}
+
+    def csv_code_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        """`csv_columns` with the form's codes, the same as `export_code_columns` gives:
+        by default those of `csv_columns`."""
+        return self.csv_columns(target, question, column, header, language)
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

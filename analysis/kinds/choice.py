@@ -103,6 +103,39 @@ class SingleChoice(Kind):
         labels = [neutralize(target.text(c.label, language)) for c in choices]
         return {header: csv_choice_labels(column, [c.name for c in choices], labels)}
 
+    def export_code_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """The chosen choice's name as the form wrote it (`neutralize_codes`)."""
+        from analysis.results_tables import neutralize_codes
+
+        values = frame[question.name]
+        names = [str(name) for name in values.cat.categories]
+        written = [neutralize_codes(name) for name in names]
+        if len(set(written)) == len(written):
+            return {header: values.cat.rename_categories(written)}
+        # `=a` and `'=a` both choices: one cell text for two codes, row by row.
+        return {header: values.astype("object").map(dict(zip(names, written, strict=True)))}
+
+    def csv_code_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.csv_export import csv_choice_labels
+        from analysis.results_tables import neutralize_codes
+
+        names = [c.name for c in target.choices_of(question)]
+        return {header: csv_choice_labels(column, names, [neutralize_codes(n) for n in names])}
+
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int
     ) -> Dimension:
@@ -248,6 +281,52 @@ class MultipleChoice(SingleChoice):
             neutralize(f"{header}: {target.text(c.label, language)}"): flags
             for c, flags in zip(choices, ticks, strict=True)
         }
+
+    def export_code_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """As Kobo's "XML values and headers": the chosen choices' names separated by
+        spaces (`selection_codes`), then one 1/0 column per choice, "name/choice"."""
+        import numpy as np
+        import pandas as pd
+
+        from analysis.csv_export import selection_codes
+        from analysis.frames import choice_column
+        from analysis.results_tables import neutralize
+
+        names = [c.name for c in questionnaire.choices_of(question)]
+        flags = [frame[choice_column(question.name, name)] for name in names]
+        answered = flags[0].notna().to_numpy() if flags else np.zeros(len(frame), dtype=bool)
+        chosen = [f.to_numpy(dtype=bool, na_value=False) for f in flags]
+        summary = pd.Series(
+            selection_codes(chosen, answered, names), index=frame.index, dtype="string"
+        )
+        columns: dict[str, Any] = {header: summary}
+        for name, ticks in zip(names, flags, strict=True):
+            columns[neutralize(f"{header}/{name}")] = ticks.astype("Int8")
+        return columns
+
+    def csv_code_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        from analysis.csv_export import csv_selection_codes, csv_ticks
+        from analysis.results_tables import neutralize
+
+        names = [c.name for c in target.choices_of(question)]
+        columns = {header: csv_selection_codes(column, names)}
+        for name, ticks in zip(names, csv_ticks(column, names), strict=True):
+            columns[neutralize(f"{header}/{name}")] = ticks
+        return columns
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

@@ -91,6 +91,27 @@ class Rank(SingleChoice):
 
         return {header: csv_rankings(column, [c.name for c in target.choices_of(question)])}
 
+    def export_code_columns(
+        self,
+        frame: pd.DataFrame,
+        questionnaire: Questionnaire,
+        question: Question,
+        header: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """As `export_columns`: a ranking is written with its choices' names already."""
+        return self.export_columns(frame, questionnaire, question, header, language)
+
+    def csv_code_columns(
+        self,
+        target: Questionnaire,
+        question: Question,
+        column: pa.Array,
+        header: str,
+        language: str,
+    ) -> dict[str, pa.Array]:
+        return self.csv_columns(target, question, column, header, language)
+
     def codes(self, frame: pd.DataFrame, dimension: Dimension) -> IntArray:
         import numpy as np
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from analysis.csv_export import StoredRows, write_stored_csv_files
+from analysis.export_layout import ExportValues
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import UnknownSurvey
@@ -42,12 +43,19 @@ class CsvExport:
 
 
 def export_csv(
-    db: Database, survey_id: str, path: Path, *, language: str | None = None, chunk: int = 50_000
+    db: Database,
+    survey_id: str,
+    path: Path,
+    *,
+    language: str | None = None,
+    values: ExportValues = "labels",
+    chunk: int = 50_000,
 ) -> CsvExport:
     """Write every submission of a survey (excluded ones included, marked in `status`),
     oldest first, to the CSV file `path` with the newest questionnaire's columns, headers
-    and labels in `language` (default: the survey's), each repeat's entries to a file of
-    its own beside it; memory stays constant however many there are.
+    and labels in `language` (default: the survey's) or, with `values="codes"`, the
+    form's names and codes, each repeat's entries to a file of its own beside it; memory
+    stays constant however many there are.
 
     Raises `UnknownSurvey`."""
     survey = get_survey(db, survey_id)
@@ -64,6 +72,7 @@ def export_csv(
         versions,
         target.language_or_default(language),
         path,
+        values=values,
     )
     return CsvExport(target, count, paths)
 

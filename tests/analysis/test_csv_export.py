@@ -4,7 +4,8 @@
 which the admin's downloads still use): over demo responses of every shipped and fixture
 questionnaire, several seeds, languages and chunk sizes, and over hand-made answers that
 stress the edges (formulas, impossible dates, a question whose type changed between
-versions, excluded responses, no responses at all)."""
+versions, excluded responses, no responses at all); with labels, and with the form's
+codes (`values="codes"`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from analysis.export_layout import ExportValues
 from analysis.exports import write_responses_csv_files
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
@@ -27,13 +29,24 @@ from tests.conftest import FIXTURES, QUESTIONNAIRES
 
 
 def exported_both_ways(
-    db: Database, survey: str, tmp_path: Path, *, language: str | None = None, chunk: int = 50_000
+    db: Database,
+    survey: str,
+    tmp_path: Path,
+    *,
+    language: str | None = None,
+    chunk: int = 50_000,
+    values: ExportValues = "labels",
 ) -> tuple[list[bytes], list[bytes]]:
     """The files of the pandas route and of `export_csv`, in the same order."""
     questionnaire, chunks = export_responses(db, survey, chunk=chunk)
     chosen = questionnaire.language_or_default(language)
-    _count, paths = write_responses_csv_files(chunks, questionnaire, chosen, tmp_path / "old.csv")
-    written = export_csv(db, survey, tmp_path / "new.csv", language=language, chunk=chunk)
+    old_path = tmp_path / "old.csv"
+    _count, paths = write_responses_csv_files(
+        chunks, questionnaire, chosen, old_path, values=values
+    )
+    written = export_csv(
+        db, survey, tmp_path / "new.csv", language=language, chunk=chunk, values=values
+    )
     assert [p.name.replace("new", "old", 1) for p in written.paths] == [p.name for p in paths]
     return [p.read_bytes() for p in paths], [p.read_bytes() for p in written.paths]
 
@@ -66,14 +79,22 @@ def test_demo_responses_of_the_shipped_surveys_export_as_by_pandas(
     assert new == old
 
 
-@pytest.mark.parametrize(("name", "seed"), [("kinds", 1), ("kinds", 7), ("moments", 2)])
+@pytest.mark.parametrize(
+    ("name", "seed", "values"),
+    [
+        ("kinds", 1, "labels"),
+        ("kinds", 7, "labels"),
+        ("moments", 2, "labels"),
+        ("kinds", 3, "codes"),
+    ],
+)
 def test_demo_responses_of_every_kind_export_as_by_pandas(
-    db: Database, tmp_path: Path, name: str, seed: int
+    db: Database, tmp_path: Path, name: str, seed: int, values: ExportValues
 ) -> None:
     store_answers(db, fixture(name))
     store_demo_responses(db, name, 300, seed=seed)
 
-    old, new = exported_both_ways(db, name, tmp_path, chunk=130)
+    old, new = exported_both_ways(db, name, tmp_path, chunk=130, values=values)
 
     assert new == old
 
@@ -96,9 +117,16 @@ def test_rankings_given_oddly_export_as_by_pandas(db: Database, tmp_path: Path) 
     assert new == old
 
 
-@pytest.mark.parametrize(("seed", "chunk"), [(5, 50_000), (6, 40)])
+@pytest.mark.parametrize(
+    ("seed", "chunk", "values"), [(5, 50_000, "labels"), (6, 40, "labels"), (8, 40, "codes")]
+)
 def test_households_export_their_entries_as_by_pandas(
-    db: Database, roster: Questionnaire, tmp_path: Path, seed: int, chunk: int
+    db: Database,
+    roster: Questionnaire,
+    tmp_path: Path,
+    seed: int,
+    chunk: int,
+    values: ExportValues,
 ) -> None:
     amal = member("Amal", 41, "head", works="yes", jobs=[{"job_title": "=1+1", "job_hours": 20}])
     first = store_answers(db, roster, household(amal), {"childcare": "no"})
@@ -111,7 +139,7 @@ def test_households_export_their_entries_as_by_pandas(
         db, roster, household(amal, member("Omar", 38, "partner", works="no")), version_id=first
     )
 
-    old, new = exported_both_ways(db, "roster", tmp_path, language="en", chunk=chunk)
+    old, new = exported_both_ways(db, "roster", tmp_path, language="en", chunk=chunk, values=values)
 
     assert len(new) == 3
     assert new == old
@@ -157,17 +185,20 @@ def test_awkward_answers_and_changed_types_export_as_by_pandas(
     with db.write() as session:
         session.execute(update(Submission).where(Submission.id == 2).values(status="excluded"))
 
-    for language in ("de", "en"):
-        old, new = exported_both_ways(db, "wave1", tmp_path, language=language, chunk=4)
+    for language, values in (("de", "labels"), ("en", "labels"), ("de", "codes")):
+        old, new = exported_both_ways(
+            db, "wave1", tmp_path, language=language, chunk=4, values=values
+        )
         assert new == old
 
 
+@pytest.mark.parametrize("values", ["labels", "codes"])
 def test_a_survey_without_responses_exports_the_headers_as_by_pandas(
-    db: Database, roster: Questionnaire, tmp_path: Path
+    db: Database, roster: Questionnaire, tmp_path: Path, values: ExportValues
 ) -> None:
     store_answers(db, roster)
 
-    old, new = exported_both_ways(db, "roster", tmp_path)
+    old, new = exported_both_ways(db, "roster", tmp_path, values=values)
 
     assert all(len(table.splitlines()) == 1 for table in new)
     assert new == old
