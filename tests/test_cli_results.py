@@ -145,6 +145,48 @@ def test_export_writes_row_level_csv_and_xlsx(demo: dict[str, str], tmp_path: Pa
     assert sum(1 for _row in sheet.iter_rows()) == 401
 
 
+def test_export_with_codes_writes_the_forms_names_and_choice_codes(
+    demo: dict[str, str], tmp_path: Path
+) -> None:
+    levels = {"none", "a1", "a2", "b1", "b2"}
+    support = ["course", "counselling", "housing", "job"]
+
+    done = run(demo, "export", "wave1", "--format", "csv", "--values", "codes",
+               "--output", str(tmp_path / "c.csv"))  # fmt: skip
+    xlsx = run(demo, "export", "wave1", "--format", "xlsx", "--values", "codes",
+               "--output", str(tmp_path / "c.xlsx"))  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert xlsx.returncode == 0, xlsx.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "c.csv").read_text("utf-8-sig"))))
+    assert len(rows) == 400
+    assert {row["german_level"] for row in rows} == levels
+    for row in rows:
+        ticked = [name for name in support if row[f"support/{name}"] == "1"]
+        assert row["support"].split() == ticked
+    sheet = load_workbook(tmp_path / "c.xlsx", read_only=True).active
+    assert sheet is not None
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    assert list(header) == list(rows[0])
+    assert [cell[header.index("german_level")] for cell in cells] == [
+        row["german_level"] for row in rows
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--format", "sav", "--output", "x.sav"],
+        ["--format", "csv", "--group", "arbeit", "--output", "x.csv"],
+    ],
+)
+def test_codes_are_for_the_row_level_csv_and_xlsx(demo: dict[str, str], args: list[str]) -> None:
+    done = run(demo, "export", "wave1", "--values", "codes", *args)
+
+    assert done.returncode == 2
+    assert "--values codes is for the row-level CSV and XLSX" in done.stderr
+
+
 def test_export_writes_spss_and_stata_files_with_labels(
     demo: dict[str, str], tmp_path: Path
 ) -> None:

@@ -184,6 +184,14 @@ def release(survey: str, note: str, check: bool) -> None:
 @click.option("--aggregated", is_flag=True, help="Aggregated results of all questions.")
 @click.option("--lang", help="Language of headers and labels.")
 @click.option(
+    "--values",
+    type=click.Choice(["labels", "codes"]),
+    default="labels",
+    show_default=True,
+    help="Row-level CSV and XLSX: the questions' labels, or the form's names and choice "
+    'codes (KoboToolbox\'s "XML values and headers").',
+)
+@click.option(
     "--excel-de",
     is_flag=True,
     help="Aggregated CSV for German Excel: semicolons, decimal commas, hidden values empty.",
@@ -195,6 +203,7 @@ def export(
     group: str | None,
     aggregated: bool,
     lang: str | None,
+    values: Literal["labels", "codes"],
     excel_de: bool,
 ) -> None:
     """Export SURVEY: row-level data (one row per submission; sav and dta for SPSS and
@@ -206,6 +215,9 @@ def export(
 
     if excel_de and (output_format != "csv" or (group is None and not aggregated)):
         _fail("--excel-de is for the aggregated CSV: add --group G or --aggregated")
+    if values == "codes" and (output_format not in ("csv", "xlsx") or group or aggregated):
+        # SPSS and Stata have the codes with their labels already.
+        _fail("--values codes is for the row-level CSV and XLSX")
     settings = get_settings()
     db = Database(settings.database_url)
     try:
@@ -239,7 +251,7 @@ def export(
             from analysis.answers_arrow import repeats as repeats_of
             from survey_app.services.exports import export_csv
 
-            written = _guarded(lambda: export_csv(db, survey, output, language=lang))
+            written = _guarded(lambda: export_csv(db, survey, output, language=lang, values=values))
             click.echo(f"{output}: {written.responses} responses", err=True)
             entries = zip(written.paths[1:], repeats_of(written.questionnaire), strict=True)
             for path, repeat in entries:
@@ -254,7 +266,7 @@ def export(
         if output_format == "xlsx":
             from analysis.exports import write_responses_xlsx
 
-            count = write_responses_xlsx(chunks, questionnaire, language, output)
+            count = write_responses_xlsx(chunks, questionnaire, language, output, values=values)
             click.echo(f"{output}: {count} responses", err=True)
             return
         from analysis.labelled import write_labelled
