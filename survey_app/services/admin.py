@@ -16,6 +16,7 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from analysis.export_layout import ExportValues
 from analysis.exports import write_responses_csv_files, write_responses_xlsx
 from analysis.frames import Responses, repeats
 from survey_app.db.engine import Database
@@ -249,14 +250,22 @@ submissions and the files written."""
 
 
 def rows_export(
-    db: Database, survey_id: str, *, file_format: str, output: Path, actor: str
+    db: Database,
+    survey_id: str,
+    *,
+    file_format: str,
+    output: Path,
+    actor: str,
+    values: ExportValues = "labels",
 ) -> RowsExport:
     """Write every submission of a survey (one row each) to `output` as CSV, XLSX, SPSS
     (sav) or Stata (dta), in the survey's default language, and record the export in the
-    audit log. A survey with repeats has a table per repeat, one row per entry
-    (`analysis.exports`, `analysis.labelled`): sheets of the XLSX; for CSV, SPSS and
-    Stata, `output` is a ZIP of the files `<survey>-responses.csv` and
-    `<survey>-responses-<repeat>.csv` (`.sav`, `.dta`). Raises `UnknownSurvey`."""
+    audit log. CSV and XLSX have the questions' labels or, with `values="codes"`, the
+    form's names and codes (`analysis.exports`); SPSS and Stata have both already. A
+    survey with repeats has a table per repeat, one row per entry (`analysis.exports`,
+    `analysis.labelled`): sheets of the XLSX; for CSV, SPSS and Stata, `output` is a ZIP
+    of the files `<survey>-responses.csv` and `<survey>-responses-<repeat>.csv` (`.sav`,
+    `.dta`). Raises `UnknownSurvey`."""
     questionnaire, chunks = export_responses(db, survey_id)
     language = questionnaire.default_language
     extension = file_format
@@ -267,9 +276,9 @@ def rows_export(
         labelled_format: Literal["sav", "dta"] = "sav" if file_format == "sav" else "dta"
         write = functools.partial(write_labelled, file_format=labelled_format)
     else:
-        write = write_responses_csv_files
+        write = functools.partial(write_responses_csv_files, values=values)
     if file_format == "xlsx":
-        count = write_responses_xlsx(chunks, questionnaire, language, output)
+        count = write_responses_xlsx(chunks, questionnaire, language, output, values=values)
     elif repeats(questionnaire):
         extension = "zip"
         name = f"{survey_id}-responses.{file_format}"
@@ -277,7 +286,9 @@ def rows_export(
     else:
         count, _paths = write(chunks, questionnaire, language, output)
     with db.write() as session:
-        detail = {"survey": survey_id, "format": file_format, "rows": count}
+        detail: dict[str, object] = {"survey": survey_id, "format": file_format, "rows": count}
+        if values != "labels":
+            detail["values"] = values
         audit_record(session, actor=actor, action="export_rows", detail=detail)
     return RowsExport(count, extension)
 

@@ -19,11 +19,12 @@ from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
-from litestar.params import FromPath
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 
+from analysis.export_layout import ExportValues
 from survey_app.db.engine import Database
 from survey_app.errors import NotFound
 from survey_app.i18n import S_, StaffMessage
@@ -63,6 +64,9 @@ EXPORT_MEDIA_TYPES = {
     "sav": "application/x-spss-sav",
     "dta": "application/x-stata-dta",
 }
+CODE_FORMATS = ("csv", "xlsx")
+"""The row-level exports offered with the form's codes: SPSS and Stata have the codes
+with their labels already."""
 AUDIT_ROWS = 200
 
 
@@ -228,15 +232,23 @@ def release_job_page(
     return admin_page("release_job.html", viewer, job=job)
 
 
-def export_file(db: Database, viewer: Viewer, survey_id: str, file_format: str) -> File:
+def export_file(
+    db: Database, viewer: Viewer, survey_id: str, file_format: str, values: ExportValues
+) -> File:
     """Every response of a survey, written to a temporary file (memory stays constant
-    however many there are), sent, and deleted afterwards."""
+    however many there are), sent, and deleted afterwards; CSV and XLSX with labels or
+    the form's codes (`values`)."""
     handle, name = tempfile.mkstemp(suffix=f".{file_format}")
     os.close(handle)
     path = Path(name)
     try:
         written = rows_export(
-            db, survey_id, file_format=file_format, output=path, actor=viewer.email
+            db,
+            survey_id,
+            file_format=file_format,
+            output=path,
+            actor=viewer.email,
+            values=values,
         )
     except BaseException:
         path.unlink(missing_ok=True)
@@ -427,11 +439,14 @@ class AdminController(Controller):
         viewer: NamedDependency[Viewer],
         survey_id: FromPath[str],
         filename: FromPath[str],
+        values: FromQuery[ExportValues] = "labels",
     ) -> File:
         name, _, file_format = filename.partition(".")
         if name != "responses" or file_format not in EXPORT_MEDIA_TYPES:
             raise NotFoundException(S_("Exports are responses.csv, .xlsx, .sav or .dta."))
-        return await in_thread(export_file, db, viewer, survey_id, file_format)
+        if values == "codes" and file_format not in CODE_FORMATS:
+            raise ValidationException(S_("The form's codes are offered for CSV and XLSX."))
+        return await in_thread(export_file, db, viewer, survey_id, file_format, values)
 
     @get("/users")
     async def users(

@@ -22,6 +22,7 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.services.results import store_demo_responses
 from survey_app.services.review import responses_set_status
+from survey_app.services.surveys import get_survey
 from tests.analysis.conftest import household, member, read_roster, store_answers
 from tests.conftest import login
 
@@ -162,3 +163,44 @@ def test_the_csv_of_a_survey_without_repeats_stays_one_csv(newcomer: TestClient[
     assert response.headers["content-type"].startswith("text/csv")
     assert 'filename="newcomer-responses.csv"' in response.headers["content-disposition"]
     assert response.content.startswith(b"\xef\xbb\xbf")
+
+
+def csv_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_the_office_chooses_labels_or_the_forms_codes_for_csv_and_xlsx(
+    newcomer: TestClient[Any], db: Database
+) -> None:
+    page = newcomer.get("/admin/")
+    codes = newcomer.get("/admin/surveys/newcomer/responses.csv?values=codes")
+    labels = newcomer.get("/admin/surveys/newcomer/responses.csv?values=labels")
+    book = newcomer.get("/admin/surveys/newcomer/responses.xlsx?values=codes")
+
+    assert "Beschriftungen" in page.text
+    assert "Codes wie im Formular" in page.text
+    assert 'name="values" value="codes"' in page.text
+    assert codes.status_code == labels.status_code == book.status_code == 200
+    coded, labelled = csv_rows(codes.content), csv_rows(labels.content)
+    survey = get_survey(db, "newcomer")
+    assert survey is not None
+    questionnaire = survey.questionnaire
+    arrival = questionnaire.all_questions["arrival_year"]
+    label_of = {
+        c.name: questionnaire.text(c.label, "de") for c in questionnaire.choices_of(arrival)
+    }
+    [header] = [h for h in labelled[0] if h.endswith("[arrival_year]")]
+    assert len(coded) == RESPONSES
+    assert [label_of[row["arrival_year"]] for row in coded] == [row[header] for row in labelled]
+    sheet = load_workbook(io.BytesIO(book.content), read_only=True)["responses"]
+    header_row, *cells = list(sheet.iter_rows(values_only=True))
+    assert list(header_row) == list(coded[0])
+    column = header_row.index("arrival_year")
+    assert [cell[column] for cell in cells] == [row["arrival_year"] for row in coded]
+
+
+@pytest.mark.parametrize(
+    "query", ["responses.sav?values=codes", "responses.dta?values=codes", "responses.csv?values=x"]
+)
+def test_codes_are_offered_for_csv_and_xlsx_only(newcomer: TestClient[Any], query: str) -> None:
+    assert newcomer.get(f"/admin/surveys/newcomer/{query}").status_code == 400
