@@ -1,7 +1,8 @@
 """The row-level CSV export written with pyarrow alone: the same files, byte for byte,
 as `analysis.exports.write_responses_csv_files` writes from pandas frames (see that
-module for the layout: headers "label [name]", choice labels, 1/0 per ticked choice,
-one file per repeat in KoboToolbox's long layout, formulas neutralised).
+module for the layout: headers "label [name]", choice labels, 1/0 per ticked choice, or
+the form's names and codes; one file per repeat in KoboToolbox's long layout, formulas
+neutralised).
 
 Why a second route: a command-line export of 10,000 responses spent more time importing
 pandas than writing the file. Here the stored answer texts of each version are read into
@@ -198,17 +199,19 @@ def csv_selection_codes(column: pa.Array, choices: Sequence[str]) -> pa.Array:
     return _texts(selection_codes(list(chosen), answered, choices))
 
 
-def csv_rankings(column: pa.Array, choices: Sequence[str]) -> pa.Array:
+def csv_rankings(column: pa.Array, choices: Sequence[str], *, codes: bool = False) -> pa.Array:
     """A ranking as the ranked choices' names, first first, separated by spaces (as Kobo);
     a name given twice counts at its later place, unknown names are left out; missing
-    where nothing known was ranked."""
+    where nothing known was ranked. Neutralised as a text, or with `codes` as codes
+    (`neutralize_codes`: numbers as they are)."""
+    cell = neutralize_codes if codes else neutralize
     known = set(choices)
     texts: list[str | None] = []
     values = column.to_pylist() if pa.types.is_list(column.type) else [None] * len(column)
     for ranked in values:
         places = {name: place for place, name in enumerate(ranked or ()) if name in known}
         names = sorted(places, key=places.__getitem__)
-        texts.append(neutralize(" ".join(names)) if names else None)
+        texts.append(cell(" ".join(names)) if names else None)
     return _texts(texts)
 
 

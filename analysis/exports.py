@@ -14,6 +14,16 @@
   (the table and `_index` of the response, or of the enclosing entry for a nested
   repeat), `_submission__index` (the response's `_index`) and `_position` (the entry's
   position from 1 within its response or enclosing entry), then the entry's questions.
+- The form's codes (`values="codes"`, every row-level writer): what KoboToolbox calls
+  "XML values and headers" (formpack's export without a translation), so that scripts
+  written against Kobo's exports read ours. Headers are the questions' names (without
+  their groups: formpack's `hierarchy_in_labels` is off by default); a `select_one` is its
+  choice's name as the form wrote it; a `select_multiple` the chosen names separated by
+  spaces, in the form's order (the frame keeps ticks, not the order they were given;
+  ODK Collect and Enketo submit in the form's order), then formpack's "both" layout: a
+  1/0 column per choice named `question/choice`, empty where not answered. Meta columns,
+  numbers, dates, texts, rankings (already names) and the repeats' tables are as with
+  labels.
 - `write_results_xlsx`: the aggregated workbook for a working group: an info sheet, then
   one sheet per question with its suppressed table and a bar chart.
 
@@ -21,6 +31,9 @@ Formula injection: every text cell that starts with `=`, `+`, `-`, `@`, tab or c
 return is prefixed with `'` in CSV and XLSX, so Excel or LibreOffice never evaluates an
 answer (or a label) as a formula. Numbers of number questions are written as numbers; a
 negative number cannot carry a formula, and turning it into text would corrupt the data.
+For the same reason a choice's code that is a number (`-1`, `-99`; or a selection of
+them, `1 -99`) is written as the form has it, as Kobo does; any other code that starts so
+(`=cmd`, `@x`, `-x`) is prefixed as a text is (`results_tables.neutralize_codes`).
 """
 
 from __future__ import annotations

@@ -66,18 +66,7 @@ class Rank(SingleChoice):
         language: str,
     ) -> dict[str, Any]:
         """One column, the choice names in their order separated by spaces (as Kobo)."""
-        import pandas as pd
-
-        from analysis.results_tables import neutralize
-
-        ranked = self.answer_values(frame, questionnaire, question)
-        return {
-            header: pd.Series(
-                [neutralize(" ".join(row)) if row else pd.NA for row in ranked],
-                index=frame.index,
-                dtype="string",
-            )
-        }
+        return {header: self._ranked(frame, questionnaire, question, codes=False)}
 
     def csv_columns(
         self,
@@ -99,8 +88,22 @@ class Rank(SingleChoice):
         header: str,
         language: str,
     ) -> dict[str, Any]:
-        """As `export_columns`: a ranking is written with its choices' names already."""
-        return self.export_columns(frame, questionnaire, question, header, language)
+        """As `export_columns` (a ranking is written with its choices' names already),
+        but a ranking of numbers is written as it is (`neutralize_codes`)."""
+        return {header: self._ranked(frame, questionnaire, question, codes=True)}
+
+    def _ranked(
+        self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question, *, codes: bool
+    ) -> pd.Series:
+        """The rankings' names, first first, neutralised as texts or (`codes`) as codes."""
+        import pandas as pd
+
+        from analysis.results_tables import neutralize, neutralize_codes
+
+        cell = neutralize_codes if codes else neutralize
+        ranked = self.answer_values(frame, questionnaire, question)
+        texts = [cell(" ".join(row)) if row else pd.NA for row in ranked]
+        return pd.Series(texts, index=frame.index, dtype="string")
 
     def csv_code_columns(
         self,
@@ -110,7 +113,10 @@ class Rank(SingleChoice):
         header: str,
         language: str,
     ) -> dict[str, pa.Array]:
-        return self.csv_columns(target, question, column, header, language)
+        from analysis.csv_export import csv_rankings
+
+        names = [c.name for c in target.choices_of(question)]
+        return {header: csv_rankings(column, names, codes=True)}
 
     def codes(self, frame: pd.DataFrame, dimension: Dimension) -> IntArray:
         import numpy as np

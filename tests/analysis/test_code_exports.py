@@ -13,12 +13,14 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from analysis.exports import write_responses_xlsx
+from analysis.exports import write_responses_csv_files, write_responses_xlsx
 from survey_app.db.engine import Database
+from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.exports import export_csv
 from survey_app.services.results import export_responses
 from tests.analysis.conftest import load, store_answers, variant
+from tests.conftest import FIXTURES
 
 LEVELS = ["01", "-1", "=cmd", "no-school", "b2"]
 SUPPORT = ["1", "-99", "@x", "job"]
@@ -111,3 +113,30 @@ def test_the_workbook_has_the_same_codes_as_text_cells(db: Database, tmp_path: P
     assert [row["support"] for row in found] == ["-99", None]
     assert [row["support/-99"] for row in found] == [1, None]
     assert found[0]["age"] == 30
+
+
+def test_a_ranking_of_number_codes_stays_as_it_is_in_both_routes(
+    db: Database, tmp_path: Path
+) -> None:
+    kinds = load_questionnaire(FIXTURES / "kinds.yaml", working_groups={"arbeit", "sprache"})
+    assert kinds.questionnaire is not None
+    choices = kinds.questionnaire.to_definition()["choices"]
+    offices = [
+        c | {"name": name} for c, name in zip(choices["offices"], ["-1", "2", "=x"], strict=True)
+    ]
+    store_answers(
+        db,
+        variant(kinds.questionnaire, choices=choices | {"offices": offices}),
+        {"helpful": ["2", "-1"]},
+        {"helpful": ["=x", "2"]},
+    )
+    questionnaire, chunks = export_responses(db, "kinds")
+
+    _count, [pandas_path] = write_responses_csv_files(
+        chunks, questionnaire, "de", tmp_path / "pandas.csv", values="codes"
+    )
+    written = export_csv(db, "kinds", tmp_path / "arrow.csv", values="codes")
+
+    text = written.paths[0].read_text(encoding="utf-8-sig")
+    assert [row["helpful"] for row in csv.DictReader(io.StringIO(text))] == ["2 -1", "'=x 2"]
+    assert written.paths[0].read_bytes() == pandas_path.read_bytes()
