@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission
+from survey_app.db.tables import AuditEvent, Submission
 from survey_app.services.results import store_demo_responses
 from survey_app.services.review import responses_set_status
 from survey_app.services.surveys import get_survey
@@ -197,6 +198,13 @@ def test_the_office_chooses_labels_or_the_forms_codes_for_csv_and_xlsx(
     assert list(header_row) == list(coded[0])
     column = header_row.index("arrival_year")
     assert [cell[column] for cell in cells] == [row["arrival_year"] for row in coded]
+    with db.read() as session:
+        exports = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.action == "export_rows")
+            .order_by(col(AuditEvent.id))
+        ).all()
+    assert [json.loads(event.detail).get("values") for event in exports] == ["codes", None, "codes"]
 
 
 @pytest.mark.parametrize(
