@@ -1,7 +1,8 @@
 """The corpus: real public XLSForms written by others (tests/fixtures/xlsform/shared, each
 with its source and licence in README.md and LICENSES/) each import, show every page in
 every language, and accept a valid set of answers through the pages and the API; a form's
-cascading select refuses, through both, a choice its filter does not offer.
+cascading select refuses, through both, a choice its filter does not offer; the
+export with the form's codes holds the choice names its choices sheet gives.
 
 Repeats are answered as entries: through the API a list of objects, through the pages as
 the survey page sends them (`entries:members=2`, `members[2].age=34`, ...)."""
@@ -9,10 +10,13 @@ the survey page sends them (`entries:members=2`, `members[2].age=34`, ...)."""
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
 import datetime
+import io
 import json
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
@@ -21,6 +25,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from pyxform.xls2json_backends import xls_to_dict, xlsx_to_dict
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -37,7 +42,9 @@ from survey_app.questionnaire.rules import (
 )
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 from survey_app.questionnaire.xlsform import import_xlsform, questionnaire_yaml
+from survey_app.services.exports import export_csv
 from survey_app.settings import Settings
+from tests.analysis.conftest import store_answers
 from tests.conftest import QUESTIONNAIRES, SHARED_XLSFORMS
 from tests.web.respondent import Answers, Respondent
 
@@ -356,3 +363,99 @@ def test_a_cascading_select_refuses_an_impossible_combination_through_the_page(
     assert shown.status_code == 422, shown.text
     assert f'id="q-{question.name}-error"' in shown.text
     assert stored_count(db) == 0
+
+
+# -- the export with the form's codes --------------------------------------------------
+
+SELECTS = (QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.RANK)
+SELECT_TYPES = (
+    *("select_one ", "select one ", "select_multiple ", "select multiple "),
+    *("select all that apply ", "rank "),
+)
+"""How a select question's type starts in XLSForms, followed by (`from`) its list."""
+
+
+def sheet_rows(path: Path, sheet: str) -> list[dict[str, str]]:
+    """A sheet's rows as pyxform's workbook readers give them (not through the import),
+    columns named in lower case with underscores for spaces; [] without such a sheet."""
+    read = xlsx_to_dict if path.suffix == ".xlsx" else xls_to_dict
+    sheets = {name.strip().lower(): rows for name, rows in read(str(path)).items()}
+    rows = sheets.get(sheet, [])
+    return [
+        {str(key).strip().lower().replace(" ", "_"): cell_text(cell) for key, cell in row.items()}
+        for row in rows
+    ]
+
+
+def cell_text(value: object) -> str:
+    """A cell as the form's author typed it: a whole number without `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
+
+
+def form_choice_names(path: Path) -> dict[str, set[str]]:
+    """Each select question's choice names as the XLSForm's sheets give them (its
+    list's names on the choices sheet, and `other` for `or_other`), by question name."""
+    lists: dict[str, set[str]] = {}
+    for choice in sheet_rows(path, "choices"):
+        if choice.get("list_name") and choice.get("name"):
+            lists.setdefault(choice["list_name"], set()).add(choice["name"])
+    names: dict[str, set[str]] = {}
+    for question in sheet_rows(path, "survey"):
+        kind = " ".join(question.get("type", "").split())
+        for prefix in SELECT_TYPES:
+            if kind.lower().startswith(prefix):
+                words = kind[len(prefix) :].split()
+                list_name, *rest = words[1:] if words[0].lower() == "from" else words
+                names[question["name"]] = lists[list_name] | ({"other"} if rest else set())
+    return names
+
+
+def stored_selections(
+    questionnaire: Questionnaire, answers: Mapping[str, object]
+) -> Iterator[tuple[str, frozenset[str]]]:
+    """Every select answer of stored answers (entries included): question and names."""
+    for name, value in answers.items():
+        question = questionnaire.all_questions.get(name)
+        if question is None:
+            continue
+        if question.type is QuestionType.REPEAT and isinstance(value, list):
+            for entry in value:
+                yield from stored_selections(questionnaire, entry)
+        elif question.type in SELECTS:
+            names = [value] if isinstance(value, str) else value
+            if isinstance(names, list) and names:
+                yield name, frozenset(str(n) for n in names)
+
+
+def exported_selections(
+    questionnaire: Questionnaire, paths: Iterable[Path]
+) -> Iterator[tuple[str, frozenset[str]]]:
+    """Every non-empty select cell of the export's tables: question (its header) and names."""
+    selects = {n for n, q in questionnaire.all_questions.items() if q.type in SELECTS}
+    for path in paths:
+        for row in csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))):
+            for header, cell in row.items():
+                if header in selects and cell:
+                    yield header, frozenset(cell.split())
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
+def test_the_export_with_codes_holds_the_forms_own_choice_names(
+    path: Path, db: Database, tmp_path: Path
+) -> None:
+    questionnaire, _yaml = imported_form(path)
+    checked = check_answers(questionnaire, valid_answers(questionnaire))
+    store_answers(db, questionnaire, dict(checked.answers))
+    with db.read() as session:
+        [stored] = session.exec(select(Submission)).all()
+
+    written = export_csv(db, questionnaire.id, tmp_path / "codes.csv", values="codes")
+
+    names = form_choice_names(path)
+    given = Counter(stored_selections(questionnaire, json.loads(stored.answers)))
+    exported = Counter(exported_selections(questionnaire, written.paths))
+    assert exported == given
+    for question, chosen in exported:
+        assert chosen <= names[question], question
