@@ -367,7 +367,10 @@ def test_a_row_level_csv_export_loads_no_pandas_no_workbook_and_no_audit(
     )
 
     loaded = loaded_by(
-        released, heavy, f"export wave1 --format csv --output {tmp_path / 'rows.csv'}"
+        released,
+        heavy,
+        f"export wave1 --format csv --output {tmp_path / 'rows.csv'}",
+        f"export wave1 --format csv --values codes --output {tmp_path / 'codes.csv'}",
     )
 
     assert loaded == "loaded:"
