@@ -181,16 +181,19 @@ def selection_codes(
     """Selections as the chosen choices' names separated by spaces, as Kobo writes a
     `select_multiple` with "XML values" (`chosen`: a row of 1/0 or booleans per choice, in
     the form's order, which is also the order in which ODK Collect and Enketo submit
-    them); missing where not answered, empty where nothing chosen is still a choice.
-    Names that are numbers are written as they are, others as texts (`neutralize_codes`).
-    Shared by both routes, so they write the same."""
+    them); missing where not answered, empty where the answer names no choice the form
+    still has (its ticks are all 0). Names that are numbers are written as they are,
+    others as texts (`neutralize_codes`). Shared by both routes, so they write the same."""
     joined = np.full(len(answered), "", dtype=object)
     for ticked, name in zip(chosen, choices, strict=True):
         joined = np.where(np.asarray(ticked, dtype=bool), joined + f"{name} ", joined)
-    return [
-        neutralize_codes(text[:-1]) if text else "" if given else None
-        for text, given in zip(joined.tolist(), answered.tolist(), strict=True)
-    ]
+    texts: list[str | None] = []
+    for text, given in zip(joined.tolist(), answered.tolist(), strict=True):
+        if not given:
+            texts.append(None)
+        else:
+            texts.append(neutralize_codes(text.rstrip(" ")))
+    return texts
 
 
 def csv_selection_codes(column: pa.Array, choices: Sequence[str]) -> pa.Array:

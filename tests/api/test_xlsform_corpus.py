@@ -16,6 +16,7 @@ import datetime
 import io
 import json
 import shutil
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -379,7 +380,11 @@ def sheet_rows(path: Path, sheet: str) -> list[dict[str, str]]:
     """A sheet's rows as pyxform's workbook readers give them (not through the import),
     columns named in lower case with underscores for spaces; [] without such a sheet."""
     read = xlsx_to_dict if path.suffix == ".xlsx" else xls_to_dict
-    sheets = {name.strip().lower(): rows for name, rows in read(str(path)).items()}
+    with warnings.catch_warnings():
+        # openpyxl warns of Excel extensions it does not read; none holds the cells read.
+        warnings.simplefilter("ignore", UserWarning)
+        book = read(str(path))
+    sheets = {name.strip().lower(): rows for name, rows in book.items()}
     rows = sheets.get(sheet, [])
     return [
         {str(key).strip().lower().replace(" ", "_"): cell_text(cell) for key, cell in row.items()}
