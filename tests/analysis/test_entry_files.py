@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from pptx import Presentation
 
 from analysis.exports import write_results_xlsx
+from analysis.key_figures import key_figures
 from analysis.results import Results
 from analysis.slides import results_pptx
 from survey_app.db.engine import Database
@@ -186,3 +187,12 @@ def test_live_results_show_the_persons_in_workbook_and_slides(
     assert [row[3] for row in rows[1:]] == [26, 30, None]
     slide_rows, _texts = slide_table(found, RELATION)
     assert slide_rows[4] == ["Kind", "16", "44.4%", "26", "20", "6", "10"]
+
+
+def test_households_by_number_of_persons_are_no_key_figures(roster: Questionnaire) -> None:
+    results = results_of(roster, [*HOUSEHOLDS, {}], language="de")
+
+    questions = [figure.question for figure in key_figures(results)]
+
+    assert SEX in questions
+    assert not [q for q in questions if "nach Zahl solcher Einträge" in q], questions
