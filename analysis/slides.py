@@ -370,7 +370,9 @@ class _Deck:
             run.font.color.rgb = RGBColor.from_string(_TEXT_COLOUR)
 
     def breakdown_slide(self, question: QuestionResult, by: Breakdown, by_label: str) -> None:
-        if not _has_slide(question):
+        # A text question's breakdown has only its n per column (no rows to draw): its
+        # released answers are quotes, never broken down.
+        if not _has_slide(question) or not (by.counts or _has_statistics(question)):
             return
         slide = self._slide(question.label)
         self._text(slide, 1.3, 0.5, [self.t.by(by_label)], 18)

@@ -72,8 +72,8 @@ def _results(source: str) -> dict[str, Results]:
     answers = _answers(questionnaire)
     by = _by(questionnaire)
     released = _released(answers, by)
-    # Only translated answers, none where broken down: main's workbook cannot write an
-    # answer without translation, nor its slides a text question's breakdown (both raise).
+    # Only translated answers (`_released` gives None where a release has ""), none where
+    # broken down: main's slides raised on a text question's breakdown.
     questions = [
         replace(q, answers=tuple(a for a in q.answers if a.translation and q.by is None))
         for q in released.questions
