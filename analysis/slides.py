@@ -81,10 +81,10 @@ class SlideTexts:
     format_number: Formatter
     key_figures: str  # the summary slide's title ("Auf einen Blick")
     key_figure_columns: tuple[str, str, str]  # question, most frequent answer, share
-    with_at_least_one: str = "households with at least one such person"  # a roster's table
-    entries: str = "persons"  # the entries with a choice in a roster's table
-    by_number: str = "households by number of such persons"
-    entries_note: str = "Persons: shown only where every number of households is shown."
+    with_at_least_one: str = "responses with at least one such entry"  # a roster's table
+    entries: str = "entries"  # the entries with a choice in a roster's table
+    by_number: str = "responses by number of such entries"
+    entries_note: str = "Entries: shown only where every number of responses is shown."
     translation: str = "Translation:"  # before the office's translation of a quote
     answers_note: str = ""  # under released answers: selected and redacted by the office
 

@@ -38,9 +38,9 @@ RELATION = (
 )
 HEADER = [
     "Antwort",
-    "Haushalte mit mindestens einer solchen Person",
+    "Antworten mit mindestens einem solchen Eintrag",
     "%",
-    "Personen",
+    "Einträge (zum Beispiel Personen)",
     "0",
     "1",
     "2",
@@ -73,7 +73,7 @@ def test_a_counted_question_is_one_sheet_with_households_persons_and_households_
     sheet = sheet_of(results, tmp_path, SEX)
 
     assert sheet["B3"].value == 31  # households that gave a sex for some member
-    assert sheet["E4"].value == "Haushalte nach Zahl solcher Personen"
+    assert sheet["E4"].value == "Antworten nach Zahl solcher Einträge"
     rows = table(sheet)
     assert rows[0] == HEADER
     assert [row[:2] + row[3:] for row in rows[1:]] == [
