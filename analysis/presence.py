@@ -16,22 +16,22 @@ exists only in the questionnaire that results and releases are computed from (as
 text categories of `analysis.texts`), never in the one pages, the API, exports and
 `check_answers` use.
 
-Entries counted (how many household members chose each choice, "members aged 0–5:
-57") are worked out from respondent-level counts too. For each choice c of such a
-question, a derived `select_one` `<question>__in_<repeat>__<c>` (`entry_count_question`)
-classifies the responses by how many of their entries chose c: its choices are "0" to
-"J" (J = `MAX_ENTRIES`, the most entries an answer can have: the structure of a
-publication must not depend on the data), so its count of "j" is x_j, the responses
-with exactly j such entries. It follows the presence question, labelled "Person:
-Geschlecht: weiblich – Antworten nach Zahl solcher Einträge", and is kept out of
-pages, the API and exports in the same way. The audit knows how it relates to the presence question (`entry_count_links`, made equalities by
-`analysis.publication`): c's ticks are the sum of x_1..x_J, and the answered counts are
-the same, one-way and in every column of a breakdown. The number of entries,
-E = sum of j * x_j, is never itself a published number: results compute it from a
-publication where every x_j (j >= 1) is shown (`analysis.kinds.entries`). A repeat
-with a fixed number of entries gets no entry-count questions (`has_fixed_count`).
-Choices whose names cannot be part of a question name (spaces aside, only letters,
-digits, `_`, `.` and `-`) are not counted by entry.
+Entries counted (how many household members chose each choice, "members aged 0–5: 57")
+are worked out from respondent-level counts too. For each choice c of such a question, a
+derived `select_one` `<question>__in_<repeat>__<c>` (`entry_count_question`) classifies
+the responses by how many of their entries chose c: its choices are "0" to "J" (J =
+`MAX_ENTRIES`, the most entries an answer can have: the structure of a publication must
+not depend on the data), so its count of "j" is x_j, the responses with exactly j such
+entries. It follows the presence question, labelled "Person: Geschlecht: weiblich –
+Antworten nach Zahl solcher Einträge", and is kept out of pages, the API and exports in
+the same way. The audit knows how it relates to the presence question
+(`entry_count_links`, made equalities by `analysis.publication`): c's ticks are the sum
+of x_1..x_J, and the answered counts are the same, one-way and in every column of a
+breakdown. The number of entries, E = sum of j * x_j, is never itself a published
+number: results compute it from a publication where every x_j (j >= 1) is shown
+(`analysis.kinds.entries`). A repeat with a fixed number of entries gets no entry-count
+questions (`has_fixed_count`). Choices whose names cannot be part of a question name
+(spaces aside, only letters, digits, `_`, `.` and `-`) are not counted by entry.
 
 Its frame columns are computed where answers are parsed (`analysis.frames`), from the
 entries frame of the repeat (`presence_columns`), for every derived question the target
