@@ -67,15 +67,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from analysis.exports import (
+from analysis.export_layout import (
     INDEX,
     PARENT_INDEX,
     PARENT_TABLE,
     POSITION,
     SUBMISSION_INDEX,
-    entries_paths,
     table_names,
 )
+from analysis.exports import entries_paths
 from analysis.frames import (
     ENTRY,
     PARENT,
