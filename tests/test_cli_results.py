@@ -322,7 +322,7 @@ def test_a_row_level_csv_export_loads_no_pandas_no_orm_no_workbook_and_no_audit(
     heavy = (
         "pandas,analysis.frames,analysis.exports,survey_app.services.results,"
         "survey_app.render,jinja2,pptx,openpyxl,highspy,analysis.publication,"
-        "sqlmodel,sqlalchemy.orm,survey_app.db.tables,survey_app.services.surveys"
+        "sqlmodel,sqlalchemy.orm,survey_app.db.tables,survey_app.services.surveys,analysis.results"
     )
 
     loaded = loaded_by(
