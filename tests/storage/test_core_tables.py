@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 import survey_app.db.tables  # noqa: F401  (registers the table classes in the metadata)
 from survey_app.db import core
 
-CORE_TABLES = [core.submission, core.survey_version]
+CORE_TABLES = [core.draft, core.submission, core.survey, core.survey_version]
 
 
 @pytest.mark.parametrize("clause", CORE_TABLES, ids=lambda clause: clause.name)
