@@ -3,7 +3,7 @@
 Importing the table classes imports SQLModel and SQLAlchemy's ORM, 0.3-0.5 s of a
 command's start (bench/README.md). A command that only reads rows (`survey-app export
 --format csv`), and reads asked for by every request (`services.surveys.get_survey`,
-`services.drafts.draft_load`),
+`services.drafts.draft_load` and `draft_save`),
 use these instead: the same table and column names with the same column
 types (so dates, booleans and JSON come back as the ORM reads them), and nothing else:
 no keys, indexes or defaults, which belong to the tables and the migrations.
@@ -25,6 +25,7 @@ draft = table(
     column("language", String),
     column("page", Integer),
     column("answers", Text),
+    column("updated_on", Date),
     column("expires_on", Date),
     column("started_at", DateTime),
 )

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
@@ -207,15 +207,23 @@ def draft_save(
     hashed = key_hash(key)
     for _attempt in range(2):
         try:
+            # One Core statement (two for a new draft) in the write transaction: the
+            # ORM's select, object and flush were a fifth of a page step's CPU.
             with db.write() as session:
-                row = session.exec(select(Draft).where(Draft.key_hash == hashed)).first()
+                connection = session.connection()
+                row = connection.execute(
+                    update(core.draft)
+                    .where(core.draft.c.key_hash == hashed)
+                    .values(values)
+                    .returning(*_DRAFT_BY_KEY.selected_columns)
+                ).first()
                 if row is None:
                     started = datetime.datetime.now(datetime.UTC).replace(second=0, microsecond=0)
-                    row = Draft(key_hash=hashed, started_at=started, **values)
-                else:
-                    for name, value in values.items():
-                        setattr(row, name, value)
-                session.add(row)
+                    row = connection.execute(
+                        insert(core.draft)
+                        .values({"page": 0, **values, "key_hash": hashed, "started_at": started})
+                        .returning(*_DRAFT_BY_KEY.selected_columns)
+                    ).one()
                 return _state(row)
         except IntegrityError:
             # Two first saves of one key raced (a double-click on an invitation link's
