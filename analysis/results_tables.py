@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 
+from analysis.cells import FORMULA_START, neutralize
 from analysis.kinds import kind_of_result
 from analysis.kinds.base import SUPPRESSED, shown
 from analysis.results import Results, bin_label
@@ -33,10 +33,6 @@ __all__ = [
     "results_csv_excel",
     "results_text",
 ]
-
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-"""How a text cell starts that a spreadsheet would evaluate as a formula."""
-
 
 FOOTNOTE = S_(
     "· = not shown: fewer than %(k)s answers, or hidden so that a small number cannot be worked out"
@@ -92,11 +88,6 @@ WORKBOOK_WORDS = {
     "change": S_("change (percentage points)"),
     "translation": S_("German translation"),
 }
-
-
-def neutralize(value: str) -> str:
-    """A text cell that spreadsheets will never read as a formula."""
-    return "'" + value if FORMULA_START.match(value) else value
 
 
 # -- terminal and CSV ------------------------------------------------------------------

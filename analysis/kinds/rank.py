@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from analysis.cells import neutralize
 from analysis.kinds.base import Counting, Dimension, Reading, Statistics, count_rows
 from analysis.kinds.base import shown as _shown
 from analysis.kinds.choice import SingleChoice
@@ -67,8 +68,6 @@ class Rank(SingleChoice):
     ) -> dict[str, Any]:
         """One column, the choice names in their order separated by spaces (as Kobo)."""
         import pandas as pd
-
-        from analysis.results_tables import neutralize
 
         ranked = self.answer_values(frame, questionnaire, question)
         return {
