@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from analysis.answers_arrow import answer_strings, join_texts, read_answers_table, repeats
+from analysis.cells import FORMULA_START, neutralize, neutralize_codes
 from analysis.export_layout import (
     INDEX,
     META,
@@ -39,7 +40,6 @@ from analysis.export_layout import (
     table_names,
 )
 from analysis.kinds import kind_of
-from analysis.results_tables import FORMULA_START, neutralize, neutralize_codes
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [

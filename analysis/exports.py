@@ -33,12 +33,12 @@ answer (or a label) as a formula. Numbers of number questions are written as num
 negative number cannot carry a formula, and turning it into text would corrupt the data.
 For the same reason a choice's code that is a number (`-1`, `-99`; or a selection of
 them, `1 -99`) is written as the form has it, as Kobo does; any other code that starts so
-(`=cmd`, `@x`, `-x`) is prefixed as a text is (`results_tables.neutralize_codes`).
+(`=cmd`, `@x`, `-x`) is prefixed as a text is (`analysis.cells.neutralize_codes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +69,8 @@ from analysis.frames import (
     empty_frame,
     repeats,
 )
-from analysis.kinds import kind_of
+from analysis.kinds import kind_of, kind_of_result, shown_apart
+from analysis.kinds.entries import EntryTable
 from analysis.kinds.number import NumberKind
 from analysis.publication_format import STATISTICS
 from analysis.results import Results, bin_label
@@ -447,7 +448,8 @@ def write_results_xlsx(
     if results.responses is None:
         hidden(info.cell(row_of["responses"], 2))
 
-    for question in results.questions:
+    for question, parts in shown_apart(results.questions):
+        table = kind_of_result(question).entry_table(question, parts)
         sheet = workbook.create_sheet(_sheet_title(question.label or question.name, used))
         sheet.append([neutralize(question.label)])
         sheet.cell(1, 1).font = Font(bold=True, size=13)
@@ -458,7 +460,9 @@ def write_results_xlsx(
         sheet.append([])
         # The table's header row: `max_row` does not count the empty row just appended.
         header = sheet.max_row + 2
-        if question.counts:
+        if table is not None:
+            _entry_rows(sheet, table, words, hidden)
+        elif question.counts:
             # A ranking: who ranked each choice first, and its mean place, beside it.
             ranking = question.type is QuestionType.RANK
             first = words["ranked first"] if ranking else words["count"]
@@ -507,6 +511,48 @@ def write_results_xlsx(
         sheet.append([note])
         sheet.column_dimensions[get_column_letter(1)].width = 40
     workbook.save(path)
+
+
+def _entry_rows(
+    sheet: Any, table: EntryTable, words: Mapping[str, str], hidden: Callable[[Any], None]
+) -> None:
+    """A roster's counted question (`analysis.kinds.entries`): per choice the households
+    with at least one such person and their percentage (the columns a choice question
+    has, so the chart is drawn alike), the persons, then the households by number of
+    such persons, one column per number under a heading above them."""
+    first_number = 5
+    if table.numbers:
+        sheet.cell(sheet.max_row + 1, first_number, words["by number"])
+    sheet.append(
+        [
+            words["choice"],
+            words["with at least one"],
+            words["percent"],
+            words["entries"],
+            *table.numbers,
+            words["note"],
+        ]
+    )
+    for row in table.rows:
+        numbers: list[Any] = list(row.by_number) if row.counted else [None] * len(table.numbers)
+        share = None if row.percent is None else row.percent / 100
+        shown = all(value is not None for value in row.values)
+        sheet.append(
+            [
+                neutralize(row.label),
+                row.responses,
+                share,
+                row.entries,
+                *numbers,
+                None if shown else words["hidden"],
+            ]
+        )
+        line = sheet.max_row
+        sheet.cell(line, 3).number_format = "0.0%"
+        values = [row.responses, row.percent] + ([row.entries, *numbers] if row.counted else [])
+        for column, value in enumerate(values, start=2):
+            if value is None:
+                hidden(sheet.cell(line, column))
 
 
 def _add_chart(sheet: Any, question: QuestionResult, first: int, last: int) -> None:

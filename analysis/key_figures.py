@@ -4,13 +4,16 @@ For each question with answer choices, its most frequent shown answer and that a
 share; the questions whose top answer is most common come first ("what most people
 said"), and with a comparison the change since the earlier wave. Only shown values are
 used: a hidden count is never a key figure, and a question whose shares are all hidden
-has none.
+has none. A result shown beside another in the workbook and the slides (`Kind.shown_with`:
+a roster's households by number of such persons) is no question of its own here either:
+"0 such persons: 100 %" would push real answers off the page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analysis.kinds import shown_apart
 from analysis.results import Results
 from analysis.summaries import QuestionResult
 
@@ -42,6 +45,7 @@ def _top(question: QuestionResult) -> KeyFigure | None:
 
 def key_figures(results: Results, limit: int = 8) -> tuple[KeyFigure, ...]:
     """At most `limit` key figures, the largest shares first (ties in questionnaire order)."""
-    found = [figure for q in results.questions if q.counts and (figure := _top(q)) is not None]
+    questions = [question for question, _parts in shown_apart(results.questions)]
+    found = [figure for q in questions if q.counts and (figure := _top(q)) is not None]
     ranked = sorted(enumerate(found), key=lambda item: (-item[1].percent, item[0]))
     return tuple(figure for _index, figure in ranked[:limit])

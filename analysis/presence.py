@@ -16,22 +16,22 @@ exists only in the questionnaire that results and releases are computed from (as
 text categories of `analysis.texts`), never in the one pages, the API, exports and
 `check_answers` use.
 
-Entries counted (how many household members chose each choice, "members aged 0–5:
-57") are worked out from respondent-level counts too. For each choice c of such a
-question, a derived `select_one` `<question>__in_<repeat>__<c>` (`entry_count_question`)
-classifies the responses by how many of their entries chose c: its choices are "0" to
-"J" (J = the repeat's most entries: its `repeat_count` when that is a number, else
-`MAX_ENTRIES`; the structure of a publication must not depend on the data), so its
-count of "j" is x_j, the responses with exactly j such entries. It follows the presence
-question, labelled "Person: Geschlecht: weiblich – Antworten nach Zahl solcher
-Einträge", and is kept out of pages, the API and exports in the same way. The audit
-knows how it relates to the presence question (`entry_count_links`, made equalities by
-`analysis.publication`): c's ticks are the sum of x_1..x_J, and the answered counts are
-the same, one-way and in every column of a breakdown. The number of entries,
-E = sum of j * x_j, is never itself a published number: results compute it from a
-publication where every x_j (j >= 1) is shown (`analysis.kinds.entries`). Choices whose
-names cannot be part of a question name (spaces aside, only letters, digits, `_`, `.`
-and `-`) are not counted by entry.
+Entries counted (how many household members chose each choice, "members aged 0–5: 57")
+are worked out from respondent-level counts too. For each choice c of such a question, a
+derived `select_one` `<question>__in_<repeat>__<c>` (`entry_count_question`) classifies
+the responses by how many of their entries chose c: its choices are "0" to "J" (J =
+`MAX_ENTRIES`, the most entries an answer can have: the structure of a publication must
+not depend on the data), so its count of "j" is x_j, the responses with exactly j such
+entries. It follows the presence question, labelled "Person: Geschlecht: weiblich –
+Antworten nach Zahl solcher Einträge", and is kept out of pages, the API and exports in
+the same way. The audit knows how it relates to the presence question
+(`entry_count_links`, made equalities by `analysis.publication`): c's ticks are the sum
+of x_1..x_J, and the answered counts are the same, one-way and in every column of a
+breakdown. The number of entries, E = sum of j * x_j, is never itself a published
+number: results compute it from a publication where every x_j (j >= 1) is shown
+(`analysis.kinds.entries`). A repeat with a fixed number of entries gets no entry-count
+questions (`has_fixed_count`). Choices whose names cannot be part of a question name
+(spaces aside, only letters, digits, `_`, `.` and `-`) are not counted by entry.
 
 Its frame columns are computed where answers are parsed (`analysis.frames`), from the
 entries frame of the repeat (`presence_columns`), for every derived question the target
@@ -64,7 +64,6 @@ __all__ = [
     "entry_count_links",
     "entry_count_question",
     "entry_count_sources",
-    "entry_limit",
     "entry_presence_sources",
     "presence_columns",
     "presence_question",
@@ -114,12 +113,14 @@ def entry_count_question(question: str, choice: str, repeat: str) -> str:
     return f"{presence_question(question, repeat)}__{choice}"
 
 
-def entry_limit(repeat: Question) -> int:
-    """The most entries an answer to `repeat` can have: its `repeat_count` when that is a
-    whole number, else `MAX_ENTRIES`. From the questionnaire, never from the data: the
-    published keys must be the same for any responses."""
-    count = (repeat.repeat_count or "").strip()
-    return min(int(count), MAX_ENTRIES) if count.isdigit() else MAX_ENTRIES
+def has_fixed_count(repeat: Question) -> bool:
+    """Whether every answer to `repeat` has the same number of entries (`repeat_count` a
+    number). Its entries are then counted by household only, not by entry: in every
+    household the entries per choice of a question each entry answers add up to that
+    number, so with two choices the households with j of one are exactly those with J - j
+    of the other. The audit sees each entry-count question on its own and would not
+    know that a count hidden in one is shown in the other."""
+    return (repeat.repeat_count or "").strip().isdigit()
 
 
 def _counts_list(limit: int) -> str:
@@ -157,9 +158,9 @@ def with_entry_presence(
                 taken.add(derived)
                 questions.append(_derived(questionnaire, question, entry_question, derived))
                 added = True
-                if not entry_counts:
+                if not entry_counts or has_fixed_count(question):
                     continue
-                limit = entry_limit(question)
+                limit = MAX_ENTRIES
                 lists.setdefault(
                     _counts_list(limit),
                     tuple(
@@ -206,7 +207,7 @@ def _derived_count(
         name=name,
         type=QuestionType.SELECT_ONE,
         label=label,
-        choices=_counts_list(entry_limit(repeat)),
+        choices=_counts_list(MAX_ENTRIES),
         appearance=ENTRY_COUNT,
         working_groups=repeat.working_groups,
     )

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 
+from analysis.cells import FORMULA_START, neutralize, neutralize_codes
 from analysis.kinds import kind_of_result
 from analysis.kinds.base import SUPPRESSED, shown
 from analysis.results import Results, bin_label
@@ -34,10 +34,6 @@ __all__ = [
     "results_csv_excel",
     "results_text",
 ]
-
-FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-"""How a text cell starts that a spreadsheet would evaluate as a formula."""
-
 
 FOOTNOTE = S_(
     "· = not shown: fewer than %(k)s answers, or hidden so that a small number cannot be worked out"
@@ -82,6 +78,9 @@ WORKBOOK_WORDS = {
     "ranked first": S_("Ranked first"),
     "mean rank": S_("Mean rank"),
     "released answer": S_("answer (as released)"),
+    "with at least one": S_("responses with at least one such entry"),
+    "entries": S_("entries per choice"),
+    "by number": S_("responses by number of such entries"),
     "type": S_("type"),
     "label": S_("label"),
     "choice label": S_("choice label"),
@@ -90,26 +89,6 @@ WORKBOOK_WORDS = {
     "change": S_("change (percentage points)"),
     "translation": S_("German translation"),
 }
-
-
-def neutralize(value: str) -> str:
-    """A text cell that spreadsheets will never read as a formula."""
-    return "'" + value if FORMULA_START.match(value) else value
-
-
-_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
-NUMBER_CODES = re.compile(rf"^{_NUMBER}(?: {_NUMBER})*$")
-"""Choice codes that are numbers (`-1`, `+49`), one or several separated by spaces."""
-
-
-def neutralize_codes(value: str) -> str:
-    """Choice codes (a choice's name, or the names of a selection separated by spaces) as
-    a cell: as the form wrote them when they are numbers, otherwise as any text
-    (`neutralize`). A number such as `-1` or `-99` is a common code for "no answer";
-    a spreadsheet reads it as a number, and nothing built of numbers and spaces can
-    reach outside the sheet, while an analysis script must find the form's own code.
-    A code like `=cmd` is not free text either, but a spreadsheet would evaluate it."""
-    return value if NUMBER_CODES.match(value) else neutralize(value)
 
 
 # -- terminal and CSV ------------------------------------------------------------------

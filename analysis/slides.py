@@ -32,7 +32,8 @@ from typing import Any
 
 from analysis.breakdowns import MISSING_COLUMN
 from analysis.key_figures import KeyFigure, key_figures
-from analysis.kinds import kind_of
+from analysis.kinds import kind_of, kind_of_result, shown_apart
+from analysis.kinds.entries import EntryTable
 from analysis.kinds.number import NumberKind
 from analysis.results import Results, bin_label
 from analysis.summaries import Breakdown, QuestionResult
@@ -80,6 +81,10 @@ class SlideTexts:
     format_number: Formatter
     key_figures: str  # the summary slide's title ("Auf einen Blick")
     key_figure_columns: tuple[str, str, str]  # question, most frequent answer, share
+    with_at_least_one: str = "responses with at least one such entry"  # a roster's table
+    entries: str = "entries"  # the entries with a choice in a roster's table
+    by_number: str = "responses by number of such entries"
+    entries_note: str = "Entries: shown only where every number of responses is shown."
     translation: str = "Translation:"  # before the office's translation of a quote
     answers_note: str = ""  # under released answers: selected and redacted by the office
 
@@ -105,8 +110,12 @@ def results_pptx(
     if figures:
         builder.key_figures_slide(figures)
     by_label = _by_label(results)
-    for question in results.questions:
-        builder.question_slide(question)
+    for question, parts in shown_apart(results.questions):
+        table = kind_of_result(question).entry_table(question, parts)
+        if table is None:
+            builder.question_slide(question)
+        else:
+            builder.entry_slide(question, table)
         if question.by is not None and question.name != results.by:
             builder.breakdown_slide(question, question.by, by_label)
         for label, broken_down in breakdowns:
@@ -272,6 +281,57 @@ class _Deck:
             self._text(slide, 6.05, 0.45, [note if labelled else self.t.bars_plain], 14)
         self._legend(slide, sum(1 for v in [question.n, *values] if v is None))
 
+    def entry_slide(self, question: QuestionResult, table: EntryTable) -> None:
+        """A roster's counted question (`analysis.kinds.entries`) as one table: per
+        choice the households with at least one such person and their share, the
+        persons, and the households by number of such persons (0, 1, ... up to the last
+        number any choice shows), under a heading across those columns."""
+        slide = self._slide(question.label)
+        self._text(slide, 1.3, 0.5, [self.t.answered(self.t.format_count(question.n))], 18)
+        numbers = len(table.numbers)
+        header = [["", self.t.with_at_least_one, "%", self.t.entries]]
+        if numbers:
+            header[0] += [self.t.by_number, *[""] * (numbers - 1)]
+            header.append(["", "", "", "", *table.numbers])
+        rows = [
+            [
+                _shortened(row.label),
+                self.t.format_count(row.responses),
+                self._share(row.percent),
+                self.t.format_count(row.entries) if row.counted else "",
+                *(self.t.format_count(x) for x in row.by_number),
+                *([""] * (numbers - len(row.by_number))),
+            ]
+            for row in table.rows
+        ]
+        fixed = (3.2, 2.6, 1.3, 1.5)
+        each = min(1.0, (12.33 - sum(fixed)) / numbers) if numbers else 0.0
+        widths = [*fixed, *[each] * numbers]
+        all_rows = header + rows
+        height = min(0.5, 4.0 / len(all_rows))
+        shape = slide.shapes.add_table(
+            len(all_rows), len(widths), self.inches(0.5), self.inches(1.9),
+            self.inches(sum(widths)), self.inches(height * len(all_rows)),
+        )  # fmt: skip
+        grid = shape.table
+        for column, width in enumerate(widths):
+            grid.columns[column].width = self.inches(width)
+        size = 18 if len(all_rows) <= 8 and numbers <= 6 else 14
+        for r, row in enumerate(all_rows):
+            for c, text in enumerate(row):
+                cell = grid.cell(r, c)
+                cell.text = text
+                self._style(cell.text_frame, size, bold=r < len(header))
+        if numbers:
+            for column in range(4):
+                grid.cell(0, column).merge(grid.cell(1, column))
+            grid.cell(0, 4).merge(grid.cell(0, 3 + numbers))
+        self._text(slide, 6.05, 0.45, [self.t.entries_note], 14)
+        self._legend(slide, (question.n is None) + table.hidden)
+
+    def _share(self, share: float | None) -> str:
+        return SUPPRESSED_MARK if share is None else self.t.format_percent(share)
+
     def _answers_slides(self, question: QuestionResult) -> None:
         """The released answers as quotes, a few per slide, each with its translation
         (text boxes: the office edits them like any text)."""
@@ -310,7 +370,9 @@ class _Deck:
             run.font.color.rgb = RGBColor.from_string(_TEXT_COLOUR)
 
     def breakdown_slide(self, question: QuestionResult, by: Breakdown, by_label: str) -> None:
-        if not _has_slide(question):
+        # A text question's breakdown has only its n per column (no rows to draw): its
+        # released answers are quotes, never broken down.
+        if not _has_slide(question) or not (by.counts or _has_statistics(question)):
             return
         slide = self._slide(question.label)
         self._text(slide, 1.3, 0.5, [self.t.by(by_label)], 18)

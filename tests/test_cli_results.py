@@ -358,12 +358,13 @@ def test_a_later_live_view_loads_neither_pandas_nor_the_audit(released: dict[str
     ]
 
 
-def test_a_row_level_csv_export_loads_no_pandas_no_workbook_and_no_audit(
+def test_a_row_level_csv_export_loads_no_pandas_no_orm_no_workbook_and_no_audit(
     released: dict[str, str], tmp_path: Path
 ) -> None:
     heavy = (
         "pandas,analysis.frames,analysis.exports,survey_app.services.results,"
-        "survey_app.render,jinja2,pptx,openpyxl,highspy,analysis.publication"
+        "survey_app.render,jinja2,pptx,openpyxl,highspy,analysis.publication,"
+        "sqlmodel,sqlalchemy.orm,survey_app.db.tables,survey_app.services.surveys,analysis.results"
     )
 
     loaded = loaded_by(

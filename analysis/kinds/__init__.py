@@ -13,7 +13,7 @@ kind: nobody answers them, so nothing of them is published.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from analysis.kinds.base import Kind
@@ -29,7 +29,15 @@ from analysis.presence import ENTRY_COUNT, ENTRY_PRESENCE, PRESENCE_INFIX
 from analysis.summaries import QuestionResult
 from survey_app.questionnaire.schema import Question, QuestionType
 
-__all__ = ["DERIVED", "KINDS", "Kind", "kind_of", "kind_of_result", "registered"]
+__all__ = [
+    "DERIVED",
+    "KINDS",
+    "Kind",
+    "kind_of",
+    "kind_of_result",
+    "registered",
+    "shown_apart",
+]
 
 KINDS: dict[QuestionType, Kind] = {
     type_: kind
@@ -74,6 +82,25 @@ def kind_of_result(result: QuestionResult) -> Kind:
         if result.kind == kind.name:
             return kind
     return kind_of(result.type)
+
+
+def shown_apart(
+    questions: Sequence[QuestionResult],
+) -> list[tuple[QuestionResult, list[QuestionResult]]]:
+    """The results that get a sheet of the workbook and a slide of their own, in order,
+    each with the results shown beside it (`Kind.shown_with`: a roster's entry-count
+    questions with their presence question). A result whose question is not among
+    `questions` gets its own."""
+    names = {question.name for question in questions}
+    parts: dict[str, list[QuestionResult]] = {}
+    own = []
+    for question in questions:
+        host = kind_of_result(question).shown_with(question)
+        if host in names:
+            parts.setdefault(host, []).append(question)
+        else:
+            own.append(question)
+    return [(question, parts.get(question.name, [])) for question in own]
 
 
 @contextmanager

@@ -5,8 +5,9 @@ columns in a frame of answers (`answer_type`, `frame_columns`, and back: `answer
 and in the row-level export (`export_columns`), what a publication counts of its answers
 (`dimension`, `codes`, `statistics`), how a published result is read back (`result`,
 `breakdown_rows`, `breakdown_statistics`), what its chart draws (`chart`), what the
-command line's table and CSV show (`table_rows`, `csv_rows`), and which partial the
-results pages include (`templates/results/kinds/<name>.html`).
+command line's table and CSV show (`table_rows`, `csv_rows`), which question's sheet
+of the workbook and slide show it (`shown_with`), and which partial the results pages
+include (`templates/results/kinds/<name>.html`).
 
 The frame and counting methods take pandas frames, but results of a release are read
 without pandas or numpy (`analysis.results`): those methods import them when they run,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     IntArray = npt.NDArray[np.int64]
+
+    from analysis.kinds.entries import EntryTable
 
 __all__ = [
     "ANSWERED",
@@ -300,6 +303,20 @@ class Kind:
     def table_rows(self, result: QuestionResult) -> list[list[str]]:
         """The rows of its plain-text table (`survey-app results --format table`)."""
         return []
+
+    def shown_with(self, result: QuestionResult) -> str | None:
+        """The question whose sheet of the results workbook and whose slide show this
+        result beside its own (a roster's entry-count question: its presence question),
+        or None: it gets its own."""
+        return None
+
+    def entry_table(
+        self, result: QuestionResult, parts: Sequence[QuestionResult]
+    ) -> EntryTable | None:
+        """The table of a roster's counted question that the workbook and the slides
+        show for `result` with the results shown with it (`parts`), or None: they show
+        it as its type."""
+        return None
 
     def csv_rows(self, result: QuestionResult, head: list[Any]) -> list[list[Any]]:
         """Its CSV rows (`survey-app results --format csv`): by default one without

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from analysis.cells import neutralize
 from analysis.kinds.base import (
     ANSWERED,
     Chart,
@@ -76,8 +77,6 @@ class SingleChoice(Kind):
         language: str,
     ) -> dict[str, Any]:
         """The chosen choice's label."""
-        from analysis.results_tables import neutralize
-
         choices = questionnaire.choices_of(question)
         labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
         values = frame[question.name]
@@ -97,7 +96,6 @@ class SingleChoice(Kind):
         language: str,
     ) -> dict[str, pa.Array]:
         from analysis.csv_export import csv_choice_labels
-        from analysis.results_tables import neutralize
 
         choices = target.choices_of(question)
         labels = [neutralize(target.text(c.label, language)) for c in choices]
@@ -255,7 +253,6 @@ class MultipleChoice(SingleChoice):
     ) -> dict[str, Any]:
         """One 1/0 column per choice, "header: choice label"."""
         from analysis.frames import choice_column
-        from analysis.results_tables import neutralize
 
         columns: dict[str, Any] = {}
         for choice in questionnaire.choices_of(question):
@@ -273,7 +270,6 @@ class MultipleChoice(SingleChoice):
         language: str,
     ) -> dict[str, pa.Array]:
         from analysis.csv_export import csv_ticks
-        from analysis.results_tables import neutralize
 
         choices = target.choices_of(question)
         ticks = csv_ticks(column, [c.name for c in choices])

@@ -13,6 +13,10 @@ Two kinds, picked by the derived questions' `appearance` (`kind_of`):
   the entries as a figure (JSON `"entries": {choice: count or null}`), also per column
   of a breakdown (`statistics`: `"entries"`).
 
+The results workbook and the slides show a presence question and its entry-count
+questions as one table (`entry_table`): per choice the responses with at least one
+such entry, the entries, and the responses by their number of such entries.
+
 The number of entries is never a published number: it is worked out from published,
 audited ones when a publication is read (`entries_from`), and only where all of them
 are shown.
@@ -20,8 +24,8 @@ are shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from analysis.kinds.base import Reading, count_rows, shown
@@ -31,7 +35,15 @@ from analysis.summaries import Number, QuestionResult
 from analysis.suppression import Count
 from survey_app.questionnaire.schema import Question, QuestionType
 
-__all__ = ["ENTRIES", "EntryCountKind", "EntryPresence", "entries_from"]
+__all__ = [
+    "ENTRIES",
+    "EntryCountKind",
+    "EntryPresence",
+    "EntryRow",
+    "EntryTable",
+    "entries_from",
+    "entry_table",
+]
 
 ENTRIES = "entries"
 """The figure's key in results (JSON, a breakdown's `statistics`)."""
@@ -120,6 +132,15 @@ class EntryCountKind(SingleChoice):
             found[column] = entries
         return {ENTRIES: found}
 
+    def shown_with(self, result: QuestionResult) -> str | None:
+        """Its presence question (`<question>__in_<repeat>`, its name without the
+        choice), whose sheet and slide show the responses by number of entries."""
+        choice = next(iter(result.extras.get(ENTRIES, {})), None)
+        suffix = f"__{choice}"
+        if choice is None or not result.name.endswith(suffix):
+            return None
+        return result.name.removesuffix(suffix)
+
     def _table_header(self) -> list[str]:
         return ["entries", "responses", "%"]
 
@@ -150,6 +171,11 @@ class EntryPresence(MultipleChoice):
             return result  # a release made before entries were counted
         return replace(result, kind=self.name, extras={ENTRIES: entries})
 
+    def entry_table(
+        self, result: QuestionResult, parts: Sequence[QuestionResult]
+    ) -> EntryTable | None:
+        return entry_table(result, parts) if parts else None
+
     def _table_header(self) -> list[str]:
         return ["", "count", "%", "entries"]
 
@@ -158,3 +184,63 @@ class EntryPresence(MultipleChoice):
 
     def _csv_value(self, result: QuestionResult, choice: str) -> Any:
         return result.extras.get(ENTRIES, {}).get(choice)
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """One choice of a roster's counted question, as the workbook and the slides show
+    it; None marks a hidden value."""
+
+    choice: str
+    label: str
+    responses: Count
+    """Responses with at least one such entry (the presence question's count)."""
+    percent: Number
+    entries: Count
+    """The entries with the choice (`entries_from`)."""
+    by_number: tuple[Count, ...]
+    """Responses with 0, 1, ... such entries, as many as the table has columns: rows the
+    entry-count question leaves out are shown zeros (`EntryCountKind.rows`)."""
+    counted: bool = True
+    """False for a choice without an entry-count question (a name that cannot end a
+    question's): it has no entries and no `by_number`, rather than hidden ones."""
+
+    @property
+    def values(self) -> tuple[Count | Number, ...]:
+        """Every number of the row a reader is shown, hidden ones as None."""
+        counted = (self.entries, *self.by_number) if self.counted else ()
+        return (self.responses, self.percent, *counted)
+
+
+@dataclass(frozen=True)
+class EntryTable:
+    """A roster's counted question as one table: its choices' rows and the numbers of
+    entries ("0".."j", up to the last any choice's entry-count question shows)."""
+
+    numbers: tuple[str, ...]
+    rows: tuple[EntryRow, ...]
+
+    @property
+    def hidden(self) -> int:
+        """How many of its values are not shown."""
+        return sum(1 for row in self.rows for value in row.values if value is None)
+
+
+def entry_table(presence: QuestionResult, parts: Sequence[QuestionResult]) -> EntryTable:
+    """The table of presence question `presence` with its entry-count questions
+    `parts` (those whose `shown_with` names it)."""
+    by_choice = {choice: part for part in parts for choice in part.extras.get(ENTRIES, {})}
+    width = max((len(part.choices) for part in parts), default=0)
+    numbers = tuple(str(j) for j in range(width))
+    rows = []
+    for choice, label in presence.choices.items():
+        part = by_choice.get(choice)
+        responses, share = presence.counts.get(choice), presence.percent.get(choice)
+        if part is None:
+            rows.append(EntryRow(choice, label, responses, share, None, (), counted=False))
+            continue
+        by_number = tuple(part.counts.get(j, 0) for j in numbers)
+        entries = part.extras[ENTRIES][choice]
+        count = None if entries is None else int(entries)
+        rows.append(EntryRow(choice, label, responses, share, count, by_number))
+    return EntryTable(numbers, tuple(rows))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from analysis.cells import neutralize, neutralize_codes
 from analysis.kinds.base import Counting, Dimension, Reading, Statistics, count_rows
 from analysis.kinds.base import shown as _shown
 from analysis.kinds.choice import SingleChoice
@@ -97,8 +98,6 @@ class Rank(SingleChoice):
     ) -> pd.Series:
         """The rankings' names, first first, neutralised as texts or (`codes`) as codes."""
         import pandas as pd
-
-        from analysis.results_tables import neutralize, neutralize_codes
 
         cell = neutralize_codes if codes else neutralize
         ranked = self.answer_values(frame, questionnaire, question)

@@ -22,16 +22,21 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.expression import Executable
-from sqlmodel import Session, create_engine
 
 from survey_app.files import create_private_file, private_directory
+
+if TYPE_CHECKING:
+    # SQLModel (with SQLAlchemy's ORM) is imported by the sessions below when they are
+    # first opened: a caller on SQLAlchemy Core alone (`survey-app export --format csv`,
+    # `services.exports`) does not pay its ~0.2-0.4 s import (bench/README.md).
+    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
@@ -211,12 +216,16 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        from sqlmodel import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in one transaction: committed (durably) on exit, rolled back on error."""
+        from sqlmodel import Session
+
         with (
             self._write_turn,
             Session(self._writer, expire_on_commit=False) as session,

@@ -504,6 +504,10 @@ def slide_texts(view: ResultsView) -> SlideTexts:
         format_number=t.number,
         key_figures=t("At a glance"),
         key_figure_columns=(t("Question"), t("Most frequent answer"), "%"),
+        with_at_least_one=t("responses with at least one such entry"),
+        entries=t("entries per choice"),
+        by_number=t("responses by number of such entries"),
+        entries_note=t("Entries: shown only where every number of responses is shown."),
         translation=t("Translation:"),
         answers_note=t(
             "Answers selected by the integration office, in no particular order; names and "

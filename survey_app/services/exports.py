@@ -19,15 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import col
 
 from analysis.csv_export import StoredRows, write_stored_csv_files
 from analysis.export_layout import ExportValues
+from survey_app.db.core import submission, survey_version
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission
 from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.services.surveys import get_survey, survey_versions
 
 __all__ = ["CsvExport", "export_csv"]
 
@@ -58,14 +56,11 @@ def export_csv(
     stays constant however many there are.
 
     Raises `UnknownSurvey`."""
-    survey = get_survey(db, survey_id)
-    if survey is None:
+    versions = _versions(db, survey_id)
+    if not versions:
         raise UnknownSurvey(survey_id)
-    target = survey.questionnaire
-    versions = {
-        int(str(version.id)): (version.number, source)
-        for version, source in survey_versions(db, survey_id)
-    }
+    # The newest version's columns: versions are numbered in order of publication.
+    _number, target = max(versions.values(), key=lambda version: version[0])
     count, paths = write_stored_csv_files(
         _stored_rows(db, survey_id, chunk),
         target,
@@ -77,30 +72,42 @@ def export_csv(
     return CsvExport(target, count, paths)
 
 
+def _versions(db: Database, survey_id: str) -> dict[int, tuple[int, Questionnaire]]:
+    """Every published version of the survey: its number and questionnaire by row id.
+
+    Read through SQLAlchemy Core (`survey_app.db.core`), not `services.surveys`: its table
+    classes import SQLModel and the ORM, which took longer than the export's own work."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            select(survey_version.c.id, survey_version.c.number, survey_version.c.definition)
+            .where(survey_version.c.survey_id == survey_id)
+            .order_by(survey_version.c.number)
+        ).all()
+    return {
+        int(row_id): (int(number), Questionnaire.model_validate(definition))
+        for row_id, number, definition in rows
+    }
+
+
 def _stored_rows(db: Database, survey_id: str, chunk: int) -> Iterator[StoredRows]:
     """The survey's submissions in id order, `chunk` at a time, each chunk read in a
     transaction of its own (as `services.results.export_responses`)."""
     last_id = 0
     while True:
-        with db.read() as session:
-            # Core rows through the connection: the ORM's row processing is not needed.
-            rows = (
-                session.connection()
-                .execute(
-                    select(
-                        col(Submission.id),
-                        col(Submission.version_id),
-                        col(Submission.created_on),
-                        col(Submission.language),
-                        col(Submission.answers),
-                        col(Submission.status),
-                    )
-                    .where(col(Submission.survey_id) == survey_id, col(Submission.id) > last_id)
-                    .order_by(col(Submission.id))
-                    .limit(chunk)
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    submission.c.id,
+                    submission.c.version_id,
+                    submission.c.created_on,
+                    submission.c.language,
+                    submission.c.answers,
+                    submission.c.status,
                 )
-                .all()
-            )
+                .where(submission.c.survey_id == survey_id, submission.c.id > last_id)
+                .order_by(submission.c.id)
+                .limit(chunk)
+            ).all()
         if not rows:
             return
         last_id = int(str(rows[-1][0]))

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
+from survey_app.db import core
 from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, Survey, SurveyVersion
 from survey_app.questionnaire.errors import Problem, Severity
@@ -64,10 +66,15 @@ def questionnaire_of(version: SurveyVersion) -> Questionnaire:
     key = (version.survey_id, version.content_hash)
     found = _QUESTIONNAIRES.get(key)
     if found is None:
-        found = Questionnaire.model_validate(version.definition)
-        if len(_QUESTIONNAIRES) >= _QUESTIONNAIRES_KEPT:
-            _QUESTIONNAIRES.clear()
-        _QUESTIONNAIRES[key] = found
+        found = _remember(key, version.definition)
+    return found
+
+
+def _remember(key: tuple[str, str], definition: Any) -> Questionnaire:
+    found = Questionnaire.model_validate(definition)
+    if len(_QUESTIONNAIRES) >= _QUESTIONNAIRES_KEPT:
+        _QUESTIONNAIRES.clear()
+    _QUESTIONNAIRES[key] = found
     return found
 
 
@@ -230,25 +237,47 @@ def latest_surveys(db: Database) -> list[PublishedSurvey]:
         return [_published(v, questionnaire_of(v), s.is_open) for v, s in rows]
 
 
-# Asked for by every submission: one prepared statement (built and cache-keyed once).
+# Asked for by every request of a respondent's page and every submission: one prepared
+# statement (built and cache-keyed once), read through SQLAlchemy Core on a connection.
+# An ORM session and a `SurveyVersion` object per request were about a tenth of a page
+# step's CPU (bench/README.md); the row is still read every time, so a survey closed or
+# a version published is seen by the next request.
 _NEWEST_VERSION = (
-    select(SurveyVersion, col(Survey.is_open))
-    .options(WITHOUT_DEFINITION)
-    .join(Survey, col(Survey.id) == col(SurveyVersion.survey_id))
-    .where(col(SurveyVersion.survey_id) == bindparam("survey_id"))
-    .order_by(col(SurveyVersion.number).desc())
+    core_select(
+        core.survey_version.c.id,
+        core.survey_version.c.number,
+        core.survey_version.c.content_hash,
+        core.survey.c.is_open,
+    )
+    .join(core.survey, core.survey.c.id == core.survey_version.c.survey_id)
+    .where(core.survey_version.c.survey_id == bindparam("survey_id"))
+    .order_by(core.survey_version.c.number.desc())
     .limit(1)
+)
+_DEFINITION = core_select(core.survey_version.c.definition).where(
+    core.survey_version.c.id == bindparam("version_id")
 )
 
 
 def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
     """The newest version of one survey, or None."""
-    with db.read() as session:
-        row = session.execute(_NEWEST_VERSION, {"survey_id": survey_id}).first()
+    with db.engine.connect() as connection:
+        row = connection.execute(_NEWEST_VERSION, {"survey_id": survey_id}).first()
         if row is None:
             return None
-        version, is_open = row
-        return _published(version, questionnaire_of(version), is_open)
+        version_id, number, content_hash, is_open = row
+        key = (survey_id, content_hash)
+        questionnaire = _QUESTIONNAIRES.get(key)
+        if questionnaire is None:
+            definition = connection.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
+            questionnaire = _remember(key, definition)
+    return PublishedSurvey(
+        id=survey_id,
+        version_id=int(version_id),
+        number=int(number),
+        questionnaire=questionnaire,
+        is_open=bool(is_open),
+    )
 
 
 def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Questionnaire]]:

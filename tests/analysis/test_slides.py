@@ -21,6 +21,7 @@ from analysis.summaries import QuestionResult
 from analysis.texts import ReleasedAnswer
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from tests.analysis.conftest import texts
+from tests.analysis.test_results_golden import _answers, _by, _questionnaire, _released
 
 # 49 respondents: a2 (3) is below min_cell 5 and b2 (11) is hidden so that 3 cannot be
 # worked out from n; neither 3 nor 11 is any other number of the slides.
@@ -377,3 +378,20 @@ def test_a_data_labels_text_carries_its_size_for_impress(wave1: Questionnaire) -
                     sizes.add(run.font.size.pt)
     assert sizes
     assert all(8 <= size <= 16 for size in sizes)
+
+
+def test_a_text_question_broken_down_keeps_its_quotes_and_gets_no_breakdown_slide() -> None:
+    # A release read with a breakdown gives the text question one too: an n per column,
+    # no rows. Drawing it raised "chart data contains no categories".
+    questionnaire = _questionnaire("newcomer")
+    found = _released(_answers(questionnaire), by=_by(questionnaire))
+    comment = next(q for q in found.questions if q.name == "comment")
+    assert comment.by is not None
+    assert comment.answers
+
+    slides = list(deck(results_pptx(found, TEXTS)).slides)
+
+    titled = [s for s in slides if s.shapes.title.text == comment.label]
+    assert len(titled) == 1
+    assert "„Gut so“" in slide_text(titled[0])
+    assert not charts(titled[0])

@@ -1,0 +1,57 @@
+"""Some of `survey_app.db.tables` as SQLAlchemy Core table clauses, for readers without the ORM.
+
+Importing the table classes imports SQLModel and SQLAlchemy's ORM, 0.3-0.5 s of a
+command's start (bench/README.md). A command that only reads rows (`survey-app export
+--format csv`), and reads asked for by every request (`services.surveys.get_survey`,
+`services.drafts.draft_load` and `draft_save`),
+use these instead: the same table and column names with the same column
+types (so dates, booleans and JSON come back as the ORM reads them), and nothing else:
+no keys, indexes or defaults, which belong to the tables and the migrations.
+`tests/storage/test_core_tables.py` checks each column against the table classes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, column, table
+
+__all__ = ["draft", "submission", "survey", "survey_version"]
+
+draft = table(
+    "draft",
+    column("key_hash", String),
+    column("survey_id", String),
+    column("version_id", Integer),
+    column("invitation_id", Integer),
+    column("language", String),
+    column("page", Integer),
+    column("answers", Text),
+    column("updated_on", Date),
+    column("expires_on", Date),
+    column("started_at", DateTime),
+)
+
+survey = table(
+    "survey",
+    column("id", String),
+    column("is_open", Boolean),
+)
+
+survey_version = table(
+    "survey_version",
+    column("id", Integer),
+    column("survey_id", String),
+    column("number", Integer),
+    column("content_hash", String),
+    column("definition", JSON),
+)
+
+submission = table(
+    "submission",
+    column("id", Integer),
+    column("survey_id", String),
+    column("version_id", Integer),
+    column("language", String),
+    column("answers", Text),
+    column("created_on", Date),
+    column("status", String),
+)
