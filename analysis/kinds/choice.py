@@ -110,7 +110,7 @@ class SingleChoice(Kind):
         language: str,
     ) -> dict[str, Any]:
         """The chosen choice's name as the form wrote it (`neutralize_codes`)."""
-        from analysis.results_tables import neutralize_codes
+        from analysis.cells import neutralize_codes
 
         values = frame[question.name]
         names = [str(name) for name in values.cat.categories]
@@ -129,7 +129,7 @@ class SingleChoice(Kind):
         language: str,
     ) -> dict[str, pa.Array]:
         from analysis.csv_export import csv_choice_labels
-        from analysis.results_tables import neutralize_codes
+        from analysis.cells import neutralize_codes
 
         names = [c.name for c in target.choices_of(question)]
         return {header: csv_choice_labels(column, names, [neutralize_codes(n) for n in names])}
@@ -293,7 +293,7 @@ class MultipleChoice(SingleChoice):
 
         from analysis.csv_export import selection_codes
         from analysis.frames import choice_column
-        from analysis.results_tables import neutralize
+        from analysis.cells import neutralize
 
         names = [c.name for c in questionnaire.choices_of(question)]
         flags = [frame[choice_column(question.name, name)] for name in names]
@@ -316,7 +316,7 @@ class MultipleChoice(SingleChoice):
         language: str,
     ) -> dict[str, pa.Array]:
         from analysis.csv_export import csv_selection_codes, csv_ticks
-        from analysis.results_tables import neutralize
+        from analysis.cells import neutralize
 
         names = [c.name for c in target.choices_of(question)]
         columns = {header: csv_selection_codes(column, names)}
