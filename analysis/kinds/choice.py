@@ -128,8 +128,8 @@ class SingleChoice(Kind):
         header: str,
         language: str,
     ) -> dict[str, pa.Array]:
-        from analysis.csv_export import csv_choice_labels
         from analysis.cells import neutralize_codes
+        from analysis.csv_export import csv_choice_labels
 
         names = [c.name for c in target.choices_of(question)]
         return {header: csv_choice_labels(column, names, [neutralize_codes(n) for n in names])}
@@ -291,9 +291,9 @@ class MultipleChoice(SingleChoice):
         import numpy as np
         import pandas as pd
 
+        from analysis.cells import neutralize
         from analysis.csv_export import selection_codes
         from analysis.frames import choice_column
-        from analysis.cells import neutralize
 
         names = [c.name for c in questionnaire.choices_of(question)]
         flags = [frame[choice_column(question.name, name)] for name in names]
@@ -315,8 +315,8 @@ class MultipleChoice(SingleChoice):
         header: str,
         language: str,
     ) -> dict[str, pa.Array]:
-        from analysis.csv_export import csv_selection_codes, csv_ticks
         from analysis.cells import neutralize
+        from analysis.csv_export import csv_selection_codes, csv_ticks
 
         names = [c.name for c in target.choices_of(question)]
         columns = {header: csv_selection_codes(column, names)}
