@@ -255,6 +255,13 @@ def add_fields(
             values[path] = str(value)
 
 
+# The per-form tests below are about forms (import, pages, languages, codes), not about
+# the database: storing a response is the same code for every form and is tested on
+# PostgreSQL elsewhere, so they run on the SQLite pass only (35 forms x 3 tests cost
+# about 45 s of the PostgreSQL pass). The cascading selects' refusals run on both.
+
+
+@pytest.mark.sqlite_only
 def test_every_page_shows_in_every_language_and_takes_the_valid_answers(
     imported: tuple[Questionnaire, TestClient[Any]], db: Database
 ) -> None:
@@ -272,6 +279,7 @@ def test_every_page_shows_in_every_language_and_takes_the_valid_answers(
     assert stored_count(db) == len(questionnaire.languages)
 
 
+@pytest.mark.sqlite_only
 def test_the_valid_answers_are_accepted_through_the_api(
     imported: tuple[Questionnaire, TestClient[Any]], db: Database
 ) -> None:
@@ -446,6 +454,7 @@ def exported_selections(
                     yield header, frozenset(cell.split())
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
 def test_the_export_with_codes_holds_the_forms_own_choice_names(
     path: Path, db: Database, tmp_path: Path
