@@ -17,7 +17,8 @@ fixes a sum of variables. The audit asks, for each *protected quantity*, the sma
 and the largest value it can take in that system:
 
 - every hidden number of every release whose true value is not 0: its range must not
-  lie within 1..k-1, and it must not be exactly determined;
+  lie within 1..k-1, and it must not be exactly determined (so is every number the
+  structure marks `unpublished`: counts no page shows but an attacker could work out);
 - every difference of a number between two releases (the count among the responses
   that arrived in between) whose true value is between 1 and k-1: its range must reach
   0 or k.
@@ -128,6 +129,13 @@ class Structure:
     """Numbers the audit hides to protect another only when nothing else near it can
     be: the one-way results, which every reader looks at first and which are the
     margins of many tables at once (see `_to_hide`)."""
+    unpublished: frozenset[int] = frozenset()
+    """Numbers the newest release never shows, there only to be protected: counts an
+    attacker could work out from the shown ones (e.g. the respondents who did not tick a
+    choice). Each is a protected quantity wherever its true value is small, as a hidden
+    number is; the line rules treat it as shown until they hide it, so that a small one
+    makes them hide what it could be worked out from, and a large one nothing. (What an
+    earlier release showed of them is the caller's to say, in its published masks.)"""
 
     def values(self, counts: IntArray) -> IntArray:
         """The published numbers of a data set whose variables have the values `counts`."""
@@ -172,6 +180,7 @@ def audit(
 
     A hidden number that the published ones determine exactly is shown in the end when
     it is 0 or at least k: the attacker knows it anyway, and a "·" would only mislead.
+    The structure's `unpublished` numbers are never shown (hidden in the report).
     """
     started = time.perf_counter()
     members = (
@@ -192,8 +201,14 @@ def audit(
         structure.values(stacked[sorted(set(members[newest]) - set(own))].sum(axis=0))
         for own in members[:newest]
     ]
+    unpublished = structure.unpublished
+
+    def concealed() -> list[bool]:
+        """What the newest release does not show: hidden, or never published."""
+        return [is_hidden or i in unpublished for i, is_hidden in enumerate(hidden)]
+
     _settle_with_differences(current, added, shown_before, hidden, structure, k)
-    pending = _small_quantities(structure, stacked, members, shown_before, hidden, k)
+    pending = _small_quantities(structure, stacked, members, shown_before, concealed(), k)
     report = AuditReport(hidden=np.zeros(len(structure.numbers), dtype=bool))
     report.protected = len(pending)
     lines_of = _lines_of(structure)
@@ -202,7 +217,8 @@ def audit(
     tries: Counter[_Quantity] = Counter()
     while True:
         report.rounds += 1
-        solver = _Solver(system.with_newest(hidden), k)
+        not_shown = concealed()
+        solver = _Solver(system.with_newest(not_shown), k)
         failures = solver.pinned(pending)
         report.programs += solver.programs
         inherited = solver.inherited | _pinned_without_newest(
@@ -223,10 +239,10 @@ def audit(
             m
             for q in failures
             for m in _pinning(
-                solver.pinning.get(q), hidden, current, structure.kept, every=tries[q] > STUBBORN
+                solver.pinning.get(q), not_shown, current, structure.kept, every=tries[q] > STUBBORN
             )
             or _to_hide(
-                q.number, hidden, current, lines_of, structure.kept, max(0, tries[q] - STUBBORN)
+                q.number, not_shown, current, lines_of, structure.kept, max(0, tries[q] - STUBBORN)
             )
         }
         for number in sorted(chosen):
@@ -234,13 +250,14 @@ def audit(
         _settle_with_differences(current, added, shown_before, hidden, structure, k)
         pending = failures
     solver.programs = 0
+    published = [(i, is_hidden) for i, is_hidden in enumerate(hidden) if i not in unpublished]
     for number in solver.determined(
-        [i for i, is_hidden in enumerate(hidden) if is_hidden and current[i] >= k],
-        [i for i, is_hidden in enumerate(hidden) if is_hidden and current[i] == 0],
+        [i for i, is_hidden in published if is_hidden and current[i] >= k],
+        [i for i, is_hidden in published if is_hidden and current[i] == 0],
     ):
         hidden[number] = False
     report.programs += solver.programs
-    report.hidden = np.array(hidden, dtype=bool)
+    report.hidden = np.array(concealed(), dtype=bool)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -27,6 +27,7 @@ is Q's `n`, so they are one number wherever they appear.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -61,6 +62,10 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 
+PATTERN_CHOICES = 3
+"""A `select_multiple` with at most this many choices (an exclusive one such as "none"
+counted too) is audited by its exact answer patterns (see `_Builder._ticks`)."""
+
 
 # -- what is published ------------------------------------------------------------------
 
@@ -76,9 +81,13 @@ class Plan:
     keys: list[str]
     index: dict[str, int]
     one_way: dict[str, dict[str, int]]
-    """Variables of each question's categories (and `(missing)`); ticks under `/CHOICE`."""
+    """Variables of each question's categories (and `(missing)`); of a `select_multiple`
+    also its ticks under `/CHOICE`, who answered but did not tick a choice under
+    `!CHOICE`, and with few choices its answer patterns under `=` and the exact set of
+    choices ticked, separated by spaces (`=a b`; `=` alone: answered, nothing ticked)."""
     two_way: dict[tuple[str, str], dict[tuple[str, str], int]]
-    """Variables of each breakdown: (category of Q or `/CHOICE` for ticks, column of B)."""
+    """Variables of each breakdown: (category of Q, or of its ticks as in `one_way`,
+    column of B)."""
     aliases: dict[str, str]
     """Keys of numbers published under another key (a cell of B by Q is one of Q by B)."""
     tables: list[tuple[str, str]]
@@ -90,6 +99,11 @@ class Plan:
     links: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Entry-count questions -> (their presence question, the choice) (see
     `plan_publication`)."""
+    unpublished: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Keys of the numbers that are audited but never shown (`Structure.unpublished`),
+    each with the keys of the shown numbers that give it away: a complement is known in
+    a release that showed its tick and its total; an answer pattern never counts as
+    shown (empty), so a small one of an earlier release is protected there."""
 
     def without(self, pairs: Collection[tuple[str, str]]) -> Plan:
         """The same publication without the breakdowns `pairs` (withheld)."""
@@ -204,6 +218,7 @@ class _Builder:
         self.one_way: dict[str, dict[str, int]] = {}
         self.two_way: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
         self.aliases: dict[str, str] = {}
+        self.unpublished: dict[str, tuple[str, ...]] = {}
 
     def variable(self) -> int:
         self.variables += 1
@@ -235,8 +250,11 @@ class _Builder:
             lines=tuple(self.lines),
             tables=tuple(self.tables),
             kept=frozenset(
-                i for i, key in enumerate(self.keys) if not key.startswith(("cell|", "column|"))
+                i
+                for i, key in enumerate(self.keys)
+                if not key.startswith(("cell|", "column|")) and key not in self.unpublished
             ),
+            unpublished=frozenset(self.index[key] for key in self.unpublished),
         )
         return Plan(
             self.questionnaire,
@@ -252,6 +270,7 @@ class _Builder:
             self.reference_year,
             self.subsets,
             self.links,
+            self.unpublished,
         )
 
     def _one_way(self, dimension: Dimension, total: int) -> None:
@@ -267,16 +286,11 @@ class _Builder:
         elif not dimension.ticks:
             self.lines.append(Line((), n))  # rule (a) alone: n of a number or text
         if dimension.ticks:
-            ticks = []
+            ticks = {}
             for choice in dimension.ticks:
-                tick = self.variable()
-                cells[f"/{choice}"] = tick
-                self.inequalities.append(((tick, cells[ANSWERED]), (1, -1)))
-                ticks.append(self.number(f"count|{name}|{choice}", (tick,)))
-            self.lines.append(Line(tuple(ticks), n, additive=False))
-            self._tick_rules(
-                dimension, cells[ANSWERED], {c: cells[f"/{c}"] for c in dimension.ticks}
-            )
+                cells[f"/{choice}"] = self.variable()
+                ticks[choice] = self.number(f"count|{name}|{choice}", (cells[f"/{choice}"],))
+            self._ticks(dimension, cells, n, ticks, ())
 
     def _subsets(self) -> None:
         """Answered cells of a subset question never exceed its superset's: overall and in
@@ -380,7 +394,6 @@ class _Builder:
                 ticks = {c: self.variable() for c in columns}
                 for c in columns:
                     cells[(f"/{choice}", c)] = ticks[c]
-                    self.inequalities.append(((ticks[c], cells[(ANSWERED, c)]), (1, -1)))
                     ticked_cells[(choice, c)] = self.number(
                         f"cell|{prefix}|{choice}|{c}", (ticks[c],)
                     )
@@ -392,10 +405,84 @@ class _Builder:
             self.tables.append(tuple(ticked_cells.values()))
             self.table_pairs.append((q.name, b.name))
             for c, column in zip(columns, column_numbers, strict=True):
-                ticked = tuple(ticked_cells[(choice, c)] for choice in q.ticks)
-                self.lines.append(Line(ticked, column, additive=False))
-                ticks_of = {choice: cells[(f"/{choice}", c)] for choice in q.ticks}
-                self._tick_rules(q, cells[(ANSWERED, c)], ticks_of)
+                in_column = {category: cells[(category, c)] for category, j in cells if j == c}
+                ticked = {choice: ticked_cells[(choice, c)] for choice in q.ticks}
+                self._ticks(q, in_column, column, ticked, (b.name, c))
+                cells.update(
+                    ((category, c), variable)
+                    for category, variable in in_column.items()
+                    if (category, c) not in cells
+                )
+
+    def _ticks(
+        self,
+        dimension: Dimension,
+        cells: dict[str, int],
+        n: int,
+        ticks: dict[str, int],
+        scope: tuple[str, ...],
+    ) -> None:
+        """What is known of the ticks of one group of respondents (all, or one column
+        `scope` = (B, J) of a breakdown by B): `cells` holds the variables of its answered
+        and its ticks, `n` and `ticks` the numbers showing them; new variables are added
+        to `cells`.
+
+        Per choice, who answered but did not tick it: tick + not ticked = answered, a
+        number that is never shown, in an additive line with the tick and `n`, so that
+        the rules and the audit protect it like any count. With at most
+        `PATTERN_CHOICES` choices, the exact answer patterns too (see `_patterns`);
+        with more, only the rules of `_tick_rules`."""
+        name = dimension.name
+
+        def key(kind: str, field: str) -> str:
+            return "|".join((kind, name, *scope[:1], field, *scope[1:]))
+
+        answered = cells[ANSWERED]
+        n_key = self.keys[n]
+        for choice, tick in ticks.items():
+            cells[f"!{choice}"] = self.variable()
+            self.equalities.append(_sum_is([cells[f"/{choice}"], cells[f"!{choice}"]], answered))
+            unticked = self.number(key("unticked", choice), (cells[f"!{choice}"],))
+            self.unpublished[self.keys[unticked]] = (self.keys[tick], n_key)
+            self.lines.append(Line((tick, unticked), n))
+        patterns: list[int] = []
+        if len(dimension.ticks) <= PATTERN_CHOICES:
+            for pattern, variable in self._patterns(dimension, cells).items():
+                number = self.number(key("pattern", pattern), (variable,))
+                self.unpublished[self.keys[number]] = ()
+                patterns.append(number)
+        else:
+            self._tick_rules(dimension, answered, {c: cells[f"/{c}"] for c in dimension.ticks})
+        # Not additive (one respondent may tick several choices); the patterns are in it
+        # so that the audit finds the ticks and `n` near a failing pattern.
+        self.lines.append(Line((*ticks.values(), *patterns), n, additive=False))
+
+    def _patterns(self, dimension: Dimension, cells: dict[str, int]) -> dict[str, int]:
+        """A variable per exact set of choices ticked (`=a b` in `cells`), by the set's
+        name: they add up to the answered, those with a choice to its ticks. A set the
+        rules exclude (none at all, an exclusive choice with another, more or fewer than
+        the bounds) is at most 0, an inequality the audit drops where answers given under
+        an older version break it, as it drops the rules themselves."""
+        rules = dimension.rules
+        names: dict[str, int] = {}
+        for size in range(len(dimension.ticks) + 1):
+            for chosen in itertools.combinations(dimension.ticks, size):
+                pattern = " ".join(chosen)
+                variable = cells[f"={pattern}"] = self.variable()
+                names[pattern] = variable
+                excluded = (
+                    not chosen
+                    or (size > 1 and any(e in chosen for e in rules.exclusive))
+                    or (rules.at_most is not None and size > rules.at_most)
+                    or (rules.at_least is not None and size < rules.at_least)
+                )
+                if excluded:
+                    self.inequalities.append(((variable,), (1,)))
+        self.equalities.append(_sum_is(list(names.values()), cells[ANSWERED]))
+        for choice in dimension.ticks:
+            having = [v for pattern, v in names.items() if choice in pattern.split(" ")]
+            self.equalities.append(_sum_is(having, cells[f"/{choice}"]))
+        return names
 
     def _tick_rules(self, dimension: Dimension, answered: int, ticks: dict[str, int]) -> None:
         """What an attacker knows of the ticks of one group of respondents: everyone who
@@ -460,8 +547,9 @@ def tabulate(plan: Plan, frame: pd.DataFrame) -> IntArray:
         found = np.bincount(codes[name], minlength=size)
         for position, category in enumerate((*dimension.categories, MISSING)):
             counts[variables[category]] = found[position]
-        for choice, flags in ticks.get(name, {}).items():
-            counts[variables[f"/{choice}"]] = int(flags.sum())
+        for category, count in _tick_counts(codes[name], ticks.get(name, {}), 1).items():
+            if category in variables:
+                counts[variables[category]] = count[0]
     for (q, b), pair in plan.two_way.items():
         q_dimension, b_dimension = plan.dimensions[q], plan.dimensions[b]
         rows = (*q_dimension.categories, MISSING)
@@ -471,11 +559,44 @@ def tabulate(plan: Plan, frame: pd.DataFrame) -> IntArray:
         for i, r in enumerate(rows):
             for j, c in enumerate(columns):
                 counts[pair[(r, c)]] = found[i * width + j]
-        for choice, flags in ticks.get(q, {}).items():
-            per_column = np.bincount(codes[b][flags], minlength=width)
+        for category, per_column in _tick_counts(
+            codes[q], ticks.get(q, {}), width, codes[b]
+        ).items():
             for j, c in enumerate(columns):
-                counts[pair[(f"/{choice}", c)]] = per_column[j]
+                if (category, c) in pair:
+                    counts[pair[(category, c)]] = per_column[j]
     return counts
+
+
+def _tick_counts(
+    answered_code: IntArray,
+    ticks: Mapping[str, npt.NDArray[np.bool_]],
+    width: int,
+    column: IntArray | None = None,
+) -> dict[str, IntArray]:
+    """The counts of a `select_multiple`'s tick variables (`/C`, `!C`, `=a b`: see
+    `Plan.one_way`) in each of `width` columns (`column`: each respondent's; None: one
+    column)."""
+    if not ticks:
+        return {}
+    answered = answered_code == 0  # its one category, `(answered)`
+    where = np.zeros(len(answered), dtype=np.int64) if column is None else column
+    counted: dict[str, IntArray] = {}
+    pattern = np.zeros(len(answered), dtype=np.int64)
+    for bit, (choice, flags) in enumerate(ticks.items()):
+        counted[f"/{choice}"] = np.bincount(where[flags], minlength=width)
+        counted[f"!{choice}"] = np.bincount(where[answered & ~flags], minlength=width)
+        pattern |= flags.astype(np.int64) << bit
+    choices = list(ticks)
+    if len(choices) <= PATTERN_CHOICES:
+        found = np.bincount(
+            where[answered] * 2 ** len(choices) + pattern[answered],
+            minlength=width * 2 ** len(choices),
+        ).reshape(width, -1)
+        for bits in range(2 ** len(choices)):
+            chosen = " ".join(c for i, c in enumerate(choices) if bits >> i & 1)
+            counted[f"={chosen}"] = found[:, bits]
+    return counted
 
 
 # -- the publication ----------------------------------------------------------------------
@@ -542,11 +663,21 @@ def publish(
                 continue
             published[i] = True
             hidden[i] = shown is None
+        # Never stored (nor by releases made before they were audited): known there
+        # exactly where what gives them away was shown.
+        for key, known_from in plan.unpublished.items():
+            published[plan.index[key]] = bool(known_from) and all(
+                published[j] and not hidden[j] for j in map(plan.index.__getitem__, known_from)
+            )
         earlier_hidden.append(hidden)
         earlier_published.append(published)
     report = audit(structure, counts, earlier_hidden, earlier_published, k, members)
     values = structure.values(np.sum([counts[layer] for layer in newest], axis=0))
-    numbers = {key: None if report.hidden[i] else int(values[i]) for i, key in enumerate(plan.keys)}
+    numbers = {
+        key: None if report.hidden[i] else int(values[i])
+        for i, key in enumerate(plan.keys)
+        if key not in plan.unpublished
+    }
     numbers |= {alias: numbers[key] for alias, key in plan.aliases.items()}
     # A breakdown the audit left without any count but zeros is not published either
     # (leaving numbers out of a safe publication keeps it safe).

@@ -58,6 +58,14 @@ class Joint:
         return cell
 
 
+@dataclass(frozen=True)
+class NotTicked:
+    """The category of respondents who answered a multiple choice without ticking
+    `choice` (never shown as such: worked out as the answered minus the ticks)."""
+
+    choice: str
+
+
 def _distinct(cells: list[dict[str, Any]], questions: tuple[str, ...]) -> list[dict[str, Any]]:
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for cell in cells:
@@ -69,10 +77,15 @@ def _states(cells: list[dict[str, Any]], question: str) -> list[Any]:
     return list(dict.fromkeys(cell[question] for cell in cells))
 
 
-def _matches(cell: Mapping[str, Any], question: str, category: str) -> bool:
+def _matches(cell: Mapping[str, Any], question: str, category: Any) -> bool:
     """Whether a joint cell is in `category` of `question` (a choice, `(answered)`,
-    `(missing)`, or for a multiple choice the ticks of a choice)."""
+    `(missing)`, or for a multiple choice the ticks of a choice, `NotTicked(choice)`,
+    or a frozenset: exactly those choices ticked)."""
     value = cell[question]
+    if isinstance(category, NotTicked):
+        return isinstance(value, frozenset) and category.choice not in value
+    if isinstance(category, frozenset):
+        return bool(value == category)
     if category == MISSING:
         return bool(value == MISSING)
     if category == "(answered)":
@@ -181,7 +194,7 @@ class Attacker:
     def _id(cell: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(sorted(cell.items(), key=lambda item: item[0]))
 
-    def _mask(self, condition: Sequence[tuple[str, str]]) -> np.ndarray:
+    def _mask(self, condition: Sequence[tuple[str, Any]]) -> np.ndarray:
         """The cells of the first table that crosses every question of `condition`."""
         wanted = {q for q, _c in condition}
         t = next(t for t, (questions, _c) in enumerate(self.tables) if wanted <= set(questions))
@@ -191,7 +204,7 @@ class Attacker:
                 mask[self.offsets[t] + i] = 1
         return mask
 
-    def form(self, condition: Sequence[tuple[str, str]], layers: Sequence[int]) -> np.ndarray:
+    def form(self, condition: Sequence[tuple[str, Any]], layers: Sequence[int]) -> np.ndarray:
         """The count of `condition` summed over `layers`, as a row over all variables."""
         form = np.zeros(self.layers * self.size)
         mask = self._mask(condition)
@@ -199,7 +212,7 @@ class Attacker:
             form[layer * self.size : (layer + 1) * self.size] = mask
         return form
 
-    def truth_of(self, condition: Sequence[tuple[str, str]], layers: Sequence[int]) -> int:
+    def truth_of(self, condition: Sequence[tuple[str, Any]], layers: Sequence[int]) -> int:
         return int(self.form(condition, layers) @ self.truth.flatten())
 
     def read(
