@@ -23,6 +23,26 @@ Number keys (stable across releases, `|`-separated; names cannot contain `|`):
 breakdown question B, J = a choice of B or `(missing)`), `column|Q|B|J` (respondents in
 column J who answered Q). A breakdown's row totals are the one-way counts and its total
 is Q's `n`, so they are one number wherever they appear.
+
+Audited but never shown nor stored (`Plan.unpublished`): `unticked|Q|C` and
+`unticked|Q|B|C|J`, who answered a `select_multiple` Q without ticking C (its `n` minus
+the ticks, overall and per breakdown column), in an additive line with the tick and `n`
+so that the rules hide one of them where the difference is small; and for a
+`select_multiple` of at most `PATTERN_CHOICES` choices (an exclusive "none" counted)
+`pattern|Q|S` and `pattern|Q|B|S|J`, who ticked exactly the choices S (names separated
+by spaces; empty: answered, ticked nothing), the variables whose sums are the ticks and
+`n`. With two choices and at least one tick "ticked both" is the two ticks minus `n`
+exactly, and with three the patterns are bounded tightly; so these are protected
+quantities like any hidden count. A release made before they existed is read with its
+complements shown where their tick and total were, its patterns never.
+
+Residual risk with more choices: only the ticks, their complements and the question's
+rules (at least one tick, exclusive choices, at most / at least N) are modelled, so
+how many ticked two given choices is bounded only by the Fréchet bounds (at least
+t_a + t_b - n, at most the smaller tick), which the complements make tight only in
+extreme cases (a complement of 0 or 1). An attacker who reasons over every answer
+pattern of a question with four or more choices (a linear program over 2^c cells) can
+bound overlaps of three or more choices more tightly than the audit does.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ Guaranteed, for every release of a survey (`analysis.publication`, `analysis.dis
    column margins and `n`, multi-select ticks and their complements, the number of
    responses, and that each release holds the responses of the one before plus new
    ones), do not both lie within 1..k-1, and a hidden non-zero count is never exactly
-   determined. Bounds are computed by linear programming (HiGHS) and confirmed in
+   determined. The same holds for counts that are never shown but follow from shown
+   ones: who answered a multiple choice without ticking a choice (overall and in every
+   breakdown column), and, for a multiple choice of at most three choices, who ticked
+   exactly a given set of them. Bounds are computed by linear programming (HiGHS) and confirmed in
    integers where the linear optimum is fractional.
 3. The same holds for every *difference* between two releases: no count of the
    responses that arrived between two releases can be pinned within 1..k-1.
@@ -44,6 +47,12 @@ Not guaranteed (stated, not solved):
 - *Reasoning about the suppression algorithm.* The audit bounds hidden counts by the
   published numbers and their linear relations; it does not model an attacker who infers
   from *which* cell was chosen for secondary suppression that it was the smallest.
+- *Overlaps of many choices.* With four choices or more, how many ticked a given set of
+  choices is bounded only through the ticks, their complements and the question's rules
+  (see `analysis.publication`), not by a model of every answer pattern.
+- *Who skipped a question.* The respondents who did not answer a question (the number
+  of responses minus its `n`, overall or among the responses added between releases)
+  are not a protected count.
 - *Higher-order relations.* Tables are linked through their shared margins; relations
   that hold only for three or more questions jointly (a three-way table behind two
   two-way tables) and skip logic between questions are not used to narrow bounds.

@@ -4,7 +4,9 @@ Published: how many answered, and the respondents per choice with their percenta
 those who answered, zeros included. A `select_one` is counted by its choices, so it is
 audited and broken down by them; a `select_multiple` is counted as answered or not,
 with each choice's ticks counted separately (and the rules an attacker can read in the
-questionnaire: an exclusive "none", at most or at least N ticks).
+questionnaire: an exclusive "none", at most or at least N ticks). What follows from the
+ticks without being shown (who did not tick a choice; with few choices, who ticked
+exactly which) is audited in `analysis.publication`.
 """
 
 from __future__ import annotations

@@ -158,8 +158,11 @@ def test_the_counts_of_complements_and_answer_patterns_are_read_from_the_answers
 def test_who_came_in_without_ticking_a_choice_cannot_be_worked_out(
     survey: Questionnaire,
 ) -> None:
-    rng = random.Random(4)
-    old, new = answers(rng, 60), answers(rng, 12)
+    # The first release's answers are those of seed 12 above; what the second adds
+    # arrives in every column. (Searching 16 seeds found no difference that the line
+    # rules on differences, whose non-additive rule hides a tick within k-1 of its
+    # total, left open before: the checks of the responses added are a guard.)
+    old, new = answers(random.Random(12), 80), answers(random.Random(4), 12)
     one = release(survey, [old], [])
     two = release(survey, [old, new], [one])
     attacker = Attacker(JOINT, [old, new])
