@@ -52,6 +52,7 @@ __all__ = [
     "csv_rankings",
     "csv_selection_codes",
     "csv_ticks",
+    "export_tables",
     "selection_codes",
     "write_stored_csv_files",
 ]
@@ -471,16 +472,17 @@ def _chunk_part(
     return _Part(meta | part.main, part.entries)
 
 
-def _tables(
+def export_tables(
     target: Questionnaire,
     versions: Mapping[int, tuple[int, Questionnaire]],
     chunks: Iterable[StoredRows],
     language: str,
     values: ExportValues,
 ) -> Iterator[dict[str | None, pa.Table]]:
-    """Per chunk, the tables to write (None: the responses'; see `analysis.exports`):
-    link columns added, rows numbered on across chunks; one without rows when there
-    are no chunks (for the headers)."""
+    """Per chunk of stored rows, the tables of the row-level export (None: the
+    responses'; by repeat name, each repeat's entries): link columns added, rows numbered
+    on across chunks; one without rows when there are no chunks (for the headers). Every
+    format is written from these (the CSV here, the XLSX in `analysis.xlsx`)."""
     names = table_names(target)
     written: dict[str | None, int] = dict.fromkeys(names, 0)
     empty = StoredRows([], [], [], [], [])
@@ -554,7 +556,7 @@ def write_stored_csv_files(
             handles[name] = stack.enter_context(file.open("wb"))
             handles[name].write("\ufeff".encode())
         first = True
-        for tables in _tables(target, versions, chunks, language, values):
+        for tables in export_tables(target, versions, chunks, language, values):
             for name, table in tables.items():
                 if first or table.num_rows:
                     pa_csv.write_csv(table, handles[name], options[first])

@@ -23,15 +23,20 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-__all__ = ["StreamedWorkbook"]
+from analysis.csv_export import StoredRows, export_tables
+from analysis.export_layout import ExportValues, table_names
+from survey_app.questionnaire.schema import Questionnaire
+
+__all__ = ["StreamedWorkbook", "write_stored_xlsx"]
 
 # Characters XML 1.0 cannot hold (openpyxl drops the same ones).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -134,6 +139,19 @@ def _column_cells(values: pd.Series[Any]) -> np.ndarray[Any, Any]:
     return markup[codes]  # the sentinel -1 picks the empty cell at the end
 
 
+def _arrow_cells(values: pa.ChunkedArray) -> list[str]:
+    """Cell markup for every value of an arrow column, each distinct value formatted
+    once."""
+    markup: dict[Any, str] = {None: _EMPTY}
+    cells = []
+    for value in values.to_pylist():
+        cell = markup.get(value)
+        if cell is None:
+            cell = markup[value] = _cell(value)
+        cells.append(cell)
+    return cells
+
+
 class _Sheet:
     """Rows of one sheet, written as markup to `stream`."""
 
@@ -145,6 +163,14 @@ class _Sheet:
     def append_header(self, names: list[str]) -> None:
         """One row of texts."""
         self._write([[_cell(name) for name in names]])
+
+    def append_table(self, table: pa.Table) -> None:
+        """The rows of `table`: numbers as numbers, missing values as empty cells,
+        everything else as text."""
+        for start in range(0, table.num_rows, _ROWS_AT_ONCE):
+            part = table.slice(start, _ROWS_AT_ONCE)
+            columns = [_arrow_cells(column) for column in part.columns]
+            self._write([list(row) for row in zip(*columns, strict=True)])
 
     def append_frame(self, frame: pd.DataFrame) -> None:
         """The rows of `frame`: numbers as numbers, missing values as empty cells,
@@ -213,3 +239,31 @@ class StreamedWorkbook:
                 sheet.stream.close()
         finally:
             self._zip.close()
+
+
+def write_stored_xlsx(
+    chunks: Iterable[StoredRows],
+    target: Questionnaire,
+    versions: Mapping[int, tuple[int, Questionnaire]],
+    language: str,
+    path: Path,
+    *,
+    values: ExportValues = "labels",
+) -> int:
+    """Write stored submissions (as `analysis.csv_export.write_stored_csv_files` takes
+    them) to an XLSX workbook with the same columns: the sheet `responses`, and one sheet
+    per repeat with its entries, with labels or codes (`values`); the number of
+    submissions."""
+    names = table_names(target)
+    first = True
+    written = 0
+    with StreamedWorkbook(path, list(names.values())) as book:
+        for tables in export_tables(target, versions, chunks, language, values):
+            for name, table in tables.items():
+                sheet = book.sheet(names[name])
+                if first:
+                    sheet.append_header(table.column_names)
+                sheet.append_table(table)
+            written += tables[None].num_rows
+            first = False
+    return written
