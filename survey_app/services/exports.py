@@ -4,7 +4,7 @@
 than exporting; the frames of `services.results.export_responses` are needed by SPSS and
 Stata (`analysis.labelled`), not by a CSV or a workbook. Here the rows are read through
 SQLAlchemy Core in chunks of ids and handed to `analysis.csv_export`, which parses them
-with pyarrow into the export's columns (`Kind.csv_columns`) and writes the CSV, or to
+with pyarrow into the export's columns (`Kind.export_columns`) and writes the CSV, or to
 `analysis.xlsx`, which writes the same tables as a workbook.
 
 The parsed-answers cache (`services.results_cache`) is not used: it holds the counted
