@@ -55,6 +55,7 @@ __all__ = [
     "csv_selection_codes",
     "csv_ticks",
     "export_tables",
+    "int64_values",
     "selection_codes",
     "write_stored_csv_files",
 ]
@@ -110,7 +111,7 @@ def _texts(values: Sequence[str | None]) -> pa.Array:
     )
 
 
-def _integers(values: pa.Array, *, missing: int = 0) -> npt.NDArray[np.int64]:
+def int64_values(values: pa.Array, *, missing: int = 0) -> npt.NDArray[np.int64]:
     """An arrow array of integers as int64 numbers, `missing` where missing."""
     whole = pc.cast(values, pa.int64())
     if whole.null_count:
@@ -136,7 +137,7 @@ def _codes(values: pa.Array, choices: Sequence[str]) -> npt.NDArray[np.int64]:
     if not choices or not pa.types.is_string(values.type):
         return np.full(len(values), -1, dtype=np.int64)
     found = pc.index_in(values, value_set=_texts(choices))
-    return _integers(found, missing=-1)
+    return int64_values(found, missing=-1)
 
 
 def csv_choice_labels(column: pa.Array, choices: Sequence[str], labels: Sequence[str]) -> pa.Array:
@@ -155,9 +156,9 @@ def _selections(
     answer is a one-choice selection."""
     rows = len(column)
     if pa.types.is_list(column.type):
-        lengths = _integers(pc.list_value_length(column), missing=0)
+        lengths = int64_values(pc.list_value_length(column), missing=0)
         answered = lengths > 0
-        parents = _integers(pc.list_parent_indices(column))
+        parents = int64_values(pc.list_parent_indices(column))
         codes = _codes(pc.list_flatten(column), choices)
     else:
         codes = _codes(column, choices)
@@ -328,7 +329,7 @@ def _add_entries(
     (one list of entries per row: row i belongs to response `responses[i]`, and for a
     nested repeat is the enclosing entry `parents[i]`), into `into` by repeat name."""
     if pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
-        owners = _integers(pc.list_parent_indices(column))
+        owners = int64_values(pc.list_parent_indices(column))
         flat = pc.list_flatten(column)
         fields = dict(zip([f.name for f in flat.type], flat.flatten(), strict=True))
     else:  # not a list of entries (an earlier version asked another type): none

@@ -31,9 +31,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from analysis.csv_export import StoredRows, export_tables
+from analysis.csv_export import StoredRows, export_tables, int64_values
 from analysis.export_layout import ExportValues, table_names
 from survey_app.questionnaire.schema import Questionnaire
 
@@ -133,17 +136,16 @@ def _cell(value: Any) -> str:
     return f'<c t="inlineStr"><is><t xml:space="preserve">{_escape(str(value))}</t></is></c>'
 
 
-def _arrow_cells(values: pa.ChunkedArray) -> list[str]:
+def _column_cells(values: pa.ChunkedArray) -> npt.NDArray[np.object_]:
     """Cell markup for every value of an arrow column, each distinct value formatted
-    once."""
-    markup: dict[Any, str] = {None: _EMPTY}
-    cells = []
-    for value in values.to_pylist():
-        cell = markup.get(value)
-        if cell is None:
-            cell = markup[value] = _cell(value)
-        cells.append(cell)
-    return cells
+    once (a dictionary of the values, as choice labels already are)."""
+    column = values.combine_chunks()
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    distinct = column.dictionary.to_pylist()
+    markup = np.array([*(_cell(value) for value in distinct), _EMPTY], dtype=object)
+    # A missing value's index -1 picks the empty cell at the end.
+    return markup[int64_values(column.indices, missing=-1)]
 
 
 class _Sheet:
@@ -163,8 +165,8 @@ class _Sheet:
         everything else as text."""
         for start in range(0, table.num_rows, _ROWS_AT_ONCE):
             part = table.slice(start, _ROWS_AT_ONCE)
-            columns = [_arrow_cells(column) for column in part.columns]
-            self._write([list(row) for row in zip(*columns, strict=True)])
+            columns = [_column_cells(column) for column in part.columns]
+            self._write(np.stack(columns, axis=1).tolist())
 
     def _write(self, rows: list[list[str]]) -> None:
         first = self._rows + 1

@@ -263,13 +263,13 @@ def rows_export(
     (sav) or Stata (dta), in the survey's default language, and record the export in the
     audit log. CSV and XLSX have the questions' labels or, with `values="codes"`, the
     form's names and codes (`services.exports`); SPSS and Stata have both already. A
-    survey with repeats has a table per repeat, one row per entry (`analysis.exports`,
-    `analysis.labelled`): sheets of the XLSX; for CSV, SPSS and Stata, `output` is a ZIP
-    of the files `<survey>-responses.csv` and `<survey>-responses-<repeat>.csv` (`.sav`,
-    `.dta`). Raises `UnknownSurvey`."""
-    extension = file_format
+    survey with repeats has a table per repeat, one row per entry
+    (`analysis.export_layout`, `analysis.labelled`): sheets of the XLSX; for CSV, SPSS
+    and Stata, `output` is a ZIP of the files `<survey>-responses.csv` and
+    `<survey>-responses-<repeat>.csv` (`.sav`, `.dta`). Raises `UnknownSurvey`."""
     if file_format == "xlsx":
         count = export_xlsx(db, survey_id, output, values=values).responses
+        extension = file_format
     else:
         write: _FilesWriter
         if file_format in ("sav", "dta"):
