@@ -1,16 +1,17 @@
-"""The row-level CSV export written with pyarrow alone: the same files, byte for byte,
-as `analysis.exports.write_responses_csv_files` writes from pandas frames (see that
-module for the layout: headers "label [name]", choice labels, 1/0 per ticked choice, or
-the form's names and codes; one file per repeat in KoboToolbox's long layout, formulas
+"""The row-level export's columns and tables, with pyarrow alone, and its CSV: the one
+definition of what a row-level export holds (see `analysis.export_layout` for the
+layout: headers "label [name]", choice labels, 1/0 per ticked choice, or the form's
+names and codes; one table per repeat in KoboToolbox's long layout, formulas
 neutralised).
 
-Why a second route: a command-line export of 10,000 responses spent more time importing
-pandas than writing the file. Here the stored answer texts of each version are read into
-an Arrow table (`analysis.answers_arrow`), each question's kind turns its column into
-the export's columns (`Kind.csv_columns`, from the builders below), and Arrow's CSV
-writer formats them as the pandas route does (the route ends in the same writer).
-Nothing here imports pandas; a number that an earlier version stored as text is parsed
-by pandas' own parser (`csv_numbers`), so both routes agree on what counts as one.
+The stored answer texts of each version are read into an Arrow table
+(`analysis.answers_arrow`), each question's kind turns its column into the export's
+columns (`Kind.export_columns`, from the builders below), and `export_tables` puts them
+into the tables every format is written from: the CSV here (Arrow's CSV writer), the
+XLSX in `analysis.xlsx`. Nothing here imports pandas: a command-line export of 10,000
+responses spent more time importing pandas than writing the file. A number that an
+earlier version stored as text is parsed by pandas' own parser (`csv_numbers`), as
+the results read it, so the export and the results agree on what counts as one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from analysis.export_layout import (
     POSITION,
     SUBMISSION_INDEX,
     ExportValues,
+    entries_paths,
     table_names,
 )
 from analysis.kinds import kind_of
@@ -52,6 +54,8 @@ __all__ = [
     "csv_rankings",
     "csv_selection_codes",
     "csv_ticks",
+    "export_tables",
+    "int64_values",
     "selection_codes",
     "write_stored_csv_files",
 ]
@@ -107,7 +111,7 @@ def _texts(values: Sequence[str | None]) -> pa.Array:
     )
 
 
-def _integers(values: pa.Array, *, missing: int = 0) -> npt.NDArray[np.int64]:
+def int64_values(values: pa.Array, *, missing: int = 0) -> npt.NDArray[np.int64]:
     """An arrow array of integers as int64 numbers, `missing` where missing."""
     whole = pc.cast(values, pa.int64())
     if whole.null_count:
@@ -118,7 +122,7 @@ def _integers(values: pa.Array, *, missing: int = 0) -> npt.NDArray[np.int64]:
     return np.frombuffer(buffer, dtype=np.int64, count=len(whole), offset=whole.offset * 8)
 
 
-# -- column builders (called by the kinds' `csv_columns`) ------------------------------
+# -- column builders (called by the kinds' `export_columns`) ------------------------------
 
 
 def csv_neutralized(texts: pa.Array) -> pa.Array:
@@ -133,7 +137,7 @@ def _codes(values: pa.Array, choices: Sequence[str]) -> npt.NDArray[np.int64]:
     if not choices or not pa.types.is_string(values.type):
         return np.full(len(values), -1, dtype=np.int64)
     found = pc.index_in(values, value_set=_texts(choices))
-    return _integers(found, missing=-1)
+    return int64_values(found, missing=-1)
 
 
 def csv_choice_labels(column: pa.Array, choices: Sequence[str], labels: Sequence[str]) -> pa.Array:
@@ -152,9 +156,9 @@ def _selections(
     answer is a one-choice selection."""
     rows = len(column)
     if pa.types.is_list(column.type):
-        lengths = _integers(pc.list_value_length(column), missing=0)
+        lengths = int64_values(pc.list_value_length(column), missing=0)
         answered = lengths > 0
-        parents = _integers(pc.list_parent_indices(column))
+        parents = int64_values(pc.list_parent_indices(column))
         codes = _codes(pc.list_flatten(column), choices)
     else:
         codes = _codes(column, choices)
@@ -183,7 +187,7 @@ def selection_codes(
     the form's order, which is also the order in which ODK Collect and Enketo submit
     them); missing where not answered, empty where the answer names no choice the form
     still has (its ticks are all 0). Names that are numbers are written as they are,
-    others as texts (`neutralize_codes`). Shared by both routes, so they write the same."""
+    others as texts (`neutralize_codes`)."""
     joined = np.full(len(answered), "", dtype=object)
     for ticked, name in zip(chosen, choices, strict=True):
         joined = np.where(np.asarray(ticked, dtype=bool), joined + f"{name} ", joined)
@@ -220,8 +224,8 @@ def csv_rankings(column: pa.Array, choices: Sequence[str], *, codes: bool = Fals
 
 def csv_numbers(column: pa.Array, *, integers: bool) -> pa.Array:
     """Answers as numbers: int64 for `integers` (a fraction becomes missing), else
-    float64; where an earlier version stored text, pandas parses it as the pandas route
-    does (a question whose type changed: rare, so its import is paid only then)."""
+    float64; where an earlier version stored text, pandas parses it as the results' frames
+    do (a question whose type changed: rare, so its import is paid only then)."""
     if pa.types.is_string(column.type):
         import pandas as pd
 
@@ -302,12 +306,12 @@ def _question_columns(
         column = fields.get(question.name)
         if column is None:
             column = pa.nulls(rows, kind.answer_type(question))
-        # A dict, as the pandas route's: a header given twice keeps its first place.
+        # A dict: a header given twice keeps its first place.
         if values == "codes":
-            columns |= kind.csv_code_columns(target, question, column, question.name, language)
+            columns |= kind.export_code_columns(target, question, column, question.name, language)
         else:
             header = neutralize(f"{target.text(question.label, language)} [{question.name}]")
-            columns |= kind.csv_columns(target, question, column, header, language)
+            columns |= kind.export_columns(target, question, column, header, language)
     return columns
 
 
@@ -325,7 +329,7 @@ def _add_entries(
     (one list of entries per row: row i belongs to response `responses[i]`, and for a
     nested repeat is the enclosing entry `parents[i]`), into `into` by repeat name."""
     if pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
-        owners = _integers(pc.list_parent_indices(column))
+        owners = int64_values(pc.list_parent_indices(column))
         flat = pc.list_flatten(column)
         fields = dict(zip([f.name for f in flat.type], flat.flatten(), strict=True))
     else:  # not a list of entries (an earlier version asked another type): none
@@ -471,16 +475,17 @@ def _chunk_part(
     return _Part(meta | part.main, part.entries)
 
 
-def _tables(
+def export_tables(
     target: Questionnaire,
     versions: Mapping[int, tuple[int, Questionnaire]],
     chunks: Iterable[StoredRows],
     language: str,
     values: ExportValues,
 ) -> Iterator[dict[str | None, pa.Table]]:
-    """Per chunk, the tables to write (None: the responses'; see `analysis.exports`):
-    link columns added, rows numbered on across chunks; one without rows when there
-    are no chunks (for the headers)."""
+    """Per chunk of stored rows, the tables of the row-level export (None: the
+    responses'; by repeat name, each repeat's entries): link columns added, rows numbered
+    on across chunks; one without rows when there are no chunks (for the headers). Every
+    format is written from these (the CSV here, the XLSX in `analysis.xlsx`)."""
     names = table_names(target)
     written: dict[str | None, int] = dict.fromkeys(names, 0)
     empty = StoredRows([], [], [], [], [])
@@ -540,10 +545,10 @@ def write_stored_csv_files(
     beside it (`<stem>-<repeat>.csv`), with `target`'s columns, its labels or its codes
     (`values`); the number of submissions and the files written, `path` first.
 
-    As the pandas route: UTF-8 with BOM, every text cell and header quoted, numbers not,
-    missing values empty, lines ending in CRLF."""
+    UTF-8 with BOM (Excel reads the encoding from it), every text cell and header
+    quoted, numbers not, missing values empty, lines ending in CRLF."""
     paths: dict[str | None, Path] = {None: path}
-    paths |= {r.name: path.with_name(f"{path.stem}-{r.name}{path.suffix}") for r in repeats(target)}
+    paths.update(entries_paths(path, target))
     options = {
         header: pa_csv.WriteOptions(include_header=header, eol="\r\n") for header in (True, False)
     }
@@ -554,7 +559,7 @@ def write_stored_csv_files(
             handles[name] = stack.enter_context(file.open("wb"))
             handles[name].write("\ufeff".encode())
         first = True
-        for tables in _tables(target, versions, chunks, language, values):
+        for tables in export_tables(target, versions, chunks, language, values):
             for name, table in tables.items():
                 if first or table.num_rows:
                     pa_csv.write_csv(table, handles[name], options[first])

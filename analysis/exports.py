@@ -1,81 +1,36 @@
-"""Results and responses as files (results as terminal text and CSV are in
-`analysis.results_tables`, re-exported here).
+"""Results as files: the aggregated workbook of a working group (`write_results_xlsx`:
+an info sheet, then one sheet per question with its suppressed table and a bar chart);
+results as terminal text and CSV are in `analysis.results_tables`, re-exported here.
 
-- `write_responses_csv` / `write_responses_xlsx`: row-level data for admins: one row per
-  submission, headers "label [name]", choice labels, one 1/0 column per choice of a
-  `select_multiple` question. CSV is UTF-8 with BOM (Excel reads the encoding from it),
-  texts quoted; both formats are written chunk by chunk, so memory stays constant for a
-  million rows. `survey-app export --format csv` writes the same CSV without pandas
-  (`analysis.csv_export`); `tests/analysis/test_csv_export.py` holds both to each other.
-- Repeats, in KoboToolbox's "long" layout: the responses' table has a repeat's number
-  of entries, and each repeat a table of its own (an XLSX sheet, a CSV file), one row
-  per entry. Then the responses' table starts with `_index` (its row, from 1), and an
-  entries table with `_index` (its own row), `_parent_table_name` and `_parent_index`
-  (the table and `_index` of the response, or of the enclosing entry for a nested
-  repeat), `_submission__index` (the response's `_index`) and `_position` (the entry's
-  position from 1 within its response or enclosing entry), then the entry's questions.
-- The form's codes (`values="codes"`, every row-level writer): what KoboToolbox calls
-  "XML values and headers" (formpack's export without a translation), so that scripts
-  written against Kobo's exports read ours. Headers are the questions' names (without
-  their groups: formpack's `hierarchy_in_labels` is off by default); a `select_one` is its
-  choice's name as the form wrote it; a `select_multiple` the chosen names separated by
-  spaces, in the form's order (the frame keeps ticks, not the order they were given;
-  ODK Collect and Enketo submit in the form's order), then formpack's "both" layout: a
-  1/0 column per choice named `question/choice`, empty where not answered. Meta columns,
-  numbers, dates, texts, rankings (already names) and the repeats' tables are as with
-  labels.
-- `write_results_xlsx`: the aggregated workbook for a working group: an info sheet, then
-  one sheet per question with its suppressed table and a bar chart.
+The row-level exports (one row per submission) are written from Arrow tables: their
+layout is described in `analysis.export_layout`, their columns come from the kinds
+(`Kind.export_columns`, `analysis.csv_export`), the CSV is written by `analysis.csv_export`
+and the XLSX by `analysis.xlsx`; SPSS and Stata have their own coding
+(`analysis.labelled`).
 
 Formula injection: every text cell that starts with `=`, `+`, `-`, `@`, tab or carriage
-return is prefixed with `'` in CSV and XLSX, so Excel or LibreOffice never evaluates an
-answer (or a label) as a formula. Numbers of number questions are written as numbers; a
-negative number cannot carry a formula, and turning it into text would corrupt the data.
-For the same reason a choice's code that is a number (`-1`, `-99`; or a selection of
-them, `1 -99`) is written as the form has it, as Kobo does; any other code that starts so
-(`=cmd`, `@x`, `-x`) is prefixed as a text is (`analysis.cells.neutralize_codes`).
+return is prefixed with `'`, so Excel or LibreOffice never evaluates a label as a
+formula (`analysis.cells`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
+from typing import Any
 
 from analysis.export_layout import (
     INDEX,
     MAIN_TABLE,
-    META,
-    PARENT_INDEX,
-    PARENT_TABLE,
-    POSITION,
-    SUBMISSION_INDEX,
-    ExportValues,
-    table_names,
 )
 from analysis.export_layout import sheet_title as _sheet_title
-from analysis.frames import (
-    ENTRY,
-    PARENT,
-    RESPONSE,
-    Responses,
-    empty_entries,
-    empty_frame,
-    repeats,
-)
 from analysis.kinds import kind_of, kind_of_result, shown_apart
 from analysis.kinds.entries import EntryTable
 from analysis.kinds.number import NumberKind
 from analysis.publication_format import STATISTICS
 from analysis.results import Results, bin_label
 from analysis.results_tables import (
-    FORMULA_START,
     SUPPRESSED,
     WORKBOOK_WORDS,
     footnote,
@@ -85,282 +40,21 @@ from analysis.results_tables import (
     results_text,
 )
 from analysis.summaries import QuestionResult
-from analysis.xlsx import StreamedWorkbook
 from survey_app.i18n import STAFF_LANGUAGES, staff_gettext
-from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
+from survey_app.questionnaire.schema import QuestionType
 
 __all__ = [
     "INDEX",
     "MAIN_TABLE",
     "SUPPRESSED",
     "WorkbookSource",
-    "entries_paths",
-    "entries_table",
-    "entry_tables",
     "footnote",
     "neutralize",
-    "neutralize_series",
-    "response_table",
     "results_csv",
     "results_csv_excel",
     "results_text",
-    "write_responses_csv",
-    "write_responses_csv_files",
-    "write_responses_xlsx",
     "write_results_xlsx",
 ]
-
-Chunk = pd.DataFrame | Responses
-"""Responses to export: a frame (with meta columns), or one with its entries."""
-
-
-def neutralize_series(values: pd.Series) -> pd.Series:
-    """Texts (missing stays missing) that spreadsheets will never read as a formula."""
-    text = values.astype("str")
-    dangerous = text.str.match(FORMULA_START.pattern).fillna(False).astype(bool)
-    return text.where(~dangerous, "'" + text).where(values.notna(), None)
-
-
-# -- row-level exports -----------------------------------------------------------------
-
-
-def response_table(
-    frame: pd.DataFrame,
-    questionnaire: Questionnaire,
-    language: str,
-    *,
-    values: ExportValues = "labels",
-) -> pd.DataFrame:
-    """Submissions (a frame from `analysis.frames`, with meta columns) for people to read
-    (`values`: with labels, or with the form's codes)."""
-    columns: dict[str, Any] = {}
-    for name in META:
-        if name in frame:
-            columns[name] = neutralize_series(frame[name]) if name != "version" else frame[name]
-    questions = questionnaire.iter_questions()
-    columns |= _question_columns(frame, questionnaire, questions, language, values)
-    return pd.DataFrame(columns, index=frame.index)
-
-
-def _question_columns(
-    frame: pd.DataFrame,
-    questionnaire: Questionnaire,
-    questions: Iterable[Question],
-    language: str,
-    values: ExportValues,
-) -> dict[str, Any]:
-    columns: dict[str, Any] = {}
-    for question in questions:
-        if not question.takes_answer:
-            continue
-        kind = kind_of(question)
-        if values == "codes":
-            columns |= kind.export_code_columns(
-                frame, questionnaire, question, question.name, language
-            )
-            continue
-        header = neutralize(f"{questionnaire.text(question.label, language)} [{question.name}]")
-        columns |= kind.export_columns(frame, questionnaire, question, header, language)
-    return columns
-
-
-def entries_table(
-    entries: pd.DataFrame,
-    questionnaire: Questionnaire,
-    repeat: Question,
-    language: str,
-    *,
-    first_index: int,
-    parent_first_index: int,
-    response_first_index: int,
-    parent_table: str,
-    values: ExportValues = "labels",
-) -> pd.DataFrame:
-    """A repeat's entries (a frame from `analysis.frames`) for people to read: Kobo's
-    link columns (see the module doc) and the entry's questions. Its rows are numbered
-    from `first_index`; `*_first_index` is the `_index` of row 0 of the enclosing table
-    (of a nested repeat: its enclosing repeat's) and of the responses' table (where
-    earlier chunks ended)."""
-    responses = entries[RESPONSE].to_numpy(dtype="int64") + response_first_index
-    if PARENT in entries:
-        parent_index = entries[PARENT].to_numpy(dtype="int64") + parent_first_index
-    else:
-        parent_index = responses
-    columns: dict[str, Any] = {
-        INDEX: pd.RangeIndex(first_index, first_index + len(entries)),
-        PARENT_TABLE: neutralize(parent_table),
-        PARENT_INDEX: parent_index,
-        SUBMISSION_INDEX: responses,
-        POSITION: entries[ENTRY].to_numpy(dtype="int64"),
-    }
-    columns |= _question_columns(entries, questionnaire, repeat.questions, language, values)
-    return pd.DataFrame(columns, index=entries.index)
-
-
-def entry_tables(
-    chunks: Iterable[Chunk],
-    questionnaire: Questionnaire,
-    language: str,
-    *,
-    values: ExportValues = "labels",
-) -> Iterator[dict[str | None, pd.DataFrame]]:
-    """Per chunk of responses, the tables to write: the responses' (key None, with
-    `_index` first when the questionnaire has repeats) and each repeat's entries (by
-    the repeat's name; see the module doc), with labels or codes (`values`). Rows are
-    numbered on across chunks."""
-    names = table_names(questionnaire)
-    written: dict[str | None, int] = dict.fromkeys(names, 0)
-    for chunk in chunks:
-        frame, entries = (
-            (chunk.frame, chunk.entries) if isinstance(chunk, Responses) else (chunk, {})
-        )
-        main = response_table(frame, questionnaire, language, values=values)
-        if len(names) > 1:
-            main.insert(0, INDEX, pd.RangeIndex(written[None] + 1, written[None] + 1 + len(main)))
-        tables: dict[str | None, pd.DataFrame] = {None: main}
-        for repeat in repeats(questionnaire):
-            own = entries.get(repeat.name, empty_entries(questionnaire, repeat))
-            enclosing = questionnaire.repeat_of.get(repeat.name)
-            tables[repeat.name] = entries_table(
-                own,
-                questionnaire,
-                repeat,
-                language,
-                first_index=written[repeat.name] + 1,
-                parent_first_index=written[enclosing] + 1,
-                response_first_index=written[None] + 1,
-                parent_table=names[enclosing],
-                values=values,
-            )
-        for name, table in tables.items():
-            written[name] += len(table)
-        yield tables
-
-
-def write_responses_csv(
-    chunks: Iterable[Chunk],
-    questionnaire: Questionnaire,
-    language: str,
-    handle: IO[str],
-    *,
-    entries: Mapping[str, IO[str]] | None = None,
-    values: ExportValues = "labels",
-) -> int:
-    """Write submissions chunk by chunk to `handle` (opened with encoding 'utf-8-sig'),
-    and with `entries` each repeat's entries to its handle there (by repeat name), with
-    labels or codes (`values`); the number of submissions.
-
-    Arrow's CSV writer does the formatting (several times faster than `DataFrame.to_csv`):
-    every text cell and header is quoted, numbers are not, missing values are empty,
-    lines end in CRLF."""
-    handles: dict[str | None, IO[str]] = {None: handle}
-    handles.update(entries or {})
-    first = True
-    written = 0
-    every = entry_tables(_or_empty(chunks, questionnaire), questionnaire, language, values=values)
-    for tables in every:
-        for name, table in tables.items():
-            if name in handles and (first or len(table)):
-                handles[name].write(_csv_text(table, header=first))
-        written += len(tables[None])
-        first = False
-    return written
-
-
-def entries_paths(path: Path, questionnaire: Questionnaire) -> dict[str, Path]:
-    """Where a CSV export written to `path` puts each repeat's entries: beside it, named
-    `<stem>-<repeat>.csv`, by repeat name."""
-    return {
-        repeat.name: path.with_name(f"{path.stem}-{repeat.name}{path.suffix}")
-        for repeat in repeats(questionnaire)
-    }
-
-
-def write_responses_csv_files(
-    chunks: Iterable[Chunk],
-    questionnaire: Questionnaire,
-    language: str,
-    path: Path,
-    *,
-    values: ExportValues = "labels",
-) -> tuple[int, list[Path]]:
-    """Write submissions to the CSV file `path` and each repeat's entries to its own
-    (`entries_paths`), with labels or codes (`values`); the number of submissions and
-    the files written, `path` first."""
-    paths: dict[str | None, Path] = {None: path}
-    paths.update(entries_paths(path, questionnaire))
-    with ExitStack() as stack:
-        handles = {
-            name: stack.enter_context(file.open("w", encoding="utf-8-sig", newline=""))
-            for name, file in paths.items()
-        }
-        main = handles.pop(None)
-        count = write_responses_csv(
-            chunks,
-            questionnaire,
-            language,
-            main,
-            entries={str(name): handle for name, handle in handles.items()},
-            values=values,
-        )
-    return count, list(paths.values())
-
-
-def _or_empty(chunks: Iterable[Chunk], questionnaire: Questionnaire) -> Iterator[Chunk]:
-    """The chunks, or one without rows (for the headers) when there are none."""
-    empty = True
-    for chunk in chunks:
-        empty = False
-        yield chunk
-    if empty:
-        entries = {r.name: empty_entries(questionnaire, r) for r in repeats(questionnaire)}
-        yield Responses(_empty_with_meta(questionnaire), entries)
-
-
-def _csv_text(table: pd.DataFrame, *, header: bool) -> str:
-    out = pa.BufferOutputStream()
-    options = pa_csv.WriteOptions(include_header=header, eol="\r\n")
-    pa_csv.write_csv(pa.Table.from_pandas(table, preserve_index=False), out, options)
-    return bytes(out.getvalue()).decode()
-
-
-def _empty_with_meta(questionnaire: Questionnaire) -> pd.DataFrame:
-    frame = empty_frame(questionnaire)
-    for name in reversed(META):
-        frame.insert(0, name, pd.Series([], dtype="str"))
-    return frame
-
-
-def write_responses_xlsx(
-    chunks: Iterable[Chunk],
-    questionnaire: Questionnaire,
-    language: str,
-    path: Path,
-    *,
-    values: ExportValues = "labels",
-) -> int:
-    """Write submissions to an XLSX workbook, streamed chunk by chunk (`analysis.xlsx`):
-    the sheet `responses`, and one sheet per repeat with its entries, with labels or
-    codes (`values`); the number of submissions."""
-    names = table_names(questionnaire)
-    first = True
-    written = 0
-    with StreamedWorkbook(path, list(names.values())) as book:
-        every = entry_tables(
-            _or_empty(chunks, questionnaire), questionnaire, language, values=values
-        )
-        for tables in every:
-            for name, table in tables.items():
-                sheet = book.sheet(names[name])
-                if first:
-                    sheet.append_header(list(table.columns))
-                sheet.append_frame(table)
-            written += len(tables[None])
-            first = False
-    return written
-
-
-# -- aggregated workbook ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ per question, value labels per choice, and missing answers they can tell apart.
 - repeats (rosters): the responses' file has each repeat's number of entries, and each
   repeat a file of its own beside it (`<stem>-<repeat>.sav`, as the CSV export names
   its files), one row per entry, in KoboToolbox's "long" layout as the CSV and XLSX
-  exports (`analysis.exports`): the responses' file starts with `_index` (its row, from
+  exports (`analysis.export_layout`): the responses' file starts with `_index` (its row, from
   1), an entries file with `_index`, `_parent_table_name`, `_parent_index`,
   `_submission__index` and `_position`, then the entry's questions, labelled and coded
   as a response's. SPSS refuses a name that starts with `_`, so these keys are written
@@ -73,9 +73,9 @@ from analysis.export_layout import (
     PARENT_TABLE,
     POSITION,
     SUBMISSION_INDEX,
+    entries_paths,
     table_names,
 )
-from analysis.exports import entries_paths
 from analysis.frames import (
     ENTRY,
     PARENT,
@@ -469,7 +469,7 @@ def write_labelled(
     file_format: Literal["sav", "dta"],
 ) -> tuple[int, list[Path]]:
     """Write every submission to `path` as SPSS or Stata, and each repeat's entries to
-    its own file beside it (`exports.entries_paths`); the number of submissions and the
+    its own file beside it (`export_layout.entries_paths`); the number of submissions and the
     files written, `path` first.
 
     ReadStat writes one whole frame, so the chunks (frames, or responses with their

@@ -1,19 +1,22 @@
-"""An XLSX workbook written as a stream, for row-level exports of any size.
+"""An XLSX workbook written as a stream, for row-level exports of any size: the tables
+every format of the export is written from (`analysis.csv_export.export_tables`), as
+sheets (`write_stored_xlsx`), with the same columns as the CSV.
 
 openpyxl's write-only mode builds a cell object and an XML element for every value
 (~4 µs each: 35 s for 100,000 rows × 86 columns); XlsxWriter's constant-memory mode,
-also one call per cell, took ~29.5 s for the same size (20,000 rows timed, 2026-11-23): both at
-or over the 30 s the row export may take. Here the sheet XML is made column by
-column instead: each distinct value of a column is turned into its cell markup once and
-the rows are joined from those strings, then deflated straight into the zip file, so
-memory stays at one chunk of rows.
+also one call per cell, took ~29.5 s for the same size (20,000 rows timed, 2026-11-23):
+both at or over the 30 s the row export may take. Here the sheet XML is made column by
+column instead: each distinct value of an Arrow column is turned into its cell markup
+once and the rows are joined from those strings, then deflated straight into the zip
+file, so memory stays at one chunk of rows.
 
 The package holds only what Excel and LibreOffice need to open it: content types,
 relationships, the workbook, a minimal style sheet and the sheets, whose text cells are
 inline strings (no shared-string table to keep in memory). A zip file takes one member
 at a time: the first sheet goes straight into it, further sheets (a repeat's entries)
-into temporary files first, copied into the workbook when it is closed. Texts are written as text,
-never as formulas; the caller neutralises what a spreadsheet would otherwise evaluate.
+into temporary files first, copied into the workbook when it is closed. Texts are
+written as text, never as formulas; the columns' builders neutralise what a spreadsheet
+would otherwise evaluate.
 """
 
 from __future__ import annotations
@@ -23,15 +26,21 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["StreamedWorkbook"]
+from analysis.csv_export import StoredRows, export_tables, int64_values
+from analysis.export_layout import ExportValues, table_names
+from survey_app.questionnaire.schema import Questionnaire
+
+__all__ = ["StreamedWorkbook", "write_stored_xlsx"]
 
 # Characters XML 1.0 cannot hold (openpyxl drops the same ones).
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -118,20 +127,25 @@ def _escape(text: str) -> str:
 
 def _cell(value: Any) -> str:
     """The markup of one cell: a number, or any other value as inline text."""
-    if isinstance(value, bool | np.bool_):
+    if isinstance(value, bool):
         value = int(value)
-    if isinstance(value, int | np.integer):
-        return f"<c><v>{int(value)}</v></c>"
-    if isinstance(value, float | np.floating):
+    if isinstance(value, int):
+        return f"<c><v>{value}</v></c>"
+    if isinstance(value, float):
         return f"<c><v>{float(value)!r}</v></c>" if math.isfinite(value) else _EMPTY
     return f'<c t="inlineStr"><is><t xml:space="preserve">{_escape(str(value))}</t></is></c>'
 
 
-def _column_cells(values: pd.Series[Any]) -> np.ndarray[Any, Any]:
-    """Cell markup for every value of a column, each distinct value formatted once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    markup = np.array([*(_cell(value) for value in uniques), _EMPTY], dtype=object)
-    return markup[codes]  # the sentinel -1 picks the empty cell at the end
+def _column_cells(values: pa.ChunkedArray) -> npt.NDArray[np.object_]:
+    """Cell markup for every value of an arrow column, each distinct value formatted
+    once (a dictionary of the values, as choice labels already are)."""
+    column = values.combine_chunks()
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    distinct = column.dictionary.to_pylist()
+    markup = np.array([*(_cell(value) for value in distinct), _EMPTY], dtype=object)
+    # A missing value's index -1 picks the empty cell at the end.
+    return markup[int64_values(column.indices, missing=-1)]
 
 
 class _Sheet:
@@ -146,12 +160,12 @@ class _Sheet:
         """One row of texts."""
         self._write([[_cell(name) for name in names]])
 
-    def append_frame(self, frame: pd.DataFrame) -> None:
-        """The rows of `frame`: numbers as numbers, missing values as empty cells,
+    def append_table(self, table: pa.Table) -> None:
+        """The rows of `table`: numbers as numbers, missing values as empty cells,
         everything else as text."""
-        for start in range(0, len(frame), _ROWS_AT_ONCE):
-            part = frame.iloc[start : start + _ROWS_AT_ONCE]
-            columns = [_column_cells(part[name]) for name in part.columns]
+        for start in range(0, table.num_rows, _ROWS_AT_ONCE):
+            part = table.slice(start, _ROWS_AT_ONCE)
+            columns = [_column_cells(column) for column in part.columns]
             self._write(np.stack(columns, axis=1).tolist())
 
     def _write(self, rows: list[list[str]]) -> None:
@@ -169,7 +183,7 @@ class _Sheet:
 
 class StreamedWorkbook:
     """`with StreamedWorkbook(path, ["responses", "members"]) as book:
-    book.sheet("members").append_frame(frame)`: the first sheet's rows go straight into
+    book.sheet("members").append_table(table)`: the first sheet's rows go straight into
     the deflated file, the others' into temporary files until the workbook is closed."""
 
     def __init__(self, path: Path, sheet_names: Sequence[str], *, compresslevel: int = 1) -> None:
@@ -213,3 +227,31 @@ class StreamedWorkbook:
                 sheet.stream.close()
         finally:
             self._zip.close()
+
+
+def write_stored_xlsx(
+    chunks: Iterable[StoredRows],
+    target: Questionnaire,
+    versions: Mapping[int, tuple[int, Questionnaire]],
+    language: str,
+    path: Path,
+    *,
+    values: ExportValues = "labels",
+) -> int:
+    """Write stored submissions (as `analysis.csv_export.write_stored_csv_files` takes
+    them) to an XLSX workbook with the same columns: the sheet `responses`, and one sheet
+    per repeat with its entries, with labels or codes (`values`); the number of
+    submissions."""
+    names = table_names(target)
+    first = True
+    written = 0
+    with StreamedWorkbook(path, list(names.values())) as book:
+        for tables in export_tables(target, versions, chunks, language, values):
+            for name, table in tables.items():
+                sheet = book.sheet(names[name])
+                if first:
+                    sheet.append_header(table.column_names)
+                sheet.append_table(table)
+            written += tables[None].num_rows
+            first = False
+    return written

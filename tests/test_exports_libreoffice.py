@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from analysis.exports import write_responses_xlsx, write_results_xlsx
+from analysis.exports import write_results_xlsx
 from survey_app.db.engine import Database
 from survey_app.render.results import slides_pptx
+from survey_app.services.exports import export_xlsx
 from survey_app.services.live_results import survey_results
-from survey_app.services.results import export_frames
 from survey_app.services.submissions import submission_create
 from survey_app.services.surveys import get_survey, publish_directory
 from survey_app.settings import Settings
@@ -81,9 +81,8 @@ def responses_xlsx(db: Database, tmp_path: Path) -> Path:
             language="de",
             answers={"german_level": "a1", "age": 30, "employed": "no", "comment": text},
         )
-    questionnaire, frames = export_frames(db, "wave1")
     path = tmp_path / "responses.xlsx"
-    assert write_responses_xlsx(frames, questionnaire, "de", path) == len(MALICIOUS)
+    assert export_xlsx(db, "wave1", path, language="de").responses == len(MALICIOUS)
     return path
 
 

@@ -2,12 +2,13 @@
 
 A `Kind` is the behaviour of one family of question types on the results side: its
 columns in a frame of answers (`answer_type`, `frame_columns`, and back: `answer_values`)
-and in the row-level export (`export_columns`), what a publication counts of its answers
-(`dimension`, `codes`, `statistics`), how a published result is read back (`result`,
-`breakdown_rows`, `breakdown_statistics`), what its chart draws (`chart`), what the
-command line's table and CSV show (`table_rows`, `csv_rows`), which question's sheet
-of the workbook and slide show it (`shown_with`), and which partial the results pages
-include (`templates/results/kinds/<name>.html`).
+and in the row-level export of every format (`export_columns`, with pyarrow alone),
+what a publication counts of its answers (`dimension`, `codes`, `statistics`), how a
+published result is read back (`result`, `breakdown_rows`, `breakdown_statistics`),
+what its chart draws (`chart`), what the command line's table and CSV show
+(`table_rows`, `csv_rows`), which question's sheet of the workbook and slide show it
+(`shown_with`), and which partial the results pages include
+(`templates/results/kinds/<name>.html`).
 
 The frame and counting methods take pandas frames, but results of a release are read
 without pandas or numpy (`analysis.results`): those methods import them when they run,
@@ -184,34 +185,9 @@ class Kind:
 
         return [None if pd.isna(x) else x for x in frame[question.name].astype(object)]
 
+    # -- its columns in the row-level export (analysis.csv_export; without pandas) --
+
     def export_columns(
-        self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """Its columns in the row-level export people read (`response_table`), the first
-        named `header`: by default the frame's column as it is."""
-        return {header: frame[question.name]}
-
-    def export_code_columns(
-        self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """Its columns in the row-level export with the form's codes (Kobo's "XML values
-        and headers"), the first named `header` (the question's name): by default those
-        of `export_columns`, since only choices have codes."""
-        return self.export_columns(frame, questionnaire, question, header, language)
-
-    # -- what a publication counts (analysis.publication; with pandas) ---------------
-
-    def csv_columns(
         self,
         target: Questionnaire,
         question: Question,
@@ -219,14 +195,15 @@ class Kind:
         header: str,
         language: str,
     ) -> dict[str, pa.Array]:
-        """Its columns in the row-level CSV written without pandas (`analysis.csv_export`)
-        from the arrow column of its answers, the same as `export_columns` gives: by
-        default the answers as text."""
+        """Its columns in the row-level export people read, the first named `header`,
+        from the arrow column of its answers (of `answer_type`, or another where an
+        earlier version asked it as another type): every format is written from them
+        (`analysis.csv_export.export_tables`). By default the answers as text."""
         from analysis.answers_arrow import answer_strings
 
         return {header: answer_strings(column)}
 
-    def csv_code_columns(
+    def export_code_columns(
         self,
         target: Questionnaire,
         question: Question,
@@ -234,9 +211,12 @@ class Kind:
         header: str,
         language: str,
     ) -> dict[str, pa.Array]:
-        """`csv_columns` with the form's codes, the same as `export_code_columns` gives:
-        by default those of `csv_columns`."""
-        return self.csv_columns(target, question, column, header, language)
+        """Its columns in the row-level export with the form's codes (Kobo's "XML values
+        and headers"), the first named `header` (the question's name): by default those
+        of `export_columns`, since only choices have codes."""
+        return self.export_columns(target, question, column, header, language)
+
+    # -- what a publication counts (analysis.publication; with pandas) ---------------
 
     def dimension(
         self, questionnaire: Questionnaire, question: Question, reference_year: int

@@ -72,25 +72,6 @@ class SingleChoice(Kind):
 
     def export_columns(
         self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """The chosen choice's label."""
-        choices = questionnaire.choices_of(question)
-        labels = {c.name: neutralize(questionnaire.text(c.label, language)) for c in choices}
-        values = frame[question.name]
-        named = [labels.get(str(name), str(name)) for name in values.cat.categories]
-        if len(set(named)) == len(named):
-            # Labels set on the categories: as many steps as choices, not rows.
-            return {header: values.cat.rename_categories(named)}
-        # Two choices with one label (an untranslated text): row by row.
-        return {header: values.astype("object").map(labels)}
-
-    def csv_columns(
-        self,
         target: Questionnaire,
         question: Question,
         column: pa.Array,
@@ -104,25 +85,6 @@ class SingleChoice(Kind):
         return {header: csv_choice_labels(column, [c.name for c in choices], labels)}
 
     def export_code_columns(
-        self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """The chosen choice's name as the form wrote it (`neutralize_codes`)."""
-        from analysis.cells import neutralize_codes
-
-        values = frame[question.name]
-        names = [str(name) for name in values.cat.categories]
-        written = [neutralize_codes(name) for name in names]
-        if len(set(written)) == len(written):
-            return {header: values.cat.rename_categories(written)}
-        # `=a` and `'=a` both choices: one cell text for two codes, row by row.
-        return {header: values.astype("object").map(dict(zip(names, written, strict=True)))}
-
-    def csv_code_columns(
         self,
         target: Questionnaire,
         question: Question,
@@ -247,24 +209,6 @@ class MultipleChoice(SingleChoice):
 
     def export_columns(
         self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """One 1/0 column per choice, "header: choice label"."""
-        from analysis.frames import choice_column
-
-        columns: dict[str, Any] = {}
-        for choice in questionnaire.choices_of(question):
-            label = questionnaire.text(choice.label, language)
-            flags = frame[choice_column(question.name, choice.name)]
-            columns[neutralize(f"{header}: {label}")] = flags.astype("Int8")
-        return columns
-
-    def csv_columns(
-        self,
         target: Questionnaire,
         question: Question,
         column: pa.Array,
@@ -281,35 +225,6 @@ class MultipleChoice(SingleChoice):
         }
 
     def export_code_columns(
-        self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """As Kobo's "XML values and headers": the chosen choices' names separated by
-        spaces (`selection_codes`), then one 1/0 column per choice, "name/choice"."""
-        import numpy as np
-        import pandas as pd
-
-        from analysis.cells import neutralize
-        from analysis.csv_export import selection_codes
-        from analysis.frames import choice_column
-
-        names = [c.name for c in questionnaire.choices_of(question)]
-        flags = [frame[choice_column(question.name, name)] for name in names]
-        answered = flags[0].notna().to_numpy() if flags else np.zeros(len(frame), dtype=bool)
-        chosen = [f.to_numpy(dtype=bool, na_value=False) for f in flags]
-        summary = pd.Series(
-            selection_codes(chosen, answered, names), index=frame.index, dtype="string"
-        )
-        columns: dict[str, Any] = {header: summary}
-        for name, ticks in zip(names, flags, strict=True):
-            columns[neutralize(f"{header}/{name}")] = ticks.astype("Int8")
-        return columns
-
-    def csv_code_columns(
         self,
         target: Questionnaire,
         question: Question,

@@ -66,16 +66,6 @@ class DateKind(Kind):
 
     def export_columns(
         self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        return {header: frame[question.name].dt.strftime("%Y-%m-%d")}
-
-    def csv_columns(
-        self,
         target: Questionnaire,
         question: Question,
         column: pa.Array,

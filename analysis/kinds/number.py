@@ -65,7 +65,7 @@ class NumberKind(Kind):
         integers = question.type is QuestionType.INTEGER
         return {question.name: number_column(column, integers=integers)}
 
-    def csv_columns(
+    def export_columns(
         self,
         target: Questionnaire,
         question: Question,

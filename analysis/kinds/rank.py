@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from analysis.cells import neutralize, neutralize_codes
 from analysis.kinds.base import Counting, Dimension, Reading, Statistics, count_rows
 from analysis.kinds.base import shown as _shown
 from analysis.kinds.choice import SingleChoice
@@ -60,17 +59,6 @@ class Rank(SingleChoice):
 
     def export_columns(
         self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """One column, the choice names in their order separated by spaces (as Kobo)."""
-        return {header: self._ranked(frame, questionnaire, question, codes=False)}
-
-    def csv_columns(
-        self,
         target: Questionnaire,
         question: Question,
         column: pa.Array,
@@ -82,29 +70,6 @@ class Rank(SingleChoice):
         return {header: csv_rankings(column, [c.name for c in target.choices_of(question)])}
 
     def export_code_columns(
-        self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """As `export_columns` (a ranking is written with its choices' names already),
-        but a ranking of numbers is written as it is (`neutralize_codes`)."""
-        return {header: self._ranked(frame, questionnaire, question, codes=True)}
-
-    def _ranked(
-        self, frame: pd.DataFrame, questionnaire: Questionnaire, question: Question, *, codes: bool
-    ) -> pd.Series:
-        """The rankings' names, first first, neutralised as texts or (`codes`) as codes."""
-        import pandas as pd
-
-        cell = neutralize_codes if codes else neutralize
-        ranked = self.answer_values(frame, questionnaire, question)
-        texts = [cell(" ".join(row)) if row else pd.NA for row in ranked]
-        return pd.Series(texts, index=frame.index, dtype="string")
-
-    def csv_code_columns(
         self,
         target: Questionnaire,
         question: Question,

@@ -90,7 +90,7 @@ class RepeatKind(NumberKind):
                     statistics[key] = statistics[key] | {"mean": None}
         return statistics
 
-    def csv_columns(
+    def export_columns(
         self,
         target: Questionnaire,
         question: Question,

@@ -6,13 +6,12 @@ question's categories are a derived `select_multiple` (`analysis.texts`), a choi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from analysis.kinds.base import Kind
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 __all__ = ["TextKind"]
@@ -23,19 +22,6 @@ class TextKind(Kind):
     types = (QuestionType.TEXT,)
 
     def export_columns(
-        self,
-        frame: pd.DataFrame,
-        questionnaire: Questionnaire,
-        question: Question,
-        header: str,
-        language: str,
-    ) -> dict[str, Any]:
-        """The answers, never read as a formula by a spreadsheet."""
-        from analysis.exports import neutralize_series
-
-        return {header: neutralize_series(frame[question.name])}
-
-    def csv_columns(
         self,
         target: Questionnaire,
         question: Question,

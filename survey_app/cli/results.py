@@ -257,18 +257,17 @@ def export(
             for path, repeat in entries:
                 click.echo(f"{path}: entries of {repeat.name}", err=True)
             return
+        if output_format == "xlsx":
+            from survey_app.services.exports import export_xlsx
+
+            done = _guarded(lambda: export_xlsx(db, survey, output, language=lang, values=values))
+            click.echo(f"{output}: {done.responses} responses", err=True)
+            return
         from survey_app.services.results import export_responses
 
         questionnaire, chunks = _guarded(lambda: export_responses(db, survey))
         language = questionnaire.language_or_default(lang)
         from analysis.frames import repeats
-
-        if output_format == "xlsx":
-            from analysis.exports import write_responses_xlsx
-
-            count = write_responses_xlsx(chunks, questionnaire, language, output, values=values)
-            click.echo(f"{output}: {count} responses", err=True)
-            return
         from analysis.labelled import write_labelled
 
         file_format: Literal["sav", "dta"] = "sav" if output_format == "sav" else "dta"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -17,8 +18,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from analysis.export_layout import ExportValues
-from analysis.exports import write_responses_csv_files, write_responses_xlsx
-from analysis.frames import Responses, repeats
+from analysis.frames import Responses
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.errors import Invalid, UnknownSurvey
@@ -30,6 +30,7 @@ from survey_app.questionnaire.district import (
 )
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
+from survey_app.services.exports import export_csv, export_xlsx
 from survey_app.services.invitations import (
     InvitationCounts,
     invitation_counts,
@@ -244,7 +245,7 @@ class RowsExport:
     extension: str
 
 
-_FilesWriter = Callable[[Iterable[Responses], Questionnaire, str, Path], tuple[int, list[Path]]]
+_FilesWriter = Callable[[Path], tuple[int, list[Path]]]
 """Writes a row-level export to a path and its entries' files beside it: the number of
 submissions and the files written."""
 
@@ -261,30 +262,28 @@ def rows_export(
     """Write every submission of a survey (one row each) to `output` as CSV, XLSX, SPSS
     (sav) or Stata (dta), in the survey's default language, and record the export in the
     audit log. CSV and XLSX have the questions' labels or, with `values="codes"`, the
-    form's names and codes (`analysis.exports`); SPSS and Stata have both already. A
-    survey with repeats has a table per repeat, one row per entry (`analysis.exports`,
-    `analysis.labelled`): sheets of the XLSX; for CSV, SPSS and Stata, `output` is a ZIP
-    of the files `<survey>-responses.csv` and `<survey>-responses-<repeat>.csv` (`.sav`,
-    `.dta`). Raises `UnknownSurvey`."""
-    questionnaire, chunks = export_responses(db, survey_id)
-    language = questionnaire.default_language
-    extension = file_format
-    write: _FilesWriter
-    if file_format in ("sav", "dta"):
-        from analysis.labelled import write_labelled
-
-        labelled_format: Literal["sav", "dta"] = "sav" if file_format == "sav" else "dta"
-        write = functools.partial(write_labelled, file_format=labelled_format)
-    else:
-        write = functools.partial(write_responses_csv_files, values=values)
+    form's names and codes (`services.exports`); SPSS and Stata have both already. A
+    survey with repeats has a table per repeat, one row per entry
+    (`analysis.export_layout`, `analysis.labelled`): sheets of the XLSX; for CSV, SPSS
+    and Stata, `output` is a ZIP of the files `<survey>-responses.csv` and
+    `<survey>-responses-<repeat>.csv` (`.sav`, `.dta`). Raises `UnknownSurvey`."""
     if file_format == "xlsx":
-        count = write_responses_xlsx(chunks, questionnaire, language, output, values=values)
-    elif repeats(questionnaire):
-        extension = "zip"
-        name = f"{survey_id}-responses.{file_format}"
-        count = _zip_files(write, chunks, questionnaire, language, output, name)
+        count = export_xlsx(db, survey_id, output, values=values).responses
+        extension = file_format
     else:
-        count, _paths = write(chunks, questionnaire, language, output)
+        write: _FilesWriter
+        if file_format in ("sav", "dta"):
+            questionnaire, chunks = export_responses(db, survey_id)
+            write = functools.partial(
+                _write_labelled,
+                chunks,
+                questionnaire,
+                file_format="sav" if file_format == "sav" else "dta",
+            )
+        else:
+            write = functools.partial(_write_csv, db, survey_id, values=values)
+        count, zipped = _files(write, output, f"{survey_id}-responses.{file_format}")
+        extension = "zip" if zipped else file_format
     with db.write() as session:
         detail: dict[str, object] = {"survey": survey_id, "format": file_format, "rows": count}
         if values != "labels":
@@ -293,19 +292,36 @@ def rows_export(
     return RowsExport(count, extension)
 
 
-def _zip_files(
-    write: _FilesWriter,
+def _write_csv(
+    db: Database, survey_id: str, path: Path, *, values: ExportValues
+) -> tuple[int, list[Path]]:
+    written = export_csv(db, survey_id, path, values=values)
+    return written.responses, written.paths
+
+
+def _write_labelled(
     chunks: Iterable[Responses],
     questionnaire: Questionnaire,
-    language: str,
-    output: Path,
-    name: str,
-) -> int:
+    path: Path,
+    *,
+    file_format: Literal["sav", "dta"],
+) -> tuple[int, list[Path]]:
+    from analysis.labelled import write_labelled
+
+    language = questionnaire.default_language
+    return write_labelled(chunks, questionnaire, language, path, file_format)
+
+
+def _files(write: _FilesWriter, output: Path, name: str) -> tuple[int, bool]:
     """The files of a row-level export (`name` and its entries' files, as `write` writes
-    them) as the ZIP `output`; the number of submissions."""
+    them) as `output`: the one file itself, or a ZIP of them all when a survey with
+    repeats gave several; the number of submissions and whether it is a ZIP."""
     with tempfile.TemporaryDirectory() as directory:
-        count, paths = write(chunks, questionnaire, language, Path(directory) / name)
+        count, paths = write(Path(directory) / name)
+        if len(paths) == 1:
+            shutil.move(paths[0], output)
+            return count, False
         with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in paths:
                 archive.write(path, path.name)
-    return count
+    return count, True

@@ -1,10 +1,11 @@
-"""The row-level CSV export of a survey, read and written without pandas.
+"""The row-level CSV and XLSX exports of a survey, read and written without pandas.
 
 `survey-app export --format csv` over 10,000 responses spent more time importing pandas
-than exporting; the frames of `services.results.export_responses` are needed by the
-other formats (XLSX, SPSS, Stata) and the admin's downloads, not by a CSV. Here the rows
-are read through SQLAlchemy Core in chunks of ids and handed to `analysis.csv_export`,
-which parses and writes them with pyarrow: the same files, byte for byte.
+than exporting; the frames of `services.results.export_responses` are needed by SPSS and
+Stata (`analysis.labelled`), not by a CSV or a workbook. Here the rows are read through
+SQLAlchemy Core in chunks of ids and handed to `analysis.csv_export`, which parses them
+with pyarrow into the export's columns (`Kind.export_columns`) and writes the CSV, or to
+`analysis.xlsx`, which writes the same tables as a workbook.
 
 The parsed-answers cache (`services.results_cache`) is not used: it holds the counted
 answers (excluded responses left out) without the submission time, language and status
@@ -27,13 +28,14 @@ from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
 
-__all__ = ["CsvExport", "export_csv"]
+__all__ = ["ExportWritten", "export_csv", "export_xlsx"]
 
 
 @dataclass(frozen=True)
-class CsvExport:
-    """What `export_csv` wrote: the questionnaire whose columns the files have, the
-    number of responses, the files (the responses' first, then each repeat's entries)."""
+class ExportWritten:
+    """What `export_csv` or `export_xlsx` wrote: the questionnaire whose columns the
+    files have, the number of responses, the files (the responses' first, then each
+    repeat's entries; the workbook alone)."""
 
     questionnaire: Questionnaire
     responses: int
@@ -48,7 +50,7 @@ def export_csv(
     language: str | None = None,
     values: ExportValues = "labels",
     chunk: int = 50_000,
-) -> CsvExport:
+) -> ExportWritten:
     """Write every submission of a survey (excluded ones included, marked in `status`),
     oldest first, to the CSV file `path` with the newest questionnaire's columns, headers
     and labels in `language` (default: the survey's) or, with `values="codes"`, the
@@ -56,11 +58,7 @@ def export_csv(
     stays constant however many there are.
 
     Raises `UnknownSurvey`."""
-    versions = _versions(db, survey_id)
-    if not versions:
-        raise UnknownSurvey(survey_id)
-    # The newest version's columns: versions are numbered in order of publication.
-    _number, target = max(versions.values(), key=lambda version: version[0])
+    target, versions = _target(db, survey_id)
     count, paths = write_stored_csv_files(
         _stored_rows(db, survey_id, chunk),
         target,
@@ -69,7 +67,47 @@ def export_csv(
         path,
         values=values,
     )
-    return CsvExport(target, count, paths)
+    return ExportWritten(target, count, paths)
+
+
+def export_xlsx(
+    db: Database,
+    survey_id: str,
+    path: Path,
+    *,
+    language: str | None = None,
+    values: ExportValues = "labels",
+    chunk: int = 50_000,
+) -> ExportWritten:
+    """As `export_csv`, to the XLSX workbook `path`: the same columns, the responses on
+    the sheet `responses` and each repeat's entries on a sheet of its own.
+
+    Raises `UnknownSurvey`."""
+    from analysis.xlsx import write_stored_xlsx
+
+    target, versions = _target(db, survey_id)
+    count = write_stored_xlsx(
+        _stored_rows(db, survey_id, chunk),
+        target,
+        versions,
+        target.language_or_default(language),
+        path,
+        values=values,
+    )
+    return ExportWritten(target, count, [path])
+
+
+def _target(
+    db: Database, survey_id: str
+) -> tuple[Questionnaire, dict[int, tuple[int, Questionnaire]]]:
+    """The newest questionnaire of a survey, whose columns an export has, and every
+    published version (`_versions`). Raises `UnknownSurvey`."""
+    versions = _versions(db, survey_id)
+    if not versions:
+        raise UnknownSurvey(survey_id)
+    # Versions are numbered in order of publication.
+    _number, target = max(versions.values(), key=lambda version: version[0])
+    return target, versions
 
 
 def _versions(db: Database, survey_id: str) -> dict[int, tuple[int, Questionnaire]]:

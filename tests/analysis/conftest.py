@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from analysis.csv_export import StoredRows, write_stored_csv_files
+from analysis.export_layout import ExportValues
+from analysis.xlsx import write_stored_xlsx
 from survey_app.questionnaire.loader import load_questionnaire, read_yaml
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
@@ -47,6 +51,37 @@ def texts(*answers: dict[str, Any]) -> list[str]:
     return [
         json.dumps(a, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for a in answers
     ]
+
+
+def write_rows(
+    questionnaire: Questionnaire,
+    answers: Sequence[dict[str, Any]],
+    path: Path,
+    *,
+    language: str = "de",
+    values: ExportValues = "labels",
+    per_chunk: int | None = None,
+) -> tuple[int, list[Path]]:
+    """Write `answers`, stored as responses to `questionnaire` (read `per_chunk` at a
+    time, default all at once), to the row-level export `path`: a CSV (with its entries'
+    files) or an XLSX, as its suffix says; the number of responses and the files."""
+    rows = [texts(given)[0] for given in answers]
+    size = per_chunk or max(len(rows), 1)
+    chunks = [
+        StoredRows(
+            version_ids=[1] * len(part),
+            submitted_on=["2026-01-02"] * len(part),
+            languages=["de"] * len(part),
+            statuses=["received"] * len(part),
+            answers=part,
+        )
+        for part in (rows[start : start + size] for start in range(0, len(rows), size))
+    ]
+    versions = {1: (1, questionnaire)}
+    if path.suffix == ".xlsx":
+        count = write_stored_xlsx(chunks, questionnaire, versions, language, path, values=values)
+        return count, [path]
+    return write_stored_csv_files(chunks, questionnaire, versions, language, path, values=values)
 
 
 def variant(questionnaire: Questionnaire, **changes: Any) -> Questionnaire:

@@ -1,8 +1,8 @@
 """The row-level CSV and XLSX with the form's codes (`values="codes"`, Kobo's "XML values
 and headers"): headers are the questions' names, a `select_one` is its choice's name as
 the form wrote it, a `select_multiple` the chosen names separated by spaces and a 1/0
-column per choice, `question/choice`. Both CSV routes write the same bytes
-(`tests/analysis/test_csv_export.py`); here what they write."""
+column per choice, `question/choice`. Both formats are written from the same tables
+(`tests/analysis/test_csv_export.py`); here what they hold."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from analysis.exports import write_responses_csv_files, write_responses_xlsx
 from survey_app.db.engine import Database
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.services.exports import export_csv
-from survey_app.services.results import export_responses
+from survey_app.services.exports import export_csv, export_xlsx
 from tests.analysis.conftest import load, store_answers, variant
 from tests.conftest import FIXTURES
 
@@ -101,10 +99,9 @@ def test_codes_that_are_numbers_stay_as_they_are_and_others_cannot_become_formul
 
 def test_the_workbook_has_the_same_codes_as_text_cells(db: Database, tmp_path: Path) -> None:
     stored(db, {"german_level": "01", "support": ["-99"], "age": 30}, {"german_level": "=cmd"})
-    questionnaire, chunks = export_responses(db, "wave1")
     path = tmp_path / "codes.xlsx"
 
-    assert write_responses_xlsx(chunks, questionnaire, "de", path, values="codes") == 2
+    assert export_xlsx(db, "wave1", path, values="codes").responses == 2
 
     sheet = load_workbook(path, read_only=True)["responses"]
     header, *cells = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -115,9 +112,7 @@ def test_the_workbook_has_the_same_codes_as_text_cells(db: Database, tmp_path: P
     assert found[0]["age"] == 30
 
 
-def test_a_ranking_of_number_codes_stays_as_it_is_in_both_routes(
-    db: Database, tmp_path: Path
-) -> None:
+def test_a_ranking_of_number_codes_stays_as_it_is(db: Database, tmp_path: Path) -> None:
     kinds = load_questionnaire(FIXTURES / "kinds.yaml", working_groups={"arbeit", "sprache"})
     assert kinds.questionnaire is not None
     choices = kinds.questionnaire.to_definition()["choices"]
@@ -130,13 +125,8 @@ def test_a_ranking_of_number_codes_stays_as_it_is_in_both_routes(
         {"helpful": ["2", "-1"]},
         {"helpful": ["=x", "2"]},
     )
-    questionnaire, chunks = export_responses(db, "kinds")
 
-    _count, [pandas_path] = write_responses_csv_files(
-        chunks, questionnaire, "de", tmp_path / "pandas.csv", values="codes"
-    )
-    written = export_csv(db, "kinds", tmp_path / "arrow.csv", values="codes")
+    written = export_csv(db, "kinds", tmp_path / "codes.csv", values="codes")
 
     text = written.paths[0].read_text(encoding="utf-8-sig")
     assert [row["helpful"] for row in csv.DictReader(io.StringIO(text))] == ["2 -1", "'=x 2"]
-    assert written.paths[0].read_bytes() == pandas_path.read_bytes()

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from analysis.exports import entries_paths, write_responses_csv_files, write_responses_xlsx
+from analysis.export_layout import entries_paths
 from survey_app.db.engine import Database
 from survey_app.questionnaire.schema import Questionnaire
-from survey_app.services.results import export_responses, store_demo_responses
+from survey_app.services.exports import export_csv, export_xlsx
+from survey_app.services.results import store_demo_responses
 from tests.analysis.conftest import household, load, member, store_answers, variant
 
 AMAL = member("Amal", 41, "head", works="yes", jobs=[{"job_title": "Köchin", "job_hours": 20}])
@@ -32,12 +33,12 @@ def test_csv_export_writes_a_file_per_repeat_beside_the_responses(
     db: Database, roster: Questionnaire, tmp_path: Path
 ) -> None:
     store_answers(db, roster, *HOUSEHOLDS)
-    questionnaire, chunks = export_responses(db, "roster", chunk=2)  # entries across chunks
     output = tmp_path / "roster.csv"
 
-    count, paths = write_responses_csv_files(chunks, questionnaire, "en", output)
+    written = export_csv(db, "roster", output, language="en", chunk=2)  # entries across chunks
 
-    assert count == 3
+    assert written.responses == 3
+    paths = written.paths
     assert paths == [output, tmp_path / "roster-members.csv", tmp_path / "roster-jobs.csv"]
     responses, members, jobs = (read_csv(path) for path in paths)
     assert [row["_index"] for row in responses] == ["1", "2", "3"]
@@ -66,10 +67,9 @@ def test_xlsx_export_has_a_sheet_per_repeat(
     db: Database, roster: Questionnaire, tmp_path: Path
 ) -> None:
     store_answers(db, roster, *HOUSEHOLDS)
-    questionnaire, chunks = export_responses(db, "roster", chunk=2)
     path = tmp_path / "roster.xlsx"
 
-    assert write_responses_xlsx(chunks, questionnaire, "en", path) == 3
+    assert export_xlsx(db, "roster", path, language="en", chunk=2).responses == 3
 
     book = load_workbook(path, read_only=True)
     assert book.sheetnames == ["responses", "members", "jobs"]
@@ -88,11 +88,11 @@ def test_an_export_with_no_responses_still_has_every_tables_headers(
     db: Database, roster: Questionnaire, tmp_path: Path
 ) -> None:
     store_answers(db, roster)
-    questionnaire, chunks = export_responses(db, "roster")
 
-    count, paths = write_responses_csv_files(chunks, questionnaire, "en", tmp_path / "r.csv")
+    written = export_csv(db, "roster", tmp_path / "r.csv", language="en")
 
-    assert count == 0
+    assert written.responses == 0
+    paths = written.paths
     header = paths[2].read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith('"_index","_parent_table_name","_parent_index"')
     assert '"Job [job_title]"' in header
@@ -101,12 +101,11 @@ def test_an_export_with_no_responses_still_has_every_tables_headers(
 def test_surveys_without_repeats_export_one_csv_as_before(db: Database, tmp_path: Path) -> None:
     wave1 = load("wave1")
     store_answers(db, wave1, {"age": 30})
-    questionnaire, chunks = export_responses(db, "wave1")
 
-    _count, paths = write_responses_csv_files(chunks, questionnaire, "en", tmp_path / "w.csv")
+    paths = export_csv(db, "wave1", tmp_path / "w.csv", language="en").paths
 
     assert paths == [tmp_path / "w.csv"]
-    assert entries_paths(tmp_path / "w.csv", questionnaire) == {}
+    assert entries_paths(tmp_path / "w.csv", wave1) == {}
     assert "_index" not in read_csv(paths[0])[0]
 
 
@@ -118,8 +117,7 @@ def test_entries_follow_their_responses_when_versions_alternate(
     late = household(AMAL | {"member_name": "Eda"})
     store_answers(db, roster, late, version_id=first)  # an answer to version 1, late
 
-    questionnaire, chunks = export_responses(db, "roster")
-    _count, paths = write_responses_csv_files(chunks, questionnaire, "en", tmp_path / "r.csv")
+    paths = export_csv(db, "roster", tmp_path / "r.csv", language="en").paths
 
     members = read_csv(paths[1])
     assert [(row["_parent_index"], row["First name [member_name]"]) for row in members] == [
@@ -133,9 +131,8 @@ def test_every_member_of_stored_demo_households_is_exported_once(
 ) -> None:
     store_answers(db, roster)
     store_demo_responses(db, "roster", 120, seed=5)
-    questionnaire, chunks = export_responses(db, "roster", chunk=50)
 
-    _count, paths = write_responses_csv_files(chunks, questionnaire, "en", tmp_path / "r.csv")
+    paths = export_csv(db, "roster", tmp_path / "r.csv", language="en", chunk=50).paths
 
     responses, members, jobs = (read_csv(path) for path in paths)
     sizes = [

@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -18,31 +17,24 @@ from analysis.exports import (
     results_csv,
     results_csv_excel,
     results_text,
-    write_responses_csv,
-    write_responses_xlsx,
     write_results_xlsx,
 )
 from analysis.frames import frame_from_texts
 from analysis.results import SurveyAnswers, build_results
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
-from tests.analysis.conftest import WAVE1_SHEETS, texts, variant
+from tests.analysis.conftest import WAVE1_SHEETS, texts, variant, write_rows
 from tests.conftest import FIXTURES
 
 MALICIOUS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
 
-def with_meta(frame: pd.DataFrame) -> pd.DataFrame:
-    meta = pd.DataFrame(
-        {"submitted_on": "2026-01-02", "language": "de", "version": 1}, index=frame.index
-    )
-    return pd.concat([meta, frame], axis=1)
-
-
-def malicious_frame(wave1: Questionnaire) -> pd.DataFrame:
-    rows = [{"german_level": "a1", "age": 30, "comment": text} for text in MALICIOUS]
+def malicious_answers() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"german_level": "a1", "age": 30, "comment": text} for text in MALICIOUS
+    ]
     rows.append({"german_level": "b1", "age": -1, "support": ["job"], "comment": "harmless"})
-    return with_meta(frame_from_texts(wave1, [(wave1, texts(*rows))]))
+    return rows
 
 
 def results_of(wave1: Questionnaire, rows: list[dict[str, Any]]) -> Any:
@@ -59,10 +51,8 @@ def test_row_level_csv_has_a_bom_readable_headers_and_no_formulas(
     wave1: Questionnaire, tmp_path: Path
 ) -> None:
     path = tmp_path / "responses.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        count = write_responses_csv(
-            [malicious_frame(wave1).iloc[:3], malicious_frame(wave1).iloc[3:]], wave1, "de", handle
-        )
+
+    count, _paths = write_rows(wave1, malicious_answers(), path, per_chunk=3)
 
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -83,7 +73,7 @@ def test_row_level_xlsx_stores_answers_as_text_never_formulas(
 ) -> None:
     path = tmp_path / "responses.xlsx"
 
-    write_responses_xlsx([malicious_frame(wave1)], wave1, "en", path)
+    write_rows(wave1, malicious_answers(), path, language="en")
 
     sheet = load_workbook(path).active
     assert sheet is not None
@@ -111,13 +101,10 @@ def test_row_level_xlsx_holds_the_values_of_the_csv_across_chunks(
             [["job"], [], ["job", "course"]] * 3, awkward, strict=True,
         )
     ] + [{}]  # fmt: skip
-    frame = with_meta(frame_from_texts(wave1, [(wave1, texts(*rows))]))
-    chunks = [frame.iloc[:4], frame.iloc[4:]]
     xlsx, csv_path = tmp_path / "responses.xlsx", tmp_path / "responses.csv"
 
-    assert write_responses_xlsx(chunks, wave1, "de", xlsx) == 10
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        write_responses_csv(chunks, wave1, "de", handle)
+    assert write_rows(wave1, rows, xlsx, per_chunk=4)[0] == 10
+    write_rows(wave1, rows, csv_path, per_chunk=4)
 
     sheet = load_workbook(xlsx).active
     assert sheet is not None
@@ -139,11 +126,9 @@ def test_choices_that_share_a_label_are_both_exported_with_it(
             for c in levels]  # fmt: skip
     shared = variant(wave1, choices={**wave1.to_definition()["choices"], "level": same})
     rows = [{"german_level": level} for level in ("a1", "a2", "b1", "none")] + [{}]
-    frame = with_meta(frame_from_texts(shared, [(shared, texts(*rows))]))
     path = tmp_path / "responses.csv"
 
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        write_responses_csv([frame], shared, "de", handle)
+    write_rows(shared, rows, path)
 
     with path.open(encoding="utf-8-sig", newline="") as handle:
         exported = [

@@ -13,12 +13,12 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis.exports import write_responses_csv_files
 from analysis.frames import Responses, responses_from_texts
 from analysis.labelled import NO_ANSWER, NOT_ASKED, write_labelled
 from survey_app.db.engine import Database
 from survey_app.questionnaire.rules import check_answers
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.exports import export_csv
 from survey_app.services.results import export_responses
 from tests.analysis.conftest import member, store_answers, texts
 from tests.analysis.test_entries_export import HOUSEHOLDS, read_csv
@@ -180,8 +180,7 @@ def test_the_entries_match_the_csv_export_row_for_row(
     db: Database, roster: Questionnaire, tmp_path: Path
 ) -> None:
     store_answers(db, roster, *HOUSEHOLDS)
-    questionnaire, chunks = export_responses(db, "roster", chunk=2)
-    _count, csv_paths = write_responses_csv_files(chunks, questionnaire, "en", tmp_path / "r.csv")
+    csv_paths = export_csv(db, "roster", tmp_path / "r.csv", language="en", chunk=2).paths
     questionnaire, chunks = export_responses(db, "roster", chunk=2)
     _count, sav_paths = write_labelled(chunks, questionnaire, "en", tmp_path / "r.sav", "sav")
 

@@ -14,14 +14,14 @@ import pyreadstat
 import pytest
 from openpyxl import load_workbook
 
-from analysis.exports import results_csv, write_responses_csv, write_results_xlsx
+from analysis.exports import results_csv, write_results_xlsx
 from analysis.frames import choice_column, frame_from_texts
 from analysis.labelled import write_labelled
 from analysis.publication import Publication, plan_publication, publish, rank_key
 from analysis.results import SurveyAnswers, build_results
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
-from tests.analysis.conftest import texts
+from tests.analysis.conftest import texts, write_rows
 from tests.conftest import FIXTURES
 
 HELPFUL = "Welche Stelle hat Ihnen am meisten geholfen? [helpful]"
@@ -62,13 +62,12 @@ def test_a_ranking_is_a_place_per_choice_in_the_frame(kinds: Questionnaire) -> N
 def test_row_level_csv_carries_a_ranking_as_names_in_order(
     kinds: Questionnaire, tmp_path: Path
 ) -> None:
-    frame = frame_of(
-        kinds, [*ranked(["beratung", "jobcenter", "auslaenderbehoerde"], ["jobcenter"]),
-                {"visits": 2}],
-    )  # fmt: skip
+    answers = [*ranked(["beratung", "jobcenter", "auslaenderbehoerde"], ["jobcenter"]),
+               {"visits": 2}]  # fmt: skip
     path = tmp_path / "responses.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        write_responses_csv([frame], kinds, "de", handle)
+
+    write_rows(kinds, answers, path)
+
     rows = list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
     assert [row[HELPFUL] for row in rows] == [
         "beratung jobcenter auslaenderbehoerde", "jobcenter", ""

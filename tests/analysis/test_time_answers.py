@@ -13,14 +13,13 @@ import pyreadstat
 import pytest
 from openpyxl import load_workbook
 
-from analysis.exports import write_responses_csv, write_responses_xlsx
 from analysis.frames import frame_from_texts
 from analysis.labelled import write_labelled
 from analysis.publication import plan_publication, publish
 from analysis.results import SurveyAnswers, build_results
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
-from tests.analysis.conftest import texts
+from tests.analysis.conftest import texts, write_rows
 from tests.conftest import FIXTURES
 
 ROWS = [
@@ -49,11 +48,10 @@ def frame_of(questionnaire: Questionnaire, rows: list[dict[str, object]]) -> pd.
 def test_row_level_csv_and_xlsx_carry_times_as_iso_text(
     moments: Questionnaire, tmp_path: Path
 ) -> None:
-    frame = frame_of(moments, ROWS)
     csv_path, xlsx_path = tmp_path / "responses.csv", tmp_path / "responses.xlsx"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as handle:
-        write_responses_csv([frame], moments, "en", handle)
-    write_responses_xlsx([frame.iloc[:1], frame.iloc[1:]], moments, "en", xlsx_path)
+
+    write_rows(moments, ROWS, csv_path, language="en")
+    write_rows(moments, ROWS, xlsx_path, language="en", per_chunk=1)
 
     rows = list(csv.DictReader(io.StringIO(csv_path.read_text("utf-8-sig"))))
     opens = "At what time does the office open? [opens]"
