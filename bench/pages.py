@@ -25,6 +25,7 @@ from bench.common import (
     run,
 )
 from bench.forms import css_assets, parse_page, survey_form
+from bench.peers import ahead_in_size
 
 START = f"/s/{SURVEY}?lang=de"
 WEIGHT_LIMIT = 60_000
@@ -175,6 +176,7 @@ def _weight(section: Section, server: Server, first: Fetched) -> None:
         "KB",
         1,
     )
+    ahead_in_size(section, f"first page {START} with everything it loads", total / 1000)
     questions = _first_question_page(server, first)
     assets = total - first.transferred
     section.info(

@@ -23,6 +23,7 @@ from bench.common import (
     post_json,
 )
 from bench.load import Load, wrk
+from bench.peers import ahead_in_throughput
 
 READ_PATH = "/api/v1/surveys"
 SUBMIT_PATH = f"/api/v1/surveys/{SURVEY}/responses"
@@ -167,6 +168,7 @@ def report(measured: Measured) -> Section:
         measured.acknowledged <= measured.stored <= measured.sent,
     )
     best = max(measured.submissions_per_second(count) for count in measured.writes)
+    ahead_in_throughput(section, "best submissions/s", best)
     section.info("fsync/s of the disk (4 KiB write + fsync, one file)", f"{measured.fsyncs:.0f}")
     section.info(
         "best submissions/s as share of the disk's fsync/s",
