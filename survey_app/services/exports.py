@@ -9,13 +9,16 @@ with pyarrow into the export's columns (`Kind.export_columns`) and writes the CS
 
 The parsed-answers cache (`services.results_cache`) is not used: it holds the counted
 answers (excluded responses left out) without the submission time, language and status
-an export has, and a chunk of 50,000 texts parses in a fraction of the time reading it
-takes.
+an export has, and a chunk of texts parses in a fraction of the time reading it takes.
+
+Rows are read `CHUNK` at a time, each chunk by a reader thread while the one before is
+parsed and written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,11 @@ from survey_app.db.core import submission, survey_version
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
+
+CHUNK = 10_000
+"""Submissions read, parsed and written at a time. A 100,000-response export took 2.3
+instead of 2.9 s of CPU and 250 instead of 460 MB with 10,000 rather than 50,000 (less
+memory to fault in and to scan for the cycle collector); 5,000 saved no more time."""
 
 __all__ = ["ExportWritten", "export_csv", "export_xlsx"]
 
@@ -49,7 +57,7 @@ def export_csv(
     *,
     language: str | None = None,
     values: ExportValues = "labels",
-    chunk: int = 50_000,
+    chunk: int = CHUNK,
 ) -> ExportWritten:
     """Write every submission of a survey (excluded ones included, marked in `status`),
     oldest first, to the CSV file `path` with the newest questionnaire's columns, headers
@@ -60,7 +68,7 @@ def export_csv(
     Raises `UnknownSurvey`."""
     target, versions = _target(db, survey_id)
     count, paths = write_stored_csv_files(
-        _stored_rows(db, survey_id, chunk),
+        _read_ahead(_stored_rows(db, survey_id, chunk)),
         target,
         versions,
         target.language_or_default(language),
@@ -77,7 +85,7 @@ def export_xlsx(
     *,
     language: str | None = None,
     values: ExportValues = "labels",
-    chunk: int = 50_000,
+    chunk: int = CHUNK,
 ) -> ExportWritten:
     """As `export_csv`, to the XLSX workbook `path`: the same columns, the responses on
     the sheet `responses` and each repeat's entries on a sheet of its own.
@@ -87,7 +95,7 @@ def export_xlsx(
 
     target, versions = _target(db, survey_id)
     count = write_stored_xlsx(
-        _stored_rows(db, survey_id, chunk),
+        _read_ahead(_stored_rows(db, survey_id, chunk)),
         target,
         versions,
         target.language_or_default(language),
@@ -125,6 +133,17 @@ def _versions(db: Database, survey_id: str) -> dict[int, tuple[int, Questionnair
         int(row_id): (int(number), Questionnaire.model_validate(definition))
         for row_id, number, definition in rows
     }
+
+
+def _read_ahead(chunks: Iterator[StoredRows]) -> Iterator[StoredRows]:
+    """`chunks`, each read by a thread of its own while the one before is parsed and
+    written: the database driver and pyarrow's parser and writer release the GIL, so on
+    two cores reading overlaps the rest (a 100,000-response export: see bench/README.md)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
+        pending = reader.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = reader.submit(next, chunks, None)
+            yield chunk
 
 
 def _stored_rows(db: Database, survey_id: str, chunk: int) -> Iterator[StoredRows]:
