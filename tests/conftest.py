@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
@@ -143,6 +143,10 @@ _SCHEMA_SHAPE = text(
     ORDER BY 1, 2
     """
 )
+# One statement list, one round trip (no parameters: psycopg sends it as a simple query).
+_DELETE_ALL_ROWS = "; ".join(
+    f'DELETE FROM "{table.name}"' for table in reversed(SQLModel.metadata.sorted_tables)
+)
 _RESTART_SEQUENCES = text(
     "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)"
     " FROM pg_sequences WHERE schemaname = current_schema()"
@@ -163,21 +167,19 @@ class _SpareSchemas:
         self.base_url = base_url
         self.spare: list[str] = []
         self.shapes: dict[str, list[tuple[str, str]]] = {}
+        self.engines: dict[str, Engine] = {}
 
     def take(self) -> str:
         if self.spare:
             return self.spare.pop()
         schema = f"t_{uuid.uuid4().hex[:16]}"
-        engine = create_engine(_postgres_schema_url(self.base_url, schema))
-        try:
-            # One transaction on the new schema alone (never on `public`).
-            with engine.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-                SQLModel.metadata.create_all(connection, checkfirst=False)
-                _record_revision(connection)
-                self.shapes[schema] = _shape(connection)
-        finally:
-            engine.dispose()
+        engine = self.engines[schema] = create_engine(_postgres_schema_url(self.base_url, schema))
+        # One transaction on the new schema alone (never on `public`).
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            SQLModel.metadata.create_all(connection, checkfirst=False)
+            _record_revision(connection)
+            self.shapes[schema] = _shape(connection)
         return schema
 
     def give_back(self, schema: str) -> None:
@@ -188,25 +190,22 @@ class _SpareSchemas:
 
     def _emptied(self, schema: str) -> bool:
         """Empty the schema's tables, as a new schema has them, if its shape is as made."""
-        engine = create_engine(_postgres_schema_url(self.base_url, schema))
         try:
-            with engine.begin() as connection:
+            with self.engines[schema].begin() as connection:
                 # A test that left a transaction open on a table is a failure of its own;
                 # here it only costs the schema.
                 connection.execute(text("SET LOCAL lock_timeout = '5s'"))
-                if _shape(connection) != self.shapes.get(schema):
+                if _shape(connection) != self.shapes[schema]:
                     return False
-                for table in reversed(SQLModel.metadata.sorted_tables):
-                    connection.execute(table.delete())
+                connection.exec_driver_sql(_DELETE_ALL_ROWS)
                 connection.execute(_RESTART_SEQUENCES)
             return True
         except DBAPIError:
             return False
-        finally:
-            engine.dispose()
 
     def drop(self, schema: str) -> None:
         self.shapes.pop(schema, None)
+        self.engines.pop(schema).dispose()
         admin = create_engine(self.base_url, isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as connection:
