@@ -74,6 +74,11 @@ def _crowd(kind: str, workers: int, count: int, ramp: float) -> Section:
         figures = json.loads(measured.stdout)
         server_cpu = server.cpu_seconds() - cpu_before
         stored = count_submissions(database.url) - stored_before
+        if figures["dropped"]:
+            # What the server said is the only trace of why connections were dropped.
+            exited = server.process.poll() if server.process else None
+            section.notes.append(f"server exit status: {exited}; its log ends with:")
+            section.notes.append(f"```\n{server.log()[-3000:]}\n```")
     _rows(section, figures, count, stored, server_cpu, ramp, workers)
     if profile.exists():
         _lock_waits(section, profile, figures["requests"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -64,7 +65,10 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read_yaml(source: FilePath) -> YamlDocument:
     """Parse a YAML file, keeping the line of every path; raises `YamlProblem`."""
-    raw = source.read_bytes()
+    return _parse_yaml(source.read_bytes())
+
+
+def _parse_yaml(raw: bytes) -> YamlDocument:
     if b"\x00" in raw:
         raise YamlProblem(1, "not a text file (binary content)")
     try:
@@ -112,20 +116,33 @@ def _record_lines(node: yaml.Node | None, path: Path, lines: dict[Path, int]) ->
 
 
 def load_questionnaire(source: FilePath, *, working_groups: Collection[str]) -> LoadResult:
-    """Read and check one questionnaire file; never raises for bad content."""
+    """Read and check one questionnaire file; never raises for bad content.
+
+    The same content checked against the same working groups is read once per process
+    (`_checked`): publishing reads every file at each start of an app, which the test
+    suite does hundreds of times (the newcomer survey: about 0.1 s each), and the
+    questionnaire is immutable."""
     try:
-        document = read_yaml(source)
-    except YamlProblem as problem:
-        return LoadResult(
-            source,
-            None,
-            [Problem(f"{source}:{problem.line}", problem.message, code=ProblemCode.INVALID_YAML)],
-        )
+        raw = source.read_bytes()
     except OSError as error:
         return LoadResult(
             source,
             None,
             [Problem(f"{source}:1", f"cannot read: {error.strerror}", code=ProblemCode.UNREADABLE)],
+        )
+    checked = _checked(source, raw, frozenset(working_groups))
+    return LoadResult(source, checked.questionnaire, list(checked.problems))
+
+
+@lru_cache(maxsize=16)
+def _checked(source: FilePath, raw: bytes, working_groups: frozenset[str]) -> LoadResult:
+    try:
+        document = _parse_yaml(raw)
+    except YamlProblem as problem:
+        return LoadResult(
+            source,
+            None,
+            [Problem(f"{source}:{problem.line}", problem.message, code=ProblemCode.INVALID_YAML)],
         )
 
     def locate(path: Path) -> str:

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from analysis.csv_export import StoredRows, write_stored_csv_files
 from analysis.export_layout import ExportValues
@@ -156,7 +156,9 @@ def _stored_rows(db: Database, survey_id: str, chunk: int) -> Iterator[StoredRow
                 select(
                     submission.c.id,
                     submission.c.version_id,
-                    submission.c.created_on,
+                    # Its text as stored: a date parsed per row only to be written
+                    # as text again cost a tenth of reading a chunk on SQLite.
+                    type_coerce(submission.c.created_on, String),
                     submission.c.language,
                     submission.c.answers,
                     submission.c.status,
