@@ -9,8 +9,10 @@ published before stay in force and the problems are reported.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlmodel import col, delete, select
 
 from survey_app.db.engine import Database
@@ -32,11 +34,29 @@ def groups_publish(db: Database, directory: Path) -> tuple[list[WorkingGroup], l
     groups, problems = load_working_group_catalog(directory)
     if problems:
         return list(working_groups(db)), problems
+    # Every app process publishes at its start and the catalogue has usually not changed:
+    # then a start writes nothing and waits for no lock.
+    if _rows(working_groups(db)) == _rows(groups):
+        return groups, []
     with db.write() as session:
+        if not db.is_sqlite:
+            # Processes starting together (the workers of `serve --workers 2`, or two
+            # replaced at once) publish at the same moment. A PostgreSQL DELETE does not
+            # remove rows another process commits while it waits, so the second INSERT
+            # would meet them; a failed publish fails the worker's start, and uvicorn then
+            # stops every worker. Publishers take turns instead (readers are not blocked;
+            # SQLite's writers take turns already, `Database.write`).
+            session.execute(
+                text(f"LOCK TABLE {WorkingGroupRow.__tablename__} IN SHARE ROW EXCLUSIVE MODE")
+            )
         session.execute(delete(WorkingGroupRow))
-        for position, group in enumerate(groups):
-            session.add(WorkingGroupRow(id=group.id, position=position, name=dict(group.name)))
+        for position, (group_id, name) in enumerate(_rows(groups)):
+            session.add(WorkingGroupRow(id=group_id, position=position, name=name))
     return groups, []
+
+
+def _rows(groups: Iterable[WorkingGroup]) -> list[tuple[str, dict[str, str]]]:
+    return [(group.id, dict(group.name)) for group in groups]
 
 
 def working_groups(db: Database) -> tuple[WorkingGroup, ...]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownGroup
-from survey_app.services.groups import group_ids, working_group, working_groups
+from survey_app.services.groups import group_ids, groups_publish, working_group, working_groups
 from survey_app.services.surveys import publish_directory
 from tests.cli import survey_app
 
@@ -35,6 +36,31 @@ def test_publishing_the_questionnaires_publishes_the_groups_in_their_order(
 
     assert [group.id for group in working_groups(db)] == ["sprache", "arbeit"]
     assert working_group(db, "arbeit").name == {"de": "Arbeit", "en": "Work"}
+
+
+def test_processes_publishing_at_the_same_moment_all_succeed(db: Database, tmp_path: Path) -> None:
+    """The workers of `serve --workers 2` publish at their start, at the same moment; a
+    worker whose start fails makes uvicorn stop them all."""
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = catalogue(tmp_path / "first")
+    second = catalogue(tmp_path / "second", CATALOGUE + "  - id: wohnen\n    name: {de: Wohnen}\n")
+    processes = [Database(db.url) for _ in range(4)]
+
+    def publish(process: int) -> None:
+        for turn in range(8):
+            groups_publish(processes[process], first if (process + turn) % 2 else second)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+            list(pool.map(publish, range(len(processes))))
+    finally:
+        for process in processes:
+            process.dispose()
+    assert [group.id for group in working_groups(db)] in (
+        ["sprache", "arbeit"],
+        ["sprache", "arbeit", "wohnen"],
+    )
 
 
 def test_a_file_edited_after_publishing_changes_nothing_until_published_again(
