@@ -66,16 +66,16 @@ def export_csv(
     stays constant however many there are.
 
     Raises `UnknownSurvey`."""
-    target, versions = _target(db, survey_id)
+    source = _source(db, survey_id, chunk)
     count, paths = write_stored_csv_files(
-        _read_ahead(_stored_rows(db, survey_id, chunk)),
-        target,
-        versions,
-        target.language_or_default(language),
+        source.chunks,
+        source.target,
+        source.versions,
+        source.target.language_or_default(language),
         path,
         values=values,
     )
-    return ExportWritten(target, count, paths)
+    return ExportWritten(source.target, count, paths)
 
 
 def export_xlsx(
@@ -93,29 +93,36 @@ def export_xlsx(
     Raises `UnknownSurvey`."""
     from analysis.xlsx import write_stored_xlsx
 
-    target, versions = _target(db, survey_id)
+    source = _source(db, survey_id, chunk)
     count = write_stored_xlsx(
-        _read_ahead(_stored_rows(db, survey_id, chunk)),
-        target,
-        versions,
-        target.language_or_default(language),
+        source.chunks,
+        source.target,
+        source.versions,
+        source.target.language_or_default(language),
         path,
         values=values,
     )
-    return ExportWritten(target, count, [path])
+    return ExportWritten(source.target, count, [path])
 
 
-def _target(
-    db: Database, survey_id: str
-) -> tuple[Questionnaire, dict[int, tuple[int, Questionnaire]]]:
-    """The newest questionnaire of a survey, whose columns an export has, and every
-    published version (`_versions`). Raises `UnknownSurvey`."""
+@dataclass(frozen=True)
+class _Source:
+    """What an export reads: the newest questionnaire of the survey, whose columns the
+    export has; every published version (`_versions`); the stored rows, read ahead."""
+
+    target: Questionnaire
+    versions: dict[int, tuple[int, Questionnaire]]
+    chunks: Iterator[StoredRows]
+
+
+def _source(db: Database, survey_id: str, chunk: int) -> _Source:
+    """Raises `UnknownSurvey`."""
     versions = _versions(db, survey_id)
     if not versions:
         raise UnknownSurvey(survey_id)
     # Versions are numbered in order of publication.
     _number, target = max(versions.values(), key=lambda version: version[0])
-    return target, versions
+    return _Source(target, versions, _read_ahead(_stored_rows(db, survey_id, chunk)))
 
 
 def _versions(db: Database, survey_id: str) -> dict[int, tuple[int, Questionnaire]]:
