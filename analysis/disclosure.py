@@ -760,18 +760,7 @@ def _quiet_start() -> Iterator[None]:
 
 
 class _Program:
-    """The linear program of one component, built once, re-solved per objective.
-
-    An unknown that occurs in one equation of the component alone, with coefficient 1 or
-    -1, is not a column: it is that equation's slack (e.g. who answered a multiple choice
-    but did not tick a choice, `tick + unticked = answered`, where the unticked count is
-    never shown), so the equation becomes the inequality that the slack's `>= 0` leaves
-    (`tick <= answered`) and the slack's value is worked out from the others where asked.
-    The two programs have the same solutions (the slack is determined by the others, and
-    whole whenever they are), so the same bounds, optima and proofs, and the equation's
-    dual value is the inequality's. Measured on the second release of 10,000 + 200 demo
-    newcomer responses with every group: 7,780 of the 25,708 unknowns of the largest
-    component were such slacks, and HiGHS's time per program fell by about a quarter."""
+    """The linear program of one component, built once, re-solved per objective."""
 
     def __init__(
         self,
@@ -783,37 +772,22 @@ class _Program:
     ) -> None:
         self.truth = truth
         self.fixed = fixed
-        slack_of_row = _slacks(rows, fixed)
-        eliminated = {v for v, _c in slack_of_row.values()}
-        members = [v for v in members if v not in eliminated]
         self.column = {v: j for j, v in enumerate(members)}
-        self.slack: dict[int, tuple[int, int, list[int], list[int]]] = {}
-        """Per slack unknown: (the true value of its equation's unknown side, its
-        coefficient, the columns and coefficients of the others): its value is
-        (side - the others' sum) / coefficient."""
         starts, indexes, coefficients = [0], [], []
         lower: list[float] = []
         upper: list[float] = []
-        for r, (variables, row_coefficients, equation) in enumerate(rows):
+        for variables, row_coefficients, equation in rows:
             known = 0
             side = 0
-            slack, slack_coefficient = slack_of_row.get(r, (-1, 0))
             for v, c in zip(variables, row_coefficients, strict=True):
                 if fixed[v]:
                     known += c * truth[v]
                 else:
+                    indexes.append(self.column[v])
+                    coefficients.append(c)
                     side += c * truth[v]
-                    if v != slack:
-                        indexes.append(self.column[v])
-                        coefficients.append(c)
             starts.append(len(indexes))
-            if slack >= 0:
-                # others + coefficient * slack == side, slack >= 0.
-                others = slice(starts[-2], starts[-1])
-                self.slack[slack] = (side, slack_coefficient, indexes[others], coefficients[others])
-                lower.append(-highspy.kHighsInf if slack_coefficient > 0 else side)
-                upper.append(side if slack_coefficient > 0 else highspy.kHighsInf)
-            elif equation:
+            if equation:
                 # Equations hold for the true values: the unknowns' side equals theirs.
                 lower.append(side)
                 upper.append(side)
@@ -856,8 +830,6 @@ class _Program:
         self.shows = shows
         """Per row: the newest release's number it shows, or -1 (see `binding`)."""
         self.duals = np.zeros(0)
-        self.offset = 0.0
-        """The constant part of the objective: the slacks' costs at the others' 0."""
 
     def __enter__(self) -> _Program:
         return self
@@ -867,17 +839,9 @@ class _Program:
 
     def value(self, form: tuple[int, ...]) -> float:
         """The value of `form` in the last solution."""
-        return float(sum(self._value_of(v) for v in form))
-
-    def _value_of(self, v: int) -> float:
-        if self.fixed[v]:
-            return self.truth[v]
-        column = self.column.get(v)
-        if column is not None:
-            return float(self.solution[column])
-        side, coefficient, columns, coefficients = self.slack[v]
-        others = sum(c * self.solution[j] for j, c in zip(columns, coefficients, strict=True))
-        return float((side - others) / coefficient)
+        return float(
+            sum(self.truth[v] if self.fixed[v] else self.solution[self.column[v]] for v in form)
+        )
 
     def clear(
         self,
@@ -989,8 +953,7 @@ class _Program:
                     break
                 if highs.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
                     continue
-                solution = np.asarray(highs.getSolution().col_value)
-                here = constant + self.offset + self.cost @ solution
+                here = constant + self.cost @ np.asarray(highs.getSolution().col_value)
                 if (here - value if maximize else value - here) > _MOVED:
                     return True
             else:
@@ -1008,7 +971,7 @@ class _Program:
 
     def value_free(self) -> float:
         """The objective of the last solution (without the fixed part)."""
-        return float(self.cost @ self.solution) + self.offset
+        return float(self.cost @ self.solution)
 
     def _objective(
         self,
@@ -1018,22 +981,11 @@ class _Program:
         weights: npt.NDArray[np.float64] | None = None,
     ) -> None:
         cost = np.zeros(self.size)
-        offset = 0.0
         for position, form in enumerate(forms):
             weight = 1.0 if weights is None else float(weights[position])
             for v in form:
-                if self.fixed[v]:
-                    continue
-                column = self.column.get(v)
-                if column is not None:
-                    cost[column] += weight
-                    continue
-                # weight * slack = weight * (side - others) / coefficient
-                side, coefficient, columns, coefficients = self.slack[v]
-                offset += weight * side / coefficient
-                for j, c in zip(columns, coefficients, strict=True):
-                    cost[j] -= weight * c / coefficient
-        self.offset = offset
+                if not self.fixed[v]:
+                    cost[self.column[v]] += weight
         changed = np.flatnonzero(cost != self.cost).astype(np.int32)
         if len(changed):
             self.highs.changeColsCost(len(changed), changed, cost[changed])
@@ -1082,7 +1034,7 @@ class _Program:
             solution = highs.getSolution()
             self.solution = np.asarray(solution.col_value)
             self.duals = np.asarray(solution.row_dual)
-            self.objective = float(highs.getInfo().objective_function_value) + self.offset
+            self.objective = float(highs.getInfo().objective_function_value)
             if np.all(np.abs(self.solution - np.round(self.solution)) < _EPSILON):
                 self.solution = np.round(self.solution)
                 self.objective = float(round(self.objective))
@@ -1096,24 +1048,6 @@ class _Program:
             return False
         # The true counts satisfy every row, so the program is never infeasible.
         raise AuditError(f"the linear program of a component ended with {status}")
-
-
-def _slacks(rows: Sequence[_Relation], fixed: Sequence[bool]) -> dict[int, tuple[int, int]]:
-    """Per equation (index into `rows`), its slack and the slack's coefficient: an unknown
-    that occurs in no other row, with coefficient 1 or -1 (one per equation, the first;
-    see `_Program`)."""
-    occurrences: Counter[int] = Counter()
-    for variables, _coefficients, _equation in rows:
-        occurrences.update(v for v in variables if not fixed[v])
-    slacks: dict[int, tuple[int, int]] = {}
-    for r, (variables, coefficients, equation) in enumerate(rows):
-        if not equation:
-            continue
-        for v, c in zip(variables, coefficients, strict=True):
-            if not fixed[v] and occurrences[v] == 1 and c in (1, -1):
-                slacks[r] = (v, c)
-                break
-    return slacks
 
 
 def _lines_of(structure: Structure) -> dict[int, list[Line]]:
