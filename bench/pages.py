@@ -32,6 +32,9 @@ WEIGHT_LIMIT = 60_000
 LONG_CACHE = 30 * 24 * 3600
 VERSIONED = re.compile(r"[?&]v=[0-9a-zA-Z]{6,}|[.-][0-9a-f]{8,}\.")
 TEXT_TYPES = ("text/", "javascript", "json", "svg", "xml")
+FIXED_ADDRESSES = {"/favicon.ico"}
+"""Assets browsers ask for at a fixed address whatever the page links: they cannot carry a
+content hash, and a year in caches would keep an old one a year (the app gives a week)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,7 @@ def _weight(section: Section, server: Server, first: Fetched) -> None:
         if text_like and len(item.body) > 1000:
             encoding = item.headers.get("content-encoding", "none")
             section.check(f"{name}: compressed", encoding, "gzip or br", encoding in ("gzip", "br"))
-        if item is first:
+        if item is first or name in FIXED_ADDRESSES:
             continue
         max_age = _max_age(item.headers.get("cache-control", ""))
         section.check(
