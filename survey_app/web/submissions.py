@@ -139,12 +139,14 @@ def receipt_body(receipt: SubmissionReceipt, secret_key: str) -> dict[str, objec
     }
 
 
-def same_site_json(
+async def same_site_json(
     connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
 ) -> None:
     """Guard: a submission from another site's page (its `Origin`) is 403, a body not
     declared `application/json` 415. A form or `text/plain` POST needs no CORS
-    preflight, so without these any page could make its visitors' browsers submit."""
+    preflight, so without these any page could make its visitors' browsers submit.
+    A coroutine (it only reads headers): Litestar runs a plain function guard in a
+    worker thread, a thread hop per submission."""
     origin = connection.headers.get("origin")
     if origin is not None and not _is_own_origin(connection, origin):
         raise PermissionDeniedException(FOREIGN_ORIGIN_MESSAGE)
@@ -210,9 +212,12 @@ class SubmissionApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
+        # The settings come from the app's state, not as a second dependency: Litestar
+        # resolves two independent dependencies in an anyio task group, two tasks per
+        # submission for two constants.
+        settings: Settings = request.app.state.settings
         try:
             payload = await request.json()
         except (SerializationException, RecursionError, UnicodeDecodeError):
