@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -31,11 +32,10 @@ from survey_app.db.tables import (
     ArrivalWindow,
     Invitation,
     Submission,
-    Survey,
     SurveyVersion,
     core_table,
 )
-from survey_app.errors import Conflict, Forbidden, Invalid
+from survey_app.errors import Conflict, DomainError, Forbidden, Invalid
 from survey_app.i18n import N_, answer_error_message, translations
 from survey_app.questionnaire.quality import answer_quality
 from survey_app.questionnaire.rules import (
@@ -44,7 +44,14 @@ from survey_app.questionnaire.rules import (
     check_answers,
 )
 from survey_app.services.invitations import token_hash
-from survey_app.services.surveys import WITHOUT_DEFINITION, PublishedSurvey, questionnaire_of
+from survey_app.services.surveys import (
+    WITHOUT_DEFINITION,
+    PublishedSurvey,
+    SurveyChanged,
+    is_newest,
+    newest_version,
+    questionnaire_of,
+)
 
 MAX_SUBMISSION_ID = 100
 MAX_INVITATION = 200
@@ -214,6 +221,7 @@ def submission_create_from_json(
     payload: object,
     started_at: datetime.datetime | None = None,
     also: Callable[[Session], object] | None = None,
+    remembered: bool = False,
 ) -> SubmissionReceipt:
     """`submission_create` for a decoded JSON body of the submission API.
 
@@ -223,23 +231,44 @@ def submission_create_from_json(
     in the newest version's series (no breaking change since); a version that does not
     exist is a `SubmissionInvalid`, one replaced by a breaking change a
     `SubmissionConflict`, both naming it.
+
+    `remembered`: `survey` comes from `remembered_survey` and may be outdated. It is
+    confirmed in the write transaction, and a refusal by reading the survey again;
+    `SurveyChanged` when it is not the newest version any more (nothing stored).
     """
     fields = payload if isinstance(payload, dict) else {}
-    if fields.get("version") is not None:
-        survey = _requested_version(db, survey, fields)
-        new, token = _checked_submission(survey, fields)
-        return _stored_submission(db, survey, fields, _timed(new, started_at), token, also)
+    confirm = survey if remembered else None
     try:
-        new, token = _checked_submission(survey, fields)
-    except SubmissionInvalid:
-        # A retry that arrives after a new version was published is judged by the
-        # questionnaire it answered; only a refused submission needs the lookup.
-        answered = _answered_version(db, survey, fields.get("submission_id"))
-        if answered is survey:
-            raise
-        survey = answered
-        new, token = _checked_submission(survey, fields)
-    return _stored_submission(db, survey, fields, _timed(new, started_at), token, also)
+        if fields.get("version") is not None:
+            requested = _requested_version(db, survey, fields)
+            new, token = _checked_submission(requested, fields)
+            return _stored_submission(
+                db, requested, fields, _timed(new, started_at), token, also, confirm
+            )
+        answered = survey
+        try:
+            new, token = _checked_submission(survey, fields)
+        except SubmissionInvalid:
+            # A retry that arrives after a new version was published is judged by the
+            # questionnaire it answered; only a refused submission needs the lookup.
+            answered = _answered_version(db, survey, fields.get("submission_id"))
+            if answered is survey:
+                raise
+            new, token = _checked_submission(answered, fields)
+        return _stored_submission(
+            db, answered, fields, _timed(new, started_at), token, also, confirm
+        )
+    except DomainError:
+        # Refused by what an outdated version asks? Confirming costs a read, but only
+        # for refusals, which are rare; a stored submission was confirmed in its write.
+        if confirm is not None and not is_newest(confirm, _newest_version_of(db, survey.id)):
+            raise SurveyChanged() from None
+        raise
+
+
+def _newest_version_of(db: Database, survey_id: str) -> Sequence[Any] | None:
+    with db.engine.connect() as connection:
+        return newest_version(connection, survey_id)
 
 
 def checked_submissions_create(
@@ -285,11 +314,12 @@ def _stored_submission(
     new: NewSubmission,
     token: str | None,
     also: Callable[[Session], object] | None,
+    confirm: PublishedSurvey | None = None,
 ) -> SubmissionReceipt:
     needs_invitation = survey.questionnaire.audience == "invitation"
     hashed_token = token_hash(token) if needs_invitation and token else None
     with db.write() as session:
-        receipt = _store(session, survey, fields, new, hashed_token, needs_invitation)
+        receipt = _store(session, survey, fields, new, hashed_token, needs_invitation, confirm)
         if also is not None:
             also(session)
         return receipt
@@ -413,11 +443,17 @@ def _store(
     new: NewSubmission,
     hashed_token: str | None,
     needs_invitation: bool,
+    confirm: PublishedSurvey | None,
 ) -> SubmissionReceipt:
     """Insert `new` optimistically: a new submission costs one lookup and the insert; the
     stored row is read only when the id is taken, the survey closed or the invitation
-    unusable (a replay may still be answered then)."""
-    is_open = session.execute(_IS_OPEN, {"survey_id": survey.id}).scalar_one_or_none()
+    unusable (a replay may still be answered then). The lookup reads the survey's newest
+    version and whether it is open; `SurveyChanged` before anything is written when
+    `confirm` (the newest version the submission was judged by) is not that version."""
+    newest = newest_version(session, survey.id)
+    if confirm is not None and not is_newest(confirm, newest):
+        raise SurveyChanged()
+    is_open = newest is not None and newest[3]
     invitation = _invitation(session, survey.id, hashed_token) if needs_invitation else None
     refusal: Exception | None = None
     if not is_open:
@@ -444,10 +480,6 @@ def _store(
         # Judge the replay by the answers as the version it answered cleaned them.
         new, _token = _checked_submission(_as_version(survey, version), fields)
     return _replay(session, row, version.number, new, hashed_token, needs_invitation)
-
-
-_SURVEY = core_table(Survey)
-_IS_OPEN = select(_SURVEY.c.is_open).where(_SURVEY.c.id == bindparam("survey_id"))
 
 
 def _new_row_insert(dialect: str) -> Insert:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Connection, bindparam, func
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
@@ -262,7 +264,7 @@ _DEFINITION = core_select(core.survey_version.c.definition).where(
 def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
     """The newest version of one survey, or None."""
     with db.engine.connect() as connection:
-        row = connection.execute(_NEWEST_VERSION, {"survey_id": survey_id}).first()
+        row = newest_version(connection, survey_id)
         if row is None:
             return None
         version_id, number, content_hash, is_open = row
@@ -278,6 +280,53 @@ def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
         questionnaire=questionnaire,
         is_open=bool(is_open),
     )
+
+
+class SurveyChanged(Exception):
+    """A remembered survey (`remembered_survey`) is no longer the newest version: what
+    was decided with it must be decided again with the survey read afresh
+    (`refreshed_survey`). Never an answer of its own."""
+
+
+# The newest version of each survey as the submission API last found it, per database.
+# Every submission used to read it in a read transaction of its own (a connection,
+# BEGIN, the query, ROLLBACK: about a tenth of a submission's server CPU), only for the
+# write transaction to ask about the survey again (`is_open`). Now the write
+# transaction reads the newest version itself (`is_newest`, one query either way) and
+# refuses to store against a remembered version that is no longer the newest, so a
+# version published by this process or another is used from the next submission on,
+# as before. Only known surveys are kept (never deleted, so the dict stays small);
+# unknown ids are read every time.
+_REMEMBERED: weakref.WeakKeyDictionary[Database, dict[str, PublishedSurvey]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def remembered_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
+    """`get_survey` as last read here: it may be outdated, so a caller must confirm it
+    (`is_newest`) before it acts on it, and on `SurveyChanged` use `refreshed_survey`."""
+    found = _REMEMBERED.get(db, {}).get(survey_id)
+    return found if found is not None else refreshed_survey(db, survey_id)
+
+
+def refreshed_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
+    """`get_survey`, remembered for `remembered_survey`."""
+    found = get_survey(db, survey_id)
+    if found is not None:
+        _REMEMBERED.setdefault(db, {})[survey_id] = found
+    return found
+
+
+def newest_version(connection: Connection | Session, survey_id: str) -> Sequence[Any] | None:
+    """The survey's newest version as (id, number, content_hash, is_open), in the
+    caller's transaction; None for an unknown survey."""
+    return connection.execute(_NEWEST_VERSION, {"survey_id": survey_id}).first()
+
+
+def is_newest(survey: PublishedSurvey, newest: Sequence[Any] | None) -> bool:
+    """Whether `survey` is the version `newest_version` found (a published version never
+    changes, so its id says it all)."""
+    return newest is not None and newest[0] == survey.version_id
 
 
 def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Questionnaire]]:

@@ -50,7 +50,12 @@ from survey_app.services.submissions import (
     SubmissionReceipt,
     submission_create_from_json,
 )
-from survey_app.services.surveys import get_survey
+from survey_app.services.surveys import (
+    PublishedSurvey,
+    SurveyChanged,
+    refreshed_survey,
+    remembered_survey,
+)
 from survey_app.settings import Settings
 from survey_app.web.api_docs import (
     SubmissionErrors,
@@ -91,12 +96,34 @@ def _submit(
 ) -> SubmissionReceipt:
     """The receipt of a stored or replayed submission.
 
+    Judged by the survey as this process last found it (no read of its own per
+    submission, see `remembered_survey`); if that is not the newest version any more,
+    everything is decided again with the survey read afresh, as if read first."""
+    survey = remembered_survey(db, survey_id)
+    try:
+        return _submit_to(db, survey_id, survey, payload, guesses, client, remembered=True)
+    except SurveyChanged:
+        survey = refreshed_survey(db, survey_id)
+        return _submit_to(db, survey_id, survey, payload, guesses, client, remembered=False)
+
+
+def _submit_to(
+    db: Database,
+    survey_id: str,
+    survey: PublishedSurvey | None,
+    payload: object,
+    guesses: RateLimiter,
+    client: str,
+    *,
+    remembered: bool,
+) -> SubmissionReceipt:
+    """`_submit` with one reading of the survey (`remembered`: possibly outdated).
+
     An invitation survey's token is a secret that can be guessed: such a submission
     takes its place in the client's invitation bucket before the token is looked up
     and gives it back unless the token was unknown (a used one is no guess: the losers
     of a race on one link, a retry). Anonymous surveys never touch the bucket.
     """
-    survey = get_survey(db, survey_id)
     if survey is None:
         raise UnknownSurvey(survey_id)
     if not isinstance(payload, dict):
@@ -104,13 +131,20 @@ def _submit(
     if survey.questionnaire.audience != "invitation" or not isinstance(
         payload.get("invitation"), str
     ):
-        return submission_create_from_json(db, survey=survey, payload=payload)
+        return submission_create_from_json(
+            db, survey=survey, payload=payload, remembered=remembered
+        )
     wait = guesses.hit(client)
     if wait is not None:
+        fresh = refreshed_survey(db, survey_id) if remembered else survey
+        if fresh is None or fresh.version_id != survey.version_id:
+            raise SurveyChanged()  # a new version may not ask for invitations at all
         raise too_many(wait)
     guessed_wrong = False
     try:
-        return submission_create_from_json(db, survey=survey, payload=payload)
+        return submission_create_from_json(
+            db, survey=survey, payload=payload, remembered=remembered
+        )
     except InvitationRejected as rejected:
         guessed_wrong = rejected.unknown
         raise
@@ -139,12 +173,14 @@ def receipt_body(receipt: SubmissionReceipt, secret_key: str) -> dict[str, objec
     }
 
 
-def same_site_json(
+async def same_site_json(
     connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
 ) -> None:
     """Guard: a submission from another site's page (its `Origin`) is 403, a body not
     declared `application/json` 415. A form or `text/plain` POST needs no CORS
-    preflight, so without these any page could make its visitors' browsers submit."""
+    preflight, so without these any page could make its visitors' browsers submit.
+    A coroutine (it only reads headers): Litestar runs a plain function guard in a
+    worker thread, a thread hop per submission."""
     origin = connection.headers.get("origin")
     if origin is not None and not _is_own_origin(connection, origin):
         raise PermissionDeniedException(FOREIGN_ORIGIN_MESSAGE)
@@ -210,9 +246,12 @@ class SubmissionApiController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
         survey_id: FromPath[str],
     ) -> Response[Any]:
+        # The settings come from the app's state, not as a second dependency: Litestar
+        # resolves two independent dependencies in an anyio task group, two tasks per
+        # submission for two constants.
+        settings: Settings = request.app.state.settings
         try:
             payload = await request.json()
         except (SerializationException, RecursionError, UnicodeDecodeError):

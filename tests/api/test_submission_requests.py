@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from litestar.utils.sync import AsyncCallable
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
@@ -105,3 +106,18 @@ def test_the_schema_documents_an_opaque_receipt_id(api: TestClient[Any]) -> None
     schema = api.get("/schema/openapi.json").json()
     stored = schema["components"]["schemas"]["SubmissionStored"]
     assert stored["properties"]["id"]["type"] == "string"
+
+
+def test_no_guard_runs_in_a_worker_thread(settings: Settings) -> None:
+    # Litestar runs a plain function guard through a worker thread: a thread hop for
+    # every request it guards (the app's submission rate guard guards every request),
+    # which was a quarter of a submission's server CPU.
+    app = create_app(dataclasses.replace(settings, questionnaires=STORAGE_QUESTIONNAIRES))
+    threaded = {
+        f"{route.path} {guard.func.__name__}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        for guard in handler.resolve_guards()
+        if isinstance(guard, AsyncCallable)
+    }
+    assert threaded == set()

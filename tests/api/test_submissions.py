@@ -243,16 +243,16 @@ def test_an_unreachable_database_is_503_with_retry_after(
 # -- answers collected for an earlier version ("version": N) ---------------------------
 
 
-def republished(db: Database, *, new_series: bool = False) -> int:
-    """Publish a second version of the feedback survey that asks a new required
-    question (a breaking change only when `new_series` says so); its number."""
+def republished(db: Database, *, new_series: bool = False, required: bool = True) -> int:
+    """Publish a second version of the feedback survey that asks a new question,
+    `required` or not (a breaking change only when `new_series` says so); its number."""
     first = get_survey(db, "feedback")
     assert first is not None
     definition = first.questionnaire.to_definition()
     district = {
         "name": "district",
         "type": "text",
-        "required": True,
+        "required": required,
         "label": {"de": "Ort?", "en": "Where?", "ar": "أين؟"},
     }
     definition["pages"][0]["questions"].append(district)
@@ -292,6 +292,39 @@ def test_without_a_version_answers_are_checked_against_the_newest(
         URL, json={**VALID, "version": 2, "answers": {"satisfied": "yes", "district": "Nord"}}
     )
     assert (stored.status_code, stored.json()["version"]) == (201, 2)
+
+
+def test_a_version_published_after_submissions_is_the_version_of_the_next_one(
+    api: TestClient[Any], db: Database
+) -> None:
+    # The API remembers the newest version between submissions; a new one (published
+    # here as by another process) must still be seen by the next submission.
+    assert api.post(URL, json=VALID).json()["version"] == 1
+    republished(db, required=False)
+    response = api.post(URL, json={**VALID, "submission_id": "s-2"})
+    assert (response.status_code, response.json()["version"]) == (201, 2)
+    assert (stored_version(db, "s-1"), stored_version(db, "s-2")) == (1, 2)
+
+
+def test_answers_refused_by_the_remembered_version_are_judged_by_the_newest(
+    api: TestClient[Any], db: Database
+) -> None:
+    assert api.post(URL, json=VALID).status_code == 201
+    republished(db)
+    with_district = {"satisfied": "yes", "district": "Nord"}  # unknown to version 1
+    response = api.post(URL, json={**VALID, "submission_id": "s-2", "answers": with_district})
+    assert (response.status_code, response.json()["version"]) == (201, 2)
+    refused = api.post(URL, json={**VALID, "submission_id": "s-3"})
+    assert (refused.status_code, set(refused.json()["errors"])) == (422, {"district"})
+
+
+def test_a_survey_closed_after_submissions_refuses_the_next_one(
+    api: TestClient[Any], db: Database
+) -> None:
+    assert api.post(URL, json=VALID).status_code == 201
+    set_survey_open(db, "feedback", False)
+    assert api.post(URL, json={**VALID, "submission_id": "s-2"}).status_code == 403
+    assert count_rows(db) == 1
 
 
 def test_a_version_replaced_by_a_breaking_change_is_409_naming_both(
