@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import unicodedata
 from typing import Any
 
 import pytest
@@ -72,6 +73,18 @@ def test_a_text_in_the_other_direction_alone_is_one_run_with_its_punctuation() -
 def test_arabic_in_a_german_sentence_is_isolated_too() -> None:
     assert runs("Sprache: العربية (Arabisch)", "ltr") == ["العربية"]
     assert runs("Deutsch, English, Türkçe", "ltr") == []
+
+
+def test_no_character_written_against_the_page_is_missed_in_any_script() -> None:
+    """Texts with nothing against the page's direction are told apart by a quick check
+    before the rules run; it must know every character of the other direction."""
+    for code in range(0x110000):
+        char = chr(code)
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            assert other_direction_runs(char, "rtl") == [(0, 1)], hex(code)
+        elif kind in ("R", "AL"):
+            assert other_direction_runs(char, "ltr") == [(0, 1)], hex(code)
 
 
 def test_isolated_text_is_escaped_html_with_bdi_elements() -> None:
