@@ -148,8 +148,12 @@ def S_(message: str) -> str:
 LANGUAGE_NAMES = {"fa": "فارسی / دری", "kmr": "Kurmancî"}
 
 
+@lru_cache(maxsize=256)
 def language_name(language: str) -> str:
-    """The name of a language in its own script, capitalised (`Українська`, `العربية`)."""
+    """The name of a language in its own script, capitalised (`Українська`, `العربية`).
+
+    Remembered: every respondent page names each of the survey's languages, and Babel
+    parses the locale and looks the name up each time (3 % of a page's CPU)."""
     if language in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[language]
     try:
