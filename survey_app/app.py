@@ -13,10 +13,11 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.stores.file import FileStore
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey_app.db.engine import Database, pool_for_workers
 from survey_app.files import private_directory
-from survey_app.services.health import database_problem, readiness_problems
+from survey_app.services.health import database_problem, database_reason, readiness_problems
 from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings, get_settings
 from survey_app.web.admin import AdminController
@@ -68,7 +69,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if database_problem(db) is not None:
             log.error("questionnaires not published: the database is not writable")
             return
-        report = publish_directory(db, settings.questionnaires)
+        try:
+            report = publish_directory(db, settings.questionnaires)
+        except SQLAlchemyError as error:
+            # A worker whose start fails makes uvicorn's supervisor stop every worker of
+            # `serve --workers N`: this one serves what was published before instead,
+            # and a later start publishes.
+            log.error("questionnaires not published: %s", database_reason(error))
+            return
         for problem in report.problems:
             log.warning("%s", problem)
 

@@ -24,9 +24,13 @@ def database_problem(db: Database) -> str | None:
     try:
         db.try_write(_TRIAL_WRITE)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        return f"the database is not writable: {reason}"
+        return f"the database is not writable: {database_reason(error)}"
     return None
+
+
+def database_reason(error: SQLAlchemyError) -> str:
+    """The driver's first line of `error`: the reason, without SQL or parameters."""
+    return str(getattr(error, "orig", None) or error).splitlines()[0]
 
 
 def directory_problem(directory: Path) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
@@ -109,6 +110,28 @@ def test_a_read_only_var_directory_is_reported_at_start_by_readyz_and_at_login(
     assert any(str(var_dir) in problem for problem in ready.json()["problems"])
     assert login.status_code == 503
     assert "der Server kann keine Sitzung speichern" in login.text
+
+
+def test_a_database_error_while_publishing_at_start_is_one_line_and_the_app_serves(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose start fails makes uvicorn's supervisor stop every worker of
+    `serve --workers N`: a connection lost while publishing is reported, and the surveys
+    published before are served."""
+    published = Database(settings.database_url)
+    publish_directory(published, settings.questionnaires)
+    published.dispose()
+
+    def connection_lost(*_args: object) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr("survey_app.app.publish_directory", connection_lost)
+    with error_lines() as lines, TestClient(app=create_app(settings)) as client:
+        started = list(lines)
+        surveys = client.get("/api/v1/surveys")
+    assert started == ["questionnaires not published: server closed the connection"]
+    assert surveys.status_code == 200
+    assert "newcomer" in surveys.text
 
 
 @pytest.mark.sqlite_only
