@@ -150,7 +150,7 @@ def draft_load(
     """The unexpired draft of `key` for `survey_id`, or None."""
     # Asked for by every page step: Core on a connection, not an ORM session and object
     # (see `services.surveys.get_survey`).
-    with db.engine.connect() as connection:
+    with db.read_connection() as connection:
         row = connection.execute(
             _DRAFT_BY_KEY, {"survey_id": survey_id, "key_hash": key_hash(key)}
         ).first()

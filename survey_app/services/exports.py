@@ -130,7 +130,7 @@ def _versions(db: Database, survey_id: str) -> dict[int, tuple[int, Questionnair
 
     Read through SQLAlchemy Core (`survey_app.db.core`), not `services.surveys`: its table
     classes import SQLModel and the ORM, which took longer than the export's own work."""
-    with db.engine.connect() as connection:
+    with db.read_connection() as connection:
         rows = connection.execute(
             select(survey_version.c.id, survey_version.c.number, survey_version.c.definition)
             .where(survey_version.c.survey_id == survey_id)
@@ -158,7 +158,7 @@ def _stored_rows(db: Database, survey_id: str, chunk: int) -> Iterator[StoredRow
     transaction of its own (as `services.results.export_responses`)."""
     last_id = 0
     while True:
-        with db.engine.connect() as connection:
+        with db.read_connection() as connection:
             rows = connection.execute(
                 select(
                     submission.c.id,

@@ -267,7 +267,7 @@ def submission_create_from_json(
 
 
 def _newest_version_of(db: Database, survey_id: str) -> Sequence[Any] | None:
-    with db.engine.connect() as connection:
+    with db.read_connection() as connection:
         return newest_version(connection, survey_id)
 
 

@@ -263,7 +263,7 @@ _DEFINITION = core_select(core.survey_version.c.definition).where(
 
 def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
     """The newest version of one survey, or None."""
-    with db.engine.connect() as connection:
+    with db.read_connection() as connection:
         row = newest_version(connection, survey_id)
         if row is None:
             return None

@@ -60,3 +60,31 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced(
 
     assert replaced != dropped
     assert len(pings) >= 1
+
+
+def test_reads_open_no_transaction(db: Database) -> None:
+    """At READ COMMITTED a transaction gives a read nothing (each statement takes its own
+    snapshot either way) but costs a BEGIN and a ROLLBACK: two round trips."""
+    import psycopg
+
+    idle = psycopg.pq.TransactionStatus.IDLE
+    with db.read() as session:
+        session.execute(text("SELECT 1"))
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        assert dbapi.info.transaction_status == idle
+    with db.read_connection() as connection:
+        connection.execute(text("SELECT 1"))
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        assert dbapi.info.transaction_status == idle
+
+
+def test_writes_are_one_transaction(db: Database) -> None:
+    import psycopg
+
+    with db.write() as session:
+        session.execute(text("SELECT 1"))
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
