@@ -36,6 +36,22 @@ exactly, and with three the patterns are bounded tightly; so these are protected
 quantities like any hidden count. A release made before they existed is read with its
 complements shown where their tick and total were, its patterns never.
 
+Skip logic (`skip_logic`, `Plan.skips`): an attacker reads the questionnaire, so where a
+question's `relevant` says who may answer it, the audit knows it too. For the shapes
+`answer_conditions` reads (`${q} = 'x'` or `!=` on an earlier `select_one`, an `or` of
+those on one question, `selected(${q}, 'x')` on a `select_one` or a `select_multiple`, an
+`and` of these, each side on its own), the answered cells of the question are at most the
+cells of the allowed answers of q (its `(missing)` among them for `!=`), and, when the
+question is `required: true` and relevant exactly by conditions on one question (a single
+tick for a `select_multiple`), at least as many: overall and in every column of a
+breakdown both are published by (or one is the breakdown question). Stored answers keep
+them (`check_answers` drops the answers of questions not relevant and refuses a required
+one left empty); answers stored under an older version with other rules may break them,
+so they are inequalities, which the audit drops where the answers of a release break
+them. Not modelled: other expression shapes (numbers, `count-selected()`, an `or` over two
+questions or of ticks, functions), a `required` expression, repeats and the questions
+within them, and calculations (an attacker who evaluates those knows more).
+
 Residual risk with more choices: only the ticks, their complements and the question's
 rules (at least one tick, exclusive choices, at most / at least N) are modelled, so
 how many ticked two given choices is bounded only by the Fréchet bounds (at least
