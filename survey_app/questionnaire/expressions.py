@@ -1151,10 +1151,10 @@ def _condition(node: _Node) -> AnswerCondition | None:
         )
     if isinstance(node, _Call) and node.name == "selected":
         answer, choice = node.arguments
-        name = _plain_reference(answer)
-        if name is None or not isinstance(choice, _Constant) or not isinstance(choice.value, str):
+        ticked = _plain_reference(answer)
+        if ticked is None or not isinstance(choice, _Constant) or not isinstance(choice.value, str):
             return None
-        return AnswerCondition(name, "selected", frozenset({choice.value.strip()}))
+        return AnswerCondition(ticked, "selected", frozenset({choice.value.strip()}))
     return None
 
 
