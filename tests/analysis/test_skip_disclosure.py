@@ -133,3 +133,32 @@ def test_answers_that_break_the_skip_logic_are_published_all_the_same(
     assert publication.get("n|r") is None or publication.get("n|r") >= K
     # Safe still against an attacker who (rightly) does not trust the skip logic here.
     assert findings(survey, rows, skips=[]) == []
+
+
+def test_which_relevance_conditions_the_plan_uses(survey: Questionnaire) -> None:
+    definition = survey.to_definition()
+
+    def add(name: str, relevant: str, required: bool = True, kind: str = "select_one") -> None:
+        definition["pages"][0]["questions"].append(
+            {"name": name, "type": kind, "choices": "two", "required": required,
+             "relevant": relevant, "label": {"de": name, "en": name},
+             "working_groups": ["arbeit"]}
+        )  # fmt: skip
+
+    add("s", "${b} != 'z'")  # unanswered b is '' != 'z': (missing) allowed
+    add("t", "${c} = 'p' and ${a} != 'x'")  # two questions: neither alone decides
+    add("u", "${later} = 'p'")  # still unanswered when u's relevance is evaluated
+    add("v", "selected(${m}, 'p')", kind="select_multiple")
+    add("w", "${a} = 'x' and ${a} != 'x' or ${b} = 'y'", required=False)  # not understood
+    add("later", "${b} = 'x' or ${b} = 'y'", required=False)
+    questionnaire = Questionnaire.model_validate(definition)
+    plan = plan_publication(questionnaire, groups=["arbeit", None], reference_year=2026)
+
+    assert set(plan.skips) == {
+        Skip("r", "a", ("y",), exact=True),
+        Skip("s", "b", ("x", "y", "(missing)"), exact=True),
+        Skip("t", "a", ("y", "z", "(missing)"), exact=False),
+        Skip("t", "c", ("p",), exact=False),
+        Skip("v", "m", ("/p",), exact=True),
+        Skip("later", "b", ("x", "y"), exact=False),
+    }
