@@ -162,3 +162,30 @@ def test_which_relevance_conditions_the_plan_uses(survey: Questionnaire) -> None
         Skip("v", "m", ("/p",), exact=True),
         Skip("later", "b", ("x", "y"), exact=False),
     }
+
+
+def test_what_the_skip_logic_tells_gives_no_count_away_over_two_releases(
+    survey: Questionnaire,
+) -> None:
+    # 60 responses and 12 more: the old audit gave a's z away in both releases (the
+    # relations hold in each layer, so among the responses added between them too).
+    old, new = answers(random.Random(14), 60), answers(random.Random(1014), 12)
+    plan = plan_publication(survey, groups=["arbeit", None], reference_year=2026)
+    frames = [frame_from_texts(survey, [(survey, texts(*rows))]) for rows in (old, new)]
+    one = publish(plan, frames[:1]).publication
+    two = publish(plan, frames, [one]).publication
+    attacker = Attacker(JOINT, [old, new], skips=SKIPS)
+    hidden: dict[tuple[int, tuple[Any, ...]], int] = {}
+    for number, publication in enumerate((one, two)):
+        for by in (None, "a", "b", "c"):
+            results = results_from_publication(
+                publication, survey, survey="audit", version=1, group="arbeit", by=by
+            ).to_json()
+            hidden |= {(number, c): truth for c, truth in attacker.read(number, results)}
+
+    found = []
+    for (number, condition), truth in hidden.items():
+        found.append(attacker.pinned(condition, 0, number, truth, K))
+        came_in = attacker.truth_of(condition, [1])
+        found.append(attacker.pinned(condition, 1, 1, came_in, K))
+    assert [f for f in found if f is not None] == []
