@@ -130,7 +130,8 @@ def test_answers_that_break_the_skip_logic_are_published_all_the_same(
     publication = release(survey, rows)
 
     assert publication.get("responses") == 42
-    assert publication.get("n|r") is None or publication.get("n|r") >= K
+    answered_r = publication.get("n|r")
+    assert answered_r is None or answered_r >= K
     # Safe still against an attacker who (rightly) does not trust the skip logic here.
     assert findings(survey, rows, skips=[]) == []
 
