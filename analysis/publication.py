@@ -262,6 +262,7 @@ class _Builder:
             self._two_way(self.dimensions[q], self.dimensions[b])
         self._subsets()
         self._links()
+        self._unanswered()
         structure = Structure(
             variables=self.variables,
             equalities=tuple(self.equalities),
@@ -360,6 +361,57 @@ class _Builder:
                     self.equalities.append(
                         _sum_is([pair[(j, column)] for j in groups], others[(ANSWERED, column)])
                     )
+
+    def _unanswered(self) -> None:
+        """Who did not answer a question: overall the responses minus its `n`, and in
+        every column J of a breakdown by B the column's respondents (B's count of J, or
+        for J = `(missing)` those who did not answer B) minus the column's answered.
+        Never shown, but worked out from what is (with skip logic, a few who did not
+        answer a question in a column are a few who did not give some earlier answer),
+        so counts the audit protects like hidden ones (`Plan.unpublished`).
+
+        A count that already is a number is not numbered again: where B by Q is
+        published too, Q's not answered in column J of B is its cell in Q's `(missing)`
+        column, and both tables' `(missing)` by `(missing)` cell is one variable.
+
+        In a line that is not additive with the numbers it follows from: rule (b) then
+        hides the answered where the not answered is 1..k-1 (and no more), and a hidden
+        answered beside a not answered of 0 (a column where everyone answered) does not
+        make rule (c) hide the total, the responses or B's count, which would hide the
+        answered of every other question with nobody missing in turn."""
+        numbered = {
+            variables[0]: number
+            for number, variables in enumerate(self.numbers)
+            if len(variables) == 1
+        }
+        responses = self.index["responses"]
+        for name, cells in self.one_way.items():
+            n_key = f"n|{name}"
+            unanswered = self.number(f"unanswered|{name}", (cells[MISSING],))
+            self.unpublished[self.keys[unanswered]] = ("responses", n_key)
+            self.lines.append(Line((self.index[n_key], unanswered), responses, additive=False))
+        for (q, b), cells in self.two_way.items():
+            for column in (*self.dimensions[b].categories, MISSING):
+                column_key = f"column|{q}|{b}|{column}"
+                in_column, known_from = self._respondents_in(b, column)
+                variable = cells[(MISSING, column)]
+                unanswered = numbered.get(variable)
+                if unanswered is None:
+                    key = f"unanswered|{q}|{b}|{column}"
+                    unanswered = numbered[variable] = self.number(key, (variable,))
+                    self.unpublished[key] = (*known_from, column_key)
+                self.lines.append(
+                    Line((self.index[column_key], unanswered), in_column, additive=False)
+                )
+
+    def _respondents_in(self, b: str, column: str) -> tuple[int, tuple[str, ...]]:
+        """The number of respondents in `column` of a breakdown by `b`, and the keys of
+        the shown numbers that give it: B's count of the choice (its `n` where B is
+        counted as answered only), or for `(missing)` B's not answered."""
+        if column == MISSING:
+            return self.index[f"unanswered|{b}"], ("responses", f"n|{b}")
+        key = f"count|{b}|{column}" if self.dimensions[b].counted else f"n|{b}"
+        return self.index[key], (key,)
 
     def _two_way(self, q: Dimension, b: Dimension) -> None:
         columns = (*b.categories, MISSING)
