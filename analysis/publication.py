@@ -24,7 +24,12 @@ breakdown question B, J = a choice of B or `(missing)`), `column|Q|B|J` (respond
 column J who answered Q). A breakdown's row totals are the one-way counts and its total
 is Q's `n`, so they are one number wherever they appear.
 
-Audited but never shown nor stored (`Plan.unpublished`): `unticked|Q|C` and
+Audited but never shown nor stored (`Plan.unpublished`): `unanswered|Q` and
+`unanswered|Q|B|J`, who did not answer Q (the responses minus its `n`; in column J of a
+breakdown by B the column's respondents, B's `count|B|J` or for J = `(missing)` B's
+`unanswered|B`, minus `column|Q|B|J`), except where that count is already a number (a
+cell of B by Q in Q's `(missing)` column, or a `(missing)` by `(missing)` cell numbered
+once for both tables); `unticked|Q|C` and
 `unticked|Q|B|C|J`, who answered a `select_multiple` Q without ticking C (its `n` minus
 the ticks, overall and per breakdown column), in an additive line with the tick and `n`
 so that the rules hide one of them where the difference is small; and for a
@@ -34,7 +39,8 @@ by spaces; empty: answered, ticked nothing), the variables whose sums are the ti
 `n`. With two choices and at least one tick "ticked both" is the two ticks minus `n`
 exactly, and with three the patterns are bounded tightly; so these are protected
 quantities like any hidden count. A release made before they existed is read with its
-complements shown where their tick and total were, its patterns never.
+not answered counts and complements shown where the numbers they follow from were
+(`Plan.unpublished`), its patterns never.
 
 Residual risk with more choices: only the ticks, their complements and the question's
 rules (at least one tick, exclusive choices, at most / at least N) are modelled, so
@@ -374,32 +380,35 @@ class _Builder:
         published too, Q's not answered in column J of B is its cell in Q's `(missing)`
         column, and both tables' `(missing)` by `(missing)` cell is one variable.
 
-        In a line that is not additive with the numbers it follows from: rule (b) then
-        hides the answered where the not answered is 1..k-1 (and no more), and a hidden
-        answered beside a not answered of 0 (a column where everyone answered) does not
-        make rule (c) hide the total, the responses or B's count, which would hide the
-        answered of every other question with nobody missing in turn."""
+        Per column in a line that is not additive with the numbers it follows from: rule
+        (b) then hides the column's answered where the not answered are 1..k-1 (and no
+        more), and a hidden answered beside a not answered of 0 (a column where everyone
+        answered) does not make rule (c) hide B's count of the column. The overall count
+        is in no line: one with the responses as its total would link every question's
+        `n` to every other's, and the audit, widening its search line by line around a
+        failure that keeps coming back, then hid the responses and every `n` of small
+        releases (measured: the two tests of releases stored before complements and not
+        answered counts showed nothing at all); the audit's programs protect it, hiding
+        the `n` its bounds rest on.
+        """
         numbered = {
             variables[0]: number
             for number, variables in enumerate(self.numbers)
             if len(variables) == 1
         }
-        responses = self.index["responses"]
-        for name, cells in self.one_way.items():
-            n_key = f"n|{name}"
-            unanswered = self.number(f"unanswered|{name}", (cells[MISSING],))
-            self.unpublished[self.keys[unanswered]] = ("responses", n_key)
-            self.lines.append(Line((self.index[n_key], unanswered), responses, additive=False))
+        for name, one_way in self.one_way.items():
+            self.number(f"unanswered|{name}", (one_way[MISSING],))
+            self.unpublished[f"unanswered|{name}"] = ("responses", f"n|{name}")
         for (q, b), cells in self.two_way.items():
             for column in (*self.dimensions[b].categories, MISSING):
                 column_key = f"column|{q}|{b}|{column}"
                 in_column, known_from = self._respondents_in(b, column)
                 variable = cells[(MISSING, column)]
-                unanswered = numbered.get(variable)
-                if unanswered is None:
+                if variable not in numbered:
                     key = f"unanswered|{q}|{b}|{column}"
-                    unanswered = numbered[variable] = self.number(key, (variable,))
+                    numbered[variable] = self.number(key, (variable,))
                     self.unpublished[key] = (*known_from, column_key)
+                unanswered = numbered[variable]
                 self.lines.append(
                     Line((self.index[column_key], unanswered), in_column, additive=False)
                 )
