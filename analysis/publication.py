@@ -128,8 +128,10 @@ class Plan:
     unpublished: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Keys of the numbers that are audited but never shown (`Structure.unpublished`),
     each with the keys of the shown numbers that give it away: a complement is known in
-    a release that showed its tick and its total; an answer pattern never counts as
-    shown (empty), so a small one of an earlier release is protected there."""
+    a release that showed its tick and its total, the not answered of a question where
+    the responses and its `n` were shown (of a breakdown column, where the column's
+    respondents and its answered were); an answer pattern never counts as shown (empty),
+    so a small one of an earlier release is protected there."""
 
     def without(self, pairs: Collection[tuple[str, str]]) -> Plan:
         """The same publication without the breakdowns `pairs` (withheld)."""
