@@ -24,7 +24,12 @@ breakdown question B, J = a choice of B or `(missing)`), `column|Q|B|J` (respond
 column J who answered Q). A breakdown's row totals are the one-way counts and its total
 is Q's `n`, so they are one number wherever they appear.
 
-Audited but never shown nor stored (`Plan.unpublished`): `unticked|Q|C` and
+Audited but never shown nor stored (`Plan.unpublished`): `unanswered|Q` and
+`unanswered|Q|B|J`, who did not answer Q (the responses minus its `n`; in column J of a
+breakdown by B the column's respondents, B's `count|B|J` or for J = `(missing)` B's
+`unanswered|B`, minus `column|Q|B|J`), except where that count is already a number (a
+cell of B by Q in Q's `(missing)` column, or a `(missing)` by `(missing)` cell numbered
+once for both tables); `unticked|Q|C` and
 `unticked|Q|B|C|J`, who answered a `select_multiple` Q without ticking C (its `n` minus
 the ticks, overall and per breakdown column), in an additive line with the tick and `n`
 so that the rules hide one of them where the difference is small; and for a
@@ -34,7 +39,8 @@ by spaces; empty: answered, ticked nothing), the variables whose sums are the ti
 `n`. With two choices and at least one tick "ticked both" is the two ticks minus `n`
 exactly, and with three the patterns are bounded tightly; so these are protected
 quantities like any hidden count. A release made before they existed is read with its
-complements shown where their tick and total were, its patterns never.
+not answered counts and complements shown where the numbers they follow from were
+(`Plan.unpublished`), its patterns never.
 
 Skip logic (`skip_logic`, `Plan.skips`): an attacker reads the questionnaire, so where a
 question's `relevant` says who may answer it, the audit knows it too. For the shapes
@@ -141,8 +147,10 @@ class Plan:
     unpublished: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Keys of the numbers that are audited but never shown (`Structure.unpublished`),
     each with the keys of the shown numbers that give it away: a complement is known in
-    a release that showed its tick and its total; an answer pattern never counts as
-    shown (empty), so a small one of an earlier release is protected there."""
+    a release that showed its tick and its total, the not answered of a question where
+    the responses and its `n` were shown (of a breakdown column, where the column's
+    respondents and its answered were); an answer pattern never counts as shown (empty),
+    so a small one of an earlier release is protected there."""
     skips: tuple[Skip, ...] = ()
     """What the questionnaire's skip logic tells of who answered which question (see
     `skip_logic`), derived by the builder itself so that no caller can leave it out."""
@@ -370,6 +378,7 @@ class _Builder:
             self._two_way(self.dimensions[q], self.dimensions[b])
         self._subsets()
         self._links()
+        self._unanswered()
         self._skips()
         structure = Structure(
             variables=self.variables,
@@ -510,6 +519,60 @@ class _Builder:
                 self.inequalities.append(_at_most_sum(answered, allowed))
                 if skip.exact:
                     self.inequalities.append(_at_most_sum(allowed, answered))
+
+    def _unanswered(self) -> None:
+        """Who did not answer a question: overall the responses minus its `n`, and in
+        every column J of a breakdown by B the column's respondents (B's count of J, or
+        for J = `(missing)` those who did not answer B) minus the column's answered.
+        Never shown, but worked out from what is (with skip logic, a few who did not
+        answer a question in a column are a few who did not give some earlier answer),
+        so counts the audit protects like hidden ones (`Plan.unpublished`).
+
+        A count that already is a number is not numbered again: where B by Q is
+        published too, Q's not answered in column J of B is its cell in Q's `(missing)`
+        column, and both tables' `(missing)` by `(missing)` cell is one variable.
+
+        Per column in a line that is not additive with the numbers it follows from: rule
+        (b) then hides the column's answered where the not answered are 1..k-1 (and no
+        more), and a hidden answered beside a not answered of 0 (a column where everyone
+        answered) does not make rule (c) hide B's count of the column. The overall count
+        is in no line: one with the responses as its total would link every question's
+        `n` to every other's, and the audit, widening its search line by line around a
+        failure that keeps coming back, then hid the responses and every `n` of small
+        releases (measured: the two tests of releases stored before complements and not
+        answered counts showed nothing at all); the audit's programs protect it, hiding
+        the `n` its bounds rest on.
+        """
+        numbered = {
+            variables[0]: number
+            for number, variables in enumerate(self.numbers)
+            if len(variables) == 1
+        }
+        for name, one_way in self.one_way.items():
+            self.number(f"unanswered|{name}", (one_way[MISSING],))
+            self.unpublished[f"unanswered|{name}"] = ("responses", f"n|{name}")
+        for (q, b), cells in self.two_way.items():
+            for column in (*self.dimensions[b].categories, MISSING):
+                column_key = f"column|{q}|{b}|{column}"
+                in_column, known_from = self._respondents_in(b, column)
+                variable = cells[(MISSING, column)]
+                if variable not in numbered:
+                    key = f"unanswered|{q}|{b}|{column}"
+                    numbered[variable] = self.number(key, (variable,))
+                    self.unpublished[key] = (*known_from, column_key)
+                unanswered = numbered[variable]
+                self.lines.append(
+                    Line((self.index[column_key], unanswered), in_column, additive=False)
+                )
+
+    def _respondents_in(self, b: str, column: str) -> tuple[int, tuple[str, ...]]:
+        """The number of respondents in `column` of a breakdown by `b`, and the keys of
+        the shown numbers that give it: B's count of the choice (its `n` where B is
+        counted as answered only), or for `(missing)` B's not answered."""
+        if column == MISSING:
+            return self.index[f"unanswered|{b}"], ("responses", f"n|{b}")
+        key = f"count|{b}|{column}" if self.dimensions[b].counted else f"n|{b}"
+        return self.index[key], (key,)
 
     def _two_way(self, q: Dimension, b: Dimension) -> None:
         columns = (*b.categories, MISSING)

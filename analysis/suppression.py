@@ -19,11 +19,14 @@ Guaranteed, for every release of a survey (`analysis.publication`, `analysis.dis
    responses, the skip logic of simple relevance conditions, and that each release
    holds the responses of the one before plus new ones), do not both lie within
    1..k-1, and a hidden non-zero count is never exactly determined. The same holds for
-   counts that are never shown but follow from shown ones: who answered a multiple
-   choice without ticking a choice (overall and in every breakdown column), and, for a
-   multiple choice of at most three choices, who ticked exactly a given set of them.
-   Bounds are computed by linear programming (HiGHS) and confirmed in integers where
-   the linear optimum is fractional.
+   counts that are never shown but follow from shown ones: who did not answer a
+   question (the responses minus its `n`, and in every breakdown column the column's
+   respondents minus its answered: with optional questions and skip logic, a few who
+   skipped a question in a column can be a few who did not give some earlier answer);
+   who answered a multiple choice without ticking a choice (overall and in every
+   breakdown column), and, for a multiple choice of at most three choices, who ticked
+   exactly a given set of them. Bounds are computed by linear programming (HiGHS) and
+   confirmed in integers where the linear optimum is fractional.
 3. The same holds for every *difference* between two releases: no count of the
    responses that arrived between two releases can be pinned within 1..k-1.
 4. Percentages are shown only where both their count and their base are shown; means
@@ -51,9 +54,6 @@ Not guaranteed (stated, not solved):
 - *Overlaps of many choices.* With four choices or more, how many ticked a given set of
   choices is bounded only through the ticks, their complements and the question's rules
   (see `analysis.publication`), not by a model of every answer pattern.
-- *Who skipped a question.* The respondents who did not answer a question (the number
-  of responses minus its `n`, overall or among the responses added between releases)
-  are not a protected count.
 - *Higher-order relations.* Tables are linked through their shared margins; relations
   that hold only for three or more questions jointly (a three-way table behind two
   two-way tables) are not used to narrow bounds. Skip logic is used only where a

@@ -39,7 +39,12 @@ from survey_app.questionnaire.paths import entries_at, entry_path, value_at
 from survey_app.questionnaire.rules import MAX_ENTRIES, check_answers, is_required
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType, direction
 from survey_app.render.templating import STATIC, jinja_environment
-from survey_app.render.text import isolated, isolated_plain, local_digits
+from survey_app.render.text import (
+    isolated,
+    isolated_plain_text,
+    isolated_text,
+    local_digits,
+)
 from survey_app.services.district import district_has_logo, district_profile_of, logo_data_uri
 from survey_app.services.surveys import PublishedSurvey
 from survey_app.settings import Settings
@@ -70,8 +75,9 @@ REVIEW_NOTICE = N_("Before we can send your answers, please answer the questions
 def ui_context(language: str) -> dict[str, Any]:
     """What every respondent template needs: `_` (the UI catalogue, numbers in the digits
     of the language), `bidi` and `paragraphs` for texts of authors (runs in the other
-    writing direction isolated), `plain` for where no markup goes (`<title>`,
-    `<option>`), the language and its direction."""
+    writing direction isolated), `bidi_answer` for a text made of a respondent's
+    answers (isolated alike, never remembered), `plain` for where no markup goes
+    (`<title>`, `<option>`), the language and its direction."""
     gettext = translations(language).gettext
     text_direction = direction(language)
 
@@ -86,10 +92,13 @@ def ui_context(language: str) -> dict[str, Any]:
         return text % shown
 
     def bidi(text: str) -> Markup:
+        return isolated_text(text, text_direction)
+
+    def bidi_answer(text: str) -> Markup:
         return isolated(text, text_direction)
 
     def plain(text: str) -> str:
-        return isolated_plain(text, text_direction)
+        return isolated_plain_text(text, text_direction)
 
     def paragraphs_of(text: str) -> list[Markup]:
         return [bidi(paragraph) for paragraph in paragraphs(text)]
@@ -97,6 +106,7 @@ def ui_context(language: str) -> dict[str, Any]:
     return {
         "_": _,
         "bidi": bidi,
+        "bidi_answer": bidi_answer,
         "plain": plain,
         "paragraphs": paragraphs_of,
         "language": language,

@@ -165,12 +165,16 @@ def test_which_relevance_conditions_the_plan_uses(survey: Questionnaire) -> None
     }
 
 
+# 60 responses and 12 more; the relations hold in each layer, so among the responses
+# added between two releases too. With the audit before skip logic was modelled (and
+# not answered counts protected), of 30 seeds 17 gave a count away, 4 of them only in
+# the second release or among the responses added: seed 3, a's z (3) in the second
+# release; seed 5, among the 12 added, the one who chose y (and answered r).
+@pytest.mark.parametrize("seed", [3, 5])
 def test_what_the_skip_logic_tells_gives_no_count_away_over_two_releases(
-    survey: Questionnaire,
+    survey: Questionnaire, seed: int
 ) -> None:
-    # 60 responses and 12 more: the old audit gave a's z away in both releases (the
-    # relations hold in each layer, so among the responses added between them too).
-    old, new = answers(random.Random(14), 60), answers(random.Random(1014), 12)
+    old, new = answers(random.Random(seed), 60), answers(random.Random(seed + 1000), 12)
     plan = plan_publication(survey, groups=["arbeit", None], reference_year=2026)
     frames = [frame_from_texts(survey, [(survey, texts(*rows))]) for rows in (old, new)]
     one = publish(plan, frames[:1]).publication

@@ -222,15 +222,28 @@ def test_category_counts_are_published_and_suppressed_like_any_count(
 ) -> None:
     _client, db, survey = voices
     found = review_all(db, survey)
+    # Answer 1 gets a category too: with none, the one answer without a category (the
+    # responses minus the categories' n) is a count of 1 the audit protects, and
+    # hiding the n hides the counts of a multiple choice with it.
+    text_review_save(
+        db,
+        actor="office",
+        survey=survey,
+        question="help_most",
+        submission=submission_ids(db)[1],
+        text="Ich heiße [Name]",
+        categories=[found["Arbeit"]],
+        released=True,
+    )
 
     release_create(db, "voices", actor="office")
     results = release_results(db, "voices", group="arbeit")
 
     derived = next(q for q in results.questions if q.name == "help_most__categories")
     assert derived.label == "Was würde Ihnen am meisten helfen? – Kategorien"
-    assert derived.n == 6  # answers with a category; answer 1 has none
+    assert derived.n == 7  # answers with a category: every one
     assert derived.counts[f"c{found['Sprache']}"] == 3
-    assert derived.counts[f"c{found['Arbeit']}"] == 3
+    assert derived.counts[f"c{found['Arbeit']}"] == 4
     assert derived.counts[f"c{found['Betreuung']}"] is None  # 1 < k = 3
     assert derived.choices[f"c{found['Betreuung']}"] == "Betreuung"
     names = [q.name for q in results.questions]

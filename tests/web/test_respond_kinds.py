@@ -157,3 +157,30 @@ def test_a_ranking_and_the_other_kinds_are_stored_as_answered(
     assert stored["helpful"] == ["beratung", "jobcenter"]
     assert (stored["district"], stored["visits_twice"]) == ("nord", 6)
     assert (stored["satisfaction"], stored["wait_hours"]) == (4, 1.5)
+
+
+def test_a_value_made_of_answers_is_shown_but_never_remembered_by_the_page_texts_cache(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Questionnaire texts are remembered per process once made ready for the page
+    (`render.text.isolated_text`); a read-only value computed from answers is not, so
+    that no answer stays in the process after its request."""
+    import survey_app.render.respond as respond
+
+    remembered: list[str] = []
+    isolated_text = respond.isolated_text
+
+    def recorded(text: str, direction: str) -> Any:
+        remembered.append(text)
+        return isolated_text(text, direction)
+
+    monkeypatch.setattr(respond, "isolated_text", recorded)
+    respondent, _ = started(client)
+    page = respondent.post(0, {**FIRST_PAGE, "visits": "21", "satisfaction": "7"})
+
+    assert page.status_code == 422
+    value = re.search(r'id="question-visits_twice">.*?<p class="read-only-value">(.*?)</p>',
+                      page.text, re.S)  # fmt: skip
+    assert value and value.group(1) == "42"
+    assert "Beratungen mal zwei" in remembered  # the label is a questionnaire text
+    assert not any("42" in text for text in remembered)
