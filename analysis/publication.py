@@ -42,6 +42,22 @@ quantities like any hidden count. A release made before they existed is read wit
 not answered counts and complements shown where the numbers they follow from were
 (`Plan.unpublished`), its patterns never.
 
+Skip logic (`skip_logic`, `Plan.skips`): an attacker reads the questionnaire, so where a
+question's `relevant` says who may answer it, the audit knows it too. For the shapes
+`answer_conditions` reads (`${q} = 'x'` or `!=` on an earlier `select_one`, an `or` of
+those on one question, `selected(${q}, 'x')` on a `select_one` or a `select_multiple`, an
+`and` of these, each side on its own), the answered cells of the question are at most the
+cells of the allowed answers of q (its `(missing)` among them for `!=`), and, when the
+question is `required: true` and relevant exactly by conditions on one question (a single
+tick for a `select_multiple`), at least as many: overall and in every column of a
+breakdown both are published by (or one is the breakdown question). Stored answers keep
+them (`check_answers` drops the answers of questions not relevant and refuses a required
+one left empty); answers stored under an older version with other rules may break them,
+so they are inequalities, which the audit drops where the answers of a release break
+them. Not modelled: other expression shapes (numbers, `count-selected()`, an `or` over two
+questions or of ticks, functions), a `required` expression, repeats and the questions
+within them, and calculations (an attacker who evaluates those knows more).
+
 Residual risk with more choices: only the ticks, their complements and the question's
 rules (at least one tick, exclusive choices, at most / at least N) are modelled, so
 how many ticked two given choices is bounded only by the Fréchet bounds (at least
@@ -69,6 +85,7 @@ from analysis.kinds.choice import tick_rules
 from analysis.kinds.date import date_bins
 from analysis.publication_format import MISSING, Publication, rank_key
 from analysis.suppression import Line
+from survey_app.questionnaire.expressions import AnswerCondition
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 
 __all__ = [
@@ -77,11 +94,13 @@ __all__ = [
     "Dimension",
     "Plan",
     "Publication",
+    "Skip",
     "TickRules",
     "date_bins",
     "plan_publication",
     "publish",
     "rank_key",
+    "skip_logic",
     "tabulate",
     "tick_rules",
 ]
@@ -132,6 +151,9 @@ class Plan:
     the responses and its `n` were shown (of a breakdown column, where the column's
     respondents and its answered were); an answer pattern never counts as shown (empty),
     so a small one of an earlier release is protected there."""
+    skips: tuple[Skip, ...] = ()
+    """What the questionnaire's skip logic tells of who answered which question (see
+    `skip_logic`), derived by the builder itself so that no caller can leave it out."""
 
     def without(self, pairs: Collection[tuple[str, str]]) -> Plan:
         """The same publication without the breakdowns `pairs` (withheld)."""
@@ -216,6 +238,91 @@ def plan_publication(
     return _Builder(questionnaire, dimensions, list(pairs), reference_year, known, links).build()
 
 
+@dataclass(frozen=True)
+class Skip:
+    """Who may answer `question`, by the skip logic (its `relevant`): only respondents
+    whose variable of `on` is one of `allowed` (categories of a `select_one`, `(missing)`
+    among them, or `/CHOICE`: the ticks of a `select_multiple`'s choice). `exact`: the
+    question is required and relevant exactly there, so all of them answered it."""
+
+    question: str
+    on: str
+    allowed: tuple[str, ...]
+    exact: bool
+
+
+def skip_logic(
+    questionnaire: Questionnaire, dimensions: Mapping[str, Dimension]
+) -> tuple[Skip, ...]:
+    """What an attacker who reads the questionnaire knows of who answered the questions
+    of `dimensions` (see `answer_conditions` for the relevance expressions read).
+
+    Stored answers keep it: `check_answers` evaluates a question's relevance on the
+    cleaned answers before it, discards the answers of a question not relevant, and
+    refuses a response whose required and relevant question is unanswered. So a
+    condition is used only on a question before the one it decides (a later one is
+    still unanswered when the relevance is evaluated) and of a `select_one` or a
+    `select_multiple` among `dimensions`. A repeat is left out (its own rules decide
+    what counts as answered), and so are the questions within repeats, which are no
+    dimensions."""
+    from survey_app.questionnaire.expressions import answer_conditions
+
+    order = {name: i for i, name in enumerate(questionnaire.questions)}
+    skips: list[Skip] = []
+    for name, dimension in dimensions.items():
+        question = dimension.question
+        expression = questionnaire.compiled.get((name, "relevant"))
+        if expression is None or question.type is QuestionType.REPEAT:
+            continue
+        found = answer_conditions(expression)
+        deciding = {
+            c.question
+            for c in found.conditions
+            if c.question in dimensions and order[c.question] < order[name]
+        }
+        # Required and relevant exactly where one question's answer is allowed: then
+        # who answered is who is allowed (several conditions on one question narrow it).
+        alone = found.complete and {c.question for c in found.conditions} == deciding
+        exact = question.required is True and alone and len(deciding) == 1
+        for on in sorted(deciding, key=order.__getitem__):
+            conditions = [c for c in found.conditions if c.question == on]
+            target = dimensions[on]
+            if target.question.type is QuestionType.SELECT_ONE and not target.ticks:
+                allowed = {*target.categories, MISSING}
+                for condition in conditions:
+                    allowed &= _allowed(condition, target.categories)
+                skips.append(
+                    Skip(
+                        name,
+                        on,
+                        tuple(c for c in (*target.categories, MISSING) if c in allowed),
+                        exact,
+                    )
+                )
+            elif target.ticks:
+                ticked = [c for c in conditions if c.test == "selected"]
+                for condition in ticked:
+                    (choice,) = condition.values
+                    # A choice the question no longer has was ticked by nobody counted.
+                    allowed_ticks = (f"/{choice}",) if choice in target.ticks else ()
+                    skips.append(
+                        Skip(name, on, allowed_ticks, exact and len(conditions) == 1 == len(ticked))
+                    )
+    return tuple(skips)
+
+
+def _allowed(condition: AnswerCondition, categories: Sequence[str]) -> set[str]:
+    """The categories of a `select_one` (and `(missing)`) whose respondents meet
+    `condition`: the answer as an expression reads it is the choice's name, or "" when
+    unanswered."""
+    as_read = {c: c for c in categories} | {MISSING: ""}
+    if condition.test == "not in":
+        return {c for c, text in as_read.items() if text not in condition.values}
+    if condition.test == "selected":  # an unanswered question has no choice selected
+        return {c for c, text in as_read.items() if text and text in condition.values}
+    return {c for c, text in as_read.items() if text in condition.values}
+
+
 class _Builder:
     """Allocates variables, relations, numbers and lines of a plan."""
 
@@ -247,6 +354,7 @@ class _Builder:
         self.two_way: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
         self.aliases: dict[str, str] = {}
         self.unpublished: dict[str, tuple[str, ...]] = {}
+        self.skips: tuple[Skip, ...] = ()
 
     def variable(self) -> int:
         self.variables += 1
@@ -271,6 +379,7 @@ class _Builder:
         self._subsets()
         self._links()
         self._unanswered()
+        self._skips()
         structure = Structure(
             variables=self.variables,
             equalities=tuple(self.equalities),
@@ -300,6 +409,7 @@ class _Builder:
             self.subsets,
             self.links,
             self.unpublished,
+            self.skips,
         )
 
     def _one_way(self, dimension: Dimension, total: int) -> None:
@@ -369,6 +479,46 @@ class _Builder:
                     self.equalities.append(
                         _sum_is([pair[(j, column)] for j in groups], others[(ANSWERED, column)])
                     )
+
+    def _skips(self) -> None:
+        """What the skip logic tells (`skip_logic`): who answered a question is among
+        those whose answer to another made it relevant, and for a required one exactly
+        they are; overall, and in every column of a breakdown both are published by (a
+        column of a breakdown by one of the two included). Inequalities, an equation as
+        two: the audit leaves out any that the stored answers break (answers of an older
+        version with other rules), as it does the rules of multiple choices."""
+        self.skips = skip_logic(self.questionnaire, self.dimensions)
+        by_column: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+        for (q, b), cells in self.two_way.items():
+            columns = by_column.setdefault((q, b), {})
+            for (category, column), variable in cells.items():
+                columns.setdefault(column, {})[category] = variable
+
+        def within(name: str, b: str, column: str) -> dict[str, int] | None:
+            """The variables of `name`'s categories among the respondents in `column` of
+            `b` (None: not known per column of `b`)."""
+            if (name, b) in by_column:
+                return by_column[(name, b)][column]
+            if name == b and not self.dimensions[b].ticks:
+                return {column: self.one_way[b][column]}  # everyone in it answered `column`
+            return None
+
+        breakdowns = sorted({b for _q, b in self.two_way}, key=list(self.dimensions).index)
+        for skip in self.skips:
+            scopes = [(self.one_way[skip.question], self.one_way[skip.on])]
+            for b in breakdowns:
+                for column in (*self.dimensions[b].categories, MISSING):
+                    answering = within(skip.question, b, column)
+                    deciding = within(skip.on, b, column)
+                    if answering is not None and deciding is not None:
+                        scopes.append((answering, deciding))
+            categories = self.dimensions[skip.question].categories
+            for answering, deciding in scopes:
+                answered = [answering[c] for c in categories if c in answering]
+                allowed = [deciding[c] for c in skip.allowed if c in deciding]
+                self.inequalities.append(_at_most_sum(answered, allowed))
+                if skip.exact:
+                    self.inequalities.append(_at_most_sum(allowed, answered))
 
     def _unanswered(self) -> None:
         """Who did not answer a question: overall the responses minus its `n`, and in

@@ -16,17 +16,17 @@ Guaranteed, for every release of a survey (`analysis.publication`, `analysis.dis
    *all* numbers of this and every earlier release, and with the linear relations
    between them (one-way tables, every breakdown a member may request with its row and
    column margins and `n`, multi-select ticks and their complements, the number of
-   responses, and that each release holds the responses of the one before plus new
-   ones), do not both lie within 1..k-1, and a hidden non-zero count is never exactly
-   determined. The same holds for counts that are never shown but follow from shown
-   ones: who did not answer a question (the responses minus its `n`, and in every
-   breakdown column the column's respondents minus its answered: with optional
-   questions and skip logic, a few who skipped a question in a column can be a few
-   who did not give some earlier answer); who answered a multiple choice without
-   ticking a choice (overall and in every breakdown column), and, for a multiple choice
-   of at most three choices, who ticked exactly a given set of them. Bounds are
-   computed by linear programming (HiGHS) and confirmed in integers where the linear
-   optimum is fractional.
+   responses, the skip logic of simple relevance conditions, and that each release
+   holds the responses of the one before plus new ones), do not both lie within
+   1..k-1, and a hidden non-zero count is never exactly determined. The same holds for
+   counts that are never shown but follow from shown ones: who did not answer a
+   question (the responses minus its `n`, and in every breakdown column the column's
+   respondents minus its answered: with optional questions and skip logic, a few who
+   skipped a question in a column can be a few who did not give some earlier answer);
+   who answered a multiple choice without ticking a choice (overall and in every
+   breakdown column), and, for a multiple choice of at most three choices, who ticked
+   exactly a given set of them. Bounds are computed by linear programming (HiGHS) and
+   confirmed in integers where the linear optimum is fractional.
 3. The same holds for every *difference* between two releases: no count of the
    responses that arrived between two releases can be pinned within 1..k-1.
 4. Percentages are shown only where both their count and their base are shown; means
@@ -56,9 +56,15 @@ Not guaranteed (stated, not solved):
   (see `analysis.publication`), not by a model of every answer pattern.
 - *Higher-order relations.* Tables are linked through their shared margins; relations
   that hold only for three or more questions jointly (a three-way table behind two
-  two-way tables) and skip logic between questions are not used to narrow bounds (who
-  did not answer a question is protected as a count, guarantee 2, but the rule that
-  everyone who answered 'x' earlier was asked it is not modelled).
+  two-way tables) are not used to narrow bounds. Skip logic is used only where a
+  question's `relevant` compares an earlier `select_one` with a text (`${q} = 'x'`,
+  `!=`, an `or` of such on one question), is `selected(${q}, 'x')`, or an `and` of
+  these: who answered it is among those the condition allows (for a `required: true`
+  question relevant by one question's answer alone: exactly they), overall and in every
+  breakdown column (see `analysis.publication`). Other relevance (numbers,
+  `count-selected()`, an `or` over two questions, functions), a `required` expression,
+  repeats and the questions within them, and calculations are not modelled: an
+  attacker who evaluates them can know more than the audit assumes.
 
 Rules of the first step (applied to every *line*, i.e. a set of cells with a total):
 

@@ -32,17 +32,20 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Protocol
+from typing import Literal, Protocol
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 __all__ = [
     "SELF",
+    "AnswerCondition",
+    "AnswerConditions",
     "EntryAnswers",
     "Expression",
     "ExpressionError",
     "RepeatStructure",
+    "answer_conditions",
     "parse_expression",
     "to_boolean",
 ]
@@ -1073,3 +1076,115 @@ def parse_expression(
         _choice_labels=choice_labels or {},
         bare_references=frozenset(builder.bare),
     )
+
+
+# -- what an expression tells of answers ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerCondition:
+    """What a true expression tells of one question's answer (a question of the pages,
+    read as one answer).
+
+    `test` is "in": the answer as a string is one of `values` ("" = unanswered, as an
+    expression sees it); "not in": it is none of them (so an unanswered question passes
+    unless "" is among them); "selected": `selected()` finds the one choice in `values`
+    among the answer's space-separated names (a ticked choice of a `select_multiple`, the
+    answer itself of a `select_one`)."""
+
+    question: str
+    test: Literal["in", "not in", "selected"]
+    values: frozenset[str]
+
+
+@dataclass(frozen=True)
+class AnswerConditions:
+    """Conditions that each hold wherever the expression is true. `complete`: the
+    expression is exactly their conjunction (true wherever all of them hold), not only
+    implied by it."""
+
+    conditions: tuple[AnswerCondition, ...] = ()
+    complete: bool = False
+
+
+def answer_conditions(expression: Expression) -> AnswerConditions:
+    """The conditions on single answers that `expression` (a `relevant`) implies, read
+    from its tree: `${q} = 'c'` (either side), `${q} != 'c'`, `selected(${q}, 'c')`, an
+    `or` of comparisons `=` / `!=` of one question, and an `and` of any of these (each side
+    its own condition). Any other part (numbers, functions, `count-selected()`, an `or`
+    over two questions, questions of repeats) tells nothing here and is left out, so
+    that no condition is ever one the expression does not imply."""
+    conditions: list[AnswerCondition] = []
+    complete = True
+    for conjunct in _conjuncts(expression._root):
+        condition = _condition(conjunct)
+        if condition is None:
+            complete = False
+        else:
+            conditions.append(condition)
+    return AnswerConditions(tuple(conditions), complete)
+
+
+def _conjuncts(node: _Node) -> Iterator[_Node]:
+    if isinstance(node, _Logical) and not node.is_or:
+        yield from _conjuncts(node.left)
+        yield from _conjuncts(node.right)
+    else:
+        yield node
+
+
+def _condition(node: _Node) -> AnswerCondition | None:
+    if isinstance(node, _Logical):
+        if not node.is_or:  # an `and` within an `or`: the or of ands is no single condition
+            return None
+        left, right = _condition(node.left), _condition(node.right)
+        if left is None or right is None or left.question != right.question:
+            return None
+        return _union(left, right)
+    if isinstance(node, _Binary) and node.operator in ("eq", "ne"):
+        compared = _compared(node.left, node.right) or _compared(node.right, node.left)
+        if compared is None:
+            return None
+        name, value = compared
+        return AnswerCondition(
+            name, "in" if node.operator == "eq" else "not in", frozenset({value})
+        )
+    if isinstance(node, _Call) and node.name == "selected":
+        answer, choice = node.arguments
+        ticked = _plain_reference(answer)
+        if ticked is None or not isinstance(choice, _Constant) or not isinstance(choice.value, str):
+            return None
+        return AnswerCondition(ticked, "selected", frozenset({choice.value.strip()}))
+    return None
+
+
+def _compared(reference: _Node, constant: _Node) -> tuple[str, str] | None:
+    """(question, text) of `${question} = 'text'`; None where a number is compared (an
+    answer "1.0" equals 1, so a number stands for more than one answer)."""
+    name = _plain_reference(reference)
+    if name is None or not isinstance(constant, _Constant):
+        return None
+    if not isinstance(constant.value, str):
+        return None
+    return name, constant.value
+
+
+def _plain_reference(node: _Node) -> str | None:
+    """The question `${name}` reads as one answer: none of a repeat, none read from an
+    entry (there the answer depends on the entry)."""
+    if isinstance(node, _Reference) and not node.around and not node.is_repeat and node.levels == 1:
+        return node.name
+    return None
+
+
+def _union(left: AnswerCondition, right: AnswerCondition) -> AnswerCondition | None:
+    """Either condition on one question, where that is again one condition: a ticked
+    choice is left out (either of two ticks is no count of the plan)."""
+    if "selected" in (left.test, right.test):
+        return None
+    if left.test == right.test == "in":
+        return AnswerCondition(left.question, "in", left.values | right.values)
+    if left.test == right.test == "not in":
+        return AnswerCondition(left.question, "not in", left.values & right.values)
+    among, other = (left, right) if left.test == "in" else (right, left)
+    return AnswerCondition(left.question, "not in", other.values - among.values)

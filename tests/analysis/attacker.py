@@ -12,12 +12,17 @@ all agreeing on their shared margins: the linked-tables model the audit guarante
 against. `Attacker(linked=False)` has one table of every combination of answers to all
 questions, the strongest linear attacker; the audit does not model it (three-way
 relations), and the tests measure how far it gets.
+
+`skips` gives either model the questionnaire's skip logic, as an attacker who reads it
+knows it: every cell of a table of both questions where a question is answered though
+its relevance is false holds no one, nor, for a required question, any where it is
+unanswered though its relevance is true.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +61,23 @@ class Joint:
             ticked = answers.get(name)
             cell[name] = frozenset(ticked) if ticked else MISSING
         return cell
+
+
+@dataclass(frozen=True)
+class SkipRule:
+    """`question` is relevant where `relevant` holds for the answer to `on` (a choice or
+    `(missing)`, a frozenset of ticks for a multiple choice); `required`: answered there."""
+
+    question: str
+    on: str
+    relevant: Callable[[Any], bool]
+    required: bool = False
+
+    def impossible(self, cell: Mapping[str, Any]) -> bool:
+        """Whether no respondent can be in `cell` (which holds both questions)."""
+        answered = cell[self.question] != MISSING
+        relevant = self.relevant(cell[self.on])
+        return (answered and not relevant) or (self.required and relevant and not answered)
 
 
 @dataclass(frozen=True)
@@ -132,7 +154,12 @@ class Attacker:
     """Integer programs over the cells of one or more layers of responses."""
 
     def __init__(
-        self, joint: Joint, layers: Sequence[Sequence[Mapping[str, Any]]], *, linked: bool = True
+        self,
+        joint: Joint,
+        layers: Sequence[Sequence[Mapping[str, Any]]],
+        *,
+        linked: bool = True,
+        skips: Sequence[SkipRule] = (),
     ) -> None:
         self.joint = joint
         self.layers = len(layers)
@@ -157,7 +184,7 @@ class Attacker:
                 for t, (questions, cells) in enumerate(tables):
                     position = cells.index({q: cell[q] for q in questions})
                     self.truth[layer, self.offsets[t] + position] += 1
-        self.structure = self._agreement()
+        self.structure = self._agreement() + self._skip_logic(skips)
         self.rows: list[np.ndarray] = []
         self.values: list[float] = []
 
@@ -176,6 +203,20 @@ class Attacker:
                 base = self._table_mask(owners[0], q, state)
                 for other in owners[1:]:
                     rows.append(self._table_mask(other, q, state) - base)
+        return rows
+
+    def _skip_logic(self, skips: Sequence[SkipRule]) -> list[np.ndarray]:
+        """Rows (over one layer) holding at 0 each cell no respondent can be in."""
+        rows = []
+        for skip in skips:
+            for t, (questions, cells) in enumerate(self.tables):
+                if skip.question not in questions or skip.on not in questions:
+                    continue
+                for i, cell in enumerate(cells):
+                    if skip.impossible(cell):
+                        row = np.zeros(self.size)
+                        row[self.offsets[t] + i] = 1
+                        rows.append(row)
         return rows
 
     def _table_sum(self, t: int) -> np.ndarray:
