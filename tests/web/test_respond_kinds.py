@@ -181,6 +181,7 @@ def test_a_value_made_of_answers_is_shown_but_never_remembered_by_the_page_texts
     assert page.status_code == 422
     value = re.search(r'id="question-visits_twice">.*?<p class="read-only-value">(.*?)</p>',
                       page.text, re.S)  # fmt: skip
-    assert value and value.group(1) == "42"
+    assert value
+    assert value.group(1) == "42"
     assert "Beratungen mal zwei" in remembered  # the label is a questionnaire text
     assert not any("42" in text for text in remembered)
