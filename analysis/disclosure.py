@@ -793,6 +793,11 @@ class _Program:
                 upper.append(side)
             else:
                 # Inequalities are <= 0: the unknowns' side is at most -(the fixed part).
+                if side + known > 0:
+                    # The true counts must be a solution (`_System` leaves out the rules
+                    # the stored answers break); HiGHS reports an infeasible program as
+                    # "unbounded or infeasible", which would read as nothing pinned.
+                    raise AuditError("a relation of the audit is broken by the true counts")
                 lower.append(-highspy.kHighsInf)
                 upper.append(-known)
         size = len(members)

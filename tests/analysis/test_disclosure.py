@@ -415,3 +415,14 @@ def test_whether_a_bound_lies_beyond_a_count_is_what_the_optimum_says(
                 top = np.inf if high.status == 3 else -high.fun
                 assert program.beyond(form, value, maximize=True) == (top > value + 1e-6)
                 assert program.beyond(form, value, maximize=False) == (low.fun < value - 1e-6)
+
+
+def test_a_relation_the_true_counts_break_is_an_error_not_nothing_pinned() -> None:
+    """The audit leaves out the rules that stored answers break (answers of an older
+    version); should one reach a program, HiGHS would call it "unbounded or infeasible",
+    which reads as no bound at all: the program refuses it instead."""
+    from analysis.disclosure import AuditError, _Program
+
+    broken = ((0, 1), (1, -1), False)  # x0 - x1 <= 0, but the counts are 2 and 0
+    with pytest.raises(AuditError, match="broken by the true counts"):
+        _Program(truth=[2, 0], fixed=[False, False], members=[0, 1], rows=[broken], shows=[-1])
