@@ -809,24 +809,39 @@ def _tick_counts(
 ) -> dict[str, IntArray]:
     """The counts of a `select_multiple`'s tick variables (`/C`, `!C`, `=a b`: see
     `Plan.one_way`) in each of `width` columns (`column`: each respondent's; None: one
-    column)."""
+    column).
+
+    Counted without copying out the respondents of each tick (`column[flags]`): over a
+    million responses that copy and its count took a tenth of a first live view. One
+    column counts the true values; per column, one count per choice of a code that says
+    column, answered and ticked at once (4 codes a column)."""
     if not ticks:
         return {}
     answered = answered_code == 0  # its one category, `(answered)`
-    where = np.zeros(len(answered), dtype=np.int64) if column is None else column
     counted: dict[str, IntArray] = {}
     pattern = np.zeros(len(answered), dtype=np.int64)
+    # Same-size views (bool as int8): the codes' arithmetic without converting a copy.
+    answered_twice = answered.view(np.int8) * np.int8(2)
+    base = None if column is None else column * 4 + answered_twice
     for bit, (choice, flags) in enumerate(ticks.items()):
-        counted[f"/{choice}"] = np.bincount(where[flags], minlength=width)
-        counted[f"!{choice}"] = np.bincount(where[answered & ~flags], minlength=width)
+        if base is None:
+            counted[f"/{choice}"] = np.array([np.count_nonzero(flags)], dtype=np.int64)
+            counted[f"!{choice}"] = np.array([np.count_nonzero(answered & ~flags)], dtype=np.int64)
+        else:
+            found = np.bincount(base + flags.view(np.int8), minlength=4 * width).reshape(width, 4)
+            counted[f"/{choice}"] = found[:, 1] + found[:, 3]  # ticked, answered or not
+            counted[f"!{choice}"] = found[:, 2]  # answered, not ticked
         pattern |= flags.astype(np.int64) << bit
     choices = list(ticks)
     if len(choices) <= PATTERN_CHOICES:
-        found = np.bincount(
-            where[answered] * 2 ** len(choices) + pattern[answered],
-            minlength=width * 2 ** len(choices),
-        ).reshape(width, -1)
-        for bits in range(2 ** len(choices)):
+        patterns = 2 ** len(choices)
+        if column is None:
+            found = np.bincount(pattern[answered], minlength=patterns).reshape(1, -1)
+        else:
+            found = np.bincount(
+                column[answered] * patterns + pattern[answered], minlength=width * patterns
+            ).reshape(width, -1)
+        for bits in range(patterns):
             chosen = " ".join(c for i, c in enumerate(choices) if bits >> i & 1)
             counted[f"={chosen}"] = found[:, bits]
     return counted

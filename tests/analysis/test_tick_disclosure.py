@@ -150,7 +150,9 @@ def test_the_counts_of_complements_and_answer_patterns_are_read_from_the_answers
     assert [counts[m[c]] for c in ("!p", "!q", "=p", "=q", "=p q", "=")] == [1, 1, 1, 1, 2, 0]
     assert [counts[w[c]] for c in ("!e", "!f", "!g", "!h")] == [2, 1, 3, 2]
     assert "=e" not in w  # four choices: no patterns
-    assert [counts[by_a[(c, "x")]] for c in ("!p", "!q", "=p", "=p q")] == [0, 1, 1, 1]
+    assert [counts[by_a[(c, "x")]] for c in ("/p", "/q", "!p", "!q", "=p", "=p q")] == [
+        2, 1, 0, 1, 1, 1
+    ]  # fmt: skip
     assert [counts[by_a[(c, "y")]] for c in ("!p", "=q")] == [1, 1]
     assert counts[by_a[("=p q", "(missing)")]] == 1
 
