@@ -74,7 +74,7 @@ def stored_answers(
     up_to): how many count (all but the excluded), the highest id and its `submission_id`,
     and the newest review event. Filtering on `version_id` alone lets the database answer
     from that column's index without reading the rows; excluded ones are few and found
-    through the status index."""
+    through the index on (status, version_id)."""
     condition = col(Submission.version_id) == version_id
     if up_to is not None:
         condition = condition & (col(Submission.id) <= up_to)
@@ -89,11 +89,18 @@ def stored_answers(
     excluded = session.execute(
         select(func.count()).where(condition, col(Submission.status) == "excluded")
     ).scalar_one()
-    reviewed = session.execute(
-        select(func.max(col(ReviewEvent.id)))
-        .join(Submission, col(Submission.id) == col(ReviewEvent.submission_pk))
-        .where(col(Submission.version_id) == version_id)
-    ).scalar_one()
+    # Review events are few: going through them newest first, each looked up by its
+    # submission's key, finds the newest of this version at once. (As a join, SQLite went
+    # through every submission of the version to look for its events: 0.13 s at 1M.)
+    of_version = (
+        select(col(Submission.id))
+        .where(
+            col(Submission.id) == col(ReviewEvent.submission_pk),
+            col(Submission.version_id) == version_id,
+        )
+        .exists()
+    )
+    reviewed = session.execute(select(func.max(col(ReviewEvent.id))).where(of_version)).scalar_one()
     return StoredAnswers(int(count) - int(excluded), int(max_id), str(newest), int(reviewed or 0))
 
 

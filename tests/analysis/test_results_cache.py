@@ -433,6 +433,27 @@ def test_an_excluded_response_makes_the_live_view_count_again(
     assert later.responses == 149
 
 
+def test_excluding_another_response_in_place_of_one_taken_back_makes_the_live_view_count_again(
+    published: Database, cache_dir: Path, computed: list[str]
+) -> None:
+    # As many count as before and the newest is the same: only the review tells.
+    store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
+    with published.read() as session:
+        ids = session.execute(select(Submission.id).order_by(Submission.id).limit(2)).scalars()
+        first, second = ids.all()
+    responses_set_status(published, "wave1", [first], status="excluded", reason="Test", actor="lea")
+    survey_results(published, "wave1", cache_dir=cache_dir)
+
+    responses_set_status(published, "wave1", [first], status="approved", reason="Test", actor="lea")
+    responses_set_status(
+        published, "wave1", [second], status="excluded", reason="Test", actor="lea"
+    )
+    later = survey_results(published, "wave1", cache_dir=cache_dir)
+
+    assert computed == ["wave1", "wave1"]
+    assert later.responses == 149
+
+
 def test_a_publication_made_by_other_counting_code_is_not_shown(
     published: Database, cache_dir: Path, computed: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
