@@ -821,8 +821,7 @@ def _tick_counts(
     counted: dict[str, IntArray] = {}
     pattern = np.zeros(len(answered), dtype=np.int64)
     # Same-size views (bool as int8): the codes' arithmetic without converting a copy.
-    answered_twice = answered.view(np.int8) * np.int8(2)
-    base = None if column is None else column * 4 + answered_twice
+    base = None if column is None else column * 4 + answered.view(np.int8) * np.int8(2)
     for bit, (choice, flags) in enumerate(ticks.items()):
         if base is None:
             counted[f"/{choice}"] = np.array([np.count_nonzero(flags)], dtype=np.int64)
