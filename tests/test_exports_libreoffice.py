@@ -23,8 +23,9 @@ from survey_app.db.engine import Database
 from survey_app.render.results import slides_pptx
 from survey_app.services.exports import export_xlsx
 from survey_app.services.live_results import survey_results
+from survey_app.services.published import get_survey
 from survey_app.services.submissions import submission_create
-from survey_app.services.surveys import get_survey, publish_directory
+from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES
 

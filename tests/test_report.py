@@ -21,8 +21,9 @@ from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.services.breakdowns import breakdowns_set
 from survey_app.services.district import district_logo_save
+from survey_app.services.published import get_survey
 from survey_app.services.submissions import submission_create
-from survey_app.services.surveys import get_survey, publish_directory
+from survey_app.services.surveys import publish_directory
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES, WAVE1_SLIDES
 from tests.conftest import login, release

@@ -48,7 +48,8 @@ def invitations_create(survey_id: str, count: int, label: str, output: Path) -> 
     from survey_app.db.migrate import upgrade
     from survey_app.render.links import LINK_FORMATS, links_file
     from survey_app.services.admin import invitation_links
-    from survey_app.services.surveys import get_survey, publish_directory
+    from survey_app.services.published import get_survey
+    from survey_app.services.surveys import publish_directory
 
     file_format = output.suffix.lower().lstrip(".")
     if file_format not in LINK_FORMATS:
@@ -95,7 +96,8 @@ def _invitation_survey(survey_id: str) -> tuple[Any, Any]:
     """Settings and an open database with `survey_id` published (as `serve` would)."""
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
-    from survey_app.services.surveys import get_survey, publish_directory
+    from survey_app.services.published import get_survey
+    from survey_app.services.surveys import publish_directory
 
     settings = get_settings()
     upgrade(settings.database_url)

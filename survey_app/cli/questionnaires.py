@@ -84,7 +84,6 @@ def _breaking(path: Path, questionnaire: Questionnaire, allow_breaking: bool) ->
     from survey_app.db.engine import Database
     from survey_app.questionnaire.check import XLSFORM_SUFFIXES
     from survey_app.questionnaire.loader import read_yaml
-    from survey_app.services.surveys import publish_questionnaire
     from survey_app.services.versions import breaking_changes, published_version
 
     database_url = get_settings().database_url
@@ -104,6 +103,9 @@ def _breaking(path: Path, questionnaire: Questionnaire, allow_breaking: bool) ->
     if not allow_breaking:
         click.echo(f"{path}:1: publish it on purpose with --allow-breaking (a new series)")
         return True
+    # Publishing writes through the ORM: imported only here, not by every check.
+    from survey_app.services.surveys import publish_questionnaire
+
     db = Database(database_url)
     try:
         version = publish_questionnaire(db, questionnaire, new_series=True)

@@ -34,7 +34,8 @@ def poster(survey_id: str, language: str | None, output: Path) -> None:
     from survey_app.db.migrate import upgrade
     from survey_app.render.respond import district_values, poster_html, qr_svg, survey_url
     from survey_app.services.district import district_logo
-    from survey_app.services.surveys import get_survey, publish_directory
+    from survey_app.services.published import get_survey
+    from survey_app.services.surveys import publish_directory
 
     if output.suffix.lower() not in (".html", ".svg"):
         _fail(f"{output}: the output must end in .html (poster) or .svg (QR code)")

@@ -46,7 +46,7 @@ from survey_app.render.text import (
     local_digits,
 )
 from survey_app.services.district import district_has_logo, district_profile_of, logo_data_uri
-from survey_app.services.surveys import PublishedSurvey
+from survey_app.services.published import PublishedSurvey
 from survey_app.settings import Settings
 
 RESULTS_NOTICE = N_(

@@ -37,14 +37,10 @@ from survey_app.services.invitations import (
     invitation_link,
     invitations_add,
 )
+from survey_app.services.published import get_survey
 from survey_app.services.releases import ReleaseSummary, releases_of
 from survey_app.services.results import export_responses
-from survey_app.services.surveys import (
-    get_survey,
-    latest_surveys,
-    survey_set_open,
-    survey_versions,
-)
+from survey_app.services.surveys import latest_surveys, survey_set_open, survey_versions
 
 MAX_INVITATIONS_AT_ONCE = 5000
 

@@ -12,7 +12,7 @@ from survey_app.errors import Invalid
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import QuestionType
 from survey_app.services.audit import audit_record
-from survey_app.services.surveys import PublishedSurvey
+from survey_app.services.published import PublishedSurvey
 
 __all__ = [
     "MAX_BREAKDOWNS",

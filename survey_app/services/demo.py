@@ -23,9 +23,10 @@ from survey_app.errors import Invalid, UnknownSurvey
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
+from survey_app.services.published import get_survey
 from survey_app.services.releases import ReleaseSummary, release_create
 from survey_app.services.results import store_demo_responses
-from survey_app.services.surveys import get_survey, survey_publish, survey_set_open
+from survey_app.services.surveys import survey_publish, survey_set_open
 
 if TYPE_CHECKING:
     from analysis.demo import Priors

@@ -29,8 +29,9 @@ from sqlmodel import Session, col, delete, select
 from survey_app.db import core
 from survey_app.db.engine import Database
 from survey_app.db.tables import Draft, Submission, SurveyVersion
+from survey_app.services.published import PublishedSurvey
 from survey_app.services.submissions import SubmissionReceipt, submission_create
-from survey_app.services.surveys import PublishedSurvey, questionnaire_of
+from survey_app.services.surveys import questionnaire_of
 
 KEY_BYTES = 32
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: easy to read aloud and to type on a phone.
@@ -149,7 +150,7 @@ def draft_load(
 ) -> DraftState | None:
     """The unexpired draft of `key` for `survey_id`, or None."""
     # Asked for by every page step: Core on a connection, not an ORM session and object
-    # (see `services.surveys.get_survey`).
+    # (see `services.published.get_survey`).
     with db.read_connection() as connection:
         row = connection.execute(
             _DRAFT_BY_KEY, {"survey_id": survey_id, "key_hash": key_hash(key)}

@@ -21,7 +21,7 @@ from survey_app.db.tables import Draft, Invitation, Recipient, Submission, Surve
 from survey_app.errors import UnknownSurvey
 from survey_app.services.drafts import SUBMISSION_PREFIX
 from survey_app.services.invitations import InvitationCounts, invitation_counts
-from survey_app.services.surveys import get_survey
+from survey_app.services.published import get_survey
 
 __all__ = ["Fieldwork", "Mailing", "fieldwork"]
 

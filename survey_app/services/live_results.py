@@ -51,8 +51,8 @@ from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
+from survey_app.services.published import get_survey
 from survey_app.services.results_cache import cache_directory
-from survey_app.services.surveys import get_survey
 
 __all__ = ["cache_directory", "survey_results"]
 

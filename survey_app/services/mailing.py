@@ -43,7 +43,7 @@ from survey_app.i18n import S_, StaffMessage
 from survey_app.questionnaire.rules import CONTROL_CHARACTERS
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import invitation_link, token_hash
-from survey_app.services.surveys import get_survey
+from survey_app.services.published import get_survey
 
 __all__ = [
     "MAX_RECIPIENTS",

@@ -28,12 +28,8 @@ from survey_app.questionnaire.schema import Questionnaire
 from survey_app.questionnaire.xlsform import export_xlsform
 from survey_app.services.audit import audit_record
 from survey_app.services.groups import group_ids
-from survey_app.services.surveys import (
-    WITHOUT_DEFINITION,
-    PublishedSurvey,
-    questionnaire_of,
-    survey_publish,
-)
+from survey_app.services.published import PublishedSurvey
+from survey_app.services.surveys import WITHOUT_DEFINITION, questionnaire_of, survey_publish
 from survey_app.services.versions import BreakingChange, breaking_changes
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024

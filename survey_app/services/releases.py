@@ -59,7 +59,8 @@ from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurve
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
-from survey_app.services.surveys import get_survey, questionnaire_of
+from survey_app.services.published import get_survey
+from survey_app.services.surveys import questionnaire_of
 from survey_app.services.texts import ReleasedTexts, texts_for_release
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from survey_app.db.engine import Database
 from survey_app.services.audit import audit_record
-from survey_app.services.surveys import PublishedSurvey, latest_surveys
+from survey_app.services.published import PublishedSurvey
+from survey_app.services.surveys import latest_surveys
 
 __all__ = ["record_download", "surveys_of_group"]
 

@@ -59,13 +59,10 @@ from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
 from survey_app.services.audit import audit_record
+from survey_app.services.published import get_survey
 from survey_app.services.results_cache import StoredAnswers, cache_directory, stored_answers
 from survey_app.services.submissions import NewSubmission, checked_submissions_create
-from survey_app.services.surveys import (
-    get_survey,
-    questionnaire_of,
-    survey_versions,
-)
+from survey_app.services.surveys import questionnaire_of, survey_versions
 
 if TYPE_CHECKING:
     from analysis.demo import Priors

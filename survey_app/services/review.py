@@ -28,7 +28,8 @@ from survey_app.i18n import S_
 from survey_app.questionnaire.rules import is_empty
 from survey_app.questionnaire.schema import Question, Questionnaire, QuestionType
 from survey_app.services.audit import audit_record
-from survey_app.services.surveys import WITHOUT_DEFINITION, get_survey, questionnaire_of
+from survey_app.services.published import get_survey
+from survey_app.services.surveys import WITHOUT_DEFINITION, questionnaire_of
 from survey_app.settings import Settings
 
 if TYPE_CHECKING:

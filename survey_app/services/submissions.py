@@ -44,14 +44,8 @@ from survey_app.questionnaire.rules import (
     check_answers,
 )
 from survey_app.services.invitations import token_hash
-from survey_app.services.surveys import (
-    WITHOUT_DEFINITION,
-    PublishedSurvey,
-    SurveyChanged,
-    is_newest,
-    newest_version,
-    questionnaire_of,
-)
+from survey_app.services.published import PublishedSurvey, SurveyChanged, is_newest, newest_version
+from survey_app.services.surveys import WITHOUT_DEFINITION, questionnaire_of
 
 MAX_SUBMISSION_ID = 100
 MAX_INVITATION = 200

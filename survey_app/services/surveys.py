@@ -1,51 +1,30 @@
-"""Publishing questionnaires as versioned surveys, and reading what is published."""
+"""Publishing questionnaires as versioned surveys, and reading every published version
+(the newest one is read without the ORM: `services.published`)."""
 
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, func
-from sqlalchemy import select as core_select
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
-from survey_app.db import core
 from survey_app.db.engine import Database
 from survey_app.db.tables import QuestionnaireUpload, Survey, SurveyVersion
 from survey_app.questionnaire.errors import Problem, Severity
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.groups import groups_publish
+from survey_app.services.published import (
+    PublishedSurvey,
+    known_questionnaire,
+    remember_questionnaire,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PublishedSurvey:
-    """The newest published version of a survey, with its questionnaire."""
-
-    id: str
-    version_id: int
-    number: int
-    questionnaire: Questionnaire
-    is_open: bool
-
-    def summary(self) -> dict[str, Any]:
-        """The shape of `GET /api/v1/surveys` entries."""
-        q = self.questionnaire
-        return {
-            "id": self.id,
-            "version": self.number,
-            "title": q.title,
-            "languages": list(q.languages),
-            "default_language": q.default_language,
-            "audience": q.audience,
-        }
 
 
 @dataclass
@@ -54,11 +33,6 @@ class PublishReport:
     problems: list[Problem] = field(default_factory=list)
 
 
-# Published versions never change, so a version's questionnaire is parsed once per process
-# and found again by (survey, content hash) without reading its definition (~100 KB of
-# JSON for the newcomer survey) at all: readers select versions with `WITHOUT_DEFINITION`.
-_QUESTIONNAIRES: dict[tuple[str, str], Questionnaire] = {}
-_QUESTIONNAIRES_KEPT = 256
 WITHOUT_DEFINITION = defer(cast(QueryableAttribute[Any], SurveyVersion.definition))
 
 
@@ -66,17 +40,9 @@ def questionnaire_of(version: SurveyVersion) -> Questionnaire:
     """The questionnaire of a published version; call it while the version's session is
     open (a version read `WITHOUT_DEFINITION` loads its definition on the first call)."""
     key = (version.survey_id, version.content_hash)
-    found = _QUESTIONNAIRES.get(key)
+    found = known_questionnaire(key)
     if found is None:
-        found = _remember(key, version.definition)
-    return found
-
-
-def _remember(key: tuple[str, str], definition: Any) -> Questionnaire:
-    found = Questionnaire.model_validate(definition)
-    if len(_QUESTIONNAIRES) >= _QUESTIONNAIRES_KEPT:
-        _QUESTIONNAIRES.clear()
-    _QUESTIONNAIRES[key] = found
+        found = remember_questionnaire(key, version.definition)
     return found
 
 
@@ -237,96 +203,6 @@ def latest_surveys(db: Database) -> list[PublishedSurvey]:
             .order_by(col(SurveyVersion.survey_id))
         ).all()
         return [_published(v, questionnaire_of(v), s.is_open) for v, s in rows]
-
-
-# Asked for by every request of a respondent's page and every submission: one prepared
-# statement (built and cache-keyed once), read through SQLAlchemy Core on a connection.
-# An ORM session and a `SurveyVersion` object per request were about a tenth of a page
-# step's CPU (bench/README.md); the row is still read every time, so a survey closed or
-# a version published is seen by the next request.
-_NEWEST_VERSION = (
-    core_select(
-        core.survey_version.c.id,
-        core.survey_version.c.number,
-        core.survey_version.c.content_hash,
-        core.survey.c.is_open,
-    )
-    .join(core.survey, core.survey.c.id == core.survey_version.c.survey_id)
-    .where(core.survey_version.c.survey_id == bindparam("survey_id"))
-    .order_by(core.survey_version.c.number.desc())
-    .limit(1)
-)
-_DEFINITION = core_select(core.survey_version.c.definition).where(
-    core.survey_version.c.id == bindparam("version_id")
-)
-
-
-def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
-    """The newest version of one survey, or None."""
-    with db.read_connection() as connection:
-        row = newest_version(connection, survey_id)
-        if row is None:
-            return None
-        version_id, number, content_hash, is_open = row
-        key = (survey_id, content_hash)
-        questionnaire = _QUESTIONNAIRES.get(key)
-        if questionnaire is None:
-            definition = connection.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
-            questionnaire = _remember(key, definition)
-    return PublishedSurvey(
-        id=survey_id,
-        version_id=int(version_id),
-        number=int(number),
-        questionnaire=questionnaire,
-        is_open=bool(is_open),
-    )
-
-
-class SurveyChanged(Exception):
-    """A remembered survey (`remembered_survey`) is no longer the newest version: what
-    was decided with it must be decided again with the survey read afresh
-    (`refreshed_survey`). Never an answer of its own."""
-
-
-# The newest version of each survey as the submission API last found it, per database.
-# Every submission used to read it in a read transaction of its own (a connection,
-# BEGIN, the query, ROLLBACK: about a tenth of a submission's server CPU), only for the
-# write transaction to ask about the survey again (`is_open`). Now the write
-# transaction reads the newest version itself (`is_newest`, one query either way) and
-# refuses to store against a remembered version that is no longer the newest, so a
-# version published by this process or another is used from the next submission on,
-# as before. Only known surveys are kept (never deleted, so the dict stays small);
-# unknown ids are read every time.
-_REMEMBERED: weakref.WeakKeyDictionary[Database, dict[str, PublishedSurvey]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def remembered_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
-    """`get_survey` as last read here: it may be outdated, so a caller must confirm it
-    (`is_newest`) before it acts on it, and on `SurveyChanged` use `refreshed_survey`."""
-    found = _REMEMBERED.get(db, {}).get(survey_id)
-    return found if found is not None else refreshed_survey(db, survey_id)
-
-
-def refreshed_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
-    """`get_survey`, remembered for `remembered_survey`."""
-    found = get_survey(db, survey_id)
-    if found is not None:
-        _REMEMBERED.setdefault(db, {})[survey_id] = found
-    return found
-
-
-def newest_version(connection: Connection | Session, survey_id: str) -> Sequence[Any] | None:
-    """The survey's newest version as (id, number, content_hash, is_open), in the
-    caller's transaction; None for an unknown survey."""
-    return connection.execute(_NEWEST_VERSION, {"survey_id": survey_id}).first()
-
-
-def is_newest(survey: PublishedSurvey, newest: Sequence[Any] | None) -> bool:
-    """Whether `survey` is the version `newest_version` found (a published version never
-    changes, so its id says it all)."""
-    return newest is not None and newest[0] == survey.version_id
 
 
 def survey_versions(db: Database, survey_id: str) -> list[tuple[SurveyVersion, Questionnaire]]:

@@ -38,7 +38,7 @@ from survey_app.errors import Invalid, NotFound
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Question
 from survey_app.services.audit import audit_record
-from survey_app.services.surveys import PublishedSurvey
+from survey_app.services.published import PublishedSurvey
 
 __all__ = [
     "FILTERS",

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from survey_app.db.engine import Database
 from survey_app.questionnaire.schema import Question, Questionnaire
-from survey_app.services.surveys import PublishedSurvey, get_survey
+from survey_app.services.published import PublishedSurvey, get_survey
 
 
 @dataclass(frozen=True)

@@ -86,13 +86,14 @@ from survey_app.services.drafts import (
     resume_code_create,
 )
 from survey_app.services.invitations import invitation_find
+from survey_app.services.published import PublishedSurvey, get_survey
 from survey_app.services.submissions import (
     InvitationRejected,
     SubmissionConflict,
     SubmissionInvalid,
     SurveyClosed,
 )
-from survey_app.services.surveys import PublishedSurvey, get_survey, latest_surveys
+from survey_app.services.surveys import latest_surveys
 from survey_app.settings import Settings
 
 COOKIE_NAME = "survey_draft"

@@ -10,7 +10,8 @@ from litestar.params import FromPath
 
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
-from survey_app.services.surveys import get_survey, latest_surveys
+from survey_app.services.published import get_survey
+from survey_app.services.surveys import latest_surveys
 from survey_app.web.api_docs import errors
 
 

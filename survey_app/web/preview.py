@@ -30,7 +30,7 @@ from survey_app.render.respond import (
     start_context,
     thanks_context,
 )
-from survey_app.services.surveys import PublishedSurvey
+from survey_app.services.published import PublishedSurvey
 from survey_app.web.answering import (
     ACTION,
     PAGE,

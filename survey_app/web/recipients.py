@@ -27,7 +27,7 @@ from survey_app.services.mailing import (
     recipients_add,
     recipients_of,
 )
-from survey_app.services.surveys import get_survey
+from survey_app.services.published import get_survey
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.guards import admin_guard, viewer_dependency

@@ -17,7 +17,7 @@ from survey_app.questionnaire.navigation import page_index
 from survey_app.render.respond import district_values, poster_html, thanks_context
 from survey_app.render.templating import STATIC
 from survey_app.services.district import district_logo
-from survey_app.services.surveys import get_survey
+from survey_app.services.published import get_survey
 from survey_app.settings import Settings
 from survey_app.web.answering import (
     COOKIE_NAME,

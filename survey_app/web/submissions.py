@@ -45,16 +45,16 @@ from litestar.status_codes import (
 
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
-from survey_app.services.submissions import (
-    InvitationRejected,
-    SubmissionReceipt,
-    submission_create_from_json,
-)
-from survey_app.services.surveys import (
+from survey_app.services.published import (
     PublishedSurvey,
     SurveyChanged,
     refreshed_survey,
     remembered_survey,
+)
+from survey_app.services.submissions import (
+    InvitationRejected,
+    SubmissionReceipt,
+    submission_create_from_json,
 )
 from survey_app.settings import Settings
 from survey_app.web.api_docs import (

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_422_UNPROCESSABLE_ENTITY
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownSurvey
 from survey_app.i18n import S_, StaffMessage
-from survey_app.services.surveys import PublishedSurvey, get_survey
+from survey_app.services.published import PublishedSurvey, get_survey
 from survey_app.services.texts import (
     FILTERS,
     TextAnswer,

@@ -136,8 +136,9 @@ def store_answers(
     import uuid
 
     from survey_app.db.tables import Submission
+    from survey_app.services.published import get_survey
     from survey_app.services.submissions import answers_hash, canonical_json
-    from survey_app.services.surveys import get_survey, publish_questionnaire
+    from survey_app.services.surveys import publish_questionnaire
 
     publish_questionnaire(db, questionnaire)
     survey = get_survey(db, questionnaire.id)

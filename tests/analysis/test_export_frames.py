@@ -9,9 +9,10 @@ import pandas as pd
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
+from survey_app.services.published import get_survey
 from survey_app.services.results import export_frames
 from survey_app.services.submissions import canonical_json
-from survey_app.services.surveys import get_survey, publish_questionnaire
+from survey_app.services.surveys import publish_questionnaire
 from tests.analysis.conftest import load, variant
 
 

@@ -23,9 +23,10 @@ from survey_app.services import live_results, results_cache
 from survey_app.services import results as service
 from survey_app.services.live_results import survey_results
 from survey_app.services.maintenance import backup_database, purge, restore_database
+from survey_app.services.published import get_survey
 from survey_app.services.results import read_answers, store_demo_responses
 from survey_app.services.review import responses_set_status
-from survey_app.services.surveys import get_survey, publish_questionnaire
+from survey_app.services.surveys import publish_questionnaire
 from survey_app.settings import PROJECT_ROOT
 from tests.analysis.conftest import load, variant
 

@@ -17,9 +17,10 @@ from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.questionnaire.rules import check_answers
 from survey_app.services import results as results_service
 from survey_app.services.live_results import survey_results
+from survey_app.services.published import get_survey
 from survey_app.services.results import read_answers, store_demo_responses
 from survey_app.services.submissions import canonical_json
-from survey_app.services.surveys import get_survey, publish_questionnaire
+from survey_app.services.surveys import publish_questionnaire
 from tests.analysis.conftest import GROUPS, load, variant
 
 TODAY = datetime.date(2026, 3, 1)

@@ -20,7 +20,8 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission, SurveyVersion
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.invitations import invitations_create
-from survey_app.services.surveys import get_survey, publish_questionnaire, set_survey_open
+from survey_app.services.published import get_survey
+from survey_app.services.surveys import publish_questionnaire, set_survey_open
 from survey_app.settings import Settings
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 

@@ -28,8 +28,9 @@ from survey_app.services.drafts import (
     resume_code_create,
     submission_id_for,
 )
+from survey_app.services.published import PublishedSurvey
 from survey_app.services.submissions import submission_create
-from survey_app.services.surveys import PublishedSurvey, publish_directory
+from survey_app.services.surveys import publish_directory
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 SECRET = "draft-test-secret-0123456789-0123456789"

@@ -8,7 +8,8 @@ import pytest
 
 from survey_app.db.engine import Database
 from survey_app.questionnaire.errors import errors_only
-from survey_app.services.surveys import PublishedSurvey, get_survey, publish_directory
+from survey_app.services.published import PublishedSurvey, get_survey
+from survey_app.services.surveys import publish_directory
 
 STORAGE_QUESTIONNAIRES = Path(__file__).resolve().parent / "questionnaires"
 

@@ -22,10 +22,10 @@ from survey_app.db.migrate import upgrade
 from survey_app.db.tables import AuditEvent, Draft, Release, ReviewEvent, Submission
 from survey_app.services.invitations import invitation_counts, invitation_find, invitations_create
 from survey_app.services.maintenance import purge
+from survey_app.services.published import PublishedSurvey
 from survey_app.services.releases import release_create
 from survey_app.services.review import responses_set_status
 from survey_app.services.submissions import submission_create
-from survey_app.services.surveys import PublishedSurvey
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
 

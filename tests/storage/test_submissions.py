@@ -14,6 +14,7 @@ from sqlmodel import select
 from survey_app.db.engine import Database
 from survey_app.db.tables import ArrivalWindow, Invitation, Submission
 from survey_app.services.invitations import invitation_counts, invitations_create
+from survey_app.services.published import PublishedSurvey, get_survey
 from survey_app.services.results import store_demo_responses
 from survey_app.services.submissions import (
     InvitationRejected,
@@ -24,12 +25,7 @@ from survey_app.services.submissions import (
     submission_create,
     submission_create_from_json,
 )
-from survey_app.services.surveys import (
-    PublishedSurvey,
-    get_survey,
-    publish_directory,
-    set_survey_open,
-)
+from survey_app.services.surveys import publish_directory, set_survey_open
 from tests.conftest import QUESTIONNAIRES
 
 

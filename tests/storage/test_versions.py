@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,17 +19,13 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.published import PublishedSurvey, get_survey
 from survey_app.services.submissions import (
     SubmissionConflict,
     SubmissionReceipt,
     submission_create,
 )
-from survey_app.services.surveys import (
-    PublishedSurvey,
-    get_survey,
-    publish_directory,
-    survey_versions,
-)
+from survey_app.services.surveys import publish_directory, survey_versions
 from survey_app.services.versions import breaking_changes
 from tests.storage.conftest import STORAGE_QUESTIONNAIRES
 
@@ -149,6 +148,41 @@ def test_check_with_allow_breaking_publishes_a_new_series(
     # The server publishing the same file at start-up finds that version: nothing new.
     publish_directory(db, path.parent)
     assert len(survey_versions(db, "feedback")) == 2
+
+
+CHECK_IMPORTS_PROBE = """
+import sys
+
+from survey_app.cli import main
+
+try:
+    main(["check", *sys.argv[1:]])
+except SystemExit as ended:
+    print("exit:", ended.code)
+heavy = ("sqlmodel", "sqlalchemy.orm", "survey_app.db.tables", "pandas")
+print("loaded:", ",".join(name for name in heavy if name in sys.modules))
+"""
+
+
+def test_check_compares_with_the_published_version_without_loading_the_orm(
+    database_url: str, db: Database, tmp_path: Path
+) -> None:
+    """The ORM's table classes are a third of a `check` call's start (issue 19): the
+    published version is read through Core."""
+    publish_directory(db, directory(tmp_path, FEEDBACK))
+    path = directory(tmp_path, AGE_RENAMED) / "feedback.yaml"
+    env = {"SURVEY_DATABASE_URL": database_url, "SURVEY_VAR_DIR": str(tmp_path / "var")}
+
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK_IMPORTS_PROBE, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+
+    assert "breaking change: question 'age_years' replaces 'age'" in done.stdout
+    assert done.stdout.strip().splitlines()[-2:] == ["exit: 1", "loaded:"]
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,9 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Draft, Submission
 from survey_app.questionnaire.check import check_upload
 from survey_app.services.audit import audit_events
+from survey_app.services.published import get_survey
 from survey_app.services.questionnaires import MAX_UPLOAD_BYTES
-from survey_app.services.surveys import get_survey, publish_directory, survey_versions
+from survey_app.services.surveys import publish_directory, survey_versions
 from survey_app.settings import Settings
 from tests.conftest import FIXTURES, csrf_token, login
 from tests.security.test_xss import markup_problems

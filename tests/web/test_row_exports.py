@@ -21,9 +21,9 @@ from sqlmodel import col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import AuditEvent, Submission
+from survey_app.services.published import get_survey
 from survey_app.services.results import store_demo_responses
 from survey_app.services.review import responses_set_status
-from survey_app.services.surveys import get_survey
 from tests.analysis.conftest import household, member, read_roster, store_answers
 from tests.conftest import login
 

@@ -21,7 +21,7 @@ from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.i18n import LOCALE_DIR, STAFF_DOMAIN, catalogue_languages, staff_gettext
 from survey_app.questionnaire.district import district_profile
-from survey_app.services.surveys import get_survey
+from survey_app.services.published import get_survey
 from survey_app.settings import PROJECT_ROOT, Settings
 from tests.conftest import create_accounts, csrf_token, login
 
