@@ -2,11 +2,15 @@
 
 Importing the table classes imports SQLModel and SQLAlchemy's ORM, 0.3-0.5 s of a
 command's start (bench/README.md). A command that only reads rows (`survey-app export
---format csv`), and reads asked for by every request (`services.surveys.get_survey`,
-`services.drafts.draft_load` and `draft_save`),
+--format csv`), reads asked for by every request (`services.surveys.get_survey`,
+`services.drafts.draft_load` and `draft_save`), and the accounts, working groups and
+audit log that `survey-app user ...` reads and writes (`services.accounts`,
+`services.groups`, `services.audit`)
 use these instead: the same table and column names with the same column
 types (so dates, booleans and JSON come back as the ORM reads them), and nothing else:
-no keys, indexes or defaults, which belong to the tables and the migrations.
+no keys, indexes or defaults, which belong to the tables and the migrations (a Core
+insert gives every value itself, the ORM's Python-side defaults such as `created_at`
+included).
 `tests/storage/test_core_tables.py` checks each column against the table classes.
 """
 
@@ -14,7 +18,16 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, column, table
 
-__all__ = ["draft", "submission", "survey", "survey_version"]
+__all__ = [
+    "audit_event",
+    "draft",
+    "submission",
+    "survey",
+    "survey_version",
+    "user_account",
+    "user_group",
+    "working_group",
+]
 
 draft = table(
     "draft",
@@ -54,4 +67,35 @@ submission = table(
     column("answers", Text),
     column("created_on", Date),
     column("status", String),
+)
+
+user_account = table(
+    "user_account",
+    column("id", Integer),
+    column("email", String),
+    column("password_hash", String),
+    column("is_admin", Boolean),
+    column("created_at", DateTime),
+)
+
+user_group = table(
+    "user_group",
+    column("user_id", Integer),
+    column("group_id", String),
+)
+
+working_group = table(
+    "working_group",
+    column("id", String),
+    column("position", Integer),
+    column("name", JSON),
+)
+
+audit_event = table(
+    "audit_event",
+    column("id", Integer),
+    column("at", DateTime),
+    column("actor", String),
+    column("action", String),
+    column("detail", Text),
 )

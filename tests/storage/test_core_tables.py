@@ -11,7 +11,16 @@ from sqlmodel import SQLModel
 import survey_app.db.tables  # noqa: F401  (registers the table classes in the metadata)
 from survey_app.db import core
 
-CORE_TABLES = [core.draft, core.submission, core.survey, core.survey_version]
+CORE_TABLES = [
+    core.audit_event,
+    core.draft,
+    core.submission,
+    core.survey,
+    core.survey_version,
+    core.user_account,
+    core.user_group,
+    core.working_group,
+]
 
 
 @pytest.mark.parametrize("clause", CORE_TABLES, ids=lambda clause: clause.name)
