@@ -239,7 +239,8 @@ def _sqlite_writer_lock(url: str) -> threading.RLock:
 
 
 class Database:
-    """The application's way to the database: `read()` and `write()` sessions."""
+    """The application's way to the database: `read()` and `write()` sessions, and
+    `read_connection()` and `write_connection()` for callers on SQLAlchemy Core alone."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
@@ -286,6 +287,15 @@ class Database:
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in one transaction, for writers without the ORM (`survey-app
+        user ...`, `services.accounts`): like `write()`, it waits for its turn among this
+        process's writers and begins with `BEGIN IMMEDIATE` on SQLite; committed (durably)
+        on exit, rolled back on error."""
+        with self._write_turn, self._writer.begin() as connection:
+            yield connection
 
     def try_write(self, statement: Executable) -> None:
         """Run `statement` in a write transaction and roll it back: raises if the

@@ -88,3 +88,8 @@ def test_writes_are_one_transaction(db: Database) -> None:
         dbapi = session.connection().connection.dbapi_connection
         assert dbapi is not None
         assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+    with db.write_connection() as connection:
+        connection.execute(text("SELECT 1"))
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        assert dbapi.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
