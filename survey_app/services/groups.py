@@ -5,6 +5,10 @@ into the database when the questionnaires are published (at start-up, and by com
 that publish the directory), and every reader — results pages, the API, the admin pages,
 the CLI — asks `working_groups(db)`. A catalogue with errors is not published: the groups
 published before stay in force and the problems are reported.
+
+Reads and the publishing go through Core (`survey_app.db.core`), not the table classes:
+`survey-app user add` checks its groups here, and importing SQLModel and SQLAlchemy's ORM
+took longer than the whole of its work (issue 19).
 """
 
 from __future__ import annotations
@@ -12,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlmodel import col, delete, select
+from sqlalchemy import delete, insert, select, text
 
+from survey_app.db import core
 from survey_app.db.engine import Database
-from survey_app.db.tables import WorkingGroupRow
 from survey_app.errors import UnknownGroup
 from survey_app.questionnaire.errors import Problem
 from survey_app.questionnaire.schema import WorkingGroup
@@ -38,20 +41,24 @@ def groups_publish(db: Database, directory: Path) -> tuple[list[WorkingGroup], l
     # then a start writes nothing and waits for no lock.
     if _rows(working_groups(db)) == _rows(groups):
         return groups, []
-    with db.write() as session:
+    with db.write_connection() as connection:
         if not db.is_sqlite:
             # Processes starting together (the workers of `serve --workers 2`, or two
             # replaced at once) publish at the same moment. A PostgreSQL DELETE does not
             # remove rows another process commits while it waits, so the second INSERT
             # would meet them; a failed publish fails the worker's start, and uvicorn then
             # stops every worker. Publishers take turns instead (readers are not blocked;
-            # SQLite's writers take turns already, `Database.write`).
-            session.execute(
-                text(f"LOCK TABLE {WorkingGroupRow.__tablename__} IN SHARE ROW EXCLUSIVE MODE")
+            # SQLite's writers take turns already, `Database.write_connection`).
+            connection.execute(
+                text(f"LOCK TABLE {core.working_group.name} IN SHARE ROW EXCLUSIVE MODE")
             )
-        session.execute(delete(WorkingGroupRow))
-        for position, (group_id, name) in enumerate(_rows(groups)):
-            session.add(WorkingGroupRow(id=group_id, position=position, name=name))
+        connection.execute(delete(core.working_group))
+        rows = [
+            {"id": group_id, "position": position, "name": name}
+            for position, (group_id, name) in enumerate(_rows(groups))
+        ]
+        if rows:  # an empty list would run the INSERT once, without values
+            connection.execute(insert(core.working_group), rows)
     return groups, []
 
 
@@ -61,9 +68,9 @@ def _rows(groups: Iterable[WorkingGroup]) -> list[tuple[str, dict[str, str]]]:
 
 def working_groups(db: Database) -> tuple[WorkingGroup, ...]:
     """The published working groups in the catalogue's order."""
-    with db.read() as session:
-        rows = session.exec(select(WorkingGroupRow).order_by(col(WorkingGroupRow.position))).all()
-        return tuple(WorkingGroup(id=row.id, name=row.name) for row in rows)
+    with db.read_connection() as connection:
+        rows = connection.execute(_GROUPS.order_by(core.working_group.c.position)).all()
+    return tuple(WorkingGroup(id=row.id, name=row.name) for row in rows)
 
 
 def group_ids(db: Database) -> set[str]:
@@ -72,8 +79,11 @@ def group_ids(db: Database) -> set[str]:
 
 def working_group(db: Database, group_id: str) -> WorkingGroup:
     """The published working group `group_id`; raises `UnknownGroup`."""
-    with db.read() as session:
-        row = session.get(WorkingGroupRow, group_id)
-        if row is None:
-            raise UnknownGroup(group_id)
-        return WorkingGroup(id=row.id, name=row.name)
+    with db.read_connection() as connection:
+        row = connection.execute(_GROUPS.where(core.working_group.c.id == group_id)).first()
+    if row is None:
+        raise UnknownGroup(group_id)
+    return WorkingGroup(id=row.id, name=row.name)
+
+
+_GROUPS = select(core.working_group.c.id, core.working_group.c.name)
