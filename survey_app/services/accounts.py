@@ -3,22 +3,29 @@
 Respondents have no accounts. Passwords are hashed with Argon2id (argon2-cffi); the
 answer to a failed login is the same, and takes the same time, whether the email is
 unknown or the password wrong.
+
+Accounts are read and written through Core (`survey_app.db.core`), not the table classes:
+importing SQLModel and SQLAlchemy's ORM took longer than all the rest of a `survey-app
+user ...` call (issue 19), and a staff page asks for its viewer's account on every request.
 """
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
 
+from survey_app.db import core
 from survey_app.db.engine import Database
-from survey_app.db.tables import User, UserGroup
 from survey_app.errors import Invalid
 from survey_app.i18n import S_, StaffMessage
 from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES
@@ -93,10 +100,25 @@ def _check_groups(groups: Iterable[str], known_groups: Collection[str]) -> list[
     return groups
 
 
-def _account(session: Session, user: User) -> Account:
-    assert user.id is not None
-    groups = session.exec(select(UserGroup.group_id).where(UserGroup.user_id == user.id)).all()
-    return Account(user.id, user.email, user.is_admin, frozenset(groups))
+_USERS = select(
+    core.user_account.c.id,
+    core.user_account.c.email,
+    core.user_account.c.is_admin,
+    core.user_account.c.password_hash,
+)
+_MEMBERSHIPS = select(core.user_group.c.user_id, core.user_group.c.group_id)
+
+
+def _user_by_email(connection: Connection, email: str) -> Any:
+    """The row (of `_USERS`) of the account of `email`, or None."""
+    return connection.execute(_USERS.where(core.user_account.c.email == email)).first()
+
+
+def _account(connection: Connection, user: Any) -> Account:
+    """The account of a row of `_USERS`, with its working groups."""
+    memberships = connection.execute(_MEMBERSHIPS.where(core.user_group.c.user_id == user.id))
+    groups = frozenset(group_id for _user_id, group_id in memberships)
+    return Account(user.id, user.email, user.is_admin, groups)
 
 
 def user_add(
@@ -117,35 +139,43 @@ def user_add(
         raise AccountError(problem.message, values=problem.values)
     if not group_ids and not is_admin:
         raise AccountError(S_("A member needs at least one working group (or --admin)."))
-    with db.write() as session:
-        if session.exec(select(User).where(User.email == email)).first() is not None:
+    with db.write_connection() as connection:
+        if _user_by_email(connection, email) is not None:
             raise AccountError(
                 S_("An account for %(email)s exists already."), values={"email": email}
             )
-        user = User(email=email, password_hash=_hasher.hash(password), is_admin=is_admin)
-        session.add(user)
-        session.flush()
-        assert user.id is not None
-        for group in group_ids:
-            session.add(UserGroup(user_id=user.id, group_id=group))
+        user_id = connection.execute(
+            insert(core.user_account)
+            .values(
+                email=email,
+                password_hash=_hasher.hash(password),
+                is_admin=is_admin,
+                created_at=datetime.datetime.now(datetime.UTC),
+            )
+            .returning(core.user_account.c.id)
+        ).scalar_one()
+        if group_ids:
+            connection.execute(
+                insert(core.user_group),
+                [{"user_id": user_id, "group_id": group} for group in group_ids],
+            )
         detail = {"email": email, "groups": group_ids, "admin": is_admin}
-        audit_record(session, actor=actor, action="user_add", detail=detail)
-        session.flush()
-        return _account(session, user)
+        audit_record(connection, actor=actor, action="user_add", detail=detail)
+        return Account(user_id, email, is_admin, frozenset(group_ids))
 
 
 def user_remove(db: Database, *, email: str, actor: str) -> bool:
     """Delete an account; False if there is none."""
     email = normalise_email(email)
-    with db.write() as session:
-        user = session.exec(select(User).where(User.email == email)).first()
+    with db.write_connection() as connection:
+        user = _user_by_email(connection, email)
         if user is None:
             return False
-        # One statement for the memberships (the ORM knows no relationship to order the
-        # deletes by, and the database's ON DELETE CASCADE would leave it nothing to match).
-        session.execute(delete(UserGroup).where(col(UserGroup.user_id) == user.id))
-        session.delete(user)
-        audit_record(session, actor=actor, action="user_remove", detail={"email": email})
+        # The memberships by their own statement, not left to the schema's ON DELETE
+        # CASCADE, which SQLite applies only on connections with its foreign_keys pragma.
+        connection.execute(delete(core.user_group).where(core.user_group.c.user_id == user.id))
+        connection.execute(delete(core.user_account).where(core.user_account.c.id == user.id))
+        audit_record(connection, actor=actor, action="user_remove", detail={"email": email})
         return True
 
 
@@ -154,25 +184,34 @@ def user_set_password(db: Database, *, email: str, password: str, actor: str) ->
     if problem:
         raise AccountError(problem.message, values=problem.values)
     email = normalise_email(email)
-    with db.write() as session:
-        user = session.exec(select(User).where(User.email == email)).first()
+    with db.write_connection() as connection:
+        user = _user_by_email(connection, email)
         if user is None:
             raise AccountError(S_("No account for %(email)s."), values={"email": email})
-        user.password_hash = _hasher.hash(password)
-        session.add(user)
-        audit_record(session, actor=actor, action="user_passwd", detail={"email": email})
+        connection.execute(
+            update(core.user_account)
+            .where(core.user_account.c.id == user.id)
+            .values(password_hash=_hasher.hash(password))
+        )
+        audit_record(connection, actor=actor, action="user_passwd", detail={"email": email})
 
 
 def user_list(db: Database) -> list[Account]:
-    with db.read() as session:
-        users = session.exec(select(User).order_by(col(User.email))).all()
-        return [_account(session, user) for user in users]
+    with db.read_connection() as connection:
+        users = connection.execute(_USERS.order_by(core.user_account.c.email)).all()
+        memberships = connection.execute(_MEMBERSHIPS).all()
+    groups: dict[int, set[str]] = defaultdict(set)
+    for user_id, group_id in memberships:
+        groups[user_id].add(group_id)
+    return [
+        Account(user.id, user.email, user.is_admin, frozenset(groups[user.id])) for user in users
+    ]
 
 
 def account_by_id(db: Database, user_id: int) -> Account | None:
-    with db.read() as session:
-        user = session.get(User, user_id)
-        return _account(session, user) if user is not None else None
+    with db.read_connection() as connection:
+        user = connection.execute(_USERS.where(core.user_account.c.id == user_id)).first()
+        return _account(connection, user) if user is not None else None
 
 
 def authenticate(db: Database, *, email: str, password: str) -> Account | None:
@@ -182,16 +221,16 @@ def authenticate(db: Database, *, email: str, password: str) -> Account | None:
         # No account has such an address, and PostgreSQL refuses NUL in a query:
         # a failed login like any other, audited with the characters replaced.
         email = CONTROL_CHARACTERS_IN_NAMES.sub("\ufffd", email)
-    with db.read() as session:
-        user = session.exec(select(User).where(User.email == email)).first()
-        account = _account(session, user) if user is not None else None
+    with db.read_connection() as connection:
+        user = _user_by_email(connection, email)
+        account = _account(connection, user) if user is not None else None
         stored_hash = user.password_hash if user is not None else _dummy_hash()
     try:
         _hasher.verify(stored_hash, password)
         verified = user is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         verified = False
-    with db.write() as session:
+    with db.write_connection() as connection:
         action = "login" if verified else "login_failed"
-        audit_record(session, actor=email[:254], action=action)
+        audit_record(connection, actor=email[:254], action=action)
     return account if verified else None

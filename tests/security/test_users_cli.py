@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,51 @@ def test_an_admin_needs_no_group_and_duplicates_are_refused(run) -> None:  # typ
     assert again.returncode == 1
     assert "exists already" in again.stderr
     assert run("list").stdout == "office@example.org\tadmin\t\n"
+
+
+IMPORTS_PROBE = """
+import sys
+
+from survey_app.cli import main
+
+for arguments in sys.argv[1:]:
+    try:
+        main(arguments.split())
+    except SystemExit as ended:
+        assert not ended.code, (arguments, ended.code)
+orm = ("sqlmodel", "sqlalchemy.orm", "survey_app.db.tables")
+print("loaded:", ",".join(name for name in orm if name in sys.modules) or "none")
+"""
+
+
+def test_account_commands_load_neither_sqlmodel_nor_the_orm(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Importing SQLModel and SQLAlchemy's ORM was 0.15 s of a `user list` call's 0.5 s
+    (issue 19): accounts, their working groups and the audit log go through Core."""
+    env = {"SURVEY_DATABASE_URL": database_url, "SURVEY_VAR_DIR": str(tmp_path)}
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            IMPORTS_PROBE,
+            f"user add lea@example.org --password {GOOD_PASSWORD} --group arbeit",
+            f"user passwd lea@example.org --password {GOOD_PASSWORD}!",
+            "user list",
+            "user remove lea@example.org",
+            "user list",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+
+    assert done.stdout.splitlines() == [
+        "added lea@example.org (member of arbeit)",
+        "password changed for lea@example.org",
+        "lea@example.org\tmember\tarbeit",
+        "removed lea@example.org",
+        "loaded: none",
+    ]

@@ -1,7 +1,10 @@
 """Write services own their transaction: an audit entry commits with its change, and a
-failing audit write leaves the change undone."""
+failing audit write leaves the change undone (on an ORM session, `services.admin`, and
+on a Core connection, `services.accounts`)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from sqlmodel import select
@@ -9,7 +12,8 @@ from sqlmodel import select
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Survey
 from survey_app.errors import UnknownSurvey
-from survey_app.services import admin
+from survey_app.services import accounts, admin
+from survey_app.services.accounts import Account, user_add, user_list, user_remove
 from survey_app.services.admin import invitation_links, survey_open_close
 from survey_app.services.audit import audit_events
 from survey_app.services.surveys import publish_directory
@@ -22,12 +26,13 @@ def published(db: Database) -> Database:
     return db
 
 
+def refused_audit_record(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("the audit log cannot be written")
+
+
 @pytest.fixture
 def failing_audit(monkeypatch: pytest.MonkeyPatch) -> None:
-    def audit_record(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("the audit log cannot be written")
-
-    monkeypatch.setattr(admin, "audit_record", audit_record)
+    monkeypatch.setattr(admin, "audit_record", refused_audit_record)
 
 
 def is_open(db: Database, survey_id: str) -> bool:
@@ -78,3 +83,59 @@ def test_an_unknown_survey_is_neither_changed_nor_audited(published: Database) -
         survey_open_close(published, "nothing", is_open=False, actor="lea@example.org")
 
     assert not [e for e in audit_events(published) if e.action == "survey_close"]
+
+
+PASSWORD = "Lange-Passphrase-fuer-Tests"
+
+
+def add_lea(db: Database) -> Account:
+    return user_add(
+        db,
+        email="Lea@Example.org",
+        password=PASSWORD,
+        groups=["sprache", "arbeit"],
+        is_admin=False,
+        known_groups={"arbeit", "sprache"},
+        actor="office@example.org",
+    )
+
+
+def test_adding_an_account_is_audited_in_the_same_transaction(db: Database) -> None:
+    added = add_lea(db)
+
+    assert user_list(db) == [added]
+    assert (added.email, added.is_admin, added.groups) == (
+        "lea@example.org",
+        False,
+        {"arbeit", "sprache"},
+    )
+    [event] = [e for e in audit_events(db) if e.action == "user_add"]
+    assert event.actor == "office@example.org"
+    assert json.loads(event.detail) == {
+        "admin": False,
+        "email": "lea@example.org",
+        "groups": ["arbeit", "sprache"],
+    }
+
+
+def test_a_failing_audit_write_adds_no_account(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accounts, "audit_record", refused_audit_record)
+
+    with pytest.raises(RuntimeError, match="audit log"):
+        add_lea(db)
+
+    assert user_list(db) == []
+
+
+def test_a_failing_audit_write_keeps_the_account_and_its_groups(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    added = add_lea(db)
+    monkeypatch.setattr(accounts, "audit_record", refused_audit_record)
+
+    with pytest.raises(RuntimeError, match="audit log"):
+        user_remove(db, email="lea@example.org", actor="office@example.org")
+
+    assert user_list(db) == [added]
