@@ -1,8 +1,9 @@
 """Start-up: `survey-app serve` until the first 200 on GET /api/v1/surveys (both surveys
 published), the command line's start-up (`--help` of the app and of the commands issue 19
 names: each under 0.3 s), the wall time of `survey-app check questionnaires`, and whole calls of
-`results` (live and of a release) and of a row-level `export --format csv` over 10,000
-demo responses (issue 19: each under 1 s).
+`results` (live and of a release), of a row-level `export --format csv`, of `check` of one
+questionnaire against its published version and of `user list`, over 10,000 demo
+responses (issue 19: each under 1 s).
 
 When a call is slow, `python -X importtime` says which imports dominate.
 """
@@ -122,6 +123,9 @@ WHOLE_CALLS = {
     f"results {SURVEY} --release 1 --group arbeit": ["results", SURVEY, "--release", "1",
                                                       "--group", "arbeit"],
     f"export {SURVEY} --format csv": ["export", SURVEY, "--format", "csv"],
+    f"check questionnaires/{SURVEY}.yaml (against its published version)": [
+        "check", f"questionnaires/{SURVEY}.yaml"],
+    "user list": ["user", "list"],
 }  # fmt: skip
 
 

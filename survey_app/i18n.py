@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
@@ -28,8 +29,11 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from markupsafe import Markup, escape
 
-from survey_app.questionnaire.rules import AnswerError
-from survey_app.questionnaire.schema import Questionnaire
+if TYPE_CHECKING:
+    # For annotations only: the UI catalogues load without the questionnaire model.
+    from survey_app.questionnaire.rules import AnswerError
+    from survey_app.questionnaire.schema import Questionnaire
+
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"

@@ -2,7 +2,7 @@
 
 Importing the table classes imports SQLModel and SQLAlchemy's ORM, 0.3-0.5 s of a
 command's start (bench/README.md). A command that only reads rows (`survey-app export
---format csv`), reads asked for by every request (`services.surveys.get_survey`,
+--format csv`), reads asked for by every request (`services.published.get_survey`,
 `services.drafts.draft_load` and `draft_save`), and the accounts, working groups and
 audit log that `survey-app user ...` reads and writes (`services.accounts`,
 `services.groups`, `services.audit`)

@@ -24,6 +24,7 @@ from enum import StrEnum
 from babel import UnknownLocaleError
 from babel.numbers import NumberFormatError, get_decimal_symbol, parse_decimal
 
+from survey_app.questionnaire.characters import CONTROL_CHARACTERS
 from survey_app.questionnaire.expressions import EntryAnswers, to_boolean
 from survey_app.questionnaire.schema import Choice, Question, Questionnaire, QuestionType, Text
 
@@ -34,12 +35,6 @@ MAX_ENTRIES = 50
 """The most entries a repeat's answer may have (nested repeats: each list)."""
 MAX_TEXT_LENGTH = 5_000
 MAX_ABS_NUMBER = 2**53
-# Characters no answer, name or key may hold: C0 controls but tab and line breaks, DEL,
-# and lone surrogates (unencodable). PostgreSQL refuses NUL in text while SQLite stores
-# it, so refusing them here answers the same on both databases.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-# In names, keys, codes and addresses not even tab and line breaks belong.
-CONTROL_CHARACTERS_IN_NAMES = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class ErrorCode(StrEnum):

@@ -28,7 +28,7 @@ from survey_app.db import core
 from survey_app.db.engine import Database
 from survey_app.errors import Invalid
 from survey_app.i18n import S_, StaffMessage
-from survey_app.questionnaire.rules import CONTROL_CHARACTERS_IN_NAMES
+from survey_app.questionnaire.characters import CONTROL_CHARACTERS_IN_NAMES
 from survey_app.services.audit import audit_record
 
 MIN_PASSWORD_LENGTH = 12

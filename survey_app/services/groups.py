@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, text
 
@@ -22,7 +23,9 @@ from survey_app.db import core
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownGroup
 from survey_app.questionnaire.errors import Problem
-from survey_app.questionnaire.schema import WorkingGroup
+
+if TYPE_CHECKING:
+    from survey_app.questionnaire.schema import WorkingGroup
 
 __all__ = ["group_ids", "groups_publish", "working_group", "working_groups"]
 
@@ -68,17 +71,25 @@ def _rows(groups: Iterable[WorkingGroup]) -> list[tuple[str, dict[str, str]]]:
 
 def working_groups(db: Database) -> tuple[WorkingGroup, ...]:
     """The published working groups in the catalogue's order."""
+    # The model (pydantic) only where groups are made: `group_ids` needs none of it.
+    from survey_app.questionnaire.schema import WorkingGroup
+
     with db.read_connection() as connection:
         rows = connection.execute(_GROUPS.order_by(core.working_group.c.position)).all()
     return tuple(WorkingGroup(id=row.id, name=row.name) for row in rows)
 
 
 def group_ids(db: Database) -> set[str]:
-    return {group.id for group in working_groups(db)}
+    """The ids of the published working groups (`survey-app user add` checks its groups
+    with them, without the questionnaire model)."""
+    with db.read_connection() as connection:
+        return set(connection.execute(select(core.working_group.c.id)).scalars())
 
 
 def working_group(db: Database, group_id: str) -> WorkingGroup:
     """The published working group `group_id`; raises `UnknownGroup`."""
+    from survey_app.questionnaire.schema import WorkingGroup
+
     with db.read_connection() as connection:
         row = connection.execute(_GROUPS.where(core.working_group.c.id == group_id)).first()
     if row is None:

@@ -40,7 +40,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Recipient
 from survey_app.i18n import S_, StaffMessage
-from survey_app.questionnaire.rules import CONTROL_CHARACTERS
+from survey_app.questionnaire.characters import CONTROL_CHARACTERS
 from survey_app.services.audit import audit_record
 from survey_app.services.invitations import invitation_link, token_hash
 from survey_app.services.published import get_survey

@@ -37,12 +37,9 @@ from survey_app.db.tables import (
 )
 from survey_app.errors import Conflict, DomainError, Forbidden, Invalid
 from survey_app.i18n import N_, answer_error_message, translations
+from survey_app.questionnaire.characters import CONTROL_CHARACTERS_IN_NAMES
 from survey_app.questionnaire.quality import answer_quality
-from survey_app.questionnaire.rules import (
-    CONTROL_CHARACTERS_IN_NAMES,
-    CheckedAnswers,
-    check_answers,
-)
+from survey_app.questionnaire.rules import CheckedAnswers, check_answers
 from survey_app.services.invitations import token_hash
 from survey_app.services.published import PublishedSurvey, SurveyChanged, is_newest, newest_version
 from survey_app.services.surveys import WITHOUT_DEFINITION, questionnaire_of

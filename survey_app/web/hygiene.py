@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from survey_app.errors import Invalid
 from survey_app.i18n import S_
-from survey_app.questionnaire.rules import CONTROL_CHARACTERS, CONTROL_CHARACTERS_IN_NAMES
+from survey_app.questionnaire.characters import CONTROL_CHARACTERS, CONTROL_CHARACTERS_IN_NAMES
 from survey_app.web.security import early_error
 
 CONTROL_CHARACTERS_MESSAGE = "The address contains control characters."
