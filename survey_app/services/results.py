@@ -231,6 +231,13 @@ def _version_frame(
         saved = results_cache.save_frame(
             cache_dir, db.url, version.id, target.content_hash, stored, entry.frame
         )
+        if saved and not _still_stored(db, version.id, stored):
+            # A purge committed while these answers were parsed, and may have deleted
+            # the cache files before this one was written: no file may keep answers that
+            # are no longer stored (checked after the write, so whichever comes last,
+            # the purge's deletion or this check, removes it).
+            results_cache.delete_version_files(cache_dir, db.url, version.id)
+            saved = False
         entry = _Cached(entry.stored, entry.frame, saved_in=cache_dir if saved else None)
     with _cache_lock:
         _cache[key] = entry
@@ -238,6 +245,14 @@ def _version_frame(
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return entry.frame
+
+
+def _still_stored(db: Database, version_id: int, stored: StoredAnswers) -> bool:
+    """Whether the rows `stored` describes are still stored as they were, read in a
+    transaction of its own (not the one the answers were read in, whose snapshot would
+    not see a purge). Rows that arrived since do not count: they have higher ids."""
+    with db.read() as session:
+        return stored_answers(session, version_id, up_to=stored.max_id) == stored
 
 
 def _read_newer_or_all(

@@ -287,6 +287,43 @@ def test_a_file_written_after_a_purge_is_deleted_by_the_next_read(
     assert cache_files(cache_dir) == []
 
 
+def test_a_file_whose_answers_are_purged_while_it_is_written_is_deleted_by_its_writer(
+    published: Database, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server parses answers for a live view while `survey-app purge` deletes them
+    # and their cache files; the view writes its file after that. No later read may be
+    # needed to remove it: a survey past retention may never be looked at again.
+    store_demo_responses(published, "wave1", 60, seed=1, today=TODAY)
+    save = results_cache.save_frame
+
+    def purged_meanwhile(*args: Any) -> bool:
+        with published.write() as session:
+            session.execute(delete(Submission))
+        results_cache.delete_database_files(cache_dir, published.url)
+        return save(*args)
+
+    monkeypatch.setattr(results_cache, "save_frame", purged_meanwhile)
+
+    assert read_answers(published, "wave1", cache_dir=cache_dir).responses == 60
+    assert cache_files(cache_dir) == []
+
+
+def test_responses_arriving_while_a_file_is_written_keep_it(
+    published: Database, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_demo_responses(published, "wave1", 60, seed=1, today=TODAY)
+    save = results_cache.save_frame
+
+    def arrived_meanwhile(*args: Any) -> bool:
+        store_demo_responses(published, "wave1", 5, seed=2, today=TODAY)
+        return save(*args)
+
+    monkeypatch.setattr(results_cache, "save_frame", arrived_meanwhile)
+
+    assert read_answers(published, "wave1", cache_dir=cache_dir).responses == 60
+    assert len(cache_files(cache_dir)) == 1
+
+
 @pytest.mark.sqlite_only
 def test_restoring_a_database_deletes_the_cache_of_the_one_that_was_there(
     tmp_path: Path, cache_dir: Path
