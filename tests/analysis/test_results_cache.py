@@ -7,7 +7,7 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +287,20 @@ def test_a_file_written_after_a_purge_is_deleted_by_the_next_read(
     assert cache_files(cache_dir) == []
 
 
+def before_the_file_is_written(
+    monkeypatch: pytest.MonkeyPatch, event: Callable[[], object]
+) -> None:
+    """Let `event` happen after the answers were read and parsed, before their cache
+    file is written (what another process may do meanwhile)."""
+    save = results_cache.save_frame
+
+    def event_then_save(*args: Any) -> bool:
+        event()
+        return save(*args)
+
+    monkeypatch.setattr(results_cache, "save_frame", event_then_save)
+
+
 def test_a_file_whose_answers_are_purged_while_it_is_written_is_deleted_by_its_writer(
     published: Database, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -294,15 +308,13 @@ def test_a_file_whose_answers_are_purged_while_it_is_written_is_deleted_by_its_w
     # and their cache files; the view writes its file after that. No later read may be
     # needed to remove it: a survey past retention may never be looked at again.
     store_demo_responses(published, "wave1", 60, seed=1, today=TODAY)
-    save = results_cache.save_frame
 
-    def purged_meanwhile(*args: Any) -> bool:
+    def purge_of_every_response() -> None:
         with published.write() as session:
             session.execute(delete(Submission))
         results_cache.delete_database_files(cache_dir, published.url)
-        return save(*args)
 
-    monkeypatch.setattr(results_cache, "save_frame", purged_meanwhile)
+    before_the_file_is_written(monkeypatch, purge_of_every_response)
 
     assert read_answers(published, "wave1", cache_dir=cache_dir).responses == 60
     assert cache_files(cache_dir) == []
@@ -312,13 +324,10 @@ def test_responses_arriving_while_a_file_is_written_keep_it(
     published: Database, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store_demo_responses(published, "wave1", 60, seed=1, today=TODAY)
-    save = results_cache.save_frame
 
-    def arrived_meanwhile(*args: Any) -> bool:
-        store_demo_responses(published, "wave1", 5, seed=2, today=TODAY)
-        return save(*args)
-
-    monkeypatch.setattr(results_cache, "save_frame", arrived_meanwhile)
+    before_the_file_is_written(
+        monkeypatch, lambda: store_demo_responses(published, "wave1", 5, seed=2, today=TODAY)
+    )
 
     assert read_answers(published, "wave1", cache_dir=cache_dir).responses == 60
     assert len(cache_files(cache_dir)) == 1
