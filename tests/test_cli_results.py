@@ -344,8 +344,13 @@ def test_results_of_a_release_load_neither_pandas_nor_the_audit(released: dict[s
     assert loaded == "loaded:"
 
 
-def test_a_later_live_view_loads_neither_pandas_nor_the_audit(released: dict[str, str]) -> None:
-    heavy = "pandas,numpy,pyarrow,highspy,analysis.publication,analysis.frames,yaml"
+def test_a_later_live_view_loads_neither_pandas_nor_the_audit_nor_the_orm(
+    released: dict[str, str],
+) -> None:
+    heavy = (
+        "pandas,numpy,pyarrow,highspy,analysis.publication,analysis.frames,yaml,"
+        "sqlmodel,sqlalchemy.orm,survey_app.db.tables"
+    )
     calls = ("results wave1", "results wave1 --group arbeit --by employed --format table")
     first = [run(released, *call.split()) for call in calls]
     assert all(done.returncode == 0 for done in first), [done.stderr for done in first]

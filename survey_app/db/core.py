@@ -5,7 +5,8 @@ command's start (bench/README.md). A command that only reads rows (`survey-app e
 --format csv`), reads asked for by every request (`services.published.get_survey`,
 `services.drafts.draft_load` and `draft_save`), and the accounts, working groups and
 audit log that `survey-app user ...` reads and writes (`services.accounts`,
-`services.groups`, `services.audit`)
+`services.groups`, `services.audit`), and what identifies the counted answers, which
+every live results view asks first (`services.results_cache.stored_answers`)
 use these instead: the same table and column names with the same column
 types (so dates, booleans and JSON come back as the ORM reads them), and nothing else:
 no keys, indexes or defaults, which belong to the tables and the migrations (a Core
@@ -21,6 +22,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, col
 __all__ = [
     "audit_event",
     "draft",
+    "review_event",
     "submission",
     "survey",
     "survey_version",
@@ -61,12 +63,24 @@ survey_version = table(
 submission = table(
     "submission",
     column("id", Integer),
+    column("submission_id", String),
     column("survey_id", String),
     column("version_id", Integer),
     column("language", String),
     column("answers", Text),
     column("created_on", Date),
     column("status", String),
+)
+
+review_event = table(
+    "review_event",
+    column("id", Integer),
+    column("submission_pk", Integer),
+    column("survey_id", String),
+    column("at", DateTime),
+    column("actor", String),
+    column("status", String),
+    column("reason", Text),
 )
 
 user_account = table(

@@ -32,7 +32,7 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlalchemy import select
 
 import analysis
 import survey_app.questionnaire
@@ -45,8 +45,8 @@ from analysis.results import (
     check_wave,
     results_from_publication,
 )
+from survey_app.db import core
 from survey_app.db.engine import Database
-from survey_app.db.tables import SurveyVersion
 from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
@@ -159,15 +159,18 @@ def _publication(
 
 def _stored_answers(db: Database, survey_id: str) -> list[list[object]]:
     """What identifies the counted answers of every version of a survey."""
-    with db.read() as session:
-        versions = session.execute(
-            select(col(SurveyVersion.id))
-            .where(col(SurveyVersion.survey_id) == survey_id)
-            .order_by(col(SurveyVersion.id))
-        ).scalars()
+    version = core.survey_version.c
+    with db.read_connection() as connection:
+        versions = (
+            connection.execute(
+                select(version.id).where(version.survey_id == survey_id).order_by(version.id)
+            )
+            .scalars()
+            .all()
+        )
         found: list[list[object]] = []
         for version_id in versions:
-            stored = results_cache.stored_answers(session, version_id)
+            stored = results_cache.stored_answers(connection, version_id)
             if stored is not None:
                 found.append(
                     [version_id, stored.count, stored.max_id, stored.newest, stored.reviewed]
