@@ -251,8 +251,8 @@ def _still_stored(db: Database, version_id: int, stored: StoredAnswers) -> bool:
     """Whether the rows `stored` describes are still stored as they were, read in a
     transaction of its own (not the one the answers were read in, whose snapshot would
     not see a purge). Rows that arrived since do not count: they have higher ids."""
-    with db.read() as session:
-        return stored_answers(session, version_id, up_to=stored.max_id) == stored
+    with db.read_connection() as connection:
+        return stored_answers(connection, version_id, up_to=stored.max_id) == stored
 
 
 def _read_newer_or_all(
