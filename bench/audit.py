@@ -28,9 +28,10 @@ def main() -> None:
 
     from analysis.publication import plan_publication, publish
     from survey_app.db.engine import Database
+    from survey_app.services.demo import store_demo_responses
     from survey_app.services.live_results import survey_results
     from survey_app.services.releases import release_create, release_results
-    from survey_app.services.results import read_answers, store_demo_responses
+    from survey_app.services.results import read_answers
 
     db = Database(args.url)
     answers = read_answers(db, "newcomer")

@@ -363,6 +363,21 @@ def test_a_later_live_view_loads_neither_pandas_nor_the_audit_nor_the_orm(
     ]
 
 
+def test_a_live_view_that_counts_reads_the_answers_without_the_orm(
+    released: dict[str, str], tmp_path: Path
+) -> None:
+    # A var directory of its own: no stored frame or publication, so each call reads the
+    # answers from the database and counts them (pandas loaded says it did).
+    env = {**released, "SURVEY_VAR_DIR": str(tmp_path / "var")}
+    heavy = "pandas,sqlmodel,sqlalchemy.orm,survey_app.db.tables,survey_app.services.surveys"
+
+    loaded = loaded_by(
+        env, heavy, "results wave1", "results wave1 --group arbeit --by employed --format table"
+    )
+
+    assert loaded == "loaded: pandas"
+
+
 def test_a_row_level_csv_export_loads_no_pandas_no_orm_no_workbook_and_no_audit(
     released: dict[str, str], tmp_path: Path
 ) -> None:

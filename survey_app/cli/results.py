@@ -306,7 +306,7 @@ def demo(survey: str, count: int | None, seed: int, remove: bool, earlier_wave: 
     from analysis.demo import read_demo_priors
     from survey_app.db.engine import Database
     from survey_app.db.migrate import upgrade
-    from survey_app.services.results import demo_remove, store_demo_responses
+    from survey_app.services.demo import demo_remove, store_demo_responses
     from survey_app.services.results_cache import cache_directory
     from survey_app.services.surveys import publish_directory
 

@@ -12,26 +12,36 @@ deletes its answers and release; the closed, empty survey stays as a published r
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import delete
 from sqlmodel import col, func, select
 
 from survey_app.db.engine import Database
-from survey_app.db.tables import Submission
+from survey_app.db.tables import Release, Submission
 from survey_app.errors import Invalid, UnknownSurvey
 from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services import results_cache
 from survey_app.services.audit import audit_record
 from survey_app.services.published import get_survey
 from survey_app.services.releases import ReleaseSummary, release_create
-from survey_app.services.results import store_demo_responses
+from survey_app.services.submissions import NewSubmission, checked_submissions_create
 from survey_app.services.surveys import survey_publish, survey_set_open
 
 if TYPE_CHECKING:
     from analysis.demo import Priors
 
-__all__ = ["EarlierWave", "demo_earlier_wave", "earlier_wave_id"]
+__all__ = [
+    "EarlierWave",
+    "demo_earlier_wave",
+    "demo_remove",
+    "earlier_wave_id",
+    "store_demo_responses",
+]
 
 SUFFIX = "-demo-earlier"
 #: How far back the earlier wave's answers are dated.
@@ -126,3 +136,81 @@ def demo_earlier_wave(
     )
     release = release_create(db, earlier.id, actor=actor, note="demo: earlier wave", with_demo=True)
     return EarlierWave(survey_id=earlier.id, responses=stored, release=release)
+
+
+def store_demo_responses(
+    db: Database,
+    survey_id: str,
+    count: int,
+    *,
+    seed: int = 0,
+    chunk: int = 10_000,
+    today: datetime.date | None = None,
+    priors: Priors | None = None,
+) -> int:
+    """Store `count` synthetic responses to the newest version of a survey, marked as
+    demo responses (`demo_remove`), in one transaction per chunk. `demo_responses`
+    yields only answers that passed `check_answers`, the gate of real submissions, and
+    they are stored as a respondent's would be (`NewSubmission.from_checked`: the same
+    canonical form, hash and quality signals); `priors` make them plausible."""
+    from analysis.demo import demo_responses  # imported here: results calls do not need it
+
+    survey = get_survey(db, survey_id)
+    if survey is None:
+        raise UnknownSurvey(survey_id)
+    today = today or datetime.date.today()
+    responses = demo_responses(survey.questionnaire, count, seed=seed, today=today, priors=priors)
+    new_submissions = (
+        NewSubmission.from_checked(
+            survey,
+            response.checked,
+            # Random, not drawn from the seed: a second run with the same seed adds
+            # responses instead of colliding with the first run's ids.
+            submission_id=str(uuid.uuid4()),
+            language=response.language,
+            created_on=today - datetime.timedelta(days=response.days_ago),
+            demo=True,
+        )
+        for response in responses
+    )
+    return checked_submissions_create(db, new_submissions, chunk=chunk)
+
+
+def demo_remove(
+    db: Database, survey_id: str, *, actor: str, results_cache_dir: Path
+) -> tuple[int, int]:
+    """Delete a survey's demo responses and the releases that counted any of them (a
+    later release could not be compared with those, and their numbers were synthetic),
+    with every later release; audited. The database's cached answers go too. Returns
+    (responses, releases) deleted. Raises `UnknownSurvey`."""
+    if get_survey(db, survey_id) is None:
+        raise UnknownSurvey(survey_id)
+    with db.write() as session:
+        demo = [
+            (int(version), int(pk))
+            for version, pk in session.execute(
+                select(col(Submission.version_id), col(Submission.id)).where(
+                    col(Submission.survey_id) == survey_id, col(Submission.demo)
+                )
+            ).all()
+        ]
+        releases = (
+            session.execute(
+                select(Release)
+                .where(col(Release.survey_id) == survey_id)
+                .order_by(col(Release.number))
+            )
+            .scalars()
+            .all()
+        )
+        first = next((r.number for r in releases if any(r.counts(v, pk) for v, pk in demo)), None)
+        dropped = [r for r in releases if first is not None and r.number >= first]
+        for release in dropped:
+            session.delete(release)
+        session.execute(
+            delete(Submission).where(col(Submission.survey_id) == survey_id, col(Submission.demo))
+        )
+        detail = {"survey": survey_id, "responses": len(demo), "releases": len(dropped)}
+        audit_record(session, actor=actor, action="demo_remove", detail=detail)
+    results_cache.delete_database_files(results_cache_dir, db.url)
+    return len(demo), len(dropped)

@@ -26,11 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PublishedSurvey",
+    "PublishedVersion",
     "SurveyChanged",
     "get_survey",
     "is_newest",
     "known_questionnaire",
     "newest_version",
+    "published_versions",
     "refreshed_survey",
     "remember_questionnaire",
     "remembered_survey",
@@ -123,6 +125,38 @@ def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
         questionnaire=questionnaire,
         is_open=bool(is_open),
     )
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """One published version of a survey, with its questionnaire."""
+
+    id: int
+    number: int
+    questionnaire: Questionnaire
+
+
+_VERSIONS = (
+    core_select(
+        core.survey_version.c.id, core.survey_version.c.number, core.survey_version.c.content_hash
+    )
+    .where(core.survey_version.c.survey_id == bindparam("survey_id"))
+    .order_by(core.survey_version.c.number)
+)
+
+
+def published_versions(connection: Connection, survey_id: str) -> list[PublishedVersion]:
+    """Every published version of a survey, oldest first, in the caller's transaction;
+    a definition is read only for a questionnaire not yet parsed in this process."""
+    found = []
+    for version_id, number, content_hash in connection.execute(_VERSIONS, {"survey_id": survey_id}):
+        key = (survey_id, content_hash)
+        questionnaire = known_questionnaire(key)
+        if questionnaire is None:
+            definition = connection.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
+            questionnaire = remember_questionnaire(key, definition)
+        found.append(PublishedVersion(int(version_id), int(number), questionnaire))
+    return found
 
 
 class SurveyChanged(Exception):

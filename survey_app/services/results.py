@@ -20,26 +20,27 @@ a later process reads the cache file in ~0.3 s (bench/README.md).
 
 The CLI, the results pages and the API all pass the cache under the var directory, so a
 restarted server's first results are as fast as a later CLI call.
+
+Everything here reads through SQLAlchemy Core (`survey_app.db.core`): a live view that
+has to count imports no SQLModel, ORM or table classes (0.1-0.2 s of a command's start,
+issue 19). Demo responses, which are written, are stored by `services.demo`.
 """
 
 from __future__ import annotations
 
-import datetime
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import LargeBinary, String, cast, delete, func, select
+from sqlalchemy import Connection, LargeBinary, String, cast, func, select
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session, col
 
 from analysis.frames import (
     Responses,
@@ -53,19 +54,13 @@ from analysis.frames import (
 )
 from analysis.presence import with_entry_presence
 from analysis.results import SurveyAnswers
+from survey_app.db import core
 from survey_app.db.engine import Database
-from survey_app.db.tables import Release, Submission, SurveyVersion
 from survey_app.errors import UnknownSurvey
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
-from survey_app.services.audit import audit_record
-from survey_app.services.published import get_survey
+from survey_app.services.published import PublishedVersion, get_survey, published_versions
 from survey_app.services.results_cache import StoredAnswers, cache_directory, stored_answers
-from survey_app.services.submissions import NewSubmission, checked_submissions_create
-from survey_app.services.surveys import questionnaire_of, survey_versions
-
-if TYPE_CHECKING:
-    from analysis.demo import Priors
 
 __all__ = [
     "cache_directory",
@@ -73,10 +68,10 @@ __all__ = [
     "export_responses",
     "read_answers",
     "release_layers",
-    "store_demo_responses",
 ]
 
-COUNTED = col(Submission.status) != "excluded"
+_SUBMISSION = core.submission.c
+COUNTED = _SUBMISSION.status != "excluded"
 """Responses that count: every one the office did not exclude."""
 ID_RANGE = 250_000
 """Submission ids per read: bounds the size of one concatenated blob."""
@@ -108,21 +103,15 @@ def read_answers(db: Database, survey_id: str, *, cache_dir: Path | None = None)
         raise UnknownSurvey(survey_id)
     target = with_entry_presence(survey.questionnaire)
     parts = []
-    with db.read() as session:
-        versions = session.execute(
-            select(SurveyVersion)
-            .where(col(SurveyVersion.survey_id) == survey_id)
-            .order_by(col(SurveyVersion.id))
-        ).scalars()
-        for version in versions:
-            assert version.id is not None
-            stored = stored_answers(session, version.id)
+    with db.read_connection() as connection:
+        for version in published_versions(connection, survey_id):
+            stored = stored_answers(connection, version.id)
             if stored is None:
                 if cache_dir is not None:
                     # Nothing is stored (any more): no file may keep answers of it.
                     results_cache.delete_version_files(cache_dir, db.url, version.id)
                 continue
-            parts.append(_version_frame(db, session, target, version, stored, cache_dir))
+            parts.append(_version_frame(db, connection, target, version, stored, cache_dir))
     return SurveyAnswers(survey_id, survey.number, target, answers_frame(target, parts))
 
 
@@ -145,20 +134,18 @@ def release_layers(
     layer."""
     layers: list[pd.DataFrame] = []
     kept = tuple(sorted(apart))
-    outside = (col(Submission.id).notin_(kept),) if kept else ()
-    with db.read() as session:
-        versions = session.execute(
-            select(SurveyVersion)
-            .where(col(SurveyVersion.survey_id) == survey_id)
-            .order_by(col(SurveyVersion.id))
-        ).scalars()
-        sources = {version.id: questionnaire_of(version) for version in versions}
+    outside = (_SUBMISSION.id.notin_(kept),) if kept else ()
+    with db.read_connection() as connection:
+        sources = {
+            version.id: version.questionnaire
+            for version in published_versions(connection, survey_id)
+        }
         before: Mapping[int, int] = {}
         for boundary in boundaries:
             layer_ids: list[npt.NDArray[np.int64]] | None = [] if ids is not None else None
             parts = [
                 _read_version(
-                    session,
+                    connection,
                     target,
                     source,
                     version_id,
@@ -168,17 +155,16 @@ def release_layers(
                     ids=layer_ids,
                 )
                 for version_id, source in sources.items()
-                if version_id is not None
-                and (end := boundary.get(version_id, 0)) > before.get(version_id, 0)
+                if (end := boundary.get(version_id, 0)) > before.get(version_id, 0)
             ]
             layers.append(answers_frame(target, parts))
             if ids is not None:
                 ids.append(_joined_ids(layer_ids))
             before = boundary
         version_of = dict(
-            session.execute(
-                select(col(Submission.id), col(Submission.version_id)).where(
-                    col(Submission.survey_id) == survey_id, col(Submission.id).in_(kept)
+            connection.execute(
+                select(_SUBMISSION.id, _SUBMISSION.version_id).where(
+                    _SUBMISSION.survey_id == survey_id, _SUBMISSION.id.in_(kept)
                 )
             ).all()
         ) if kept else {}  # fmt: skip
@@ -189,9 +175,9 @@ def release_layers(
                 if ids is not None:
                     ids.append(np.zeros(0, dtype=np.int64))
                 continue
-            one = (col(Submission.id) == pk,)
+            one = (_SUBMISSION.id == pk,)
             layers.append(
-                _read_version(session, target, sources[version_id], version_id, pk - 1, pk, one)
+                _read_version(connection, target, sources[version_id], version_id, pk - 1, pk, one)
             )
             if ids is not None:
                 ids.append(np.full(len(layers[-1]), pk, dtype=np.int64))
@@ -207,13 +193,12 @@ def _joined_ids(parts: list[npt.NDArray[np.int64]] | None) -> npt.NDArray[np.int
 
 def _version_frame(
     db: Database,
-    session: Session,
+    connection: Connection,
     target: Questionnaire,
-    version: SurveyVersion,
+    version: PublishedVersion,
     stored: StoredAnswers,
     cache_dir: Path | None,
 ) -> pd.DataFrame:
-    assert version.id is not None
     key = (results_cache.database_key(db.url), version.id, target.content_hash)
     with _cache_lock:
         cached = _cache.get(key)
@@ -226,7 +211,7 @@ def _version_frame(
     if cached is not None and cached.stored == stored:
         entry = cached
     else:
-        entry = _Cached(stored, _read_newer_or_all(session, target, version, stored, cached))
+        entry = _Cached(stored, _read_newer_or_all(connection, target, version, stored, cached))
     if cache_dir is not None and entry.saved_in != cache_dir:
         saved = results_cache.save_frame(
             cache_dir, db.url, version.id, target.content_hash, stored, entry.frame
@@ -256,28 +241,27 @@ def _still_stored(db: Database, version_id: int, stored: StoredAnswers) -> bool:
 
 
 def _read_newer_or_all(
-    session: Session,
+    connection: Connection,
     target: Questionnaire,
-    version: SurveyVersion,
+    version: PublishedVersion,
     stored: StoredAnswers,
     cached: _Cached | None,
 ) -> pd.DataFrame:
     """The version's frame from a cached one plus the newer ids when only those were
     added since; read whole otherwise."""
-    assert version.id is not None
-    source = questionnaire_of(version)
+    source = version.questionnaire
     if cached is not None and stored.max_id > cached.stored.max_id:
-        before = stored_answers(session, version.id, up_to=cached.stored.max_id)
+        before = stored_answers(connection, version.id, up_to=cached.stored.max_id)
         if before == cached.stored:
             newer = _read_version(
-                session, target, source, version.id, cached.stored.max_id, stored.max_id
+                connection, target, source, version.id, cached.stored.max_id, stored.max_id
             )
             return answers_frame(target, [cached.frame, newer])
-    return _read_version(session, target, source, version.id, 0, stored.max_id)
+    return _read_version(connection, target, source, version.id, 0, stored.max_id)
 
 
 def _read_version(
-    session: Session,
+    connection: Connection,
     target: Questionnaire,
     source: Questionnaire,
     version_id: int,
@@ -291,7 +275,7 @@ def _read_version(
     of each row is appended to it (one array per range read).
 
     With several ranges, a second thread reads the next one while this one is parsed
-    (the database and pyarrow both work outside the GIL). It uses the same session, one
+    (the database and pyarrow both work outside the GIL). It uses the same connection, one
     statement after the other, so every range comes from the same transaction."""
     ranges = [(low, min(low + ID_RANGE, max_id)) for low in range(after_id, max_id, ID_RANGE)]
     if not ranges:
@@ -300,13 +284,18 @@ def _read_version(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-read") as reader:
         with_ids = ids is not None
         following = reader.submit(
-            _read_range, session, version_id, *ranges[0], which, with_ids=with_ids
+            _read_range, connection, version_id, *ranges[0], which, with_ids=with_ids
         )
         for index in range(len(ranges)):
             count, lines, row_ids = following.result()
             if index + 1 < len(ranges):
                 following = reader.submit(
-                    _read_range, session, version_id, *ranges[index + 1], which, with_ids=with_ids
+                    _read_range,
+                    connection,
+                    version_id,
+                    *ranges[index + 1],
+                    which,
+                    with_ids=with_ids,
                 )
             if count:
                 parts.append(parse_answers(target, source, lines, count))
@@ -317,7 +306,7 @@ def _read_version(
 
 
 def _read_range(
-    session: Session,
+    connection: Connection,
     version_id: int,
     low: int,
     high: int,
@@ -331,22 +320,22 @@ def _read_range(
     The ids are a second aggregate of the same query: both aggregates are fed the rows
     in one pass (in parallel plans, partial states travel together), so they list the
     rows in the same order, whatever order the database chose."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = connection.dialect.name == "sqlite"
     in_range = (
-        col(Submission.version_id) == version_id,
-        col(Submission.id) > low,
-        col(Submission.id) <= high,
+        _SUBMISSION.version_id == version_id,
+        _SUBMISSION.id > low,
+        _SUBMISSION.id <= high,
         *which,
     )
-    listed = (func.aggregate_strings(cast(col(Submission.id), String), ","),)
+    listed = (func.aggregate_strings(cast(_SUBMISSION.id, String), ","),)
     extra = listed if with_ids else ()
-    count, lines, *joined_ids = session.execute(
+    count, lines, *joined_ids = connection.execute(
         select(func.count(), _joined_texts(sqlite, replace_newlines=False), *extra).where(*in_range)
     ).one()
     if count and lines.count(b"\n" if sqlite else "\n") != count - 1:
         # A text with a raw newline (whitespace in JSON; this application never stores
         # one): read the range again with newlines replaced, one text a line.
-        count, lines, *joined_ids = session.execute(
+        count, lines, *joined_ids = connection.execute(
             select(func.count(), _joined_texts(sqlite, replace_newlines=True), *extra).where(
                 *in_range
             )
@@ -361,7 +350,7 @@ def _read_range(
 
 def _joined_texts(sqlite: bool, *, replace_newlines: bool) -> ColumnElement[Any]:
     """The answer texts of the selected rows joined by newlines, in one value."""
-    answers = col(Submission.answers)
+    answers = _SUBMISSION.answers
     texts = func.replace(answers, "\n", " ") if replace_newlines else answers
     joined: ColumnElement[Any] = func.aggregate_strings(texts, "\n")
     if sqlite:
@@ -390,30 +379,29 @@ def export_responses(
     if survey is None:
         raise UnknownSurvey(survey_id)
     target = survey.questionnaire
-    versions = {v.id: (v.number, q) for v, q in survey_versions(db, survey_id)}
+    with db.read_connection() as connection:
+        versions = {
+            version.id: (version.number, version.questionnaire)
+            for version in published_versions(connection, survey_id)
+        }
 
     def frames() -> Iterator[Responses]:
         last_id = 0
         while True:
-            with db.read() as session:
-                # Core rows through the connection: the ORM's row processing is not needed.
-                rows = (
-                    session.connection()
-                    .execute(
-                        select(
-                            col(Submission.id),
-                            col(Submission.version_id),
-                            col(Submission.created_on),
-                            col(Submission.language),
-                            col(Submission.answers),
-                            col(Submission.status),
-                        )
-                        .where(col(Submission.survey_id) == survey_id, col(Submission.id) > last_id)
-                        .order_by(col(Submission.id))
-                        .limit(chunk)
+            with db.read_connection() as connection:
+                rows = connection.execute(
+                    select(
+                        _SUBMISSION.id,
+                        _SUBMISSION.version_id,
+                        _SUBMISSION.created_on,
+                        _SUBMISSION.language,
+                        _SUBMISSION.answers,
+                        _SUBMISSION.status,
                     )
-                    .all()
-                )
+                    .where(_SUBMISSION.survey_id == survey_id, _SUBMISSION.id > last_id)
+                    .order_by(_SUBMISSION.id)
+                    .limit(chunk)
+                ).all()
             if not rows:
                 return
             last_id = int(str(rows[-1][0]))
@@ -424,7 +412,7 @@ def export_responses(
 
 def _export_chunk(
     target: Questionnaire,
-    versions: dict[int | None, tuple[int, Questionnaire]],
+    versions: dict[int, tuple[int, Questionnaire]],
     rows: list[tuple[Any, ...]],
 ) -> Responses:
     """One chunk of rows (id, version_id, created_on, language, answers, status) as a
@@ -458,81 +446,3 @@ def _export_chunk(
         }
     )
     return Responses(pd.concat([meta, answers.frame], axis=1), answers.entries)
-
-
-def store_demo_responses(
-    db: Database,
-    survey_id: str,
-    count: int,
-    *,
-    seed: int = 0,
-    chunk: int = 10_000,
-    today: datetime.date | None = None,
-    priors: Priors | None = None,
-) -> int:
-    """Store `count` synthetic responses to the newest version of a survey, marked as
-    demo responses (`demo_remove`), in one transaction per chunk. `demo_responses`
-    yields only answers that passed `check_answers`, the gate of real submissions, and
-    they are stored as a respondent's would be (`NewSubmission.from_checked`: the same
-    canonical form, hash and quality signals); `priors` make them plausible."""
-    from analysis.demo import demo_responses  # imported here: results calls do not need it
-
-    survey = get_survey(db, survey_id)
-    if survey is None:
-        raise UnknownSurvey(survey_id)
-    today = today or datetime.date.today()
-    responses = demo_responses(survey.questionnaire, count, seed=seed, today=today, priors=priors)
-    new_submissions = (
-        NewSubmission.from_checked(
-            survey,
-            response.checked,
-            # Random, not drawn from the seed: a second run with the same seed adds
-            # responses instead of colliding with the first run's ids.
-            submission_id=str(uuid.uuid4()),
-            language=response.language,
-            created_on=today - datetime.timedelta(days=response.days_ago),
-            demo=True,
-        )
-        for response in responses
-    )
-    return checked_submissions_create(db, new_submissions, chunk=chunk)
-
-
-def demo_remove(
-    db: Database, survey_id: str, *, actor: str, results_cache_dir: Path
-) -> tuple[int, int]:
-    """Delete a survey's demo responses and the releases that counted any of them (a
-    later release could not be compared with those, and their numbers were synthetic),
-    with every later release; audited. The database's cached answers go too. Returns
-    (responses, releases) deleted. Raises `UnknownSurvey`."""
-    if get_survey(db, survey_id) is None:
-        raise UnknownSurvey(survey_id)
-    with db.write() as session:
-        demo = [
-            (int(version), int(pk))
-            for version, pk in session.execute(
-                select(col(Submission.version_id), col(Submission.id)).where(
-                    col(Submission.survey_id) == survey_id, col(Submission.demo)
-                )
-            ).all()
-        ]
-        releases = (
-            session.execute(
-                select(Release)
-                .where(col(Release.survey_id) == survey_id)
-                .order_by(col(Release.number))
-            )
-            .scalars()
-            .all()
-        )
-        first = next((r.number for r in releases if any(r.counts(v, pk) for v, pk in demo)), None)
-        dropped = [r for r in releases if first is not None and r.number >= first]
-        for release in dropped:
-            session.delete(release)
-        session.execute(
-            delete(Submission).where(col(Submission.survey_id) == survey_id, col(Submission.demo))
-        )
-        detail = {"survey": survey_id, "responses": len(demo), "releases": len(dropped)}
-        audit_record(session, actor=actor, action="demo_remove", detail=detail)
-    results_cache.delete_database_files(results_cache_dir, db.url)
-    return len(demo), len(dropped)

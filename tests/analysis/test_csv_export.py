@@ -24,8 +24,8 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Submission
 from survey_app.questionnaire.loader import load_questionnaire
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.exports import export_csv, export_xlsx
-from survey_app.services.results import store_demo_responses
 from survey_app.services.surveys import publish_directory
 from tests.analysis.conftest import household, load, member, store_answers, variant
 from tests.conftest import FIXTURES, QUESTIONNAIRES

@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from analysis.export_layout import entries_paths
 from survey_app.db.engine import Database
 from survey_app.questionnaire.schema import Questionnaire
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.exports import export_csv, export_xlsx
-from survey_app.services.results import store_demo_responses
 from tests.analysis.conftest import household, load, member, store_answers, variant
 
 AMAL = member("Amal", 41, "head", works="yes", jobs=[{"job_title": "Köchin", "job_hours": 20}])

@@ -21,10 +21,11 @@ from survey_app.db.migrate import upgrade
 from survey_app.db.tables import Submission
 from survey_app.services import live_results, results_cache
 from survey_app.services import results as service
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.live_results import survey_results
 from survey_app.services.maintenance import backup_database, purge, restore_database
 from survey_app.services.published import get_survey
-from survey_app.services.results import read_answers, store_demo_responses
+from survey_app.services.results import read_answers
 from survey_app.services.review import responses_set_status
 from survey_app.services.surveys import publish_questionnaire
 from survey_app.settings import PROJECT_ROOT

@@ -16,9 +16,10 @@ from survey_app.db.tables import Submission
 from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
 from survey_app.questionnaire.rules import check_answers
 from survey_app.services import results as results_service
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.live_results import survey_results
 from survey_app.services.published import get_survey
-from survey_app.services.results import read_answers, store_demo_responses
+from survey_app.services.results import read_answers
 from survey_app.services.submissions import canonical_json
 from survey_app.services.surveys import publish_questionnaire
 from tests.analysis.conftest import GROUPS, load, variant

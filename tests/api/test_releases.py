@@ -26,8 +26,8 @@ from survey_app.cli import main
 from survey_app.db.engine import Database
 from survey_app.db.tables import ReleaseJob
 from survey_app.services.audit import audit_events
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.releases import ReleaseRefused, release_create, releases_of
-from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from tests.analysis.attacker import Attacker, published_numbers
 from tests.analysis.test_disclosure import JOINT, K, answers

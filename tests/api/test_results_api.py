@@ -16,7 +16,8 @@ from litestar.testing import TestClient
 
 from survey_app.app import create_app
 from survey_app.db.engine import Database
-from survey_app.services.results import cache_directory, store_demo_responses
+from survey_app.services.demo import store_demo_responses
+from survey_app.services.results import cache_directory
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES
 from tests.conftest import create_accounts, login, release

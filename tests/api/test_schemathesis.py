@@ -42,8 +42,8 @@ from survey_app.db.engine import Database
 from survey_app.db.migrate import upgrade
 from survey_app.questionnaire.loader import load_directory, load_working_group_catalog
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.invitations import invitations_create
-from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from survey_app.web.security import GUESS_KINDS, RateLimiter
 from tests.conftest import ACCOUNTS, PASSWORD, QUESTIONNAIRES, create_accounts, csrf_token

@@ -12,8 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from survey_app.db.engine import Database
-from survey_app.services.demo import demo_earlier_wave
-from survey_app.services.results import store_demo_responses
+from survey_app.services.demo import demo_earlier_wave, store_demo_responses
 from tests.browser.live import LiveApp, log_in_as_admin, open_context, serve_app
 from tests.browser.test_accessibility import axe_violations
 

@@ -17,8 +17,8 @@ from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.db.tables import ReleaseJob
 from survey_app.services.audit import audit_events
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.questionnaires import questionnaire_upload
-from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from survey_app.web.guards import GUARDS
 from tests.conftest import (

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import ArrivalWindow, Invitation, Submission
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.invitations import invitation_counts, invitations_create
 from survey_app.services.published import PublishedSurvey, get_survey
-from survey_app.services.results import store_demo_responses
 from survey_app.services.submissions import (
     InvitationRejected,
     SubmissionConflict,

@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.services.audit import audit_events
-from survey_app.services.results import store_demo_responses
+from survey_app.services.demo import store_demo_responses
 from survey_app.settings import Settings
 from tests.conftest import QUESTIONNAIRES, csrf_token, login
 

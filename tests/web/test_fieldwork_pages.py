@@ -16,9 +16,9 @@ from sqlmodel import col, select
 from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.db.tables import Invitation, Recipient, Submission
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.fieldwork import Mailing, fieldwork
 from survey_app.services.mailing import Letter, RecipientRow, invitations_send, recipients_add
-from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from tests.api.test_releases import send
 from tests.conftest import login

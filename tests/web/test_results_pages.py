@@ -24,8 +24,8 @@ from survey_app.app import create_app
 from survey_app.db.engine import Database
 from survey_app.db.tables import BreakdownSelection
 from survey_app.services.audit import audit_events
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.published import get_survey
-from survey_app.services.results import store_demo_responses
 from survey_app.settings import Settings
 from tests.analysis.conftest import QUESTIONNAIRES as WAVES
 from tests.analysis.conftest import WAVE1_SHEETS, WAVE1_SLIDES

@@ -21,8 +21,8 @@ from sqlmodel import col, select
 
 from survey_app.db.engine import Database
 from survey_app.db.tables import AuditEvent, Submission
+from survey_app.services.demo import store_demo_responses
 from survey_app.services.published import get_survey
-from survey_app.services.results import store_demo_responses
 from survey_app.services.review import responses_set_status
 from tests.analysis.conftest import household, member, read_roster, store_answers
 from tests.conftest import login
