@@ -30,7 +30,8 @@ def main() -> None:
     from survey_app.db.engine import Database
     from survey_app.services.demo import store_demo_responses
     from survey_app.services.live_results import survey_results
-    from survey_app.services.releases import release_create, release_results
+    from survey_app.services.released import release_results
+    from survey_app.services.releases import release_create
     from survey_app.services.results import read_answers
 
     db = Database(args.url)

@@ -21,7 +21,7 @@ from analysis.results import Results
 from analysis.results_tables import results_csv, results_text
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release
-from survey_app.services.releases import release_results
+from survey_app.services.released import release_results
 from tests.analysis.conftest import (
     QUESTIONNAIRES,
     WAVE1_SHEETS,
@@ -330,8 +330,13 @@ def loaded_by(env: dict[str, str], heavy: str, *calls: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_results_of_a_release_load_neither_pandas_nor_the_audit(released: dict[str, str]) -> None:
-    heavy = "pandas,numpy,pyarrow,highspy,analysis.publication,analysis.frames,yaml"
+def test_results_of_a_release_load_neither_pandas_nor_the_audit_nor_the_orm(
+    released: dict[str, str],
+) -> None:
+    heavy = (
+        "pandas,numpy,pyarrow,highspy,analysis.publication,analysis.frames,yaml,"
+        "sqlmodel,sqlalchemy.orm,survey_app.db.tables,survey_app.services.releases"
+    )
 
     loaded = loaded_by(
         released,

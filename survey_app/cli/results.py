@@ -81,7 +81,7 @@ def results(
         if number is not None:
             # The release service (with the audit's solver) only when a release is asked for.
             from survey_app.errors import UnknownGroup
-            from survey_app.services.releases import release_results
+            from survey_app.services.released import release_results
 
             if group is not None and group not in _working_groups(db):
                 _guarded(lambda: _raise(UnknownGroup(group)))

@@ -5,9 +5,10 @@ command's start (bench/README.md). A command that only reads rows (`survey-app e
 --format csv`), reads asked for by every request (`services.published.get_survey`,
 `services.drafts.draft_load` and `draft_save`), and the accounts, working groups and
 audit log that `survey-app user ...` reads and writes (`services.accounts`,
-`services.groups`, `services.audit`), and what identifies the counted answers, which
-every live results view asks first (`services.results_cache.stored_answers`)
-use these instead: the same table and column names with the same column
+`services.groups`, `services.audit`), what identifies the counted answers, which
+every live results view asks first (`services.results_cache.stored_answers`), the
+answers a live view counts (`services.results`) and the releases members read
+(`services.released`) use these instead: the same table and column names with the same column
 types (so dates, booleans and JSON come back as the ORM reads them), and nothing else:
 no keys, indexes or defaults, which belong to the tables and the migrations (a Core
 insert gives every value itself, the ORM's Python-side defaults such as `created_at`
@@ -22,6 +23,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, col
 __all__ = [
     "audit_event",
     "draft",
+    "release",
     "review_event",
     "submission",
     "survey",
@@ -58,6 +60,17 @@ survey_version = table(
     column("number", Integer),
     column("content_hash", String),
     column("definition", JSON),
+)
+
+release = table(
+    "result_release",
+    column("id", Integer),
+    column("survey_id", String),
+    column("number", Integer),
+    column("released_at", DateTime),
+    column("version_id", Integer),
+    column("publication", Text),
+    column("texts", JSON),
 )
 
 submission = table(

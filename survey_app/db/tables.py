@@ -237,7 +237,7 @@ class Release(SQLModel, table=True):
     texts: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
-    """Free-text answers the release shows, frozen (`services.texts.ReleasedTexts`): per
+    """Free-text answers the release shows, frozen (`services.released.ReleasedTexts`): per
     question the office's categories and the answers it selected, as reviewed then."""
 
     @property

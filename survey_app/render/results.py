@@ -38,7 +38,7 @@ from survey_app.services.district import district_logo, district_profile_of, log
 from survey_app.services.groups import working_group, working_groups
 from survey_app.services.live_results import cache_directory, survey_results
 from survey_app.services.published import PublishedSurvey, get_survey
-from survey_app.services.releases import release_results
+from survey_app.services.released import release_results
 from survey_app.services.reports import surveys_of_group
 from survey_app.settings import Settings
 

@@ -32,6 +32,7 @@ __all__ = [
     "is_newest",
     "known_questionnaire",
     "newest_version",
+    "published_version",
     "published_versions",
     "refreshed_survey",
     "remember_questionnaire",
@@ -113,11 +114,7 @@ def get_survey(db: Database, survey_id: str) -> PublishedSurvey | None:
         if row is None:
             return None
         version_id, number, content_hash, is_open = row
-        key = (survey_id, content_hash)
-        questionnaire = known_questionnaire(key)
-        if questionnaire is None:
-            definition = connection.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
-            questionnaire = remember_questionnaire(key, definition)
+        questionnaire = _questionnaire(connection, survey_id, version_id, content_hash)
     return PublishedSurvey(
         id=survey_id,
         version_id=int(version_id),
@@ -136,26 +133,50 @@ class PublishedVersion:
     questionnaire: Questionnaire
 
 
+_VERSION = core.survey_version.c
 _VERSIONS = (
-    core_select(
-        core.survey_version.c.id, core.survey_version.c.number, core.survey_version.c.content_hash
-    )
-    .where(core.survey_version.c.survey_id == bindparam("survey_id"))
-    .order_by(core.survey_version.c.number)
+    core_select(_VERSION.id, _VERSION.number, _VERSION.content_hash)
+    .where(_VERSION.survey_id == bindparam("survey_id"))
+    .order_by(_VERSION.number)
+)
+_ONE_VERSION = core_select(_VERSION.survey_id, _VERSION.number, _VERSION.content_hash).where(
+    _VERSION.id == bindparam("version_id")
 )
 
 
 def published_versions(connection: Connection, survey_id: str) -> list[PublishedVersion]:
     """Every published version of a survey, oldest first, in the caller's transaction;
     a definition is read only for a questionnaire not yet parsed in this process."""
-    found = []
-    for version_id, number, content_hash in connection.execute(_VERSIONS, {"survey_id": survey_id}):
-        key = (survey_id, content_hash)
-        questionnaire = known_questionnaire(key)
-        if questionnaire is None:
-            definition = connection.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
-            questionnaire = remember_questionnaire(key, definition)
-        found.append(PublishedVersion(int(version_id), int(number), questionnaire))
+    return [
+        PublishedVersion(
+            int(version_id),
+            int(number),
+            _questionnaire(connection, survey_id, int(version_id), content_hash),
+        )
+        for version_id, number, content_hash in connection.execute(
+            _VERSIONS, {"survey_id": survey_id}
+        ).all()
+    ]
+
+
+def published_version(connection: Connection, version_id: int) -> PublishedVersion:
+    """One published version by its id, in the caller's transaction."""
+    survey_id, number, content_hash = connection.execute(
+        _ONE_VERSION, {"version_id": version_id}
+    ).one()
+    return PublishedVersion(
+        version_id, int(number), _questionnaire(connection, survey_id, version_id, content_hash)
+    )
+
+
+def _questionnaire(
+    connection: Connection, survey_id: str, version_id: int, content_hash: str
+) -> Questionnaire:
+    key = (survey_id, content_hash)
+    found = known_questionnaire(key)
+    if found is None:
+        definition = connection.execute(_DEFINITION, {"version_id": version_id}).scalar_one()
+        found = remember_questionnaire(key, definition)
     return found
 
 

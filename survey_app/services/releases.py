@@ -18,19 +18,16 @@ publishes a *release* instead. `release_create`:
 
 Reading a release never touches the answers again: pages, API, workbooks and reports are
 built from the stored publication (`release_results`), kept per process after the
-first read. So it needs neither pandas nor the audit: those are imported by the functions
-that make a release, and `survey-app results --release` starts in a fraction of the time
-(bench/README.md, "CLI start-up and whole calls").
+first read (`services.released`). That needs neither pandas nor the audit nor the ORM:
+`survey-app results --release` starts in a fraction of the time (bench/README.md).
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import threading
 import time
-from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -40,28 +37,23 @@ from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import col, select
 
 from analysis.presence import (
-    entry_count_sources,
-    entry_presence_sources,
     presence_subsets,
     with_entry_presence,
 )
 from analysis.publication_format import Publication
-from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
 from analysis.texts import (
-    ReleasedAnswer,
     categories_question,
     category_columns,
     with_text_categories,
 )
 from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
-from survey_app.errors import Invalid, NotFound, UnknownComparison, UnknownSurvey
+from survey_app.errors import Invalid, UnknownSurvey
 from survey_app.i18n import S_
-from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
 from survey_app.services.published import get_survey
-from survey_app.services.surveys import questionnaire_of
-from survey_app.services.texts import ReleasedTexts, texts_for_release
+from survey_app.services.released import ReleasedTexts
+from survey_app.services.texts import texts_for_release
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,13 +63,11 @@ if TYPE_CHECKING:
     from analysis.publication import Published
 
 __all__ = [
-    "NoRelease",
     "ReleasePreview",
     "ReleaseRefused",
     "ReleaseSummary",
     "release_create",
     "release_preview",
-    "release_results",
     "releases_of",
 ]
 
@@ -90,25 +80,6 @@ class ReleaseRefused(Invalid):
     """A release that cannot be made now; the message says why, for the office to read."""
 
     code = "release_refused"
-
-
-class NoRelease(NotFound):
-    """No results of a survey (or not this release) have been released."""
-
-    code = "no_release"
-
-    def __init__(self, survey_id: str, number: int | None = None) -> None:
-        if number is None:
-            message = S_("No results of survey '%(survey)s' have been released yet.")
-        else:
-            message = S_("Survey '%(survey)s' has no release %(number)s.")
-        super().__init__(message, values={"survey": survey_id, "number": number})
-        self.survey_id = survey_id
-
-    @property
-    def fields(self) -> Mapping[str, object]:
-        """The results API has always said this in `error` too."""
-        return {"error": self.message}
 
 
 @dataclass(frozen=True)
@@ -579,123 +550,4 @@ def too_few_responses(came_in: int, k: int, previous: int | None) -> ReleaseRefu
             "difference between two releases is about fewer people."
         ),
         values=values | {"number": previous},
-    )
-
-
-@dataclass(frozen=True)
-class _Stored:
-    info: ReleaseInfo
-    survey: str
-    version: int
-    questionnaire: Questionnaire
-    publication: Publication
-    answers: Mapping[str, Sequence[ReleasedAnswer]]
-    """The free-text answers the release shows, per question."""
-
-
-_cache: OrderedDict[tuple[str, int, str], _Stored] = OrderedDict()
-"""Parsed releases by (database, id, time of release): a restored or another database
-with the same ids never gets another's."""
-_cache_lock = threading.Lock()
-
-
-def _stored(db: Database, survey_id: str, number: int | None) -> _Stored:
-    """A release (the latest when `number` is None), parsed once per process."""
-    with db.read() as session:
-        query = select(col(Release.id), col(Release.released_at)).where(
-            col(Release.survey_id) == survey_id
-        )
-        if number is not None:
-            query = query.where(col(Release.number) == number)
-        found = session.execute(query.order_by(col(Release.number).desc()).limit(1)).first()
-        if found is None:
-            if get_survey(db, survey_id) is None:
-                raise UnknownSurvey(survey_id)
-            raise NoRelease(survey_id, number)
-        release_id = int(found[0])
-        key = (db.url, release_id, found[1].isoformat())
-        with _cache_lock:
-            cached = _cache.get(key)
-        if cached is not None:
-            return cached
-        release = session.get_one(Release, release_id)
-        version = session.get_one(SurveyVersion, release.version_id)
-        texts = ReleasedTexts.from_json(release.texts or {})
-        publication = Publication.loads(release.publication)
-        stored = _Stored(
-            info=ReleaseInfo(release.number, release.released_at.date()),
-            survey=survey_id,
-            version=version.number,
-            questionnaire=with_text_categories(
-                _with_published_presence(questionnaire_of(version), publication),
-                texts.categories,
-            ),
-            publication=publication,
-            answers=texts.answers,
-        )
-    with _cache_lock:
-        _cache[key] = stored
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return stored
-
-
-def _with_published_presence(
-    questionnaire: Questionnaire, publication: Publication
-) -> Questionnaire:
-    """The questionnaire a release was made from: with the derived questions counting
-    what a roster's entries answered (`analysis.presence`) where the release published
-    them, which a release made before they existed did not; the entry-count questions
-    only where it published those (a release made before them has presence questions
-    alone, under the same keys)."""
-    derived = with_entry_presence(questionnaire)
-    if not any(publication.has(f"n|{name}") for name in entry_presence_sources(derived)):
-        return questionnaire
-    if any(publication.has(f"n|{name}") for name in entry_count_sources(derived)):
-        return derived
-    return with_entry_presence(questionnaire, entry_counts=False)
-
-
-def release_results(
-    db: Database,
-    survey_id: str,
-    *,
-    group: str | None = None,
-    by: str | None = None,
-    compare: str | None = None,
-    language: str | None = None,
-    number: int | None = None,
-) -> Results:
-    """Results of a release (the latest by default) for a working group.
-
-    Raises `UnknownSurvey`, `NoRelease` (also for the `compare` survey) or `ResultsError`
-    (an unknown or unfit `by`, or with a group, a `by` that is not one of the group's)."""
-    stored = _stored(db, survey_id, number)
-    if group is not None and by is not None:
-        own = {q.name for q in stored.questionnaire.questions_of_group(group)}
-        if by not in own:
-            raise ResultsError(
-                S_("'%(by)s' is not a question of working group '%(group)s'"),
-                values={"by": by, "group": group},
-            )
-    other = None
-    if compare is not None:
-        try:
-            found = _stored(db, compare, None)
-        except UnknownSurvey:
-            raise UnknownComparison(compare) from None
-        except NoRelease as error:
-            raise ResultsError(str(error)) from None
-        other = (found.survey, found.version, found.questionnaire, found.publication)
-    return results_from_publication(
-        stored.publication,
-        stored.questionnaire,
-        survey=survey_id,
-        version=stored.version,
-        group=group,
-        by=by,
-        language=language,
-        compare=other,
-        release=stored.info,
-        answers=stored.answers,
     )

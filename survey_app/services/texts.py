@@ -39,12 +39,12 @@ from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Question
 from survey_app.services.audit import audit_record
 from survey_app.services.published import PublishedSurvey
+from survey_app.services.released import ReleasedTexts
 
 __all__ = [
     "FILTERS",
     "MAX_TEXT",
     "Category",
-    "ReleasedTexts",
     "TextAnswer",
     "TextAnswers",
     "TextQuestionSummary",
@@ -496,38 +496,6 @@ def _review(session: Session, submission: int, question: str) -> TextReview | No
             col(TextReview.submission_pk) == submission, col(TextReview.question) == question
         )
     ).scalar_one_or_none()
-
-
-@dataclass(frozen=True)
-class ReleasedTexts:
-    """What a release takes of the review: categories per question ((id, label) pairs),
-    the categories of each tagged response (submission id -> question -> ids), and the
-    selected answers per question. Stored with the release (`to_json`) and read back
-    (`from_json`) so it shows exactly what was released."""
-
-    categories: Mapping[str, Sequence[tuple[int, str]]]
-    tags: Mapping[int, Mapping[str, Collection[int]]]
-    answers: Mapping[str, Sequence[ReleasedAnswer]]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "categories": {q: [[pk, label] for pk, label in c] for q, c in self.categories.items()},
-            "answers": {q: [a.to_json() for a in found] for q, found in self.answers.items()},
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> ReleasedTexts:
-        categories = cast(Mapping[str, list[list[Any]]], data.get("categories") or {})
-        answers = cast(Mapping[str, list[Mapping[str, Any]]], data.get("answers") or {})
-        return cls(
-            categories={
-                q: [(int(pk), str(label)) for pk, label in c] for q, c in categories.items()
-            },
-            tags={},
-            answers={
-                q: [ReleasedAnswer.from_json(a) for a in found] for q, found in answers.items()
-            },
-        )
 
 
 def texts_for_release(

@@ -24,7 +24,7 @@ from survey_app.db.engine import Database
 from survey_app.errors import UnknownGroup
 from survey_app.services.groups import group_ids
 from survey_app.services.live_results import cache_directory, survey_results
-from survey_app.services.releases import release_results
+from survey_app.services.released import release_results
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer
 from survey_app.web.api_docs import errors

@@ -47,7 +47,7 @@ from survey_app.services.breakdowns import breakdowns_set
 from survey_app.services.groups import working_group
 from survey_app.services.live_results import cache_directory, survey_results
 from survey_app.services.published import get_survey
-from survey_app.services.releases import NoRelease, release_results
+from survey_app.services.released import NoRelease, release_results
 from survey_app.services.reports import record_download
 from survey_app.settings import Settings
 from survey_app.web.access import Viewer

@@ -24,7 +24,8 @@ from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.render.results import Texts, _question_view
 from survey_app.render.templating import jinja_environment
 from survey_app.services.live_results import survey_results
-from survey_app.services.releases import release_create, release_results
+from survey_app.services.released import release_results
+from survey_app.services.releases import release_create
 from tests.analysis.conftest import household, member, store_answers, texts
 
 

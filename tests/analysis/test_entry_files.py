@@ -27,7 +27,8 @@ from analysis.slides import results_pptx
 from survey_app.db.engine import Database
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.live_results import survey_results
-from survey_app.services.releases import release_create, release_results
+from survey_app.services.released import release_results
+from survey_app.services.releases import release_create
 from tests.analysis.conftest import store_answers
 from tests.analysis.test_entry_counts import HOUSEHOLDS, results_of
 from tests.analysis.test_slides import TEXTS

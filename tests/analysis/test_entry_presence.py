@@ -20,7 +20,8 @@ from survey_app.questionnaire.rules import ErrorCode, check_answers
 from survey_app.questionnaire.schema import Questionnaire, QuestionType
 from survey_app.services.live_results import survey_results
 from survey_app.services.published import get_survey
-from survey_app.services.releases import release_create, release_results
+from survey_app.services.released import release_results
+from survey_app.services.releases import release_create
 from survey_app.services.results import export_frames
 from tests.analysis.conftest import household, member, store_answers, texts
 

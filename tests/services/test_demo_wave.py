@@ -16,7 +16,8 @@ from survey_app.errors import Invalid
 from survey_app.services.audit import audit_events
 from survey_app.services.demo import demo_earlier_wave, store_demo_responses
 from survey_app.services.published import get_survey
-from survey_app.services.releases import release_create, release_results
+from survey_app.services.released import release_results
+from survey_app.services.releases import release_create
 from survey_app.services.surveys import publish_directory
 from tests.conftest import QUESTIONNAIRES
 from tests.services.test_publishing import make_directory

@@ -22,7 +22,8 @@ from survey_app.errors import NotFound
 from survey_app.services.audit import audit_events
 from survey_app.services.maintenance import purge
 from survey_app.services.published import PublishedSurvey, get_survey
-from survey_app.services.releases import release_create, release_results
+from survey_app.services.released import release_results
+from survey_app.services.releases import release_create
 from survey_app.services.review import responses_set_status
 from survey_app.services.texts import (
     TextReviewRefused,

@@ -14,6 +14,7 @@ from survey_app.db import core
 CORE_TABLES = [
     core.audit_event,
     core.draft,
+    core.release,
     core.review_event,
     core.submission,
     core.survey,
