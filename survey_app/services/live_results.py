@@ -54,7 +54,7 @@ from survey_app.services import results_cache
 from survey_app.services.published import get_survey
 from survey_app.services.results_cache import cache_directory
 
-__all__ = ["cache_directory", "survey_results"]
+__all__ = ["cache_directory", "code_identity", "survey_results"]
 
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "scipy", "highspy")
 
@@ -137,7 +137,7 @@ def _publication(
             "group": group,
             "by": by,
             "year": year,
-            "code": _code_identity(),
+            "code": code_identity(),
         },
         sort_keys=True,
     )
@@ -179,10 +179,11 @@ def _stored_answers(db: Database, survey_id: str) -> list[list[object]]:
 
 
 @cache
-def _code_identity() -> str:
+def code_identity() -> str:
     """A digest of the code that decides which numbers are shown (every module of
-    `analysis` and of the questionnaire model, and the services that read the answers
-    and keep the files) and of the libraries' versions."""
+    `analysis` and of the questionnaire model, and the services that read the answers,
+    keep the files and make releases) and of the libraries' versions: what a stored
+    live publication and a release's check (`services.releases`) are valid for."""
     digest = hashlib.sha256()
     for package in (analysis, survey_app.questionnaire):
         for root in package.__path__:
@@ -190,7 +191,7 @@ def _code_identity() -> str:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
     services = Path(__file__).parent
-    for name in ("live_results.py", "results.py", "results_cache.py"):
+    for name in ("live_results.py", "results.py", "results_cache.py", "releases.py", "texts.py"):
         digest.update(name.encode())
         digest.update((services / name).read_bytes())
     for library in _LIBRARIES:

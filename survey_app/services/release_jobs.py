@@ -11,6 +11,9 @@ interpreter lock for minutes, slowing every respondent's page. Its state is in t
 database, so any worker process shows it; a job whose process is gone shows as
 interrupted, and the office starts it again: nothing was released, since
 `release_create` stores a release in one transaction at its end.
+
+A check ("check first") keeps what the release needs to take its audit (`AUDIT`): a
+release job made of the same inputs stores it instead of auditing again.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from survey_app.db.tables import ReleaseJob, utc_now
 from survey_app.errors import NotFound
 from survey_app.i18n import S_, StaffMessage
 from survey_app.services.releases import (
+    CheckedRelease,
     ReleaseCheck,
     ReleaseRefused,
-    release_check,
+    release_audit_check,
     release_create,
     release_preview,
     too_few_responses,
@@ -51,6 +55,10 @@ RUNNING, DONE, CHECKED, REFUSED, FAILED, INTERRUPTED = (
 
 CHECK = "check"
 """The key in a job's values that makes it a check only."""
+AUDIT = "audit"
+"""The key in a checked job's values of what a release may take of it (`CheckedRelease`:
+the digest of its inputs and the audited publication), kept until a release is made
+or a newer check of the survey is done."""
 
 _children: dict[int, subprocess.Popen[bytes]] = {}
 """The processes of the jobs this process started, by id."""
@@ -191,11 +199,20 @@ def run_job(db: Database, job_id: int) -> None:
     outcome: dict[str, object] = {}
     try:
         if job.values.get(CHECK):
-            checked = release_check(db, job.survey_id, with_demo=job.with_demo)
-            outcome = {"state": CHECKED, "values": {CHECK: True, CHECKED: checked.to_json()}}
+            audited = release_audit_check(db, job.survey_id, with_demo=job.with_demo)
+            kept = {"inputs": audited.inputs, "publication": audited.publication}
+            outcome = {
+                "state": CHECKED,
+                "values": {CHECK: True, CHECKED: audited.check.to_json(), AUDIT: kept},
+            }
         else:
             made = release_create(
-                db, job.survey_id, actor=job.actor, note=job.note, with_demo=job.with_demo
+                db,
+                job.survey_id,
+                actor=job.actor,
+                note=job.note,
+                with_demo=job.with_demo,
+                checked=_kept_checks(db, job.survey_id),
             )
             outcome = {"state": DONE, "number": made.number}
     except ReleaseRefused as refusal:
@@ -208,6 +225,25 @@ def run_job(db: Database, job_id: int) -> None:
     _finish(db, job_id, outcome)
 
 
+def _kept_checks(db: Database, survey_id: str) -> list[CheckedRelease]:
+    """The checks of a survey whose audit a release may take (newest first)."""
+    with db.read() as session:
+        jobs = session.execute(
+            select(ReleaseJob)
+            .where(col(ReleaseJob.survey_id) == survey_id, col(ReleaseJob.state) == CHECKED)
+            .order_by(col(ReleaseJob.id).desc())
+        ).scalars()
+        return [
+            CheckedRelease(
+                ReleaseCheck(**job.values[CHECKED]),
+                str(job.values[AUDIT]["inputs"]),
+                str(job.values[AUDIT]["publication"]),
+            )
+            for job in jobs
+            if AUDIT in job.values
+        ]
+
+
 def _finish(db: Database, job_id: int, outcome: dict[str, object]) -> None:
     with db.write() as session:
         stored = session.get(ReleaseJob, job_id)
@@ -217,6 +253,19 @@ def _finish(db: Database, job_id: int, outcome: dict[str, object]) -> None:
             setattr(stored, name, value)
         stored.finished_at = utc_now()
         session.add(stored)
+        if stored.state in (CHECKED, DONE):
+            # A release made, or a newer check, leaves nothing to take from older checks.
+            older = session.execute(
+                select(ReleaseJob).where(
+                    col(ReleaseJob.survey_id) == stored.survey_id,
+                    col(ReleaseJob.state) == CHECKED,
+                    col(ReleaseJob.id) != job_id,
+                )
+            ).scalars()
+            for job in older:
+                if AUDIT in job.values:
+                    job.values = {k: v for k, v in job.values.items() if k != AUDIT}
+                    session.add(job)
 
 
 def _worker(pid: int | None = None) -> str:

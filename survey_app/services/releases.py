@@ -24,10 +24,14 @@ first read (`services.released`). That needs neither pandas nor the audit nor th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
+import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,8 +54,9 @@ from survey_app.db.engine import Database
 from survey_app.db.tables import Release, ReviewEvent, Submission, SurveyVersion
 from survey_app.errors import Invalid, UnknownSurvey
 from survey_app.i18n import S_
+from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services.audit import audit_record
-from survey_app.services.published import get_survey
+from survey_app.services.published import PublishedSurvey, get_survey
 from survey_app.services.released import ReleasedTexts
 from survey_app.services.texts import texts_for_release
 
@@ -349,32 +354,73 @@ class ReleaseCheck:
 
 
 @dataclass(frozen=True)
+class CheckedRelease:
+    """A check (`release_audit_check`) as a later `release_create` may take it instead of
+    auditing again: the digest of everything the audit was made from (`inputs`) and the
+    audited publication (JSON). It holds counts only, every one as hidden as a release
+    shows it; the free-text answers a release shows are read again when it is made."""
+
+    check: ReleaseCheck
+    inputs: str
+    publication: str
+
+
+@dataclass(frozen=True)
 class _Next:
-    """The next release, audited, not yet stored."""
+    """The next release, audited, not yet stored; `published` is None when the audit
+    of a check with the same inputs was taken."""
 
     release: Release
     check: ReleaseCheck
-    published: Published
+    published: Published | None
+    inputs: str
 
 
 def release_create(
-    db: Database, survey_id: str, *, actor: str, note: str = "", with_demo: bool = True
+    db: Database,
+    survey_id: str,
+    *,
+    actor: str,
+    note: str = "",
+    with_demo: bool = True,
+    checked: Sequence[CheckedRelease] = (),
 ) -> ReleaseSummary:
     """Freeze, audit and store the next release of a survey (see the module doc). Demo
     responses count only `with_demo` (the web and CLI pass False in production).
 
+    A check in `checked` made from exactly what this release is made from (the same
+    responses, exclusions, reviewed texts, earlier releases, questionnaire and code:
+    its `inputs`) gives its audit, which would come out the same: the office that
+    checked first does not wait for the audit twice.
+
     Raises `UnknownSurvey`, or `ReleaseRefused` with the reason."""
-    audited = _next_release(db, survey_id, actor=actor, note=note, with_demo=with_demo)
+    audited = _next_release(
+        db, survey_id, actor=actor, note=note, with_demo=with_demo, checked=checked
+    )
     return _store(db, audited)
 
 
 def release_check(db: Database, survey_id: str, *, with_demo: bool = True) -> ReleaseCheck:
     """Audit the next release of a survey as `release_create` would and say what it
     would show, storing nothing. Raises `UnknownSurvey`, or `ReleaseRefused`."""
-    return _next_release(db, survey_id, actor="", note="", with_demo=with_demo).check
+    return release_audit_check(db, survey_id, with_demo=with_demo).check
 
 
-def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_demo: bool) -> _Next:
+def release_audit_check(db: Database, survey_id: str, *, with_demo: bool = True) -> CheckedRelease:
+    """`release_check` with what a later `release_create` needs to take its audit."""
+    audited = _next_release(db, survey_id, actor="", note="", with_demo=with_demo)
+    return CheckedRelease(audited.check, audited.inputs, audited.release.publication)
+
+
+def _next_release(
+    db: Database,
+    survey_id: str,
+    *,
+    actor: str,
+    note: str,
+    with_demo: bool,
+    checked: Sequence[CheckedRelease] = (),
+) -> _Next:
     from analysis.publication import plan_publication, publish
     from survey_app.services.results import release_layers
 
@@ -428,18 +474,26 @@ def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_d
         raise too_few_responses(came_in, k, earlier[-1].number if earlier else None)
     named = {g for q in questionnaire.iter_questions() for g in q.working_groups}
     groups: list[str | None] = [*sorted(named), None]
+    reference_year = _first_published_year(db, survey_id)
     plan = plan_publication(
         questionnaire,
         groups=groups,
-        reference_year=_first_published_year(db, survey_id),
+        reference_year=reference_year,
         subsets={
             **{categories_question(name): name for name in texts.categories},
             **presence_subsets(questionnaire),
         },
     )
     earlier_publications = [Publication.loads(r.publication) for r in earlier]
-    published = publish(plan, layers, earlier_publications, releases=members)
-    if published.unlinked:
+    inputs = _inputs(db, survey, questionnaire, frozen, earlier, texts, reference_year, members)
+    taken = next((c.publication for c in checked if c.inputs == inputs), None)
+    published = None
+    if taken is not None:
+        publication = Publication.loads(taken)
+    else:
+        published = publish(plan, layers, earlier_publications, releases=members)
+        publication = published.publication
+    if published is not None and published.unlinked:
         log.warning(
             "release of %s: %d numbers of earlier releases changed meaning with the "
             "questionnaire and are not linked in the audit",
@@ -459,12 +513,12 @@ def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_d
             "ids": sorted(frozen.excluded),
             "reasons": dict(Counter(frozen.excluded.values())),
         },
-        publication=published.publication.dumps(),
+        publication=taken if taken is not None else publication.dumps(),
         texts=texts.to_json(),
     )
     seconds = round(time.perf_counter() - started, 2)
     one_way = [plan.keys[i] for i in sorted(plan.structure.kept)]
-    numbers = published.publication.numbers
+    numbers = publication.numbers
     previous = earlier_publications[-1] if earlier_publications else None
     check = ReleaseCheck(
         number=number,
@@ -482,7 +536,52 @@ def _next_release(db: Database, survey_id: str, *, actor: str, note: str, with_d
         else sum(1 for key in one_way if previous.get(key) is not None),
         seconds=seconds,
     )
-    return _Next(release, check, published)
+    return _Next(release, check, published, inputs)
+
+
+def _inputs(
+    db: Database,
+    survey: PublishedSurvey,
+    questionnaire: Questionnaire,
+    frozen: _Frozen,
+    earlier: Sequence[Release],
+    texts: ReleasedTexts,
+    reference_year: int,
+    members: Sequence[tuple[int, ...]],
+) -> str:
+    """A digest of everything a release's audit is made from: its questionnaire (with
+    the text categories), the responses it counts and how they are stored (count,
+    highest id, that row's random id and the newest review event of each version up to
+    its boundary), the exclusions, the reviewed texts and tags, the earlier releases,
+    and the code that audits. Two audits with the same digest hide the same numbers."""
+    from survey_app.services.live_results import code_identity
+    from survey_app.services.results_cache import stored_answers
+
+    with db.read_connection() as connection:
+        stored = {
+            str(version): dataclasses.astuple(found)
+            if (found := stored_answers(connection, version, up_to=boundary)) is not None
+            else None
+            for version, boundary in sorted(frozen.boundaries.items())
+        }
+    made_of = {
+        "survey": survey.id,
+        "version": survey.version_id,
+        "questionnaire": questionnaire.content_hash,
+        "stored": stored,
+        "boundaries": {str(v): m for v, m in sorted(frozen.boundaries.items())},
+        "excluded": {str(pk): reason for pk, reason in sorted(frozen.excluded.items())},
+        "earlier": [[r.id, r.number, r.released_at.isoformat()] for r in earlier],
+        "texts": texts.to_json(),
+        "tags": {
+            str(pk): {q: sorted(ids) for q, ids in sorted(tags.items())}
+            for pk, tags in sorted(texts.tags.items())
+        },
+        "year": reference_year,
+        "members": [list(m) for m in members],
+        "code": code_identity(),
+    }
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True).encode()).hexdigest()
 
 
 def _store(db: Database, audited: _Next) -> ReleaseSummary:
@@ -502,6 +601,7 @@ def _store(db: Database, audited: _Next) -> ReleaseSummary:
                     "responses": responses,
                     "excluded": len(release.excluded["ids"]),
                     "audit_seconds": audited.check.seconds,
+                    "audit_of_check": published is None,
                 },
             )
     except IntegrityError:
@@ -509,6 +609,14 @@ def _store(db: Database, audited: _Next) -> ReleaseSummary:
             S_("Release %(number)s of '%(survey)s' was just made by someone else."),
             values={"number": number, "survey": survey_id},
         ) from None
+    if published is None:
+        log.info(
+            "released %s %d: %d responses, the audit of a check with the same inputs",
+            survey_id,
+            number,
+            responses,
+        )
+        return _summary(release)
     log.info(
         "released %s %d: %d responses, %d numbers hidden, audit %.2f s (%d rounds, %d programs)",
         survey_id,

@@ -509,7 +509,7 @@ def test_a_publication_made_by_other_counting_code_is_not_shown(
     store_demo_responses(published, "wave1", 150, seed=3, today=TODAY)
     first = survey_results(published, "wave1", cache_dir=cache_dir).to_json()
 
-    monkeypatch.setattr(live_results, "_code_identity", lambda: "other rules")
+    monkeypatch.setattr(live_results, "code_identity", lambda: "other rules")
     again = survey_results(fresh_process(published), "wave1", cache_dir=cache_dir).to_json()
 
     assert computed == ["wave1", "wave1"]
