@@ -74,6 +74,7 @@ __all__ = [
     "bin_label",
     "build_results",
     "check_breakdown",
+    "check_own_breakdown",
     "check_wave",
     "live_publication",
     "results_from_publication",
@@ -220,6 +221,19 @@ def check_breakdown(questionnaire: Questionnaire, survey: str, by: str | None) -
         raise NotABreakdownQuestion(
             S_("'%(by)s' is a %(type)s question; breakdowns need a select_one question"),
             values={"by": by, "type": question.type},
+        )
+
+
+def check_own_breakdown(questionnaire: Questionnaire, group: str | None, by: str | None) -> None:
+    """Raise `ResultsError` when a working group's results would be broken down by a
+    question that is not the group's: a member must not cross the group's results with
+    another group's (perhaps sensitive) question."""
+    if group is None or by is None:
+        return
+    if by not in {question.name for question in questionnaire.questions_of_group(group)}:
+        raise ResultsError(
+            S_("'%(by)s' is not a question of working group '%(group)s'"),
+            values={"by": by, "group": group},
         )
 
 

@@ -40,15 +40,14 @@ from analysis.presence import with_entry_presence
 from analysis.publication_format import Publication
 from analysis.results import (
     Results,
-    ResultsError,
     check_breakdown,
+    check_own_breakdown,
     check_wave,
     results_from_publication,
 )
 from survey_app.db import core
 from survey_app.db.engine import Database
 from survey_app.errors import UnknownComparison, UnknownGroup, UnknownSurvey
-from survey_app.i18n import S_
 from survey_app.questionnaire.schema import Questionnaire
 from survey_app.services import results_cache
 from survey_app.services.published import get_survey
@@ -85,15 +84,7 @@ def survey_results(
     # With the derived questions that `read_answers` gives the frame columns of.
     questionnaire = with_entry_presence(survey.questionnaire)
     check_breakdown(questionnaire, survey_id, by)
-    if group is not None and by is not None:
-        own = {question.name for question in questionnaire.questions_of_group(group)}
-        if by not in own:
-            # A member must not cross the group's results with another group's (perhaps
-            # sensitive) question: break down only by the group's own questions.
-            raise ResultsError(
-                S_("'%(by)s' is not a question of working group '%(group)s'"),
-                values={"by": by, "group": group},
-            )
+    check_own_breakdown(questionnaire, group, by)
     other = None
     if compare is not None:
         found = get_survey(db, compare)

@@ -20,7 +20,13 @@ from sqlalchemy import select
 
 from analysis.presence import entry_count_sources, entry_presence_sources, with_entry_presence
 from analysis.publication_format import Publication
-from analysis.results import ReleaseInfo, Results, ResultsError, results_from_publication
+from analysis.results import (
+    ReleaseInfo,
+    Results,
+    ResultsError,
+    check_own_breakdown,
+    results_from_publication,
+)
 from analysis.texts import ReleasedAnswer, with_text_categories
 from survey_app.db import core
 from survey_app.db.engine import Database
@@ -181,13 +187,7 @@ def release_results(
     Raises `UnknownSurvey`, `NoRelease` (also for the `compare` survey) or `ResultsError`
     (an unknown or unfit `by`, or with a group, a `by` that is not one of the group's)."""
     stored = _stored(db, survey_id, number)
-    if group is not None and by is not None:
-        own = {q.name for q in stored.questionnaire.questions_of_group(group)}
-        if by not in own:
-            raise ResultsError(
-                S_("'%(by)s' is not a question of working group '%(group)s'"),
-                values={"by": by, "group": group},
-            )
+    check_own_breakdown(stored.questionnaire, group, by)
     other = None
     if compare is not None:
         try:
